@@ -1,0 +1,284 @@
+package pane
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// Column describes one table column.
+type Column struct {
+	Title string
+	// Width is the column's width in cells (the flex column's minimum).
+	Width int
+	// Right aligns numbers to the right edge.
+	Right bool
+	// Flex gives the column all width left over by the others (one per table).
+	Flex bool
+	// Drop is the order in which columns are hidden when the table is too
+	// narrow: the highest Drop goes first; 0 is never dropped.
+	Drop int
+}
+
+// Cell is one table cell: plain text plus an optional style (a pointer to a
+// theme style, so rows are cheap to build on every snapshot).
+type Cell struct {
+	Text  string
+	Style *lipgloss.Style
+}
+
+// Table is a scrolling table with a cursor, a fixed header and per-cell
+// styles, re-rendered only when its rows, cursor or size change.
+//
+// Hand-written because bubbles/table truncates cells with go-runewidth
+// (which miscounts styled text, so a coloured state word would be cut or
+// misaligned) and builds a lipgloss style per cell on every render; this one
+// pads plain text first and styles it after, and caches the result.
+type Table struct {
+	theme *theme.Theme
+	cols  []Column
+	rows  [][]Cell
+
+	cursor, offset int
+	width, height  int
+
+	shown  []int // indexes of the visible columns
+	widths []int // their widths, flex resolved
+	view   string
+	dirty  bool
+
+	keys tableKeys
+}
+
+type tableKeys struct {
+	up, down, pgUp, pgDown, home, end key.Binding
+}
+
+// NewTable returns an empty table with the given columns.
+func NewTable(t *theme.Theme, cols []Column) *Table {
+	return &Table{
+		theme: t,
+		cols:  cols,
+		dirty: true,
+		keys: tableKeys{
+			up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			pgUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+			pgDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+			home:   key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
+			end:    key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
+		},
+	}
+}
+
+// NavKeys returns the cursor movement bindings, for help.
+func (t *Table) NavKeys() []key.Binding {
+	k := &t.keys
+	return []key.Binding{k.up, k.down, k.pgUp, k.pgDown, k.home, k.end}
+}
+
+// SetRows replaces the rows; the cursor stays on the same index (clamped).
+// The table keeps the slice, so the caller must not modify it afterwards.
+func (t *Table) SetRows(rows [][]Cell) {
+	t.rows = rows
+	t.clamp()
+	t.dirty = true
+}
+
+// Len returns the number of rows.
+func (t *Table) Len() int { return len(t.rows) }
+
+// Cursor returns the selected row index (0 when empty).
+func (t *Table) Cursor() int { return t.cursor }
+
+// SetCursor selects row i (clamped).
+func (t *Table) SetCursor(i int) {
+	t.cursor = i
+	t.clamp()
+	t.dirty = true
+}
+
+// SetSize sets the table's size in cells, header included.
+func (t *Table) SetSize(width, height int) {
+	if width == t.width && height == t.height {
+		return
+	}
+	t.width, t.height = width, height
+	t.fitColumns()
+	t.clamp()
+	t.dirty = true
+}
+
+// ColumnWidth returns the laid-out width of column i (the flex column's
+// grown width), or 0 when the column is hidden at the current size.
+func (t *Table) ColumnWidth(i int) int {
+	for j, ci := range t.shown {
+		if ci == i {
+			return t.widths[j]
+		}
+	}
+	return 0
+}
+
+// Update moves the cursor for navigation keys and reports whether msg was one.
+func (t *Table) Update(msg tea.KeyMsg) bool {
+	k, page := &t.keys, max(t.height-2, 1)
+	switch {
+	case key.Matches(msg, k.up):
+		t.cursor--
+	case key.Matches(msg, k.down):
+		t.cursor++
+	case key.Matches(msg, k.pgUp):
+		t.cursor -= page
+	case key.Matches(msg, k.pgDown):
+		t.cursor += page
+	case key.Matches(msg, k.home):
+		t.cursor = 0
+	case key.Matches(msg, k.end):
+		t.cursor = len(t.rows) - 1
+	default:
+		return false
+	}
+	t.clamp()
+	t.dirty = true
+	return true
+}
+
+func (t *Table) clamp() {
+	t.cursor = max(0, min(t.cursor, len(t.rows)-1))
+	body := max(t.height-1, 1)
+	if t.cursor < t.offset {
+		t.offset = t.cursor
+	}
+	if t.cursor >= t.offset+body {
+		t.offset = t.cursor - body + 1
+	}
+	t.offset = max(0, min(t.offset, len(t.rows)-body))
+}
+
+// fitColumns decides which columns are shown at the current width: columns
+// are dropped in Drop order until the rest fit, then the flex column takes
+// what is left. Every column is followed by one space.
+func (t *Table) fitColumns() {
+	avail := t.width - 2 // cursor marker
+	hidden := make([]bool, len(t.cols))
+	need := func() int {
+		n := 0
+		for i, c := range t.cols {
+			if !hidden[i] {
+				n += c.Width + 1
+			}
+		}
+		return n
+	}
+	for need() > avail {
+		drop, worst := -1, 0
+		for i, c := range t.cols {
+			if !hidden[i] && c.Drop > worst {
+				drop, worst = i, c.Drop
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		hidden[drop] = true
+	}
+	t.shown, t.widths = t.shown[:0], t.widths[:0]
+	spare := max(avail-need(), 0)
+	for i, c := range t.cols {
+		if hidden[i] {
+			continue
+		}
+		w := c.Width
+		if c.Flex {
+			w += spare
+		}
+		t.shown = append(t.shown, i)
+		t.widths = append(t.widths, w)
+	}
+}
+
+// View renders the header and the visible rows; the selected row is marked
+// with "▸" and highlighted, so it reads without colour too.
+func (t *Table) View() string {
+	if !t.dirty {
+		return t.view
+	}
+	t.dirty = false
+	if t.width <= 0 || t.height <= 0 {
+		t.view = ""
+		return ""
+	}
+	th := t.theme
+	var sb strings.Builder
+	sb.Grow((t.width + 8) * t.height * 2)
+
+	var line strings.Builder
+	line.WriteString("  ")
+	for j, ci := range t.shown {
+		writeCell(&line, t.cols[ci].Title, t.widths[j], t.cols[ci].Right)
+	}
+	sb.WriteString(th.Muted.Render(theme.PadRight(line.String(), t.width)))
+
+	end := min(t.offset+t.height-1, len(t.rows))
+	for r := t.offset; r < end; r++ {
+		sb.WriteByte('\n')
+		row := t.rows[r]
+		if r == t.cursor {
+			line.Reset()
+			line.WriteString("▸ ")
+			for j, ci := range t.shown {
+				var text string
+				if ci < len(row) {
+					text = row[ci].Text
+				}
+				writeCell(&line, text, t.widths[j], t.cols[ci].Right)
+			}
+			sb.WriteString(th.Selected.Render(theme.PadRight(line.String(), t.width)))
+			continue
+		}
+		sb.WriteString("  ")
+		used := 2
+		for j, ci := range t.shown {
+			var c Cell
+			if ci < len(row) {
+				c = row[ci]
+			}
+			line.Reset()
+			writeCell(&line, c.Text, t.widths[j], t.cols[ci].Right)
+			if c.Style != nil {
+				sb.WriteString(c.Style.Render(line.String()))
+			} else {
+				sb.WriteString(line.String())
+			}
+			used += t.widths[j] + 1
+		}
+		if used < t.width {
+			sb.WriteString(strings.Repeat(" ", t.width-used))
+		}
+	}
+	t.view = sb.String()
+	return t.view
+}
+
+// writeCell writes text fitted to w cells (truncated with "…", padded on
+// the left or right) followed by a column gap.
+func writeCell(sb *strings.Builder, text string, w int, right bool) {
+	tw := ansi.StringWidth(text)
+	if tw > w {
+		text, tw = ansi.Truncate(text, w, "…"), w
+	}
+	if right {
+		sb.WriteString(strings.Repeat(" ", w-tw))
+		sb.WriteString(text)
+	} else {
+		sb.WriteString(text)
+		sb.WriteString(strings.Repeat(" ", w-tw))
+	}
+	sb.WriteByte(' ')
+}

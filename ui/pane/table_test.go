@@ -1,0 +1,113 @@
+package pane
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+func testTable(n int) *Table {
+	t := theme.Ascii()
+	tb := NewTable(t, []Column{
+		{Title: "NAME", Width: 6},
+		{Title: "N", Width: 4, Right: true},
+		{Title: "EXTRA", Width: 10, Drop: 1},
+		{Title: "NOTE", Width: 4, Flex: true, Drop: 2},
+	})
+	rows := make([][]Cell, n)
+	for i := range rows {
+		rows[i] = []Cell{{Text: "row" + strconv.Itoa(i)}, {Text: strconv.Itoa(i), Style: &t.Good}, {Text: "x"}, {Text: "a long note that is cut"}}
+	}
+	tb.SetRows(rows)
+	return tb
+}
+
+func TestTableColumnsFitWidth(t *testing.T) {
+	tests := []struct {
+		width     int
+		wantShown []string
+	}{
+		{40, []string{"NAME", "N", "EXTRA", "NOTE"}},
+		{28, []string{"NAME", "N", "EXTRA"}}, // NOTE (Drop 2) goes first
+		{16, []string{"NAME", "N"}},
+	}
+	for _, tt := range tests {
+		tb := testTable(3)
+		tb.SetSize(tt.width, 5)
+		header := strings.Fields(strings.SplitN(tb.View(), "\n", 2)[0])
+		if strings.Join(header, ",") != strings.Join(tt.wantShown, ",") {
+			t.Errorf("width %d: header %v, want %v", tt.width, header, tt.wantShown)
+		}
+		for i, l := range strings.Split(tb.View(), "\n") {
+			if w := ansi.StringWidth(l); w != tt.width {
+				t.Errorf("width %d: line %d is %d wide: %q", tt.width, i, w, l)
+			}
+		}
+	}
+	tb := testTable(1)
+	tb.SetSize(40, 3)
+	if got := tb.ColumnWidth(3); got != 40-2-(6+1)-(4+1)-(10+1)-1 {
+		t.Errorf("flex column width = %d", got)
+	}
+	tb.SetSize(16, 3)
+	if got := tb.ColumnWidth(3); got != 0 {
+		t.Errorf("hidden column width = %d, want 0", got)
+	}
+}
+
+func TestTableCursorAndScroll(t *testing.T) {
+	down := tea.KeyMsg{Type: tea.KeyDown}
+	tb := testTable(10)
+	tb.SetSize(30, 4) // header + 3 rows
+	if !strings.Contains(tb.View(), "▸ row0") {
+		t.Fatalf("cursor not on first row:\n%s", tb.View())
+	}
+	for range 5 {
+		if !tb.Update(down) {
+			t.Fatal("down not handled")
+		}
+	}
+	v := tb.View()
+	if tb.Cursor() != 5 || !strings.Contains(v, "▸ row5") || strings.Contains(v, "row2") {
+		t.Errorf("after 5 downs cursor=%d view:\n%s", tb.Cursor(), v)
+	}
+	tb.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("G")})
+	if tb.Cursor() != 9 || !strings.Contains(tb.View(), "▸ row9") {
+		t.Errorf("G: cursor=%d", tb.Cursor())
+	}
+	tb.Update(down)
+	if tb.Cursor() != 9 {
+		t.Errorf("cursor moved past the end: %d", tb.Cursor())
+	}
+	if tb.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")}) {
+		t.Error("x reported as navigation")
+	}
+	// Fewer rows: cursor clamps.
+	tb.SetRows(tb.rows[:2])
+	if tb.Cursor() != 1 {
+		t.Errorf("cursor after shrink = %d, want 1", tb.Cursor())
+	}
+	tb.SetRows(nil)
+	if tb.Cursor() != 0 || tb.Len() != 0 {
+		t.Errorf("empty table cursor = %d", tb.Cursor())
+	}
+}
+
+func TestTableViewIsCached(t *testing.T) {
+	tb := testTable(3)
+	tb.SetSize(30, 5)
+	first := tb.View()
+	allocs := testing.AllocsPerRun(10, func() { _ = tb.View() })
+	if allocs != 0 {
+		t.Errorf("cached View allocated %v times", allocs)
+	}
+	tb.SetCursor(2)
+	if tb.View() == first {
+		t.Error("view not re-rendered after the cursor moved")
+	}
+}
