@@ -19,6 +19,16 @@ func BenchmarkObserve(b *testing.B) {
 	}
 }
 
+// BenchmarkObserveAt is Observe with the end time supplied by the caller.
+func BenchmarkObserveAt(b *testing.B) {
+	h := NewHistogram(nil)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ObserveAt(3*time.Millisecond, now)
+	}
+}
+
 // BenchmarkObserveParallel is Observe from all Ps on one histogram.
 func BenchmarkObserveParallel(b *testing.B) {
 	h := NewHistogram(nil)

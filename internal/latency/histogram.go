@@ -245,13 +245,19 @@ func (h *Histogram) epoch(t time.Time) int64 {
 	return int64(max(t.Sub(h.base), 0) / slotDur)
 }
 
-// Observe records one duration. Negative durations count as 0.
-func (h *Histogram) Observe(d time.Duration) {
+// Observe records one duration, reading the clock to place it in the
+// rolling window. Negative durations count as 0.
+func (h *Histogram) Observe(d time.Duration) { h.ObserveAt(d, h.now()) }
+
+// ObserveAt is Observe for a call that ended at at, a time read from the
+// histogram's clock. It saves a clock read (about 40 ns) on call paths
+// that already have the end time.
+func (h *Histogram) ObserveAt(d time.Duration, at time.Time) {
 	ns := max(int64(d), 0)
 	i := bucketIndex(ns)
 	h.all.add(i, ns)
 
-	e := h.epoch(h.now())
+	e := h.epoch(at)
 	s := &h.slots[e%numSlots]
 	if s.epoch.Load() < e {
 		h.rotateSlot(s, e)

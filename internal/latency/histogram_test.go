@@ -211,6 +211,25 @@ func TestRecentWindow(t *testing.T) {
 	}
 }
 
+func TestObserveAt(t *testing.T) {
+	clk := &fakeClock{}
+	h := NewHistogram(clk.Now)
+	h.ObserveAt(time.Millisecond, t0.Add(-time.Hour)) // before creation: first slot
+	h.ObserveAt(2*time.Millisecond, t0.Add(30*time.Second))
+	h.ObserveAt(3*time.Millisecond, t0.Add(70*time.Second))
+	clk.Advance(30 * time.Second)
+	if r := h.Recent(); r.Count != 2 || r.Max != 2*time.Millisecond {
+		t.Errorf("Recent() at 30s = %+v, want the first two", r)
+	}
+	clk.Advance(40 * time.Second)
+	if r := h.Recent(); r.Count != 2 || r.Max != 3*time.Millisecond || r.P50 != 2016*time.Microsecond {
+		t.Errorf("Recent() at 70s = %+v, want the last two", r)
+	}
+	if s := h.Summary(); s.Count != 3 {
+		t.Errorf("Summary().Count = %d, want 3", s.Count)
+	}
+}
+
 func TestRecentQuantilesFollowTheWindow(t *testing.T) {
 	clk := &fakeClock{}
 	h := NewHistogram(clk.Now)
@@ -351,11 +370,17 @@ func TestConcurrentObserve(t *testing.T) {
 
 func TestObserveAllocs(t *testing.T) {
 	h := NewHistogram(nil)
-	if n := testing.AllocsPerRun(1000, func() { h.Observe(3 * time.Millisecond) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() {
+		h.Observe(3 * time.Millisecond)
+		h.ObserveAt(time.Second, time.Now())
+	}); n != 0 {
 		t.Errorf("Observe: %v allocs, want 0", n)
 	}
 	r := NewRate(nil)
-	if n := testing.AllocsPerRun(1000, func() { r.Add(1) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() {
+		r.Add(1)
+		r.AddAt(2, time.Now())
+	}); n != 0 {
 		t.Errorf("Rate.Add: %v allocs, want 0", n)
 	}
 }

@@ -39,10 +39,18 @@ func (r *Rate) elapsed(t time.Time) time.Duration { return max(t.Sub(r.base), 0)
 // Add counts n events now. n <= 0 is ignored; a second's count saturates
 // at 2^32-1.
 func (r *Rate) Add(n int) {
+	if n > 0 {
+		r.AddAt(n, r.now())
+	}
+}
+
+// AddAt counts n events at at, a time read from the Rate's clock. It saves
+// a clock read on call paths that already have the time.
+func (r *Rate) AddAt(n int, at time.Time) {
 	if n <= 0 {
 		return
 	}
-	sec := uint64(r.elapsed(r.now()) / time.Second)
+	sec := uint64(r.elapsed(at) / time.Second)
 	s := &r.slots[sec%rateSlots]
 	for {
 		old := s.Load()

@@ -46,6 +46,17 @@ func TestRatePerSecond(t *testing.T) {
 	}
 }
 
+func TestRateAddAt(t *testing.T) {
+	clk := &fakeClock{}
+	r := NewRate(clk.Now)
+	r.AddAt(7, t0.Add(3*time.Second+time.Millisecond))
+	r.AddAt(-1, t0.Add(3*time.Second))
+	clk.Advance(5 * time.Second)
+	if s := r.Series(nil); s[58] != 7 || sum(s) != 7 {
+		t.Errorf("Series() = %v, want 7 at second 3 (index 58)", s)
+	}
+}
+
 func TestRateSteady(t *testing.T) {
 	clk := &fakeClock{}
 	r := NewRate(clk.Now)
