@@ -3,6 +3,8 @@ package breaker_test
 import (
 	"testing"
 
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/agentdash/agentdash/internal/breaker"
 )
 
@@ -50,7 +52,7 @@ func BenchmarkAllowDoneSuccess(b *testing.B) {
 	}
 }
 
-// BenchmarkAllowForcedOpen is a rejected call (allocates the error).
+// BenchmarkAllowForcedOpen is a rejected call.
 func BenchmarkAllowForcedOpen(b *testing.B) {
 	br := newBench(b)
 	br.Trip()
@@ -59,5 +61,19 @@ func BenchmarkAllowForcedOpen(b *testing.B) {
 		if _, err := br.Allow(); err == nil {
 			b.Fatal("allowed")
 		}
+	}
+}
+
+// BenchmarkGobreakerTwoStep is the closest sony/gobreaker equivalent of
+// Allow+Done (its two-step breaker), for comparison.
+func BenchmarkGobreakerTwoStep(b *testing.B) {
+	cb := gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{Name: "bench"})
+	b.ReportAllocs()
+	for b.Loop() {
+		done, err := cb.Allow()
+		if err != nil {
+			b.Fatal(err)
+		}
+		done(nil)
 	}
 }

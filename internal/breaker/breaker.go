@@ -53,6 +53,10 @@ type Breaker struct {
 	set          Settings
 	now          func() time.Time
 	onTransition func(Transition)
+	// Preallocated rejections whose fields never change, so that
+	// short-circuiting a forced-open or saturated half-open breaker does
+	// not allocate. Callers must not modify a returned *OpenError.
+	errForced, errProbes *OpenError
 
 	mu          sync.Mutex
 	window      []bool // ring of closed-state outcomes; true = failure
@@ -113,6 +117,8 @@ func New(name string, s Settings, opts ...Option) (*Breaker, error) {
 		now:          o.now,
 		onTransition: o.onTransition,
 		window:       make([]bool, s.WindowSize),
+		errForced:    &OpenError{Name: name, State: ForcedOpen},
+		errProbes:    &OpenError{Name: name, State: HalfOpen, Probes: s.HalfOpenProbes},
 	}
 	b.word.Store(1<<stateBits | uint64(Closed)) // generation 1: the zero Permit is never valid
 	return b, nil
@@ -132,7 +138,7 @@ func (b *Breaker) load() (State, uint64) {
 // Allow asks to make a call. On success the caller must make the call and
 // report its outcome with Done exactly once. When the breaker is open,
 // forced open, or half-open with all probe slots taken, Allow returns an
-// [*OpenError] wrapping [ErrOpen].
+// [*OpenError] wrapping [ErrOpen]; the error must not be modified.
 //
 // In the closed state Allow is a single atomic load: no lock, no
 // allocation.
@@ -157,11 +163,11 @@ func (b *Breaker) allowSlow() (Permit, error) {
 			b.probes++
 			return Permit{gen: gen, probe: true}, nil
 		}
-		return Permit{}, &OpenError{Name: b.name, State: HalfOpen, Probes: b.probes}
+		return Permit{}, b.errProbes
 	case Open:
 		return Permit{}, &OpenError{Name: b.name, State: Open, Remaining: b.remaining(now)}
 	default:
-		return Permit{}, &OpenError{Name: b.name, State: st}
+		return Permit{}, b.errForced
 	}
 }
 

@@ -100,7 +100,8 @@ func (p Permit) Probe() bool { return p.probe }
 var ErrOpen = errors.New("circuit breaker is open")
 
 // OpenError is the error returned by [Breaker.Allow] when a call is
-// rejected. It unwraps to [ErrOpen].
+// rejected. It unwraps to [ErrOpen]. Forced-open and half-open rejections
+// share one preallocated value per breaker: treat it as read-only.
 type OpenError struct {
 	Name      string        // breaker name
 	State     State         // Open, HalfOpen (probe limit reached) or ForcedOpen
