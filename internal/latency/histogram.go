@@ -10,8 +10,9 @@
 //
 // No well-kept Go library does what the call path and the dashboard need
 // together: Prometheus histograms only export bucket counts and cannot
-// answer quantiles in-process; HdrHistogram-go is neither safe for
-// concurrent writers nor lock-free, and has no rolling window. We need an
+// answer quantiles in-process; HdrHistogram-go is not safe for concurrent
+// writers (every record needs an external lock), and its WindowedHistogram
+// must be rotated by hand under that same lock. We need an
 // all-time and a rolling 60 s view that can be read cheaply ten times a
 // second while Observe stays lock-free and allocation-free on the hot path.
 //
@@ -214,7 +215,8 @@ type slot struct {
 }
 
 // Histogram records durations. It is safe for concurrent use; Observe is
-// lock-free and does not allocate. Create one with [NewHistogram].
+// lock-free and does not allocate. Create one with [NewHistogram]; each
+// takes about 46 KB (13 distributions of 434 counters).
 type Histogram struct {
 	now  func() time.Time
 	base time.Time // epoch 0 starts here
