@@ -1,0 +1,469 @@
+package dataset
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+const (
+	// blockSize is how much of the input is read and parsed at a time; the
+	// block buffer is the loader's only memory besides the parsed floats.
+	blockSize = 8 << 20
+	// minChunk is the least input worth handing to another goroutine.
+	minChunk = 64 << 10
+	// hashAside is the least block size worth hashing on its own goroutine.
+	hashAside = 1 << 20
+)
+
+// LoadCSV reads a numeric CSV file: one row per line, fields separated by
+// commas, an optional header row of column names, one or more feature
+// columns and a target column, which is the last column unless target names
+// another (naming a column needs a header).
+//
+// The first non-blank line is a header when none of its fields is a number
+// (header names may be quoted as in RFC 4180); a line mixing names and
+// numbers is an error. Data fields are plain numbers in any form
+// strconv.ParseFloat accepts, with optional blanks around them; NaN and
+// infinities are rejected, as are quoted numbers. Blank lines are skipped,
+// CRLF line ends and a UTF-8 byte order mark are accepted.
+//
+// Errors in the data are *[ParseError] values naming the file, line, column
+// and field. The file is read in blocks of 8 MiB, each parsed on all CPUs;
+// apart from that buffer the loader holds only the parsed floats, sized from
+// the file length.
+func LoadCSV(path, target string) (*Set, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load csv: %w", err)
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return readCSV(path, f, target, size, blockSize)
+}
+
+// ReadCSV is [LoadCSV] reading from r; name is used in errors and as the
+// set's Path.
+func ReadCSV(name string, r io.Reader, target string) (*Set, error) {
+	return readCSV(name, r, target, 0, blockSize)
+}
+
+// readCSV reads r in blocks of the given size (grown for longer lines);
+// size, if known, sizes the result up front.
+func readCSV(name string, r io.Reader, target string, size int64, block int) (*Set, error) {
+	if size > 0 && size < int64(block) {
+		block = int(size) + 1 // one read sees the whole file and EOF
+	}
+	p := &parser{file: name, target: target, line: 1, size: size}
+	h := sha256.New()
+	buf := make([]byte, block)
+	carry := 0 // bytes of an unfinished line at the start of buf
+	bom := true
+	for {
+		n, err := io.ReadFull(r, buf[carry:])
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		data, fresh := buf[:carry+n], buf[carry:carry+n]
+		p.bytes += int64(n)
+		end := len(data)
+		if !eof {
+			end = bytes.LastIndexByte(data, '\n') + 1
+			if end == 0 { // a line longer than the buffer: grow it
+				h.Write(fresh)
+				carry = len(data)
+				buf = slices.Grow(buf[:carry], carry)[:2*carry]
+				continue
+			}
+		}
+		start := 0
+		if bom {
+			bom = false
+			if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+				start = 3
+			}
+		}
+		if err := p.parseHashing(data[start:end], h, fresh); err != nil {
+			return nil, err
+		}
+		carry = copy(buf, data[end:])
+		if eof {
+			break
+		}
+	}
+	return p.finish(h)
+}
+
+// parser turns complete lines of CSV into rows.
+type parser struct {
+	file   string
+	target string
+	size   int64 // input size if known, for sizing the result
+	bytes  int64 // input bytes read so far
+	line   int   // number of the next line to parse
+
+	// Layout, known once the first non-blank line is seen (cols > 0).
+	cols       int      // fields per row
+	place      []int    // place[j] is the position of field j in a row
+	names      []string // column names in file order; nil without a header
+	headerLine int      // line of the header, 0 if none
+	set        Set
+}
+
+// parseHashing parses region while hashing fresh on another goroutine when
+// it is big enough to be worth it.
+func (p *parser) parseHashing(region []byte, h hash.Hash, fresh []byte) error {
+	if len(fresh) < hashAside {
+		h.Write(fresh)
+		return p.parse(region)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { h.Write(fresh) })
+	err := p.parse(region)
+	wg.Wait()
+	return err
+}
+
+// finish checks the parsed data and completes the set.
+func (p *parser) finish(h hash.Hash) (*Set, error) {
+	switch {
+	case p.cols == 0:
+		return nil, &ParseError{File: p.file, Err: fmt.Errorf("%w: the input is empty", ErrNoData)}
+	case len(p.set.XY) == 0:
+		return nil, &ParseError{File: p.file, Line: p.headerLine, Err: fmt.Errorf("%w: only a header", ErrNoData)}
+	}
+	s := &p.set
+	if cap(s.XY)-len(s.XY) > len(s.XY)/8 { // the size estimate was poor
+		s.XY = slices.Clone(s.XY)
+	}
+	s.Path = p.file
+	s.Bytes = p.bytes
+	s.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return s, nil
+}
+
+// parse parses region, which holds whole lines only.
+func (p *parser) parse(region []byte) error {
+	if p.cols == 0 {
+		n, err := p.layout(region)
+		if err != nil {
+			return err
+		}
+		region = region[n:]
+		if p.cols == 0 {
+			return nil // only blank lines so far
+		}
+	}
+	if len(region) == 0 {
+		return nil
+	}
+
+	// Split region at line ends into one chunk per CPU, reserve one row per
+	// line of each chunk (blank lines make this an upper bound), parse the
+	// chunks in parallel into their reserved rows, then close the gaps.
+	nChunks := min(runtime.GOMAXPROCS(0), max(1, len(region)/minChunk))
+	type chunk struct {
+		data        []byte
+		line, lines int // first line number, number of lines
+		off, rows   int // first reserved row, rows parsed
+		err         error
+	}
+	chunks := make([]chunk, 0, nChunks)
+	line, off := p.line, 0
+	for k := range nChunks {
+		end := len(region)
+		if k < nChunks-1 {
+			end = (k + 1) * len(region) / nChunks
+			if i := bytes.IndexByte(region[end:], '\n'); i >= 0 {
+				end += i + 1
+			} else {
+				end = len(region)
+			}
+		}
+		c := chunk{data: region[:end], line: line, off: off}
+		region = region[end:]
+		c.lines = bytes.Count(c.data, []byte{'\n'})
+		if len(c.data) > 0 && c.data[len(c.data)-1] != '\n' {
+			c.lines++
+		}
+		line += c.lines
+		off += c.lines
+		chunks = append(chunks, c)
+		if len(region) == 0 {
+			break
+		}
+	}
+	p.line = line
+
+	s := &p.set
+	old := len(s.XY)
+	if old == 0 && p.size > 0 {
+		// Size the result from the first block's bytes per line.
+		est := int(float64(off)*float64(p.size)/float64(p.bytes)*1.01) + 16
+		s.XY = make([]float64, 0, est*p.cols)
+	}
+	s.XY = slices.Grow(s.XY, off*p.cols)[:old+off*p.cols]
+	out := s.XY[old:]
+
+	if len(chunks) == 1 {
+		c := &chunks[0]
+		c.rows, c.err = p.parseChunk(c.data, out, c.line)
+	} else {
+		var wg sync.WaitGroup
+		for i := range chunks {
+			c := &chunks[i]
+			wg.Go(func() { c.rows, c.err = p.parseChunk(c.data, out[c.off*p.cols:], c.line) })
+		}
+		wg.Wait()
+	}
+	n := 0
+	for _, c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		n += copy(out[n:], out[c.off*p.cols:(c.off+c.rows)*p.cols])
+	}
+	s.XY = s.XY[:old+n]
+	return nil
+}
+
+// parseChunk parses the lines of data, the first numbered line, into out,
+// which has room for one row per line, and returns the number of rows.
+func (p *parser) parseChunk(data []byte, out []float64, line int) (int, error) {
+	stride, place := p.cols, p.place
+	rows := 0
+	for line--; len(data) > 0; {
+		ln := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			ln, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line++
+		if n := len(ln); n > 0 && ln[n-1] == '\r' {
+			ln = ln[:n-1]
+		}
+		if blank(ln) {
+			continue
+		}
+		row := out[rows*stride : rows*stride+stride]
+		pos := 0
+		for j := range stride {
+			if j > 0 {
+				if pos >= len(ln) {
+					return rows, p.errAt(line, len(ln)+1, 0,
+						fmt.Errorf("%w: found %d, want %d", ErrRagged, j, stride))
+				}
+				pos++ // the comma
+			}
+			v, end, err := parseField(ln, pos)
+			if err != nil {
+				return rows, p.errAt(line, fieldColumn(ln, pos), j+1, err)
+			}
+			row[place[j]] = v
+			pos = end
+		}
+		if pos < len(ln) {
+			found := stride + bytes.Count(ln[pos:], []byte{','})
+			return rows, p.errAt(line, pos+1, 0,
+				fmt.Errorf("%w: found %d, want %d", ErrRagged, found, stride))
+		}
+		rows++
+	}
+	return rows, nil
+}
+
+// layout reads the first non-blank line of region to learn the columns and
+// returns the number of bytes consumed: the blank lines and the header.
+func (p *parser) layout(region []byte) (int, error) {
+	consumed := 0
+	for len(region) > consumed {
+		ln := region[consumed:]
+		next := len(region)
+		if i := bytes.IndexByte(ln, '\n'); i >= 0 {
+			ln, next = ln[:i], consumed+i+1
+		}
+		ln = bytes.TrimSuffix(ln, []byte{'\r'})
+		if blank(ln) {
+			consumed = next
+			p.line++
+			continue
+		}
+		header, err := p.classify(ln)
+		if err != nil {
+			return 0, err
+		}
+		if header {
+			p.headerLine = p.line
+			p.line++
+			return next, nil
+		}
+		return consumed, nil
+	}
+	return consumed, nil
+}
+
+// classify decides whether ln, the first non-blank line, is a header and
+// sets the layout.
+func (p *parser) classify(ln []byte) (header bool, err error) {
+	fields := bytes.Split(ln, []byte{','})
+	numbers, firstText, col := 0, -1, 1
+	textCol := 0
+	for j, f := range fields {
+		if isNumber(f) {
+			numbers++
+		} else if firstText < 0 {
+			firstText, textCol = j, fieldColumn(ln, col-1)
+		}
+		col += len(f) + 1
+	}
+	var names []string
+	switch {
+	case numbers == len(fields):
+	case numbers == 0:
+		if names, err = p.header(ln); err != nil {
+			return false, err
+		}
+		header = true
+	default:
+		f := bytes.Trim(fields[firstText], " \t")
+		return false, p.errAt(p.line, textCol, firstText+1, fmt.Errorf(
+			"%s is %w (the first line mixes names and numbers, so it is neither a header nor a row)",
+			quote(f), ErrNotNumber))
+	}
+	cols := len(fields)
+	if header {
+		cols = len(names)
+	}
+	if cols < 2 {
+		return false, p.errAt(p.line, 0, 0, fmt.Errorf(
+			"%w: found %d, need one or more features followed by the target", ErrColumns, cols))
+	}
+	t := cols - 1
+	if p.target != "" {
+		if !header {
+			return false, p.errAt(p.line, 0, 0, fmt.Errorf(
+				"%w: target %q is named but the file has no header row", ErrNoTarget, p.target))
+		}
+		if t = slices.Index(names, p.target); t < 0 {
+			return false, p.errAt(p.line, 0, 0, fmt.Errorf(
+				"%w: no column is named %q (columns: %s)", ErrNoTarget, p.target, strings.Join(names, ", ")))
+		}
+	}
+	if !header {
+		names = defaultNames(cols)
+	}
+	p.cols, p.names = cols, nil
+	if header {
+		p.names = names
+	}
+	p.place = make([]int, cols)
+	for j := range cols {
+		switch {
+		case j == t:
+			p.place[j] = cols - 1
+		case j > t:
+			p.place[j] = j - 1
+		default:
+			p.place[j] = j
+		}
+	}
+	p.set.Features = slices.Delete(slices.Clone(names), t, t+1)
+	p.set.Target = names[t]
+	return header, nil
+}
+
+// header parses a header line with encoding/csv, which handles quoting.
+func (p *parser) header(ln []byte) ([]string, error) {
+	r := csv.NewReader(bytes.NewReader(ln))
+	r.TrimLeadingSpace = true
+	r.FieldsPerRecord = -1
+	names, err := r.Read()
+	if err != nil {
+		col := 0
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			col, err = pe.Column, pe.Err
+		}
+		return nil, p.errAt(p.line, col, 0, fmt.Errorf("%w: %v", ErrHeader, err))
+	}
+	seen := make(map[string]int, len(names))
+	for j, name := range names {
+		name = strings.TrimSpace(name)
+		names[j] = name
+		if name == "" {
+			return nil, p.errAt(p.line, 0, j+1, fmt.Errorf("%w: column has no name", ErrHeader))
+		}
+		if k, dup := seen[name]; dup {
+			return nil, p.errAt(p.line, 0, j+1, fmt.Errorf("%w: column %q repeats column %d", ErrHeader, name, k+1))
+		}
+		seen[name] = j
+	}
+	return names, nil
+}
+
+// errAt returns a ParseError at the given line, byte column and field.
+func (p *parser) errAt(line, col, field int, err error) error {
+	e := &ParseError{File: p.file, Line: line, Column: col, Field: field, Err: err}
+	if field > 0 && field <= len(p.names) {
+		e.Name = p.names[field-1]
+	}
+	return e
+}
+
+// defaultNames names the columns of a file without a header: x and y for
+// two columns, else x1..xN and y.
+func defaultNames(cols int) []string {
+	if cols == 2 {
+		return []string{"x", "y"}
+	}
+	names := make([]string, cols)
+	for j := range cols - 1 {
+		names[j] = "x" + strconv.Itoa(j+1)
+	}
+	names[cols-1] = "y"
+	return names
+}
+
+// isNumber reports whether a header candidate field is numeric, including
+// NaN and out-of-range values, which are numbers in the wrong place rather
+// than names.
+func isNumber(f []byte) bool {
+	f = bytes.Trim(f, " \t")
+	_, err := strconv.ParseFloat(string(f), 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// blank reports whether ln holds only blanks.
+func blank(ln []byte) bool {
+	for _, c := range ln {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldColumn returns the 1-based column of the first non-blank byte of the
+// field starting at ln[pos].
+func fieldColumn(ln []byte, pos int) int {
+	for pos < len(ln) && isSpace(ln[pos]) {
+		pos++
+	}
+	return pos + 1
+}

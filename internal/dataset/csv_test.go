@@ -1,0 +1,251 @@
+package dataset
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"pgregory.net/rapid"
+)
+
+func TestReadCSV(t *testing.T) {
+	tests := []struct {
+		name, in, target string
+		features         []string
+		wantTarget       string
+		xy               []float64
+	}{
+		{"header", "x,y\n1,2\n3,4\n", "", []string{"x"}, "y", []float64{1, 2, 3, 4}},
+		{"no header", "1,2\n3,4", "", []string{"x"}, "y", []float64{1, 2, 3, 4}},
+		{"no header, three columns", "1,2,3\n", "", []string{"x1", "x2"}, "y", []float64{1, 2, 3}},
+		{"named target moves last", "a,price,b\n1,2,3\n4,5,6\n", "price", []string{"a", "b"}, "price", []float64{1, 3, 2, 4, 6, 5}},
+		{"CRLF, blanks, BOM", "\xef\xbb\xbfsqft , price\r\n\r\n 1.5 ,\t-2e3 \r\n  \n3,4\r\n", "", []string{"sqft"}, "price", []float64{1.5, -2000, 3, 4}},
+		{"quoted header", "\"size, m2\",\"y\"\n1,2\n", "", []string{"size, m2"}, "y", []float64{1, 2}},
+		{"leading blank lines", "\n\n x,y\n1,2\n", "", []string{"x"}, "y", []float64{1, 2}},
+		{"strconv forms", "a,b\n0x1p-2,1_000\n", "", []string{"a"}, "b", []float64{0.25, 1000}},
+		{"long numbers go to strconv", "a,b\n0.1000000000000000055511151231257827,123456789012345678901234\n", "",
+			[]string{"a"}, "b", []float64{0.1, 123456789012345678901234}},
+		{"signs and zeros", "a,b\n-0,+0.000\n.5,5.\n", "", []string{"a"}, "b", []float64{math.Copysign(0, -1), 0, 0.5, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.target)
+			if err != nil {
+				t.Fatalf("ReadCSV: %v", err)
+			}
+			if !slices.Equal(s.Features, tt.features) || s.Target != tt.wantTarget {
+				t.Errorf("columns %v -> %q, want %v -> %q", s.Features, s.Target, tt.features, tt.wantTarget)
+			}
+			if !sameBits(s.XY, tt.xy) {
+				t.Errorf("XY = %v, want %v", s.XY, tt.xy)
+			}
+			if s.Rows() != len(tt.xy)/s.Stride() {
+				t.Errorf("Rows() = %d, want %d", s.Rows(), len(tt.xy)/s.Stride())
+			}
+		})
+	}
+}
+
+func TestReadCSVErrors(t *testing.T) {
+	tests := []struct {
+		name, in, target string
+		want             error
+		line, col, field int
+		msg              string // substring of the message
+	}{
+		{"empty", "", "", ErrNoData, 0, 0, 0, "t.csv: no data rows: the input is empty"},
+		{"blank only", " \n\t\r\n", "", ErrNoData, 0, 0, 0, "empty"},
+		{"header only", "x,y\n\n", "", ErrNoData, 1, 0, 0, "t.csv:1: no data rows: only a header"},
+		{"non-numeric", "x,y\n1,2\n3,abc\n", "", ErrNotNumber, 3, 3, 2, `t.csv:3:3: field 2 ("y"): "abc" is not a number`},
+		{"non-numeric no header", "1,2\n3, abc\n", "", ErrNotNumber, 2, 4, 2, `t.csv:2:4: field 2: "abc" is not a number`},
+		{"NaN", "x,y\n1,NaN\n", "", ErrNotFinite, 2, 3, 2, `"NaN": NaN and infinite values are not allowed`},
+		{"Inf", "x,y\n-inf,1\n", "", ErrNotFinite, 2, 1, 1, `field 1 ("x")`},
+		{"out of range", "x,y\n1e999,1\n", "", ErrRange, 2, 1, 1, "out of range"},
+		{"empty field", "x,y\n1,\n", "", ErrEmpty, 2, 3, 2, "empty field"},
+		{"too few fields", "x,y,z\n1,2,3\n4,5\n", "", ErrRagged, 3, 4, 0, "t.csv:3:4: wrong number of fields: found 2, want 3"},
+		{"too many fields", "x,y\n1,2\n4,5,6,7\n", "", ErrRagged, 3, 4, 0, "found 4, want 2"},
+		{"one column", "y\n1\n", "", ErrColumns, 1, 0, 0, "too few columns"},
+		{"mixed first line", "x,2\n1,2\n", "", ErrNotNumber, 1, 1, 1, "mixes names and numbers"},
+		{"duplicate name", "x,x,y\n1,2,3\n", "", ErrHeader, 1, 0, 2, `column "x" repeats column 1`},
+		{"unnamed column", "x,,y\n1,2,3\n", "", ErrHeader, 1, 0, 2, "no name"},
+		{"bad quoting", "\"x,y\n1,2\n", "", ErrHeader, 1, 5, 0, "bad header"},
+		{"unknown target", "a,b\n1,2\n", "c", ErrNoTarget, 1, 0, 0, `no column is named "c" (columns: a, b)`},
+		{"target without header", "1,2\n", "y", ErrNoTarget, 1, 0, 0, "no header"},
+		{"quoted number", "x,y\n\"1\",2\n", "", ErrNotNumber, 2, 1, 1, `"\"1\"" is not a number`},
+		{"hex ok, double dot not", "x,y\n0x1p-2,1..0\n", "", ErrNotNumber, 2, 8, 2, `"1..0"`},
+		{"error line after blank lines", "x,y\n\n\n1,2\n\n1,q\n", "", ErrNotNumber, 6, 3, 2, "t.csv:6:3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.target)
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ReadCSV error = %v, want a *ParseError", err)
+			}
+			if !errors.Is(err, tt.want) {
+				t.Errorf("error %q does not wrap %q", err, tt.want)
+			}
+			if pe.File != "t.csv" || pe.Line != tt.line || pe.Column != tt.col || pe.Field != tt.field {
+				t.Errorf("at %s:%d:%d field %d, want t.csv:%d:%d field %d", pe.File, pe.Line, pe.Column, pe.Field, tt.line, tt.col, tt.field)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("message %q lacks %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+// TestReadCSVBlocks parses the same input with tiny blocks and one-byte
+// reads, so lines straddle every possible block boundary and some lines
+// outgrow the buffer.
+func TestReadCSVBlocks(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("\xef\xbb\xbf\n a , b,target\r\n")
+	for i := range 200 {
+		fmt.Fprintf(&in, "%d.%d,%g,-%de-3\n", i, i*7, float64(i)/3, i)
+		if i%17 == 0 {
+			in.WriteString("\n  \n")
+		}
+	}
+	want, err := ReadCSV("t.csv", strings.NewReader(in.String()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Rows() != 200 {
+		t.Fatalf("Rows() = %d, want 200", want.Rows())
+	}
+	sum := sha256.Sum256([]byte(in.String()))
+	if want.SHA256 != hex.EncodeToString(sum[:]) || want.Bytes != int64(in.Len()) {
+		t.Errorf("fingerprint %s/%d, want %x/%d", want.SHA256, want.Bytes, sum, in.Len())
+	}
+	for _, block := range []int{1, 2, 3, 7, 16, 64, 1000} {
+		got, err := readCSV("t.csv", iotest.HalfReader(strings.NewReader(in.String())), "", 0, block)
+		if err != nil {
+			t.Fatalf("block %d: %v", block, err)
+		}
+		if !sameBits(got.XY, want.XY) || !slices.Equal(got.Features, want.Features) || got.SHA256 != want.SHA256 {
+			t.Fatalf("block %d: got %d rows %v, want %d rows %v", block, got.Rows(), got.Features, want.Rows(), want.Features)
+		}
+	}
+	// An error found in a later block still names the right line.
+	bad := in.String() + "1,2,x\n"
+	_, err = readCSV("t.csv", iotest.OneByteReader(strings.NewReader(bad)), "", 0, 5)
+	wantLine := strings.Count(bad, "\n")
+	if pe := (*ParseError)(nil); !errors.As(err, &pe) || pe.Line != wantLine || pe.Column != 5 {
+		t.Fatalf("error %v, want line %d column 5", err, wantLine)
+	}
+}
+
+// TestReadCSVParallel parses an input large enough to be split across
+// goroutines and checks rows and error lines against a line-by-line parse.
+func TestReadCSVParallel(t *testing.T) {
+	var in bytes.Buffer
+	in.WriteString("x1,x2,y\n")
+	var want []float64
+	for i := range 40_000 { // ~1 MiB: many chunks per block of 256 KiB
+		a, b := float64(i)*0.25, -float64(i%977)/8
+		fmt.Fprintf(&in, "%g,%g,%d\n", a, b, i)
+		if i%1000 == 999 {
+			in.WriteString("\n") // gaps the chunks must close
+		}
+		want = append(want, a, b, float64(i))
+	}
+	for _, block := range []int{256 << 10, blockSize} {
+		s, err := readCSV("big.csv", bytes.NewReader(in.Bytes()), "", int64(in.Len()), block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameBits(s.XY, want) {
+			t.Fatalf("block %d: %d values differ from the reference %d", block, len(s.XY), len(want))
+		}
+	}
+	// Corrupt a line near the end: the error must give its exact number.
+	lines := bytes.SplitAfter(in.Bytes(), []byte("\n"))
+	k := len(lines) - 3
+	lines[k] = []byte("1,2,oops\n")
+	_, err := readCSV("big.csv", bytes.NewReader(bytes.Join(lines, nil)), "", 0, 256<<10)
+	if pe := (*ParseError)(nil); !errors.As(err, &pe) || pe.Line != k+1 {
+		t.Fatalf("error %v, want line %d", err, k+1)
+	}
+}
+
+func TestLoadCSVFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.csv")
+	content := []byte("sqft,rooms,price\n1200,3,250.5\n800,2,180\n")
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadCSV(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	if s.Path != path || s.SHA256 != hex.EncodeToString(sum[:]) || s.Bytes != int64(len(content)) {
+		t.Errorf("fingerprint %q %s %d, want %q %x %d", s.Path, s.SHA256, s.Bytes, path, sum, len(content))
+	}
+	if !slices.Equal(s.Row(1), []float64{800, 2, 180}) || cap(s.Row(0)) != 3 {
+		t.Errorf("Row(1) = %v, want [800 2 180]", s.Row(1))
+	}
+	if _, err := LoadCSV(filepath.Join(dir, "missing.csv"), ""); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: error %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestParseFieldExact checks the fast path against strconv on random
+// decimals of every shape it handles and some it hands over.
+func TestParseFieldExact(t *testing.T) {
+	digits := rapid.StringMatching(`[0-9]{0,22}`)
+	rapid.Check(t, func(t *rapid.T) {
+		s := rapid.SampledFrom([]string{"", "-", "+"}).Draw(t, "sign") + digits.Draw(t, "int")
+		if rapid.Bool().Draw(t, "dot") {
+			s += "." + digits.Draw(t, "frac")
+		}
+		if rapid.Bool().Draw(t, "exp") {
+			s += rapid.SampledFrom([]string{"e", "E", "e-", "e+"}).Draw(t, "e") + strconv.Itoa(rapid.IntRange(0, 40).Draw(t, "exp"))
+		}
+		checkField(t, s)
+	})
+}
+
+func checkField(t interface{ Fatalf(string, ...any) }, s string) {
+	want, werr := strconv.ParseFloat(s, 64)
+	ok := werr == nil && !math.IsInf(want, 0) && !math.IsNaN(want)
+	got, end, err := parseField([]byte(s+",9"), 0)
+	if (err == nil) != ok {
+		t.Fatalf("parseField(%q) error %v, strconv %v, %v", s, err, want, werr)
+	}
+	if ok && (math.Float64bits(got) != math.Float64bits(want) || end != len(s)) {
+		t.Fatalf("parseField(%q) = %v (end %d), strconv = %v", s, got, end, want)
+	}
+}
+
+func sameBits(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+}
+
+func TestParseFieldDoesNotAllocate(t *testing.T) {
+	line := []byte(" 12.5e-3 ,0x1p-3,9")
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, end, err := parseField(line, 0); err != nil || end != 9 {
+			t.Fatalf("fast path: end %d, %v", end, err)
+		}
+		if _, _, err := parseField(line, 10); err != nil {
+			t.Fatalf("slow path: %v", err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("parseField allocates %v times per call, want 0", allocs)
+	}
+}

@@ -1,0 +1,134 @@
+package dataset
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// refParse is a slow, obvious reading of the rules LoadCSV documents, used
+// as the model the fast loader must agree with. It returns the features,
+// target and rows, or the line of the first error (0 for a whole-file one).
+func refParse(in, target string) (features []string, tgt string, xy []float64, errLine int, ok bool) {
+	in = strings.TrimPrefix(in, "\xef\xbb\xbf")
+	lines := strings.Split(in, "\n")
+	cols, t := 0, 0
+	header := false
+	for i, ln := range lines {
+		ln = strings.TrimSuffix(ln, "\r")
+		if strings.Trim(ln, " \t") == "" {
+			continue
+		}
+		fields := strings.Split(ln, ",")
+		if cols == 0 { // first non-blank line
+			numbers := 0
+			for _, f := range fields {
+				_, err := strconv.ParseFloat(strings.Trim(f, " \t"), 64)
+				if err == nil || errors.Is(err, strconv.ErrRange) {
+					numbers++
+				}
+			}
+			names := fields
+			switch numbers {
+			case len(fields):
+				names = defaultNames(len(fields))
+			case 0:
+				r := csv.NewReader(strings.NewReader(ln))
+				r.TrimLeadingSpace = true
+				rec, err := r.Read()
+				if err != nil {
+					return nil, "", nil, i + 1, false
+				}
+				for j := range rec {
+					rec[j] = strings.TrimSpace(rec[j])
+					if rec[j] == "" || slices.Contains(rec[:j], rec[j]) {
+						return nil, "", nil, i + 1, false
+					}
+				}
+				names, header = rec, true
+			default:
+				return nil, "", nil, i + 1, false
+			}
+			cols, t = len(names), len(names)-1
+			if cols < 2 || target != "" && !header {
+				return nil, "", nil, i + 1, false
+			}
+			if target != "" {
+				if t = slices.Index(names, target); t < 0 {
+					return nil, "", nil, i + 1, false
+				}
+			}
+			tgt = names[t]
+			features = slices.Delete(slices.Clone(names), t, t+1)
+			if header {
+				continue
+			}
+		}
+		if len(fields) != cols {
+			return nil, "", nil, i + 1, false
+		}
+		row := make([]float64, 0, cols)
+		for _, f := range fields {
+			v, err := strconv.ParseFloat(strings.Trim(f, " \t"), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, "", nil, i + 1, false
+			}
+			row = append(row, v)
+		}
+		y := row[t]
+		row = append(slices.Delete(row, t, t+1), y)
+		xy = append(xy, row...)
+	}
+	if len(xy) == 0 {
+		return nil, "", nil, 0, false
+	}
+	return features, tgt, xy, 0, true
+}
+
+// FuzzLoadCSV checks that the loader never panics, that it accepts exactly
+// what the reference accepts, with bit-identical values (so the fast number
+// path equals strconv.ParseFloat) and the same error line, whatever the
+// block size.
+func FuzzLoadCSV(f *testing.F) {
+	seeds := []string{
+		"x,y\n1,2\n3,4\n", "1,2\n3,4", "a,b,c\n1,2,3\n", "\xef\xbb\xbfx,y\r\n1.5e3 , -2\r\n",
+		"x,y\n1,NaN\n", "x,y\n1\n", "x,y\n", "", "\"a,b\",c\n1,2\n", "x,y\n0x1p-3,1_0\n",
+		"x,y\n123456789012345678901,0.30000000000000004\n", "x,y\n1e-400,1e400\n", "x,2\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), uint8(0), "")
+	}
+	f.Add([]byte("a,b,c\n1,2,3\n"), uint8(3), "b")
+	f.Fuzz(func(t *testing.T, data []byte, block uint8, target string) {
+		bs := blockSize
+		if block > 0 {
+			bs = int(block)
+		}
+		s, err := readCSV("f.csv", bytes.NewReader(data), target, 0, bs)
+		features, tgt, xy, line, ok := refParse(string(data), target)
+		if (err == nil) != ok {
+			t.Fatalf("loader error %v, reference ok %v (line %d)", err, ok, line)
+		}
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			if pe.Line != line && !(line == 0 && errors.Is(err, ErrNoData)) {
+				t.Fatalf("error %v at line %d, reference line %d", err, pe.Line, line)
+			}
+			return
+		}
+		if !slices.Equal(s.Features, features) || s.Target != tgt {
+			t.Fatalf("columns %q -> %q, reference %q -> %q", s.Features, s.Target, features, tgt)
+		}
+		if !sameBits(s.XY, xy) {
+			t.Fatalf("values %v, reference %v", s.XY, xy)
+		}
+	})
+}
