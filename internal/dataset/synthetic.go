@@ -43,7 +43,7 @@ func Synthetic(n int, weight, bias, noise float64, seed uint64) (*Set, error) {
 	xy := make([]float64, 2*n)
 	for i := range n {
 		x := float64(unit()*4) - 2
-		eps := float64((unit()+unit()+unit()+unit()-2) * sqrt3)
+		eps := float64((unit() + unit() + unit() + unit() - 2) * sqrt3)
 		xy[2*i] = x
 		xy[2*i+1] = float64(weight*x) + bias + float64(noise*eps)
 	}
