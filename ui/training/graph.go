@@ -1,0 +1,423 @@
+package training
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/guptarohit/asciigraph"
+
+	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// Plot geometry. asciigraph puts each row's label (labelWidth+1 cells), a
+// space and the axis "┤" in front of the plot, and the last epoch label
+// sticks out half its width to the right, so the plot itself is
+// width-labelWidth-plotMargin-rightMargin columns wide.
+const (
+	labelWidth  = 9
+	plotMargin  = 3
+	rightMargin = 3
+	// minPlotWidth and minPlotHeight are the smallest plot worth drawing.
+	minPlotWidth  = 8
+	minPlotHeight = 2
+	// xAxisMinHeight is the graph height from which the epoch axis (two
+	// lines) is drawn.
+	xAxisMinHeight = 8
+	// emaWeight is the smoothing weight of the EMA line (TensorBoard's
+	// slider): each column keeps this share of the previous smoothed value.
+	emaWeight = 0.8
+	// logSpan bounds how far below the largest value the log scale reaches,
+	// so a loss of exactly zero cannot stretch the axis to -Inf.
+	logSpan = 1e12
+)
+
+// Series characters. Without colour, lines are told apart by their shape:
+// the raw loss uses light box drawing, the smoothed loss heavy box drawing,
+// validation double lines, the optimum a dashed line and the per-column
+// min/max envelope dots.
+var (
+	charsTrain = asciigraph.DefaultCharSet
+	charsEMA   = asciigraph.CharSet{Horizontal: "━", VerticalLine: "┃", ArcDownRight: "┏", ArcDownLeft: "┓",
+		ArcUpRight: "┗", ArcUpLeft: "┛", EndCap: "╸", StartCap: "╺"}
+	charsVal = asciigraph.CharSet{Horizontal: "═", VerticalLine: "║", ArcDownRight: "╔", ArcDownLeft: "╗",
+		ArcUpRight: "╚", ArcUpLeft: "╝", EndCap: "═", StartCap: "═"}
+	charsOpt  = asciigraph.CharSet{Horizontal: "╌", VerticalLine: "╎", EndCap: "╌", StartCap: "╌"}
+	charsBand = asciigraph.CreateCharSet("·")
+)
+
+// asciigraph colours of the series; only used when the theme has colour.
+// They approximate the theme's Info, Warn, Good, Accent and Subtle colours
+// that the legend uses.
+var (
+	colorTrain = asciigraph.DodgerBlue
+	colorVal   = asciigraph.Gold
+	colorOpt   = asciigraph.Green
+	colorEMA   = asciigraph.Violet
+	colorBand  = asciigraph.DimGray
+)
+
+// graphView says how the loss curve is drawn.
+type graphView struct {
+	log  bool // log10 y axis
+	ema  bool // add an EMA-smoothed line over the raw one
+	tail int  // > 0: only the last tail epochs; 0: the whole run
+}
+
+// graphData is one snapshot of a run's loss history.
+type graphData struct {
+	train, val []series.Bucket // bounded histories, oldest first
+	n          int             // epochs recorded
+	optimum    float64         // closed-form loss; NaN if unknown
+}
+
+// graph renders the loss curve of a graphData with asciigraph and caches
+// the result until the data, the view or the size changes.
+type graph struct {
+	theme *theme.Theme
+
+	data    graphData
+	version uint64 // bumped by setData
+
+	// cache key of out
+	builtVersion   uint64
+	builtView      graphView
+	builtW, builtH int
+	valid          bool
+	out            string
+	note           string // resolution note for the legend line
+
+	// scratch, reused between builds
+	trainCols, valCols []series.Bucket
+	lines              [6][]float64
+}
+
+func newGraph(th *theme.Theme) *graph {
+	return &graph{theme: th, data: graphData{optimum: math.NaN()}}
+}
+
+// setData replaces the history snapshot. The graph keeps the slices.
+func (g *graph) setData(d graphData) {
+	g.data = d
+	g.version++
+}
+
+// render returns the graph exactly w×h cells (lines padded), rebuilding it
+// only if something changed since the last call.
+func (g *graph) render(v graphView, w, h int) string {
+	if g.valid && g.builtVersion == g.version && g.builtView == v && g.builtW == w && g.builtH == h {
+		return g.out
+	}
+	g.out, g.note = g.build(v, w, h)
+	g.out = theme.Block(g.out, w, h)
+	g.builtVersion, g.builtView, g.builtW, g.builtH, g.valid = g.version, v, w, h, true
+	return g.out
+}
+
+// rangeOf returns the epoch range [from, to) shown by v.
+func (g *graph) rangeOf(v graphView) (from, to int) {
+	to = g.data.n
+	if v.tail > 0 {
+		from = max(0, to-v.tail)
+	}
+	return from, to
+}
+
+// build draws the graph; the second result describes the resolution
+// ("≈512 epochs/column") when columns merge several epochs.
+func (g *graph) build(v graphView, w, h int) (string, string) {
+	th := g.theme
+	if w <= 0 || h <= 0 {
+		return "", ""
+	}
+	if g.data.n == 0 || len(g.data.train) == 0 {
+		return th.Muted.Render("no loss history yet"), ""
+	}
+	plotW := w - labelWidth - plotMargin - rightMargin
+	axis := h >= xAxisMinHeight
+	plotH := h - 1 // asciigraph draws Height+1 rows
+	if axis {
+		plotH -= 2
+	}
+	if plotW < minPlotWidth || plotH < minPlotHeight {
+		return th.Muted.Render("graph: too small"), ""
+	}
+
+	from, to := g.rangeOf(v)
+	g.trainCols = series.AppendResample(g.trainCols[:0], g.data.train, from, to, plotW)
+	g.valCols = series.AppendResample(g.valCols[:0], g.data.val, from, to, plotW)
+	if len(g.trainCols) == 0 {
+		return th.Muted.Render("no loss history yet"), ""
+	}
+	note := ""
+	if per := (to - from + len(g.trainCols) - 1) / len(g.trainCols); per > 1 {
+		note = "≈" + pane.Count(uint64(per)) + " epochs/col"
+	}
+
+	for i := range g.lines {
+		g.lines[i] = resize(g.lines[i], plotW)
+	}
+	lo, hi, _ := finiteRange(g.trainCols, g.valCols, g.data.optimum)
+	floor := math.Inf(-1)
+	if v.log {
+		floor = logFloor(g.trainCols, g.valCols, g.data.optimum, hi)
+	}
+	tf := func(x float64) float64 { return x }
+	if v.log {
+		tf = func(x float64) float64 {
+			if x != x {
+				return x
+			}
+			return math.Log10(max(x, floor))
+		}
+	}
+
+	// Assemble the series bottom-up: later ones are drawn over earlier ones.
+	var (
+		data   [][]float64
+		chars  []asciigraph.CharSet
+		colors []asciigraph.AnsiColor
+	)
+	add := func(line []float64, cs asciigraph.CharSet, c asciigraph.AnsiColor) {
+		if !hasFinite(line) {
+			return
+		}
+		data = append(data, line)
+		chars = append(chars, cs)
+		colors = append(colors, c)
+	}
+	minLine, maxLine, meanLine := g.lines[0], g.lines[1], g.lines[2]
+	project(minLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Min) })
+	project(maxLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Max) })
+	project(meanLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Mean()) })
+	if !sameLine(minLine, maxLine) { // one epoch per column: no envelope
+		add(minLine, charsBand, colorBand)
+		add(maxLine, charsBand, colorBand)
+	}
+	if opt := g.data.optimum; isFinite(opt) {
+		optLine := g.lines[3]
+		for i := range optLine {
+			optLine[i] = tf(opt)
+		}
+		add(optLine, charsOpt, colorOpt)
+	}
+	valLine := g.lines[4]
+	project(valLine, g.valCols, func(k series.Bucket) float64 { return tf(k.Mean()) })
+	add(valLine, charsVal, colorVal)
+	add(meanLine, charsTrain, colorTrain)
+	if v.ema {
+		emaLine := g.lines[5]
+		project(emaLine, g.trainCols, func(k series.Bucket) float64 { return k.Mean() })
+		smooth(emaLine, emaWeight)
+		for i, x := range emaLine {
+			emaLine[i] = tf(x)
+		}
+		add(emaLine, charsEMA, colorEMA)
+	}
+	if len(data) == 0 {
+		// Every value is NaN or infinite: asciigraph would panic.
+		return th.Muted.Render("no finite loss to plot"), note
+	}
+
+	opts := []asciigraph.Option{
+		asciigraph.Height(plotH),
+		asciigraph.Width(plotW),
+		asciigraph.Offset(plotMargin),
+		asciigraph.SeriesChars(chars...),
+		asciigraph.YAxisValueFormatter(yLabel(v.log)),
+	}
+	if lo, hi = tf(lo), tf(hi); !(hi-lo > 1e-9*max(math.Abs(hi), math.Abs(lo))) {
+		// A flat (or a single) value: give the axis some room so the line
+		// sits mid-plot and the labels differ.
+		pad := max(math.Abs(hi)*0.05, 1e-9)
+		if v.log {
+			pad = 0.5
+		}
+		opts = append(opts, asciigraph.LowerBound(lo-pad), asciigraph.UpperBound(hi+pad))
+	}
+	if axis {
+		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
+		opts = append(opts,
+			asciigraph.XAxisRange(first, last),
+			asciigraph.XAxisTickCount(max(2, min(6, plotW/14))),
+			asciigraph.XAxisValueFormatter(xLabel(first, last)))
+	}
+	if th.Color() {
+		opts = append(opts, asciigraph.SeriesColors(colors...),
+			asciigraph.AxisColor(asciigraph.Gray), asciigraph.LabelColor(asciigraph.Gray))
+	}
+	return asciigraph.PlotMany(data, opts...), note
+}
+
+// resize returns s with length n, reusing its storage.
+func resize(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// project spreads one value per bucket over dst's columns: bucket k lands
+// exactly on column round(k·(len(dst)-1)/(len(cols)-1)) and the columns
+// between two buckets are linearly interpolated, so every bucket's value
+// is drawn (nothing is sampled away). A single bucket fills every column.
+// len(cols) must not exceed len(dst), which Resample guarantees.
+func project(dst []float64, cols []series.Bucket, f func(series.Bucket) float64) {
+	for i := range dst {
+		dst[i] = math.NaN()
+	}
+	m, w := len(cols), len(dst)
+	switch {
+	case m == 0 || w == 0:
+		return
+	case m == 1:
+		x := f(cols[0])
+		for i := range dst {
+			dst[i] = x
+		}
+		return
+	}
+	prevCol, prev := 0, f(cols[0])
+	dst[0] = prev
+	for k := 1; k < m; k++ {
+		col := int(math.Round(float64(k) * float64(w-1) / float64(m-1)))
+		x := f(cols[k])
+		for c := prevCol + 1; c <= col; c++ {
+			t := float64(c-prevCol) / float64(col-prevCol)
+			dst[c] = prev + (x-prev)*t
+		}
+		dst[col] = x // exact, even when prev is NaN
+		prevCol, prev = col, x
+	}
+}
+
+// smooth replaces xs by its debiased exponential moving average with the
+// given weight (as TensorBoard smooths), carrying over NaN gaps.
+func smooth(xs []float64, weight float64) {
+	acc, n := 0.0, 0
+	for i, x := range xs {
+		if !isFinite(x) {
+			if n > 0 {
+				xs[i] = acc / (1 - math.Pow(weight, float64(n)))
+			}
+			continue
+		}
+		acc = acc*weight + (1-weight)*x
+		n++
+		xs[i] = acc / (1 - math.Pow(weight, float64(n)))
+	}
+}
+
+// finiteRange returns the smallest and largest finite value among the
+// buckets' extremes and the optimum, and whether there was any.
+func finiteRange(a, b []series.Bucket, optimum float64) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	see := func(x float64) {
+		if isFinite(x) {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+	}
+	for _, s := range [2][]series.Bucket{a, b} {
+		for _, k := range s {
+			see(k.Min)
+			see(k.Max)
+		}
+	}
+	see(optimum)
+	return lo, hi, lo <= hi
+}
+
+// logFloor is the smallest value the log scale shows: the smallest
+// positive value present, but no lower than hi/logSpan.
+func logFloor(a, b []series.Bucket, optimum, hi float64) float64 {
+	floor := math.Inf(1)
+	see := func(x float64) {
+		if x > 0 && isFinite(x) {
+			floor = min(floor, x)
+		}
+	}
+	for _, s := range [2][]series.Bucket{a, b} {
+		for _, k := range s {
+			see(k.Min)
+		}
+	}
+	see(optimum)
+	if math.IsInf(floor, 1) {
+		return math.SmallestNonzeroFloat64
+	}
+	if hi > 0 && isFinite(hi) {
+		floor = max(floor, hi/logSpan)
+	}
+	return floor
+}
+
+func isFinite(x float64) bool { return x-x == 0 }
+
+func hasFinite(xs []float64) bool {
+	for _, x := range xs {
+		if isFinite(x) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameLine(a, b []float64) bool {
+	for i := range a {
+		if a[i] != b[i] && !(a[i] != a[i] && b[i] != b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// yLabel returns the y-axis formatter: labelWidth cells, right-aligned,
+// three significant digits (the value itself on the log scale, not its
+// logarithm).
+func yLabel(log bool) asciigraph.YAxisValueFormatterFunc {
+	return func(v float64) string {
+		if log {
+			v = math.Pow(10, v)
+		}
+		return fitNumber(v, labelWidth)
+	}
+}
+
+// fitNumber formats v with up to three significant digits in exactly w
+// cells, dropping precision rather than overflowing.
+func fitNumber(v float64, w int) string {
+	var s string
+	for prec := 3; prec >= 1; prec-- {
+		s = strconv.FormatFloat(v, 'g', prec, 64)
+		if len(s) <= w {
+			break
+		}
+	}
+	if len(s) > w {
+		s = s[:w]
+	}
+	return strings.Repeat(" ", w-len(s)) + s
+}
+
+// xLabel returns the epoch-axis formatter for the range [first, last]:
+// compact ("12k", "1.0M") when that tells the ticks apart, exact otherwise
+// (a tail view of 98,001..99,000 would read "98k 99k 99k").
+func xLabel(first, last float64) asciigraph.XAxisValueFormatterFunc {
+	exact := last < 10_000 || last-first < last/4
+	return func(v float64) string {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return ""
+		}
+		n := uint64(math.Round(v))
+		if exact {
+			return strconv.FormatUint(n, 10)
+		}
+		return pane.Count(n)
+	}
+}
+
+// histCap is the bucket capacity of the histories the tests build; the
+// trainer chooses its own.
+const histCap = 4096

@@ -1,0 +1,219 @@
+package training
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// history builds a graphData from explicit train and validation values.
+func history(train, val []float64, optimum float64) graphData {
+	tb, vb := series.NewBounded(histCap), series.NewBounded(histCap)
+	for _, x := range train {
+		tb.Add(x)
+	}
+	for _, x := range val {
+		vb.Add(x)
+	}
+	return graphData{train: tb.Buckets(), val: vb.Buckets(), n: tb.Len(), optimum: optimum}
+}
+
+// decaying returns n losses falling from about 10 towards 0.5.
+func decaying(n int) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = 0.5 + 9.5*math.Exp(-float64(i)/float64(max(n/8, 1)))
+	}
+	return xs
+}
+
+func repeat(x float64, n int) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = x
+	}
+	return xs
+}
+
+func TestGraphNeverPanics(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	histories := []struct {
+		name string
+		data graphData
+	}{
+		{"empty", history(nil, nil, nan)},
+		{"one point", history([]float64{3}, nil, nan)},
+		{"one point with val and optimum", history([]float64{3}, []float64{4}, 2)},
+		{"all NaN", history(repeat(nan, 50), repeat(nan, 50), nan)},
+		{"all Inf", history(repeat(inf, 50), nil, inf)},
+		{"NaN then values", history(append(repeat(nan, 5), decaying(20)...), nil, 0.5)},
+		{"constant", history(repeat(2, 100), repeat(2, 100), 2)},
+		{"zero", history(repeat(0, 100), nil, 0)},
+		{"huge", history([]float64{1e300, 1e308, math.MaxFloat64, 1}, nil, 0)},
+		{"tiny", history([]float64{1e-300, 5e-324, 1e-310}, nil, 0)},
+		{"negative and positive", history([]float64{-1e308, 1e308, -5, 5}, nil, nan)},
+		{"val only NaN", history(decaying(30), repeat(nan, 30), 0.5)},
+		{"optimum only finite", history(repeat(nan, 10), nil, 1)},
+		{"long", history(decaying(200_000), decaying(200_000), 0.5)},
+	}
+	views := []graphView{{}, {log: true}, {ema: true}, {log: true, ema: true}, {tail: 100}, {tail: 1, log: true, ema: true}}
+	sizes := [][2]int{{0, 0}, {1, 1}, {5, 2}, {20, 4}, {24, 8}, {60, 12}, {200, 60}}
+	th := theme.Ascii()
+	for _, h := range histories {
+		t.Run(h.name, func(t *testing.T) {
+			g := newGraph(th)
+			g.setData(h.data)
+			for _, v := range views {
+				for _, sz := range sizes {
+					out := g.render(v, sz[0], sz[1])
+					checkBlock(t, out, sz[0], sz[1])
+					if strings.Contains(out, "\x1b[") {
+						t.Fatalf("ASCII theme: escape sequence in graph %+v %v:\n%s", v, sz, out)
+					}
+				}
+			}
+		})
+	}
+}
+
+// checkBlock fails unless out is exactly w×h cells (or empty when either is 0).
+func checkBlock(t *testing.T, out string, w, h int) {
+	t.Helper()
+	if w <= 0 || h <= 0 {
+		if out != "" {
+			t.Fatalf("%dx%d: want empty output, got %q", w, h, out)
+		}
+		return
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Fatalf("%dx%d: got %d lines:\n%s", w, h, len(lines), out)
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw != w {
+			t.Fatalf("%dx%d: line %d is %d cells wide: %q", w, h, i, lw, l)
+		}
+	}
+}
+
+func TestGraphDrawsSeries(t *testing.T) {
+	g := newGraph(theme.Ascii())
+	val := decaying(40)
+	for i := range val {
+		val[i] += 1
+	}
+	g.setData(history(decaying(40), val, 0.5))
+	base := g.render(graphView{}, 80, 20)
+	for _, want := range []string{"┤", "═", "╌", "└"} { // axis, val, optimum, x axis
+		if !strings.Contains(base, want) {
+			t.Errorf("graph lacks %q:\n%s", want, base)
+		}
+	}
+	if strings.Contains(base, "━") {
+		t.Errorf("EMA line drawn while EMA is off:\n%s", base)
+	}
+	ema := g.render(graphView{ema: true}, 80, 20)
+	if !strings.Contains(ema, "━") && !strings.Contains(ema, "┃") {
+		t.Errorf("EMA on but no heavy line:\n%s", ema)
+	}
+	if lg := g.render(graphView{log: true}, 80, 20); lg == base {
+		t.Error("log scale did not change the graph")
+	}
+	if tail := g.render(graphView{tail: 10}, 80, 20); tail == base || !strings.Contains(tail, "31") {
+		t.Errorf("tail view of the last 10 epochs should start its axis at epoch 31:\n%s", tail)
+	}
+}
+
+func TestGraphKeepsExtremes(t *testing.T) {
+	// One spike in 100,000 flat epochs must survive bucketing to ~60 columns.
+	xs := repeat(1, 100_000)
+	xs[54_321] = 1000
+	g := newGraph(theme.Ascii())
+	g.setData(history(xs, nil, math.NaN()))
+	out := g.render(graphView{}, 80, 20)
+	if !strings.Contains(out, "1e+03") && !strings.Contains(out, "1000") {
+		t.Fatalf("spike of 1000 lost (top label missing):\n%s", out)
+	}
+	if g.note == "" {
+		t.Error("no resolution note for a bucketed graph")
+	}
+}
+
+func TestGraphCache(t *testing.T) {
+	g := newGraph(theme.Ascii())
+	g.setData(history(decaying(50), nil, 0.5))
+	a := g.render(graphView{}, 60, 15)
+	v := g.builtVersion
+	b := g.render(graphView{}, 60, 15)
+	if a != b || g.builtVersion != v {
+		t.Fatal("render rebuilt although nothing changed")
+	}
+	g.setData(history(decaying(60), nil, 0.5))
+	if c := g.render(graphView{}, 60, 15); c == a {
+		t.Fatal("new data did not change the graph")
+	}
+}
+
+func TestProject(t *testing.T) {
+	nan := math.NaN()
+	mk := func(vals ...float64) []series.Bucket {
+		ks := make([]series.Bucket, len(vals))
+		for i, v := range vals {
+			ks[i] = series.Bucket{Start: i, Count: 1, Min: v, Max: v, Sum: v, Last: v}
+		}
+		return ks
+	}
+	tests := []struct {
+		name string
+		cols []series.Bucket
+		w    int
+		want []float64
+	}{
+		{"empty", nil, 3, []float64{nan, nan, nan}},
+		{"single fills", mk(2), 3, []float64{2, 2, 2}},
+		{"exact", mk(1, 2, 3), 3, []float64{1, 2, 3}},
+		{"stretched keeps points", mk(0, 4), 5, []float64{0, 1, 2, 3, 4}},
+		{"spike lands on a column", mk(0, 9, 0), 4, []float64{0, 4.5, 9, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := make([]float64, tt.w)
+			project(got, tt.cols, func(k series.Bucket) float64 { return k.Mean() })
+			for i := range got {
+				if !sameFloat(got[i], tt.want[i]) {
+					t.Fatalf("project = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+
+func TestSmooth(t *testing.T) {
+	xs := []float64{1, 1, 1, math.NaN(), 1}
+	smooth(xs, 0.9)
+	for i, x := range xs {
+		if math.Abs(x-1) > 1e-12 {
+			t.Fatalf("debiased EMA of a constant drifted at %d: %v", i, xs)
+		}
+	}
+	ys := []float64{0, 10, 0, 10, 0, 10}
+	smooth(ys, 0.5)
+	if ys[5] <= 0 || ys[5] >= 10 || ys[0] != 0 {
+		t.Fatalf("EMA did not smooth: %v", ys)
+	}
+}
+
+func TestFitNumber(t *testing.T) {
+	for _, v := range []float64{0, 1, -1, 0.0123456, 1e-300, -1.5e308, math.MaxFloat64, math.NaN(), math.Inf(-1)} {
+		if s := fitNumber(v, labelWidth); len(s) != labelWidth {
+			t.Errorf("fitNumber(%v) = %q, want %d cells", v, s, labelWidth)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package training
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds the pane's bindings. Bindings that do nothing in the current
+// state are disabled (see Model.syncKeys) so the footer only lists keys that
+// work now.
+type keyMap struct {
+	// browsing the form
+	up, down, edit, change key.Binding
+	// training
+	start, pause, stop key.Binding
+	// graph
+	log, ema, tail, full key.Binding
+	// editing a field
+	apply, cancel, move key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "field up")),
+		down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "field down")),
+		edit:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "edit field")),
+		change: key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "change")),
+		start:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "train")),
+		pause:  key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause")),
+		stop:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop")),
+		log:    key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "log scale")),
+		ema:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "smooth")),
+		tail:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "last N")),
+		full:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "full run")),
+		apply:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+		cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		move:   key.NewBinding(key.WithKeys("up", "down", "tab", "shift+tab"), key.WithHelp("↑/↓", "apply & move")),
+	}
+}

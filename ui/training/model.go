@@ -1,0 +1,527 @@
+// Package training is the dashboard's Training pane: a form for the trainer
+// configuration, start / pause / resume / stop of a run, live statistics and
+// a live asciigraph loss curve with log scale, EMA smoothing and a tail view.
+//
+// The training loop never waits for the UI: a run publishes coalesced
+// progress (internal/train), and the pane looks at it once per frame, when
+// the root's pane.TickMsg arrives, so a flood of epochs costs one refresh
+// per frame and nothing while live updates are paused.
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// tailSizes are the "last N epochs" windows that t cycles through.
+var tailSizes = [...]int{100, 1_000, 10_000}
+
+// state is where the pane's training run is.
+type state int
+
+const (
+	idle      state = iota // no run yet
+	launching              // train.Start is loading data
+	running                // a run is live (possibly paused or stopping)
+	finished               // the last run ended (result or error kept)
+)
+
+// Model is the Training pane. Create it with New; use it through the
+// pane.Pane interface.
+type Model struct {
+	common pane.Common
+	th     *theme.Theme
+	keys   keyMap
+
+	width, height int
+	focused       bool
+
+	// The form.
+	base    train.Config // values of settings the form does not show
+	fields  []field
+	inputs  []textinput.Model
+	errs    []error // per-field parse errors (nil = fine)
+	formErr error   // parse summary or Config.Validate's verdict
+	cursor  int
+	editing bool
+	before  string // the edited field's text before editing (esc restores it)
+
+	// The run.
+	state    state
+	run      *train.Run
+	runCfg   train.Config
+	cancel   context.CancelFunc // cancels the run's context
+	launch   *launch
+	stopping bool
+	paused   bool
+	latest   train.Event
+	has      bool // latest is set
+	result   *train.Result
+	runErr   error
+	closed   bool
+
+	// The loss curve.
+	trainHist, valHist []series.Bucket
+	graph              *graph
+	view               graphView
+	tailIdx            int
+
+	// View cache: rebuilt when dirty or resized.
+	dirty bool
+	out   string
+}
+
+// launch is a train.Start in flight. done is closed when run and err are set.
+type launch struct {
+	done chan struct{}
+	run  *train.Run
+	err  error
+}
+
+// launchedMsg reports that train.Start returned.
+type launchedMsg struct{ l *launch }
+
+// New returns the Training pane with its form prefilled from cfg. A zero
+// cfg means train.DefaultConfig(); an empty checkpoint path means the
+// default one, which is also the model the demo agent's predict ability
+// serves, so a run from the dashboard is picked up by predict.
+func New(c pane.Common, cfg train.Config) *Model {
+	if c.Ctx == nil {
+		c.Ctx = context.Background()
+	}
+	def := train.DefaultConfig()
+	if cfg.Epochs == 0 && cfg.LR == 0 && cfg.BatchSize == 0 {
+		cfg = def
+	}
+	if cfg.Checkpoint == "" {
+		cfg.Checkpoint = def.Checkpoint
+	}
+	m := &Model{
+		common: c,
+		th:     c.Theme,
+		keys:   newKeyMap(),
+		base:   cfg,
+		fields: fields(),
+		graph:  newGraph(c.Theme),
+		dirty:  true,
+	}
+	m.inputs = make([]textinput.Model, len(m.fields))
+	for i, f := range m.fields {
+		in := textinput.New()
+		in.Prompt = ""
+		in.Placeholder = f.placeholder
+		in.CharLimit = 4096
+		in.TextStyle = m.th.Text
+		in.PlaceholderStyle = m.th.Muted
+		in.Cursor.Style = m.th.Text
+		in.Cursor.TextStyle = m.th.Text
+		in.Cursor.SetMode(cursor.CursorStatic)
+		in.SetValue(f.get(&cfg))
+		m.inputs[i] = in
+	}
+	m.validate()
+	m.syncKeys()
+	return m
+}
+
+// Init implements pane.Pane.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Title implements pane.Pane.
+func (m *Model) Title() string { return "Training" }
+
+// SetSize implements pane.Pane.
+func (m *Model) SetSize(width, height int) {
+	if width != m.width || height != m.height {
+		m.width, m.height = width, height
+		m.dirty = true
+	}
+}
+
+// Focus implements pane.Pane.
+func (m *Model) Focus() {
+	m.focused = true
+	m.dirty = true
+}
+
+// Blur implements pane.Pane. A field being edited keeps its text.
+func (m *Model) Blur() {
+	m.focused = false
+	m.stopEditing()
+	m.dirty = true
+}
+
+// Capturing reports whether a field is being edited, so that the root
+// passes every key (q, 1-4, ...) to the field.
+func (m *Model) Capturing() bool { return m.editing }
+
+// Close stops a running or starting training run and waits for it to end.
+// The root calls it once on quit; it is safe to call more than once.
+func (m *Model) Close() {
+	m.closed = true
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if l := m.launch; l != nil {
+		<-l.done
+		if l.run != nil {
+			l.run.Stop()
+			<-l.run.Done()
+		}
+		m.launch = nil
+	}
+	if m.run != nil {
+		m.run.Stop()
+		<-m.run.Done()
+	}
+}
+
+// Update implements pane.Pane.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case pane.TickMsg:
+		return m.poll()
+	case launchedMsg:
+		return m.launched(msg.l)
+	case tea.KeyMsg:
+		if !m.focused {
+			return nil
+		}
+		m.dirty = true
+		var cmd tea.Cmd
+		if m.editing {
+			cmd = m.editKey(msg)
+		} else {
+			cmd = m.browseKey(msg)
+		}
+		m.syncKeys()
+		return cmd
+	}
+	return nil
+}
+
+// browseKey handles a key while no field is being edited.
+func (m *Model) browseKey(msg tea.KeyMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.up):
+		m.cursor = (m.cursor + len(m.fields) - 1) % len(m.fields)
+	case key.Matches(msg, k.down):
+		m.cursor = (m.cursor + 1) % len(m.fields)
+	case key.Matches(msg, k.edit):
+		return m.startEditing()
+	case key.Matches(msg, k.change):
+		f := &m.fields[m.cursor]
+		if len(f.choices) == 0 {
+			return nil
+		}
+		d := 1
+		if msg.String() == "left" {
+			d = -1
+		}
+		m.inputs[m.cursor].SetValue(f.cycle(m.inputs[m.cursor].Value(), d))
+		m.validate()
+	case key.Matches(msg, k.start):
+		return m.start()
+	case key.Matches(msg, k.pause):
+		m.togglePause()
+	case key.Matches(msg, k.stop):
+		if m.run != nil && !m.stopping {
+			m.stopping = true
+			m.run.Stop()
+		}
+	case key.Matches(msg, k.log):
+		m.view.log = !m.view.log
+	case key.Matches(msg, k.ema):
+		m.view.ema = !m.view.ema
+	case key.Matches(msg, k.tail):
+		if m.view.tail > 0 {
+			m.tailIdx = (m.tailIdx + 1) % len(tailSizes)
+		}
+		m.view.tail = tailSizes[m.tailIdx]
+	case key.Matches(msg, k.full):
+		m.view.tail = 0
+	}
+	return nil
+}
+
+// editKey handles a key while a field is being edited.
+func (m *Model) editKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		m.stopEditing()
+		return nil
+	case "esc":
+		m.inputs[m.cursor].SetValue(m.before)
+		m.stopEditing()
+		return nil
+	case "up", "shift+tab":
+		m.stopEditing()
+		m.cursor = (m.cursor + len(m.fields) - 1) % len(m.fields)
+		return m.startEditing()
+	case "down", "tab":
+		m.stopEditing()
+		m.cursor = (m.cursor + 1) % len(m.fields)
+		return m.startEditing()
+	}
+	var cmd tea.Cmd
+	m.inputs[m.cursor], cmd = m.inputs[m.cursor].Update(msg)
+	m.validate()
+	return cmd
+}
+
+func (m *Model) startEditing() tea.Cmd {
+	m.editing = true
+	in := &m.inputs[m.cursor]
+	m.before = in.Value()
+	in.CursorEnd()
+	return in.Focus()
+}
+
+func (m *Model) stopEditing() {
+	if !m.editing {
+		return
+	}
+	m.editing = false
+	m.inputs[m.cursor].Blur()
+	m.validate()
+}
+
+// validate re-parses every field and re-runs Config.Validate.
+func (m *Model) validate() {
+	texts := make([]string, len(m.inputs))
+	for i := range m.inputs {
+		texts[i] = m.inputs[i].Value()
+	}
+	_, m.errs, m.formErr = parseForm(m.base, m.fields, texts)
+	m.dirty = true
+}
+
+// config returns the form's Config, or the reason it cannot be used.
+func (m *Model) config() (train.Config, error) {
+	texts := make([]string, len(m.inputs))
+	for i := range m.inputs {
+		texts[i] = m.inputs[i].Value()
+	}
+	cfg, _, err := parseForm(m.base, m.fields, texts)
+	return cfg, err
+}
+
+// start launches a run with the form's config, unless one is live or the
+// form is invalid (the errors are already shown inline).
+func (m *Model) start() tea.Cmd {
+	switch m.state {
+	case launching, running:
+		return pane.Status("training is already running (s stops it)", true)
+	}
+	cfg, err := m.config()
+	if err != nil {
+		return pane.Status("cannot train: "+err.Error(), true)
+	}
+	ctx, cancel := context.WithCancel(m.common.Ctx)
+	l := &launch{done: make(chan struct{})}
+	m.cancel, m.launch, m.runCfg = cancel, l, cfg
+	m.state, m.stopping, m.paused = launching, false, false
+	m.result, m.runErr, m.has = nil, nil, false
+	m.latest = train.Event{}
+	m.trainHist, m.valHist = m.trainHist[:0], m.valHist[:0]
+	m.graph.setData(graphData{optimum: math.NaN()})
+	return func() tea.Msg {
+		defer close(l.done)
+		l.run, l.err = train.Start(ctx, cfg)
+		return launchedMsg{l: l}
+	}
+}
+
+// launched takes over the run that train.Start returned.
+func (m *Model) launched(l *launch) tea.Cmd {
+	if l != m.launch || m.closed {
+		return nil // Close has already dealt with it
+	}
+	m.launch = nil
+	m.dirty = true
+	if l.err != nil {
+		m.cancel()
+		m.state, m.runErr = finished, l.err
+		m.syncKeys()
+		return pane.Status("training failed to start: "+l.err.Error(), true)
+	}
+	m.run, m.state = l.run, running
+	if m.stopping { // s pressed while the data was loading
+		m.run.Stop()
+	}
+	m.syncKeys()
+	return nil
+}
+
+func (m *Model) togglePause() {
+	if m.run == nil || m.stopping {
+		return
+	}
+	if m.run.Paused() {
+		m.run.Resume()
+	} else {
+		m.run.Pause()
+	}
+	m.paused = m.run.Paused()
+}
+
+// poll takes the run's latest progress, at most once per frame, without
+// ever blocking: the run signals "something changed" on Updates and the
+// pane reads a coalesced snapshot.
+func (m *Model) poll() tea.Cmd {
+	if m.run == nil {
+		return nil
+	}
+	changed := false
+	select {
+	case <-m.run.Updates():
+		changed = true
+	default:
+	}
+	done := false
+	select {
+	case <-m.run.Done():
+		done = true
+	default:
+	}
+	if !changed && !done {
+		return nil
+	}
+	m.refresh()
+	if !done {
+		return nil
+	}
+	return m.finish()
+}
+
+// refresh copies the run's latest event and loss history.
+func (m *Model) refresh() {
+	if ev, ok := m.run.Latest(); ok {
+		m.latest, m.has = ev, true
+	}
+	m.trainHist = m.run.History(m.trainHist[:0], false)
+	m.valHist = m.run.History(m.valHist[:0], true)
+	m.setGraphData()
+	m.paused = m.run.Paused()
+	m.dirty = true
+}
+
+func (m *Model) setGraphData() {
+	n := 0
+	if k := len(m.trainHist); k > 0 {
+		n = m.trainHist[k-1].End()
+	}
+	opt := math.NaN()
+	if m.has {
+		opt = m.latest.OptimalLoss
+	}
+	m.graph.setData(graphData{train: m.trainHist, val: m.valHist, n: n, optimum: opt})
+}
+
+// finish records the result of a run that has ended.
+func (m *Model) finish() tea.Cmd {
+	res, err := m.run.Result()
+	m.run, m.state, m.result, m.runErr = nil, finished, res, err
+	m.stopping, m.paused = false, false
+	m.cancel()
+	if res != nil && math.IsNaN(m.graph.data.optimum) {
+		m.graph.data.optimum = res.OptimalLoss
+		m.graph.version++
+	}
+	m.syncKeys()
+	m.dirty = true
+	switch {
+	case err != nil:
+		return pane.Status("training failed: "+err.Error(), true)
+	case res != nil && res.Checkpoint != "":
+		return pane.Status(fmt.Sprintf("training %s: loss %.4g, saved %s", res.StopReason, res.Loss, res.Checkpoint), false)
+	case res != nil:
+		return pane.Status(fmt.Sprintf("training %s: loss %.4g", res.StopReason, res.Loss), false)
+	}
+	return nil
+}
+
+// syncKeys enables exactly the bindings that work in the current state.
+func (m *Model) syncKeys() {
+	k := &m.keys
+	live := m.run != nil && !m.stopping
+	browsing := !m.editing
+	k.up.SetEnabled(browsing)
+	k.down.SetEnabled(browsing)
+	k.edit.SetEnabled(browsing)
+	k.change.SetEnabled(browsing && len(m.fields[m.cursor].choices) > 0)
+	k.start.SetEnabled(browsing && (m.state == idle || m.state == finished))
+	k.pause.SetEnabled(browsing && live)
+	if m.paused {
+		k.pause.SetHelp("space", "resume")
+	} else {
+		k.pause.SetHelp("space", "pause")
+	}
+	k.stop.SetEnabled(browsing && (live || m.state == launching))
+	hasData := m.graph.data.n > 0
+	k.log.SetEnabled(browsing && hasData)
+	if m.view.log {
+		k.log.SetHelp("l", "linear")
+	} else {
+		k.log.SetHelp("l", "log scale")
+	}
+	k.ema.SetEnabled(browsing && hasData)
+	if m.view.ema {
+		k.ema.SetHelp("e", "raw only")
+	} else {
+		k.ema.SetHelp("e", "smooth")
+	}
+	k.tail.SetEnabled(browsing && hasData)
+	next := tailSizes[0]
+	if m.view.tail > 0 {
+		next = tailSizes[(m.tailIdx+1)%len(tailSizes)]
+	}
+	k.tail.SetHelp("t", "last "+pane.Count(uint64(next)))
+	k.full.SetEnabled(browsing && m.view.tail > 0)
+	k.apply.SetEnabled(m.editing)
+	k.cancel.SetEnabled(m.editing)
+	k.move.SetEnabled(m.editing)
+}
+
+// ShortHelp implements help.KeyMap: the keys that work now.
+func (m *Model) ShortHelp() []key.Binding {
+	k := &m.keys
+	if m.editing {
+		return []key.Binding{k.apply, k.cancel, k.move}
+	}
+	return []key.Binding{k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := &m.keys
+	return [][]key.Binding{
+		{k.up, k.down, k.edit, k.change},
+		{k.apply, k.cancel, k.move},
+		{k.start, k.pause, k.stop},
+		{k.log, k.ema, k.tail, k.full},
+	}
+}
+
+var (
+	_ pane.Pane   = (*Model)(nil)
+	_ pane.Closer = (*Model)(nil)
+	_ help.KeyMap = (*Model)(nil)
+)
+
+// errNoRun is shown when a run ended without a result or an error.
+var errNoRun = errors.New("the run ended without a result")

@@ -1,0 +1,505 @@
+package training
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// Layout constants.
+const (
+	// minWidth and minHeight are the smallest size the pane draws itself at.
+	minWidth, minHeight = 24, 4
+	// wideWidth is the width from which the form sits left of the graph.
+	wideWidth = 96
+	// formWidth is the form column's width in the wide layout.
+	formWidth = 40
+	// cellWidth is the width of one form cell in the narrow (grid) layout.
+	cellWidth = 30
+	// labelCells is the width of a form label.
+	labelCells = 14
+)
+
+// View implements pane.Pane. It renders exactly the size given to SetSize
+// and is rebuilt only after something changed.
+func (m *Model) View() string {
+	if !m.dirty {
+		return m.out
+	}
+	m.dirty = false
+	m.out = m.render()
+	return m.out
+}
+
+func (m *Model) render() string {
+	w, h, th := m.width, m.height, m.th
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if w < minWidth || h < minHeight {
+		return theme.Block(th.Muted.Render("Training: too small"), w, h)
+	}
+	if w >= wideWidth {
+		left := strings.Split(m.formBlock(formWidth, h, 1), "\n")
+		right := strings.Split(m.runBlock(w-formWidth-3, h), "\n")
+		sep := th.Subtle.Render("│")
+		var sb strings.Builder
+		sb.Grow((w + 16) * h * 2)
+		for i := range h {
+			if i > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(left[i])
+			sb.WriteByte(' ')
+			sb.WriteString(sep)
+			sb.WriteByte(' ')
+			sb.WriteString(right[i])
+		}
+		return sb.String()
+	}
+	// Narrow: the form as a grid on top, the run below.
+	cols := max(1, w/cellWidth)
+	rows := (len(m.fields) + cols - 1) / cols
+	formH := min(rows+2, max(3, h/3))
+	if h-formH < 8 { // too little room for a graph: give the form what it needs
+		formH = min(rows+2, h-1)
+	}
+	return m.formBlock(w, formH, cols) + "\n" + m.runBlock(w, h-formH)
+}
+
+// formBlock renders the form in cols columns, exactly w×h: the fields (a
+// window around the cursor when they do not fit), then the validation
+// messages and the selected field's help.
+func (m *Model) formBlock(w, h, cols int) string {
+	th := m.th
+	var msgs []string
+	for _, err := range m.errs {
+		if err != nil {
+			msgs = append(msgs, th.Error.Render("✗ "+err.Error()))
+		}
+	}
+	if m.formErr != nil && len(msgs) == 0 {
+		msgs = append(msgs, th.Error.Render("✗ "+m.formErr.Error()))
+	}
+	if len(msgs) == 0 && (m.state == idle || m.state == finished) {
+		msgs = append(msgs, th.Good.Render("✓ valid")+th.Muted.Render(" · enter trains"))
+	}
+	f := &m.fields[m.cursor]
+	msgs = append(msgs, th.Muted.Render(f.label+": "+f.help))
+
+	rows := (len(m.fields) + cols - 1) / cols
+	avail := max(1, h-len(msgs)-1)
+	if cols > 1 {
+		avail = max(1, h-2) // grid: room for the first message and the help
+		msgs = msgs[max(0, len(msgs)-2):]
+		if m.formErr != nil || hasErr(m.errs) {
+			msgs = msgs[:1]
+			msgs[0] = m.firstError()
+		}
+	}
+	first := 0
+	curRow := m.cursor % rows
+	if rows > avail {
+		first = min(max(0, curRow-avail/2), rows-avail)
+	}
+	cw := w / cols
+	lines := make([]string, 0, h)
+	for r := first; r < min(rows, first+avail); r++ {
+		var sb strings.Builder
+		for c := range cols {
+			i := c*rows + r
+			if i >= len(m.fields) {
+				break
+			}
+			sb.WriteString(m.fieldCell(i, cw))
+		}
+		lines = append(lines, sb.String())
+	}
+	if len(lines) < h {
+		lines = append(lines, "")
+	}
+	lines = append(lines, msgs...)
+	return theme.Block(strings.Join(lines, "\n"), w, h)
+}
+
+func hasErr(errs []error) bool {
+	for _, err := range errs {
+		if err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// firstError renders the first field error, with a count of the others.
+func (m *Model) firstError() string {
+	var first error
+	n := 0
+	for _, err := range m.errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if first == nil {
+		first, n = m.formErr, 1
+	}
+	s := "✗ " + first.Error()
+	if n > 1 {
+		s += " (+" + strconv.Itoa(n-1) + " more)"
+	}
+	return m.th.Error.Render(s)
+}
+
+// fieldCell renders field i in exactly w cells: marker, label, value. The
+// selected field is marked with "▸" (and highlighted when the pane has
+// focus); an invalid value is followed by "✗", so both read without colour.
+func (m *Model) fieldCell(i, w int) string {
+	th := m.th
+	f, in := &m.fields[i], &m.inputs[i]
+	sel := i == m.cursor
+	lw := min(labelCells, max(0, (w-2)/2))
+	vw := max(0, w-2-lw-1)
+	marker := "  "
+	if sel {
+		marker = "▸ "
+	}
+	label := theme.PadRight(f.label, lw)
+	if sel && m.editing {
+		in.Width = max(1, vw-1)
+		return theme.PadRight(th.Accent.Render("› ")+th.Label.Render(label)+" "+in.View(), w)
+	}
+	bad := m.errs[i] != nil
+	val := in.Value()
+	if bad {
+		val += " ✗"
+	}
+	if sel && m.focused {
+		if val == "" {
+			val = f.placeholder
+		}
+		return th.Selected.Render(theme.PadRight(marker+label+" "+val, w))
+	}
+	var vs string
+	switch {
+	case bad:
+		vs = th.Error.Render(theme.PadRight(val, vw))
+	case val == "":
+		vs = th.Muted.Render(theme.PadRight(f.placeholder, vw))
+	default:
+		vs = th.Text.Render(theme.PadRight(val, vw))
+	}
+	return theme.PadRight(marker+th.Label.Render(label)+" "+vs, w)
+}
+
+// runBlock renders the run's status, statistics, legend and loss curve in
+// exactly w×h.
+func (m *Model) runBlock(w, h int) string {
+	lines := m.statsLines(w)
+	if len(lines) >= h {
+		return theme.Block(strings.Join(lines[:h], "\n"), w, h)
+	}
+	gh := h - len(lines)
+	if gh >= 4 && m.graph.data.n > 0 {
+		// The graph first, so its resolution note is known for the legend.
+		g := m.graph.render(m.view, w, gh-1)
+		lines = append(lines, m.legend(w), g)
+	} else if gh >= 4 {
+		lines = append(lines, "", m.th.Muted.Render("the loss curve appears here once training starts"))
+	}
+	return theme.Block(strings.Join(lines, "\n"), w, h)
+}
+
+// statsLines returns the status and statistics lines for width w.
+func (m *Model) statsLines(w int) []string {
+	th := m.th
+	var lines []string
+	switch m.state {
+	case idle:
+		return []string{
+			th.Muted.Render("○ idle") + th.Muted.Render(" · ") + th.Key.Render("enter") + th.KeyDesc.Render(" trains with this config"),
+			th.Label.Render("data ") + m.dataSummary(m.base),
+			th.Label.Render("saves to ") + checkpointName(m.inputs[m.fieldIndex("checkpoint")].Value()),
+		}
+	case launching:
+		return []string{th.Info.Render("◌ loading data…"), th.Label.Render("data ") + m.dataSummary(m.runCfg)}
+	}
+
+	ev := m.latest
+	if m.state == running {
+		var status string
+		switch {
+		case m.stopping:
+			status = th.Warn.Render("■ stopping…")
+		case m.paused:
+			status = th.Badge.Render(" PAUSED ") + th.KeyDesc.Render(" space resumes")
+		default:
+			status = th.Good.Render("▶ training")
+		}
+		if m.has {
+			status += "  " + progress(th, ev, m.paused)
+		}
+		lines = append(lines, status)
+	} else {
+		lines = append(lines, m.outcome())
+	}
+	if m.has || m.result != nil {
+		lines = append(lines, m.lossLine(), m.modelLine(w))
+	}
+	if m.state == finished {
+		switch {
+		case m.runErr != nil:
+			lines = append(lines, wrap(th.Error.Render("✗ "+m.runErr.Error()), w, 3)...)
+		case m.result != nil && m.result.Checkpoint != "":
+			lines = append(lines, th.Label.Render("saved ")+th.Text.Render(m.result.Checkpoint)+th.Muted.Render(" · predict serves this model now"))
+		}
+	}
+	return lines
+}
+
+// outcome is the first stats line of a finished run.
+func (m *Model) outcome() string {
+	th := m.th
+	res, err := m.result, m.runErr
+	if res == nil {
+		if err == nil {
+			err = errNoRun
+		}
+		return th.Bad.Render("✗ failed")
+	}
+	took := " in " + pane.Duration(res.Elapsed)
+	epochs := strconv.Itoa(res.Epochs)
+	switch res.StopReason {
+	case train.StopCompleted:
+		return th.Good.Render("✓ completed") + th.Text.Render(" "+epochs+" epochs"+took)
+	case train.StopEarly:
+		return th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+took+" (no improvement)")
+	case train.StopCanceled:
+		return th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs+took)
+	case train.StopDiverged:
+		return th.Bad.Render("✗ diverged") + th.Text.Render(" at epoch "+epochs+took)
+	}
+	if err != nil {
+		return th.Bad.Render("✗ failed") + th.Text.Render(" at epoch "+epochs+took)
+	}
+	return th.Text.Render(string(res.StopReason) + " after " + epochs + " epochs" + took)
+}
+
+// progress renders "epoch 123/1,000 12% · ETA 3s · 1.2M samples/s".
+func progress(th *theme.Theme, ev train.Event, paused bool) string {
+	s := th.Label.Render("epoch ") + th.Bold.Render(groupDigits(ev.Epoch)) + th.Muted.Render("/"+groupDigits(ev.Epochs))
+	if ev.Epochs > 0 {
+		s += " " + th.Text.Render(pane.Percent(float64(ev.Epoch)/float64(ev.Epochs)))
+	}
+	if eta, ok := etaOf(ev); ok && !paused {
+		s += th.Muted.Render(" · ETA ") + th.Text.Render(pane.Uptime(eta+time.Second/2))
+	}
+	if ev.SamplesPerSec > 0 {
+		s += th.Muted.Render(" · ") + th.Text.Render(pane.Rate(ev.SamplesPerSec)) + th.Muted.Render(" samples/s")
+	}
+	return s
+}
+
+// etaOf estimates the time left from the run's average epoch rate.
+func etaOf(ev train.Event) (time.Duration, bool) {
+	if ev.Epoch <= 0 || ev.Elapsed <= 0 || ev.Epochs < ev.Epoch {
+		return 0, false
+	}
+	perEpoch := float64(ev.Elapsed) / float64(ev.Epoch)
+	return time.Duration(perEpoch * float64(ev.Epochs-ev.Epoch)), true
+}
+
+// lossLine renders "loss 0.0123 · val 0.013 · best 0.012 · optimum 0.0118 · gap +4.2%".
+func (m *Model) lossLine() string {
+	th := m.th
+	loss, val, best, opt := m.latest.TrainLoss, m.latest.ValLoss, m.latest.BestLoss, m.latest.OptimalLoss
+	if r := m.result; r != nil && m.state == finished {
+		loss, val, best, opt = r.Loss, r.ValLoss, r.BestLoss, r.OptimalLoss
+	}
+	s := th.Label.Render("loss ") + th.Bold.Render(num(loss))
+	if isFinite(val) {
+		s += th.Label.Render(" · val ") + th.Warn.Render(num(val))
+	}
+	if isFinite(best) {
+		s += th.Label.Render(" · best ") + th.Text.Render(num(best))
+	}
+	if isFinite(opt) {
+		s += th.Label.Render(" · optimum ") + th.Good.Render(num(opt))
+		if isFinite(loss) {
+			gap := loss - opt
+			g := "gap " + signed(gap)
+			if opt > 0 {
+				g += " (" + signedPercent(gap/opt) + ")"
+			}
+			s += th.Label.Render(" · ") + th.Text.Render(g)
+		}
+	}
+	return s
+}
+
+// modelLine renders "lr 0.05 · w 2.998 -1.2 · b 1.002 · 1.2s".
+func (m *Model) modelLine(w int) string {
+	th := m.th
+	ev := m.latest
+	weights, bias, elapsed := ev.Weights, ev.Bias, ev.Elapsed
+	if r := m.result; r != nil && m.state == finished {
+		weights, bias, elapsed = r.Weights, r.Bias, r.Elapsed
+	}
+	var sb strings.Builder
+	for i, x := range weights {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		if sb.Len() > w {
+			sb.WriteString("…")
+			break
+		}
+		sb.WriteString(num(x))
+	}
+	s := ""
+	if m.has && ev.LR > 0 {
+		s = th.Label.Render("lr ") + th.Text.Render(num(ev.LR)) + th.Label.Render(" · ")
+	}
+	s += th.Label.Render("w ") + th.Accent.Render(sb.String()) +
+		th.Label.Render(" · b ") + th.Accent.Render(num(bias)) +
+		th.Label.Render(" · ") + th.Muted.Render(pane.Duration(elapsed))
+	return s
+}
+
+// legend names the graph's lines by the same shapes the graph draws them
+// with, plus the view mode and resolution.
+func (m *Model) legend(w int) string {
+	th := m.th
+	s := th.Info.Render("─") + th.Muted.Render(" train  ")
+	if len(m.valHist) > 0 && hasFiniteBuckets(m.valHist) {
+		s += th.Warn.Render("═") + th.Muted.Render(" val  ")
+	}
+	if isFinite(m.graph.data.optimum) {
+		s += th.Good.Render("╌") + th.Muted.Render(" optimum  ")
+	}
+	if m.graph.note != "" {
+		s += th.Subtle.Render("·") + th.Muted.Render(" min/max  ")
+	}
+	if m.view.ema {
+		s += th.Accent.Render("━") + th.Muted.Render(" EMA  ")
+	}
+	mode := "linear"
+	if m.view.log {
+		mode = "log"
+	}
+	if m.view.tail > 0 {
+		mode += " · last " + groupDigits(m.view.tail)
+	} else {
+		mode += " · full run"
+	}
+	if m.graph.note != "" {
+		mode += " · " + m.graph.note
+	}
+	return theme.PadRight(s+th.Muted.Render("│ "+mode), w)
+}
+
+func hasFiniteBuckets(ks []series.Bucket) bool {
+	for _, k := range ks {
+		if k.Count > k.Skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// dataSummary describes where a run's data comes from.
+func (m *Model) dataSummary(c train.Config) string {
+	th := m.th
+	if c.Dataset != "" {
+		return th.Text.Render(c.Dataset)
+	}
+	s := c.Synthetic
+	return th.Text.Render("synthetic, "+groupDigits(s.Samples)+" rows") +
+		th.Muted.Render(" (y = "+num(s.Weight)+"·x + "+num(s.Bias)+", noise "+num(s.Noise)+")")
+}
+
+// fieldIndex returns the index of the field with the given label.
+func (m *Model) fieldIndex(label string) int {
+	for i, f := range m.fields {
+		if f.label == label {
+			return i
+		}
+	}
+	return 0
+}
+
+func checkpointName(p string) string {
+	if p == "" {
+		return "(not saved)"
+	}
+	return p
+}
+
+// wrap word-wraps s to w cells and returns at most n lines.
+func wrap(s string, w, n int) []string {
+	lines := strings.Split(ansi.Wrap(s, w, " "), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = ansi.Truncate(lines[n-1], max(w-1, 0), "") + "…"
+	}
+	return lines
+}
+
+// num formats a loss, weight or rate with four significant digits.
+func num(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+func signed(x float64) string {
+	if x >= 0 {
+		return "+" + num(x)
+	}
+	return num(x)
+}
+
+func signedPercent(f float64) string {
+	if !isFinite(f) {
+		return "–"
+	}
+	s := strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+	if f >= 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// groupDigits formats n with thousands separators: 1234567 -> "1,234,567".
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var sb strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteRune(r)
+	}
+	if neg {
+		return "-" + sb.String()
+	}
+	return sb.String()
+}
+
+var _ = errors.New
