@@ -1,0 +1,485 @@
+// Package agent is the resilience core of agentdash: a registry of
+// abilities (tools run on behalf of an agent) and the pipeline every call
+// goes through, with the metrics and events the dashboard and the
+// Prometheus exporter read.
+//
+// A call passes these stages, in order:
+//
+//  1. lookup of the ability by name;
+//  2. validation of the arguments against its schema, with defaults
+//     applied (a bad argument is the caller's fault: OutcomeBadArgs, not
+//     counted by the breaker); for a cached ability the canonical JSON of
+//     the arguments, the cache key, is built here too;
+//  3. the ability's circuit breaker (OutcomeShortCircuited when open);
+//  4. for a cached ability, the TTL cache (a hit returns at once and
+//     releases the breaker permit as Ignored), then duplicate suppression:
+//     concurrent identical calls share one execution;
+//  5. the global concurrency limit: a free slot at once, or a wait of up to
+//     Options.MaxWait (OutcomeRejected after that);
+//  6. fault injection, if set for the ability: added latency, then a
+//     failure probability;
+//  7. the ability itself, in its own goroutine under its timeout, with
+//     panic recovery; its slot is released only when it really returns, so
+//     an ability that ignores its context can never push the number of
+//     running abilities over the limit;
+//  8. the breaker is told the outcome, and metrics and an event are
+//     recorded.
+//
+// The timeout covers stages 6 and 7, so injected latency can cause
+// timeouts the way a slow dependency would.
+//
+// Everything is per Agent; the package has no global state.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/maypok86/otter/v2/stats"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/internal/latency"
+	"github.com/agentdash/agentdash/internal/schema"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultName           = "agentdash"
+	DefaultMaxConcurrent  = 8
+	DefaultMaxWait        = 2 * time.Second
+	DefaultCacheSize      = 10_000
+	DefaultTimeout        = 10 * time.Second
+	DefaultEventBuffer    = 256
+	maxNameLen            = 64
+	maxPooledKeyBufferCap = 64 << 10
+)
+
+// Options configures an Agent. Zero fields take the defaults above;
+// negative values are an error.
+type Options struct {
+	// Name is shown in the dashboard header; default "agentdash".
+	Name string
+	// MaxConcurrent is the global limit of abilities running at once;
+	// default 8.
+	MaxConcurrent int
+	// MaxWait is how long a call waits for a free slot before it is
+	// rejected; default 2s.
+	MaxWait time.Duration
+	// CacheSize bounds the entries of each ability's cache; default 10000.
+	CacheSize int
+	// DefaultTimeout applies to abilities registered without a Timeout;
+	// default 10s.
+	DefaultTimeout time.Duration
+	// Now is the clock for breaker cooldowns, cache expiry, rolling
+	// latency windows and event times; default time.Now. Call latencies are
+	// always measured with the real monotonic clock. With a custom clock the
+	// caches do no periodic clean-up: expired entries are dropped when read
+	// or evicted by size.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.MaxConcurrent < 0:
+		return o, fmt.Errorf("MaxConcurrent must not be negative, got %d", o.MaxConcurrent)
+	case o.MaxWait < 0:
+		return o, fmt.Errorf("MaxWait must not be negative, got %s", o.MaxWait)
+	case o.CacheSize < 0:
+		return o, fmt.Errorf("CacheSize must not be negative, got %d", o.CacheSize)
+	case o.DefaultTimeout < 0:
+		return o, fmt.Errorf("DefaultTimeout must not be negative, got %s", o.DefaultTimeout)
+	}
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	if o.MaxConcurrent == 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.MaxWait == 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.DefaultTimeout == 0 {
+		o.DefaultTimeout = DefaultTimeout
+	}
+	return o, nil
+}
+
+// Agent is a registry of abilities and the call pipeline around them. It is
+// safe for concurrent use. Close it to stop its background work.
+type Agent struct {
+	opts    Options
+	now     func() time.Time
+	realNow bool // now is time.Now: the end time of a call doubles as the metrics time
+	started time.Time
+
+	sem     *semaphore.Weighted
+	inUse   atomic.Int64
+	waiting atomic.Int64
+
+	// The registry is copy-on-write so that the call path reads it with one
+	// atomic load and no lock.
+	regMu     sync.Mutex
+	registry  atomic.Pointer[registry]
+	keyBuffer sync.Pool // *keyBuf for canonical cache keys
+
+	subMu sync.Mutex
+	subs  atomic.Pointer[[]*Subscription] // nil or non-empty
+
+	// Lifecycle: executions register with run (under life's read lock) so
+	// that Close can refuse new ones and wait for the running ones.
+	life      sync.RWMutex
+	closed    atomic.Bool
+	run       sync.WaitGroup
+	base      context.Context // canceled by Close: stops running abilities
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+}
+
+type registry struct {
+	byName map[string]*entry
+	sorted []*entry
+	infos  []Info
+}
+
+type keyBuf struct{ b []byte }
+
+// New returns an Agent with no abilities.
+func New(opts Options) (*Agent, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("agent options: %w", err)
+	}
+	a := &Agent{opts: o, now: o.Now, sem: semaphore.NewWeighted(int64(o.MaxConcurrent))}
+	if a.now == nil {
+		a.now, a.realNow = time.Now, true
+	}
+	a.started = a.now()
+	a.base, a.cancel = context.WithCancel(context.Background())
+	a.registry.Store(&registry{byName: map[string]*entry{}})
+	a.keyBuffer.New = func() any { return &keyBuf{b: make([]byte, 0, 256)} }
+	return a, nil
+}
+
+// Func is the function behind an ability. It should honor ctx (which ends
+// at the ability's timeout, when the caller gives up, or when the agent is
+// closed). args have been validated against the ability's schema, with
+// defaults applied; they must not be modified. A result may be cached and
+// handed to several callers, so it should be treated as read-only.
+type Func func(ctx context.Context, args map[string]any) (any, error)
+
+// Ability describes a tool the agent can run.
+type Ability struct {
+	// Name is unique, 1 to 64 characters: a lowercase letter, then
+	// lowercase letters, digits and underscores.
+	Name        string
+	Description string
+	// Schema describes the arguments; nil means any object. It must not be
+	// modified after Register.
+	Schema *schema.Schema
+	// Timeout bounds one execution; 0 means Options.DefaultTimeout.
+	Timeout time.Duration
+	// CacheTTL is how long a successful result is reused for identical
+	// arguments; 0 disables the cache and duplicate suppression.
+	CacheTTL time.Duration
+	// Breaker configures the ability's circuit breaker; zero fields take
+	// the breaker package's defaults.
+	Breaker breaker.Settings
+	// Func runs the ability.
+	Func Func
+}
+
+// Info describes a registered ability, with defaults applied.
+type Info struct {
+	Name        string
+	Description string
+	Schema      *schema.Schema
+	Timeout     time.Duration
+	CacheTTL    time.Duration
+	Breaker     breaker.Settings
+}
+
+// Register adds an ability. It fails with an error naming the problem if the
+// name is invalid or taken, Func is nil, the schema is malformed, a
+// duration is negative, or the breaker settings are invalid.
+func (a *Agent) Register(ab Ability) error {
+	if err := a.register(ab); err != nil {
+		return fmt.Errorf("register ability %q: %w", ab.Name, err)
+	}
+	return nil
+}
+
+func (a *Agent) register(ab Ability) error {
+	if err := checkName(ab.Name); err != nil {
+		return err
+	}
+	if ab.Func == nil {
+		return fmt.Errorf("Func is nil")
+	}
+	if ab.Timeout < 0 {
+		return fmt.Errorf("Timeout must not be negative, got %s", ab.Timeout)
+	}
+	if ab.CacheTTL < 0 {
+		return fmt.Errorf("CacheTTL must not be negative, got %s", ab.CacheTTL)
+	}
+	if ab.Schema == nil {
+		ab.Schema = &schema.Schema{Type: schema.TypeObject}
+	}
+	if err := ab.Schema.Check(); err != nil {
+		return err
+	}
+	if ab.Timeout == 0 {
+		ab.Timeout = a.opts.DefaultTimeout
+	}
+
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
+	if a.closed.Load() {
+		return ErrClosed
+	}
+	old := a.registry.Load()
+	if _, dup := old.byName[ab.Name]; dup {
+		return fmt.Errorf("an ability with this name is already registered")
+	}
+	e, err := a.newEntry(ab)
+	if err != nil {
+		return err
+	}
+	next := &registry{byName: maps.Clone(old.byName)}
+	next.byName[ab.Name] = e
+	next.sorted = append(slices.Clone(old.sorted), e)
+	slices.SortFunc(next.sorted, func(x, y *entry) int { return strings.Compare(x.info.Name, y.info.Name) })
+	next.infos = make([]Info, len(next.sorted))
+	for i, e := range next.sorted {
+		next.infos[i] = e.info
+	}
+	a.registry.Store(next)
+	return nil
+}
+
+// checkName enforces ^[a-z][a-z0-9_]{0,63}$.
+func checkName(name string) error {
+	const rule = "must be 1 to 64 characters: a lowercase letter, then lowercase letters, digits or underscores"
+	if name == "" || len(name) > maxNameLen || name[0] < 'a' || name[0] > 'z' {
+		return fmt.Errorf("invalid name: %s", rule)
+	}
+	for i := 1; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return fmt.Errorf("invalid name: character %q at position %d: %s", c, i+1, rule)
+		}
+	}
+	return nil
+}
+
+func (a *Agent) newEntry(ab Ability) (*entry, error) {
+	e := &entry{
+		fn:      ab.Func,
+		schema:  ab.Schema,
+		timeout: ab.Timeout,
+		hist:    latency.NewHistogram(a.now),
+		rate:    latency.NewRate(a.now),
+	}
+	b, err := breaker.New(ab.Name, ab.Breaker,
+		breaker.WithClock(a.now),
+		breaker.WithOnTransition(func(t breaker.Transition) {
+			a.publish(Event{Kind: EventTransition, At: t.At, Ability: t.Name, Transition: t})
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("breaker settings: %w", err)
+	}
+	e.breaker = b
+	if ab.CacheTTL > 0 {
+		e.cacheStats = stats.NewCounter()
+		o := &otter.Options[string, any]{
+			MaximumSize:      a.opts.CacheSize,
+			ExpiryCalculator: otter.ExpiryWriting[string, any](ab.CacheTTL),
+			StatsRecorder:    e.cacheStats,
+		}
+		if !a.realNow {
+			o.Clock = clock{a.now}
+		}
+		if e.cache, err = otter.New(o); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	e.info = Info{
+		Name:        ab.Name,
+		Description: ab.Description,
+		Schema:      ab.Schema,
+		Timeout:     ab.Timeout,
+		CacheTTL:    ab.CacheTTL,
+		Breaker:     b.Settings(),
+	}
+	return e, nil
+}
+
+// clock adapts Options.Now to otter's Clock. It has no ticks, so the cache
+// starts no clean-up goroutine: with a fake clock, ticks of real time would
+// be meaningless anyway.
+type clock struct{ now func() time.Time }
+
+func (c clock) NowNano() int64                      { return c.now().UnixNano() }
+func (c clock) Tick(time.Duration) <-chan time.Time { return nil }
+
+// Abilities lists the registered abilities sorted by name. The slice is a
+// copy the caller may keep.
+func (a *Agent) Abilities() []Info {
+	return slices.Clone(a.registry.Load().infos)
+}
+
+// Lookup returns the description of the named ability.
+func (a *Agent) Lookup(name string) (Info, bool) {
+	e := a.registry.Load().byName[name]
+	if e == nil {
+		return Info{}, false
+	}
+	return e.info, true
+}
+
+// entryFor returns the named ability or an error listing the known names.
+func (a *Agent) entryFor(name string) (*entry, error) {
+	r := a.registry.Load()
+	if e := r.byName[name]; e != nil {
+		return e, nil
+	}
+	return nil, unknownAbility(r, name)
+}
+
+func unknownAbility(r *registry, name string) error {
+	names := make([]string, len(r.sorted))
+	for i, e := range r.sorted {
+		names[i] = e.info.Name
+	}
+	known := strings.Join(names, ", ")
+	if known == "" {
+		known = "none registered"
+	}
+	return fmt.Errorf("%w %q (known: %s)", ErrUnknownAbility, name, known)
+}
+
+// Trip forces the named ability's breaker open until Reset.
+func (a *Agent) Trip(name string) error {
+	e, err := a.entryFor(name)
+	if err != nil {
+		return fmt.Errorf("trip: %w", err)
+	}
+	e.breaker.Trip()
+	return nil
+}
+
+// Reset closes the named ability's breaker and clears its window.
+func (a *Agent) Reset(name string) error {
+	e, err := a.entryFor(name)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	e.breaker.Reset()
+	return nil
+}
+
+// ResetAll resets every ability's breaker.
+func (a *Agent) ResetAll() {
+	for _, e := range a.registry.Load().sorted {
+		e.breaker.Reset()
+	}
+}
+
+// Fault describes failures injected into an ability's executions, to see
+// how the breaker, the limit and the dashboard react. Injection happens
+// after a concurrency slot is taken and within the timeout: first the added
+// latency, then the failure draw. Cache hits are not affected.
+type Fault struct {
+	// FailureRate is the probability, 0 to 1, that an execution fails with
+	// ErrFault instead of running the ability.
+	FailureRate float64
+	// Latency is added before every execution.
+	Latency time.Duration
+}
+
+// SetFault sets the fault injected into the named ability; the zero Fault
+// turns injection off. It may be called at any time.
+func (a *Agent) SetFault(name string, f Fault) error {
+	e, err := a.entryFor(name)
+	if err != nil {
+		return fmt.Errorf("set fault: %w", err)
+	}
+	if !(f.FailureRate >= 0 && f.FailureRate <= 1) { // also rejects NaN
+		return fmt.Errorf("set fault on %q: failure rate %v is outside [0, 1]", name, f.FailureRate)
+	}
+	if f.Latency < 0 {
+		return fmt.Errorf("set fault on %q: latency %s is negative", name, f.Latency)
+	}
+	if f == (Fault{}) {
+		e.fault.Store(nil)
+	} else {
+		e.fault.Store(&f)
+	}
+	return nil
+}
+
+// Fault returns the fault currently injected into the named ability.
+func (a *Agent) Fault(name string) (Fault, error) {
+	e, err := a.entryFor(name)
+	if err != nil {
+		return Fault{}, fmt.Errorf("fault: %w", err)
+	}
+	if f := e.fault.Load(); f != nil {
+		return *f, nil
+	}
+	return Fault{}, nil
+}
+
+// Close stops the agent: new calls and registrations fail with ErrClosed,
+// running abilities see their context canceled, and Close waits until they
+// have returned (an ability that ignores its context delays Close until it
+// returns). It then stops the caches' clean-up goroutines and closes every
+// subscription. Close is idempotent.
+func (a *Agent) Close() {
+	a.closeOnce.Do(func() {
+		a.regMu.Lock()
+		a.life.Lock()
+		a.closed.Store(true)
+		a.life.Unlock()
+		a.regMu.Unlock()
+		a.cancel()
+		a.run.Wait()
+		for _, e := range a.registry.Load().sorted {
+			if e.cache != nil {
+				e.cache.StopAllGoroutines()
+			}
+		}
+		a.subMu.Lock()
+		subs := a.subs.Swap(nil)
+		a.subMu.Unlock()
+		if subs != nil {
+			for _, s := range *subs {
+				s.closeChannel()
+			}
+		}
+	})
+}
+
+// begin registers an execution unless the agent is closed; end
+// unregisters it.
+func (a *Agent) begin() bool {
+	a.life.RLock()
+	defer a.life.RUnlock()
+	if a.closed.Load() {
+		return false
+	}
+	a.run.Add(1)
+	return true
+}
+
+func (a *Agent) end() { a.run.Done() }

@@ -1,0 +1,138 @@
+package agent
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/breaker"
+)
+
+// EventKind says what an Event reports.
+type EventKind int8
+
+// The kinds of events.
+const (
+	// EventResult reports the end of a call.
+	EventResult EventKind = iota
+	// EventTransition reports a circuit breaker transition.
+	EventTransition
+)
+
+// String returns "result" or "transition".
+func (k EventKind) String() string {
+	switch k {
+	case EventResult:
+		return "result"
+	case EventTransition:
+		return "transition"
+	}
+	return "unknown"
+}
+
+// Event is something that happened in the agent. Result events fill
+// Outcome, Cached, Shared, Latency and Err (empty on success); transition
+// events fill Transition.
+type Event struct {
+	Kind       EventKind
+	At         time.Time
+	Ability    string
+	Outcome    Outcome
+	Cached     bool
+	Shared     bool
+	Latency    time.Duration
+	Err        string
+	Transition breaker.Transition
+}
+
+// Subscription receives the agent's events. Delivery never blocks a call:
+// when the buffer is full the event is dropped and counted.
+type Subscription struct {
+	agent   *Agent
+	ch      chan Event
+	dropped atomic.Uint64
+
+	mu     sync.RWMutex // send holds it shared, closeChannel exclusively
+	closed bool
+}
+
+// Subscribe returns a subscription to all events with a buffer of the given
+// size (buffer <= 0 means DefaultEventBuffer). Publishing costs nothing
+// while there are no subscriptions. After Close the subscription's channel
+// is closed at once.
+func (a *Agent) Subscribe(buffer int) *Subscription {
+	if buffer <= 0 {
+		buffer = DefaultEventBuffer
+	}
+	s := &Subscription{agent: a, ch: make(chan Event, buffer)}
+	a.subMu.Lock()
+	defer a.subMu.Unlock()
+	if a.closed.Load() {
+		s.closeChannel()
+		return s
+	}
+	var list []*Subscription
+	if p := a.subs.Load(); p != nil {
+		list = slices.Clone(*p)
+	}
+	list = append(list, s)
+	a.subs.Store(&list)
+	return s
+}
+
+// C returns the channel of events. It is closed by Close (of the
+// subscription or the agent).
+func (s *Subscription) C() <-chan Event { return s.ch }
+
+// Dropped returns how many events were dropped because the buffer was full.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Close ends the subscription and closes its channel. It is idempotent.
+func (s *Subscription) Close() {
+	a := s.agent
+	a.subMu.Lock()
+	if p := a.subs.Load(); p != nil {
+		list := slices.DeleteFunc(slices.Clone(*p), func(x *Subscription) bool { return x == s })
+		if len(list) == 0 {
+			a.subs.Store(nil)
+		} else {
+			a.subs.Store(&list)
+		}
+	}
+	a.subMu.Unlock()
+	s.closeChannel()
+}
+
+func (s *Subscription) closeChannel() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+}
+
+func (s *Subscription) send(ev Event) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return
+	}
+	select {
+	case s.ch <- ev:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+// publish hands ev to every subscription without blocking.
+func (a *Agent) publish(ev Event) {
+	p := a.subs.Load()
+	if p == nil {
+		return
+	}
+	for _, s := range *p {
+		s.send(ev)
+	}
+}

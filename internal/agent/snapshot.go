@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/internal/latency"
+)
+
+// Snapshot is a point-in-time view of the agent for the dashboard and the
+// exporter. Each counter is read atomically; the snapshot as a whole is not
+// taken under a lock, so counters of a call in progress may be seen in
+// different states.
+type Snapshot struct {
+	Name   string
+	Taken  time.Time
+	Uptime time.Duration
+	// Limit is MaxConcurrent; InUse the slots taken (running abilities,
+	// including ones whose caller gave up, and injected latency); Waiting
+	// the calls waiting for a slot.
+	Limit, InUse, Waiting int
+	// Rate is the calls per second of all abilities over the last 10 s.
+	Rate      float64
+	Abilities []AbilityStats // sorted by name
+}
+
+// AbilityStats are the metrics of one ability.
+type AbilityStats struct {
+	Name string
+	// Calls counts every call that found the ability; Outcomes splits it.
+	Calls    uint64
+	Outcomes [NumOutcomes]uint64
+	// Cache counters (zero when the ability is not Cached). Evictions
+	// counts entries removed for size or expiry.
+	CacheHits, CacheMisses, CacheEvictions uint64
+	CacheEntries                           int
+	Cached                                 bool
+	// InFlight is the number of executions of the ability running now,
+	// including ones whose caller gave up.
+	InFlight int64
+	// Latency (all time) and Recent (last minute) summarize the latency of
+	// calls that passed validation and the breaker.
+	Latency, Recent latency.Summary
+	// Rate is calls per second over the last 10 s; RateSeries the calls in
+	// each of the last 60 seconds, oldest first.
+	Rate       float64
+	RateSeries []float64
+	// LastError is the message of the latest failed call and LastErrorAt
+	// its time; empty when no call failed.
+	LastError   string
+	LastErrorAt time.Time
+	Breaker     breaker.Stats
+	Fault       Fault
+	// LatencyBuckets are the all-time cumulative buckets for Prometheus.
+	LatencyBuckets []latency.Bucket
+}
+
+// Snapshot returns the current metrics of the agent and of every ability.
+// It allocates a fresh snapshot and is cheap enough to call many times a
+// second.
+func (a *Agent) Snapshot() Snapshot {
+	now := a.now()
+	reg := a.registry.Load()
+	s := Snapshot{
+		Name:      a.opts.Name,
+		Taken:     now,
+		Uptime:    now.Sub(a.started),
+		Limit:     a.opts.MaxConcurrent,
+		InUse:     int(a.inUse.Load()),
+		Waiting:   int(a.waiting.Load()),
+		Abilities: make([]AbilityStats, len(reg.sorted)),
+	}
+	for i, e := range reg.sorted {
+		st := e.stats()
+		s.Rate += st.Rate
+		s.Abilities[i] = st
+	}
+	return s
+}
+
+func (e *entry) stats() AbilityStats {
+	st := AbilityStats{
+		Name:           e.info.Name,
+		Cached:         e.cache != nil,
+		InFlight:       e.inFlight.Load(),
+		Latency:        e.hist.Summary(),
+		Recent:         e.hist.Recent(),
+		Rate:           e.rate.PerSecond(),
+		RateSeries:     e.rate.Series(make([]float64, 0, 60)),
+		Breaker:        e.breaker.Stats(),
+		LatencyBuckets: e.hist.Buckets(nil),
+	}
+	for o := range st.Outcomes {
+		st.Outcomes[o] = e.outcomes[o].Load()
+		st.Calls += st.Outcomes[o]
+	}
+	if e.cache != nil {
+		cs := e.cacheStats.Snapshot()
+		st.CacheHits, st.CacheMisses, st.CacheEvictions = cs.Hits, cs.Misses, cs.Evictions
+		st.CacheEntries = e.cache.EstimatedSize()
+	}
+	if le := e.lastErr.Load(); le != nil {
+		st.LastError, st.LastErrorAt = le.msg, le.at
+	}
+	if f := e.fault.Load(); f != nil {
+		st.Fault = *f
+	}
+	return st
+}
