@@ -12,10 +12,13 @@ import (
 // field is one row of the config form: how to show a Config value as text
 // and how to parse the text back into the Config.
 type field struct {
-	label string // shown in the form and named in errors
-	help  string // one line, shown while the field is selected
-	get   func(*train.Config) string
-	set   func(*train.Config, string) error
+	label string // shown in the form and named in parse errors
+	// flag is the CLI flag name, which train.Config.Validate names in its
+	// errors; it ties such an error to this field.
+	flag string
+	help string // one line, shown while the field is selected
+	get  func(*train.Config) string
+	set  func(*train.Config, string) error
 	// choices, if any, are the only accepted values; ←/→ cycle through them.
 	choices []string
 	// placeholder is shown, muted, when the value is empty.
@@ -26,14 +29,14 @@ type field struct {
 // first, then the options users of SGDRegressor and Keras expect.
 func fields() []field {
 	return []field{
-		intField("epochs", "passes over the training data (≥ 1)",
+		intField("epochs", "epochs", "passes over the training data (≥ 1)",
 			func(c *train.Config) *int { return &c.Epochs }),
-		floatField("learning rate", "gradient step size (> 0); lower it if training diverges",
+		floatField("learning rate", "lr", "gradient step size (> 0); lower it if training diverges",
 			func(c *train.Config) *float64 { return &c.LR }),
-		intField("batch size", "samples per gradient step (≥ 1)",
+		intField("batch size", "batch-size", "rows per gradient step (≥ 1)",
 			func(c *train.Config) *int { return &c.BatchSize }),
 		{
-			label: "seed", help: "seed for the synthetic data, the split and the shuffle",
+			label: "seed", flag: "seed", help: "seed for the synthetic data, the split and the shuffle",
 			get: func(c *train.Config) string { return strconv.FormatUint(c.Seed, 10) },
 			set: func(c *train.Config, s string) error {
 				v, err := strconv.ParseUint(s, 10, 64)
@@ -44,44 +47,44 @@ func fields() []field {
 				return nil
 			},
 		},
-		stringField("dataset", "CSV file (features…, target); empty = synthetic data", "(synthetic)",
+		stringField("dataset", "dataset", "CSV file (features…, target); empty = synthetic data", "(synthetic)",
 			func(c *train.Config) *string { return &c.Dataset }),
-		stringField("target", "CSV target column name; empty = the last column", "(last column)",
+		stringField("target", "target", "CSV target column name; empty = the last column", "(last column)",
 			func(c *train.Config) *string { return &c.Target }),
-		stringField("checkpoint", "where the model is saved (the predict ability reads it)", "(none)",
+		stringField("checkpoint", "checkpoint", "where the model is saved (the predict ability reads it)", "(none)",
 			func(c *train.Config) *string { return &c.Checkpoint }),
-		stringField("resume from", "checkpoint to continue training from; empty = fresh start", "(fresh start)",
+		stringField("resume from", "resume-from", "checkpoint to continue training from; empty = fresh start", "(fresh start)",
 			func(c *train.Config) *string { return &c.ResumeFrom }),
-		floatField("val fraction", "share of rows held out for validation, in [0, 1)",
+		floatField("val fraction", "val-fraction", "share of rows held out for validation, in [0, 1)",
 			func(c *train.Config) *float64 { return &c.ValFraction }),
-		intField("patience", "epochs without improvement before stopping early; 0 = never",
+		intField("patience", "patience", "epochs without improvement before stopping early; 0 = never",
 			func(c *train.Config) *int { return &c.Patience }),
-		floatField("min delta", "smallest loss decrease that counts as an improvement",
+		floatField("min delta", "min-delta", "smallest loss decrease that counts as an improvement",
 			func(c *train.Config) *float64 { return &c.MinDelta }),
-		choiceField("schedule", "learning-rate schedule", scheduleNames(),
+		choiceField("schedule", "schedule", "learning-rate schedule", scheduleNames(),
 			func(c *train.Config) string { return string(c.Schedule) },
 			func(c *train.Config, s string) { c.Schedule = train.Schedule(s) }),
-		floatField("decay rate", "learning-rate decay factor of the schedule",
+		floatField("decay rate", "decay-rate", "learning-rate decay factor of the schedule",
 			func(c *train.Config) *float64 { return &c.DecayRate }),
-		intField("decay steps", "epochs per decay step of the schedule",
+		intField("decay steps", "decay-steps", "epochs per decay step of the schedule",
 			func(c *train.Config) *int { return &c.DecaySteps }),
-		choiceField("standardize", "feature standardization (auto = on for CSV data)", standardizeNames(),
+		choiceField("standardize", "standardize", "feature standardization (auto = on for CSV data)", standardizeNames(),
 			func(c *train.Config) string { return string(c.Standardize) },
 			func(c *train.Config, s string) { c.Standardize = train.Standardize(s) }),
-		intField("synth samples", "rows of synthetic data",
+		intField("synth samples", "samples", "rows of synthetic data",
 			func(c *train.Config) *int { return &c.Synthetic.Samples }),
-		floatField("synth weight", "true weight of the synthetic data",
+		floatField("synth weight", "weight", "true weight of the synthetic data",
 			func(c *train.Config) *float64 { return &c.Synthetic.Weight }),
-		floatField("synth bias", "true bias of the synthetic data",
+		floatField("synth bias", "bias", "true bias of the synthetic data",
 			func(c *train.Config) *float64 { return &c.Synthetic.Bias }),
-		floatField("synth noise", "standard deviation of the synthetic noise (≥ 0)",
+		floatField("synth noise", "noise", "standard deviation of the synthetic noise (≥ 0)",
 			func(c *train.Config) *float64 { return &c.Synthetic.Noise }),
 	}
 }
 
-func intField(label, help string, ptr func(*train.Config) *int) field {
+func intField(label, flag, help string, ptr func(*train.Config) *int) field {
 	return field{
-		label: label, help: help,
+		label: label, flag: flag, help: help,
 		get: func(c *train.Config) string { return strconv.Itoa(*ptr(c)) },
 		set: func(c *train.Config, s string) error {
 			v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
@@ -94,9 +97,9 @@ func intField(label, help string, ptr func(*train.Config) *int) field {
 	}
 }
 
-func floatField(label, help string, ptr func(*train.Config) *float64) field {
+func floatField(label, flag, help string, ptr func(*train.Config) *float64) field {
 	return field{
-		label: label, help: help,
+		label: label, flag: flag, help: help,
 		get: func(c *train.Config) string { return strconv.FormatFloat(*ptr(c), 'g', -1, 64) },
 		set: func(c *train.Config, s string) error {
 			v, err := strconv.ParseFloat(s, 64)
@@ -109,17 +112,17 @@ func floatField(label, help string, ptr func(*train.Config) *float64) field {
 	}
 }
 
-func stringField(label, help, placeholder string, ptr func(*train.Config) *string) field {
+func stringField(label, flag, help, placeholder string, ptr func(*train.Config) *string) field {
 	return field{
-		label: label, help: help, placeholder: placeholder,
+		label: label, flag: flag, help: help, placeholder: placeholder,
 		get: func(c *train.Config) string { return *ptr(c) },
 		set: func(c *train.Config, s string) error { *ptr(c) = s; return nil },
 	}
 }
 
-func choiceField(label, help string, choices []string, get func(*train.Config) string, set func(*train.Config, string)) field {
+func choiceField(label, flag, help string, choices []string, get func(*train.Config) string, set func(*train.Config, string)) field {
 	return field{
-		label: label, help: help + " (" + strings.Join(choices, ", ") + "; ←/→ to change)", choices: choices,
+		label: label, flag: flag, help: help + " (" + strings.Join(choices, ", ") + "; ←/→ to change)", choices: choices,
 		get: get,
 		set: func(c *train.Config, s string) error {
 			for _, ch := range choices {
@@ -172,13 +175,35 @@ func parseForm(base train.Config, fs []field, texts []string) (train.Config, []e
 		return cfg, errs, errors.New("fix the fields marked ✗")
 	}
 	if err := cfg.Validate(); err != nil {
+		if i, msg := blame(fs, err); i >= 0 {
+			errs[i] = errors.New(msg)
+		}
 		return cfg, errs, err
 	}
 	return cfg, errs, nil
 }
 
+// blame finds the field a Config.Validate error is about: its message
+// starts with the field's flag name ("batch-size must be at least 1, got
+// 0"). It returns that field's index and the message without the
+// "invalid training config: " prefix, or -1 if no field matches.
+func blame(fs []field, err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), train.ErrConfig.Error()+": ")
+	best, bestLen := -1, 0
+	for i, f := range fs {
+		if f.flag != "" && len(f.flag) > bestLen && strings.HasPrefix(msg, f.flag+" ") {
+			best, bestLen = i, len(f.flag)
+		}
+	}
+	return best, msg
+}
+
 func scheduleNames() []string {
-	return []string{string(train.ScheduleConstant), string(train.ScheduleStep), string(train.ScheduleExp)}
+	var names []string
+	for _, s := range train.Schedules() {
+		names = append(names, string(s))
+	}
+	return names
 }
 
 func standardizeNames() []string {

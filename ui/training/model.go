@@ -239,9 +239,14 @@ func (m *Model) browseKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.pause):
 		m.togglePause()
 	case key.Matches(msg, k.stop):
-		if m.run != nil && !m.stopping {
+		switch {
+		case m.stopping:
+		case m.run != nil:
 			m.stopping = true
 			m.run.Stop()
+		case m.state == launching:
+			m.stopping = true
+			m.cancel() // Start gives up, or its run ends at once
 		}
 	case key.Matches(msg, k.log):
 		m.view.log = !m.view.log

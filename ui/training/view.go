@@ -1,7 +1,6 @@
 package training
 
 import (
-	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -95,6 +94,13 @@ func (m *Model) formBlock(w, h, cols int) string {
 	}
 	f := &m.fields[m.cursor]
 	msgs = append(msgs, th.Muted.Render(f.label+": "+f.help))
+	if cols == 1 { // a narrow column: wrap so errors read in full
+		var wrapped []string
+		for _, s := range msgs {
+			wrapped = append(wrapped, wrap(s, w, 3)...)
+		}
+		msgs = wrapped
+	}
 
 	rows := (len(m.fields) + cols - 1) / cols
 	avail := max(1, h-len(msgs)-1)
@@ -279,7 +285,7 @@ func (m *Model) outcome() string {
 		return th.Bad.Render("✗ failed")
 	}
 	took := " in " + pane.Duration(res.Elapsed)
-	epochs := strconv.Itoa(res.Epochs)
+	epochs := groupDigits(res.Epochs)
 	switch res.StopReason {
 	case train.StopCompleted:
 		return th.Good.Render("✓ completed") + th.Text.Render(" "+epochs+" epochs"+took)
@@ -501,5 +507,3 @@ func groupDigits(n int) string {
 	}
 	return sb.String()
 }
-
-var _ = errors.New

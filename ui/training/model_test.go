@@ -1,0 +1,516 @@
+package training
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// press turns "enter", "esc", "space", "up", ... or literal text into a key.
+func press(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "space":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "ctrl+u":
+		return tea.KeyMsg{Type: tea.KeyCtrlU}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// newPane returns a focused pane at w×h with an ASCII theme.
+func newPane(t testing.TB, cfg train.Config, w, h int) *Model {
+	t.Helper()
+	m := New(pane.Common{Theme: theme.Ascii()}, cfg)
+	m.Focus()
+	m.SetSize(w, h)
+	t.Cleanup(m.Close)
+	return m
+}
+
+// shortConfig is a quick synthetic run that saves to a temporary file.
+func shortConfig(t testing.TB, epochs int) train.Config {
+	t.Helper()
+	cfg := train.DefaultConfig()
+	cfg.Epochs = epochs
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "model.json")
+	return cfg
+}
+
+// setField selects the field with the given label and types text into it.
+func setField(t testing.TB, m *Model, label, text string) {
+	t.Helper()
+	i := m.fieldIndex(label)
+	if m.fields[i].label != label {
+		t.Fatalf("no field %q", label)
+	}
+	for m.cursor != i {
+		m.Update(press("down"))
+	}
+	m.Update(press("i"))
+	if !m.Capturing() {
+		t.Fatal("editing a field does not capture keys")
+	}
+	m.Update(press("ctrl+u"))
+	if text != "" {
+		m.Update(press(text))
+	}
+	m.Update(press("enter"))
+	if m.Capturing() {
+		t.Fatal("still capturing after enter")
+	}
+}
+
+// run executes cmd and feeds every message it produces back into m
+// (following batches), returning the messages seen.
+func run(m *Model, cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, run(m, c)...)
+		}
+		return out
+	}
+	return append([]tea.Msg{msg}, run(m, m.Update(msg))...)
+}
+
+// startRun presses enter and completes the launch, failing if no run starts.
+func startRun(t *testing.T, m *Model) {
+	t.Helper()
+	run(m, m.Update(press("enter")))
+	if m.state != running || m.run == nil {
+		t.Fatalf("enter did not start a run: state %v, error %v", m.state, m.runErr)
+	}
+}
+
+// finishRun waits for the run to end, then lets the pane see it.
+func finishRun(t *testing.T, m *Model) []tea.Msg {
+	t.Helper()
+	<-m.run.Done()
+	msgs := run(m, m.Update(pane.TickMsg{}))
+	if m.state != finished {
+		t.Fatalf("state %v after the run ended and a tick", m.state)
+	}
+	return msgs
+}
+
+func statusOf(msgs []tea.Msg) (pane.StatusMsg, bool) {
+	for _, msg := range msgs {
+		if s, ok := msg.(pane.StatusMsg); ok {
+			return s, true
+		}
+	}
+	return pane.StatusMsg{}, false
+}
+
+func TestInvalidFormShowsErrorsAndDoesNotTrain(t *testing.T) {
+	tests := []struct {
+		field, text string
+		want        string // shown inline, naming the field
+	}{
+		{"epochs", "abc", `epochs: "abc" is not a whole number`},
+		{"learning rate", "fast", `learning rate: "fast" is not a number`},
+		{"batch size", "3.5", `batch size: "3.5" is not a whole number`},
+		{"seed", "-1", `seed: "-1" is not a non-negative whole number`},
+		{"val fraction", "", `val fraction: "" is not a number`},
+		{"schedule", "sometimes", `schedule: "sometimes" is not one of`},
+		{"standardize", "maybe", `standardize: "maybe" is not one of`},
+		{"synth noise", "1e", `synth noise: "1e" is not a number`},
+		// Parsed, but rejected by train.Config.Validate.
+		{"epochs", "0", "epochs"},
+		{"learning rate", "-1", "lr"},
+		{"batch size", "0", "batch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field+"="+tt.text, func(t *testing.T) {
+			m := newPane(t, shortConfig(t, 5), 140, 40)
+			setField(t, m, tt.field, tt.text)
+			view := m.View()
+			if form := formText(view); !strings.Contains(form, "✗") || !strings.Contains(form, tt.want) {
+				t.Fatalf("form lacks inline error %q:\n%s", tt.want, view)
+			}
+			msgs := run(m, m.Update(press("enter")))
+			if m.state != idle || m.launch != nil || m.run != nil {
+				t.Fatalf("training started with an invalid form (state %v)", m.state)
+			}
+			if s, ok := statusOf(msgs); !ok || !s.Err || !strings.Contains(s.Text, "cannot train") {
+				t.Errorf("enter on an invalid form: status %+v, want an error", s)
+			}
+		})
+	}
+}
+
+// formText returns the form column of a wide-layout view as one line of
+// words, so that messages wrapped over several lines can be matched.
+func formText(view string) string {
+	var words []string
+	for _, line := range strings.Split(view, "\n") {
+		words = append(words, strings.Fields(ansi.Cut(line, 0, formWidth))...)
+	}
+	return strings.Join(words, " ")
+}
+
+func TestEditingCapturesAndEscRestores(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 140, 40)
+	if m.Capturing() {
+		t.Fatal("capturing before editing")
+	}
+	m.Update(press("i"))
+	if !m.Capturing() {
+		t.Fatal("i did not start editing")
+	}
+	for _, k := range []string{"q", "1", "s", "l"} { // root and pane keys are text now
+		m.Update(press(k))
+	}
+	if got := m.inputs[0].Value(); got != "5q1sl" {
+		t.Fatalf("typed into epochs: %q, want %q", got, "5q1sl")
+	}
+	if m.view.log {
+		t.Error("l toggled the log scale while typing")
+	}
+	m.Update(press("esc"))
+	if m.Capturing() {
+		t.Fatal("esc did not leave editing")
+	}
+	if got := m.inputs[0].Value(); got != "5" {
+		t.Fatalf("esc kept %q, want the old value 5", got)
+	}
+	// Blur leaves editing too, so the root can take its keys back.
+	m.Update(press("i"))
+	m.Blur()
+	if m.Capturing() {
+		t.Fatal("capturing after Blur")
+	}
+}
+
+func TestChoiceFieldsCycle(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 140, 40)
+	i := m.fieldIndex("schedule")
+	for m.cursor != i {
+		m.Update(press("down"))
+	}
+	before := m.inputs[i].Value()
+	m.Update(press("right"))
+	after := m.inputs[i].Value()
+	if after == before {
+		t.Fatalf("→ did not change the schedule from %q", before)
+	}
+	m.Update(press("left"))
+	if got := m.inputs[i].Value(); got != before {
+		t.Fatalf("← gave %q, want %q back", got, before)
+	}
+	if cfg, err := m.config(); err != nil || string(cfg.Schedule) != before {
+		t.Fatalf("config schedule %q (%v), want %q", cfg.Schedule, err, before)
+	}
+}
+
+func TestDefaultsComeFromTrainer(t *testing.T) {
+	m := newPane(t, train.Config{}, 140, 40)
+	cfg, err := m.config()
+	if err != nil {
+		t.Fatalf("default form invalid: %v", err)
+	}
+	def := train.DefaultConfig()
+	if cfg.Checkpoint != def.Checkpoint || cfg.Epochs != def.Epochs || cfg.LR != def.LR {
+		t.Fatalf("zero config gave %+v, want the trainer's defaults %+v", cfg, def)
+	}
+	// A prefilled config keeps its values; an empty checkpoint gets the
+	// default path that the demo agent's predict reads.
+	pre := def
+	pre.Epochs, pre.Checkpoint = 77, ""
+	m = newPane(t, pre, 140, 40)
+	cfg, _ = m.config()
+	if cfg.Epochs != 77 || cfg.Checkpoint != def.Checkpoint {
+		t.Fatalf("prefilled config gave epochs %d checkpoint %q", cfg.Epochs, cfg.Checkpoint)
+	}
+	if !strings.Contains(m.View(), def.Checkpoint) {
+		t.Errorf("view does not show the checkpoint path %q", def.Checkpoint)
+	}
+}
+
+func TestTrainingCompletes(t *testing.T) {
+	cfg := shortConfig(t, 30)
+	m := newPane(t, cfg, 140, 40)
+	startRun(t, m)
+	if !strings.Contains(m.View(), "training") {
+		t.Errorf("running view lacks the status:\n%s", m.View())
+	}
+	msgs := finishRun(t, m)
+	view := m.View()
+	for _, want := range []string{"completed", "30 epochs", cfg.Checkpoint, "loss", "optimum", "gap", "w ", "b "} {
+		if !strings.Contains(view, want) {
+			t.Errorf("finished view lacks %q:\n%s", want, view)
+		}
+	}
+	if s, ok := statusOf(msgs); !ok || s.Err || !strings.Contains(s.Text, cfg.Checkpoint) {
+		t.Errorf("status after the run = %+v, want the checkpoint path", s)
+	}
+	if m.result == nil || m.result.StopReason != train.StopCompleted || m.result.Epochs != 30 {
+		t.Fatalf("result %+v", m.result)
+	}
+	if _, err := os.Stat(cfg.Checkpoint); err != nil {
+		t.Errorf("checkpoint not written: %v", err)
+	}
+	if m.graph.data.n != 30 {
+		t.Errorf("graph holds %d epochs, want 30", m.graph.data.n)
+	}
+	if !strings.Contains(view, "┤") {
+		t.Errorf("no loss curve in the finished view:\n%s", view)
+	}
+	// A second run can start from the finished state.
+	startRun(t, m)
+	finishRun(t, m)
+}
+
+func TestPauseResumeStop(t *testing.T) {
+	m := newPane(t, shortConfig(t, 1_000_000), 140, 40)
+	startRun(t, m)
+	m.Update(press("space"))
+	if !m.run.Paused() || !m.paused {
+		t.Fatal("space did not pause the run")
+	}
+	if v := m.View(); !strings.Contains(v, "PAUSED") {
+		t.Errorf("paused view lacks PAUSED:\n%s", v)
+	}
+	if h := helpText(m); !strings.Contains(h, "resume") {
+		t.Errorf("help while paused = %q, want resume", h)
+	}
+	m.Update(press("space"))
+	if m.run.Paused() || m.paused {
+		t.Fatal("space did not resume the run")
+	}
+	m.Update(press("s"))
+	if !m.stopping || !strings.Contains(m.View(), "stopping") {
+		t.Errorf("s did not show stopping:\n%s", m.View())
+	}
+	finishRun(t, m)
+	if m.result == nil || m.result.StopReason != train.StopCanceled {
+		t.Fatalf("stopped run result %+v, error %v", m.result, m.runErr)
+	}
+	if v := m.View(); !strings.Contains(v, "stopped") {
+		t.Errorf("view after stop lacks 'stopped':\n%s", v)
+	}
+}
+
+func TestStopWhilePausedAndClose(t *testing.T) {
+	m := newPane(t, shortConfig(t, 1_000_000), 140, 40)
+	startRun(t, m)
+	m.Update(press("space"))
+	m.Close() // must not hang on a paused run
+	select {
+	case <-m.run.Done():
+	default:
+		t.Fatal("Close returned before the run ended")
+	}
+}
+
+func TestDivergenceIsShown(t *testing.T) {
+	cfg := shortConfig(t, 500)
+	cfg.LR = 1e6
+	m := newPane(t, cfg, 140, 40)
+	startRun(t, m)
+	msgs := finishRun(t, m)
+	if m.runErr == nil {
+		t.Fatalf("no error for a diverging run; result %+v", m.result)
+	}
+	view := m.View()
+	if !strings.Contains(view, "✗") || !strings.Contains(view, "diverged") {
+		t.Errorf("divergence not shown clearly:\n%s", view)
+	}
+	if s, ok := statusOf(msgs); !ok || !s.Err {
+		t.Errorf("status %+v, want an error", s)
+	}
+}
+
+func helpText(m *Model) string {
+	var sb strings.Builder
+	for _, b := range m.ShortHelp() {
+		if b.Enabled() {
+			sb.WriteString(b.Help().Key + " " + b.Help().Desc + "  ")
+		}
+	}
+	return sb.String()
+}
+
+func TestHelpShowsOnlyWorkingKeys(t *testing.T) {
+	m := newPane(t, shortConfig(t, 1_000_000), 140, 40)
+	idle := helpText(m)
+	if !strings.Contains(idle, "enter train") || strings.Contains(idle, "stop") || strings.Contains(idle, "pause") {
+		t.Errorf("idle help = %q", idle)
+	}
+	if strings.Contains(idle, "log") {
+		t.Errorf("graph keys offered without data: %q", idle)
+	}
+	startRun(t, m)
+	live := helpText(m)
+	if strings.Contains(live, "enter train") || !strings.Contains(live, "s stop") || !strings.Contains(live, "space pause") {
+		t.Errorf("running help = %q", live)
+	}
+	m.Update(press("i"))
+	if e := helpText(m); !strings.Contains(e, "esc cancel") || strings.Contains(e, "stop") {
+		t.Errorf("editing help = %q", e)
+	}
+}
+
+// loadHistory gives m an n-epoch history without training.
+func loadHistory(m *Model, n int) {
+	tb, vb := series.NewBounded(histCap), series.NewBounded(histCap)
+	for i, x := range decaying(n) {
+		tb.Add(x)
+		vb.Add(x * (1.05 + 0.1*float64(i%7)/7))
+	}
+	m.trainHist, m.valHist = tb.Buckets(), vb.Buckets()
+	m.latest = train.Event{Epoch: n, Epochs: n, TrainLoss: 0.5, ValLoss: 0.53, BestLoss: 0.5, OptimalLoss: 0.49,
+		LR: 0.05, SamplesPerSec: 1e6, Weights: []float64{2.99}, Bias: 1.01}
+	m.has = true
+	m.state = finished
+	m.result = &train.Result{Epochs: n, Loss: 0.5, ValLoss: 0.53, BestLoss: 0.5, OptimalLoss: 0.49,
+		Weights: []float64{2.99}, Bias: 1.01, StopReason: train.StopCompleted, Checkpoint: "checkpoints/model.json"}
+	m.setGraphData()
+	m.syncKeys()
+	m.dirty = true
+}
+
+func TestGraphToggles(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 160, 45)
+	loadHistory(m, 50_000)
+	steps := []struct {
+		key, legend string
+	}{
+		{"l", "log · full run"},
+		{"e", "EMA"},
+		{"t", "last 100"},
+		{"t", "last 1,000"},
+		{"f", "full run"},
+		{"l", "linear · full run"},
+	}
+	prev := m.View()
+	for _, s := range steps {
+		m.Update(press(s.key))
+		v := m.View()
+		if v == prev {
+			t.Fatalf("%q did not change the view", s.key)
+		}
+		if !strings.Contains(v, s.legend) {
+			t.Fatalf("after %q the legend lacks %q:\n%s", s.key, s.legend, v)
+		}
+		prev = v
+	}
+	m.Update(press("e"))
+	if strings.Contains(m.View(), "EMA") {
+		t.Error("second e did not turn smoothing off")
+	}
+}
+
+func TestTinySizesDoNotPanic(t *testing.T) {
+	sizes := [][2]int{{0, 0}, {1, 1}, {3, 2}, {23, 3}, {24, 4}, {40, 6}, {60, 12}, {78, 18}, {95, 20}, {96, 20}, {120, 40}, {200, 60}}
+	setups := map[string]func(*Model){
+		"idle":    func(*Model) {},
+		"history": func(m *Model) { loadHistory(m, 100_000) },
+		"editing": func(m *Model) { m.Update(press("i")) },
+		"errors": func(m *Model) {
+			setField(t, m, "epochs", "x")
+			setField(t, m, "learning rate", "y")
+		},
+		"last field": func(m *Model) { m.Update(press("up")) },
+	}
+	for name, setup := range setups {
+		t.Run(name, func(t *testing.T) {
+			m := newPane(t, shortConfig(t, 5), 80, 24)
+			setup(m)
+			for _, sz := range sizes {
+				m.SetSize(sz[0], sz[1])
+				checkBlock(t, m.View(), sz[0], sz[1])
+			}
+		})
+	}
+}
+
+func TestViewIsCached(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 120, 40)
+	loadHistory(m, 1000)
+	a := m.View()
+	if m.dirty {
+		t.Fatal("dirty after View")
+	}
+	m.Update(pane.TickMsg{}) // nothing running: nothing changes
+	if m.dirty || m.View() != a {
+		t.Fatal("an idle tick invalidated the view")
+	}
+	m.SetSize(121, 40)
+	if !m.dirty {
+		t.Fatal("resize did not invalidate the view")
+	}
+}
+
+func TestUnfocusedIgnoresKeys(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 120, 40)
+	m.Blur()
+	m.Update(press("enter"))
+	m.Update(press("i"))
+	if m.state != idle || m.Capturing() {
+		t.Fatal("unfocused pane acted on keys")
+	}
+}
+
+func TestColourAndASCII(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.TrueColor)
+	for _, tc := range []struct {
+		name   string
+		th     *theme.Theme
+		colour bool
+	}{
+		{"colour", theme.New(r), true},
+		{"ascii", theme.Ascii(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(pane.Common{Theme: tc.th}, shortConfig(t, 5))
+			t.Cleanup(m.Close)
+			m.Focus()
+			loadHistory(m, 5000)
+			m.view.ema = true
+			setField(t, m, "epochs", "x")
+			for _, sz := range [][2]int{{140, 40}, {80, 20}} {
+				m.SetSize(sz[0], sz[1])
+				v := m.View()
+				checkBlock(t, v, sz[0], sz[1])
+				if got := strings.Contains(v, "\x1b["); got != tc.colour {
+					t.Errorf("%v: escape sequences present = %v, want %v", sz, got, tc.colour)
+				}
+			}
+		})
+	}
+}
