@@ -8,25 +8,36 @@ import (
 	"unicode/utf8"
 )
 
-// Duration formats d compactly for tables: "0s", "850µs", "12.3ms", "1.20s",
-// "2m03s", "1h02m". Negative durations format as "0s".
+// Duration formats d compactly for tables: "0s", "420ns", "850µs", "12.3ms",
+// "250ms", "1.25s", "10s", "12.5s", "2m03s", "5m", "1h02m". Negative
+// durations format as "0s".
 func Duration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "0s"
+	case d < time.Microsecond:
+		return strconv.FormatInt(d.Nanoseconds(), 10) + "ns"
 	case d < time.Millisecond:
 		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
 	case d < 100*time.Millisecond:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+		return strconv.FormatFloat(math.Round(float64(d)/float64(time.Millisecond)*10)/10, 'f', -1, 64) + "ms"
 	case d < time.Second:
 		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(math.Round(d.Seconds()*100)/100, 'f', -1, 64) + "s"
 	case d < time.Minute:
-		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + "s"
 	case d < time.Hour:
 		m, s := int(d/time.Minute), int(d%time.Minute/time.Second)
+		if s == 0 {
+			return strconv.Itoa(m) + "m"
+		}
 		return strconv.Itoa(m) + "m" + twoDigits(s) + "s"
 	default:
 		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return strconv.Itoa(h) + "h"
+		}
 		return strconv.Itoa(h) + "h" + twoDigits(m) + "m"
 	}
 }

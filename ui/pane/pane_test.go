@@ -18,12 +18,19 @@ func TestDuration(t *testing.T) {
 	}{
 		{-time.Second, "0s"},
 		{0, "0s"},
+		{420 * time.Nanosecond, "420ns"},
 		{850 * time.Microsecond, "850µs"},
 		{12300 * time.Microsecond, "12.3ms"},
+		{50 * time.Millisecond, "50ms"},
 		{250 * time.Millisecond, "250ms"},
-		{1200 * time.Millisecond, "1.20s"},
+		{1200 * time.Millisecond, "1.2s"},
+		{1256 * time.Millisecond, "1.26s"},
+		{10 * time.Second, "10s"},
+		{12540 * time.Millisecond, "12.5s"},
 		{2*time.Minute + 3*time.Second, "2m03s"},
+		{5 * time.Minute, "5m"},
 		{time.Hour + 2*time.Minute, "1h02m"},
+		{3 * time.Hour, "3h"},
 	}
 	for _, tt := range tests {
 		if got := Duration(tt.in); got != tt.want {

@@ -1,0 +1,519 @@
+// Package abilities is the dashboard's Abilities pane: a filterable list of
+// the agent's abilities with their description and schema, a JSON argument
+// editor prefilled from the schema, asynchronous calls whose result (pretty
+// JSON or error), latency and cache flag are shown, and a history of recent
+// calls. Arguments that are not valid JSON or break the schema are reported
+// inline and never sent.
+package abilities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/list"
+	"github.com/charmbracelet/bubbles/textarea"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/ui/pane"
+)
+
+// Caller is the part of *agent.Agent the pane uses.
+type Caller interface {
+	Abilities() []agent.Info
+	Call(ctx context.Context, name string, args map[string]any) (agent.Result, error)
+}
+
+// historySize is how many recent calls are kept.
+const historySize = 50
+
+type keyMap struct {
+	Call, Edit, Defaults, Back, Newline key.Binding
+}
+
+// Model is the Abilities pane. Create it with New.
+type Model struct {
+	c      pane.Common
+	caller Caller
+	keys   keyMap
+
+	infos   []agent.Info
+	list    list.Model
+	editor  textarea.Model
+	editing bool
+	focused bool
+
+	// args holds the editor text per ability, so switching keeps edits.
+	args    map[string]string
+	current string // ability whose args are in the editor
+	argErr  string // parse/validation error of the editor text, "" if valid
+	notSent bool   // the last enter was refused because of argErr
+
+	seq      int
+	inFlight map[string]int
+	last     map[string]*record // latest finished call per ability
+	history  []*record          // newest last, at most historySize
+
+	stats map[string]string // one-line live summary per ability
+
+	width, height int
+	view          string
+	dirty         bool
+}
+
+// record is one finished call.
+type record struct {
+	seq     int
+	ability string
+	args    string // compact JSON of the arguments sent
+	outcome string
+	latency string
+	cached  bool
+	shared  bool
+	value   string // pretty JSON of the result
+	err     string
+}
+
+// callDoneMsg carries a finished call back to the pane.
+type callDoneMsg struct{ rec *record }
+
+// New returns the pane calling through c (normally the *agent.Agent).
+func New(common pane.Common, c Caller) *Model {
+	t := common.Theme
+	m := &Model{
+		c:        common,
+		caller:   c,
+		args:     make(map[string]string),
+		inFlight: make(map[string]int),
+		last:     make(map[string]*record),
+		stats:    make(map[string]string),
+		dirty:    true,
+		keys: keyMap{
+			Call:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "call")),
+			Edit:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit args")),
+			Defaults: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "example args")),
+			Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "done editing")),
+			Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("ctrl+j", "newline")),
+		},
+	}
+
+	d := newDelegate(t)
+	m.list = list.New(nil, d, 0, 0)
+	// The title line doubles as the filter line: it shows the count (and
+	// the active filter), or the filter input while typing one.
+	m.list.SetShowTitle(true)
+	m.list.SetShowHelp(false)
+	m.list.SetShowStatusBar(false)
+	m.list.SetStatusBarItemName("ability", "abilities")
+	m.list.DisableQuitKeybindings()
+	m.list.KeyMap.ShowFullHelp.SetEnabled(false)
+	m.list.KeyMap.CloseFullHelp.SetEnabled(false)
+	m.list.FilterInput.Prompt = "/"
+	m.list.FilterInput.PromptStyle = t.Key
+	m.list.FilterInput.TextStyle = t.Text
+	m.list.FilterInput.Cursor.Style = t.Accent
+	// Static cursors: a blinking cursor re-renders the screen twice a
+	// second for nothing and keeps timers running.
+	m.list.FilterInput.Cursor.SetMode(cursor.CursorStatic)
+	st := &m.list.Styles
+	st.TitleBar = t.Text
+	st.Title = t.Muted
+	st.StatusBar = t.Muted
+	st.StatusEmpty = t.Muted
+	st.StatusBarActiveFilter = t.Text
+	st.StatusBarFilterCount = t.Subtle
+	st.NoItems = t.Muted
+	st.DividerDot = t.Subtle.SetString(" • ")
+	st.PaginationStyle = t.Muted
+	st.ActivePaginationDot = t.Accent.SetString("•")
+	st.InactivePaginationDot = t.Subtle.SetString("•")
+	st.ArabicPagination = t.Muted
+	m.list.Paginator.ActiveDot = st.ActivePaginationDot.String()
+	m.list.Paginator.InactiveDot = st.InactivePaginationDot.String()
+
+	m.editor = textarea.New()
+	m.editor.Prompt = ""
+	m.editor.ShowLineNumbers = true
+	m.editor.CharLimit = 64 << 10
+	m.editor.MaxHeight = 0
+	m.editor.KeyMap.InsertNewline = m.keys.Newline
+	m.editor.Placeholder = "{}"
+	m.editor.Cursor.SetMode(cursor.CursorStatic)
+	for _, s := range []*textarea.Style{&m.editor.FocusedStyle, &m.editor.BlurredStyle} {
+		s.Base = t.Text
+		s.Text = t.Text
+		s.CursorLine = t.Text
+		s.LineNumber = t.Subtle
+		s.CursorLineNumber = t.Muted
+		s.Placeholder = t.Muted
+		s.EndOfBuffer = t.Subtle
+	}
+	m.editor.BlurredStyle.Text = t.Muted
+
+	m.refreshAbilities()
+	m.updateKeys()
+	return m
+}
+
+// refreshAbilities reloads the ability list from the agent.
+func (m *Model) refreshAbilities() {
+	m.infos = m.caller.Abilities()
+	items := make([]list.Item, len(m.infos))
+	for i, in := range m.infos {
+		items[i] = item{in}
+	}
+	m.list.SetItems(items)
+	m.syncEditor()
+}
+
+// Selected returns the selected ability (false when the list is empty).
+func (m *Model) Selected() (agent.Info, bool) {
+	it, ok := m.list.SelectedItem().(item)
+	return it.Info, ok
+}
+
+// syncEditor puts the selected ability's args into the editor.
+func (m *Model) syncEditor() {
+	in, ok := m.Selected()
+	if !ok || in.Name == m.current {
+		return
+	}
+	if m.current != "" {
+		m.args[m.current] = m.editor.Value()
+	}
+	m.current = in.Name
+	text, ok := m.args[in.Name]
+	if !ok {
+		text = exampleArgs(in)
+	}
+	m.editor.SetValue(text)
+	m.editor.SetHeight(m.editorHeight())
+	m.editor.CursorStart()
+	m.validate()
+	m.notSent = false
+	m.dirty = true
+}
+
+// exampleArgs is the schema's example arguments as indented JSON.
+func exampleArgs(in agent.Info) string {
+	if in.Schema == nil {
+		return "{}"
+	}
+	ex := in.Schema.Example()
+	if len(ex) == 0 {
+		return "{}"
+	}
+	b, err := json.MarshalIndent(ex, "", "  ")
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// parseArgs parses and validates the editor text for ability in.
+func parseArgs(in agent.Info, text string) (map[string]any, error) {
+	args, err := schema.ParseArgs([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	if in.Schema != nil {
+		if args, err = in.Schema.Validate(args); err != nil {
+			return nil, err
+		}
+	}
+	return args, nil
+}
+
+// validate checks the editor text and records the error to show inline.
+func (m *Model) validate() {
+	m.argErr = ""
+	in, ok := m.Selected()
+	if !ok {
+		return
+	}
+	if _, err := parseArgs(in, m.editor.Value()); err != nil {
+		m.argErr = err.Error()
+	}
+}
+
+// Init implements pane.Pane.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Title implements pane.Pane.
+func (m *Model) Title() string { return "Abilities" }
+
+// Focus implements pane.Pane.
+func (m *Model) Focus() { m.focused = true; m.updateKeys(); m.dirty = true }
+
+// Blur implements pane.Pane; editing stops.
+func (m *Model) Blur() {
+	m.focused = false
+	m.stopEditing()
+	m.updateKeys()
+	m.dirty = true
+}
+
+// Capturing implements pane.Pane: true while the argument editor or the
+// list's filter input has the keyboard.
+func (m *Model) Capturing() bool { return m.editing || m.list.SettingFilter() }
+
+// Editing reports whether the argument editor has the keyboard.
+func (m *Model) Editing() bool { return m.editing }
+
+func (m *Model) startEditing() tea.Cmd {
+	m.editing = true
+	return m.editor.Focus()
+}
+
+func (m *Model) stopEditing() {
+	m.editing = false
+	m.editor.Blur()
+}
+
+// Update implements pane.Pane.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case pane.SnapshotMsg:
+		return m.onSnapshot(msg.Snap)
+	case pane.TickMsg:
+		return nil
+	case callDoneMsg:
+		m.finish(msg.rec)
+		return nil
+	case tea.KeyMsg:
+		cmd := m.handleKey(msg)
+		m.updateKeys()
+		m.dirty = true
+		return cmd
+	}
+	// Component messages: the list's filter results, the cursor blink.
+	var cmds [2]tea.Cmd
+	m.list, cmds[0] = m.list.Update(msg)
+	if m.editing {
+		m.editor, cmds[1] = m.editor.Update(msg)
+	}
+	m.syncEditor()
+	m.dirty = true
+	return tea.Batch(cmds[:]...)
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if m.editing {
+		switch {
+		case key.Matches(msg, m.keys.Back):
+			m.stopEditing()
+			return nil
+		case key.Matches(msg, m.keys.Call):
+			return m.call()
+		case key.Matches(msg, m.keys.Defaults):
+			m.resetArgs()
+			return nil
+		}
+		var cmd tea.Cmd
+		before := m.editor.Value()
+		m.editor, cmd = m.editor.Update(msg)
+		if m.editor.Value() != before {
+			m.validate()
+			m.notSent = false
+			m.editor.SetHeight(m.editorHeight())
+		}
+		return cmd
+	}
+	if !m.list.SettingFilter() {
+		switch {
+		case key.Matches(msg, m.keys.Call):
+			return m.call()
+		case key.Matches(msg, m.keys.Edit):
+			return m.startEditing()
+		case key.Matches(msg, m.keys.Defaults):
+			m.resetArgs()
+			return nil
+		}
+	}
+	var cmd tea.Cmd
+	m.list, cmd = m.list.Update(msg)
+	m.syncEditor()
+	return cmd
+}
+
+func (m *Model) resetArgs() {
+	in, ok := m.Selected()
+	if !ok {
+		return
+	}
+	m.editor.SetValue(exampleArgs(in))
+	m.editor.SetHeight(m.editorHeight())
+	m.validate()
+	m.notSent = false
+}
+
+// call validates the editor text and, if it is good, returns a command
+// that calls the ability. Nothing is sent when the arguments are bad.
+func (m *Model) call() tea.Cmd {
+	in, ok := m.Selected()
+	if !ok {
+		return nil
+	}
+	args, err := parseArgs(in, m.editor.Value())
+	if err != nil {
+		m.argErr, m.notSent = err.Error(), true
+		return nil
+	}
+	compact, _ := json.Marshal(args)
+	m.seq++
+	m.inFlight[in.Name]++
+	rec := &record{seq: m.seq, ability: in.Name, args: string(compact)}
+	ctx, caller := m.c.Ctx, m.caller
+	return func() tea.Msg {
+		res, err := caller.Call(ctx, rec.ability, args)
+		rec.fill(res, err)
+		return callDoneMsg{rec}
+	}
+}
+
+// fill records a call's result. It runs in the command's goroutine, so the
+// JSON formatting stays off the UI loop.
+func (r *record) fill(res agent.Result, err error) {
+	r.outcome = res.Outcome.String()
+	r.latency = pane.Duration(res.Latency)
+	r.cached, r.shared = res.Cached, res.Shared
+	if err != nil {
+		r.err = err.Error()
+		return
+	}
+	b, jerr := json.MarshalIndent(res.Value, "", "  ")
+	if jerr != nil {
+		r.err = "result is not JSON-encodable: " + jerr.Error()
+		return
+	}
+	if len(b) > maxResult {
+		cut := bytes.LastIndexByte(b[:maxResult], '\n')
+		if cut < 0 {
+			cut = maxResult
+		}
+		r.value = strings.ToValidUTF8(string(b[:cut]), "") + "\n… (" + strconv.Itoa(len(b)) + " bytes, cut for display)"
+		return
+	}
+	r.value = string(b)
+}
+
+// maxResult caps the text kept for displaying one result: the pane shows a
+// screenful, so a large read_file result must not be re-wrapped every frame.
+const maxResult = 16 << 10
+
+func (m *Model) finish(r *record) {
+	if m.inFlight[r.ability]--; m.inFlight[r.ability] <= 0 {
+		delete(m.inFlight, r.ability)
+	}
+	m.last[r.ability] = r
+	if len(m.history) == historySize {
+		copy(m.history, m.history[1:])
+		m.history = m.history[:historySize-1]
+	}
+	m.history = append(m.history, r)
+	m.dirty = true
+}
+
+// onSnapshot refreshes the per-ability live summary; the view is only
+// invalidated when the selected ability's summary text changed.
+func (m *Model) onSnapshot(s agent.Snapshot) tea.Cmd {
+	if len(s.Abilities) != len(m.infos) {
+		m.refreshAbilities()
+		m.dirty = true
+	}
+	sel, _ := m.Selected()
+	for i := range s.Abilities {
+		a := &s.Abilities[i]
+		line := summary(a)
+		if m.stats[a.Name] != line {
+			m.stats[a.Name] = line
+			if a.Name == sel.Name {
+				m.dirty = true
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Model) updateKeys() {
+	_, has := m.Selected()
+	filtering := m.list.SettingFilter()
+	m.keys.Call.SetEnabled(m.focused && has && !filtering)
+	m.keys.Edit.SetEnabled(m.focused && has && !filtering && !m.editing)
+	m.keys.Defaults.SetEnabled(m.focused && has && !filtering)
+	m.keys.Back.SetEnabled(m.editing)
+	m.keys.Newline.SetEnabled(m.editing)
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.editing {
+		return []key.Binding{m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back}
+	}
+	if m.list.SettingFilter() {
+		return []key.Binding{m.list.KeyMap.AcceptWhileFiltering, m.list.KeyMap.CancelWhileFiltering}
+	}
+	return []key.Binding{m.list.KeyMap.CursorUp, m.list.KeyMap.CursorDown, m.list.KeyMap.Filter,
+		m.list.KeyMap.ClearFilter, m.keys.Call, m.keys.Edit}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.list.KeyMap
+	return [][]key.Binding{
+		{k.CursorUp, k.CursorDown, k.NextPage, k.PrevPage, k.GoToStart, k.GoToEnd},
+		{k.Filter, k.ClearFilter, k.AcceptWhileFiltering, k.CancelWhileFiltering},
+		{m.keys.Call, m.keys.Edit, m.keys.Newline, m.keys.Defaults, m.keys.Back},
+	}
+}
+
+// SetSize implements pane.Pane.
+func (m *Model) SetSize(w, h int) {
+	if w == m.width && h == m.height {
+		return
+	}
+	m.width, m.height = w, h
+	lw := m.listWidth()
+	m.list.SetSize(lw, h)
+	m.editor.SetWidth(max(w-lw-3, 10))
+	m.editor.SetHeight(m.editorHeight())
+	m.dirty = true
+}
+
+// listWidth is the width of the ability list column.
+func (m *Model) listWidth() int { return max(min(m.width/3, 32), 18) }
+
+// editorHeight fits the editor to its text, within limits set by the pane
+// height.
+func (m *Model) editorHeight() int {
+	lines := strings.Count(m.editor.Value(), "\n") + 1
+	return max(min(lines, m.height/4, 10), 1)
+}
+
+var _ pane.Pane = (*Model)(nil)
+
+// summary is the live one-line state of an ability.
+func summary(a *agent.AbilityStats) string {
+	var b strings.Builder
+	b.WriteString("breaker ")
+	b.WriteString(a.Breaker.State.String())
+	b.WriteString(" · ")
+	b.WriteString(pane.Count(a.Calls))
+	b.WriteString(" calls")
+	if a.Latency.Count > 0 {
+		b.WriteString(" · p50 ")
+		b.WriteString(pane.Duration(a.Latency.P50))
+		b.WriteString(" p99 ")
+		b.WriteString(pane.Duration(a.Latency.P99))
+	}
+	if a.Fault != (agent.Fault{}) {
+		b.WriteString(" · fault injected")
+	}
+	return b.String()
+}

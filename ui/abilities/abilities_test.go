@@ -1,0 +1,251 @@
+package abilities
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/pane/panetest"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// countingCaller counts the calls that reach the agent.
+type countingCaller struct {
+	*agent.Agent
+	calls atomic.Int32
+}
+
+func (c *countingCaller) Call(ctx context.Context, name string, args map[string]any) (agent.Result, error) {
+	c.calls.Add(1)
+	return c.Agent.Call(ctx, name, args)
+}
+
+func newTest(t *testing.T) (*Model, *countingCaller) {
+	t.Helper()
+	clock := panetest.NewClock(panetest.Epoch)
+	c := &countingCaller{Agent: panetest.NewAgent(t, clock, 0)}
+	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, c)
+	m.SetSize(100, 30)
+	m.Focus()
+	return m, c
+}
+
+func send(t *testing.T, m *Model, msgs ...tea.Msg) []tea.Msg {
+	t.Helper()
+	return panetest.Send(t, m.Update, msgs...)
+}
+
+// setArgs replaces the editor text as if typed.
+func setArgs(t *testing.T, m *Model, text string) {
+	t.Helper()
+	send(t, m, panetest.Key("e"))
+	m.editor.SetValue("")
+	send(t, m, panetest.Type(text)...)
+	send(t, m, panetest.Key("esc"))
+}
+
+// listColumn returns the list part of the view (left of the separator).
+func listColumn(v string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(v, "\n") {
+		left, _, _ := strings.Cut(l, "│")
+		b.WriteString(left + "\n")
+	}
+	return b.String()
+}
+
+func TestListShowsAbilitiesAndSchema(t *testing.T) {
+	m, _ := newTest(t)
+	v := m.View()
+	for _, want := range []string{"3 abilities", "▸ echo", "fail", "sum", "Return the text unchanged.",
+		"text string required — text to echo", "cache ttl 1m", `"text": "hello"`, "✓ valid"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+func TestFilterNarrowsList(t *testing.T) {
+	m, _ := newTest(t)
+	send(t, m, panetest.Key("/"))
+	if !m.Capturing() {
+		t.Fatal("typing a filter does not capture keys")
+	}
+	send(t, m, panetest.Type("su")...)
+	send(t, m, panetest.Key("enter"))
+	if m.Capturing() {
+		t.Error("still capturing after enter accepted the filter")
+	}
+	var names []string
+	for _, it := range m.list.VisibleItems() {
+		names = append(names, it.(item).Name)
+	}
+	if strings.Join(names, ",") != "sum" {
+		t.Errorf("visible after filter %q = %v, want [sum]", "su", names)
+	}
+	left := listColumn(m.View())
+	if !strings.Contains(left, "/su · 1 of 3") || strings.Contains(left, "echo") || !strings.Contains(left, "sum") {
+		t.Errorf("list column after filter:\n%s", left)
+	}
+	if in, _ := m.Selected(); in.Name != "sum" {
+		t.Errorf("selected %q, want sum", in.Name)
+	}
+	if !strings.Contains(m.View(), `"a": 2`) {
+		t.Errorf("editor not switched to sum's example:\n%s", m.View())
+	}
+	send(t, m, panetest.Key("esc")) // clear filter
+	if n := len(m.list.VisibleItems()); n != 3 {
+		t.Errorf("after esc %d visible, want 3", n)
+	}
+}
+
+func TestBadArgsShownInlineAndNotSent(t *testing.T) {
+	tests := []struct {
+		name, args, want string
+	}{
+		{"invalid JSON", `{"text": `, "invalid arguments at line 1"},
+		{"not an object", `[1]`, "invalid arguments"},
+		{"wrong type", `{"text": 5}`, `argument "text": want string`},
+		{"missing required", `{}`, `argument "text"`},
+		{"unknown field", `{"text": "a", "x": 1}`, `argument "x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, c := newTest(t)
+			setArgs(t, m, tt.args)
+			if v := m.View(); !strings.Contains(v, "✗ ") || !strings.Contains(v, tt.want) {
+				t.Errorf("no inline error %q while editing:\n%s", tt.want, v)
+			}
+			msgs := send(t, m, panetest.Key("enter"))
+			if len(msgs) != 0 || c.calls.Load() != 0 {
+				t.Fatalf("bad arguments were sent: %d calls, msgs %v", c.calls.Load(), msgs)
+			}
+			if v := m.View(); !strings.Contains(v, "✗ not sent: ") {
+				t.Errorf("enter with bad args does not say it was not sent:\n%s", v)
+			}
+		})
+	}
+}
+
+func TestCallShowsResultAndHistory(t *testing.T) {
+	m, c := newTest(t)
+	send(t, m, panetest.Key("enter"))
+	if c.calls.Load() != 1 {
+		t.Fatalf("calls = %d, want 1", c.calls.Load())
+	}
+	v := m.View()
+	for _, want := range []string{"#1 ✓ success", `"text": "hello"`, "History", `echo         ✓ success`} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view after call lacks %q:\n%s", want, v)
+		}
+	}
+	// The same arguments again: served from the cache.
+	send(t, m, panetest.Key("enter"))
+	if v := m.View(); !strings.Contains(v, "#2 ✓ success") || !strings.Contains(v, "[cached]") {
+		t.Errorf("second identical call not shown as cached:\n%s", v)
+	}
+	if len(m.history) != 2 || m.history[1].seq != 2 {
+		t.Errorf("history = %d records", len(m.history))
+	}
+}
+
+func TestCallErrorShown(t *testing.T) {
+	m, _ := newTest(t)
+	send(t, m, panetest.Key("down")) // fail
+	if in, _ := m.Selected(); in.Name != "fail" {
+		t.Fatalf("selected %q, want fail", in.Name)
+	}
+	_, callErr := m.caller.Call(t.Context(), "fail", nil) // what the agent says
+	if callErr == nil {
+		t.Fatal("fail did not fail")
+	}
+	send(t, m, panetest.Key("enter"))
+	v := m.View()
+	if !strings.Contains(v, "#1 ✗ ") || !strings.Contains(v, callErr.Error()) {
+		t.Errorf("failed call not shown with %q:\n%s", callErr, v)
+	}
+}
+
+func TestEditorKeepsArgsPerAbilityAndResets(t *testing.T) {
+	m, _ := newTest(t)
+	setArgs(t, m, `{"text": "mine"}`)
+	send(t, m, panetest.Key("down"), panetest.Key("up"))
+	if got := m.editor.Value(); got != `{"text": "mine"}` {
+		t.Errorf("edited args lost after switching: %q", got)
+	}
+	send(t, m, panetest.Key("ctrl+r"))
+	if got := m.editor.Value(); !strings.Contains(got, `"hello"`) {
+		t.Errorf("ctrl+r did not restore the example: %q", got)
+	}
+}
+
+func TestEditingCapturesAndEnterCalls(t *testing.T) {
+	m, c := newTest(t)
+	send(t, m, panetest.Key("e"))
+	if !m.Capturing() || !m.Editing() {
+		t.Fatal("e did not start editing")
+	}
+	// Typed "q" goes into the text; ctrl+j inserts a newline.
+	m.editor.SetValue("")
+	send(t, m, panetest.Type(`{"text":`)...)
+	send(t, m, panetest.Key("ctrl+j"))
+	send(t, m, panetest.Type(`"q"}`)...)
+	if got := m.editor.Value(); got != "{\"text\":\n\"q\"}" {
+		t.Errorf("editor text = %q", got)
+	}
+	send(t, m, panetest.Key("enter"))
+	if c.calls.Load() != 1 {
+		t.Errorf("enter in the editor: %d calls, want 1", c.calls.Load())
+	}
+	if !strings.Contains(m.View(), `"text": "q"`) {
+		t.Errorf("result of edited call not shown:\n%s", m.View())
+	}
+	send(t, m, panetest.Key("esc"))
+	if m.Capturing() {
+		t.Error("esc did not leave the editor")
+	}
+}
+
+func TestShortHelpFollowsMode(t *testing.T) {
+	m, _ := newTest(t)
+	keys := func() string {
+		var s []string
+		for _, b := range m.ShortHelp() {
+			if b.Enabled() {
+				s = append(s, b.Help().Key)
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	if got := keys(); !strings.Contains(got, "enter") || !strings.Contains(got, "/") || !strings.Contains(got, "e") {
+		t.Errorf("browsing keys = %q", got)
+	}
+	send(t, m, panetest.Key("e"))
+	if got := keys(); !strings.Contains(got, "esc") || strings.Contains(got, "/") {
+		t.Errorf("editing keys = %q", got)
+	}
+	m.Blur()
+	if m.Editing() {
+		t.Error("blur did not stop editing")
+	}
+}
+
+func TestViewCachedUntilChange(t *testing.T) {
+	m, _ := newTest(t)
+	v1 := m.View()
+	if allocs := testing.AllocsPerRun(5, func() { _ = m.View() }); allocs != 0 {
+		t.Errorf("unchanged View allocated %v times", allocs)
+	}
+	send(t, m, panetest.Key("down"))
+	if m.View() == v1 {
+		t.Error("view not updated after moving the selection")
+	}
+}

@@ -1,0 +1,238 @@
+package abilities
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/list"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// View implements pane.Pane: the list on the left, the selected ability's
+// details, argument editor, last result and the call history on the right.
+func (m *Model) View() string {
+	if !m.dirty {
+		return m.view
+	}
+	m.dirty = false
+	if m.width <= 0 || m.height <= 0 {
+		m.view = ""
+		return ""
+	}
+	lw := m.listWidth()
+	rw := max(m.width-lw-3, 1)
+	m.list.Title = m.listTitle()
+	left := strings.Split(theme.Block(m.list.View(), lw, m.height), "\n")
+	right := strings.Split(theme.Block(m.detailView(rw), rw, m.height), "\n")
+	sep := m.c.Theme.Subtle.Render(" │ ")
+
+	var sb strings.Builder
+	sb.Grow(m.width * m.height * 2)
+	for i := range m.height {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(left[i])
+		sb.WriteString(sep)
+		sb.WriteString(right[i])
+	}
+	m.view = sb.String()
+	return m.view
+}
+
+// listTitle is the list's first line: how many abilities there are, and
+// the filter when one is applied.
+func (m *Model) listTitle() string {
+	total := len(m.list.Items())
+	if m.list.FilterState() == list.FilterApplied {
+		return "/" + m.list.FilterValue() + " · " + strconv.Itoa(len(m.list.VisibleItems())) + " of " + strconv.Itoa(total)
+	}
+	if total == 1 {
+		return "1 ability"
+	}
+	return strconv.Itoa(total) + " abilities"
+}
+
+// detailView lays out the right column top-down; the result gets the space
+// the other sections leave.
+func (m *Model) detailView(w int) string {
+	t := m.c.Theme
+	in, ok := m.Selected()
+	if !ok {
+		return t.Muted.Render("no ability selected")
+	}
+	h := m.height
+	var lines []string
+	add := func(s ...string) { lines = append(lines, s...) }
+
+	// Name, live summary, description.
+	add(t.Bold.Render(in.Name) + "  " + t.Muted.Render(m.stats[in.Name]))
+	if in.Description != "" {
+		add(wrap(t.Text.Render(in.Description), w, 2)...)
+	}
+	// Schema and policy.
+	infoMax := max(h/4, 2)
+	add(schemaLines(t, in, w, infoMax)...)
+
+	// Editor.
+	label := "Arguments"
+	if m.editing {
+		label = "Arguments (editing)"
+	}
+	add(t.Label.Render(label))
+	add(strings.Split(m.editor.View(), "\n")...)
+	switch {
+	case m.argErr != "" && m.notSent:
+		add(t.Error.Render(ansi.Truncate("✗ not sent: "+m.argErr, w, "…")))
+	case m.argErr != "":
+		add(t.Error.Render(ansi.Truncate("✗ "+m.argErr, w, "…")))
+	default:
+		add(t.Good.Render("✓ valid") + t.Muted.Render(" · enter calls "+in.Name))
+	}
+
+	// History takes up to a fifth of the pane at the bottom.
+	histH := 0
+	if len(m.history) > 0 {
+		histH = min(len(m.history), max(h/5, 2)) + 1
+	}
+	resH := h - len(lines) - histH
+	if resH > 0 {
+		add(m.resultLines(in.Name, w, resH)...)
+	}
+	if histH > 0 && len(lines)+histH <= h {
+		for len(lines) < h-histH {
+			add("")
+		}
+		add(m.historyLines(w, histH)...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// schemaLines describes the arguments ("text string required — ...") and
+// the ability's timeout and cache policy, in at most max lines.
+func schemaLines(t *theme.Theme, in agent.Info, w, maxLines int) []string {
+	var lines []string
+	policy := t.Label.Render("timeout ") + pane.Duration(in.Timeout)
+	if in.CacheTTL > 0 {
+		policy += t.Label.Render("  cache ttl ") + pane.Duration(in.CacheTTL)
+	} else {
+		policy += t.Label.Render("  not cached")
+	}
+	if in.Schema == nil || len(in.Schema.Properties) == 0 {
+		return append(lines, t.Label.Render("no arguments  ")+policy)
+	}
+	lines = append(lines, policy)
+	names := make([]string, 0, len(in.Schema.Properties))
+	for n := range in.Schema.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	req := make(map[string]bool, len(in.Schema.Required))
+	for _, r := range in.Schema.Required {
+		req[r] = true
+	}
+	for i, n := range names {
+		if len(lines) == maxLines-1 && i < len(names)-1 {
+			lines = append(lines, t.Muted.Render("… "+strconv.Itoa(len(names)-i)+" more arguments"))
+			break
+		}
+		lines = append(lines, ansi.Truncate(propLine(t, n, in.Schema.Properties[n], req[n]), w, "…"))
+	}
+	return lines
+}
+
+func propLine(t *theme.Theme, name string, p *schema.Property, required bool) string {
+	s := t.Accent.Render(name) + " " + t.Info.Render(p.Type)
+	if required {
+		s += t.Warn.Render(" required")
+	}
+	if p.Description != "" {
+		s += t.Muted.Render(" — " + p.Description)
+	}
+	return s
+}
+
+// resultLines shows the latest finished call of ability (or that calls are
+// in flight) in at most h lines.
+func (m *Model) resultLines(ability string, w, h int) []string {
+	t := m.c.Theme
+	lines := make([]string, 0, h)
+	head := t.Label.Render("Result")
+	if n := m.inFlight[ability]; n > 0 {
+		head += "  " + t.Info.Render("⋯ calling ("+strconv.Itoa(n)+" in flight)")
+	}
+	r := m.last[ability]
+	if r == nil {
+		lines = append(lines, head)
+		if h > 1 && m.inFlight[ability] == 0 {
+			lines = append(lines, t.Muted.Render("no call yet — press enter to call "+ability))
+		}
+		return lines
+	}
+	head += "  #" + strconv.Itoa(r.seq) + " " + outcomeText(t, r) + t.Muted.Render(" in ") + r.latency
+	if r.cached {
+		head += "  " + t.Info.Render("[cached]")
+	}
+	if r.shared {
+		head += "  " + t.Info.Render("[shared]")
+	}
+	lines = append(lines, ansi.Truncate(head, w, "…"))
+	body := r.value
+	st := t.Text
+	if r.err != "" {
+		body, st = r.err, t.Error
+	}
+	bl := wrap(body, w, h-1)
+	for _, l := range bl {
+		lines = append(lines, st.Render(l))
+	}
+	return lines
+}
+
+func outcomeText(t *theme.Theme, r *record) string {
+	switch {
+	case r.err == "":
+		return t.Good.Render("✓ " + r.outcome)
+	case r.outcome == agent.OutcomeShortCircuited.String() || r.outcome == agent.OutcomeRejected.String():
+		return t.Warn.Render("✗ " + r.outcome)
+	}
+	return t.Bad.Render("✗ " + r.outcome)
+}
+
+// historyLines lists recent calls, newest first, under a title line.
+func (m *Model) historyLines(w, h int) []string {
+	t := m.c.Theme
+	lines := make([]string, 0, h)
+	lines = append(lines, t.Label.Render("History ")+t.Muted.Render("("+strconv.Itoa(len(m.history))+" recent calls, newest first)"))
+	for i := len(m.history) - 1; i >= 0 && len(lines) < h; i-- {
+		r := m.history[i]
+		flag := ""
+		if r.cached {
+			flag = " cached"
+		}
+		line := theme.PadLeft("#"+strconv.Itoa(r.seq), 5) + " " + theme.PadRight(r.ability, 12) + " " +
+			outcomeText(t, r) + " " + t.Muted.Render(r.latency+flag) + " " + t.Subtle.Render(r.args)
+		lines = append(lines, ansi.Truncate(line, w, "…"))
+	}
+	return lines
+}
+
+// wrap hard-wraps s to width w (ANSI-aware) and keeps at most n lines, the
+// last one ending in "…" when text was cut.
+func wrap(s string, w, n int) []string {
+	if n <= 0 || w <= 0 {
+		return nil
+	}
+	lines := strings.Split(ansi.Hardwrap(s, w, true), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = ansi.Truncate(lines[n-1], w-1, "") + "…"
+	}
+	return lines
+}

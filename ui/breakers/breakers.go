@@ -1,0 +1,451 @@
+// Package breakers is the dashboard's Breakers pane: a live table of every
+// ability's circuit breaker (state, failure rate over the window, consecutive
+// failures, half-open probes, cooldown counting down, last transition), with
+// keys to trip and reset breakers and to inject faults so a user can watch a
+// breaker trip and recover.
+package breakers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// Controller is the part of *agent.Agent the pane drives.
+type Controller interface {
+	Trip(name string) error
+	Reset(name string) error
+	ResetAll()
+	SetFault(name string, f agent.Fault) error
+}
+
+type keyMap struct {
+	Trip, Reset, ResetAll, Fault, ClearFault key.Binding
+}
+
+func (k keyMap) all() []key.Binding {
+	return []key.Binding{k.Trip, k.Reset, k.ResetAll, k.Fault, k.ClearFault}
+}
+
+// Model is the Breakers pane. Create it with New.
+type Model struct {
+	c     pane.Common
+	ctl   Controller
+	keys  keyMap
+	table *pane.Table
+
+	stats   []agent.AbilityStats
+	now     time.Time
+	confirm pane.Confirm
+	form    faultForm
+	focused bool
+
+	width, height int
+	view          string
+	dirty         bool
+}
+
+// New returns the pane driving ctl (normally the *agent.Agent).
+func New(c pane.Common, ctl Controller) *Model {
+	m := &Model{
+		c:   c,
+		ctl: ctl,
+		keys: keyMap{
+			Trip:       key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trip")),
+			Reset:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reset")),
+			ResetAll:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset all")),
+			Fault:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "inject fault")),
+			ClearFault: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "clear fault")),
+		},
+		table: pane.NewTable(c.Theme, columns),
+		form:  newFaultForm(c.Theme),
+		dirty: true,
+	}
+	m.updateKeys()
+	return m
+}
+
+// Columns of the table, by index.
+const (
+	colName = iota
+	colState
+	colFailures
+	colConsec
+	colProbes
+	colCooldown
+	colFault
+	colLast
+)
+
+var columns = []pane.Column{
+	colName:     {Title: "ABILITY", Width: 11},
+	colState:    {Title: "STATE", Width: 13},
+	colFailures: {Title: "FAILED", Width: 10, Right: true},
+	colConsec:   {Title: "CONSEC", Width: 6, Right: true, Drop: 2},
+	colProbes:   {Title: "PROBES", Width: 6, Right: true, Drop: 3},
+	colCooldown: {Title: "COOLDOWN", Width: 8, Right: true},
+	colFault:    {Title: "FAULT", Width: 9, Drop: 1},
+	colLast:     {Title: "LAST TRANSITION", Width: 18, Flex: true},
+}
+
+// Init implements pane.Pane.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Title implements pane.Pane.
+func (m *Model) Title() string { return "Breakers" }
+
+// Focus implements pane.Pane.
+func (m *Model) Focus() { m.focused = true; m.updateKeys() }
+
+// Blur implements pane.Pane; an open prompt or form is dismissed.
+func (m *Model) Blur() {
+	m.focused = false
+	m.confirm.Cancel()
+	m.form.close()
+	m.updateKeys()
+	m.dirty = true
+}
+
+// Capturing implements pane.Pane: true while a confirmation prompt or the
+// fault form is open.
+func (m *Model) Capturing() bool { return m.confirm.Active() || m.form.active }
+
+// SetSize implements pane.Pane.
+func (m *Model) SetSize(w, h int) {
+	if w == m.width && h == m.height {
+		return
+	}
+	m.width, m.height = w, h
+	m.table.SetSize(w, max(h-detailLines-1, 2))
+	m.form.setWidth(w)
+	m.dirty = true
+}
+
+// detailLines is the height of the selected breaker's detail block.
+const detailLines = 4
+
+// Selected returns the name of the selected ability ("" when there is none).
+func (m *Model) Selected() string {
+	if i := m.table.Cursor(); i < len(m.stats) {
+		return m.stats[i].Name
+	}
+	return ""
+}
+
+func (m *Model) selectedStats() (agent.AbilityStats, bool) {
+	if i := m.table.Cursor(); i < len(m.stats) {
+		return m.stats[i], true
+	}
+	return agent.AbilityStats{}, false
+}
+
+// Update implements pane.Pane.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case pane.SnapshotMsg:
+		m.stats, m.now = msg.Snap.Abilities, msg.Snap.Taken
+		m.table.SetRows(m.rows())
+		m.updateKeys()
+		m.dirty = true
+	case tea.KeyMsg:
+		cmd := m.handleKey(msg)
+		m.updateKeys()
+		m.dirty = true
+		return cmd
+	}
+	return nil
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if cmd, ok := m.confirm.Update(msg); ok {
+		return cmd
+	}
+	if m.form.active {
+		f, done, err := m.form.update(msg)
+		if !done {
+			return nil
+		}
+		if err != nil {
+			return nil // shown inline by the form
+		}
+		if f == nil {
+			return nil // canceled
+		}
+		return m.setFault(m.form.ability, *f)
+	}
+	if m.table.Update(msg) {
+		return nil
+	}
+	name := m.Selected()
+	switch {
+	case key.Matches(msg, m.keys.Trip):
+		m.confirm.Ask(fmt.Sprintf("Trip breaker %q? It stays open until reset.", name), func() tea.Cmd {
+			return m.do(func() error { return m.ctl.Trip(name) }, "breaker "+name+" tripped (forced open)")
+		})
+	case key.Matches(msg, m.keys.Reset):
+		return m.do(func() error { return m.ctl.Reset(name) }, "breaker "+name+" reset (closed)")
+	case key.Matches(msg, m.keys.ResetAll):
+		m.confirm.Ask(fmt.Sprintf("Reset all %d breakers to closed?", len(m.stats)), func() tea.Cmd {
+			return m.do(func() error { m.ctl.ResetAll(); return nil }, "all breakers reset")
+		})
+	case key.Matches(msg, m.keys.Fault):
+		st, _ := m.selectedStats()
+		m.form.open(name, st.Fault)
+	case key.Matches(msg, m.keys.ClearFault):
+		return m.setFault(name, agent.Fault{})
+	}
+	return nil
+}
+
+func (m *Model) setFault(name string, f agent.Fault) tea.Cmd {
+	done := "fault on " + name + " cleared"
+	if f != (agent.Fault{}) {
+		done = "fault on " + name + ": " + faultText(f)
+	}
+	return m.do(func() error { return m.ctl.SetFault(name, f) }, done)
+}
+
+// do runs a quick control action as a command and reports it in the footer.
+func (m *Model) do(fn func() error, done string) tea.Cmd {
+	return func() tea.Msg {
+		if err := fn(); err != nil {
+			return pane.StatusMsg{Text: err.Error(), Err: true}
+		}
+		return pane.StatusMsg{Text: done}
+	}
+}
+
+func (m *Model) updateKeys() {
+	idle := m.focused && !m.Capturing() && len(m.stats) > 0
+	for _, b := range []*key.Binding{&m.keys.Trip, &m.keys.Reset, &m.keys.ResetAll, &m.keys.Fault} {
+		b.SetEnabled(idle)
+	}
+	st, ok := m.selectedStats()
+	m.keys.ClearFault.SetEnabled(idle && ok && st.Fault != (agent.Fault{}))
+	if ok && idle {
+		m.keys.Trip.SetEnabled(st.Breaker.State != breaker.ForcedOpen)
+		m.keys.Reset.SetEnabled(st.Breaker.State != breaker.Closed)
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	switch {
+	case m.form.active:
+		return m.form.keyList()
+	case m.confirm.Active():
+		return nil
+	}
+	return append([]key.Binding{m.table.NavKeys()[0], m.table.NavKeys()[1]}, m.keys.all()...)
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.form.keyList()}
+}
+
+// rows builds the table rows from the latest snapshot.
+func (m *Model) rows() [][]pane.Cell {
+	t := m.c.Theme
+	rows := make([][]pane.Cell, len(m.stats))
+	for i := range m.stats {
+		s := &m.stats[i]
+		b := &s.Breaker
+		row := make([]pane.Cell, len(columns))
+		row[colName] = pane.Cell{Text: s.Name}
+		row[colState] = stateCell(t, b.State)
+		row[colFailures] = pane.Cell{Text: failuresText(b)}
+		if b.FailureRate >= 0.5 && b.WindowCalls > 0 {
+			row[colFailures].Style = &t.Warn
+		}
+		row[colConsec] = pane.Cell{Text: strconv.Itoa(b.ConsecutiveFailures)}
+		row[colProbes] = pane.Cell{Text: "–"}
+		if b.State == breaker.HalfOpen {
+			row[colProbes].Text = strconv.Itoa(b.HalfOpenInFlight) + " +" + strconv.Itoa(b.HalfOpenSuccesses) + "✓"
+		}
+		row[colCooldown] = pane.Cell{Text: "–"}
+		if b.State == breaker.Open {
+			row[colCooldown] = pane.Cell{Text: cooldownText(b.CooldownRemaining), Style: &t.Warn}
+		}
+		row[colFault] = pane.Cell{Text: "–", Style: &t.Muted}
+		if s.Fault != (agent.Fault{}) {
+			row[colFault] = pane.Cell{Text: faultShort(s.Fault), Style: &t.Warn}
+		}
+		row[colLast] = pane.Cell{Text: "–", Style: &t.Muted}
+		if b.HasTransition {
+			row[colLast] = pane.Cell{Text: string(b.LastTransition.Reason) + " " + ago(m.now, b.LastTransition.At)}
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+// stateCell is the state as a symbol and a word in the state's colour, so
+// it reads without colour.
+func stateCell(t *theme.Theme, s breaker.State) pane.Cell {
+	switch s {
+	case breaker.Closed:
+		return pane.Cell{Text: "● closed", Style: &t.Good}
+	case breaker.Open:
+		return pane.Cell{Text: "○ OPEN", Style: &t.Bad}
+	case breaker.HalfOpen:
+		return pane.Cell{Text: "◐ half-open", Style: &t.Warn}
+	case breaker.ForcedOpen:
+		return pane.Cell{Text: "■ FORCED-OPEN", Style: &t.Bad}
+	}
+	return pane.Cell{Text: s.String()}
+}
+
+func failuresText(b *breaker.Stats) string {
+	if b.WindowCalls == 0 {
+		return "–"
+	}
+	return pane.Percent(b.FailureRate) + " " + strconv.Itoa(b.WindowFailures) + "/" + strconv.Itoa(b.WindowCalls)
+}
+
+// cooldownText shows the remaining cooldown with tenths of a second so the
+// countdown visibly moves at the frame rate.
+func cooldownText(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return pane.Duration(d)
+}
+
+// faultShort is the fault for the table: "25% +50ms".
+func faultShort(f agent.Fault) string {
+	switch {
+	case f.FailureRate > 0 && f.Latency > 0:
+		return pane.Percent(f.FailureRate) + " +" + pane.Duration(f.Latency)
+	case f.FailureRate > 0:
+		return pane.Percent(f.FailureRate)
+	case f.Latency > 0:
+		return "+" + pane.Duration(f.Latency)
+	}
+	return "–"
+}
+
+// faultText is the fault in words: "25% failures +50ms".
+func faultText(f agent.Fault) string {
+	var parts []string
+	if f.FailureRate > 0 {
+		parts = append(parts, pane.Percent(f.FailureRate)+" failures")
+	}
+	if f.Latency > 0 {
+		parts = append(parts, "+"+pane.Duration(f.Latency))
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, " ")
+}
+
+func ago(now, at time.Time) string {
+	if at.IsZero() || now.IsZero() {
+		return ""
+	}
+	return pane.Uptime(max(now.Sub(at), 0)) + " ago"
+}
+
+// View implements pane.Pane.
+func (m *Model) View() string {
+	if !m.dirty {
+		return m.view
+	}
+	m.dirty = false
+	t := m.c.Theme
+	if len(m.stats) == 0 {
+		m.view = t.Muted.Render("no abilities registered")
+		return m.view
+	}
+	var sb strings.Builder
+	// The detail block follows the table's last row.
+	tv := m.table.View()
+	sb.WriteString(tv)
+	sb.WriteByte('\n')
+	switch {
+	case m.confirm.Active():
+		sb.WriteString(m.confirm.View(t))
+	case m.form.active:
+		sb.WriteString(t.Prompt.Render("Fault injection for " + m.form.ability))
+	default:
+		sb.WriteString(t.Subtle.Render(strings.Repeat("─", max(m.width, 0))))
+	}
+	sb.WriteByte('\n')
+	if m.form.active {
+		sb.WriteString(m.form.view())
+	} else {
+		sb.WriteString(m.detailView())
+	}
+	m.view = theme.Block(sb.String(), m.width, m.height)
+	return m.view
+}
+
+// detailView explains the selected breaker in words.
+func (m *Model) detailView() string {
+	t := m.c.Theme
+	s, ok := m.selectedStats()
+	if !ok {
+		return ""
+	}
+	b := &s.Breaker
+	st := stateCell(t, b.State)
+	lines := make([]string, 0, detailLines)
+
+	l1 := t.Bold.Render(s.Name) + "  " + st.Style.Render(st.Text)
+	switch b.State {
+	case breaker.Open:
+		l1 += t.Muted.Render("  rejecting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
+	case breaker.HalfOpen:
+		l1 += t.Muted.Render(fmt.Sprintf("  probing: %d in flight, %d succeeded", b.HalfOpenInFlight, b.HalfOpenSuccesses))
+	case breaker.ForcedOpen:
+		l1 += t.Muted.Render("  tripped by hand; press r to reset")
+	}
+	lines = append(lines, l1)
+
+	lines = append(lines, t.Label.Render("window ")+failuresLong(b)+
+		t.Label.Render("  consecutive failures ")+strconv.Itoa(b.ConsecutiveFailures)+
+		t.Label.Render("  transitions ")+strconv.FormatUint(b.Transitions, 10))
+
+	last := t.Muted.Render("no transition yet")
+	if b.HasTransition {
+		tr := b.LastTransition
+		last = ago(m.now, tr.At) + ": " + tr.From.String() + " → " + tr.To.String() +
+			" (" + string(tr.Reason) + ")"
+		if tr.Detail != "" {
+			last += " " + t.Muted.Render(tr.Detail)
+		}
+	}
+	lines = append(lines, t.Label.Render("last ")+last)
+
+	fault := t.Label.Render("fault ") + t.Muted.Render("none")
+	if s.Fault != (agent.Fault{}) {
+		fault = t.Label.Render("fault ") + t.Warn.Render(faultText(s.Fault))
+	}
+	if s.LastError != "" {
+		fault += t.Label.Render("  last error ") + t.Error.Render(s.LastError)
+		if e := ago(m.now, s.LastErrorAt); e != "" {
+			fault += t.Muted.Render(" (" + e + ")")
+		}
+	}
+	lines = append(lines, fault)
+	return strings.Join(lines, "\n")
+}
+
+func failuresLong(b *breaker.Stats) string {
+	if b.WindowCalls == 0 {
+		return "empty"
+	}
+	return fmt.Sprintf("%d/%d failed (%s)", b.WindowFailures, b.WindowCalls, pane.Percent(b.FailureRate))
+}
+
+var _ pane.Pane = (*Model)(nil)

@@ -1,0 +1,266 @@
+package breakers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/pane/panetest"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type fixture struct {
+	m     *Model
+	a     *agent.Agent
+	clock *panetest.Clock
+	t     *testing.T
+}
+
+func newTest(t *testing.T) *fixture {
+	t.Helper()
+	clock := panetest.NewClock(panetest.Epoch)
+	a := panetest.NewAgent(t, clock, 0)
+	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a)
+	m.SetSize(100, 20)
+	m.Focus()
+	f := &fixture{m: m, a: a, clock: clock, t: t}
+	f.refresh()
+	return f
+}
+
+// refresh delivers a fresh agent snapshot, as the root does every frame.
+func (f *fixture) refresh() { f.m.Update(pane.SnapshotMsg{Snap: f.a.Snapshot()}) }
+
+func (f *fixture) send(msgs ...tea.Msg) []tea.Msg {
+	f.t.Helper()
+	out := panetest.Send(f.t, f.m.Update, msgs...)
+	f.refresh()
+	return out
+}
+
+func (f *fixture) state(name string) breaker.State {
+	for _, s := range f.a.Snapshot().Abilities {
+		if s.Name == name {
+			return s.Breaker.State
+		}
+	}
+	f.t.Fatalf("no ability %q", name)
+	return 0
+}
+
+func statusOf(msgs []tea.Msg) string {
+	for _, m := range msgs {
+		if s, ok := m.(pane.StatusMsg); ok {
+			return s.Text
+		}
+	}
+	return ""
+}
+
+func TestTripAsksThenYesTrips(t *testing.T) {
+	f := newTest(t)
+	f.send(panetest.Key("t"))
+	if !f.m.Capturing() {
+		t.Fatal("t did not open a confirmation prompt")
+	}
+	if v := f.m.View(); !strings.Contains(v, `Trip breaker "echo"?`) || !strings.Contains(v, "y yes") {
+		t.Errorf("prompt not shown:\n%s", v)
+	}
+	if got := f.state("echo"); got != breaker.Closed {
+		t.Fatalf("tripped before confirmation: %v", got)
+	}
+	msgs := f.send(panetest.Key("y"))
+	if got := f.state("echo"); got != breaker.ForcedOpen {
+		t.Errorf("after y: state %v, want forced-open", got)
+	}
+	if s := statusOf(msgs); !strings.Contains(s, "echo tripped") {
+		t.Errorf("status = %q", s)
+	}
+	if v := f.m.View(); !strings.Contains(v, "▸ echo        ■ FORCED-OPEN") || !strings.Contains(v, "manual-trip") {
+		t.Errorf("table does not show the trip:\n%s", v)
+	}
+}
+
+func TestTripCanceledByOtherKeys(t *testing.T) {
+	for _, k := range []string{"n", "esc", "q", "t"} {
+		f := newTest(t)
+		f.send(panetest.Key("t"), panetest.Key(k))
+		if got := f.state("echo"); got != breaker.Closed {
+			t.Errorf("answer %q tripped the breaker", k)
+		}
+		if f.m.Capturing() {
+			t.Errorf("prompt still open after %q", k)
+		}
+	}
+}
+
+func TestResetAndResetAll(t *testing.T) {
+	f := newTest(t)
+	for _, n := range []string{"echo", "sum"} {
+		if err := f.a.Trip(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.refresh()
+	// r resets the selected breaker at once.
+	msgs := f.send(panetest.Key("r"))
+	if got := f.state("echo"); got != breaker.Closed {
+		t.Errorf("r: echo %v, want closed", got)
+	}
+	if s := statusOf(msgs); !strings.Contains(s, "echo reset") {
+		t.Errorf("status = %q", s)
+	}
+	if got := f.state("sum"); got != breaker.ForcedOpen {
+		t.Errorf("r reset sum too: %v", got)
+	}
+	// R asks first.
+	f.send(panetest.Key("R"))
+	if v := f.m.View(); !strings.Contains(v, "Reset all 3 breakers") {
+		t.Errorf("R prompt not shown:\n%s", v)
+	}
+	if got := f.state("sum"); got != breaker.ForcedOpen {
+		t.Fatalf("R reset before confirmation")
+	}
+	f.send(panetest.Key("y"))
+	if got := f.state("sum"); got != breaker.Closed {
+		t.Errorf("R y: sum %v, want closed", got)
+	}
+}
+
+func TestKeysEnabledByState(t *testing.T) {
+	f := newTest(t)
+	enabled := func() string {
+		var s []string
+		for _, b := range f.m.ShortHelp() {
+			if b.Enabled() {
+				s = append(s, b.Help().Key)
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	if got := enabled(); strings.Contains(got, "r ") || !strings.Contains(got, "t") {
+		t.Errorf("closed breaker keys = %q (no reset, trip allowed)", got)
+	}
+	_ = f.a.Trip("echo")
+	f.refresh()
+	if got := enabled(); !strings.Contains(got, "r") || strings.Contains(got, "t ") {
+		t.Errorf("forced-open keys = %q (reset, no trip)", got)
+	}
+}
+
+func TestCooldownCountsDown(t *testing.T) {
+	f := newTest(t)
+	f.send(panetest.Key("down")) // fail
+	for range 5 {                // default: open after 5 consecutive failures
+		_, _ = f.a.Call(context.Background(), "fail", nil)
+	}
+	f.refresh()
+	v := f.m.View()
+	if !strings.Contains(v, "○ OPEN") || !strings.Contains(v, "5.0s") {
+		t.Fatalf("open breaker with full cooldown not shown:\n%s", v)
+	}
+	f.clock.Advance(1500 * time.Millisecond)
+	f.refresh()
+	if v := f.m.View(); !strings.Contains(v, "3.5s") || !strings.Contains(v, "half-open in 3.5s") {
+		t.Errorf("cooldown did not count down:\n%s", v)
+	}
+	f.clock.Advance(4 * time.Second)
+	f.refresh()
+	if v := f.m.View(); !strings.Contains(v, "◐ half-open") {
+		t.Errorf("breaker not half-open after cooldown:\n%s", v)
+	}
+}
+
+func TestFaultForm(t *testing.T) {
+	f := newTest(t)
+	f.send(panetest.Key("f"))
+	if !f.m.Capturing() {
+		t.Fatal("f did not open the fault form")
+	}
+	// Replace both fields.
+	f.send(panetest.Key("ctrl+u"))
+	f.send(panetest.Type("150")...)
+	f.send(panetest.Key("enter"))
+	if v := f.m.View(); !strings.Contains(v, "failure %: want a number from 0 to 100") || !f.m.Capturing() {
+		t.Fatalf("bad percentage not reported inline:\n%s", v)
+	}
+	f.send(panetest.Key("ctrl+u"))
+	f.send(panetest.Type("25")...)
+	f.send(panetest.Key("tab"), panetest.Key("ctrl+u"))
+	f.send(panetest.Type("50ms")...)
+	msgs := f.send(panetest.Key("enter"))
+	if f.m.Capturing() {
+		t.Error("form still open after a valid enter")
+	}
+	got, err := f.a.Fault("echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (agent.Fault{FailureRate: 0.25, Latency: 50 * time.Millisecond}); got != want {
+		t.Errorf("fault = %+v, want %+v", got, want)
+	}
+	if s := statusOf(msgs); !strings.Contains(s, "25% failures +50ms") {
+		t.Errorf("status = %q", s)
+	}
+	if v := f.m.View(); !strings.Contains(v, "25% +50ms") {
+		t.Errorf("fault not in the table:\n%s", v)
+	}
+	// x clears it.
+	f.send(panetest.Key("x"))
+	if got, _ := f.a.Fault("echo"); got != (agent.Fault{}) {
+		t.Errorf("x left fault %+v", got)
+	}
+}
+
+func TestParseFault(t *testing.T) {
+	tests := []struct {
+		rate, lat string
+		want      agent.Fault
+		err       string
+	}{
+		{"0", "0ms", agent.Fault{}, ""},
+		{"", "", agent.Fault{}, ""},
+		{"12.5%", "1.5s", agent.Fault{FailureRate: 0.125, Latency: 1500 * time.Millisecond}, ""},
+		{"100", "250", agent.Fault{FailureRate: 1, Latency: 250 * time.Millisecond}, ""},
+		{"-1", "", agent.Fault{}, "failure %"},
+		{"abc", "", agent.Fault{}, "failure %"},
+		{"10", "soon", agent.Fault{}, "latency: want a duration"},
+		{"10", "-5ms", agent.Fault{}, "latency: must not be negative"},
+	}
+	for _, tt := range tests {
+		got, err := parseFault(tt.rate, tt.lat)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("parseFault(%q, %q) error %v, want %q", tt.rate, tt.lat, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseFault(%q, %q) = %+v, %v; want %+v", tt.rate, tt.lat, got, err, tt.want)
+		}
+	}
+}
+
+func TestStatesReadWithoutColour(t *testing.T) {
+	f := newTest(t)
+	f.m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(0)})
+	v := f.m.View()
+	for _, want := range []string{"● closed", "○ OPEN", "■ FORCED-OPEN", "3.2s", "failure-rate 1s ago", "25% +50ms",
+		"window 1/20 failed (5%)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "\x1b[") {
+		t.Error("ASCII theme produced escape sequences")
+	}
+}

@@ -1,0 +1,354 @@
+package dashboard
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/pane/panetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newTest returns a dashboard on a test agent with a fixed clock, sized
+// w×h, showing the fixed snapshot.
+func newTest(t testing.TB, w, h, extra int) (*Model, *panetest.Clock, *agent.Agent) {
+	t.Helper()
+	clock := panetest.NewClock(panetest.Epoch)
+	a := panetest.NewAgent(t, clock, extra)
+	m := New(Config{Agent: a, NoColor: true, MetricsAddr: "127.0.0.1:9464"})
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(extra)})
+	return m, clock, a
+}
+
+func send(t testing.TB, m *Model, msgs ...tea.Msg) []tea.Msg {
+	t.Helper()
+	return panetest.Send(t, func(msg tea.Msg) tea.Cmd { _, cmd := m.Update(msg); return cmd }, msgs...)
+}
+
+// checkScreen fails unless view is exactly w×h cells and has no escape
+// sequences (the test theme is ASCII).
+func checkScreen(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw != w {
+			t.Errorf("line %d is %d cells wide, want %d: %q", i, lw, w, l)
+		}
+	}
+	if strings.Contains(view, "\x1b[") {
+		t.Error("view contains ANSI escape sequences with NoColor")
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("screen differs from %s (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	tests := []struct {
+		name  string
+		w, h  int
+		focus string // key pressed before the capture
+	}{
+		{"abilities_80x24", 80, 24, ""},
+		{"breakers_80x24", 80, 24, "2"},
+		{"latency_80x24", 80, 24, "3"},
+		{"abilities_120x40", 120, 40, ""},
+		{"breakers_120x40", 120, 40, "2"},
+		{"latency_120x40", 120, 40, "3"},
+		{"grid_160x48", 160, 48, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newTest(t, tt.w, tt.h, 0)
+			if tt.focus != "" {
+				send(t, m, panetest.Key(tt.focus))
+			}
+			v := m.View()
+			checkScreen(t, v, tt.w, tt.h)
+			golden(t, tt.name, v)
+		})
+	}
+}
+
+func TestHeader(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, 0)
+	head := strings.SplitN(m.View(), "\n", 2)[0]
+	for _, want := range []string{"testagent", "up 3m04s", "42.5 calls/s", "concurrency 3/8 (1 waiting)", "metrics 127.0.0.1:9464"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("header %q lacks %q", head, want)
+		}
+	}
+}
+
+func TestTooSmallAndResize(t *testing.T) {
+	m, _, _ := newTest(t, 80, 24, 0)
+	sizes := []struct {
+		w, h  int
+		small bool
+	}{
+		{80, 24, false}, {50, 12, true}, {63, 24, true}, {64, 17, true}, {64, 18, false},
+		{120, 40, false}, {139, 40, false}, {140, 40, false}, {200, 60, false}, {80, 24, false},
+	}
+	for _, s := range sizes {
+		m.Update(tea.WindowSizeMsg{Width: s.w, Height: s.h})
+		v := m.View()
+		checkScreen(t, v, s.w, s.h)
+		if got := strings.Contains(v, "terminal too small"); got != s.small {
+			t.Errorf("%dx%d: too-small message shown = %v, want %v", s.w, s.h, got, s.small)
+		}
+		if s.small && !strings.Contains(v, "need at least 64×18") {
+			t.Errorf("%dx%d: message does not say the minimum:\n%s", s.w, s.h, v)
+		}
+		grid := s.w >= gridW && s.h >= gridH
+		if !s.small && !(strings.Contains(v, "1 Abilities") && strings.Contains(v, "4 Training")) {
+			t.Errorf("%dx%d: pane titles missing:\n%s", s.w, s.h, v)
+		}
+		if !s.small && grid != (m.layout.kind == layoutGrid) {
+			t.Errorf("%dx%d: grid = %v", s.w, s.h, m.layout.kind == layoutGrid)
+		}
+	}
+}
+
+func TestFocusKeys(t *testing.T) {
+	m, _, _ := newTest(t, 80, 24, 0)
+	steps := []struct {
+		key   string
+		focus int
+	}{
+		{"tab", 1}, {"tab", 2}, {"tab", 3}, {"tab", 0}, {"shift+tab", 3}, {"2", 1}, {"1", 0}, {"4", 3}, {"3", 2},
+	}
+	for _, s := range steps {
+		send(t, m, panetest.Key(s.key))
+		if m.focus != s.focus {
+			t.Fatalf("after %q focus = %d, want %d", s.key, m.focus, s.focus)
+		}
+		title := strings.SplitN(m.View(), "\n", 4)[2] // header, tab bar, frame top
+		want := "[" + string(rune('1'+s.focus)) + " " + m.panes[s.focus].Title() + "]"
+		if !strings.Contains(title, want) {
+			t.Errorf("after %q frame title %q lacks %q", s.key, title, want)
+		}
+	}
+}
+
+func TestMouseClickFocuses(t *testing.T) {
+	m, _, _ := newTest(t, 160, 48, 0)
+	click := func(x, y int) {
+		m.Update(tea.MouseMsg{X: x, Y: y, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	}
+	click(120, 30) // bottom right: Training
+	if m.focus != 3 {
+		t.Errorf("click bottom right: focus %d, want 3", m.focus)
+	}
+	click(10, 5)
+	if m.focus != 0 {
+		t.Errorf("click top left: focus %d, want 0", m.focus)
+	}
+	// Tabs layout: click a tab.
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	_ = m.View()
+	tab := m.layout.tabs[2]
+	click(tab.x+1, tab.y)
+	if m.focus != 2 {
+		t.Errorf("click on tab 3: focus %d, want 2", m.focus)
+	}
+}
+
+func TestHelpOverlay(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, 0)
+	send(t, m, panetest.Key("2"), panetest.Key("?"))
+	v := m.View()
+	checkScreen(t, v, 120, 40)
+	for _, want := range []string{"Keys — Breakers", "trip", "reset all", "next pane", "zoom", "pause", "quit"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("help overlay lacks %q:\n%s", want, v)
+		}
+	}
+	send(t, m, panetest.Key("t")) // ignored while help is open
+	if m.panes[1].Capturing() {
+		t.Error("key reached the pane under the help overlay")
+	}
+	send(t, m, panetest.Key("esc"))
+	if strings.Contains(m.View(), "Keys — Breakers") {
+		t.Error("esc did not close the help overlay")
+	}
+}
+
+func TestZoom(t *testing.T) {
+	m, _, _ := newTest(t, 160, 48, 0)
+	send(t, m, panetest.Key("3"), panetest.Key("z"))
+	v := m.View()
+	checkScreen(t, v, 160, 48)
+	if !strings.Contains(v, "ZOOM") || !strings.Contains(v, "[3 Cache & latency]") || strings.Contains(v, "1 Abilities") {
+		t.Errorf("zoomed view wrong:\n%s", v)
+	}
+	if w, h := m.sizes[2][0], m.sizes[2][1]; w != 158 || h != 44 {
+		t.Errorf("zoomed pane size %dx%d, want 158x44", w, h)
+	}
+	send(t, m, panetest.Key("z"))
+	if v := m.View(); strings.Contains(v, "ZOOM") || !strings.Contains(v, "1 Abilities") {
+		t.Error("z did not unzoom")
+	}
+}
+
+func TestPauseFreezesLiveData(t *testing.T) {
+	m, clock, _ := newTest(t, 120, 40, 0)
+	// The tick's command re-arms the timer; only its state change matters.
+	tick := func() { m.Update(tickMsg{id: m.tickID}) }
+	header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
+
+	clock.Advance(10 * time.Second)
+	tick()
+	if !strings.Contains(header(), "up 10s") {
+		t.Fatalf("tick did not refresh the header: %q", header())
+	}
+	send(t, m, panetest.Key("p"))
+	if !strings.Contains(header(), "PAUSED") {
+		t.Errorf("header lacks PAUSED: %q", header())
+	}
+	clock.Advance(10 * time.Second)
+	tick()
+	if !strings.Contains(header(), "up 10s") {
+		t.Errorf("paused header changed: %q", header())
+	}
+	m.Update(panetest.Key("p"))
+	if h := header(); strings.Contains(h, "PAUSED") || !strings.Contains(h, "up 20s") {
+		t.Errorf("unpause did not refresh at once: %q", h)
+	}
+}
+
+func TestStaleTickIgnored(t *testing.T) {
+	m, _, _ := newTest(t, 80, 24, 0)
+	_, cmd := m.Update(tickMsg{id: m.tickID + 1})
+	if cmd != nil {
+		t.Error("a stale tick re-armed the loop")
+	}
+}
+
+func TestQuitKeys(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		t.Run(k, func(t *testing.T) {
+			m, _, _ := newTest(t, 80, 24, 0)
+			msgs := send(t, m, panetest.Key(k))
+			if len(msgs) == 0 {
+				t.Fatalf("%s produced no message", k)
+			}
+			if _, ok := msgs[len(msgs)-1].(tea.QuitMsg); !ok {
+				t.Errorf("%s: last message %T, want tea.QuitMsg", k, msgs[len(msgs)-1])
+			}
+			if m.ctx.Err() == nil {
+				t.Error("quit did not cancel the dashboard context")
+			}
+		})
+	}
+}
+
+func TestCapturingPaneGetsGlobalKeys(t *testing.T) {
+	m, _, _ := newTest(t, 80, 24, 0)
+	// Edit the arguments of the first ability, then type keys that are
+	// global elsewhere.
+	msgs := send(t, m, append([]tea.Msg{panetest.Key("e"), panetest.Key("ctrl+u")}, panetest.Type("q1?z")...)...)
+	for _, msg := range msgs {
+		if _, ok := msg.(tea.QuitMsg); ok {
+			t.Fatal("q quit while the editor had focus")
+		}
+	}
+	if m.focus != 0 || m.showHelp || m.zoom {
+		t.Errorf("global keys acted while capturing: focus=%d help=%v zoom=%v", m.focus, m.showHelp, m.zoom)
+	}
+	if v := m.View(); !strings.Contains(v, "q1?z") {
+		t.Errorf("typed text not in the editor:\n%s", v)
+	}
+	// esc leaves the editor; q now quits.
+	send(t, m, panetest.Key("esc"))
+	msgs = send(t, m, panetest.Key("q"))
+	if len(msgs) == 0 {
+		t.Fatal("q after esc did not quit")
+	}
+	if _, ok := msgs[len(msgs)-1].(tea.QuitMsg); !ok {
+		t.Error("q after esc did not quit")
+	}
+}
+
+func TestFooterShowsStatusThenKeys(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, 0)
+	footer := func() string { lines := strings.Split(m.View(), "\n"); return lines[len(lines)-1] }
+	if !strings.Contains(footer(), "enter call") {
+		t.Errorf("footer lacks the focused pane's keys: %q", footer())
+	}
+	m.Update(pane.StatusMsg{Text: "breaker sum reset"})
+	if !strings.Contains(footer(), "breaker sum reset") {
+		t.Errorf("footer lacks status: %q", footer())
+	}
+	for range m.statusTicks {
+		m.Update(tickMsg{id: m.tickID})
+	}
+	if strings.Contains(footer(), "breaker sum reset") {
+		t.Error("status message never expires")
+	}
+}
+
+func TestRunRequiresAgent(t *testing.T) {
+	if err := Run(t.Context(), Config{}); err != ErrNoAgent {
+		t.Errorf("Run without agent: %v, want ErrNoAgent", err)
+	}
+}
+
+// BenchmarkViewFull renders the whole 200×60 screen (2×2 grid) with 50
+// extra abilities, as the renderer does after every message: data
+// unchanged since the last frame, so the panes' cached output is reused.
+func BenchmarkViewFull(b *testing.B) {
+	m, _, _ := newTest(b, 200, 60, 50)
+	_ = m.View()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkFrame is one live frame at 200×60 with 50 extra abilities: a
+// new snapshot reaches every pane, then the screen is rendered.
+func BenchmarkFrame(b *testing.B) {
+	m, _, _ := newTest(b, 200, 60, 50)
+	snap := panetest.Snapshot(50)
+	b.ReportAllocs()
+	for b.Loop() {
+		snap.Taken = snap.Taken.Add(time.Millisecond)
+		m.Update(pane.SnapshotMsg{Snap: snap})
+		_ = m.View()
+	}
+}

@@ -1,0 +1,36 @@
+package dashboard
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds the root's global keys. They are taken by the root before the
+// focused pane sees them, unless that pane is capturing input.
+type keyMap struct {
+	Next, Prev key.Binding
+	Jump       key.Binding // 1-4
+	Help       key.Binding
+	Zoom       key.Binding
+	Pause      key.Binding
+	Quit       key.Binding
+	Close      key.Binding // closes the help overlay
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Next:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Prev:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+		Jump:  key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "go to pane")),
+		Help:  key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Zoom:  key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom")),
+		Pause: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Quit:  key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Close: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help")),
+	}
+}
+
+// short returns the global keys shown at the end of the footer.
+func (k keyMap) short() []key.Binding { return []key.Binding{k.Next, k.Help, k.Quit} }
+
+// full returns the global keys for the help overlay.
+func (k keyMap) full() []key.Binding {
+	return []key.Binding{k.Next, k.Prev, k.Jump, k.Zoom, k.Pause, k.Help, k.Quit}
+}

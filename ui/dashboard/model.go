@@ -1,0 +1,323 @@
+// Package dashboard is the root of the agentdash terminal UI: it owns the
+// panes (Abilities, Breakers, Cache & latency, Training), focus, layout,
+// header, footer and help overlay, takes one agent snapshot per frame and
+// broadcasts it to the panes, and runs the Bubble Tea program (Run).
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/abilities"
+	"github.com/agentdash/agentdash/ui/breakers"
+	"github.com/agentdash/agentdash/ui/latency"
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// DefaultFPS is the frame (snapshot) rate used when Config.FPS is zero.
+const DefaultFPS = 15
+
+// statusFor is how long a footer status message stays visible.
+const statusFor = 4 * time.Second
+
+const numPanes = 4
+
+// Config configures the dashboard.
+type Config struct {
+	// Agent is the agent whose abilities are shown and called. Required.
+	Agent *agent.Agent
+	// Train prefills the training form.
+	Train train.Config
+	// MetricsAddr is the address of a running Prometheus exporter, shown in
+	// the header; "" means the exporter is off.
+	MetricsAddr string
+	// FPS is the number of frames (agent snapshots) per second; 0 means
+	// DefaultFPS. The terminal renderer is capped at the same rate.
+	FPS int
+	// NoColor turns colour off (as NO_COLOR does).
+	NoColor bool
+}
+
+// ErrNoAgent is returned by Run when Config.Agent is nil.
+var ErrNoAgent = errors.New("dashboard: Config.Agent is nil")
+
+// Model is the root tea.Model. Create it with New; it is used through a
+// pointer and must be closed with Close when it is not run by Run.
+type Model struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	theme  *theme.Theme
+	keys   keyMap
+	help   help.Model
+
+	panes    [numPanes]pane.Pane
+	sizes    [numPanes][2]int
+	focus    int
+	zoom     bool
+	paused   bool
+	showHelp bool
+	closed   bool
+
+	width, height int
+	layout        layout
+
+	interval time.Duration
+	tickID   int
+	snap     agent.Snapshot
+
+	status      string
+	statusErr   bool
+	statusTicks int // frames left before the status message is cleared
+}
+
+// tickMsg drives the frame loop; id drops ticks from a superseded loop.
+type tickMsg struct{ id int }
+
+// New returns the root model for cfg, drawing with the default lipgloss
+// renderer (Ascii when cfg.NoColor). It is exported for tests and embedding;
+// most callers want Run.
+func New(cfg Config) *Model {
+	th := theme.New(nil)
+	if cfg.NoColor {
+		th = theme.Ascii()
+	}
+	return newModel(context.Background(), cfg, th)
+}
+
+func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
+	if cfg.FPS <= 0 {
+		cfg.FPS = DefaultFPS
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &Model{
+		cfg:      cfg,
+		ctx:      ctx,
+		cancel:   cancel,
+		theme:    th,
+		keys:     newKeyMap(),
+		help:     help.New(),
+		interval: time.Second / time.Duration(cfg.FPS),
+	}
+	m.help.Styles = th.HelpStyles()
+	c := pane.Common{Ctx: ctx, Theme: th}
+	m.panes = [numPanes]pane.Pane{
+		abilities.New(c, cfg.Agent),
+		breakers.New(c, cfg.Agent),
+		latency.New(c, cfg.Agent),
+		&placeholder{t: th, title: "Training", text: "training pane not available yet"},
+	}
+	m.panes[0].Focus()
+	m.snap = cfg.Agent.Snapshot()
+	return m
+}
+
+// Init starts the frame loop and the panes.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.tick()}
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Init())
+	}
+	// Give every pane the first snapshot before the first frame.
+	cmds = append(cmds, m.broadcastCmd())
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) tick() tea.Cmd {
+	id := m.tickID
+	return tea.Tick(m.interval, func(time.Time) tea.Msg { return tickMsg{id: id} })
+}
+
+func (m *Model) broadcastCmd() tea.Cmd {
+	snap := m.snap
+	return func() tea.Msg { return pane.SnapshotMsg{Snap: snap} }
+}
+
+// Close cancels every command started by the dashboard and stops the panes'
+// background work (training runs, load generators). It is idempotent.
+func (m *Model) Close() {
+	if m.closed {
+		return
+	}
+	m.closed = true
+	m.cancel()
+	for _, p := range m.panes {
+		if c, ok := p.(pane.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.relayout()
+		return m, nil
+
+	case tickMsg:
+		if msg.id != m.tickID {
+			return m, nil
+		}
+		if m.statusTicks > 0 {
+			if m.statusTicks--; m.statusTicks == 0 {
+				m.status = ""
+			}
+		}
+		return m, tea.Batch(m.tick(), m.frame())
+
+	case pane.SnapshotMsg:
+		m.snap = msg.Snap
+		return m, m.broadcast(msg)
+
+	case pane.StatusMsg:
+		m.status, m.statusErr = msg.Text, msg.Err
+		m.statusTicks = int(statusFor / m.interval)
+		return m, nil
+
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+
+	case tea.MouseMsg:
+		return m, m.handleMouse(msg)
+	}
+	return m, m.broadcast(msg)
+}
+
+// frame takes a snapshot and hands it to every pane, unless paused.
+func (m *Model) frame() tea.Cmd {
+	if m.paused {
+		return nil
+	}
+	m.snap = m.cfg.Agent.Snapshot()
+	return tea.Batch(m.broadcast(pane.SnapshotMsg{Snap: m.snap}), m.broadcast(pane.TickMsg{Now: m.snap.Taken}))
+}
+
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds [numPanes]tea.Cmd
+	for i, p := range m.panes {
+		cmds[i] = p.Update(msg)
+	}
+	return tea.Batch(cmds[:]...)
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	focused := m.panes[m.focus]
+	if msg.Type == tea.KeyCtrlC {
+		return m.quit()
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, m.keys.Close):
+			m.showHelp = false
+		case key.Matches(msg, m.keys.Quit):
+			return m.quit()
+		}
+		return nil
+	}
+	if focused.Capturing() {
+		return focused.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.quit()
+	case key.Matches(msg, m.keys.Next):
+		m.setFocus((m.focus + 1) % numPanes)
+	case key.Matches(msg, m.keys.Prev):
+		m.setFocus((m.focus + numPanes - 1) % numPanes)
+	case key.Matches(msg, m.keys.Jump):
+		m.setFocus(int(msg.Runes[0] - '1'))
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+	case key.Matches(msg, m.keys.Zoom):
+		m.zoom = !m.zoom
+		m.relayout()
+	case key.Matches(msg, m.keys.Pause):
+		m.paused = !m.paused
+		if !m.paused {
+			return m.frame() // show fresh data at once
+		}
+	default:
+		return focused.Update(msg)
+	}
+	return nil
+}
+
+func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
+	if m.showHelp || m.layout.kind == layoutTooSmall {
+		return nil
+	}
+	switch {
+	case msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft:
+		for i := range numPanes {
+			if m.layout.tabBar && m.layout.tabs[i].contains(msg.X, msg.Y) ||
+				m.layout.frames[i].contains(msg.X, msg.Y) {
+				m.setFocus(i)
+				return nil
+			}
+		}
+	case msg.Button == tea.MouseButtonWheelUp || msg.Button == tea.MouseButtonWheelDown:
+		// The wheel scrolls the focused pane's list like the arrow keys.
+		if !m.layout.frames[m.focus].contains(msg.X, msg.Y) || m.panes[m.focus].Capturing() {
+			return nil
+		}
+		k := tea.KeyMsg{Type: tea.KeyDown}
+		if msg.Button == tea.MouseButtonWheelUp {
+			k.Type = tea.KeyUp
+		}
+		return m.panes[m.focus].Update(k)
+	}
+	return nil
+}
+
+func (m *Model) setFocus(i int) {
+	if i == m.focus || i < 0 || i >= numPanes {
+		return
+	}
+	m.panes[m.focus].Blur()
+	m.focus = i
+	m.panes[i].Focus()
+	m.relayout()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.Close()
+	return tea.Quit
+}
+
+// relayout recomputes the layout and gives every pane its content size.
+// Hidden panes keep the size they would have when shown, so switching tabs
+// never re-renders from scratch.
+func (m *Model) relayout() {
+	m.layout = computeLayout(m.width, m.height, m.focus, m.zoom)
+	if m.layout.kind == layoutTooSmall {
+		return
+	}
+	normal := m.layout
+	if m.zoom {
+		normal = computeLayout(m.width, m.height, m.focus, false)
+	}
+	for i, p := range m.panes {
+		r := normal.frames[i]
+		if normal.kind == layoutTabs {
+			r = normal.frames[m.focus]
+		}
+		if m.zoom && i == m.focus {
+			r = m.layout.frames[i]
+		}
+		w, h := r.contentSize()
+		if m.sizes[i] != [2]int{w, h} {
+			m.sizes[i] = [2]int{w, h}
+			p.SetSize(w, h)
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package dashboard
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/theme"
+)
+
+// View renders the whole screen: exactly height lines of width cells.
+func (m *Model) View() string {
+	if m.width == 0 || m.height == 0 {
+		return "" // no WindowSizeMsg yet
+	}
+	if m.layout.kind == layoutTooSmall {
+		return m.tooSmallView()
+	}
+	var sb strings.Builder
+	sb.Grow(m.width * m.height * 3)
+	sb.WriteString(m.headerView())
+	sb.WriteByte('\n')
+	if m.showHelp {
+		sb.WriteString(m.helpView())
+	} else {
+		m.writeBody(&sb)
+	}
+	sb.WriteByte('\n')
+	sb.WriteString(m.footerView())
+	return sb.String()
+}
+
+func (m *Model) tooSmallView() string {
+	t := m.theme
+	msg := t.Bad.Render("terminal too small") + "\n" +
+		t.Text.Render(strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+", need at least "+
+			strconv.Itoa(minW)+"×"+strconv.Itoa(minH)) + "\n" +
+		t.Muted.Render("enlarge the window, or press q to quit")
+	return t.Renderer().Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+}
+
+// headerView is one line: agent name, uptime, call rate, concurrency,
+// exporter address and the ZOOM/PAUSED badges. Labels are shortened when
+// the long form does not fit.
+func (m *Model) headerView() string {
+	t := m.theme
+	var badges string
+	if m.zoom {
+		badges += t.Badge.Render(" ZOOM ") + t.Header.Render(" ")
+	}
+	if m.paused {
+		badges += t.Badge.Render(" PAUSED ") + t.Header.Render(" ")
+	}
+	name := t.HeaderName.Render(" " + m.snap.Name + " ")
+	room := max(m.width-lipgloss.Width(name)-lipgloss.Width(badges), 0)
+	info := m.headerInfo(false)
+	if lipgloss.Width(info) > room {
+		info = m.headerInfo(true)
+	}
+	return theme.PadRight(name+t.Header.Render(theme.PadRight(info, room))+badges, m.width)
+}
+
+func (m *Model) headerInfo(short bool) string {
+	s := &m.snap
+	var b strings.Builder
+	b.WriteString(" up ")
+	b.WriteString(pane.Uptime(s.Uptime))
+	b.WriteString(" │ ")
+	b.WriteString(pane.Rate(s.Rate))
+	if short {
+		b.WriteString("/s │ ")
+	} else {
+		b.WriteString(" calls/s │ concurrency ")
+	}
+	b.WriteString(strconv.Itoa(s.InUse))
+	b.WriteByte('/')
+	b.WriteString(strconv.Itoa(s.Limit))
+	if short {
+		b.WriteString(" busy")
+	}
+	if s.Waiting > 0 {
+		b.WriteString(" (")
+		b.WriteString(strconv.Itoa(s.Waiting))
+		b.WriteString(" waiting)")
+	}
+	b.WriteString(" │ metrics ")
+	if m.cfg.MetricsAddr != "" {
+		b.WriteString(m.cfg.MetricsAddr)
+	} else {
+		b.WriteString("off")
+	}
+	b.WriteByte(' ')
+	return b.String()
+}
+
+func (m *Model) tabBarView() string {
+	t := m.theme
+	var b strings.Builder
+	x := 0
+	for i, p := range m.panes {
+		label := strconv.Itoa(i+1) + " " + p.Title()
+		var s string
+		if i == m.focus {
+			s = t.ActiveTab.Render("[" + label + "]")
+		} else {
+			s = t.Tab.Render(" " + label + " ")
+		}
+		w := lipgloss.Width(s)
+		m.layout.tabs[i] = rect{x, m.layout.body.y, w, 1}
+		x += w
+		b.WriteString(s)
+	}
+	return theme.PadRight(b.String(), m.width)
+}
+
+// writeBody renders the panes into the body area.
+func (m *Model) writeBody(sb *strings.Builder) {
+	l := &m.layout
+	switch {
+	case l.kind == layoutGrid && !m.zoom:
+		top := m.frameLines(0, 1)
+		bottom := m.frameLines(2, 3)
+		writeJoined(sb, top)
+		sb.WriteByte('\n')
+		writeJoined(sb, bottom)
+	default:
+		if l.tabBar {
+			sb.WriteString(m.tabBarView())
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(m.frameView(m.focus))
+	}
+}
+
+// frameView is pane i's content inside its titled frame.
+func (m *Model) frameView(i int) string {
+	r := m.layout.frames[i]
+	title := strconv.Itoa(i+1) + " " + m.panes[i].Title()
+	return m.theme.Frame(title, m.panes[i].View(), r.w, r.h, i == m.focus)
+}
+
+// frameLines renders two side-by-side frames as line pairs.
+func (m *Model) frameLines(left, right int) [2][]string {
+	return [2][]string{
+		strings.Split(m.frameView(left), "\n"),
+		strings.Split(m.frameView(right), "\n"),
+	}
+}
+
+func writeJoined(sb *strings.Builder, cols [2][]string) {
+	for i := range cols[0] {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(cols[0][i])
+		if i < len(cols[1]) {
+			sb.WriteString(cols[1][i])
+		}
+	}
+}
+
+// footerView shows a status message, or the keys that work now.
+func (m *Model) footerView() string {
+	t := m.theme
+	if m.status != "" {
+		st := t.Info
+		if m.statusErr {
+			st = t.Error
+		}
+		return theme.PadRight(" "+st.Render(m.status), m.width)
+	}
+	var bindings []key.Binding
+	if m.showHelp {
+		bindings = []key.Binding{m.keys.Close, m.keys.Quit}
+	} else {
+		bindings = append(m.panes[m.focus].ShortHelp(), m.keys.short()...)
+	}
+	m.help.Width = m.width - 1
+	return theme.PadRight(" "+m.help.ShortHelpView(bindings), m.width)
+}
+
+// helpView is the full key reference of the focused pane and the global
+// keys, centred in the body area.
+func (m *Model) helpView() string {
+	t := m.theme
+	groups := append(m.panes[m.focus].FullHelp(), m.keys.full())
+	m.help.Width = m.width - 6
+	body := t.Bold.Render("Keys — "+m.panes[m.focus].Title()) + "\n\n" + m.help.FullHelpView(groups)
+	box := t.Overlay.Render(body)
+	return theme.Block(t.Renderer().Place(m.width, m.layout.body.h, lipgloss.Center, lipgloss.Center, box),
+		m.width, m.layout.body.h)
+}
