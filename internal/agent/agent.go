@@ -270,13 +270,15 @@ func (a *Agent) register(ab Ability) error {
 // checkName enforces ^[a-z][a-z0-9_]{0,63}$.
 func checkName(name string) error {
 	const rule = "must be 1 to 64 characters: a lowercase letter, then lowercase letters, digits or underscores"
-	if name == "" || len(name) > maxNameLen || name[0] < 'a' || name[0] > 'z' {
+	if name == "" || len(name) > maxNameLen {
 		return fmt.Errorf("invalid name: %s", rule)
 	}
-	for i := 1; i < len(name); i++ {
-		c := name[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
-			return fmt.Errorf("invalid name: character %q at position %d: %s", c, i+1, rule)
+	pos := 0
+	for _, r := range name {
+		pos++
+		ok := r >= 'a' && r <= 'z' || pos > 1 && (r >= '0' && r <= '9' || r == '_')
+		if !ok {
+			return fmt.Errorf("invalid name: character %q at position %d: %s", r, pos, rule)
 		}
 	}
 	return nil

@@ -231,7 +231,8 @@ type execution struct {
 	value    any
 	outcome  Outcome
 	err      error
-	panicked bool
+	panicked bool // the function panicked or called runtime.Goexit
+	late     bool // the function failed after its context had ended
 }
 
 // execute runs stages 5 to 7 of the pipeline: a concurrency slot, fault
@@ -263,11 +264,11 @@ func (a *Agent) execute(ctx context.Context, e *entry, args map[string]any) exec
 	go a.runAbility(tctx, cancel, stop, e, args, done)
 	select {
 	case x := <-done:
-		return a.classify(ctx, tctx, e, x)
+		return a.classify(ctx, e, x)
 	case <-tctx.Done():
 		select {
 		case x := <-done:
-			return a.classify(ctx, tctx, e, x)
+			return a.classify(ctx, e, x)
 		default:
 		}
 		return a.interrupted(ctx, e)
@@ -341,24 +342,27 @@ func (a *Agent) runAbility(ctx context.Context, cancel context.CancelFunc, stop 
 			}
 		}
 		stop()
-		cancel()
 		e.inFlight.Add(-1)
 		a.releaseSlot()
 		done <- x // buffered: never blocks, even if nobody waits any more
+		// Cancel only after the result is delivered, so that the waiter
+		// never mistakes this cancellation for a timeout.
+		cancel()
 		a.end()
 	}()
 	x.value, x.err = e.fn(ctx, args)
 	returned = true
 	if x.err != nil {
 		x.value, x.outcome = nil, OutcomeFailure
+		x.late = ctx.Err() != nil
 	}
 }
 
 // classify turns what the function returned into the call's outcome. An
 // error returned after the context ended is reported as the timeout or
 // cancellation that caused it.
-func (a *Agent) classify(ctx, tctx context.Context, e *entry, x execution) execution {
-	if x.err != nil && x.outcome == OutcomeFailure && tctx.Err() != nil && !x.panicked {
+func (a *Agent) classify(ctx context.Context, e *entry, x execution) execution {
+	if x.late {
 		return a.interrupted(ctx, e)
 	}
 	return x
