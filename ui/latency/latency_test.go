@@ -162,11 +162,11 @@ func TestLatSeriesMeanPerSecond(t *testing.T) {
 	var l latSeries
 	t0 := panetest.Epoch
 	sum := func(count uint64, total time.Duration) hist.Summary { return hist.Summary{Count: count, Sum: total} }
-	l.observe(t0, sum(10, 10*time.Millisecond))                         // baseline
+	l.observe(t0, sum(10, 10*time.Millisecond))                           // baseline
 	l.observe(t0.Add(500*time.Millisecond), sum(12, 12*time.Millisecond)) // same second: ignored
-	l.observe(t0.Add(time.Second), sum(20, 30*time.Millisecond))        // 10 calls, 20ms -> 2ms
-	l.observe(t0.Add(2*time.Second), sum(20, 30*time.Millisecond))      // no calls -> NaN
-	l.observe(t0.Add(3*time.Second), sum(24, 34*time.Millisecond))      // 4 calls, 4ms -> 1ms
+	l.observe(t0.Add(time.Second), sum(20, 30*time.Millisecond))          // 10 calls, 20ms -> 2ms
+	l.observe(t0.Add(2*time.Second), sum(20, 30*time.Millisecond))        // no calls -> NaN
+	l.observe(t0.Add(3*time.Second), sum(24, 34*time.Millisecond))        // 4 calls, 4ms -> 1ms
 	got := l.appendTo(nil)
 	if len(got) != 3 || got[0] != 2 || !math.IsNaN(got[1]) || got[2] != 1 {
 		t.Errorf("series = %v, want [2 NaN 1]", got)
