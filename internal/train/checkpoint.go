@@ -1,0 +1,521 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/series"
+)
+
+// The checkpoint file format: JSON with these format and version fields.
+// Readers accept versions up to CheckpointVersion; fields may be added
+// within a version.
+const (
+	CheckpointFormat  = "agentdash-linear-regression"
+	CheckpointVersion = 1
+)
+
+// Errors from [LoadCheckpoint], besides those wrapping fs.ErrNotExist for a
+// missing file.
+var (
+	ErrNotCheckpoint = errors.New("not an agentdash checkpoint")
+	ErrCorrupt       = errors.New("corrupt checkpoint")
+	ErrVersion       = errors.New("unsupported checkpoint version")
+)
+
+// Fingerprint identifies the data a model was trained on.
+type Fingerprint struct {
+	Source    string `json:"source"`           // CSV path, or "synthetic"
+	SHA256    string `json:"sha256,omitempty"` // hex SHA-256 of the CSV file
+	Bytes     int64  `json:"bytes,omitempty"`  // size of the CSV file
+	Rows      int    `json:"rows"`
+	TrainRows int    `json:"train_rows"`
+	ValRows   int    `json:"val_rows"`
+}
+
+// Scaler is the standardization applied to the features before training:
+// z = (x - Mean) / Scale, computed on the training rows.
+type Scaler struct {
+	Mean  []float64 `json:"mean"`
+	Scale []float64 `json:"scale"`
+}
+
+// Checkpoint is a saved model with everything needed to explain, serve and
+// resume it. Weights and Bias are in original units: y = Weights·x + Bias.
+type Checkpoint struct {
+	Format      string      // CheckpointFormat
+	Version     int         // schema version
+	Created     time.Time   // when the file was written
+	Software    string      // program version that wrote it
+	Config      Config      // the full training config
+	Data        Fingerprint // the training data
+	Features    []string    // feature names, one per weight
+	Target      string      // target name
+	Scaler      *Scaler     // nil when the features were not standardized
+	Weights     []float64
+	Bias        float64
+	Epoch       int // epochs completed
+	BestEpoch   int
+	Loss        float64 // training MSE at Epoch
+	ValLoss     float64 // validation MSE at Epoch; NaN without validation
+	BestLoss    float64 // lowest monitored loss
+	OptimalLoss float64 // closed-form least-squares MSE on the training rows
+	StopReason  StopReason
+	History     []series.Bucket // training loss per epoch, downsampled
+	ValHistory  []series.Bucket // validation loss per epoch, downsampled
+
+	state resumeState
+}
+
+// resumeState is the exact optimizer state, in training units.
+type resumeState struct {
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+	Best    jfloat    `json:"best"`
+	Wait    int       `json:"wait"`
+}
+
+// checkpointFile is the JSON form of a Checkpoint.
+type checkpointFile struct {
+	Format      *string       `json:"format"`
+	Version     *int          `json:"version"`
+	Created     time.Time     `json:"created"`
+	Software    string        `json:"software"`
+	Config      Config        `json:"config"`
+	Data        Fingerprint   `json:"data"`
+	Features    []string      `json:"features"`
+	Target      string        `json:"target"`
+	Scaler      *Scaler       `json:"scaler"`
+	Weights     []float64     `json:"weights"`
+	Bias        float64       `json:"bias"`
+	Epoch       int           `json:"epoch"`
+	BestEpoch   int           `json:"best_epoch"`
+	Loss        jfloat        `json:"loss"`
+	ValLoss     jfloat        `json:"val_loss"`
+	BestLoss    jfloat        `json:"best_loss"`
+	OptimalLoss jfloat        `json:"optimal_loss"`
+	StopReason  StopReason    `json:"stop_reason"`
+	History     historyJSON   `json:"history"`
+	State       resumeState   `json:"state"`
+}
+
+// historyJSON holds the loss histories as bucket lists.
+type historyJSON struct {
+	Capacity int          `json:"capacity"`
+	Train    []bucketJSON `json:"train"`
+	Val      []bucketJSON `json:"val"`
+}
+
+type bucketJSON struct {
+	Start   int    `json:"start"`
+	Count   int    `json:"count"`
+	Skipped int    `json:"skipped,omitempty"`
+	Min     jfloat `json:"min"`
+	Max     jfloat `json:"max"`
+	Sum     jfloat `json:"sum"`
+	Last    jfloat `json:"last"`
+}
+
+// jfloat is a float64 that encodes NaN and infinities as JSON null (and
+// decodes null as NaN), since JSON has no such numbers.
+type jfloat float64
+
+func (f jfloat) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
+}
+
+func (f *jfloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = jfloat(math.NaN())
+		return nil
+	}
+	x, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("number %s: %w", b, err)
+	}
+	*f = jfloat(x)
+	return nil
+}
+
+func toBucketsJSON(src []series.Bucket) []bucketJSON {
+	out := make([]bucketJSON, len(src))
+	for i, k := range src {
+		out[i] = bucketJSON{k.Start, k.Count, k.Skipped, jfloat(k.Min), jfloat(k.Max), jfloat(k.Sum), jfloat(k.Last)}
+	}
+	return out
+}
+
+func fromBucketsJSON(src []bucketJSON) []series.Bucket {
+	out := make([]series.Bucket, len(src))
+	for i, k := range src {
+		out[i] = series.Bucket{Start: k.Start, Count: k.Count, Skipped: k.Skipped,
+			Min: float64(k.Min), Max: float64(k.Max), Sum: float64(k.Sum), Last: float64(k.Last)}
+	}
+	return out
+}
+
+// softwareVersion names the running program for the checkpoint.
+func softwareVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "agentdash (unknown version)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			v += " " + s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			v += "+dirty"
+		}
+	}
+	return fmt.Sprintf("agentdash %s %s", strings.TrimSpace(v), bi.GoVersion)
+}
+
+// checkpoint snapshots the trainer's state.
+func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
+	w, b := t.original(t.m.w, t.m.b, nil)
+	t.mu.Lock()
+	hist, vhist := t.hist.Buckets(), t.vhist.Buckets()
+	t.mu.Unlock()
+	return &Checkpoint{
+		Format: CheckpointFormat, Version: CheckpointVersion,
+		Created: time.Now().UTC().Truncate(time.Millisecond), Software: softwareVersion(),
+		Config: t.cfg, Data: t.fp, Features: slices.Clone(t.features), Target: t.target, Scaler: t.scaler,
+		Weights: w, Bias: b, Epoch: t.epoch, BestEpoch: t.bestEpoch,
+		Loss: t.loss, ValLoss: t.vloss, BestLoss: t.best, OptimalLoss: t.optimal,
+		StopReason: stop, History: hist, ValHistory: vhist,
+		state: resumeState{Weights: slices.Clone(t.m.w), Bias: t.m.b, Best: jfloat(t.best), Wait: t.wait},
+	}
+}
+
+// save writes the trainer's checkpoint to path atomically.
+func (t *trainer) save(path string, stop StopReason) error {
+	data, err := t.checkpoint(stop).MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	if err := writeFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}
+
+// MarshalJSON encodes the checkpoint in the file format, indented.
+func (c *Checkpoint) MarshalJSON() ([]byte, error) {
+	f := checkpointFile{
+		Format: &c.Format, Version: &c.Version, Created: c.Created, Software: c.Software,
+		Config: c.Config, Data: c.Data, Features: c.Features, Target: c.Target, Scaler: c.Scaler,
+		Weights: c.Weights, Bias: c.Bias, Epoch: c.Epoch, BestEpoch: c.BestEpoch,
+		Loss: jfloat(c.Loss), ValLoss: jfloat(c.ValLoss), BestLoss: jfloat(c.BestLoss), OptimalLoss: jfloat(c.OptimalLoss),
+		StopReason: c.StopReason,
+		History:    historyJSON{Capacity: HistoryBuckets, Train: toBucketsJSON(c.History), Val: toBucketsJSON(c.ValHistory)},
+		State:      c.state,
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// LoadCheckpoint reads and validates the checkpoint at path. A missing file
+// gives an error wrapping fs.ErrNotExist; an empty, truncated or otherwise
+// malformed file one wrapping [ErrCorrupt]; a JSON file of another kind one
+// wrapping [ErrNotCheckpoint]; a newer schema one wrapping [ErrVersion].
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("load checkpoint: no model at %s (train one first): %w", path, err)
+		}
+		return nil, fmt.Errorf("load checkpoint: %w", err)
+	}
+	c, err := ParseCheckpoint(data)
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseCheckpoint decodes and validates checkpoint JSON; see
+// [LoadCheckpoint].
+func ParseCheckpoint(data []byte) (*Checkpoint, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%w: the file is empty", ErrCorrupt)
+	}
+	var f checkpointFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn) && syn.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))):
+			return nil, fmt.Errorf("%w: truncated: the JSON ends early at byte %d", ErrCorrupt, syn.Offset)
+		case errors.As(err, &syn):
+			return nil, fmt.Errorf("%w: invalid JSON at byte %d: %v", ErrCorrupt, syn.Offset, err)
+		case errors.As(err, &typ) && typ.Field == "":
+			return nil, fmt.Errorf("%w: the JSON holds %s, not an object", ErrNotCheckpoint, typ.Value)
+		case f.Format == nil || *f.Format != CheckpointFormat:
+			return nil, fmt.Errorf("%w (format %s, want %q)", ErrNotCheckpoint, describe(f.Format), CheckpointFormat)
+		case errors.As(err, &typ):
+			return nil, fmt.Errorf("%w: field %s holds %s, want %s", ErrCorrupt, typ.Field, typ.Value, typ.Type)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if f.Format == nil || *f.Format != CheckpointFormat {
+		return nil, fmt.Errorf("%w (format %s, want %q)", ErrNotCheckpoint, describe(f.Format), CheckpointFormat)
+	}
+	switch {
+	case f.Version == nil:
+		return nil, fmt.Errorf("%w: no version field", ErrCorrupt)
+	case *f.Version > CheckpointVersion:
+		return nil, fmt.Errorf("%w: version %d is newer than this program reads (up to %d)", ErrVersion, *f.Version, CheckpointVersion)
+	case *f.Version < 1:
+		return nil, fmt.Errorf("%w: version %d", ErrVersion, *f.Version)
+	}
+	c := &Checkpoint{
+		Format: *f.Format, Version: *f.Version, Created: f.Created, Software: f.Software,
+		Config: f.Config, Data: f.Data, Features: f.Features, Target: f.Target, Scaler: f.Scaler,
+		Weights: f.Weights, Bias: f.Bias, Epoch: f.Epoch, BestEpoch: f.BestEpoch,
+		Loss: float64(f.Loss), ValLoss: float64(f.ValLoss), BestLoss: float64(f.BestLoss), OptimalLoss: float64(f.OptimalLoss),
+		StopReason: f.StopReason,
+		History:    fromBucketsJSON(f.History.Train), ValHistory: fromBucketsJSON(f.History.Val),
+		state:      f.State,
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return c, nil
+}
+
+func describe(s *string) string {
+	if s == nil {
+		return "missing"
+	}
+	return strconv.Quote(*s)
+}
+
+// check verifies that the checkpoint is internally consistent.
+func (c *Checkpoint) check() error {
+	nf := len(c.Features)
+	finite := func(xs ...float64) bool {
+		for _, x := range xs {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case nf == 0:
+		return errors.New("no features")
+	case len(c.Weights) != nf:
+		return fmt.Errorf("%d weights for %d features", len(c.Weights), nf)
+	case !finite(c.Weights...) || !finite(c.Bias):
+		return errors.New("weights or bias are not finite numbers")
+	case len(c.state.Weights) != nf || !finite(c.state.Weights...) || !finite(c.state.Bias):
+		return fmt.Errorf("resume state has %d weights for %d features, or non-finite values", len(c.state.Weights), nf)
+	case c.Scaler != nil && (len(c.Scaler.Mean) != nf || len(c.Scaler.Scale) != nf):
+		return fmt.Errorf("scaler has %d means and %d scales for %d features", len(c.Scaler.Mean), len(c.Scaler.Scale), nf)
+	case c.Epoch < 1 || c.Epoch > c.Config.Epochs:
+		return fmt.Errorf("epoch %d is outside 1..%d", c.Epoch, c.Config.Epochs)
+	case c.BestEpoch < 1 || c.BestEpoch > c.Epoch:
+		return fmt.Errorf("best epoch %d is outside 1..%d", c.BestEpoch, c.Epoch)
+	case !finite(c.Loss, c.BestLoss, c.OptimalLoss, float64(c.state.Best)):
+		return errors.New("loss, best loss or optimal loss is not a finite number")
+	case c.state.Wait < 0 || c.state.Wait > c.Epoch:
+		return fmt.Errorf("resume state waited %d epochs of %d", c.state.Wait, c.Epoch)
+	case c.Data.Rows < 1 || c.Data.TrainRows < 1 || c.Data.TrainRows+c.Data.ValRows != c.Data.Rows:
+		return fmt.Errorf("data rows %d do not split into %d training and %d validation rows", c.Data.Rows, c.Data.TrainRows, c.Data.ValRows)
+	}
+	if c.Scaler != nil {
+		if !finite(c.Scaler.Mean...) || !finite(c.Scaler.Scale...) || slices.ContainsFunc(c.Scaler.Scale, func(s float64) bool { return s <= 0 }) {
+			return errors.New("scaler means must be finite and scales finite and positive")
+		}
+	}
+	switch c.StopReason {
+	case StopCompleted, StopEarlyStopped, StopCanceled:
+	default:
+		return fmt.Errorf("stop reason %q", c.StopReason)
+	}
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	for _, h := range []struct {
+		name  string
+		b     []series.Bucket
+		count int
+	}{{"training", c.History, c.Epoch}, {"validation", c.ValHistory, c.Epoch}} {
+		if h.name == "validation" && c.Data.ValRows == 0 {
+			h.count = 0
+		}
+		s, err := series.Restore(HistoryBuckets, h.b)
+		if err != nil {
+			return fmt.Errorf("%s history: %w", h.name, err)
+		}
+		if s.Len() != h.count {
+			return fmt.Errorf("%s history holds %d epochs, want %d", h.name, s.Len(), h.count)
+		}
+	}
+	return nil
+}
+
+// Predict returns Weights·x + Bias for one row of features in original
+// units, in the order of Features.
+func (c *Checkpoint) Predict(x []float64) (float64, error) {
+	if len(x) != len(c.Weights) {
+		return 0, fmt.Errorf("the model takes %d feature(s) (%s), got %d value(s)",
+			len(c.Weights), strings.Join(c.Features, ", "), len(x))
+	}
+	y := c.Bias
+	for j, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("feature %q is %g; want a finite number", c.Features[j], v)
+		}
+		y += c.Weights[j] * v
+	}
+	if math.IsNaN(y) || math.IsInf(y, 0) {
+		return 0, fmt.Errorf("the prediction for %v overflows float64", x)
+	}
+	return y, nil
+}
+
+// canContinue reports whether cfg continues the run saved in c: every
+// setting that shapes the trajectory must match. Epochs (which must exceed
+// the checkpoint's epoch), Checkpoint, ResumeFrom, Patience and MinDelta
+// may change; Dataset may name another path to the same bytes.
+func (c *Checkpoint) canContinue(cfg Config) error {
+	old := c.Config
+	norm := func(x Config) Config {
+		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
+		if x.Dataset != "" {
+			x.Dataset, x.Synthetic = "csv", Synthetic{}
+		}
+		if x.Schedule == "" {
+			x.Schedule = ScheduleConstant
+		}
+		if x.Schedule == ScheduleConstant {
+			x.DecayRate, x.DecaySteps = 0, 0
+		}
+		if x.Standardize == "" {
+			x.Standardize = StandardizeAuto
+		}
+		return x
+	}
+	if diff := differingFields(norm(cfg), norm(old)); len(diff) > 0 {
+		return fmt.Errorf("%s differ from the checkpoint's; a resumed run must keep the settings that shape it",
+			strings.Join(diff, ", "))
+	}
+	if cfg.Epochs <= c.Epoch {
+		return fmt.Errorf("the checkpoint is at epoch %d already; set epochs above it to continue", c.Epoch)
+	}
+	return nil
+}
+
+// restore loads the checkpoint's state into a freshly prepared trainer and
+// replays the shuffles of the completed epochs, so the next epoch sees the
+// rows in the order an uninterrupted run would.
+func (t *trainer) restore(c *Checkpoint) error {
+	if c.Data.SHA256 != t.fp.SHA256 || c.Data.Rows != t.fp.Rows || c.Data.TrainRows != t.fp.TrainRows {
+		return fmt.Errorf("the data differs from the checkpoint's (%d rows, sha256 %q; checkpoint %d rows, sha256 %q)",
+			t.fp.Rows, t.fp.SHA256, c.Data.Rows, c.Data.SHA256)
+	}
+	if !slices.Equal(c.Features, t.features) {
+		return fmt.Errorf("the features %v differ from the checkpoint's %v", t.features, c.Features)
+	}
+	hist, err := series.Restore(HistoryBuckets, c.History)
+	if err != nil {
+		return err
+	}
+	vhist, err := series.Restore(HistoryBuckets, c.ValHistory)
+	if err != nil {
+		return err
+	}
+	t.hist, t.vhist = hist, vhist
+	copy(t.m.w, c.state.Weights)
+	t.m.b = c.state.Bias
+	t.epoch, t.best, t.bestEpoch, t.wait = c.Epoch, float64(c.state.Best), c.BestEpoch, c.state.Wait
+	for e := 1; e <= t.epoch; e++ {
+		seedEpoch(&t.rng, t.cfg.Seed, e)
+		shuffleRows(t.train, t.stride, &t.rng)
+	}
+	t.loss, t.vloss = t.lossesAt()
+	return nil
+}
+
+// Reloader serves the checkpoint at a path, re-reading the file only when
+// it has changed: each Load costs one os.Stat while the file is unchanged.
+// A change is a different file (after the atomic rename a save makes),
+// modification time or size. It is safe for concurrent use.
+type Reloader struct {
+	path string
+
+	mu   sync.Mutex
+	ck   *Checkpoint
+	info fs.FileInfo
+}
+
+// NewReloader returns a Reloader for the checkpoint at path. Nothing is
+// read until the first Load.
+func NewReloader(path string) *Reloader { return &Reloader{path: path} }
+
+// Path returns the checkpoint path.
+func (r *Reloader) Path() string { return r.path }
+
+// Load returns the current checkpoint, reading it again if the file
+// changed since the last successful Load. Errors are those of
+// [LoadCheckpoint]; after an error the next Load tries again.
+func (r *Reloader) Load() (*Checkpoint, error) {
+	info, err := os.Stat(r.path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("load checkpoint: no model at %s (train one first): %w", r.path, err)
+		}
+		return nil, fmt.Errorf("load checkpoint: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ck != nil && os.SameFile(info, r.info) && info.ModTime().Equal(r.info.ModTime()) && info.Size() == r.info.Size() {
+		return r.ck, nil
+	}
+	ck, err := LoadCheckpoint(r.path)
+	if err != nil {
+		return nil, err
+	}
+	r.ck, r.info = ck, info
+	return ck, nil
+}
+
+// differingFields returns the JSON names of the fields in which a and b
+// differ.
+func differingFields(a, b Config) []string {
+	var diff []string
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		if !va.Field(i).Equal(vb.Field(i)) {
+			name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
+			diff = append(diff, name)
+		}
+	}
+	return diff
+}

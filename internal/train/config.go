@@ -1,0 +1,184 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+)
+
+// Schedule names a learning-rate schedule. The rate for epoch e (1-based)
+// is, with r = DecayRate and s = DecaySteps:
+//
+//	constant      LR
+//	step          LR · r^⌊(e-1)/s⌋           (drop by r every s epochs)
+//	exponential   LR · r^((e-1)/s)           (smooth version of step)
+//	inverse-time  LR / (1 + r·(e-1)/s)       (Keras InverseTimeDecay; sklearn's "invscaling" in spirit)
+//
+// The rate is constant within an epoch, so a schedule depends only on the
+// epoch number and resuming from a checkpoint continues it exactly.
+type Schedule string
+
+// The learning-rate schedules. The empty Schedule means ScheduleConstant.
+const (
+	ScheduleConstant    Schedule = "constant"
+	ScheduleStep        Schedule = "step"
+	ScheduleExponential Schedule = "exponential"
+	ScheduleInverseTime Schedule = "inverse-time"
+)
+
+// Schedules lists the valid schedules, for help texts and forms.
+func Schedules() []Schedule {
+	return []Schedule{ScheduleConstant, ScheduleStep, ScheduleExponential, ScheduleInverseTime}
+}
+
+// Standardize says whether features are scaled to zero mean and unit
+// variance (on the training rows) before training. Weights are always
+// reported and saved in the original units.
+type Standardize string
+
+// The standardization modes. The empty Standardize means StandardizeAuto.
+const (
+	StandardizeAuto Standardize = "auto" // on for CSV data, off for synthetic data
+	StandardizeOn   Standardize = "on"
+	StandardizeOff  Standardize = "off"
+)
+
+// Synthetic describes generated data: Samples rows of
+// y = Weight·x + Bias + noise with x uniform on [-2, 2) and noise of
+// standard deviation Noise (see dataset.Synthetic).
+type Synthetic struct {
+	Samples int     `json:"samples"`
+	Weight  float64 `json:"weight"`
+	Bias    float64 `json:"bias"`
+	Noise   float64 `json:"noise"`
+}
+
+// Config configures a training run. Start from [DefaultConfig]; the zero
+// value is not valid. Names in error messages are the CLI flag names.
+type Config struct {
+	Epochs    int     `json:"epochs"`     // passes over the training rows; >= 1
+	LR        float64 `json:"lr"`         // initial learning rate; > 0
+	BatchSize int     `json:"batch_size"` // rows per gradient step; >= 1 (larger than the data means full batch)
+	Seed      uint64  `json:"seed"`       // seeds the data, the split and every epoch's shuffle
+
+	Dataset    string `json:"dataset,omitempty"`    // CSV path; "" trains on Synthetic data
+	Target     string `json:"target,omitempty"`     // CSV target column; "" means the last column
+	Checkpoint string `json:"checkpoint,omitempty"` // where to save the model; "" saves nothing
+	ResumeFrom string `json:"resume_from,omitempty"`
+
+	ValFraction float64 `json:"val_fraction"` // share of rows held out for validation, in [0, 1)
+	Patience    int     `json:"patience"`     // stop after this many epochs without improvement; 0 = never
+	MinDelta    float64 `json:"min_delta"`    // least loss decrease that counts as improvement; >= 0
+
+	Schedule   Schedule `json:"schedule"`
+	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for step and exponential, > 0 for inverse-time
+	DecaySteps int      `json:"decay_steps"` // s in the schedules, in epochs; >= 1
+
+	Standardize Standardize `json:"standardize"`
+	Synthetic   Synthetic   `json:"synthetic"` // used when Dataset is ""
+}
+
+// DefaultConfig returns the defaults, which match the original runner's
+// parameters (-Epochs 8 -Lr 0.05 -BatchSize 32 -Seed 123) and add:
+// synthetic data of 1000 rows of y = 2x + 1 + noise (sd 0.1), 10% of the
+// rows held out for validation (as sklearn's SGDRegressor), no early
+// stopping, a constant learning rate (decay rate 0.5 every 10 epochs when
+// a decaying schedule is chosen), automatic standardization, and the
+// checkpoint checkpoints/model.json under the working directory.
+func DefaultConfig() Config {
+	return Config{
+		Epochs:      8,
+		LR:          0.05,
+		BatchSize:   32,
+		Seed:        123,
+		Checkpoint:  filepath.Join("checkpoints", "model.json"),
+		ValFraction: 0.1,
+		Schedule:    ScheduleConstant,
+		DecayRate:   0.5,
+		DecaySteps:  10,
+		Standardize: StandardizeAuto,
+		Synthetic:   Synthetic{Samples: 1000, Weight: 2, Bias: 1, Noise: 0.1},
+	}
+}
+
+// ErrConfig is wrapped by every error from [Config.Validate].
+var ErrConfig = errors.New("invalid training config")
+
+// Validate reports the first invalid setting, naming its flag.
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	switch {
+	case c.Epochs < 1:
+		return bad("epochs must be at least 1, got %d", c.Epochs)
+	case !finite(c.LR) || c.LR <= 0:
+		return bad("lr must be a finite number > 0, got %g", c.LR)
+	case c.BatchSize < 1:
+		return bad("batch-size must be at least 1, got %d", c.BatchSize)
+	case !finite(c.ValFraction) || c.ValFraction < 0 || c.ValFraction >= 1:
+		return bad("val-fraction must be in [0, 1), got %g", c.ValFraction)
+	case c.Patience < 0:
+		return bad("patience must be >= 0 (0 disables early stopping), got %d", c.Patience)
+	case !finite(c.MinDelta) || c.MinDelta < 0:
+		return bad("min-delta must be a finite number >= 0, got %g", c.MinDelta)
+	case c.Target != "" && c.Dataset == "":
+		return bad("target %q needs a dataset", c.Target)
+	}
+	switch c.Schedule {
+	case "", ScheduleConstant:
+	case ScheduleStep, ScheduleExponential, ScheduleInverseTime:
+		if c.DecaySteps < 1 {
+			return bad("decay-steps must be at least 1, got %d", c.DecaySteps)
+		}
+		if !finite(c.DecayRate) || c.DecayRate <= 0 || c.DecayRate > 1 && c.Schedule != ScheduleInverseTime {
+			return bad("decay-rate for the %s schedule must be in (0, 1], got %g", c.Schedule, c.DecayRate)
+		}
+	default:
+		return bad("schedule %q is not one of %v", c.Schedule, Schedules())
+	}
+	switch c.Standardize {
+	case "", StandardizeAuto, StandardizeOn, StandardizeOff:
+	default:
+		return bad("standardize %q is not one of auto, on, off", c.Standardize)
+	}
+	if c.Dataset == "" {
+		s := c.Synthetic
+		switch {
+		case s.Samples < 1:
+			return bad("samples must be at least 1, got %d", s.Samples)
+		case !finite(s.Weight) || !finite(s.Bias):
+			return bad("weight and bias must be finite, got %g and %g", s.Weight, s.Bias)
+		case !finite(s.Noise) || s.Noise < 0:
+			return bad("noise must be a finite number >= 0, got %g", s.Noise)
+		}
+	}
+	return nil
+}
+
+// lrAt returns the learning rate for epoch e (1-based).
+func (c Config) lrAt(e int) float64 {
+	k := float64(e-1) / float64(c.DecaySteps)
+	switch c.Schedule {
+	case ScheduleStep:
+		return c.LR * math.Pow(c.DecayRate, math.Floor(k))
+	case ScheduleExponential:
+		return c.LR * math.Pow(c.DecayRate, k)
+	case ScheduleInverseTime:
+		return c.LR / (1 + c.DecayRate*k)
+	}
+	return c.LR
+}
+
+// standardized reports whether features are standardized for this config.
+func (c Config) standardized() bool {
+	switch c.Standardize {
+	case StandardizeOn:
+		return true
+	case StandardizeOff:
+		return false
+	}
+	return c.Dataset != ""
+}

@@ -1,0 +1,414 @@
+// Package train fits linear regression models by mini-batch gradient
+// descent, deterministically: the same [Config] and seed give the same loss
+// history and weights, bit for bit.
+//
+// [Train] runs synchronously and calls back once per epoch; [Start] runs in
+// the background and publishes progress a consumer can read at its own pace
+// without ever slowing the loop. Models are saved to JSON checkpoints
+// ([Checkpoint]) that [LoadCheckpoint] validates and serves predictions
+// from, and a run can resume from a checkpoint along the exact trajectory it
+// would have taken uninterrupted.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/dataset"
+	"github.com/agentdash/agentdash/internal/series"
+)
+
+// HistoryBuckets is the number of buckets kept for each loss history; with
+// pairwise merging, memory stays flat however many epochs run.
+const HistoryBuckets = 1024
+
+// divergeFactor: a training loss this many times that of the all-zero
+// model counts as divergence.
+const divergeFactor = 1e6
+
+// cancelRows is how many rows an epoch processes between checks for
+// cancellation.
+const cancelRows = 1 << 16
+
+// StopReason says why a run ended.
+type StopReason string
+
+// The reasons a run stops.
+const (
+	StopCompleted    StopReason = "completed"     // ran all epochs
+	StopEarlyStopped StopReason = "early-stopped" // no improvement for Patience epochs
+	StopCanceled     StopReason = "canceled"      // context canceled or Run.Stop
+	StopDiverged     StopReason = "diverged"      // loss became NaN, infinite or exploded
+)
+
+// ErrDiverged is wrapped by the error returned when training diverges.
+var ErrDiverged = errors.New("training diverged")
+
+// Event reports the state after an epoch.
+type Event struct {
+	Epoch         int           // epochs completed, counting those before a resume
+	Epochs        int           // total epochs configured
+	TrainLoss     float64       // MSE on the training rows after this epoch
+	ValLoss       float64       // MSE on the validation rows; NaN without validation
+	BestLoss      float64       // lowest monitored loss so far (validation if any, else training)
+	BestEpoch     int           // epoch of BestLoss
+	OptimalLoss   float64       // closed-form least-squares MSE on the training rows
+	LR            float64       // learning rate used in this epoch
+	SamplesPerSec float64       // training rows per second in this epoch
+	Elapsed       time.Duration // training time in this run, pauses excluded
+	Weights       []float64     // current weights in original units (see Train for ownership)
+	Bias          float64       // current bias in original units
+}
+
+// Result describes a finished run.
+type Result struct {
+	Config      Config
+	Features    []string // feature names; len(Weights)
+	Target      string
+	Epochs      int     // epochs completed, counting those before a resume
+	BestEpoch   int     // epoch of BestLoss
+	Loss        float64 // final training MSE
+	ValLoss     float64 // final validation MSE, NaN without validation
+	BestLoss    float64 // lowest monitored loss (validation if any, else training)
+	OptimalLoss float64 // closed-form least-squares MSE on the training rows
+	Weights     []float64
+	Bias        float64
+	StopReason  StopReason
+	Checkpoint  string          // path written, "" if none was
+	History     *series.Bounded // training loss per epoch
+	ValHistory  *series.Bounded // validation loss per epoch; empty without validation
+	Elapsed     time.Duration   // training time in this run, pauses excluded
+	Samples     int             // training rows
+	ValSamples  int             // validation rows
+}
+
+// Train runs training to completion, cancellation, early stop or
+// divergence, calling onEpoch (if not nil) after every epoch on the calling
+// goroutine. Event.Weights is reused between calls: copy it to keep it.
+//
+// Cancellation is a normal stop: Train returns the result so far with
+// StopReason "canceled" and a nil error, and saves the checkpoint (an
+// epoch interrupted by the cancellation is discarded). On divergence Train
+// returns the result at the last good epoch and an error wrapping
+// [ErrDiverged], and does not touch the checkpoint file. A checkpoint is
+// saved only when at least one epoch completed in this run.
+func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error) {
+	t, err := newTrainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return t.run(ctx, onEpoch, nil)
+}
+
+// trainer holds a prepared run.
+type trainer struct {
+	cfg      Config
+	features []string
+	target   string
+	fp       Fingerprint
+	stride   int
+	train    []float64 // training rows, in training units
+	val      []float64 // validation rows, in training units
+	scaler   *Scaler   // nil when not standardized
+	rng      rand.PCG
+
+	m           model     // current model in training units
+	prev        model     // model before the current epoch, for rollback
+	out         []float64 // weights in original units, reused for events
+	optimal     float64   // closed-form loss
+	zeroLoss    float64   // loss of the all-zero model, for divergence
+	epoch       int       // epochs completed
+	loss, vloss float64
+	best        float64 // best monitored loss
+	bestEpoch   int
+	wait        int // epochs since the best
+
+	mu      sync.Mutex // guards hist and vhist, read by Run.History
+	hist    *series.Bounded
+	vhist   *series.Bounded
+	elapsed time.Duration
+}
+
+// newTrainer validates cfg, loads and prepares the data, and restores the
+// state of the checkpoint to resume from, if any.
+func newTrainer(cfg Config) (*trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var resume *Checkpoint
+	if cfg.ResumeFrom != "" {
+		ck, err := LoadCheckpoint(cfg.ResumeFrom)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		if err := ck.canContinue(cfg); err != nil {
+			return nil, fmt.Errorf("resume from %s: %w", cfg.ResumeFrom, err)
+		}
+		resume = ck
+	}
+	set, err := loadData(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := &trainer{
+		cfg:      cfg,
+		features: set.Features,
+		target:   set.Target,
+		stride:   set.Stride(),
+		hist:     series.NewBounded(HistoryBuckets),
+		vhist:    series.NewBounded(HistoryBuckets),
+		loss:     math.NaN(),
+		vloss:    math.NaN(),
+		best:     math.Inf(1),
+	}
+	if err := t.split(set); err != nil {
+		return nil, err
+	}
+	if cfg.standardized() {
+		t.standardize()
+	}
+	f := len(t.features)
+	t.m = model{w: make([]float64, f), grad: make([]float64, f)}
+	t.prev = model{w: make([]float64, f)}
+	t.out = make([]float64, f)
+	t.zeroLoss = t.m.mse(t.train)
+	w, b := leastSquares(t.train, f)
+	t.optimal = mse(t.train, w, b)
+	if resume != nil {
+		if err := t.restore(resume); err != nil {
+			return nil, fmt.Errorf("resume from %s: %w", cfg.ResumeFrom, err)
+		}
+	}
+	return t, nil
+}
+
+// loadData reads the CSV or generates the synthetic rows.
+func loadData(cfg Config) (*dataset.Set, error) {
+	if cfg.Dataset != "" {
+		return dataset.LoadCSV(cfg.Dataset, cfg.Target)
+	}
+	s := cfg.Synthetic
+	return dataset.Synthetic(s.Samples, s.Weight, s.Bias, s.Noise, cfg.Seed)
+}
+
+// split shuffles the rows once with the split stream and holds out the
+// last ValFraction of them for validation.
+func (t *trainer) split(set *dataset.Set) error {
+	n := set.Rows()
+	nVal := int(math.Floor(t.cfg.ValFraction * float64(n)))
+	if t.cfg.ValFraction > 0 {
+		nVal = max(nVal, 1)
+		t.rng.Seed(t.cfg.Seed, streamSplit)
+		shuffleRows(set.XY, t.stride, &t.rng)
+	}
+	if n-nVal < 1 {
+		return fmt.Errorf("%w: %d rows leave none for training with val-fraction %g", ErrConfig, n, t.cfg.ValFraction)
+	}
+	cut := (n - nVal) * t.stride
+	t.train, t.val = set.XY[:cut:cut], set.XY[cut:]
+	t.fp = Fingerprint{Source: set.Path, SHA256: set.SHA256, Bytes: set.Bytes, Rows: n, TrainRows: n - nVal, ValRows: nVal}
+	if set.Path == "" {
+		t.fp.Source = "synthetic"
+	}
+	return nil
+}
+
+// standardize scales every feature to zero mean and unit variance over the
+// training rows, in place for all rows. A constant feature is only
+// centred.
+func (t *trainer) standardize() {
+	f, k := len(t.features), t.stride
+	n := float64(len(t.train) / k)
+	sc := &Scaler{Mean: make([]float64, f), Scale: make([]float64, f)}
+	for _, row := range rowsOf(t.train, k) {
+		for j := range f {
+			sc.Mean[j] += row[j]
+		}
+	}
+	for j := range f {
+		sc.Mean[j] /= n
+	}
+	for _, row := range rowsOf(t.train, k) {
+		for j := range f {
+			d := row[j] - sc.Mean[j]
+			sc.Scale[j] += float64(d * d)
+		}
+	}
+	for j := range f {
+		sc.Scale[j] = math.Sqrt(sc.Scale[j] / n)
+		if sc.Scale[j] == 0 {
+			sc.Scale[j] = 1
+		}
+	}
+	for _, xy := range [][]float64{t.train, t.val} {
+		for _, row := range rowsOf(xy, k) {
+			for j := range f {
+				row[j] = (row[j] - sc.Mean[j]) / sc.Scale[j]
+			}
+		}
+	}
+	t.scaler = sc
+}
+
+// original converts training-unit weights to original units: with
+// z = (x - mean)/scale, w·z + b = (w/scale)·x + (b - Σ w·mean/scale).
+func (t *trainer) original(w []float64, b float64, dst []float64) ([]float64, float64) {
+	dst = append(dst[:0], w...)
+	if t.scaler == nil {
+		return dst, b
+	}
+	for j := range dst {
+		dst[j] = w[j] / t.scaler.Scale[j]
+		b -= float64(dst[j] * t.scaler.Mean[j])
+	}
+	return dst, b
+}
+
+// step runs epoch e: shuffle, gradient descent, evaluation. It returns
+// false, leaving the model as it was, if ctx is canceled midway.
+func (t *trainer) step(ctx context.Context, e int) bool {
+	copy(t.prev.w, t.m.w)
+	t.prev.b = t.m.b
+	seedEpoch(&t.rng, t.cfg.Seed, e)
+	shuffleRows(t.train, t.stride, &t.rng)
+	lr := t.cfg.lrAt(e)
+	// Process whole batches between cancellation checks.
+	chunk := t.stride * t.cfg.BatchSize * max(1, cancelRows/t.cfg.BatchSize)
+	for rows := t.train; len(rows) > 0; {
+		n := min(chunk, len(rows))
+		t.m.sgd(rows[:n], lr, t.cfg.BatchSize)
+		rows = rows[n:]
+		if len(rows) > 0 && ctx.Err() != nil {
+			t.rollback()
+			return false
+		}
+	}
+	t.loss = t.m.mse(t.train)
+	t.vloss = t.m.mse(t.val)
+	return true
+}
+
+func (t *trainer) rollback() {
+	copy(t.m.w, t.prev.w)
+	t.m.b = t.prev.b
+}
+
+// diverged reports whether the last epoch's loss shows divergence.
+func (t *trainer) diverged() bool {
+	l := t.loss
+	return math.IsNaN(l) || math.IsInf(l, 0) || t.zeroLoss > 0 && l > divergeFactor*t.zeroLoss
+}
+
+// run trains from the current state. onEpoch may be nil; pause, if not
+// nil, is waited on before every epoch.
+func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (*Result, error) {
+	stop := StopCompleted
+	var runErr error
+	start := t.epoch
+	for e := t.epoch + 1; e <= t.cfg.Epochs; e++ {
+		if pause != nil {
+			pause.wait(ctx)
+		}
+		if ctx.Err() != nil {
+			stop = StopCanceled
+			break
+		}
+		began := time.Now()
+		if !t.step(ctx, e) {
+			stop = StopCanceled
+			break
+		}
+		if t.diverged() {
+			stop = StopDiverged
+			runErr = t.divergedError(e)
+			t.rollback()
+			t.loss, t.vloss = t.lossesAt()
+			break
+		}
+		took := time.Since(began)
+		t.epoch = e
+		monitored := t.loss
+		if len(t.val) > 0 {
+			monitored = t.vloss
+		}
+		if monitored < t.best-t.cfg.MinDelta {
+			t.best, t.bestEpoch, t.wait = monitored, e, 0
+		} else {
+			t.wait++
+		}
+		t.mu.Lock()
+		t.hist.Add(t.loss)
+		if len(t.val) > 0 {
+			t.vhist.Add(t.vloss)
+		}
+		t.elapsed += took
+		t.mu.Unlock()
+		if onEpoch != nil {
+			onEpoch(t.event(took))
+		}
+		if t.cfg.Patience > 0 && t.wait >= t.cfg.Patience {
+			stop = StopEarlyStopped
+			break
+		}
+	}
+	res := t.result(stop)
+	if t.cfg.Checkpoint != "" && stop != StopDiverged && t.epoch > start {
+		if err := t.save(t.cfg.Checkpoint, stop); err != nil {
+			return res, err
+		}
+		res.Checkpoint = t.cfg.Checkpoint
+	}
+	return res, runErr
+}
+
+// lossesAt recomputes the losses of the current model.
+func (t *trainer) lossesAt() (float64, float64) {
+	return t.m.mse(t.train), t.m.mse(t.val)
+}
+
+func (t *trainer) divergedError(e int) error {
+	hint := "lower the learning rate"
+	if t.scaler == nil {
+		hint += " or turn on standardization (--standardize on)"
+	}
+	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %g against %g for the all-zero model; %s",
+		ErrDiverged, e, t.cfg.lrAt(e), t.loss, t.zeroLoss, hint)
+}
+
+// event builds the event for the epoch just completed; Weights is t.out.
+func (t *trainer) event(took time.Duration) Event {
+	var b float64
+	t.out, b = t.original(t.m.w, t.m.b, t.out)
+	rate := math.Inf(1)
+	if took > 0 {
+		rate = float64(len(t.train)/t.stride) / took.Seconds()
+	}
+	return Event{
+		Epoch: t.epoch, Epochs: t.cfg.Epochs,
+		TrainLoss: t.loss, ValLoss: t.vloss,
+		BestLoss: t.best, BestEpoch: t.bestEpoch, OptimalLoss: t.optimal,
+		LR: t.cfg.lrAt(t.epoch), SamplesPerSec: rate, Elapsed: t.elapsed,
+		Weights: t.out, Bias: b,
+	}
+}
+
+func (t *trainer) result(stop StopReason) *Result {
+	w, b := t.original(t.m.w, t.m.b, nil)
+	return &Result{
+		Config:   t.cfg,
+		Features: slices.Clone(t.features), Target: t.target,
+		Epochs: t.epoch, BestEpoch: t.bestEpoch,
+		Loss: t.loss, ValLoss: t.vloss, BestLoss: t.best, OptimalLoss: t.optimal,
+		Weights: w, Bias: b,
+		StopReason: stop,
+		History:    t.hist, ValHistory: t.vhist,
+		Elapsed: t.elapsed,
+		Samples: len(t.train) / t.stride, ValSamples: len(t.val) / t.stride,
+	}
+}

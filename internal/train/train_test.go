@@ -1,0 +1,504 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/series"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// housing is the sample CSV shipped in assets: 400 rows of sqft, bedrooms,
+// age_years and price_k.
+const housing = "../../assets/housing.csv"
+
+// testConfig returns the defaults without a checkpoint file.
+func testConfig() Config {
+	c := DefaultConfig()
+	c.Checkpoint = ""
+	return c
+}
+
+func mustTrain(t *testing.T, cfg Config, onEpoch func(Event)) *Result {
+	t.Helper()
+	res, err := Train(context.Background(), cfg, onEpoch)
+	if err != nil {
+		t.Fatalf("Train: %v", err)
+	}
+	return res
+}
+
+func sameBits(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+}
+
+func sameFloat(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+func sameBuckets(a, b []series.Bucket) bool {
+	return slices.EqualFunc(a, b, func(x, y series.Bucket) bool {
+		return x.Start == y.Start && x.Count == y.Count && x.Skipped == y.Skipped && sameFloat(x.Min, y.Min) &&
+			sameFloat(x.Max, y.Max) && sameFloat(x.Sum, y.Sum) && sameFloat(x.Last, y.Last)
+	})
+}
+
+// sameRun reports whether two results are bit-identical in everything a
+// run computes.
+func sameRun(t *testing.T, a, b *Result) {
+	t.Helper()
+	if a.Epochs != b.Epochs || a.StopReason != b.StopReason || a.BestEpoch != b.BestEpoch {
+		t.Fatalf("runs ended differently: epoch %d %s (best %d) vs epoch %d %s (best %d)",
+			a.Epochs, a.StopReason, a.BestEpoch, b.Epochs, b.StopReason, b.BestEpoch)
+	}
+	if !sameBits(a.Weights, b.Weights) || !sameFloat(a.Bias, b.Bias) {
+		t.Fatalf("weights differ: %v %v vs %v %v", a.Weights, a.Bias, b.Weights, b.Bias)
+	}
+	if !sameFloat(a.Loss, b.Loss) || !sameFloat(a.ValLoss, b.ValLoss) || !sameFloat(a.BestLoss, b.BestLoss) {
+		t.Fatalf("losses differ: %v %v %v vs %v %v %v", a.Loss, a.ValLoss, a.BestLoss, b.Loss, b.ValLoss, b.BestLoss)
+	}
+	if !sameBuckets(a.History.Buckets(), b.History.Buckets()) || !sameBuckets(a.ValHistory.Buckets(), b.ValHistory.Buckets()) {
+		t.Fatal("loss histories differ")
+	}
+}
+
+func TestDeterminism(t *testing.T) {
+	csv := testConfig()
+	csv.Dataset, csv.Epochs, csv.Schedule = housing, 20, ScheduleStep
+	multi := testConfig()
+	multi.Dataset, multi.Target, multi.Epochs, multi.BatchSize = housing, "bedrooms", 5, 7
+	for name, cfg := range map[string]Config{"synthetic": testConfig(), "csv": csv, "csv named target": multi} {
+		t.Run(name, func(t *testing.T) {
+			var losses [2][]float64
+			a := mustTrain(t, cfg, func(e Event) { losses[0] = append(losses[0], e.TrainLoss, e.ValLoss) })
+			b := mustTrain(t, cfg, func(e Event) { losses[1] = append(losses[1], e.TrainLoss, e.ValLoss) })
+			sameRun(t, a, b)
+			if !sameBits(losses[0], losses[1]) || len(losses[0]) != 2*cfg.Epochs {
+				t.Fatalf("event losses differ or are missing: %d vs %d", len(losses[0]), len(losses[1]))
+			}
+			cfg.Seed++
+			c := mustTrain(t, cfg, nil)
+			if sameBits(a.Weights, c.Weights) {
+				t.Fatal("another seed gave the same weights")
+			}
+		})
+	}
+}
+
+// leastSquaresOriginal fits the closed form in original units on the
+// training rows the trainer used, for comparing weights.
+func leastSquaresOriginal(t *testing.T, cfg Config) ([]float64, float64) {
+	t.Helper()
+	cfg.Standardize = StandardizeOff
+	tr, err := newTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leastSquares(tr.train, len(tr.features))
+}
+
+// TestConvergence trains to the closed-form optimum. Tolerance: the final
+// training MSE within 0.1% of the least-squares MSE, and every weight and
+// the bias within 1% of the least-squares solution (relative to its size,
+// or absolute for values below 1).
+func TestConvergence(t *testing.T) {
+	synthetic := testConfig()
+	synthetic.Epochs, synthetic.Schedule, synthetic.DecaySteps = 100, ScheduleExponential, 10
+	csv := testConfig()
+	csv.Dataset, csv.Epochs, csv.Schedule, csv.DecaySteps = housing, 400, ScheduleExponential, 60
+	for name, cfg := range map[string]Config{"synthetic": synthetic, "housing.csv": csv} {
+		t.Run(name, func(t *testing.T) {
+			res := mustTrain(t, cfg, nil)
+			if gap := (res.Loss - res.OptimalLoss) / res.OptimalLoss; gap < -1e-12 || gap > 1e-3 {
+				t.Errorf("loss %.9g is %.3g above the optimum %.9g, want within 0.1%%", res.Loss, gap, res.OptimalLoss)
+			}
+			w, b := leastSquaresOriginal(t, cfg)
+			close := func(got, want float64) bool { return math.Abs(got-want) <= 0.01*max(1, math.Abs(want)) }
+			for j := range w {
+				if !close(res.Weights[j], w[j]) {
+					t.Errorf("weight %d (%s) = %g, least squares %g", j, res.Features[j], res.Weights[j], w[j])
+				}
+			}
+			if !close(res.Bias, b) {
+				t.Errorf("bias = %g, least squares %g", res.Bias, b)
+			}
+		})
+	}
+}
+
+func TestSyntheticRecoversTruth(t *testing.T) {
+	cfg := testConfig()
+	cfg.Epochs = 30
+	res := mustTrain(t, cfg, nil)
+	if math.Abs(res.Weights[0]-2) > 0.02 || math.Abs(res.Bias-1) > 0.02 {
+		t.Fatalf("learned y = %g x + %g, want about 2x + 1", res.Weights[0], res.Bias)
+	}
+	if res.Samples != 900 || res.ValSamples != 100 || res.Features[0] != "x" || res.Target != "y" {
+		t.Fatalf("split %d/%d, columns %v -> %s", res.Samples, res.ValSamples, res.Features, res.Target)
+	}
+}
+
+func TestEarlyStopping(t *testing.T) {
+	t.Run("no improvement", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Epochs, cfg.Patience, cfg.MinDelta = 50, 2, 1e9 // nothing improves by 1e9
+		res := mustTrain(t, cfg, nil)
+		if res.StopReason != StopEarlyStopped || res.Epochs != 3 || res.BestEpoch != 1 {
+			t.Fatalf("stopped %s at epoch %d (best %d), want early-stopped at 3 (best 1)", res.StopReason, res.Epochs, res.BestEpoch)
+		}
+	})
+	t.Run("plateau", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Epochs, cfg.Patience, cfg.MinDelta = 500, 3, 1e-5
+		var monitored []float64
+		res := mustTrain(t, cfg, func(e Event) { monitored = append(monitored, e.ValLoss) })
+		if res.StopReason != StopEarlyStopped || res.Epochs >= 500 || res.Epochs != len(monitored) {
+			t.Fatalf("stopped %s after %d epochs, want early-stopped before 500", res.StopReason, res.Epochs)
+		}
+		// The last Patience epochs did not beat the best by MinDelta.
+		best := slices.Min(monitored[:res.BestEpoch])
+		for _, l := range monitored[res.BestEpoch:] {
+			if l < best-cfg.MinDelta {
+				t.Fatalf("loss %g improved on best %g by more than %g but training stopped", l, best, cfg.MinDelta)
+			}
+		}
+		if res.Epochs-res.BestEpoch != cfg.Patience || !sameFloat(res.BestLoss, monitored[res.BestEpoch-1]) {
+			t.Fatalf("best epoch %d (loss %g), stopped at %d with patience %d", res.BestEpoch, res.BestLoss, res.Epochs, cfg.Patience)
+		}
+	})
+	t.Run("monitors training loss without validation", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.ValFraction, cfg.Epochs = 0, 5
+		var best []float64
+		res := mustTrain(t, cfg, func(e Event) {
+			if !math.IsNaN(e.ValLoss) {
+				t.Errorf("ValLoss = %g without validation, want NaN", e.ValLoss)
+			}
+			best = append(best, e.BestLoss)
+		})
+		if res.ValSamples != 0 || res.ValHistory.Len() != 0 || best[len(best)-1] > res.History.Buckets()[0].Last {
+			t.Fatalf("val samples %d, val history %d, best %v", res.ValSamples, res.ValHistory.Len(), best)
+		}
+	})
+}
+
+func TestSchedules(t *testing.T) {
+	tests := []struct {
+		schedule Schedule
+		rate     float64
+		steps    int
+		want     []float64 // epochs 1..6
+	}{
+		{ScheduleConstant, 0.5, 2, []float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1}},
+		{"", 0.5, 0, []float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1}},
+		{ScheduleStep, 0.5, 2, []float64{0.1, 0.1, 0.05, 0.05, 0.025, 0.025}},
+		{ScheduleExponential, 0.25, 2, []float64{0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125}},
+		{ScheduleInverseTime, 1, 1, []float64{0.1, 0.1 / 2, 0.1 / 3, 0.1 / 4, 0.1 / 5, 0.1 / 6}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.schedule), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.LR, cfg.Epochs, cfg.Schedule, cfg.DecayRate, cfg.DecaySteps = 0.1, 6, tt.schedule, tt.rate, tt.steps
+			var got []float64
+			mustTrain(t, cfg, func(e Event) { got = append(got, e.LR) })
+			for i := range got {
+				if math.Abs(got[i]-tt.want[i]) > 1e-15 {
+					t.Fatalf("learning rates %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		msg    string
+	}{
+		{"epochs", func(c *Config) { c.Epochs = 0 }, "epochs must be at least 1, got 0"},
+		{"lr zero", func(c *Config) { c.LR = 0 }, "lr must be a finite number > 0"},
+		{"lr NaN", func(c *Config) { c.LR = math.NaN() }, "lr must be"},
+		{"lr Inf", func(c *Config) { c.LR = math.Inf(1) }, "lr must be"},
+		{"batch", func(c *Config) { c.BatchSize = 0 }, "batch-size must be at least 1"},
+		{"val fraction", func(c *Config) { c.ValFraction = 1 }, "val-fraction must be in [0, 1)"},
+		{"patience", func(c *Config) { c.Patience = -1 }, "patience must be >= 0"},
+		{"min delta", func(c *Config) { c.MinDelta = -1 }, "min-delta"},
+		{"schedule", func(c *Config) { c.Schedule = "cosine" }, `schedule "cosine" is not one of`},
+		{"decay steps", func(c *Config) { c.Schedule, c.DecaySteps = ScheduleStep, 0 }, "decay-steps"},
+		{"decay rate", func(c *Config) { c.Schedule, c.DecayRate = ScheduleExponential, 1.5 }, "decay-rate"},
+		{"standardize", func(c *Config) { c.Standardize = "yes" }, "standardize"},
+		{"samples", func(c *Config) { c.Synthetic.Samples = 0 }, "samples must be at least 1"},
+		{"noise", func(c *Config) { c.Synthetic.Noise = -1 }, "noise"},
+		{"weight", func(c *Config) { c.Synthetic.Weight = math.NaN() }, "weight and bias must be finite"},
+		{"target without dataset", func(c *Config) { c.Target = "price" }, "needs a dataset"},
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tt.modify(&cfg)
+			err := cfg.Validate()
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("Validate() = %v, want ErrConfig with %q", err, tt.msg)
+			}
+			if _, err := Train(context.Background(), cfg, nil); !errors.Is(err, ErrConfig) {
+				t.Fatalf("Train accepted the invalid config: %v", err)
+			}
+		})
+	}
+	// Inverse-time decay accepts rates above 1.
+	cfg := DefaultConfig()
+	cfg.Schedule, cfg.DecayRate = ScheduleInverseTime, 3
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("inverse-time with rate 3: %v", err)
+	}
+}
+
+func TestDataErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("x,y\n1,2\n3,oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Dataset = bad
+	if _, err := Train(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), bad+":3:3") {
+		t.Fatalf("Train error = %v, want one naming %s:3:3", err, bad)
+	}
+	cfg.Dataset = filepath.Join(dir, "missing.csv")
+	if _, err := Start(context.Background(), cfg); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Start error = %v, want not-exist", err)
+	}
+	cfg = testConfig()
+	cfg.Synthetic.Samples, cfg.ValFraction = 1, 0.5
+	if _, err := Train(context.Background(), cfg, nil); !errors.Is(err, ErrConfig) {
+		t.Fatalf("one row with validation: %v, want ErrConfig", err)
+	}
+}
+
+// TestStandardizationReportsOriginalUnits checks that a model trained on
+// standardized features predicts like the same model trained without.
+func TestStandardizationReportsOriginalUnits(t *testing.T) {
+	on := testConfig()
+	on.Dataset, on.Epochs, on.Schedule, on.DecaySteps = housing, 200, ScheduleExponential, 20
+	res := mustTrain(t, on, nil)
+	tr, err := newTrainer(func() Config { c := on; c.Standardize = StandardizeOff; return c }())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MSE of the reported original-unit weights on the raw training rows
+	// equals the reported (standardized-space) loss.
+	if raw := mse(tr.train, res.Weights, res.Bias); math.Abs(raw-res.Loss) > 1e-9*res.Loss {
+		t.Fatalf("original-unit weights give MSE %.12g on raw rows, reported loss %.12g", raw, res.Loss)
+	}
+}
+
+func TestDivergence(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.json")
+	good := testConfig()
+	good.Checkpoint = path
+	mustTrain(t, good, nil)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		hint   string
+	}{
+		{"raw features", func(c *Config) { c.Dataset, c.Standardize = housing, StandardizeOff }, "turn on standardization"},
+		{"huge learning rate", func(c *Config) { c.Dataset, c.LR = housing, 10 }, "lower the learning rate"},
+		{"synthetic", func(c *Config) { c.LR = 3 }, "lower the learning rate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.modify(&cfg)
+			var events int
+			res, err := Train(context.Background(), cfg, func(Event) { events++ })
+			if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), tt.hint) {
+				t.Fatalf("Train error = %v, want ErrDiverged suggesting %q", err, tt.hint)
+			}
+			if res == nil || res.StopReason != StopDiverged || res.Epochs != events || res.Checkpoint != "" {
+				t.Fatalf("result %+v after %d events", res, events)
+			}
+			if math.IsNaN(res.Loss) || slices.ContainsFunc(res.Weights, math.IsNaN) {
+				t.Fatalf("result holds the diverged model: loss %g weights %v", res.Loss, res.Weights)
+			}
+			after, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(before, after) {
+				t.Fatalf("the last good checkpoint changed (%v)", err)
+			}
+		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.json")
+	cfg := testConfig()
+	cfg.Epochs, cfg.Checkpoint = 20, path
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Train(ctx, cfg, func(e Event) {
+		if e.Epoch == 3 {
+			cancel()
+		}
+	})
+	if err != nil || res.StopReason != StopCanceled || res.Epochs != 3 || res.Checkpoint != path {
+		t.Fatalf("Train = %+v, %v; want canceled after epoch 3 with a checkpoint", res, err)
+	}
+	ck, err := LoadCheckpoint(path)
+	if err != nil || ck.Epoch != 3 || ck.StopReason != StopCanceled {
+		t.Fatalf("checkpoint %+v, %v", ck, err)
+	}
+	// Canceled before any epoch: nothing is written.
+	fresh := filepath.Join(t.TempDir(), "none.json")
+	cfg.Checkpoint = fresh
+	res, err = Train(ctx, cfg, nil)
+	if err != nil || res.Epochs != 0 || res.Checkpoint != "" {
+		t.Fatalf("pre-canceled Train = %+v, %v", res, err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a checkpoint was written without any epoch: %v", err)
+	}
+}
+
+// TestCancelMidEpoch cancels while an epoch runs: the partial epoch is
+// discarded and the model is the one after the last complete epoch.
+func TestCancelMidEpoch(t *testing.T) {
+	cfg := testConfig()
+	cfg.Synthetic.Samples, cfg.BatchSize = 3*cancelRows, 64
+	tr, err := newTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tr.m.w[0], tr.m.b = 0.5, 0.25
+	if tr.step(ctx, 1) {
+		t.Fatal("step completed despite cancellation")
+	}
+	if tr.m.w[0] != 0.5 || tr.m.b != 0.25 {
+		t.Fatalf("model after canceled epoch = %v %v, want it rolled back to 0.5 0.25", tr.m.w, tr.m.b)
+	}
+}
+
+// TestResume interrupts runs after epoch k and resumes them from the
+// checkpoint: the result must be bit-identical to an uninterrupted run.
+func TestResume(t *testing.T) {
+	plain := testConfig()
+	plain.Epochs = 12
+	csv := testConfig()
+	csv.Dataset, csv.Epochs, csv.Schedule, csv.DecaySteps, csv.BatchSize = housing, 12, ScheduleExponential, 3, 50
+	stopping := testConfig()
+	stopping.Epochs, stopping.Patience, stopping.MinDelta, stopping.ValFraction = 40, 4, 1e-6, 0.25
+	for name, cfg := range map[string]Config{"synthetic": plain, "csv standardized with schedule": csv, "early stopping": stopping} {
+		t.Run(name, func(t *testing.T) {
+			want := mustTrain(t, cfg, nil)
+			for _, k := range []int{1, 5, want.Epochs - 1} {
+				path := filepath.Join(t.TempDir(), "model.json")
+				first := cfg
+				first.Checkpoint = path
+				ctx, cancel := context.WithCancel(context.Background())
+				res, err := Train(ctx, first, func(e Event) {
+					if e.Epoch == k {
+						cancel()
+					}
+				})
+				cancel()
+				if err != nil || res.Epochs != k {
+					t.Fatalf("interrupted run: %d epochs, %v", res.Epochs, err)
+				}
+				second := cfg
+				second.ResumeFrom = path
+				var epochs []int
+				got := mustTrain(t, second, func(e Event) { epochs = append(epochs, e.Epoch) })
+				sameRun(t, got, want)
+				if len(epochs) == 0 || epochs[0] != k+1 {
+					t.Fatalf("resumed run reported epochs %v, want from %d", epochs, k+1)
+				}
+			}
+		})
+	}
+}
+
+func TestResumeMismatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.json")
+	cfg := testConfig()
+	cfg.Checkpoint, cfg.Epochs = path, 4
+	mustTrain(t, cfg, nil)
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		msg    string
+	}{
+		{"learning rate", func(c *Config) { c.LR = 0.01 }, "lr differ"},
+		{"seed and batch", func(c *Config) { c.Seed, c.BatchSize = 1, 8 }, "batch_size, seed differ"},
+		{"data", func(c *Config) { c.Dataset = housing }, "dataset"},
+		{"already done", func(c *Config) {}, "at epoch 4 already"},
+		{"missing", func(c *Config) { c.ResumeFrom = path + ".nope" }, "no model at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg
+			c.ResumeFrom = path
+			tt.modify(&c)
+			if _, err := Train(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("Train error = %v, want one saying %q", err, tt.msg)
+			}
+		})
+	}
+	// Extending the run and changing patience is allowed.
+	c := cfg
+	c.ResumeFrom, c.Epochs, c.Patience = path, 6, 2
+	if res := mustTrain(t, c, nil); res.Epochs != 6 {
+		t.Fatalf("extended run ended at %d, want 6", res.Epochs)
+	}
+}
+
+func TestResumeDataChanged(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.csv")
+	write := func(s string) {
+		if err := os.WriteFile(data, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("x,y\n1,2\n2,4\n3,6\n4,8\n")
+	cfg := testConfig()
+	cfg.Dataset, cfg.Checkpoint, cfg.Epochs, cfg.ValFraction = data, filepath.Join(dir, "m.json"), 2, 0
+	mustTrain(t, cfg, nil)
+	write("x,y\n1,2\n2,4\n3,6\n4,9\n")
+	cfg.ResumeFrom, cfg.Epochs = cfg.Checkpoint, 3
+	if _, err := Train(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "data differs") {
+		t.Fatalf("resume on changed data: %v", err)
+	}
+}
+
+func TestHistoryFlatMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long run")
+	}
+	cfg := testConfig()
+	cfg.Synthetic.Samples, cfg.ValFraction, cfg.BatchSize, cfg.Epochs = 4, 0.25, 4, 200_000
+	res := mustTrain(t, cfg, nil)
+	if res.History.Len() != cfg.Epochs || len(res.History.Buckets()) > HistoryBuckets {
+		t.Fatalf("history holds %d epochs in %d buckets", res.History.Len(), len(res.History.Buckets()))
+	}
+	if res.ValHistory.Len() != cfg.Epochs {
+		t.Fatalf("validation history holds %d epochs", res.ValHistory.Len())
+	}
+}
