@@ -90,26 +90,26 @@ type resumeState struct {
 
 // checkpointFile is the JSON form of a Checkpoint.
 type checkpointFile struct {
-	Format      *string       `json:"format"`
-	Version     *int          `json:"version"`
-	Created     time.Time     `json:"created"`
-	Software    string        `json:"software"`
-	Config      Config        `json:"config"`
-	Data        Fingerprint   `json:"data"`
-	Features    []string      `json:"features"`
-	Target      string        `json:"target"`
-	Scaler      *Scaler       `json:"scaler"`
-	Weights     []float64     `json:"weights"`
-	Bias        float64       `json:"bias"`
-	Epoch       int           `json:"epoch"`
-	BestEpoch   int           `json:"best_epoch"`
-	Loss        jfloat        `json:"loss"`
-	ValLoss     jfloat        `json:"val_loss"`
-	BestLoss    jfloat        `json:"best_loss"`
-	OptimalLoss jfloat        `json:"optimal_loss"`
-	StopReason  StopReason    `json:"stop_reason"`
-	History     historyJSON   `json:"history"`
-	State       resumeState   `json:"state"`
+	Format      *string     `json:"format"`
+	Version     *int        `json:"version"`
+	Created     time.Time   `json:"created"`
+	Software    string      `json:"software"`
+	Config      Config      `json:"config"`
+	Data        Fingerprint `json:"data"`
+	Features    []string    `json:"features"`
+	Target      string      `json:"target"`
+	Scaler      *Scaler     `json:"scaler"`
+	Weights     []float64   `json:"weights"`
+	Bias        float64     `json:"bias"`
+	Epoch       int         `json:"epoch"`
+	BestEpoch   int         `json:"best_epoch"`
+	Loss        jfloat      `json:"loss"`
+	ValLoss     jfloat      `json:"val_loss"`
+	BestLoss    jfloat      `json:"best_loss"`
+	OptimalLoss jfloat      `json:"optimal_loss"`
+	StopReason  StopReason  `json:"stop_reason"`
+	History     historyJSON `json:"history"`
+	State       resumeState `json:"state"`
 }
 
 // historyJSON holds the loss histories as bucket lists.
@@ -300,7 +300,7 @@ func ParseCheckpoint(data []byte) (*Checkpoint, error) {
 		Loss: float64(f.Loss), ValLoss: float64(f.ValLoss), BestLoss: float64(f.BestLoss), OptimalLoss: float64(f.OptimalLoss),
 		StopReason: f.StopReason,
 		History:    fromBucketsJSON(f.History.Train), ValHistory: fromBucketsJSON(f.History.Val),
-		state:      f.State,
+		state: f.State,
 	}
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
