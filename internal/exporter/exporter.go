@@ -1,0 +1,242 @@
+// Package exporter exposes an agent's in-memory metrics to Prometheus.
+//
+// The agent keeps its metrics itself (the dashboard reads them directly);
+// this package only translates an agent.Snapshot into Prometheus metrics at
+// scrape time, through a prometheus.Collector, and serves them over HTTP.
+// Every metric carries the prefix "agentdash_" and only the labels ability,
+// outcome and state — never call arguments.
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/breaker"
+)
+
+// DefaultAddr is the default listen address: the port of the original tool,
+// on loopback so that metrics are not exposed beyond the machine unless the
+// user asks for it.
+const DefaultAddr = "127.0.0.1:9308"
+
+// Source is what the collector reads: *agent.Agent satisfies it.
+type Source interface {
+	Snapshot() agent.Snapshot
+}
+
+// Collector is a prometheus.Collector over an agent's snapshot.
+type Collector struct {
+	src Source
+
+	calls       *prometheus.Desc
+	inFlight    *prometheus.Desc
+	duration    *prometheus.Desc
+	cacheHits   *prometheus.Desc
+	cacheMisses *prometheus.Desc
+	cacheEvict  *prometheus.Desc
+	cacheSize   *prometheus.Desc
+	state       *prometheus.Desc
+	transitions *prometheus.Desc
+	cooldown    *prometheus.Desc
+	limit       *prometheus.Desc
+	inUse       *prometheus.Desc
+	waiting     *prometheus.Desc
+}
+
+// states lists every breaker state, exported as one 0/1 series each so that
+// a dashboard can show the current state with a plain sum by (state).
+var states = [...]breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen, breaker.ForcedOpen}
+
+// NewCollector returns a collector that reads src at every scrape.
+func NewCollector(src Source) *Collector {
+	ab := []string{"ability"}
+	return &Collector{
+		src: src,
+		calls: prometheus.NewDesc("agentdash_calls_total",
+			"Ability calls by outcome (success, failure, timeout, rejected, short_circuited, bad_args, canceled).",
+			[]string{"ability", "outcome"}, nil),
+		inFlight: prometheus.NewDesc("agentdash_calls_in_flight",
+			"Ability calls currently running.", ab, nil),
+		duration: prometheus.NewDesc("agentdash_call_duration_seconds",
+			"Latency of ability calls, including cache hits.", ab, nil),
+		cacheHits: prometheus.NewDesc("agentdash_cache_hits_total",
+			"Calls answered from the result cache.", ab, nil),
+		cacheMisses: prometheus.NewDesc("agentdash_cache_misses_total",
+			"Calls of a cached ability that missed the cache.", ab, nil),
+		cacheEvict: prometheus.NewDesc("agentdash_cache_evictions_total",
+			"Entries evicted from the result cache (size bound or expiry).", ab, nil),
+		cacheSize: prometheus.NewDesc("agentdash_cache_entries",
+			"Entries currently in the result cache.", ab, nil),
+		state: prometheus.NewDesc("agentdash_breaker_state",
+			"Circuit breaker state: 1 for the current state, 0 for the others.",
+			[]string{"ability", "state"}, nil),
+		transitions: prometheus.NewDesc("agentdash_breaker_transitions_total",
+			"Circuit breaker state transitions.", ab, nil),
+		cooldown: prometheus.NewDesc("agentdash_breaker_cooldown_remaining_seconds",
+			"Time until an open breaker lets a probe through; 0 when not open.", ab, nil),
+		limit: prometheus.NewDesc("agentdash_concurrency_limit",
+			"Global limit on concurrently running calls.", nil, nil),
+		inUse: prometheus.NewDesc("agentdash_concurrency_in_use",
+			"Concurrency slots in use.", nil, nil),
+		waiting: prometheus.NewDesc("agentdash_concurrency_waiting",
+			"Calls waiting for a concurrency slot.", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.calls, c.inFlight, c.duration, c.cacheHits,
+		c.cacheMisses, c.cacheEvict, c.cacheSize, c.state, c.transitions, c.cooldown,
+		c.limit, c.inUse, c.waiting} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.src.Snapshot()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(c.limit, float64(snap.Limit))
+	gauge(c.inUse, float64(snap.InUse))
+	gauge(c.waiting, float64(snap.Waiting))
+
+	for _, ab := range snap.Abilities {
+		name := ab.Name
+		for o := agent.Outcome(0); o < agent.NumOutcomes; o++ {
+			counter(c.calls, ab.Outcomes[o], name, o.String())
+		}
+		gauge(c.inFlight, float64(ab.InFlight), name)
+		if ab.Cached {
+			counter(c.cacheHits, ab.CacheHits, name)
+			counter(c.cacheMisses, ab.CacheMisses, name)
+			counter(c.cacheEvict, ab.CacheEvictions, name)
+			gauge(c.cacheSize, float64(ab.CacheEntries), name)
+		}
+		// The last bucket is +Inf and holds the total, so that the count
+		// and the buckets always agree even while calls are being recorded.
+		count := ab.Latency.Count
+		buckets := make(map[float64]uint64, len(ab.LatencyBuckets))
+		for _, b := range ab.LatencyBuckets {
+			if math.IsInf(b.UpperBound, +1) {
+				count = b.Count
+				continue
+			}
+			buckets[b.UpperBound] = b.Count
+		}
+		ch <- prometheus.MustNewConstHistogram(c.duration, count, ab.Latency.Sum.Seconds(), buckets, name)
+		for _, s := range states {
+			v := 0.0
+			if ab.Breaker.State == s {
+				v = 1
+			}
+			gauge(c.state, v, name, s.String())
+		}
+		counter(c.transitions, ab.Breaker.Transitions, name)
+		gauge(c.cooldown, ab.Breaker.CooldownRemaining.Seconds(), name)
+	}
+}
+
+// Handler returns an HTTP handler serving the agent's metrics, plus the Go
+// runtime and process collectors, in the Prometheus exposition format.
+func Handler(src Source) http.Handler {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(
+		NewCollector(src),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// Server serves /metrics for one agent. Start it with Start; Close stops it.
+type Server struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+	err  error
+	once sync.Once
+}
+
+// Start binds addr at once, so that a port in use is reported to the caller
+// rather than discovered later, and serves /metrics in a goroutine owned by
+// the returned Server.
+func Start(addr string, src Source) (*Server, error) {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("metrics address %q: want host:port (e.g. %s): %w", addr, DefaultAddr, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("metrics address %s: port already in use (choose another with --metrics-addr)", addr)
+		}
+		return nil, fmt.Errorf("metrics address %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", Handler(src))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "agentdash metrics exporter: see /metrics")
+	})
+	s := &Server{
+		srv: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 5 * time.Second,
+		},
+		ln:   ln,
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+		}
+	}()
+	return s, nil
+}
+
+// Addr returns the address the server listens on (with the real port when
+// the requested port was 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close shuts the server down gracefully, waiting for in-flight scrapes
+// until ctx ends, and waits for the serving goroutine to exit.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	s.once.Do(func() {
+		err = s.srv.Shutdown(ctx)
+		if err != nil {
+			_ = s.srv.Close()
+		}
+	})
+	<-s.done
+	if err != nil {
+		return fmt.Errorf("stop metrics server: %w", err)
+	}
+	if s.err != nil {
+		return fmt.Errorf("metrics server: %w", s.err)
+	}
+	return nil
+}

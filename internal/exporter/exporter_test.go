@@ -1,0 +1,207 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/agent"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newAgent returns an agent with a cached ability "echo" and a failing
+// ability "fail", after a few calls of each.
+func newAgent(t *testing.T) *agent.Agent {
+	t.Helper()
+	a, err := agent.New(agent.Options{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(a.Register(agent.Ability{Name: "echo", CacheTTL: time.Minute,
+		Func: func(_ context.Context, args map[string]any) (any, error) { return args["v"], nil }}))
+	must(a.Register(agent.Ability{Name: "fail",
+		Func: func(context.Context, map[string]any) (any, error) { return nil, errors.New("boom") }}))
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := a.Call(ctx, "echo", map[string]any{"v": "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Call(ctx, "fail", nil); err == nil {
+		t.Fatal("fail succeeded")
+	}
+	return a
+}
+
+func TestCollectorLintsClean(t *testing.T) {
+	a := newAgent(t)
+	problems, err := testutil.CollectAndLint(NewCollector(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestCollectorValues(t *testing.T) {
+	a := newAgent(t)
+	c := NewCollector(a)
+	want := `
+# HELP agentdash_cache_hits_total Calls answered from the result cache.
+# TYPE agentdash_cache_hits_total counter
+agentdash_cache_hits_total{ability="echo"} 2
+# HELP agentdash_cache_misses_total Calls of a cached ability that missed the cache.
+# TYPE agentdash_cache_misses_total counter
+agentdash_cache_misses_total{ability="echo"} 1
+# HELP agentdash_concurrency_limit Global limit on concurrently running calls.
+# TYPE agentdash_concurrency_limit gauge
+agentdash_concurrency_limit 8
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
+		"agentdash_cache_hits_total", "agentdash_cache_misses_total", "agentdash_concurrency_limit"); err != nil {
+		t.Error(err)
+	}
+	body := scrape(t, Handler(a))
+	for _, line := range []string{
+		`agentdash_calls_total{ability="echo",outcome="success"} 3`,
+		`agentdash_calls_total{ability="fail",outcome="failure"} 1`,
+		`agentdash_calls_total{ability="fail",outcome="bad_args"} 0`,
+		`agentdash_breaker_state{ability="fail",state="closed"} 1`,
+		`agentdash_breaker_state{ability="fail",state="forced-open"} 0`,
+		`agentdash_call_duration_seconds_count{ability="echo"} 3`,
+		`agentdash_call_duration_seconds_bucket{ability="echo",le="+Inf"} 3`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %q", line)
+		}
+	}
+	if strings.Contains(body, `"x"`) {
+		t.Error("scrape leaks call arguments")
+	}
+}
+
+func TestBreakerStateFollowsTrip(t *testing.T) {
+	a := newAgent(t)
+	if err := a.Trip("echo"); err != nil {
+		t.Fatal(err)
+	}
+	body := scrape(t, Handler(a))
+	for _, line := range []string{
+		`agentdash_breaker_state{ability="echo",state="forced-open"} 1`,
+		`agentdash_breaker_state{ability="echo",state="closed"} 0`,
+		`agentdash_breaker_transitions_total{ability="echo"} 1`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %q", line)
+		}
+	}
+}
+
+func scrape(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := &http.Server{Handler: h}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestStartServesAndCloses(t *testing.T) {
+	a := newAgent(t)
+	s, err := Start("127.0.0.1:0", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + s.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), "agentdash_calls_total") {
+		t.Fatalf("GET /metrics: %d\n%s", resp.StatusCode, data)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + s.Addr() + "/metrics"); err == nil {
+		t.Error("server still answers after Close")
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	a := newAgent(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		addr, want string
+	}{
+		{busy.Addr().String(), "port already in use"},
+		{"nonsense", "want host:port"},
+		{"127.0.0.1:99999", "metrics address 127.0.0.1:99999"},
+	}
+	for _, tt := range tests {
+		s, err := Start(tt.addr, a)
+		if err == nil {
+			_ = s.Close(context.Background())
+			t.Errorf("Start(%q) succeeded", tt.addr)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Start(%q) = %v, want it to mention %q", tt.addr, err, tt.want)
+		}
+	}
+}
+
+// TestGrafanaDashboardUsesExportedNames keeps assets/grafana-dashboard.json
+// in step with the metric names this package exports.
+func TestGrafanaDashboardUsesExportedNames(t *testing.T) {
+	data, err := os.ReadFile("../../assets/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := scrape(t, Handler(newAgent(t)))
+	used := regexp.MustCompile(`agentdash_[a-z_]+`).FindAllString(string(data), -1)
+	if len(used) == 0 {
+		t.Fatal("dashboard uses no agentdash metric")
+	}
+	for _, name := range used {
+		if !strings.Contains(body, "\n"+name) {
+			t.Errorf("dashboard uses %s, which the exporter does not export", name)
+		}
+	}
+}
