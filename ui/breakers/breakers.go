@@ -243,14 +243,17 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.form.active:
 		return m.form.keyList()
 	case m.confirm.Active():
-		return nil
+		return m.confirm.ShortHelp()
 	}
 	return append([]key.Binding{m.table.NavKeys()[0], m.table.NavKeys()[1]}, m.keys.all()...)
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.form.keyList()}
+	if m.form.active {
+		return [][]key.Binding{m.form.keyList()}
+	}
+	return [][]key.Binding{m.table.NavKeys(), m.keys.all()}
 }
 
 // rows builds the table rows from the latest snapshot.

@@ -290,8 +290,15 @@ func TestCapturingPaneGetsGlobalKeys(t *testing.T) {
 	if m.focus != 0 || m.showHelp || m.zoom {
 		t.Errorf("global keys acted while capturing: focus=%d help=%v zoom=%v", m.focus, m.showHelp, m.zoom)
 	}
-	if v := m.View(); !strings.Contains(v, "q1?z") {
+	v := m.View()
+	if !strings.Contains(v, "q1?z") {
 		t.Errorf("typed text not in the editor:\n%s", v)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 140, Height: 30})
+	v = m.View()
+	footer := v[strings.LastIndexByte(v, '\n')+1:]
+	if !strings.Contains(footer, "ctrl+c quit") || strings.Contains(footer, "next pane") {
+		t.Errorf("footer while capturing offers keys that do not work: %q", footer)
 	}
 	// esc leaves the editor; q now quits.
 	send(t, m, panetest.Key("esc"))

@@ -12,18 +12,20 @@ type keyMap struct {
 	Pause      key.Binding
 	Quit       key.Binding
 	Close      key.Binding // closes the help overlay
+	ForceQuit  key.Binding // ctrl+c, shown while a pane captures keys
 }
 
 func newKeyMap() keyMap {
 	return keyMap{
-		Next:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-		Prev:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
-		Jump:  key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "go to pane")),
-		Help:  key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Zoom:  key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom")),
-		Pause: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
-		Quit:  key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Close: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help")),
+		Next:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Prev:      key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+		Jump:      key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "go to pane")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Zoom:      key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom")),
+		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Close:     key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	}
 }
 

@@ -69,6 +69,7 @@ type Model struct {
 
 	width, height int
 	layout        layout
+	frameCache    [numPanes]frameCache
 
 	interval time.Duration
 	tickID   int

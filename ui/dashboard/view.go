@@ -136,18 +136,37 @@ func (m *Model) writeBody(sb *strings.Builder) {
 }
 
 // frameView is pane i's content inside its titled frame.
-func (m *Model) frameView(i int) string {
+func (m *Model) frameView(i int) string { return m.framed(i).out }
+
+// framed returns pane i framed, reusing the last frame when the pane's
+// view, size and focus are unchanged (panes return the same cached string
+// when nothing changed, so the comparison is a pointer check).
+func (m *Model) framed(i int) *frameCache {
 	r := m.layout.frames[i]
+	body := m.panes[i].View()
+	fc := &m.frameCache[i]
+	if fc.out != "" && fc.body == body && fc.w == r.w && fc.h == r.h && fc.focused == (i == m.focus) {
+		return fc
+	}
 	title := strconv.Itoa(i+1) + " " + m.panes[i].Title()
-	return m.theme.Frame(title, m.panes[i].View(), r.w, r.h, i == m.focus)
+	*fc = frameCache{body: body, w: r.w, h: r.h, focused: i == m.focus}
+	fc.out = m.theme.Frame(title, body, r.w, r.h, fc.focused)
+	fc.lines = strings.Split(fc.out, "\n")
+	return fc
 }
 
-// frameLines renders two side-by-side frames as line pairs.
+// frameCache is the last framed view of one pane.
+type frameCache struct {
+	body    string
+	w, h    int
+	focused bool
+	out     string
+	lines   []string
+}
+
+// frameLines returns two side-by-side frames as lines.
 func (m *Model) frameLines(left, right int) [2][]string {
-	return [2][]string{
-		strings.Split(m.frameView(left), "\n"),
-		strings.Split(m.frameView(right), "\n"),
-	}
+	return [2][]string{m.framed(left).lines, m.framed(right).lines}
 }
 
 func writeJoined(sb *strings.Builder, cols [2][]string) {
@@ -173,10 +192,15 @@ func (m *Model) footerView() string {
 		return theme.PadRight(" "+st.Render(m.status), m.width)
 	}
 	var bindings []key.Binding
-	if m.showHelp {
+	focused := m.panes[m.focus]
+	switch {
+	case m.showHelp:
 		bindings = []key.Binding{m.keys.Close, m.keys.Quit}
-	} else {
-		bindings = append(m.panes[m.focus].ShortHelp(), m.keys.short()...)
+	case focused.Capturing():
+		// Global keys go to the pane now; only ctrl+c still quits.
+		bindings = append(focused.ShortHelp(), m.keys.ForceQuit)
+	default:
+		bindings = append(focused.ShortHelp(), m.keys.short()...)
 	}
 	m.help.Width = m.width - 1
 	return theme.PadRight(" "+m.help.ShortHelpView(bindings), m.width)

@@ -1,6 +1,7 @@
 package pane
 
 import (
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/ui/theme"
@@ -21,6 +22,20 @@ type Confirm struct {
 // the user answers "y".
 func (c *Confirm) Ask(prompt string, onYes func() tea.Cmd) {
 	c.prompt, c.onYes = prompt, onYes
+}
+
+// confirmKeys are the answers, for the footer.
+var confirmKeys = []key.Binding{
+	key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+	key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+}
+
+// ShortHelp returns the answer keys while the prompt is active, else nil.
+func (c *Confirm) ShortHelp() []key.Binding {
+	if !c.Active() {
+		return nil
+	}
+	return confirmKeys
 }
 
 // Active reports whether the prompt is waiting for an answer.
