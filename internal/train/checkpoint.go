@@ -82,10 +82,10 @@ type Checkpoint struct {
 
 // resumeState is the exact optimizer state, in training units.
 type resumeState struct {
-	Weights []float64 `json:"weights"`
-	Bias    float64   `json:"bias"`
-	Best    jfloat    `json:"best"`
-	Wait    int       `json:"wait"`
+	Weights []jfloat `json:"weights"`
+	Bias    jfloat   `json:"bias"`
+	Best    jfloat   `json:"best"`
+	Wait    int      `json:"wait"`
 }
 
 // checkpointFile is the JSON form of a Checkpoint.
@@ -98,9 +98,9 @@ type checkpointFile struct {
 	Data        Fingerprint `json:"data"`
 	Features    []string    `json:"features"`
 	Target      string      `json:"target"`
-	Scaler      *Scaler     `json:"scaler"`
-	Weights     []float64   `json:"weights"`
-	Bias        float64     `json:"bias"`
+	Scaler      *scalerJSON `json:"scaler"`
+	Weights     []jfloat    `json:"weights"`
+	Bias        jfloat      `json:"bias"`
 	Epoch       int         `json:"epoch"`
 	BestEpoch   int         `json:"best_epoch"`
 	Loss        jfloat      `json:"loss"`
@@ -110,6 +110,24 @@ type checkpointFile struct {
 	StopReason  StopReason  `json:"stop_reason"`
 	History     historyJSON `json:"history"`
 	State       resumeState `json:"state"`
+}
+
+// scalerJSON is the JSON form of a Scaler.
+type scalerJSON struct {
+	Mean  []jfloat `json:"mean"`
+	Scale []jfloat `json:"scale"`
+}
+
+// jfloats converts between []float64 and []jfloat.
+func jfloats[T, U ~float64](xs []T) []U {
+	if xs == nil {
+		return nil
+	}
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = U(x)
+	}
+	return out
 }
 
 // historyJSON holds the loss histories as bucket lists.
@@ -202,7 +220,7 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 		Weights: w, Bias: b, Epoch: t.epoch, BestEpoch: t.bestEpoch,
 		Loss: t.loss, ValLoss: t.vloss, BestLoss: t.best, OptimalLoss: t.optimal,
 		StopReason: stop, History: hist, ValHistory: vhist,
-		state: resumeState{Weights: slices.Clone(t.m.w), Bias: t.m.b, Best: jfloat(t.best), Wait: t.wait},
+		state: resumeState{Weights: jfloats[float64, jfloat](t.m.w), Bias: jfloat(t.m.b), Best: jfloat(t.best), Wait: t.wait},
 	}
 }
 
@@ -225,12 +243,15 @@ func (t *trainer) save(path string, stop StopReason) error {
 func (c *Checkpoint) MarshalJSON() ([]byte, error) {
 	f := checkpointFile{
 		Format: &c.Format, Version: &c.Version, Created: c.Created, Software: c.Software,
-		Config: c.Config, Data: c.Data, Features: c.Features, Target: c.Target, Scaler: c.Scaler,
-		Weights: c.Weights, Bias: c.Bias, Epoch: c.Epoch, BestEpoch: c.BestEpoch,
+		Config: c.Config, Data: c.Data, Features: c.Features, Target: c.Target,
+		Weights: jfloats[float64, jfloat](c.Weights), Bias: jfloat(c.Bias), Epoch: c.Epoch, BestEpoch: c.BestEpoch,
 		Loss: jfloat(c.Loss), ValLoss: jfloat(c.ValLoss), BestLoss: jfloat(c.BestLoss), OptimalLoss: jfloat(c.OptimalLoss),
 		StopReason: c.StopReason,
 		History:    historyJSON{Capacity: HistoryBuckets, Train: toBucketsJSON(c.History), Val: toBucketsJSON(c.ValHistory)},
 		State:      c.state,
+	}
+	if c.Scaler != nil {
+		f.Scaler = &scalerJSON{Mean: jfloats[float64, jfloat](c.Scaler.Mean), Scale: jfloats[float64, jfloat](c.Scaler.Scale)}
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -265,12 +286,13 @@ func ParseCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: the file is empty", ErrCorrupt)
 	}
 	var f checkpointFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &syn) && syn.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))):
-			return nil, fmt.Errorf("%w: truncated: the JSON ends early at byte %d", ErrCorrupt, syn.Offset)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, fmt.Errorf("%w: truncated: the JSON ends early", ErrCorrupt)
 		case errors.As(err, &syn):
 			return nil, fmt.Errorf("%w: invalid JSON at byte %d: %v", ErrCorrupt, syn.Offset, err)
 		case errors.As(err, &typ) && typ.Field == "":
@@ -281,6 +303,9 @@ func ParseCheckpoint(data []byte) (*Checkpoint, error) {
 			return nil, fmt.Errorf("%w: field %s holds %s, want %s", ErrCorrupt, typ.Field, typ.Value, typ.Type)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: data after the JSON object at byte %d", ErrCorrupt, dec.InputOffset())
 	}
 	if f.Format == nil || *f.Format != CheckpointFormat {
 		return nil, fmt.Errorf("%w (format %s, want %q)", ErrNotCheckpoint, describe(f.Format), CheckpointFormat)
@@ -295,12 +320,15 @@ func ParseCheckpoint(data []byte) (*Checkpoint, error) {
 	}
 	c := &Checkpoint{
 		Format: *f.Format, Version: *f.Version, Created: f.Created, Software: f.Software,
-		Config: f.Config, Data: f.Data, Features: f.Features, Target: f.Target, Scaler: f.Scaler,
-		Weights: f.Weights, Bias: f.Bias, Epoch: f.Epoch, BestEpoch: f.BestEpoch,
+		Config: f.Config, Data: f.Data, Features: f.Features, Target: f.Target,
+		Weights: jfloats[jfloat, float64](f.Weights), Bias: float64(f.Bias), Epoch: f.Epoch, BestEpoch: f.BestEpoch,
 		Loss: float64(f.Loss), ValLoss: float64(f.ValLoss), BestLoss: float64(f.BestLoss), OptimalLoss: float64(f.OptimalLoss),
 		StopReason: f.StopReason,
 		History:    fromBucketsJSON(f.History.Train), ValHistory: fromBucketsJSON(f.History.Val),
 		state: f.State,
+	}
+	if f.Scaler != nil {
+		c.Scaler = &Scaler{Mean: jfloats[jfloat, float64](f.Scaler.Mean), Scale: jfloats[jfloat, float64](f.Scaler.Scale)}
 	}
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -333,7 +361,7 @@ func (c *Checkpoint) check() error {
 		return fmt.Errorf("%d weights for %d features", len(c.Weights), nf)
 	case !finite(c.Weights...) || !finite(c.Bias):
 		return errors.New("weights or bias are not finite numbers")
-	case len(c.state.Weights) != nf || !finite(c.state.Weights...) || !finite(c.state.Bias):
+	case len(c.state.Weights) != nf || !finite(jfloats[jfloat, float64](c.state.Weights)...) || !finite(float64(c.state.Bias)):
 		return fmt.Errorf("resume state has %d weights for %d features, or non-finite values", len(c.state.Weights), nf)
 	case c.Scaler != nil && (len(c.Scaler.Mean) != nf || len(c.Scaler.Scale) != nf):
 		return fmt.Errorf("scaler has %d means and %d scales for %d features", len(c.Scaler.Mean), len(c.Scaler.Scale), nf)
@@ -452,8 +480,8 @@ func (t *trainer) restore(c *Checkpoint) error {
 		return err
 	}
 	t.hist, t.vhist = hist, vhist
-	copy(t.m.w, c.state.Weights)
-	t.m.b = c.state.Bias
+	copy(t.m.w, jfloats[jfloat, float64](c.state.Weights))
+	t.m.b = float64(c.state.Bias)
 	t.epoch, t.best, t.bestEpoch, t.wait = c.Epoch, float64(c.state.Best), c.BestEpoch, c.state.Wait
 	for e := 1; e <= t.epoch; e++ {
 		seedEpoch(&t.rng, t.cfg.Seed, e)
