@@ -34,6 +34,10 @@ const (
 	TypeBoolean = "boolean"
 	TypeArray   = "array"
 	TypeObject  = "object"
+	// TypeAny (an omitted "type") accepts any JSON value, as in JSON
+	// Schema; the ability checks the value itself. predict uses it for an
+	// argument that is a number or an array of numbers.
+	TypeAny = ""
 )
 
 // maxSafeInteger is the largest integer n such that every integer in
@@ -148,11 +152,9 @@ func checkProperty(p *path, prop *Property, depth int) error {
 		return fmt.Errorf("property %q: nested more than %d levels deep (cyclic schema?)", name, maxDepth)
 	}
 	switch prop.Type {
-	case TypeString, TypeNumber, TypeInteger, TypeBoolean, TypeArray, TypeObject:
-	case "":
-		return fmt.Errorf("property %q: missing type (want string, number, integer, boolean, array or object)", name)
+	case TypeString, TypeNumber, TypeInteger, TypeBoolean, TypeArray, TypeObject, TypeAny:
 	default:
-		return fmt.Errorf("property %q: unknown type %q (want string, number, integer, boolean, array or object)", name, prop.Type)
+		return fmt.Errorf("property %q: unknown type %q (want string, number, integer, boolean, array, object, or no type for any value)", name, prop.Type)
 	}
 	numeric := prop.Type == TypeNumber || prop.Type == TypeInteger
 	if err := checkBounds(name, "minimum", "maximum", prop.Type, numeric, prop.Minimum, prop.Maximum); err != nil {

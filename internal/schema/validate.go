@@ -224,6 +224,7 @@ func validateValue(prop *Property, v any, depth int) (out any, changed bool, fer
 			}
 			out = nm
 		}
+	case TypeAny:
 	default:
 		return nil, false, &FieldError{Msg: fmt.Sprintf("schema has unknown type %q (run Check)", prop.Type)}
 	}
