@@ -289,7 +289,7 @@ func (m *Model) outcome() string {
 	switch res.StopReason {
 	case train.StopCompleted:
 		return th.Good.Render("✓ completed") + th.Text.Render(" "+epochs+" epochs"+took)
-	case train.StopEarly:
+	case train.StopEarlyStopped:
 		return th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+took+" (no improvement)")
 	case train.StopCanceled:
 		return th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs+took)
