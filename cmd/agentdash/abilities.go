@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/internal/schema"
+)
+
+// abilityJSON is one ability in `abilities --json`. The schema is the
+// ability's MCP-style inputSchema.
+type abilityJSON struct {
+	Name            string           `json:"name"`
+	Description     string           `json:"description"`
+	InputSchema     *schema.Schema   `json:"inputSchema"`
+	TimeoutSeconds  float64          `json:"timeout_seconds"`
+	CacheTTLSeconds float64          `json:"cache_ttl_seconds"`
+	Breaker         breaker.Settings `json:"breaker"`
+}
+
+func newAbilitiesCmd(env *environment) *cobra.Command {
+	var (
+		af     agentFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "abilities",
+		Short: "List the demo agent's abilities with their metadata and argument schema",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := af.newAgent()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			infos := a.Abilities()
+			if asJSON {
+				out := make([]abilityJSON, 0, len(infos))
+				for _, in := range infos {
+					out = append(out, abilityJSON{Name: in.Name, Description: in.Description,
+						InputSchema: in.Schema, TimeoutSeconds: in.Timeout.Seconds(),
+						CacheTTLSeconds: in.CacheTTL.Seconds(), Breaker: in.Breaker})
+				}
+				return failed(writeJSON(env.stdout, out, isTerminal(env.stdout)))
+			}
+			return failed(writeAbilities(env, infos))
+		},
+	}
+	af.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the abilities as a JSON array (with inputSchema)")
+	return cmd
+}
+
+func writeAbilities(env *environment, infos []agent.Info) error {
+	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTIMEOUT\tCACHE TTL\tARGUMENTS\tDESCRIPTION")
+	for _, in := range infos {
+		ttl := "off"
+		if in.CacheTTL > 0 {
+			ttl = in.CacheTTL.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.Name, in.Timeout, ttl, argSummary(in.Schema), in.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write abilities: %w", err)
+	}
+	return nil
+}
+
+// argSummary renders a schema as "name:type (required) ...", e.g.
+// "a:number b:number" or "ms:integer=100".
+func argSummary(s *schema.Schema) string {
+	if s == nil || len(s.Properties) == 0 {
+		return "-"
+	}
+	required := map[string]bool{}
+	for _, r := range s.Required {
+		required[r] = true
+	}
+	names := make([]string, 0, len(s.Properties))
+	for n := range s.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		p := s.Properties[n]
+		typ := p.Type
+		if typ == "" {
+			typ = "any"
+		}
+		part := n + ":" + typ
+		switch {
+		case p.Default != nil:
+			part += fmt.Sprintf("=%v", p.Default)
+		case !required[n]:
+			part += "?"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, " ")
+}

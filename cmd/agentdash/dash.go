@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agentdash/agentdash/internal/exporter"
+	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/dashboard"
+)
+
+// dashFlags are the flags of the dashboard (the root command).
+type dashFlags struct {
+	agent       agentFlags
+	metricsAddr string
+	dataset     string
+	fps         int
+}
+
+func (f *dashFlags) register(fs *pflag.FlagSet) {
+	f.agent.register(fs)
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. "+exporter.DefaultAddr+"); off by default")
+	fs.StringVar(&f.dataset, "dataset", "", "CSV dataset to prefill the training form with (default: synthetic data)")
+	fs.IntVar(&f.fps, "fps", 15, "maximum frames per second of the dashboard (1-60)")
+}
+
+// defaultCheckpoint is where the trainer writes and predict reads by default.
+func defaultCheckpoint() string { return train.DefaultConfig().Checkpoint }
+
+func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
+	if f.fps < 1 || f.fps > 60 {
+		return fmt.Errorf("--fps %d: must be between 1 and 60", f.fps)
+	}
+	if !isTerminal(env.stdout) {
+		return fmt.Errorf("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')")
+	}
+	a, err := f.agent.newAgent()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	tc := train.DefaultConfig()
+	if f.agent.checkpoint != "" {
+		tc.Checkpoint = f.agent.checkpoint
+	}
+	tc.Dataset = f.dataset
+
+	var addr string
+	if f.metricsAddr != "" {
+		srv, err := exporter.Start(f.metricsAddr, a)
+		if err != nil {
+			return failed(err)
+		}
+		defer func() {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Close(shutdownCtx)
+		}()
+		addr = srv.Addr()
+	}
+	err = dashboard.Run(ctx, dashboard.Config{
+		Agent:       a,
+		Train:       tc,
+		MetricsAddr: addr,
+		FPS:         f.fps,
+		NoColor:     env.noColor(),
+	})
+	return failed(err)
+}

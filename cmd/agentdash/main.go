@@ -1,0 +1,33 @@
+// Command agentdash runs abilities on behalf of an agent and trains small
+// models, and shows what happens: with no arguments it opens a terminal
+// dashboard on a built-in demo agent; its subcommands do the same work
+// headless, for scripts.
+//
+// Exit status: 0 success, 1 the call or job failed, 2 usage or input error
+// (with one line on stderr saying what and where).
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line args and returns the process exit status.
+// It is main without the process: tests call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	cmd := newRootCmd(env)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	return env.report(err)
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// result is what one run of the command printed and returned.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCmd runs agentdash with args in dir (the working directory matters for
+// the default checkpoint path), with stdin as standard input.
+func runCmd(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string {
+		if k == "NO_COLOR" {
+			return "1"
+		}
+		return ""
+	}
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, getenv)
+	return result{code, out.String(), errOut.String()}
+}
+
+// wantOneLine checks that stderr is exactly one line mentioning each of want.
+func (r result) wantOneLine(t *testing.T, want ...string) {
+	t.Helper()
+	if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "agentdash: ") {
+		t.Errorf("stderr is not one 'agentdash: ...' line: %q", r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr %q does not mention %q", r.stderr, w)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "none.json")
+	tests := []struct {
+		name   string
+		stdin  string
+		args   []string
+		code   int
+		stdout string   // exact stdout, when not empty
+		stderr []string // one stderr line mentioning all of these, when not nil
+	}{
+		{name: "uppercase", args: []string{"call", "uppercase", `{"text": "orfeas"}`}, code: 0, stdout: "\"ORFEAS\"\n"},
+		{name: "sum", args: []string{"call", "sum", `{"a": 2, "b": 3}`}, code: 0, stdout: "5\n"},
+		{name: "args from stdin", stdin: `{"a": 1.5, "b": 1}`, args: []string{"call", "sum", "-"}, code: 0, stdout: "2.5\n"},
+		{name: "read_file", args: []string{"call", "--root", dir, "read_file", `{"path": "notes.txt"}`}, code: 0,
+			stdout: `{"path":"notes.txt","size":6,"content":"hello\n"}` + "\n"},
+		{name: "unknown ability", args: []string{"call", "nope"}, code: 2,
+			stderr: []string{`"nope"`, "uppercase", "sum", "predict"}},
+		{name: "malformed json", args: []string{"call", "sum", `{"a": 2,`}, code: 2, stderr: []string{"sum", "arguments"}},
+		{name: "not an object", args: []string{"call", "sum", `[1, 2]`}, code: 2, stderr: []string{"object"}},
+		{name: "wrong type", args: []string{"call", "sum", `{"a": "two", "b": 3}`}, code: 2, stderr: []string{`"a"`, "number"}},
+		{name: "missing field", args: []string{"call", "sum", `{"a": 2}`}, code: 2, stderr: []string{`"b"`}},
+		{name: "unexpected field", args: []string{"call", "uppercase", `{"text": "x", "loud": true}`}, code: 2, stderr: []string{`"loud"`}},
+		{name: "too many args", args: []string{"call", "sum", "{}", "{}"}, code: 2, stderr: []string{"accepts between 1 and 2 arg(s)"}},
+		{name: "path traversal", args: []string{"call", "--root", dir, "read_file", `{"path": "../secret"}`}, code: 1,
+			stderr: []string{"read_file"}},
+		{name: "no model yet", args: []string{"call", "--checkpoint", ckpt, "predict", `{"x": 4}`}, code: 1,
+			stderr: []string{"no model has been trained yet", ckpt}},
+		{name: "caller timeout", args: []string{"call", "--timeout", "20ms", "sleep", `{"ms": 2000}`}, code: 1,
+			stderr: []string{"sleep"}},
+		{name: "unknown command", args: []string{"fly"}, code: 2, stderr: []string{`unknown command "fly"`}},
+		{name: "unknown flag", args: []string{"demo", "--loud"}, code: 2, stderr: []string{"--loud", "agentdash demo --help"}},
+		{name: "bad root", args: []string{"demo", "--root", filepath.Join(dir, "missing")}, code: 2, stderr: []string{"--root"}},
+		{name: "bad concurrency", args: []string{"abilities", "--max-concurrent", "0"}, code: 2, stderr: []string{"--max-concurrent 0"}},
+		{name: "help", args: []string{"call", "--help"}, code: 0},
+		{name: "root help", args: []string{"--help"}, code: 0},
+		{name: "dashboard needs a terminal", args: nil, code: 2, stderr: []string{"terminal"}},
+		{name: "bad fps", args: []string{"--fps", "0"}, code: 2, stderr: []string{"--fps 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, tt.stdin, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			if tt.stdout != "" && r.stdout != tt.stdout {
+				t.Errorf("stdout = %q, want %q", r.stdout, tt.stdout)
+			}
+			if tt.stderr != nil {
+				r.wantOneLine(t, tt.stderr...)
+			}
+			if tt.code == 0 && r.stderr != "" {
+				t.Errorf("unexpected stderr: %q", r.stderr)
+			}
+		})
+	}
+}
+
+func TestCallJSON(t *testing.T) {
+	r := runCmd(t, "", "call", "--json", "uppercase", `{"text": "orfeas"}`)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out callOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	if out.Ability != "uppercase" || out.Outcome != "success" || out.Result != "ORFEAS" || out.Cached {
+		t.Errorf("call --json = %+v", out)
+	}
+
+	r = runCmd(t, "", "call", "--json", "--timeout", "20ms", "sleep", `{"ms": 2000}`)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	if out.Outcome != "canceled" || out.Error == "" {
+		t.Errorf("failed call --json = %+v, want outcome canceled with an error", out)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	r := runCmd(t, "", "demo")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{`"ORFEAS"`, "-> 5", "cached", "ABILITY", "uppercase", "sum", "1/1", "closed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	r = runCmd(t, "", "demo", "--json")
+	var out struct {
+		Calls []demoResult
+		Metrics []abilityMetrics
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("demo --json: %v\n%s", err, r.stdout)
+	}
+	if len(out.Calls) != 4 || out.Calls[0].Result != "ORFEAS" || out.Calls[1].Result != 5.0 ||
+		out.Calls[0].Cached || !out.Calls[2].Cached || !out.Calls[3].Cached {
+		t.Errorf("demo --json calls = %+v", out.Calls)
+	}
+	if len(out.Metrics) != 2 || out.Metrics[0].CacheHits != 1 || out.Metrics[0].CacheMisses != 1 {
+		t.Errorf("demo --json metrics = %+v", out.Metrics)
+	}
+}
+
+func TestAbilities(t *testing.T) {
+	r := runCmd(t, "", "abilities", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out []abilityJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("abilities --json: %v\n%s", err, r.stdout)
+	}
+	var names []string
+	for _, a := range out {
+		names = append(names, a.Name)
+		if a.InputSchema == nil || a.InputSchema.Type != "object" {
+			t.Errorf("%s: inputSchema = %+v, want an object schema", a.Name, a.InputSchema)
+		}
+	}
+	if got, want := strings.Join(names, ","), "flaky,predict,read_file,sleep,sum,uppercase"; got != want {
+		t.Errorf("abilities = %s, want %s (sorted)", got, want)
+	}
+
+	r = runCmd(t, "", "abilities")
+	for _, want := range []string{"NAME", "uppercase", "text:string", "a:number b:number", "ms:integer=100"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("abilities output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestServe(t *testing.T) {
+	r := runCmd(t, "", "serve", "--metrics-addr", "127.0.0.1:0", "--load", "100", "--duration", "200ms")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "serving metrics on http://127.0.0.1:") {
+		t.Errorf("serve did not say where it serves: %q", r.stderr)
+	}
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	r = runCmd(t, "", "serve", "--metrics-addr", busy.Addr().String(), "--duration", "1s")
+	if r.code != 1 {
+		t.Fatalf("serve on a busy port: exit %d, want 1", r.code)
+	}
+	r.wantOneLine(t, "port already in use", busy.Addr().String())
+
+	for _, args := range [][]string{
+		{"serve", "--load", "-1"},
+		{"serve", "--load-mode", "burst"},
+		{"serve", "--load", "5", "--load-ability", "nope"},
+	} {
+		if r := runCmd(t, "", args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
+		}
+	}
+}

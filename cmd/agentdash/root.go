@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/demo"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the call or job failed
+	exitUsage  = 2 // usage or input error
+)
+
+// environment is the process environment a command runs in.
+type environment struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// isTerminal reports whether w is a terminal (so progress bars and colour
+// make sense).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// noColor reports whether the user asked for no colour (https://no-color.org).
+func (e *environment) noColor() bool { return e.getenv("NO_COLOR") != "" }
+
+// failure marks an error as "the job failed" (exit 1), as opposed to a
+// usage or input error (exit 2), which is what every unmarked error is.
+type failure struct{ err error }
+
+func (f failure) Error() string { return f.err.Error() }
+func (f failure) Unwrap() error { return f.err }
+
+// failed marks err as a job failure.
+func failed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return failure{err}
+}
+
+// silentFailure is a job failure that the command has already reported
+// (for example as a JSON object on stdout).
+var errSilentFailure = errors.New("failed")
+
+// report prints err as one line on stderr and returns the exit status.
+func (e *environment) report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var f failure
+	code := exitUsage
+	if errors.As(err, &f) {
+		code = exitFailed
+	}
+	if errors.Is(err, errSilentFailure) {
+		return code
+	}
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	fmt.Fprintf(e.stderr, "agentdash: %s\n", msg)
+	return code
+}
+
+// agentFlags are the flags of every command that builds the demo agent.
+type agentFlags struct {
+	root          string
+	checkpoint    string
+	maxConcurrent int
+}
+
+func (f *agentFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.root, "root", ".", "directory that the read_file ability may read below")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "model checkpoint served by the predict ability (default "+defaultCheckpoint()+")")
+	fs.IntVar(&f.maxConcurrent, "max-concurrent", 8, "global limit on concurrently running calls")
+}
+
+// newAgent builds the demo agent the flags describe. The caller closes it.
+func (f *agentFlags) newAgent() (*agent.Agent, error) {
+	if f.maxConcurrent < 1 {
+		return nil, fmt.Errorf("--max-concurrent %d: must be at least 1", f.maxConcurrent)
+	}
+	st, err := os.Stat(f.root)
+	if err != nil {
+		return nil, fmt.Errorf("--root %s: %w", f.root, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("--root %s: not a directory", f.root)
+	}
+	return demo.New(demo.Config{
+		Root:       f.root,
+		Checkpoint: f.checkpoint,
+		Agent:      agent.Options{Name: "demo", MaxConcurrent: f.maxConcurrent},
+	})
+}
+
+func newRootCmd(env *environment) *cobra.Command {
+	var dash dashFlags
+	root := &cobra.Command{
+		Use:   "agentdash",
+		Short: "Run abilities for an agent, train small models, and watch it all live",
+		Long: `agentdash runs tools ("abilities") for an agent through a resilience core
+(schema validation, circuit breakers, a TTL cache with duplicate suppression,
+a concurrency limit, timeouts and panic recovery), trains linear models, and
+shows what happens. With no command it opens the terminal dashboard on the
+built-in demo agent.
+
+Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
+		Args:          cobra.NoArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDashboard(cmd.Context(), env, &dash)
+		},
+	}
+	dash.register(root.Flags())
+	root.SetIn(env.stdin)
+	root.SetOut(env.stdout)
+	root.SetErr(env.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(
+		newDemoCmd(env),
+		newAbilitiesCmd(env),
+		newCallCmd(env),
+		newServeCmd(env),
+		newTrainCmd(env),
+	)
+	return root
+}

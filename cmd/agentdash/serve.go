@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/exporter"
+	"github.com/agentdash/agentdash/internal/load"
+)
+
+// defaultLoadAbilities are the abilities `serve --load` calls when
+// --load-ability is not given: a cached one with varied arguments (misses),
+// a cached one with repeated arguments (hits) and the flaky one (failures and
+// breaker trips).
+var defaultLoadAbilities = []string{"uppercase", "sum", "flaky"}
+
+func newServeCmd(env *environment) *cobra.Command {
+	var (
+		af        agentFlags
+		addr      string
+		rate      float64
+		abilities []string
+		mode      string
+		duration  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the agent headless and export its metrics to Prometheus",
+		Long: `Run the demo agent headless with the Prometheus exporter on --metrics-addr
+until interrupted (SIGINT/SIGTERM shut it down gracefully) or until --duration
+has passed. With --load RATE it calls abilities RATE times per second in all,
+spread evenly over --load-ability, so the metrics move.`,
+		Example: `  agentdash serve
+  agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
+  agentdash serve --load 20 --load-ability flaky --duration 1m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rate < 0 {
+				return fmt.Errorf("--load %v: must not be negative", rate)
+			}
+			if duration < 0 {
+				return fmt.Errorf("--duration %v: must not be negative", duration)
+			}
+			m, err := load.ParseMode(mode)
+			if err != nil {
+				return fmt.Errorf("--load-mode: %w", err)
+			}
+			a, err := af.newAgent()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			for _, name := range abilities {
+				if _, ok := a.Lookup(name); !ok {
+					return fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a))
+				}
+			}
+			return serve(cmd.Context(), env, a, addr, rate, abilities, m, duration)
+		},
+	}
+	af.register(cmd.Flags())
+	cmd.Flags().StringVar(&addr, "metrics-addr", exporter.DefaultAddr, "listen address of the Prometheus exporter (host:port)")
+	cmd.Flags().Float64Var(&rate, "load", 0, "generate this many calls per second in all (0 = no load)")
+	cmd.Flags().StringSliceVar(&abilities, "load-ability", defaultLoadAbilities, "abilities the load generator calls (repeatable or comma-separated)")
+	cmd.Flags().StringVar(&mode, "load-mode", "vary", "load arguments: repeat (cache hits) or vary (cache misses)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (0 = run until interrupted)")
+	return cmd
+}
+
+func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, rate float64,
+	abilities []string, mode load.Mode, duration time.Duration) error {
+	srv, err := exporter.Start(addr, a)
+	if err != nil {
+		return failed(err)
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(shutdownCtx)
+	}()
+	fmt.Fprintf(env.stderr, "agentdash: serving metrics on http://%s/metrics (Ctrl-C to stop)\n", srv.Addr())
+
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration)
+		defer cancel()
+	}
+	if rate > 0 && len(abilities) > 0 {
+		per := rate / float64(len(abilities))
+		for _, name := range abilities {
+			g, err := load.Start(ctx, a, load.Spec{Ability: name, Rate: per, Mode: mode})
+			if err != nil {
+				return err
+			}
+			defer g.Stop()
+		}
+		fmt.Fprintf(env.stderr, "agentdash: generating %.4g calls/s over %v (%s)\n", rate, abilities, mode)
+	}
+	<-ctx.Done()
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) { // interrupted, not --duration
+		fmt.Fprintln(env.stderr, "agentdash: shutting down")
+	}
+	return nil
+}

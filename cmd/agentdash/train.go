@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/guptarohit/asciigraph"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/agentdash/agentdash/internal/dataset"
+	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/internal/train"
+)
+
+// maxEpochLines is how many per-epoch lines a long run prints at most (in
+// text mode); a run of more epochs prints every k-th epoch and the last.
+const maxEpochLines = 100
+
+// trainFlags binds the trainer's config to flags named as in the original
+// PowerShell runner (-Epochs -Lr -BatchSize -Seed -Dataset -Checkpoint).
+type trainFlags struct {
+	cfg         train.Config
+	schedule    string
+	standardize string
+	plot        bool
+	asJSON      bool
+	quiet       bool
+}
+
+func (f *trainFlags) register(fs *pflag.FlagSet) {
+	d := train.DefaultConfig()
+	f.cfg = d
+	fs.IntVar(&f.cfg.Epochs, "epochs", d.Epochs, "passes over the training data")
+	fs.Float64Var(&f.cfg.LR, "lr", d.LR, "learning rate (initial, with a decaying --schedule)")
+	fs.IntVar(&f.cfg.BatchSize, "batch-size", d.BatchSize, "rows per gradient step")
+	fs.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "seed for the synthetic data, the validation split and the shuffles")
+	fs.StringVar(&f.cfg.Dataset, "dataset", "", "CSV file (features then target per line, header optional); empty = synthetic data")
+	fs.StringVar(&f.cfg.Target, "target", "", "CSV target column name (default: the last column)")
+	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically)")
+	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory")
+	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
+	fs.IntVar(&f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
+	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
+	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules())
+	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay factor of the step/exponential/inverse-time schedules")
+	fs.IntVar(&f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule")
+	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
+	fs.IntVar(&f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
+	fs.Float64Var(&f.cfg.Synthetic.Weight, "weight", d.Synthetic.Weight, "synthetic data: true weight")
+	fs.Float64Var(&f.cfg.Synthetic.Bias, "bias", d.Synthetic.Bias, "synthetic data: true bias")
+	fs.Float64Var(&f.cfg.Synthetic.Noise, "noise", d.Synthetic.Noise, "synthetic data: standard deviation of the noise")
+	fs.BoolVar(&f.plot, "plot", false, "draw the loss curve when done")
+	fs.BoolVar(&f.asJSON, "json", false, "write one JSON object per epoch, then a final summary object")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only the final summary")
+}
+
+func joinSchedules() string {
+	var s []string
+	for _, sc := range train.Schedules() {
+		s = append(s, string(sc))
+	}
+	return strings.Join(s, ", ")
+}
+
+func newTrainCmd(env *environment) *cobra.Command {
+	var f trainFlags
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a linear regression model and write a checkpoint",
+		Long: `Train a linear regression model by mini-batch gradient descent on seeded
+synthetic data or a CSV file, deterministically: the same flags give the same
+loss history and weights, bit for bit. Prints one line per epoch (every k-th
+epoch on long runs), a progress bar when stdout is a terminal, and a summary.
+The checkpoint is served by the predict ability:
+
+  agentdash train && agentdash call predict '{"x": 4}'
+
+Interrupting (Ctrl-C) stops after the current epoch and saves the model.`,
+		Example: `  agentdash train --epochs 8 --lr 0.05 --batch-size 32 --seed 123
+  agentdash train --dataset assets/housing.csv --epochs 200 --patience 10 --plot
+  agentdash train --json | jq -c 'select(.stop_reason)'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.cfg.Schedule = train.Schedule(f.schedule)
+			f.cfg.Standardize = train.Standardize(f.standardize)
+			if err := f.cfg.Validate(); err != nil {
+				return err
+			}
+			return runTrain(cmd.Context(), env, &f)
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// epochJSON is one line of `train --json` per epoch.
+type epochJSON struct {
+	Epoch         int       `json:"epoch"`
+	Epochs        int       `json:"epochs"`
+	Loss          jsonFloat `json:"loss"`
+	ValLoss       jsonFloat `json:"val_loss"`
+	BestLoss      jsonFloat `json:"best_loss"`
+	LR            float64   `json:"lr"`
+	SamplesPerSec float64   `json:"samples_per_sec"`
+	Weights       []float64 `json:"weights"`
+	Bias          float64   `json:"bias"`
+}
+
+// summaryJSON is the last line of `train --json`.
+type summaryJSON struct {
+	Weights        []float64 `json:"weights"`
+	Features       []string  `json:"features"`
+	Bias           float64   `json:"bias"`
+	Loss           jsonFloat `json:"loss"`
+	ValLoss        jsonFloat `json:"val_loss"`
+	BestLoss       jsonFloat `json:"best_loss"`
+	BestEpoch      int       `json:"best_epoch"`
+	OptimalLoss    jsonFloat `json:"optimal_loss"`
+	Epochs         int       `json:"epochs"`
+	StopReason     string    `json:"stop_reason"`
+	Checkpoint     string    `json:"checkpoint"`
+	ElapsedSeconds float64   `json:"elapsed_seconds"`
+	Error          string    `json:"error,omitempty"`
+}
+
+// jsonFloat marshals NaN and ±Inf as null, which JSON cannot otherwise
+// carry (validation loss is NaN without a validation split).
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return []byte(fmt.Sprint(float64(f))), nil
+}
+
+func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
+	var bar *progressbar.ProgressBar
+	if !f.asJSON && isTerminal(env.stdout) {
+		bar = progressbar.NewOptions(f.cfg.Epochs,
+			progressbar.OptionSetWriter(env.stdout),
+			progressbar.OptionSetDescription("training"),
+			progressbar.OptionSetItsString("epochs"),
+			progressbar.OptionShowIts(),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionEnableColorCodes(false),
+		)
+	}
+	every := 1
+	if f.cfg.Epochs > maxEpochLines {
+		every = (f.cfg.Epochs + maxEpochLines - 1) / maxEpochLines
+	}
+	var writeErr error
+	onEpoch := func(e train.Event) {
+		if writeErr != nil {
+			return
+		}
+		switch {
+		case f.asJSON:
+			writeErr = writeJSON(env.stdout, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
+				Loss: jsonFloat(e.TrainLoss), ValLoss: jsonFloat(e.ValLoss), BestLoss: jsonFloat(e.BestLoss),
+				LR: e.LR, SamplesPerSec: e.SamplesPerSec, Weights: e.Weights, Bias: e.Bias}, false)
+		case !f.quiet && (e.Epoch%every == 0 || e.Epoch == e.Epochs):
+			if bar != nil {
+				_ = bar.Clear()
+			}
+			_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
+		}
+		if bar != nil {
+			_ = bar.Set(e.Epoch)
+		}
+	}
+	res, err := train.Train(ctx, f.cfg, onEpoch)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil && res == nil {
+		return classifyTrainError(err)
+	}
+	if writeErr != nil {
+		return failed(writeErr)
+	}
+	if f.asJSON {
+		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
+			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
+			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), Epochs: res.Epochs,
+			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		if werr := writeJSON(env.stdout, out, false); werr != nil {
+			return failed(werr)
+		}
+	} else {
+		writeTrainSummary(env.stdout, res)
+		if f.plot {
+			fmt.Fprintln(env.stdout)
+			fmt.Fprintln(env.stdout, lossPlot(res, 64, 12))
+		}
+	}
+	if err != nil {
+		return classifyTrainError(err)
+	}
+	return nil
+}
+
+// classifyTrainError tells input errors (bad data, bad resume checkpoint:
+// exit 2) from job failures (divergence, a checkpoint that cannot be
+// written: exit 1).
+func classifyTrainError(err error) error {
+	var pe *dataset.ParseError
+	switch {
+	case errors.Is(err, train.ErrDiverged):
+		return failed(err)
+	case errors.Is(err, train.ErrConfig), errors.As(err, &pe),
+		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
+		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget),
+		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
+		errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	return failed(err)
+}
+
+func epochLine(e train.Event) string {
+	var b strings.Builder
+	width := len(fmt.Sprint(e.Epochs))
+	fmt.Fprintf(&b, "epoch %*d/%d  loss %.6g", width, e.Epoch, e.Epochs, e.TrainLoss)
+	if !math.IsNaN(e.ValLoss) {
+		fmt.Fprintf(&b, "  val %.6g", e.ValLoss)
+	}
+	fmt.Fprintf(&b, "  gap %.3g  lr %.4g  %s samples/s", e.TrainLoss-e.OptimalLoss, e.LR, humanRate(e.SamplesPerSec))
+	return b.String()
+}
+
+func humanRate(r float64) string {
+	switch {
+	case r >= 1e9:
+		return fmt.Sprintf("%.1fG", r/1e9)
+	case r >= 1e6:
+		return fmt.Sprintf("%.1fM", r/1e6)
+	case r >= 1e3:
+		return fmt.Sprintf("%.1fk", r/1e3)
+	}
+	return fmt.Sprintf("%.0f", r)
+}
+
+func writeTrainSummary(w io.Writer, res *train.Result) {
+	fmt.Fprintf(w, "\nstopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
+		res.Elapsed.Round(time.Microsecond), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
+	fmt.Fprintf(w, "loss:        %.6g", res.Loss)
+	if !math.IsNaN(res.ValLoss) {
+		fmt.Fprintf(w, "  (validation %.6g)", res.ValLoss)
+	}
+	fmt.Fprintf(w, "  best %.6g at epoch %d\n", res.BestLoss, res.BestEpoch)
+	fmt.Fprintf(w, "closed form: %.6g  (gap %.3g)\n", res.OptimalLoss, res.Loss-res.OptimalLoss)
+	var ws []string
+	for i, x := range res.Weights {
+		name := fmt.Sprintf("w%d", i)
+		if i < len(res.Features) {
+			name = res.Features[i]
+		}
+		ws = append(ws, fmt.Sprintf("%s=%.6g", name, x))
+	}
+	fmt.Fprintf(w, "weights:     %s\n", strings.Join(ws, "  "))
+	fmt.Fprintf(w, "bias:        %.6g\n", res.Bias)
+	if res.Checkpoint != "" {
+		fmt.Fprintf(w, "checkpoint:  %s\n", res.Checkpoint)
+	} else {
+		fmt.Fprintln(w, "checkpoint:  none written")
+	}
+}
+
+// lossPlot draws the training loss (and validation loss, if any) per epoch,
+// bucketed to the plot width by series.Resample so that no epoch is sampled
+// away: each column shows the mean of the epochs it covers.
+func lossPlot(res *train.Result, width, height int) string {
+	var data [][]float64
+	for _, h := range []*series.Bounded{res.History, res.ValHistory} {
+		if h == nil || h.Len() == 0 {
+			continue
+		}
+		cols := series.Resample(h.Buckets(), 0, h.Len(), width)
+		line := make([]float64, 0, len(cols))
+		for _, c := range cols {
+			if m := c.Mean(); !math.IsNaN(m) {
+				line = append(line, m)
+			}
+		}
+		if len(line) > 0 {
+			data = append(data, line)
+		}
+	}
+	if len(data) == 0 {
+		return "(no loss to plot)"
+	}
+	caption := "training loss per epoch"
+	if len(data) == 2 {
+		caption = "training (first) and validation loss per epoch"
+	}
+	return asciigraph.PlotMany(data, asciigraph.Height(height), asciigraph.Width(width),
+		asciigraph.Caption(caption), asciigraph.Precision(4))
+}

@@ -1,0 +1,261 @@
+// Package demo builds the agent that agentdash runs out of the box: the two
+// abilities of the original demo (uppercase and sum) plus abilities that make
+// the dashboard worth exploring: read_file, sleep, flaky and predict.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/internal/train"
+)
+
+// DefaultMaxFileBytes is the largest file read_file returns.
+const DefaultMaxFileBytes = 1 << 20
+
+// Config configures the demo agent.
+type Config struct {
+	// Root is the directory read_file may read below; "" means the working
+	// directory.
+	Root string
+	// MaxFileBytes is the largest file read_file returns; 0 means
+	// DefaultMaxFileBytes.
+	MaxFileBytes int64
+	// Checkpoint is the model that predict serves; "" means the trainer's
+	// default checkpoint path.
+	Checkpoint string
+	// Flaky is the fault injected into the flaky ability at start. The zero
+	// value means DefaultFlakyFault.
+	Flaky *agent.Fault
+	// Agent configures the agent itself.
+	Agent agent.Options
+}
+
+// DefaultFlakyFault is the fault the flaky ability starts with: it fails one
+// call in five and adds 20 ms of latency.
+var DefaultFlakyFault = agent.Fault{FailureRate: 0.2, Latency: 20 * time.Millisecond}
+
+// New returns an agent with the demo abilities registered. The caller owns
+// the agent and must Close it.
+func New(cfg Config) (*agent.Agent, error) {
+	if cfg.Root == "" {
+		cfg.Root = "."
+	}
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if cfg.MaxFileBytes < 0 {
+		return nil, fmt.Errorf("demo: max file bytes %d is negative", cfg.MaxFileBytes)
+	}
+	if cfg.Checkpoint == "" {
+		cfg.Checkpoint = train.DefaultConfig().Checkpoint
+	}
+	if cfg.Agent.Name == "" {
+		cfg.Agent.Name = "demo"
+	}
+	a, err := agent.New(cfg.Agent)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	abilities := []agent.Ability{
+		Uppercase(),
+		Sum(),
+		ReadFile(cfg.Root, cfg.MaxFileBytes),
+		Sleep(),
+		Flaky(),
+		Predict(cfg.Checkpoint),
+	}
+	for _, ab := range abilities {
+		if err := a.Register(ab); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
+	fault := DefaultFlakyFault
+	if cfg.Flaky != nil {
+		fault = *cfg.Flaky
+	}
+	if err := a.SetFault("flaky", fault); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return a, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Uppercase returns the original demo's uppercase ability:
+// {"text": "orfeas"} → "ORFEAS".
+func Uppercase() agent.Ability {
+	return agent.Ability{
+		Name:        "uppercase",
+		Description: "Convert text to upper case.",
+		Schema: &schema.Schema{
+			Type: "object",
+			Properties: map[string]*schema.Property{
+				"text": {Type: "string", Description: "Text to convert.", Examples: []any{"orfeas"}},
+			},
+			Required:             []string{"text"},
+			AdditionalProperties: ptr(false),
+		},
+		CacheTTL: time.Minute,
+		Func: func(_ context.Context, args map[string]any) (any, error) {
+			return strings.ToUpper(args["text"].(string)), nil
+		},
+	}
+}
+
+// Sum returns the original demo's sum ability: {"a": 2, "b": 3} → 5.
+func Sum() agent.Ability {
+	return agent.Ability{
+		Name:        "sum",
+		Description: "Add two numbers.",
+		Schema: &schema.Schema{
+			Type: "object",
+			Properties: map[string]*schema.Property{
+				"a": {Type: "number", Description: "First addend.", Examples: []any{2.0}},
+				"b": {Type: "number", Description: "Second addend.", Examples: []any{3.0}},
+			},
+			Required:             []string{"a", "b"},
+			AdditionalProperties: ptr(false),
+		},
+		CacheTTL: time.Minute,
+		Func: func(_ context.Context, args map[string]any) (any, error) {
+			a, _ := schema.Number(args["a"]) // the schema guarantees numbers
+			b, _ := schema.Number(args["b"])
+			return a + b, nil
+		},
+	}
+}
+
+// FileContent is the result of read_file.
+type FileContent struct {
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	Content string `json:"content"`
+}
+
+// ReadFile returns an ability that reads a UTF-8 text file below root.
+// Paths are resolved through os.Root, which refuses any path that escapes
+// root (.., absolute paths, symlinks pointing outside). Files over maxBytes
+// and files that are not text are rejected.
+func ReadFile(root string, maxBytes int64) agent.Ability {
+	return agent.Ability{
+		Name:        "read_file",
+		Description: fmt.Sprintf("Read a UTF-8 text file (at most %d bytes) below %s.", maxBytes, root),
+		Schema: &schema.Schema{
+			Type: "object",
+			Properties: map[string]*schema.Property{
+				"path": {Type: "string", Description: "Path relative to the root.", Examples: []any{"README.md"}, MinLength: ptr(1)},
+			},
+			Required:             []string{"path"},
+			AdditionalProperties: ptr(false),
+		},
+		CacheTTL: 5 * time.Second,
+		Timeout:  5 * time.Second,
+		Func: func(_ context.Context, args map[string]any) (any, error) {
+			return readFile(root, args["path"].(string), maxBytes)
+		},
+	}
+}
+
+func readFile(root, path string, maxBytes int64) (*FileContent, error) {
+	if filepath.IsAbs(path) || strings.HasPrefix(path, "/") || strings.HasPrefix(path, `\`) {
+		return nil, fmt.Errorf("read %s: absolute paths are not allowed; give a path relative to the root", path)
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("open root %s: %w", root, err)
+	}
+	defer r.Close()
+	f, err := r.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read %s: no such file below %s", path, root)
+		}
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s: not a regular file", path)
+	}
+	if st.Size() > maxBytes {
+		return nil, fmt.Errorf("read %s: file is %d bytes, over the %d-byte limit", path, st.Size(), maxBytes)
+	}
+	// Read one byte past the limit in case the file grew since Stat.
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("read %s: file is over the %d-byte limit", path, maxBytes)
+	}
+	if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
+		return nil, fmt.Errorf("read %s: not a UTF-8 text file", path)
+	}
+	return &FileContent{Path: path, Size: int64(len(data)), Content: string(data)}, nil
+}
+
+// Sleep returns a latency probe: it waits for the given number of
+// milliseconds, or until the call is canceled or times out.
+func Sleep() agent.Ability {
+	return agent.Ability{
+		Name:        "sleep",
+		Description: "Wait for ms milliseconds (a latency probe; over 5000 ms it times out).",
+		Schema: &schema.Schema{
+			Type: "object",
+			Properties: map[string]*schema.Property{
+				"ms": {Type: "integer", Description: "Milliseconds to wait.", Default: 100.0,
+					Minimum: ptr(0.0), Maximum: ptr(60_000.0)},
+			},
+			AdditionalProperties: ptr(false),
+		},
+		Timeout: 5 * time.Second,
+		Func: func(ctx context.Context, args map[string]any) (any, error) {
+			ms, _ := schema.Number(args["ms"])
+			t := time.NewTimer(time.Duration(ms * float64(time.Millisecond)))
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return map[string]any{"slept_ms": ms}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+	}
+}
+
+// Flaky returns an ability that does no work of its own: its failures and
+// latency come from the agent's fault injection (see agent.SetFault), which
+// New sets to DefaultFlakyFault. It is the ability to watch a breaker trip.
+func Flaky() agent.Ability {
+	return agent.Ability{
+		Name:        "flaky",
+		Description: "Succeed or fail as its injected fault says (use it to watch a breaker trip and recover).",
+		Schema: &schema.Schema{
+			Type: "object",
+			Properties: map[string]*schema.Property{
+				"id": {Type: "integer", Description: "Any number; echoed back.", Default: 0.0},
+			},
+			AdditionalProperties: ptr(false),
+		},
+		Timeout: 2 * time.Second,
+		Func: func(_ context.Context, args map[string]any) (any, error) {
+			return map[string]any{"ok": true, "id": args["id"]}, nil
+		},
+	}
+}

@@ -1,0 +1,180 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/agentdash/agentdash/internal/agent"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newDemo(t *testing.T, cfg Config) *agent.Agent {
+	t.Helper()
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
+}
+
+func TestOriginalDemo(t *testing.T) {
+	a := newDemo(t, Config{Checkpoint: filepath.Join(t.TempDir(), "m.json")})
+	ctx := context.Background()
+	tests := []struct {
+		ability string
+		args    map[string]any
+		want    any
+	}{
+		{"uppercase", map[string]any{"text": "orfeas"}, "ORFEAS"},
+		{"sum", map[string]any{"a": 2.0, "b": 3.0}, 5.0},
+		{"sum", map[string]any{"a": 2, "b": 3}, 5.0}, // Go callers may pass ints
+	}
+	for _, tt := range tests {
+		res, err := a.Call(ctx, tt.ability, tt.args)
+		if err != nil {
+			t.Fatalf("%s %v: %v", tt.ability, tt.args, err)
+		}
+		if res.Value != tt.want {
+			t.Errorf("%s %v = %v, want %v", tt.ability, tt.args, res.Value, tt.want)
+		}
+	}
+	res, err := a.Call(ctx, "uppercase", map[string]any{"text": "orfeas"})
+	if err != nil || !res.Cached {
+		t.Errorf("second uppercase call: cached=%v err=%v, want a cache hit", res.Cached, err)
+	}
+}
+
+func TestAbilitiesRegistered(t *testing.T) {
+	a := newDemo(t, Config{})
+	var names []string
+	for _, in := range a.Abilities() {
+		names = append(names, in.Name)
+	}
+	if got := strings.Join(names, " "); got != "flaky predict read_file sleep sum uppercase" {
+		t.Errorf("abilities = %s", got)
+	}
+	f, err := a.Fault("flaky")
+	if err != nil || f != DefaultFlakyFault {
+		t.Errorf("flaky fault = %+v, %v; want %+v", f, err, DefaultFlakyFault)
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	write := func(dir, name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(root, "a.txt", "hello")
+	write(root, "sub/b.txt", "nested")
+	write(root, "big.txt", strings.Repeat("x", 65))
+	write(root, "bin.dat", "a\x00b")
+	write(root, "latin1.txt", "caf\xe9")
+	write(outside, "secret.txt", "top secret")
+	if err := os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(root, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	a := newDemo(t, Config{Root: root, MaxFileBytes: 64})
+
+	tests := []struct {
+		path    string
+		want    string // content, or a substring of the error
+		wantErr bool
+	}{
+		{"a.txt", "hello", false},
+		{"sub/b.txt", "nested", false},
+		{"sub/../a.txt", "hello", false},
+		{"../" + filepath.Base(outside) + "/secret.txt", "", true},
+		{"link.txt", "", true},
+		{filepath.Join(outside, "secret.txt"), "absolute paths are not allowed", true},
+		{"missing.txt", "no such file", true},
+		{"big.txt", "65 bytes, over the 64-byte limit", true},
+		{"bin.dat", "not a UTF-8 text file", true},
+		{"latin1.txt", "not a UTF-8 text file", true},
+		{"sub", "not a regular file", true},
+	}
+	for _, tt := range tests {
+		res, err := a.Call(context.Background(), "read_file", map[string]any{"path": tt.path})
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("read_file %q succeeded: %+v", tt.path, res.Value)
+			} else if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("read_file %q: error %q does not mention %q", tt.path, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "top secret") {
+				t.Errorf("read_file %q leaked the file outside the root", tt.path)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("read_file %q: %v", tt.path, err)
+			continue
+		}
+		if fc := res.Value.(*FileContent); fc.Content != tt.want {
+			t.Errorf("read_file %q = %q, want %q", tt.path, fc.Content, tt.want)
+		}
+	}
+}
+
+func TestSleepHonoursCancel(t *testing.T) {
+	a := newDemo(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := a.Call(ctx, "sleep", map[string]any{"ms": 10_000})
+	if err == nil {
+		t.Fatal("canceled sleep succeeded")
+	}
+	res, err := a.Call(context.Background(), "sleep", map[string]any{"ms": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Value.(map[string]any)["slept_ms"]; got != 1.0 {
+		t.Errorf("slept_ms = %v, want 1", got)
+	}
+}
+
+func TestFlakyFollowsFault(t *testing.T) {
+	a := newDemo(t, Config{Flaky: &agent.Fault{FailureRate: 1}})
+	_, err := a.Call(context.Background(), "flaky", nil)
+	if err == nil {
+		t.Fatal("flaky with a 100% fault succeeded")
+	}
+	if err := a.SetFault("flaky", agent.Fault{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Call(context.Background(), "flaky", nil); err != nil {
+		t.Fatalf("flaky without a fault failed: %v", err)
+	}
+}
+
+func TestPredictWithoutModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "none.json")
+	a := newDemo(t, Config{Checkpoint: path})
+	_, err := a.Call(context.Background(), "predict", map[string]any{"x": 4.0})
+	if !errors.Is(err, ErrNoModel) || !strings.Contains(err.Error(), path) {
+		t.Errorf("predict without a model: %v, want ErrNoModel naming %s", err, path)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := New(Config{MaxFileBytes: -1}); err == nil {
+		t.Error("negative MaxFileBytes accepted")
+	}
+	if _, err := New(Config{Flaky: &agent.Fault{FailureRate: 2}}); err == nil {
+		t.Error("flaky fault rate 2 accepted")
+	}
+}

@@ -1,0 +1,108 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/internal/train"
+)
+
+// ErrNoModel is returned by predict when no checkpoint exists yet.
+var ErrNoModel = errors.New("no model has been trained yet")
+
+// Predict returns an ability that serves the linear model in the checkpoint
+// at path: {"x": 4} or {"x": [1.5, 2]} (one number per feature) → y. The
+// checkpoint is re-read whenever the file changes, so a model trained while
+// the agent runs is served by the next call.
+func Predict(path string) agent.Ability {
+	r := train.NewReloader(path)
+	return agent.Ability{
+		Name:        "predict",
+		Description: fmt.Sprintf("Predict y with the trained linear model in %s.", path),
+		Schema: &schema.Schema{
+			Type: "object",
+			Properties: map[string]*schema.Property{
+				"x": {Description: "Feature value, or an array with one number per feature.", Examples: []any{4.0}},
+			},
+			Required:             []string{"x"},
+			AdditionalProperties: ptr(false),
+		},
+		Timeout: 2 * time.Second,
+		Func: func(_ context.Context, args map[string]any) (any, error) {
+			x, err := features(args["x"])
+			if err != nil {
+				return nil, err
+			}
+			ckpt, err := load(r)
+			if err != nil {
+				return nil, err
+			}
+			y, err := ckpt.Predict(x)
+			if err != nil {
+				return nil, fmt.Errorf("predict with %s: %w", path, err)
+			}
+			return y, nil
+		},
+	}
+}
+
+// features converts the "x" argument to a feature vector.
+func features(v any) ([]float64, error) {
+	if f, ok := schema.Number(v); ok {
+		return []float64{f}, nil
+	}
+	switch x := v.(type) {
+	case []float64:
+		return x, nil
+	case []any:
+		if len(x) == 0 {
+			return nil, &schema.FieldError{Field: "x", Msg: "want at least one number"}
+		}
+		out := make([]float64, len(x))
+		for i, e := range x {
+			f, ok := schema.Number(e)
+			if !ok {
+				return nil, &schema.FieldError{Field: fmt.Sprintf("x[%d]", i), Msg: fmt.Sprintf("want number, got %s", jsonType(e))}
+			}
+			out[i] = f
+		}
+		return out, nil
+	}
+	return nil, &schema.FieldError{Field: "x", Msg: fmt.Sprintf("want number or array of numbers, got %s", jsonType(v))}
+}
+
+// load returns the checkpoint r serves, or ErrNoModel when there is none.
+func load(r *train.Reloader) (*train.Checkpoint, error) {
+	ckpt, err := r.Load()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist (run `agentdash train` first)", ErrNoModel, r.Path())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	return ckpt, nil
+}
+
+// jsonType names the JSON type of a decoded value, for error messages.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
