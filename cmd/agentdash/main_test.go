@@ -144,7 +144,7 @@ func TestDemo(t *testing.T) {
 
 	r = runCmd(t, "", "demo", "--json")
 	var out struct {
-		Calls []demoResult
+		Calls   []demoResult
 		Metrics []abilityMetrics
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
