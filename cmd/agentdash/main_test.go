@@ -217,3 +217,129 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
+
+// chdir runs the rest of the test in a fresh working directory, where the
+// trainer's default checkpoint path lands.
+func chdir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	return dir
+}
+
+func TestTrainThenPredict(t *testing.T) {
+	chdir(t)
+	r := runCmd(t, "", "train")
+	if r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"epoch 1/8", "epoch 8/8", "stopped:     completed after 8 epochs",
+		"closed form:", "weights:     x=", "checkpoint:  " + filepath.Join("checkpoints", "model.json")} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCmd(t, "", "call", "predict", `{"x": 4}`)
+	if r.code != 0 {
+		t.Fatalf("predict after train: exit %d: %s", r.code, r.stderr)
+	}
+	var y float64
+	if err := json.Unmarshal([]byte(r.stdout), &y); err != nil {
+		t.Fatalf("predict output %q: %v", r.stdout, err)
+	}
+	// The default synthetic data is y = 2x + 1 with little noise.
+	if y < 8.8 || y > 9.2 {
+		t.Errorf("predict x=4 = %v, want about 9", y)
+	}
+	r = runCmd(t, "", "call", "predict", `{"x": [1, 2]}`)
+	if r.code != 1 {
+		t.Errorf("predict with two features for a one-feature model: exit %d, want 1", r.code)
+	}
+	r.wantOneLine(t, "feature")
+}
+
+func TestTrainJSON(t *testing.T) {
+	chdir(t)
+	r := runCmd(t, "", "train", "--json", "--epochs", "5", "--checkpoint", "m.json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("train --json printed %d lines, want 5 epochs + 1 summary:\n%s", len(lines), r.stdout)
+	}
+	var ep epochJSON
+	if err := json.Unmarshal([]byte(lines[4]), &ep); err != nil || ep.Epoch != 5 || len(ep.Weights) != 1 {
+		t.Errorf("epoch line %q: %+v, %v", lines[4], ep, err)
+	}
+	var sum struct {
+		Weights    []float64 `json:"weights"`
+		Bias       float64   `json:"bias"`
+		Loss       float64   `json:"loss"`
+		Checkpoint string    `json:"checkpoint"`
+		StopReason string    `json:"stop_reason"`
+	}
+	if err := json.Unmarshal([]byte(lines[5]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Checkpoint != "m.json" || sum.StopReason != "completed" || len(sum.Weights) != 1 || sum.Loss <= 0 {
+		t.Errorf("summary = %+v", sum)
+	}
+	if _, err := os.Stat("m.json"); err != nil {
+		t.Errorf("checkpoint not written: %v", err)
+	}
+}
+
+func TestTrainPlotAndCSV(t *testing.T) {
+	dir := chdir(t)
+	csv := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(csv, []byte("x,y\n1,3\n2,5\n3,7\n4,9\n5,11\n6,13\n7,15\n8,17\n9,19\n10,21\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "", "train", "--dataset", csv, "--epochs", "40", "--val-fraction", "0", "--plot")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "training loss per epoch") || !strings.Contains(r.stdout, "┤") {
+		t.Errorf("--plot drew no loss curve:\n%s", r.stdout)
+	}
+}
+
+func TestTrainInputErrors(t *testing.T) {
+	dir := chdir(t)
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("x,y\n1,2\n3,oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ragged := filepath.Join(dir, "ragged.csv")
+	if err := os.WriteFile(ragged, []byte("1,2\n3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
+		{[]string{"--lr", "-1"}, 2, []string{"lr"}},
+		{[]string{"--lr", "NaN"}, 2, []string{"lr"}},
+		{[]string{"--batch-size", "x"}, 2, []string{"--batch-size"}},
+		{[]string{"--schedule", "cosine"}, 2, []string{"schedule", "cosine"}},
+		{[]string{"--dataset", filepath.Join(dir, "missing.csv")}, 2, []string{"missing.csv"}},
+		{[]string{"--dataset", bad}, 2, []string{"bad.csv:3", "oops"}},
+		{[]string{"--dataset", ragged}, 2, []string{"ragged.csv:2"}},
+		{[]string{"--resume", bad}, 2, []string{"bad.csv"}},
+		{[]string{"--lr", "5", "--epochs", "50"}, 1, []string{"diverged", "lower the learning rate"}},
+	}
+	for _, tt := range tests {
+		r := runCmd(t, "", append([]string{"train", "--checkpoint", filepath.Join(dir, "m.json")}, tt.args...)...)
+		if r.code != tt.code {
+			t.Errorf("train %v: exit %d, want %d (%s)", tt.args, r.code, tt.code, r.stderr)
+			continue
+		}
+		r.wantOneLine(t, tt.want...)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.json")); err == nil {
+		t.Error("a failed run wrote a checkpoint")
+	}
+}

@@ -202,7 +202,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		if werr := writeJSON(env.stdout, out, false); werr != nil {
 			return failed(werr)
 		}
-	} else {
+	} else if err == nil {
 		writeTrainSummary(env.stdout, res)
 		if f.plot {
 			fmt.Fprintln(env.stdout)

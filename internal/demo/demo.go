@@ -152,7 +152,7 @@ type FileContent struct {
 func ReadFile(root string, maxBytes int64) agent.Ability {
 	return agent.Ability{
 		Name:        "read_file",
-		Description: fmt.Sprintf("Read a UTF-8 text file (at most %d bytes) below %s.", maxBytes, root),
+		Description: fmt.Sprintf("Read a UTF-8 text file of at most %d KiB below the directory %s.", maxBytes>>10, absPath(root)),
 		Schema: &schema.Schema{
 			Type: "object",
 			Properties: map[string]*schema.Property{
@@ -258,4 +258,13 @@ func Flaky() agent.Ability {
 			return map[string]any{"ok": true, "id": args["id"]}, nil
 		},
 	}
+}
+
+// absPath returns path made absolute for display, or path itself if that
+// fails.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
