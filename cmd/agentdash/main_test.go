@@ -300,7 +300,7 @@ func TestTrainPlotAndCSV(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "training loss per epoch") || !strings.Contains(r.stdout, "┤") {
+	if !strings.Contains(r.stdout, "loss per epoch, epochs 1-40") || !strings.Contains(r.stdout, "┤") {
 		t.Errorf("--plot drew no loss curve:\n%s", r.stdout)
 	}
 }

@@ -206,7 +206,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		writeTrainSummary(env.stdout, res)
 		if f.plot {
 			fmt.Fprintln(env.stdout)
-			fmt.Fprintln(env.stdout, lossPlot(res, 64, 12))
+			fmt.Fprintln(env.stdout, lossPlot(res, 64, 12, isTerminal(env.stdout) && !env.noColor()))
 		}
 	}
 	if err != nil {
@@ -284,10 +284,14 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 
 // lossPlot draws the training loss (and validation loss, if any) per epoch,
 // bucketed to the plot width by series.Resample so that no epoch is sampled
-// away: each column shows the mean of the epochs it covers.
-func lossPlot(res *train.Result, width, height int) string {
-	var data [][]float64
-	for _, h := range []*series.Bounded{res.History, res.ValHistory} {
+// away: each column shows the mean of the epochs it covers. Without colour
+// the validation line is drawn with dots so the two lines stay apart.
+func lossPlot(res *train.Result, width, height int, color bool) string {
+	var (
+		data    [][]float64
+		legends []string
+	)
+	for i, h := range []*series.Bounded{res.History, res.ValHistory} {
 		if h == nil || h.Len() == 0 {
 			continue
 		}
@@ -300,15 +304,27 @@ func lossPlot(res *train.Result, width, height int) string {
 		}
 		if len(line) > 0 {
 			data = append(data, line)
+			legends = append(legends, [...]string{"training", "validation"}[i])
 		}
 	}
 	if len(data) == 0 {
 		return "(no loss to plot)"
 	}
-	caption := "training loss per epoch"
-	if len(data) == 2 {
-		caption = "training (first) and validation loss per epoch"
+	opts := []asciigraph.Option{
+		asciigraph.Height(height), asciigraph.Width(width), asciigraph.Precision(4),
+		asciigraph.Caption(fmt.Sprintf("loss per epoch, epochs 1-%d", res.Epochs)),
 	}
-	return asciigraph.PlotMany(data, asciigraph.Height(height), asciigraph.Width(width),
-		asciigraph.Caption(caption), asciigraph.Precision(4))
+	if color {
+		opts = append(opts, asciigraph.SeriesColors(asciigraph.Blue, asciigraph.Goldenrod),
+			asciigraph.SeriesLegends(legends...))
+		return asciigraph.PlotMany(data, opts...)
+	}
+	// asciigraph's legends always carry ANSI codes, so without colour the
+	// legend is written here.
+	opts = append(opts, asciigraph.SeriesChars(asciigraph.DefaultCharSet, asciigraph.CreateCharSet("·")))
+	legend := "  ── " + legends[0]
+	if len(legends) > 1 {
+		legend += "   ··· " + legends[1]
+	}
+	return asciigraph.PlotMany(data, opts...) + "\n" + legend
 }
