@@ -90,6 +90,11 @@ func (m *model) sgd(xy []float64, lr float64, batch int) {
 		m.w[0], m.b = sgd1(xy, m.w[0], m.b, lr, batch)
 		return
 	}
+	m.sgdGeneral(xy, lr, batch)
+}
+
+// sgdGeneral is sgd for any number of features.
+func (m *model) sgdGeneral(xy []float64, lr float64, batch int) {
 	stride := len(m.w) + 1
 	w, grad := m.w, m.grad
 	n := len(xy) / stride
@@ -157,20 +162,26 @@ func (m *model) mse(xy []float64) float64 {
 }
 
 func mse(xy []float64, w []float64, b float64) float64 {
+	if len(w) != 1 || len(xy) == 0 {
+		return mseGeneral(xy, w, b)
+	}
+	// One feature: the same operations as mseGeneral, unrolled.
+	sum, w0 := 0.0, w[0]
+	for i := 0; i+1 < len(xy); i += 2 {
+		r := float64(w0*xy[i]) + b - xy[i+1]
+		sum += float64(r * r)
+	}
+	return sum / float64(len(xy)/2)
+}
+
+// mseGeneral is mse for any number of features.
+func mseGeneral(xy []float64, w []float64, b float64) float64 {
 	stride := len(w) + 1
 	n := len(xy) / stride
 	if n == 0 {
 		return math.NaN()
 	}
 	sum := 0.0
-	if len(w) == 1 {
-		w0 := w[0]
-		for i := 0; i+1 < len(xy); i += 2 {
-			r := float64(w0*xy[i]) + b - xy[i+1]
-			sum += float64(r * r)
-		}
-		return sum / float64(n)
-	}
 	for _, row := range rowsOf(xy, stride) {
 		p := b
 		for j, wj := range w {

@@ -1,0 +1,182 @@
+package train
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// longConfig is a run long enough to be controlled while it runs: tiny data,
+// a million epochs.
+func longConfig() Config {
+	cfg := testConfig()
+	cfg.Synthetic.Samples, cfg.BatchSize, cfg.Epochs = 20, 4, 1_000_000
+	return cfg
+}
+
+// waitEpoch waits for an update reporting at least epoch e.
+func waitEpoch(t *testing.T, r *Run, e int) Event {
+	t.Helper()
+	for {
+		select {
+		case <-r.Updates():
+			if ev, ok := r.Latest(); ok && ev.Epoch >= e {
+				return ev
+			}
+		case <-r.Done():
+			t.Fatal("run ended while waiting for an epoch")
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no epoch %d within 10 s", e)
+		}
+	}
+}
+
+func TestStartPauseResumeStop(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.json")
+	cfg := longConfig()
+	cfg.Checkpoint = path
+	r, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEpoch(t, r, 10)
+	if ev.Epochs != cfg.Epochs || len(ev.Weights) != 1 || math.IsNaN(ev.TrainLoss) || ev.OptimalLoss > ev.TrainLoss ||
+		ev.SamplesPerSec <= 0 || ev.LR != cfg.LR {
+		t.Fatalf("event %+v", ev)
+	}
+	ev.Weights[0] = math.NaN() // Latest hands out copies
+	if again, _ := r.Latest(); math.IsNaN(again.Weights[0]) {
+		t.Fatal("Latest shares its weights with the caller")
+	}
+
+	r.Pause()
+	if !r.Paused() {
+		t.Fatal("Paused() = false after Pause")
+	}
+	// At most the epoch in progress completes after Pause.
+	paused, _ := r.Latest()
+	time.Sleep(30 * time.Millisecond)
+	if now, _ := r.Latest(); now.Epoch > paused.Epoch+1 {
+		t.Fatalf("epochs advanced from %d to %d while paused", paused.Epoch, now.Epoch)
+	}
+	held, _ := r.Latest()
+	time.Sleep(30 * time.Millisecond)
+	if now, _ := r.Latest(); now.Epoch != held.Epoch {
+		t.Fatalf("epochs advanced from %d to %d while paused", held.Epoch, now.Epoch)
+	}
+
+	r.Resume()
+	if r.Paused() {
+		t.Fatal("Paused() = true after Resume")
+	}
+	waitEpoch(t, r, held.Epoch+5)
+
+	r.Stop()
+	<-r.Done()
+	res, err := r.Result()
+	if err != nil || res.StopReason != StopCanceled || res.Epochs < held.Epoch+5 || res.Checkpoint != path {
+		t.Fatalf("Result() = %+v, %v; want canceled with a checkpoint", res, err)
+	}
+	if last, _ := r.Latest(); last.Epoch != res.Epochs {
+		t.Fatalf("last event at epoch %d, result at %d", last.Epoch, res.Epochs)
+	}
+	if h := r.History(nil, false); h[len(h)-1].End() != res.Epochs {
+		t.Fatalf("history ends at %d, want %d", h[len(h)-1].End(), res.Epochs)
+	}
+	if h := r.History(nil, true); h[len(h)-1].End() != res.Epochs {
+		t.Fatalf("validation history ends at %d, want %d", h[len(h)-1].End(), res.Epochs)
+	}
+}
+
+// TestStopWhilePaused: a paused run still stops promptly.
+func TestStopWhilePaused(t *testing.T) {
+	r, err := Start(t.Context(), longConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Pause()
+	r.Stop()
+	res, err := r.Result()
+	if err != nil || res.StopReason != StopCanceled {
+		t.Fatalf("Result() = %+v, %v", res, err)
+	}
+}
+
+// TestParentContextCancels: canceling Start's context ends the run.
+func TestParentContextCancels(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	r, err := Start(ctx, longConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEpoch(t, r, 1)
+	cancel()
+	if res, err := r.Result(); err != nil || res.StopReason != StopCanceled {
+		t.Fatalf("Result() = %+v, %v", res, err)
+	}
+}
+
+// TestSlowConsumer never reads Updates: the run is not held back, and the
+// reader finds the final state when it looks.
+func TestSlowConsumer(t *testing.T) {
+	cfg := longConfig()
+	cfg.Epochs = 20_000
+	r, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Result()
+	if err != nil || res.StopReason != StopCompleted || res.Epochs != cfg.Epochs {
+		t.Fatalf("Result() = %+v, %v", res, err)
+	}
+	ev, ok := r.Latest()
+	if !ok || ev.Epoch != cfg.Epochs || !sameFloat(ev.TrainLoss, res.Loss) {
+		t.Fatalf("Latest() = %+v, %v; want the final epoch", ev, ok)
+	}
+	// The signal was coalesced into the 1-buffered channel.
+	if n := len(r.Updates()); n != 1 {
+		t.Fatalf("%d pending updates, want 1", n)
+	}
+}
+
+// TestStartMatchesTrain: the background run computes what Train does.
+func TestStartMatchesTrain(t *testing.T) {
+	cfg := testConfig()
+	cfg.Epochs = 15
+	want := mustTrain(t, cfg, nil)
+	r, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, got, want)
+	if r.Config() != cfg {
+		t.Fatal("Config() differs from the config given to Start")
+	}
+}
+
+func TestStartInvalid(t *testing.T) {
+	cfg := testConfig()
+	cfg.Epochs = 0
+	if r, err := Start(t.Context(), cfg); err == nil || r != nil {
+		t.Fatalf("Start accepted an invalid config")
+	}
+}
+
+// TestStartDiverges: divergence surfaces through Result.
+func TestStartDiverges(t *testing.T) {
+	cfg := testConfig()
+	cfg.LR = 3
+	r, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Result(); err == nil || res.StopReason != StopDiverged {
+		t.Fatalf("Result() = %+v, %v; want divergence", res, err)
+	}
+}
