@@ -38,10 +38,11 @@ func (k keyMap) all() []key.Binding {
 
 // Model is the Breakers pane. Create it with New.
 type Model struct {
-	c     pane.Common
-	ctl   Controller
-	keys  keyMap
-	table *pane.Table
+	c      pane.Common
+	ctl    Controller
+	keys   keyMap
+	table  *pane.Table
+	filter *pane.Filter
 
 	stats   []agent.AbilityStats
 	now     time.Time
@@ -66,9 +67,10 @@ func New(c pane.Common, ctl Controller) *Model {
 			Fault:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "inject fault")),
 			ClearFault: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "clear fault")),
 		},
-		table: pane.NewTable(c.Theme, columns),
-		form:  newFaultForm(c.Theme),
-		dirty: true,
+		table:  pane.NewTable(c.Theme, columns),
+		filter: pane.NewFilter(c.Theme),
+		form:   newFaultForm(c.Theme),
+		dirty:  true,
 	}
 	m.updateKeys()
 	return m
@@ -111,13 +113,14 @@ func (m *Model) Blur() {
 	m.focused = false
 	m.confirm.Cancel()
 	m.form.close()
+	m.filter.Stop()
 	m.updateKeys()
 	m.dirty = true
 }
 
-// Capturing implements pane.Pane: true while a confirmation prompt or the
-// fault form is open.
-func (m *Model) Capturing() bool { return m.confirm.Active() || m.form.active }
+// Capturing implements pane.Pane: true while a confirmation prompt, the
+// fault form or the filter input is open.
+func (m *Model) Capturing() bool { return m.confirm.Active() || m.form.active || m.filter.Typing() }
 
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(w, h int) {
@@ -125,9 +128,18 @@ func (m *Model) SetSize(w, h int) {
 		return
 	}
 	m.width, m.height = w, h
-	m.table.SetSize(w, max(h-detailLines-1, 2))
-	m.form.setWidth(w)
+	m.layoutTable()
 	m.dirty = true
+}
+
+// layoutTable sizes the table: the pane minus the detail block, the rule
+// and (while a filter is shown) the filter line.
+func (m *Model) layoutTable() {
+	h := m.height - detailLines - 1
+	if m.filter.Active() {
+		h--
+	}
+	m.table.SetSize(m.width, max(h, 2))
 }
 
 // detailLines is the height of the selected breaker's detail block.
@@ -135,14 +147,12 @@ const detailLines = 4
 
 // Selected returns the name of the selected ability ("" when there is none).
 func (m *Model) Selected() string {
-	if i := m.table.Cursor(); i < len(m.stats) {
-		return m.stats[i].Name
-	}
-	return ""
+	s, _ := m.selectedStats()
+	return s.Name
 }
 
 func (m *Model) selectedStats() (agent.AbilityStats, bool) {
-	if i := m.table.Cursor(); i < len(m.stats) {
+	if i := m.table.Cursor(); i >= 0 && i < len(m.stats) {
 		return m.stats[i], true
 	}
 	return agent.AbilityStats{}, false
@@ -182,10 +192,18 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return m.setFault(m.form.ability, *f)
 	}
+	if m.filter.Update(msg) {
+		m.table.SetFilter(m.filter.Value())
+		m.layoutTable()
+		return nil
+	}
 	if m.table.Update(msg) {
 		return nil
 	}
 	name := m.Selected()
+	if name == "" && !key.Matches(msg, m.keys.ResetAll) {
+		return nil // nothing selected (the filter matches no row)
+	}
 	switch {
 	case key.Matches(msg, m.keys.Trip):
 		m.confirm.Ask(fmt.Sprintf("Trip breaker %q? It stays open until reset.", name), func() tea.Cmd {
@@ -225,16 +243,14 @@ func (m *Model) do(fn func() error, done string) tea.Cmd {
 }
 
 func (m *Model) updateKeys() {
-	idle := m.focused && !m.Capturing() && len(m.stats) > 0
-	for _, b := range []*key.Binding{&m.keys.Trip, &m.keys.Reset, &m.keys.ResetAll, &m.keys.Fault} {
-		b.SetEnabled(idle)
-	}
+	idle := m.focused && !m.Capturing()
 	st, ok := m.selectedStats()
-	m.keys.ClearFault.SetEnabled(idle && ok && st.Fault != (agent.Fault{}))
-	if ok && idle {
-		m.keys.Trip.SetEnabled(st.Breaker.State != breaker.ForcedOpen)
-		m.keys.Reset.SetEnabled(st.Breaker.State != breaker.Closed)
-	}
+	sel := idle && ok
+	m.keys.Trip.SetEnabled(sel && st.Breaker.State != breaker.ForcedOpen)
+	m.keys.Reset.SetEnabled(sel && st.Breaker.State != breaker.Closed)
+	m.keys.ResetAll.SetEnabled(idle && len(m.stats) > 0)
+	m.keys.Fault.SetEnabled(sel)
+	m.keys.ClearFault.SetEnabled(sel && st.Fault != (agent.Fault{}))
 }
 
 // ShortHelp implements help.KeyMap.
@@ -244,8 +260,11 @@ func (m *Model) ShortHelp() []key.Binding {
 		return m.form.keyList()
 	case m.confirm.Active():
 		return m.confirm.ShortHelp()
+	case m.filter.Typing():
+		return m.filter.ShortHelp()
 	}
-	return append([]key.Binding{m.table.NavKeys()[0], m.table.NavKeys()[1]}, m.keys.all()...)
+	nav := m.table.NavKeys()
+	return append(append([]key.Binding{nav[0], nav[1]}, m.keys.all()...), m.filter.ShortHelp()...)
 }
 
 // FullHelp implements help.KeyMap.
@@ -253,7 +272,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	if m.form.active {
 		return [][]key.Binding{m.form.keyList()}
 	}
-	return [][]key.Binding{m.table.NavKeys(), m.keys.all()}
+	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.filter.ShortHelp()}
 }
 
 // rows builds the table rows from the latest snapshot.
@@ -371,9 +390,15 @@ func (m *Model) View() string {
 		return m.view
 	}
 	var sb strings.Builder
+	if m.filter.Active() {
+		sb.WriteString(m.filter.View())
+		sb.WriteByte('\n')
+	}
 	// The detail block follows the table's last row.
-	tv := m.table.View()
-	sb.WriteString(tv)
+	sb.WriteString(m.table.View())
+	if m.table.Visible() == 0 {
+		sb.WriteString("\n" + t.Muted.Render("  no ability matches the filter"))
+	}
 	sb.WriteByte('\n')
 	switch {
 	case m.confirm.Active():

@@ -264,3 +264,36 @@ func TestStatesReadWithoutColour(t *testing.T) {
 		t.Error("ASCII theme produced escape sequences")
 	}
 }
+
+func TestFilterNarrowsTable(t *testing.T) {
+	f := newTest(t)
+	f.send(panetest.Key("/"))
+	if !f.m.Capturing() {
+		t.Fatal("/ does not capture keys")
+	}
+	f.send(panetest.Type("su")...) // "t" and "r" would be actions if not captured
+	f.send(panetest.Key("enter"))
+	v := f.m.View()
+	if !strings.Contains(v, "/su") || !strings.Contains(v, "▸ sum") || strings.Contains(v, "  echo ") {
+		t.Errorf("filtered table:\n%s", v)
+	}
+	if f.m.Selected() != "sum" {
+		t.Errorf("selected %q, want sum", f.m.Selected())
+	}
+	// Actions apply to the filtered selection.
+	f.send(panetest.Key("t"), panetest.Key("y"))
+	if got := f.state("sum"); got != breaker.ForcedOpen {
+		t.Errorf("t y on filtered sum: %v", got)
+	}
+	// A filter matching nothing: no selection, row actions do nothing.
+	f.send(panetest.Key("/"))
+	f.send(panetest.Type("zz")...)
+	f.send(panetest.Key("enter"), panetest.Key("t"))
+	if f.m.Capturing() || !strings.Contains(f.m.View(), "no ability matches the filter") {
+		t.Errorf("empty filter result:\n%s", f.m.View())
+	}
+	f.send(panetest.Key("esc"))
+	if v := f.m.View(); !strings.Contains(v, "echo") || strings.Contains(v, "/zz") {
+		t.Errorf("esc did not clear the filter:\n%s", v)
+	}
+}

@@ -181,7 +181,9 @@ func writeJoined(sb *strings.Builder, cols [2][]string) {
 	}
 }
 
-// footerView shows a status message, or the keys that work now.
+// footerView shows a status message, or the keys that work now: the
+// focused pane's on the left (cut with "…" when they do not fit), the
+// global ones on the right (always visible).
 func (m *Model) footerView() string {
 	t := m.theme
 	if m.status != "" {
@@ -191,19 +193,25 @@ func (m *Model) footerView() string {
 		}
 		return theme.PadRight(" "+st.Render(m.status), m.width)
 	}
-	var bindings []key.Binding
+	var local, global []key.Binding
 	focused := m.panes[m.focus]
 	switch {
 	case m.showHelp:
-		bindings = []key.Binding{m.keys.Close, m.keys.Quit}
+		global = []key.Binding{m.keys.Close, m.keys.Quit}
 	case focused.Capturing():
 		// Global keys go to the pane now; only ctrl+c still quits.
-		bindings = append(focused.ShortHelp(), m.keys.ForceQuit)
+		local, global = focused.ShortHelp(), []key.Binding{m.keys.ForceQuit}
 	default:
-		bindings = append(focused.ShortHelp(), m.keys.short()...)
+		local, global = focused.ShortHelp(), m.keys.short()
+		if m.width < 100 {
+			global = global[1:] // drop "tab next pane" to leave room for the pane's keys
+		}
 	}
-	m.help.Width = m.width - 1
-	return theme.PadRight(" "+m.help.ShortHelpView(bindings), m.width)
+	m.help.Width = 0
+	right := m.help.ShortHelpView(global) + " "
+	m.help.Width = max(m.width-lipgloss.Width(right)-3, 0)
+	left := " " + m.help.ShortHelpView(local)
+	return theme.PadRight(theme.PadRight(left, m.width-lipgloss.Width(right))+right, m.width)
 }
 
 // helpView is the full key reference of the focused pane and the global

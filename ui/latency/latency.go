@@ -41,10 +41,11 @@ func (k *keyMap) all() []key.Binding {
 // Model is the Cache & latency pane. Create it with New; Close stops the
 // load generator.
 type Model struct {
-	c     pane.Common
-	a     *agent.Agent
-	keys  keyMap
-	table *pane.Table
+	c      pane.Common
+	a      *agent.Agent
+	keys   keyMap
+	table  *pane.Table
+	filter *pane.Filter
 
 	snap  agent.Snapshot
 	stats []agent.AbilityStats
@@ -70,6 +71,7 @@ func New(c pane.Common, a *agent.Agent) *Model {
 		c:        c,
 		a:        a,
 		table:    pane.NewTable(c.Theme, columns),
+		filter:   pane.NewFilter(c.Theme),
 		lat:      make(map[string]*latSeries),
 		rateStep: defaultRateStep,
 		dirty:    true,
@@ -125,10 +127,10 @@ func (m *Model) Title() string { return "Cache & latency" }
 func (m *Model) Focus() { m.focused = true; m.updateKeys() }
 
 // Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false; m.updateKeys(); m.dirty = true }
+func (m *Model) Blur() { m.focused = false; m.filter.Stop(); m.updateKeys(); m.dirty = true }
 
-// Capturing implements pane.Pane; the pane has no text input.
-func (m *Model) Capturing() bool { return false }
+// Capturing implements pane.Pane: true while the filter is being typed.
+func (m *Model) Capturing() bool { return m.filter.Typing() }
 
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(w, h int) {
@@ -159,7 +161,7 @@ func (m *Model) Generator() *load.Generator { return m.gen }
 
 // Selected returns the selected ability's name ("" when there is none).
 func (m *Model) Selected() string {
-	if i := m.table.Cursor(); i < len(m.stats) {
+	if i := m.table.Cursor(); i >= 0 && i < len(m.stats) {
 		return m.stats[i].Name
 	}
 	return ""
@@ -171,6 +173,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case pane.SnapshotMsg:
 		m.onSnapshot(msg.Snap)
 	case tea.KeyMsg:
+		if m.filter.Update(msg) {
+			m.table.SetFilter(m.filter.Value())
+			m.updateKeys()
+			m.dirty = true
+			return nil
+		}
 		if m.table.Update(msg) {
 			m.dirty = true
 			m.updateKeys()
@@ -265,7 +273,7 @@ func (m *Model) onSnapshot(s agent.Snapshot) {
 }
 
 func (m *Model) updateKeys() {
-	has := m.focused && len(m.stats) > 0
+	has := m.focused && !m.filter.Typing() && m.Selected() != ""
 	for _, b := range m.keys.all() {
 		b.SetEnabled(has)
 	}
@@ -286,13 +294,16 @@ func (m *Model) updateKeys() {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
+	if m.filter.Typing() {
+		return m.filter.ShortHelp()
+	}
 	nav := m.table.NavKeys()
-	return append([]key.Binding{nav[0], nav[1]}, m.keys.all()...)
+	return append(append([]key.Binding{nav[0], nav[1]}, m.keys.all()...), m.filter.ShortHelp()...)
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.table.NavKeys(), m.keys.all()}
+	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.filter.ShortHelp()}
 }
 
 func rateText(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }

@@ -179,3 +179,19 @@ func TestLatSeriesMeanPerSecond(t *testing.T) {
 		t.Errorf("series length %d, want %d", n, seriesLen)
 	}
 }
+
+func TestFilterNarrowsTable(t *testing.T) {
+	m, _ := newTest(t)
+	send(t, m, panetest.Key("/"))
+	send(t, m, panetest.Type("fa")...)
+	if !m.Capturing() || m.Selected() != "fail" {
+		t.Errorf("while typing: capturing %v selected %q", m.Capturing(), m.Selected())
+	}
+	send(t, m, panetest.Key("enter"), panetest.Key("l"))
+	if g := m.Generator(); g == nil || g.Spec().Ability != "fail" {
+		t.Errorf("l after filtering did not load fail")
+	}
+	if v := m.View(); strings.Contains(v, "  echo ") || !strings.Contains(v, "/fa") {
+		t.Errorf("filtered view:\n%s", v)
+	}
+}

@@ -95,7 +95,9 @@ func (m *Model) View() string {
 	sb.WriteString(m.concurrencyLine())
 	sb.WriteByte('\n')
 	sb.WriteString(m.loadLine())
-	sb.WriteString("\n\n")
+	sb.WriteByte('\n')
+	sb.WriteString(m.filter.View()) // the filter line, or a blank line
+	sb.WriteByte('\n')
 	// The detail block follows the table's last row.
 	sb.WriteString(m.table.View())
 	sb.WriteByte('\n')
@@ -159,8 +161,11 @@ func (m *Model) loadLine() string {
 func (m *Model) detailView() string {
 	t := m.c.Theme
 	i := m.table.Cursor()
-	if i >= len(m.stats) {
+	switch {
+	case len(m.stats) == 0:
 		return t.Muted.Render("no abilities registered")
+	case i < 0 || i >= len(m.stats):
+		return t.Muted.Render("no ability matches the filter")
 	}
 	a := &m.stats[i]
 	var buf [seriesLen]float64

@@ -44,7 +44,10 @@ type Table struct {
 	cols  []Column
 	rows  [][]Cell
 
-	cursor, offset int
+	filter  string // lower-case substring of the first column; "" = all rows
+	visible []int  // indexes of the rows that match the filter
+
+	cursor, offset int // cursor and scroll offset, in visible rows
 	width, height  int
 
 	shown  []int // indexes of the visible columns
@@ -82,21 +85,54 @@ func (t *Table) NavKeys() []key.Binding {
 	return []key.Binding{k.up, k.down, k.pgUp, k.pgDown, k.home, k.end}
 }
 
-// SetRows replaces the rows; the cursor stays on the same index (clamped).
-// The table keeps the slice, so the caller must not modify it afterwards.
+// SetRows replaces the rows; the cursor stays on the same visible position
+// (clamped). The table keeps the slice, so the caller must not modify it
+// afterwards.
 func (t *Table) SetRows(rows [][]Cell) {
 	t.rows = rows
-	t.clamp()
+	t.refilter()
 	t.dirty = true
 }
 
-// Len returns the number of rows.
+// SetFilter shows only the rows whose first cell contains f (case
+// insensitive); "" shows every row.
+func (t *Table) SetFilter(f string) {
+	f = strings.ToLower(f)
+	if f == t.filter {
+		return
+	}
+	t.filter = f
+	t.cursor, t.offset = 0, 0
+	t.refilter()
+	t.dirty = true
+}
+
+func (t *Table) refilter() {
+	t.visible = t.visible[:0]
+	for i, r := range t.rows {
+		if t.filter == "" || len(r) > 0 && strings.Contains(strings.ToLower(r[0].Text), t.filter) {
+			t.visible = append(t.visible, i)
+		}
+	}
+	t.clamp()
+}
+
+// Len returns the number of rows (ignoring the filter).
 func (t *Table) Len() int { return len(t.rows) }
 
-// Cursor returns the selected row index (0 when empty).
-func (t *Table) Cursor() int { return t.cursor }
+// Visible returns the number of rows that match the filter.
+func (t *Table) Visible() int { return len(t.visible) }
 
-// SetCursor selects row i (clamped).
+// Cursor returns the index (into the rows given to SetRows) of the
+// selected row, or -1 when no row is visible.
+func (t *Table) Cursor() int {
+	if len(t.visible) == 0 {
+		return -1
+	}
+	return t.visible[t.cursor]
+}
+
+// SetCursor selects the i-th visible row (clamped).
 func (t *Table) SetCursor(i int) {
 	t.cursor = i
 	t.clamp()
@@ -140,7 +176,7 @@ func (t *Table) Update(msg tea.KeyMsg) bool {
 	case key.Matches(msg, k.home):
 		t.cursor = 0
 	case key.Matches(msg, k.end):
-		t.cursor = len(t.rows) - 1
+		t.cursor = len(t.visible) - 1
 	default:
 		return false
 	}
@@ -150,7 +186,7 @@ func (t *Table) Update(msg tea.KeyMsg) bool {
 }
 
 func (t *Table) clamp() {
-	t.cursor = max(0, min(t.cursor, len(t.rows)-1))
+	t.cursor = max(0, min(t.cursor, len(t.visible)-1))
 	body := max(t.height-1, 1)
 	if t.cursor < t.offset {
 		t.offset = t.cursor
@@ -158,7 +194,7 @@ func (t *Table) clamp() {
 	if t.cursor >= t.offset+body {
 		t.offset = t.cursor - body + 1
 	}
-	t.offset = max(0, min(t.offset, len(t.rows)-body))
+	t.offset = max(0, min(t.offset, len(t.visible)-body))
 }
 
 // fitColumns decides which columns are shown at the current width: columns
@@ -225,11 +261,11 @@ func (t *Table) View() string {
 	}
 	sb.WriteString(th.Muted.Render(theme.PadRight(line.String(), t.width)))
 
-	end := min(t.offset+t.height-1, len(t.rows))
-	for r := t.offset; r < end; r++ {
+	end := min(t.offset+t.height-1, len(t.visible))
+	for v := t.offset; v < end; v++ {
 		sb.WriteByte('\n')
-		row := t.rows[r]
-		if r == t.cursor {
+		row := t.rows[t.visible[v]]
+		if v == t.cursor {
 			line.Reset()
 			line.WriteString("▸ ")
 			for j, ci := range t.shown {

@@ -93,8 +93,80 @@ func TestTableCursorAndScroll(t *testing.T) {
 		t.Errorf("cursor after shrink = %d, want 1", tb.Cursor())
 	}
 	tb.SetRows(nil)
-	if tb.Cursor() != 0 || tb.Len() != 0 {
-		t.Errorf("empty table cursor = %d", tb.Cursor())
+	if tb.Cursor() != -1 || tb.Len() != 0 {
+		t.Errorf("empty table cursor = %d, want -1", tb.Cursor())
+	}
+}
+
+func TestTableFilter(t *testing.T) {
+	tb := testTable(12) // row0 .. row11
+	tb.SetSize(30, 20)
+	tb.SetCursor(5)
+	tb.SetFilter("ROW1") // row1, row10, row11
+	if tb.Visible() != 3 || tb.Len() != 12 {
+		t.Fatalf("visible %d of %d, want 3 of 12", tb.Visible(), tb.Len())
+	}
+	if tb.Cursor() != 1 {
+		t.Errorf("cursor after filter = row %d, want row 1 (first match)", tb.Cursor())
+	}
+	tb.Update(tea.KeyMsg{Type: tea.KeyDown})
+	if tb.Cursor() != 10 {
+		t.Errorf("down within filter = row %d, want 10", tb.Cursor())
+	}
+	v := tb.View()
+	if strings.Contains(v, "row2") || !strings.Contains(v, "▸ row10") || strings.Count(v, "\n") != 3 {
+		t.Errorf("filtered view:\n%s", v)
+	}
+	tb.SetFilter("nothing")
+	if tb.Cursor() != -1 || tb.Visible() != 0 {
+		t.Errorf("no match: cursor %d visible %d", tb.Cursor(), tb.Visible())
+	}
+	tb.SetFilter("")
+	if tb.Visible() != 12 || tb.Cursor() != 0 {
+		t.Errorf("cleared filter: visible %d cursor %d", tb.Visible(), tb.Cursor())
+	}
+}
+
+func TestFilterInput(t *testing.T) {
+	key := func(s string) tea.KeyMsg {
+		switch s {
+		case "enter":
+			return tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			return tea.KeyMsg{Type: tea.KeyEsc}
+		}
+		return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+	}
+	f := NewFilter(theme.Ascii())
+	if f.Update(key("x")) || f.Update(key("esc")) {
+		t.Error("idle filter consumed x or esc")
+	}
+	if !f.Update(key("/")) || !f.Typing() {
+		t.Fatal("/ did not start typing")
+	}
+	for _, k := range []string{"a", "b", "q"} { // q is text while typing
+		if !f.Update(key(k)) {
+			t.Errorf("typing did not consume %q", k)
+		}
+	}
+	if f.Value() != "abq" || !strings.HasPrefix(f.View(), "/abq") {
+		t.Errorf("value %q view %q", f.Value(), f.View())
+	}
+	f.Update(key("enter"))
+	if f.Typing() || f.Value() != "abq" || !f.Active() {
+		t.Errorf("enter: typing %v value %q", f.Typing(), f.Value())
+	}
+	if v := f.View(); !strings.Contains(v, "/abq") || !strings.Contains(v, "esc clears") {
+		t.Errorf("applied view %q", v)
+	}
+	if !f.Update(key("esc")) || f.Value() != "" || f.Active() {
+		t.Errorf("esc did not clear the applied filter: %q", f.Value())
+	}
+	f.Update(key("/"))
+	f.Update(key("z"))
+	f.Update(key("esc"))
+	if f.Typing() || f.Value() != "" {
+		t.Errorf("esc while typing: typing %v value %q", f.Typing(), f.Value())
 	}
 }
 
