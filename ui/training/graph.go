@@ -241,7 +241,7 @@ func (g *graph) build(v graphView, w, h int) (string, string) {
 		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
 		opts = append(opts,
 			asciigraph.XAxisRange(first, last),
-			asciigraph.XAxisTickCount(max(2, min(6, plotW/14))),
+			asciigraph.XAxisTickCount(max(2, min(6, plotW/14, int(last-first)+1))),
 			asciigraph.XAxisValueFormatter(xLabel(first, last)))
 	}
 	if th.Color() {
@@ -417,7 +417,3 @@ func xLabel(first, last float64) asciigraph.XAxisValueFormatterFunc {
 		return pane.Count(n)
 	}
 }
-
-// histCap is the bucket capacity of the histories the tests build; the
-// trainer chooses its own.
-const histCap = 4096

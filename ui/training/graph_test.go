@@ -8,8 +8,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/agentdash/agentdash/internal/series"
+	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/theme"
 )
+
+// histCap is the bucket capacity of the histories the tests build: the
+// trainer's.
+const histCap = train.HistoryBuckets
 
 // history builds a graphData from explicit train and validation values.
 func history(train, val []float64, optimum float64) graphData {

@@ -68,7 +68,8 @@ type Model struct {
 	stopping bool
 	paused   bool
 	latest   train.Event
-	has      bool // latest is set
+	has      bool        // latest is set
+	first    train.Event // the first event this run published (for the ETA)
 	result   *train.Result
 	runErr   error
 	closed   bool
@@ -416,6 +417,9 @@ func (m *Model) poll() tea.Cmd {
 // refresh copies the run's latest event and loss history.
 func (m *Model) refresh() {
 	if ev, ok := m.run.Latest(); ok {
+		if !m.has {
+			m.first = ev
+		}
 		m.latest, m.has = ev, true
 	}
 	m.trainHist = m.run.History(m.trainHist[:0], false)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -178,6 +179,15 @@ func formText(view string) string {
 	var words []string
 	for _, line := range strings.Split(view, "\n") {
 		words = append(words, strings.Fields(ansi.Cut(line, 0, formWidth))...)
+	}
+	return strings.Join(words, " ")
+}
+
+// runText returns the run column of a wide-layout view as one line of words.
+func runText(view string) string {
+	var words []string
+	for _, line := range strings.Split(view, "\n") {
+		words = append(words, strings.Fields(ansi.Cut(line, formWidth+3, ansi.StringWidth(line)))...)
 	}
 	return strings.Join(words, " ")
 }
@@ -512,5 +522,125 @@ func TestColourAndASCII(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestStartErrorIsShown(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 140, 40)
+	missing := filepath.Join(t.TempDir(), "missing.csv")
+	setField(t, m, "dataset", missing)
+	msgs := run(m, m.Update(press("enter")))
+	if m.state != finished || m.runErr == nil || m.run != nil {
+		t.Fatalf("state %v, error %v after starting on a missing file", m.state, m.runErr)
+	}
+	if v := m.View(); !strings.Contains(v, "✗") || !strings.Contains(v, "missing.csv") {
+		t.Errorf("start error not shown:\n%s", v)
+	}
+	if s, ok := statusOf(msgs); !ok || !s.Err {
+		t.Errorf("status %+v, want an error", s)
+	}
+	// The form is still usable: fix the field and train.
+	setField(t, m, "dataset", "")
+	startRun(t, m)
+	finishRun(t, m)
+	if m.runErr != nil {
+		t.Fatal(m.runErr)
+	}
+}
+
+func TestCSVRunShowsFeatureNames(t *testing.T) {
+	cfg := shortConfig(t, 20)
+	cfg.Dataset = filepath.Join("..", "..", "assets", "housing.csv")
+	if _, err := os.Stat(cfg.Dataset); err != nil {
+		t.Skipf("no sample CSV: %v", err)
+	}
+	m := newPane(t, cfg, 160, 40)
+	startRun(t, m)
+	finishRun(t, m)
+	if m.runErr != nil {
+		t.Fatal(m.runErr)
+	}
+	v := m.View()
+	for _, want := range []string{"sqft=", "bedrooms=", "age_years="} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks weight %q:\n%s", want, v)
+		}
+	}
+}
+
+func TestCheckpointNoteNamesWhatPredictReads(t *testing.T) {
+	cfg := shortConfig(t, 3)
+	m := newPane(t, cfg, 160, 40)
+	startRun(t, m)
+	finishRun(t, m)
+	if v := m.View(); !strings.Contains(v, "predict serves this model now") {
+		t.Errorf("default checkpoint: view lacks the predict note:\n%s", v)
+	}
+	other := filepath.Join(t.TempDir(), "other.json")
+	setField(t, m, "checkpoint", other)
+	startRun(t, m)
+	finishRun(t, m)
+	if v := m.View(); !strings.Contains(runText(v), "predict reads "+cfg.Checkpoint+", not this file") {
+		t.Errorf("other checkpoint: view does not say predict reads %s:\n%s", cfg.Checkpoint, v)
+	}
+}
+
+func TestBlame(t *testing.T) {
+	fs := fields()
+	tests := []struct {
+		mutate func(*train.Config)
+		field  string
+	}{
+		{func(c *train.Config) { c.Epochs = 0 }, "epochs"},
+		{func(c *train.Config) { c.LR = 0 }, "learning rate"},
+		{func(c *train.Config) { c.BatchSize = -1 }, "batch size"},
+		{func(c *train.Config) { c.ValFraction = 1 }, "val fraction"},
+		{func(c *train.Config) { c.Patience = -1 }, "patience"},
+		{func(c *train.Config) { c.MinDelta = -1 }, "min delta"},
+		{func(c *train.Config) { c.Schedule, c.DecaySteps = train.ScheduleStep, 0 }, "decay steps"},
+		{func(c *train.Config) { c.Schedule, c.DecayRate = train.ScheduleStep, 2 }, "decay rate"},
+		{func(c *train.Config) { c.Target = "y" }, "target"},
+		{func(c *train.Config) { c.Synthetic.Samples = 0 }, "synth samples"},
+		{func(c *train.Config) { c.Synthetic.Noise = -1 }, "synth noise"},
+	}
+	for _, tt := range tests {
+		cfg := train.DefaultConfig()
+		tt.mutate(&cfg)
+		err := cfg.Validate()
+		if err == nil {
+			t.Fatalf("%s: config unexpectedly valid", tt.field)
+		}
+		i, msg := blame(fs, err)
+		if i < 0 || fs[i].label != tt.field {
+			t.Errorf("%q blamed on field %d, want %s", err, i, tt.field)
+		}
+		if strings.Contains(msg, train.ErrConfig.Error()) {
+			t.Errorf("message keeps the prefix: %q", msg)
+		}
+	}
+}
+
+func TestETA(t *testing.T) {
+	ev := func(epoch, epochs int, elapsed time.Duration) train.Event {
+		return train.Event{Epoch: epoch, Epochs: epochs, Elapsed: elapsed}
+	}
+	tests := []struct {
+		name      string
+		ev, first train.Event
+		want      time.Duration
+		ok        bool
+	}{
+		{"fresh run", ev(10, 100, time.Second), ev(1, 100, 100*time.Millisecond), 9 * time.Second, true},
+		{"only one event", ev(10, 100, time.Second), ev(10, 100, time.Second), 9 * time.Second, true},
+		// Resumed at epoch 1000: 10 epochs took 1 s in this run.
+		{"resumed", ev(1010, 1100, time.Second), ev(1001, 1100, 100*time.Millisecond), 9 * time.Second, true},
+		{"done", ev(100, 100, time.Second), ev(1, 100, 0), 0, true},
+		{"no time yet", ev(0, 100, 0), ev(0, 100, 0), 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := etaOf(tt.ev, tt.first)
+		if ok != tt.ok || (ok && (got-tt.want).Abs() > time.Millisecond) {
+			t.Errorf("%s: etaOf = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
 	}
 }

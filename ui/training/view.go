@@ -2,6 +2,7 @@ package training
 
 import (
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -254,7 +255,7 @@ func (m *Model) statsLines(w int) []string {
 			status = th.Good.Render("▶ training")
 		}
 		if m.has {
-			status += "  " + progress(th, ev, m.paused)
+			status += "  " + progress(th, ev, m.first, m.paused)
 		}
 		lines = append(lines, status)
 	} else {
@@ -268,7 +269,14 @@ func (m *Model) statsLines(w int) []string {
 		case m.runErr != nil:
 			lines = append(lines, wrap(th.Error.Render("✗ "+m.runErr.Error()), w, 3)...)
 		case m.result != nil && m.result.Checkpoint != "":
-			lines = append(lines, th.Label.Render("saved ")+th.Text.Render(m.result.Checkpoint)+th.Muted.Render(" · predict serves this model now"))
+			// The prefilled path is the one the agent's predict ability reads.
+			note := " · predict serves this model now"
+			if filepath.Clean(m.result.Checkpoint) != filepath.Clean(m.base.Checkpoint) {
+				note = " · predict reads " + m.base.Checkpoint + ", not this file"
+			}
+			lines = append(lines, wrap(th.Label.Render("saved ")+th.Text.Render(m.result.Checkpoint)+th.Muted.Render(note), w, 2)...)
+		case m.result != nil:
+			lines = append(lines, th.Muted.Render("no checkpoint saved"))
 		}
 	}
 	return lines
@@ -285,6 +293,13 @@ func (m *Model) outcome() string {
 		return th.Bad.Render("✗ failed")
 	}
 	took := " in " + pane.Duration(res.Elapsed)
+	if res.Samples > 0 {
+		took += " · " + groupDigits(res.Samples) + " train"
+		if res.ValSamples > 0 {
+			took += " + " + groupDigits(res.ValSamples) + " val"
+		}
+		took += " rows"
+	}
 	epochs := groupDigits(res.Epochs)
 	switch res.StopReason {
 	case train.StopCompleted:
@@ -302,36 +317,44 @@ func (m *Model) outcome() string {
 	return th.Text.Render(string(res.StopReason) + " after " + epochs + " epochs" + took)
 }
 
-// progress renders "epoch 123/1,000 12% · ETA 3s · 1.2M samples/s".
-func progress(th *theme.Theme, ev train.Event, paused bool) string {
+// progress renders "epoch 123/1,000 12% · ETA 3s · 1.2M rows/s".
+func progress(th *theme.Theme, ev, first train.Event, paused bool) string {
 	s := th.Label.Render("epoch ") + th.Bold.Render(groupDigits(ev.Epoch)) + th.Muted.Render("/"+groupDigits(ev.Epochs))
 	if ev.Epochs > 0 {
 		s += " " + th.Text.Render(pane.Percent(float64(ev.Epoch)/float64(ev.Epochs)))
 	}
-	if eta, ok := etaOf(ev); ok && !paused {
+	if eta, ok := etaOf(ev, first); ok && !paused {
 		s += th.Muted.Render(" · ETA ") + th.Text.Render(pane.Uptime(eta+time.Second/2))
 	}
-	if ev.SamplesPerSec > 0 {
-		s += th.Muted.Render(" · ") + th.Text.Render(pane.Rate(ev.SamplesPerSec)) + th.Muted.Render(" samples/s")
+	if r := ev.SamplesPerSec; r > 0 && isFinite(r) {
+		s += th.Muted.Render(" · ") + th.Text.Render(pane.Rate(r)) + th.Muted.Render(" rows/s")
 	}
 	return s
 }
 
-// etaOf estimates the time left from the run's average epoch rate.
-func etaOf(ev train.Event) (time.Duration, bool) {
-	if ev.Epoch <= 0 || ev.Elapsed <= 0 || ev.Epochs < ev.Epoch {
+// etaOf estimates the time left from the epochs trained since the first
+// event the pane saw (Elapsed excludes pauses). Before a second event it
+// assumes the run started at epoch 0, which is exact unless it resumed
+// from a checkpoint.
+func etaOf(ev, first train.Event) (time.Duration, bool) {
+	left := ev.Epochs - ev.Epoch
+	if left < 0 || ev.Elapsed <= 0 || ev.Epoch <= 0 {
 		return 0, false
 	}
-	perEpoch := float64(ev.Elapsed) / float64(ev.Epoch)
-	return time.Duration(perEpoch * float64(ev.Epochs-ev.Epoch)), true
+	epochs, took := float64(ev.Epoch), float64(ev.Elapsed)
+	if ev.Epoch > first.Epoch && ev.Elapsed > first.Elapsed {
+		epochs, took = float64(ev.Epoch-first.Epoch), float64(ev.Elapsed-first.Elapsed)
+	}
+	return time.Duration(took / epochs * float64(left)), true
 }
 
 // lossLine renders "loss 0.0123 · val 0.013 · best 0.012 · optimum 0.0118 · gap +4.2%".
 func (m *Model) lossLine() string {
 	th := m.th
-	loss, val, best, opt := m.latest.TrainLoss, m.latest.ValLoss, m.latest.BestLoss, m.latest.OptimalLoss
+	ev := &m.latest
+	loss, val, best, bestEpoch, opt := ev.TrainLoss, ev.ValLoss, ev.BestLoss, ev.BestEpoch, ev.OptimalLoss
 	if r := m.result; r != nil && m.state == finished {
-		loss, val, best, opt = r.Loss, r.ValLoss, r.BestLoss, r.OptimalLoss
+		loss, val, best, bestEpoch, opt = r.Loss, r.ValLoss, r.BestLoss, r.BestEpoch, r.OptimalLoss
 	}
 	s := th.Label.Render("loss ") + th.Bold.Render(num(loss))
 	if isFinite(val) {
@@ -339,6 +362,9 @@ func (m *Model) lossLine() string {
 	}
 	if isFinite(best) {
 		s += th.Label.Render(" · best ") + th.Text.Render(num(best))
+		if bestEpoch > 0 {
+			s += th.Muted.Render(" @" + groupDigits(bestEpoch))
+		}
 	}
 	if isFinite(opt) {
 		s += th.Label.Render(" · optimum ") + th.Good.Render(num(opt))
@@ -359,8 +385,9 @@ func (m *Model) modelLine(w int) string {
 	th := m.th
 	ev := m.latest
 	weights, bias, elapsed := ev.Weights, ev.Bias, ev.Elapsed
+	var names []string
 	if r := m.result; r != nil && m.state == finished {
-		weights, bias, elapsed = r.Weights, r.Bias, r.Elapsed
+		weights, bias, elapsed, names = r.Weights, r.Bias, r.Elapsed, r.Features
 	}
 	var sb strings.Builder
 	for i, x := range weights {
@@ -370,6 +397,9 @@ func (m *Model) modelLine(w int) string {
 		if sb.Len() > w {
 			sb.WriteString("…")
 			break
+		}
+		if len(names) == len(weights) && len(weights) > 1 {
+			sb.WriteString(names[i] + "=")
 		}
 		sb.WriteString(num(x))
 	}
