@@ -249,3 +249,24 @@ func TestParseFieldDoesNotAllocate(t *testing.T) {
 		t.Errorf("parseField allocates %v times per call, want 0", allocs)
 	}
 }
+
+// TestLoadAllocationsPerRow: loading allocates per block, never per row.
+func TestLoadAllocationsPerRow(t *testing.T) {
+	allocs := func(rows int) float64 {
+		var in bytes.Buffer
+		in.WriteString("x,y\n")
+		for i := range rows {
+			fmt.Fprintf(&in, "%d.5,%d\n", i, -i)
+		}
+		data := in.Bytes()
+		return testing.AllocsPerRun(3, func() {
+			if _, err := readCSV("t.csv", bytes.NewReader(data), "", int64(len(data)), 1<<20); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(1000), allocs(200_000) // 1 block vs 4 blocks of 1 MiB
+	if large-small > 40 {
+		t.Fatalf("%v allocations for 1,000 rows but %v for 200,000", small, large)
+	}
+}

@@ -65,6 +65,11 @@ type Config struct {
 	Dataset    string `json:"dataset,omitempty"`    // CSV path; "" trains on Synthetic data
 	Target     string `json:"target,omitempty"`     // CSV target column; "" means the last column
 	Checkpoint string `json:"checkpoint,omitempty"` // where to save the model; "" saves nothing
+	// ResumeFrom names a checkpoint to continue from, along the trajectory
+	// the saved run would have taken uninterrupted. Every other setting must
+	// equal the checkpoint's except Epochs (the new total, above the saved
+	// epoch), Checkpoint, Patience and MinDelta, and Dataset may be another
+	// path to the same bytes; start from the saved Checkpoint.Config.
 	ResumeFrom string `json:"resume_from,omitempty"`
 
 	ValFraction float64 `json:"val_fraction"` // share of rows held out for validation, in [0, 1)

@@ -279,7 +279,8 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 	shuffleRows(t.train, t.stride, &t.rng)
 	lr := t.cfg.lrAt(e)
 	// Process whole batches between cancellation checks.
-	chunk := t.stride * t.cfg.BatchSize * max(1, cancelRows/t.cfg.BatchSize)
+	batch := min(t.cfg.BatchSize, len(t.train)/t.stride)
+	chunk := t.stride * batch * max(1, cancelRows/batch)
 	for rows := t.train; len(rows) > 0; {
 		n := min(chunk, len(rows))
 		t.m.sgd(rows[:n], lr, t.cfg.BatchSize)
@@ -385,10 +386,9 @@ func (t *trainer) divergedError(e int) error {
 func (t *trainer) event(took time.Duration) Event {
 	var b float64
 	t.out, b = t.original(t.m.w, t.m.b, t.out)
-	rate := math.Inf(1)
-	if took > 0 {
-		rate = float64(len(t.train)/t.stride) / took.Seconds()
-	}
+	// A clock too coarse to see the epoch counts it as 1ns, keeping the
+	// rate finite (and JSON-encodable).
+	rate := float64(len(t.train)/t.stride) / max(took, time.Nanosecond).Seconds()
 	return Event{
 		Epoch: t.epoch, Epochs: t.cfg.Epochs,
 		TrainLoss: t.loss, ValLoss: t.vloss,

@@ -493,12 +493,20 @@ func TestHistoryFlatMemory(t *testing.T) {
 		t.Skip("long run")
 	}
 	cfg := testConfig()
-	cfg.Synthetic.Samples, cfg.ValFraction, cfg.BatchSize, cfg.Epochs = 4, 0.25, 4, 200_000
+	cfg.Synthetic.Samples, cfg.ValFraction, cfg.BatchSize, cfg.Epochs = 4, 0.25, 4, 1_000_000
 	res := mustTrain(t, cfg, nil)
 	if res.History.Len() != cfg.Epochs || len(res.History.Buckets()) > HistoryBuckets {
 		t.Fatalf("history holds %d epochs in %d buckets", res.History.Len(), len(res.History.Buckets()))
 	}
 	if res.ValHistory.Len() != cfg.Epochs {
 		t.Fatalf("validation history holds %d epochs", res.ValHistory.Len())
+	}
+	// Allocations do not grow with the number of epochs.
+	allocs := func(epochs int) float64 {
+		cfg.Epochs = epochs
+		return testing.AllocsPerRun(1, func() { mustTrain(t, cfg, nil) })
+	}
+	if few, many := allocs(10), allocs(100_000); many > few {
+		t.Fatalf("%v allocations for 10 epochs, %v for 100,000", few, many)
 	}
 }
