@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
 )
@@ -25,9 +26,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // w×h, showing the fixed snapshot.
 func newTest(t testing.TB, w, h, extra int) (*Model, *panetest.Clock, *agent.Agent) {
 	t.Helper()
+	return newTestConfig(t, w, h, extra, train.Config{})
+}
+
+func newTestConfig(t testing.TB, w, h, extra int, tc train.Config) (*Model, *panetest.Clock, *agent.Agent) {
+	t.Helper()
 	clock := panetest.NewClock(panetest.Epoch)
 	a := panetest.NewAgent(t, clock, extra)
-	m := New(Config{Agent: a, NoColor: true, MetricsAddr: "127.0.0.1:9464"})
+	m := New(Config{Agent: a, NoColor: true, MetricsAddr: "127.0.0.1:9464", Train: tc})
 	t.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(extra)})
@@ -87,9 +93,11 @@ func TestGoldenScreens(t *testing.T) {
 		{"abilities_80x24", 80, 24, ""},
 		{"breakers_80x24", 80, 24, "2"},
 		{"latency_80x24", 80, 24, "3"},
+		{"training_80x24", 80, 24, "4"},
 		{"abilities_120x40", 120, 40, ""},
 		{"breakers_120x40", 120, 40, "2"},
 		{"latency_120x40", 120, 40, "3"},
+		{"training_120x40", 120, 40, "4"},
 		{"grid_160x48", 160, 48, ""},
 	}
 	for _, tt := range tests {
@@ -335,11 +343,38 @@ func TestRunRequiresAgent(t *testing.T) {
 	}
 }
 
-// BenchmarkViewFull renders the whole 200×60 screen (2×2 grid) with 50
-// extra abilities, as the renderer does after every message: data
-// unchanged since the last frame, so the panes' cached output is reused.
+// benchDashboard is the dashboard at 200×60 (2×2 grid) with 53 abilities
+// and a finished 1,000,000-epoch training run in the Training pane, trained
+// for real through the pane's keys (about a second).
+func benchDashboard(b *testing.B) *Model {
+	b.Helper()
+	tc := train.DefaultConfig()
+	tc.Epochs = 1_000_000
+	tc.Synthetic.Samples = 10
+	tc.BatchSize = 16
+	tc.Checkpoint = filepath.Join(b.TempDir(), "model.json")
+	m, _, _ := newTestConfig(b, 200, 60, 50, tc)
+	send(b, m, panetest.Key("4"), panetest.Key("enter"))
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(m.View(), "✓ completed") {
+		if time.Now().After(deadline) {
+			b.Fatalf("training did not complete:\n%s", m.View())
+		}
+		time.Sleep(20 * time.Millisecond)
+		m.Update(tickMsg{id: m.tickID}) // a frame: snapshot + TickMsg to every pane
+	}
+	if !strings.Contains(m.View(), "1,000,000 epochs") {
+		b.Fatalf("run does not show 1,000,000 epochs:\n%s", m.View())
+	}
+	send(b, m, panetest.Key("1"))
+	return m
+}
+
+// BenchmarkViewFull renders the whole 200×60 screen as the renderer does
+// after every message. Nothing changed since the last frame, so every pane
+// returns its cached view and the root only re-frames and joins.
 func BenchmarkViewFull(b *testing.B) {
-	m, _, _ := newTest(b, 200, 60, 50)
+	m := benchDashboard(b)
 	_ = m.View()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -347,15 +382,17 @@ func BenchmarkViewFull(b *testing.B) {
 	}
 }
 
-// BenchmarkFrame is one live frame at 200×60 with 50 extra abilities: a
-// new snapshot reaches every pane, then the screen is rendered.
+// BenchmarkFrame is one live frame on the same screen: a new agent
+// snapshot reaches every pane (tables rebuilt), then the screen is
+// rendered.
 func BenchmarkFrame(b *testing.B) {
-	m, _, _ := newTest(b, 200, 60, 50)
+	m := benchDashboard(b)
 	snap := panetest.Snapshot(50)
 	b.ReportAllocs()
 	for b.Loop() {
 		snap.Taken = snap.Taken.Add(time.Millisecond)
 		m.Update(pane.SnapshotMsg{Snap: snap})
+		m.Update(pane.TickMsg{Now: snap.Taken})
 		_ = m.View()
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/agentdash/agentdash/ui/latency"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
+	"github.com/agentdash/agentdash/ui/training"
 )
 
 // DefaultFPS is the frame (snapshot) rate used when Config.FPS is zero.
@@ -114,7 +115,7 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 		abilities.New(c, cfg.Agent),
 		breakers.New(c, cfg.Agent),
 		latency.New(c, cfg.Agent),
-		&placeholder{t: th, title: "Training", text: "training pane not available yet"},
+		training.New(c, cfg.Train),
 	}
 	m.panes[0].Focus()
 	m.snap = cfg.Agent.Snapshot()

@@ -190,7 +190,7 @@ func (m *Model) detailView() string {
 			wide = append(wide, v)
 		}
 	}
-	spark := t.Accent.Render(pane.Sparkline(wide, min(m.width, max(len(wide), seriesLen*k))))
+	spark := t.Accent.Render(pane.Sparkline(wide, m.width))
 	l := a.Latency
 	sum := t.Label.Render("all-time ") + pane.Count(l.Count) + t.Muted.Render(" calls")
 	if l.Count > 0 {
