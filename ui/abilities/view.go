@@ -223,13 +223,14 @@ func (m *Model) historyLines(w, h int) []string {
 	return lines
 }
 
-// wrap hard-wraps s to width w (ANSI-aware) and keeps at most n lines, the
-// last one ending in "…" when text was cut.
+// wrap word-wraps s to width w (ANSI-aware; words longer than w are
+// broken) and keeps at most n lines, the last one ending in "…" when text
+// was cut.
 func wrap(s string, w, n int) []string {
 	if n <= 0 || w <= 0 {
 		return nil
 	}
-	lines := strings.Split(ansi.Hardwrap(s, w, true), "\n")
+	lines := strings.Split(ansi.Wrap(s, w, ""), "\n")
 	if len(lines) > n {
 		lines = lines[:n]
 		lines[n-1] = ansi.Truncate(lines[n-1], w-1, "") + "…"

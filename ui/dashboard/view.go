@@ -209,7 +209,7 @@ func (m *Model) footerView() string {
 	}
 	m.help.Width = 0
 	right := m.help.ShortHelpView(global) + " "
-	m.help.Width = max(m.width-lipgloss.Width(right)-3, 0)
+	m.help.Width = max(m.width-lipgloss.Width(right)-4, 0)
 	left := " " + m.help.ShortHelpView(local)
 	return theme.PadRight(theme.PadRight(left, m.width-lipgloss.Width(right))+right, m.width)
 }
