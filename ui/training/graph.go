@@ -87,7 +87,6 @@ type graph struct {
 	builtW, builtH int
 	valid          bool
 	out            string
-	note           string // resolution note for the legend line
 
 	// scratch, reused between builds
 	trainCols, valCols []series.Bucket
@@ -110,7 +109,7 @@ func (g *graph) render(v graphView, w, h int) string {
 	if g.valid && g.builtVersion == g.version && g.builtView == v && g.builtW == w && g.builtH == h {
 		return g.out
 	}
-	g.out, g.note = g.build(v, w, h)
+	g.out = g.build(v, w, h)
 	g.out = theme.Block(g.out, w, h)
 	g.builtVersion, g.builtView, g.builtW, g.builtH, g.valid = g.version, v, w, h, true
 	return g.out
@@ -125,35 +124,53 @@ func (g *graph) rangeOf(v graphView) (from, to int) {
 	return from, to
 }
 
-// build draws the graph; the second result describes the resolution
-// ("≈512 epochs/column") when columns merge several epochs.
-func (g *graph) build(v graphView, w, h int) (string, string) {
+// plotWidth returns the width of the plot area of a graph w cells wide.
+func plotWidth(w int) int { return w - labelWidth - plotMargin - rightMargin }
+
+// resolution describes how many epochs each column of a graph w cells
+// wide summarises under view v ("≈512 epochs/col"), or "" when every
+// column is a single epoch (so there is no min/max envelope either).
+func (g *graph) resolution(v graphView, w int) string {
+	from, to := g.rangeOf(v)
+	g.trainCols = series.AppendResample(g.trainCols[:0], g.data.train, from, to, max(plotWidth(w), 1))
+	return resolutionOf(g.trainCols)
+}
+
+func resolutionOf(cols []series.Bucket) string {
+	if len(cols) == 0 {
+		return ""
+	}
+	span := cols[len(cols)-1].End() - cols[0].Start
+	if per := (span + len(cols) - 1) / len(cols); per > 1 {
+		return "≈" + pane.Count(uint64(per)) + " epochs/col"
+	}
+	return ""
+}
+
+// build draws the graph.
+func (g *graph) build(v graphView, w, h int) string {
 	th := g.theme
 	if w <= 0 || h <= 0 {
-		return "", ""
+		return ""
 	}
 	if g.data.n == 0 || len(g.data.train) == 0 {
-		return th.Muted.Render("no loss history yet"), ""
+		return th.Muted.Render("no loss history yet")
 	}
-	plotW := w - labelWidth - plotMargin - rightMargin
+	plotW := plotWidth(w)
 	axis := h >= xAxisMinHeight
 	plotH := h - 1 // asciigraph draws Height+1 rows
 	if axis {
 		plotH -= 2
 	}
 	if plotW < minPlotWidth || plotH < minPlotHeight {
-		return th.Muted.Render("graph: too small"), ""
+		return th.Muted.Render("graph: too small")
 	}
 
 	from, to := g.rangeOf(v)
 	g.trainCols = series.AppendResample(g.trainCols[:0], g.data.train, from, to, plotW)
 	g.valCols = series.AppendResample(g.valCols[:0], g.data.val, from, to, plotW)
 	if len(g.trainCols) == 0 {
-		return th.Muted.Render("no loss history yet"), ""
-	}
-	note := ""
-	if per := (to - from + len(g.trainCols) - 1) / len(g.trainCols); per > 1 {
-		note = "≈" + pane.Count(uint64(per)) + " epochs/col"
+		return th.Muted.Render("no loss history yet")
 	}
 
 	for i := range g.lines {
@@ -218,7 +235,7 @@ func (g *graph) build(v graphView, w, h int) (string, string) {
 	}
 	if len(data) == 0 {
 		// Every value is NaN or infinite: asciigraph would panic.
-		return th.Muted.Render("no finite loss to plot"), note
+		return th.Muted.Render("no finite loss to plot")
 	}
 
 	opts := []asciigraph.Option{
@@ -248,7 +265,7 @@ func (g *graph) build(v graphView, w, h int) (string, string) {
 		opts = append(opts, asciigraph.SeriesColors(colors...),
 			asciigraph.AxisColor(asciigraph.Gray), asciigraph.LabelColor(asciigraph.Gray))
 	}
-	return asciigraph.PlotMany(data, opts...), note
+	return asciigraph.PlotMany(data, opts...)
 }
 
 // resize returns s with length n, reusing its storage.

@@ -144,8 +144,12 @@ func TestGraphKeepsExtremes(t *testing.T) {
 	if !strings.Contains(out, "1e+03") && !strings.Contains(out, "1000") {
 		t.Fatalf("spike of 1000 lost (top label missing):\n%s", out)
 	}
-	if g.note == "" {
+	if note := g.resolution(graphView{}, 80); note == "" {
 		t.Error("no resolution note for a bucketed graph")
+	}
+	if note := g.resolution(graphView{tail: 10}, 80); note == "" || note == "≈10 epochs/col" {
+		// The last 10 of 100,000 epochs lie in one bucket of many epochs.
+		t.Errorf("tail note %q does not report the bucket's real width", note)
 	}
 }
 

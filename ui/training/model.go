@@ -26,8 +26,13 @@ import (
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
-// tailSizes are the "last N epochs" windows that t cycles through.
-var tailSizes = [...]int{100, 1_000, 10_000}
+// tailSizes are the "last N epochs" windows that t cycles through. Those
+// that cover the whole run, or that the bounded history resolves into fewer
+// than minTailBuckets buckets (a long run keeps 1,024 buckets of many
+// epochs each), are skipped.
+var tailSizes = [...]int{100, 1_000, 10_000, 100_000, 1_000_000}
+
+const minTailBuckets = 8
 
 // state is where the pane's training run is.
 type state int
@@ -78,7 +83,6 @@ type Model struct {
 	trainHist, valHist []series.Bucket
 	graph              *graph
 	view               graphView
-	tailIdx            int
 
 	// View cache: rebuilt when dirty or resized.
 	dirty bool
@@ -254,10 +258,7 @@ func (m *Model) browseKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.ema):
 		m.view.ema = !m.view.ema
 	case key.Matches(msg, k.tail):
-		if m.view.tail > 0 {
-			m.tailIdx = (m.tailIdx + 1) % len(tailSizes)
-		}
-		m.view.tail = tailSizes[m.tailIdx]
+		m.view.tail = m.nextTail()
 	case key.Matches(msg, k.full):
 		m.view.tail = 0
 	}
@@ -426,6 +427,7 @@ func (m *Model) refresh() {
 	m.valHist = m.run.History(m.valHist[:0], true)
 	m.setGraphData()
 	m.paused = m.run.Paused()
+	m.syncKeys() // graph keys work once there is data
 	m.dirty = true
 }
 
@@ -464,6 +466,31 @@ func (m *Model) finish() tea.Cmd {
 	return nil
 }
 
+// nextTail returns the tail window t switches to: the next larger one
+// worth showing, wrapping around to the smallest.
+func (m *Model) nextTail() int {
+	n, width := m.graph.data.n, 1
+	if len(m.trainHist) > 0 {
+		width = m.trainHist[0].Count
+	}
+	first := 0
+	for _, s := range tailSizes {
+		if s >= n || s < minTailBuckets*width {
+			continue
+		}
+		if first == 0 {
+			first = s
+		}
+		if s > m.view.tail {
+			return s
+		}
+	}
+	if first == 0 { // nothing resolvable: the smallest window shows it all
+		return tailSizes[0]
+	}
+	return first
+}
+
 // syncKeys enables exactly the bindings that work in the current state.
 func (m *Model) syncKeys() {
 	k := &m.keys
@@ -495,11 +522,7 @@ func (m *Model) syncKeys() {
 		k.ema.SetHelp("e", "smooth")
 	}
 	k.tail.SetEnabled(browsing && hasData)
-	next := tailSizes[0]
-	if m.view.tail > 0 {
-		next = tailSizes[(m.tailIdx+1)%len(tailSizes)]
-	}
-	k.tail.SetHelp("t", "last "+pane.Count(uint64(next)))
+	k.tail.SetHelp("t", "last "+pane.Count(uint64(m.nextTail())))
 	k.full.SetEnabled(browsing && m.view.tail > 0)
 	k.apply.SetEnabled(m.editing)
 	k.cancel.SetEnabled(m.editing)

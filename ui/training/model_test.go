@@ -421,8 +421,9 @@ func TestGraphToggles(t *testing.T) {
 	}{
 		{"l", "log · full run"},
 		{"e", "EMA"},
-		{"t", "last 100"},
-		{"t", "last 1,000"},
+		{"t", "last 1,000"}, // 50,000 epochs in 1,024 buckets: 100 is too fine
+		{"t", "last 10,000"},
+		{"t", "last 1,000"}, // wraps around
 		{"f", "full run"},
 		{"l", "linear · full run"},
 	}
@@ -643,4 +644,40 @@ func TestETA(t *testing.T) {
 			t.Errorf("%s: etaOf = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.ok)
 		}
 	}
+}
+
+// tickUntil sends frames to m until cond holds (or fails after 10 s).
+func tickUntil(t *testing.T, m *Model, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+		run(m, m.Update(pane.TickMsg{}))
+	}
+}
+
+func TestLiveUpdatesEnableGraphKeys(t *testing.T) {
+	m := newPane(t, shortConfig(t, 1_000_000), 140, 40)
+	startRun(t, m)
+	tickUntil(t, m, func() bool { return m.graph.data.n >= 2 })
+	if !m.keys.log.Enabled() || !m.keys.tail.Enabled() {
+		t.Fatal("graph keys still disabled once the loss history arrived")
+	}
+	m.Update(press("l"))
+	if !m.view.log {
+		t.Fatal("l did not switch to the log scale during a run")
+	}
+	epoch := m.latest.Epoch
+	tickUntil(t, m, func() bool { return m.latest.Epoch > epoch })
+	v := m.View()
+	for _, want := range []string{"▶ training", "epoch ", "ETA", "rows/s", "loss ", "optimum", "log"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("live view lacks %q:\n%s", want, v)
+		}
+	}
+	m.Update(press("s"))
+	finishRun(t, m)
 }

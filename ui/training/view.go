@@ -3,6 +3,7 @@ package training
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,31 +220,36 @@ func (m *Model) runBlock(w, h int) string {
 	}
 	gh := h - len(lines)
 	if gh >= 4 && m.graph.data.n > 0 {
-		// The graph first, so its resolution note is known for the legend.
-		g := m.graph.render(m.view, w, gh-1)
-		lines = append(lines, m.legend(w), g)
+		legend := m.legend(w)
+		legend = legend[:min(len(legend), 2)]
+		lines = append(lines, legend...)
+		lines = append(lines, m.graph.render(m.view, w, gh-len(legend)))
 	} else if gh >= 4 {
 		lines = append(lines, "", m.th.Muted.Render("the loss curve appears here once training starts"))
 	}
 	return theme.Block(strings.Join(lines, "\n"), w, h)
 }
 
-// statsLines returns the status and statistics lines for width w.
+// statsLines returns the status and statistics lines for width w. Each
+// line is a list of segments packed into as many lines as the width
+// needs, so nothing is cut off in a narrow column.
 func (m *Model) statsLines(w int) []string {
 	th := m.th
-	var lines []string
 	switch m.state {
 	case idle:
-		return []string{
-			th.Muted.Render("○ idle") + th.Muted.Render(" · ") + th.Key.Render("enter") + th.KeyDesc.Render(" trains with this config"),
-			th.Label.Render("data ") + m.dataSummary(m.base),
-			th.Label.Render("saves to ") + checkpointName(m.inputs[m.fieldIndex("checkpoint")].Value()),
-		}
+		return slices.Concat(
+			pack(w, th.Muted.Render("○ idle"), th.Key.Render("enter")+th.KeyDesc.Render(" trains with this config")),
+			pack(w, th.Label.Render("data ")+m.dataSummary(m.base)),
+			pack(w, th.Label.Render("saves to ")+checkpointName(m.inputs[m.fieldIndex("checkpoint")].Value())),
+		)
 	case launching:
-		return []string{th.Info.Render("◌ loading data…"), th.Label.Render("data ") + m.dataSummary(m.runCfg)}
+		return slices.Concat(
+			pack(w, th.Info.Render("◌ loading data…")),
+			pack(w, th.Label.Render("data ")+m.dataSummary(m.runCfg)),
+		)
 	}
 
-	ev := m.latest
+	var lines []string
 	if m.state == running {
 		var status string
 		switch {
@@ -254,15 +260,17 @@ func (m *Model) statsLines(w int) []string {
 		default:
 			status = th.Good.Render("▶ training")
 		}
+		parts := []string{status}
 		if m.has {
-			status += "  " + progress(th, ev, m.first, m.paused)
+			parts = append(parts, progress(th, m.latest, m.first, m.paused)...)
 		}
-		lines = append(lines, status)
+		lines = pack(w, parts...)
 	} else {
-		lines = append(lines, m.outcome())
+		lines = pack(w, m.outcome()...)
 	}
 	if m.has || m.result != nil {
-		lines = append(lines, m.lossLine(), m.modelLine(w))
+		lines = append(lines, pack(w, m.lossParts()...)...)
+		lines = append(lines, pack(w, m.modelParts(w)...)...)
 	}
 	if m.state == finished {
 		switch {
@@ -270,11 +278,11 @@ func (m *Model) statsLines(w int) []string {
 			lines = append(lines, wrap(th.Error.Render("✗ "+m.runErr.Error()), w, 3)...)
 		case m.result != nil && m.result.Checkpoint != "":
 			// The prefilled path is the one the agent's predict ability reads.
-			note := " · predict serves this model now"
+			note := "predict serves this model now"
 			if filepath.Clean(m.result.Checkpoint) != filepath.Clean(m.base.Checkpoint) {
-				note = " · predict reads " + m.base.Checkpoint + ", not this file"
+				note = "predict reads " + m.base.Checkpoint + ", not this file"
 			}
-			lines = append(lines, wrap(th.Label.Render("saved ")+th.Text.Render(m.result.Checkpoint)+th.Muted.Render(note), w, 2)...)
+			lines = append(lines, pack(w, th.Label.Render("saved ")+th.Text.Render(m.result.Checkpoint), th.Muted.Render(note))...)
 		case m.result != nil:
 			lines = append(lines, th.Muted.Render("no checkpoint saved"))
 		}
@@ -282,54 +290,86 @@ func (m *Model) statsLines(w int) []string {
 	return lines
 }
 
-// outcome is the first stats line of a finished run.
-func (m *Model) outcome() string {
+// pack joins styled segments with " · " into lines of at most w cells,
+// starting a new line rather than splitting a segment (a segment wider
+// than w is left for theme.Block to truncate).
+func pack(w int, parts ...string) []string {
+	const sep, sepWidth = " · ", 3
+	var (
+		lines []string
+		cur   strings.Builder
+		curW  int
+	)
+	for _, p := range parts {
+		pw := ansi.StringWidth(p)
+		if curW > 0 && curW+sepWidth+pw > w {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW = 0
+		}
+		if curW > 0 {
+			cur.WriteString(sep)
+			curW += sepWidth
+		}
+		cur.WriteString(p)
+		curW += pw
+	}
+	if curW > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// outcome describes how a finished run ended, as segments.
+func (m *Model) outcome() []string {
 	th := m.th
 	res, err := m.result, m.runErr
 	if res == nil {
-		if err == nil {
-			err = errNoRun
-		}
-		return th.Bad.Render("✗ failed")
-	}
-	took := " in " + pane.Duration(res.Elapsed)
-	if res.Samples > 0 {
-		took += " · " + groupDigits(res.Samples) + " train"
-		if res.ValSamples > 0 {
-			took += " + " + groupDigits(res.ValSamples) + " val"
-		}
-		took += " rows"
+		return []string{th.Bad.Render("✗ failed to start")}
 	}
 	epochs := groupDigits(res.Epochs)
+	var head string
 	switch res.StopReason {
 	case train.StopCompleted:
-		return th.Good.Render("✓ completed") + th.Text.Render(" "+epochs+" epochs"+took)
+		head = th.Good.Render("✓ completed") + th.Text.Render(" "+epochs+" epochs")
 	case train.StopEarlyStopped:
-		return th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+took+" (no improvement)")
+		head = th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+" (no improvement)")
 	case train.StopCanceled:
-		return th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs+took)
+		head = th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs)
 	case train.StopDiverged:
-		return th.Bad.Render("✗ diverged") + th.Text.Render(" at epoch "+epochs+took)
+		head = th.Bad.Render("✗ diverged") + th.Text.Render(" after epoch "+epochs)
+	default:
+		if err != nil {
+			head = th.Bad.Render("✗ failed") + th.Text.Render(" at epoch "+epochs)
+		} else {
+			head = th.Text.Render(string(res.StopReason) + " after " + epochs + " epochs")
+		}
 	}
-	if err != nil {
-		return th.Bad.Render("✗ failed") + th.Text.Render(" at epoch "+epochs+took)
+	parts := []string{head, th.Text.Render(pane.Duration(res.Elapsed))}
+	if res.Samples > 0 {
+		rows := groupDigits(res.Samples) + " train"
+		if res.ValSamples > 0 {
+			rows += " + " + groupDigits(res.ValSamples) + " val"
+		}
+		parts = append(parts, th.Muted.Render(rows+" rows"))
 	}
-	return th.Text.Render(string(res.StopReason) + " after " + epochs + " epochs" + took)
+	return parts
 }
 
-// progress renders "epoch 123/1,000 12% · ETA 3s · 1.2M rows/s".
-func progress(th *theme.Theme, ev, first train.Event, paused bool) string {
-	s := th.Label.Render("epoch ") + th.Bold.Render(groupDigits(ev.Epoch)) + th.Muted.Render("/"+groupDigits(ev.Epochs))
+// progress renders "epoch 123/1,000 12%", "ETA 3s" and "1.2M rows/s".
+func progress(th *theme.Theme, ev, first train.Event, paused bool) []string {
+	ep := th.Label.Render("epoch ") + th.Bold.Render(groupDigits(ev.Epoch)) + th.Muted.Render("/"+groupDigits(ev.Epochs))
 	if ev.Epochs > 0 {
-		s += " " + th.Text.Render(pane.Percent(float64(ev.Epoch)/float64(ev.Epochs)))
+		ep += " " + th.Text.Render(pane.Percent(float64(ev.Epoch)/float64(ev.Epochs)))
 	}
+	parts := []string{ep}
 	if eta, ok := etaOf(ev, first); ok && !paused {
-		s += th.Muted.Render(" · ETA ") + th.Text.Render(pane.Uptime(eta+time.Second/2))
+		parts = append(parts, th.Label.Render("ETA ")+th.Text.Render(pane.Uptime(eta+time.Second/2)))
 	}
 	if r := ev.SamplesPerSec; r > 0 && isFinite(r) {
-		s += th.Muted.Render(" · ") + th.Text.Render(pane.Rate(r)) + th.Muted.Render(" rows/s")
+		parts = append(parts, th.Text.Render(pane.Rate(r))+th.Muted.Render(" rows/s"))
 	}
-	return s
+	return parts
 }
 
 // etaOf estimates the time left from the epochs trained since the first
@@ -348,40 +388,43 @@ func etaOf(ev, first train.Event) (time.Duration, bool) {
 	return time.Duration(took / epochs * float64(left)), true
 }
 
-// lossLine renders "loss 0.0123 · val 0.013 · best 0.012 · optimum 0.0118 · gap +4.2%".
-func (m *Model) lossLine() string {
+// lossParts renders "loss 0.0123", "val 0.013", "best 0.012 @37",
+// "optimum 0.0118" and "gap +0.0005 (+4.2%)".
+func (m *Model) lossParts() []string {
 	th := m.th
 	ev := &m.latest
 	loss, val, best, bestEpoch, opt := ev.TrainLoss, ev.ValLoss, ev.BestLoss, ev.BestEpoch, ev.OptimalLoss
 	if r := m.result; r != nil && m.state == finished {
 		loss, val, best, bestEpoch, opt = r.Loss, r.ValLoss, r.BestLoss, r.BestEpoch, r.OptimalLoss
 	}
-	s := th.Label.Render("loss ") + th.Bold.Render(num(loss))
+	parts := []string{th.Label.Render("loss ") + th.Bold.Render(num(loss))}
 	if isFinite(val) {
-		s += th.Label.Render(" · val ") + th.Warn.Render(num(val))
+		parts = append(parts, th.Label.Render("val ")+th.Warn.Render(num(val)))
 	}
 	if isFinite(best) {
-		s += th.Label.Render(" · best ") + th.Text.Render(num(best))
+		b := th.Label.Render("best ") + th.Text.Render(num(best))
 		if bestEpoch > 0 {
-			s += th.Muted.Render(" @" + groupDigits(bestEpoch))
+			b += th.Muted.Render(" @" + groupDigits(bestEpoch))
 		}
+		parts = append(parts, b)
 	}
 	if isFinite(opt) {
-		s += th.Label.Render(" · optimum ") + th.Good.Render(num(opt))
+		parts = append(parts, th.Label.Render("optimum ")+th.Good.Render(num(opt)))
 		if isFinite(loss) {
 			gap := loss - opt
-			g := "gap " + signed(gap)
+			g := signed(gap)
 			if opt > 0 {
 				g += " (" + signedPercent(gap/opt) + ")"
 			}
-			s += th.Label.Render(" · ") + th.Text.Render(g)
+			parts = append(parts, th.Label.Render("gap ")+th.Text.Render(g))
 		}
 	}
-	return s
+	return parts
 }
 
-// modelLine renders "lr 0.05 · w 2.998 -1.2 · b 1.002 · 1.2s".
-func (m *Model) modelLine(w int) string {
+// modelParts renders "lr 0.05", "w 2.998 -1.2", "b 1.002" and the time
+// trained.
+func (m *Model) modelParts(w int) []string {
 	th := m.th
 	ev := m.latest
 	weights, bias, elapsed := ev.Weights, ev.Bias, ev.Elapsed
@@ -403,46 +446,48 @@ func (m *Model) modelLine(w int) string {
 		}
 		sb.WriteString(num(x))
 	}
-	s := ""
-	if m.has && ev.LR > 0 {
-		s = th.Label.Render("lr ") + th.Text.Render(num(ev.LR)) + th.Label.Render(" · ")
+	var parts []string
+	if m.has && ev.LR > 0 && m.state == running {
+		parts = append(parts, th.Label.Render("lr ")+th.Text.Render(num(ev.LR)))
 	}
-	s += th.Label.Render("w ") + th.Accent.Render(sb.String()) +
-		th.Label.Render(" · b ") + th.Accent.Render(num(bias)) +
-		th.Label.Render(" · ") + th.Muted.Render(pane.Duration(elapsed))
-	return s
+	return append(parts,
+		th.Label.Render("w ")+th.Accent.Render(sb.String()),
+		th.Label.Render("b ")+th.Accent.Render(num(bias)),
+		th.Label.Render("trained ")+th.Muted.Render(pane.Duration(elapsed)))
 }
 
 // legend names the graph's lines by the same shapes the graph draws them
-// with, plus the view mode and resolution.
-func (m *Model) legend(w int) string {
+// with, then the view mode and resolution; it is packed into lines of w.
+func (m *Model) legend(w int) []string {
 	th := m.th
-	s := th.Info.Render("─") + th.Muted.Render(" train  ")
+	parts := []string{th.Info.Render("─") + th.Muted.Render(" train")}
 	if len(m.valHist) > 0 && hasFiniteBuckets(m.valHist) {
-		s += th.Warn.Render("═") + th.Muted.Render(" val  ")
+		parts = append(parts, th.Warn.Render("═")+th.Muted.Render(" val"))
 	}
 	if isFinite(m.graph.data.optimum) {
-		s += th.Good.Render("╌") + th.Muted.Render(" optimum  ")
+		parts = append(parts, th.Good.Render("╌")+th.Muted.Render(" optimum"))
 	}
-	if m.graph.note != "" {
-		s += th.Subtle.Render("·") + th.Muted.Render(" min/max  ")
+	note := m.graph.resolution(m.view, w)
+	if note != "" {
+		parts = append(parts, th.Subtle.Render("·")+th.Muted.Render(" min/max"))
 	}
 	if m.view.ema {
-		s += th.Accent.Render("━") + th.Muted.Render(" EMA  ")
+		parts = append(parts, th.Accent.Render("━")+th.Muted.Render(" EMA"))
 	}
 	mode := "linear"
 	if m.view.log {
 		mode = "log"
 	}
+	parts = append(parts, th.Text.Render(mode))
 	if m.view.tail > 0 {
-		mode += " · last " + groupDigits(m.view.tail)
+		parts = append(parts, th.Text.Render("last "+groupDigits(m.view.tail)))
 	} else {
-		mode += " · full run"
+		parts = append(parts, th.Text.Render("full run"))
 	}
-	if m.graph.note != "" {
-		mode += " · " + m.graph.note
+	if note != "" {
+		parts = append(parts, th.Muted.Render(note))
 	}
-	return theme.PadRight(s+th.Muted.Render("│ "+mode), w)
+	return pack(w, parts...)
 }
 
 func hasFiniteBuckets(ks []series.Bucket) bool {
