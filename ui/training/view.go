@@ -293,8 +293,11 @@ func (m *Model) statsLines(w int) []string {
 // pack joins styled segments with " · " into lines of at most w cells,
 // starting a new line rather than splitting a segment (a segment wider
 // than w is left for theme.Block to truncate).
-func pack(w int, parts ...string) []string {
-	const sep, sepWidth = " · ", 3
+func pack(w int, parts ...string) []string { return packSep(w, " · ", parts...) }
+
+// packSep is pack with another separator.
+func packSep(w int, sep string, parts ...string) []string {
+	sepWidth := ansi.StringWidth(sep)
 	var (
 		lines []string
 		cur   strings.Builder
@@ -427,10 +430,10 @@ func (m *Model) lossParts() []string {
 func (m *Model) modelParts(w int) []string {
 	th := m.th
 	ev := m.latest
-	weights, bias, elapsed := ev.Weights, ev.Bias, ev.Elapsed
+	weights, bias := ev.Weights, ev.Bias
 	var names []string
 	if r := m.result; r != nil && m.state == finished {
-		weights, bias, elapsed, names = r.Weights, r.Bias, r.Elapsed, r.Features
+		weights, bias, names = r.Weights, r.Bias, r.Features
 	}
 	var sb strings.Builder
 	for i, x := range weights {
@@ -450,10 +453,13 @@ func (m *Model) modelParts(w int) []string {
 	if m.has && ev.LR > 0 && m.state == running {
 		parts = append(parts, th.Label.Render("lr ")+th.Text.Render(num(ev.LR)))
 	}
-	return append(parts,
+	parts = append(parts,
 		th.Label.Render("w ")+th.Accent.Render(sb.String()),
-		th.Label.Render("b ")+th.Accent.Render(num(bias)),
-		th.Label.Render("trained ")+th.Muted.Render(pane.Duration(elapsed)))
+		th.Label.Render("b ")+th.Accent.Render(num(bias)))
+	if m.state == running { // a finished run's time is on its first line
+		parts = append(parts, th.Label.Render("trained ")+th.Muted.Render(pane.Duration(ev.Elapsed)))
+	}
+	return parts
 }
 
 // legend names the graph's lines by the same shapes the graph draws them
@@ -487,7 +493,7 @@ func (m *Model) legend(w int) []string {
 	if note != "" {
 		parts = append(parts, th.Muted.Render(note))
 	}
-	return pack(w, parts...)
+	return packSep(w, "  ", parts...)
 }
 
 func hasFiniteBuckets(ks []series.Bucket) bool {
