@@ -419,13 +419,13 @@ func TestGraphToggles(t *testing.T) {
 	steps := []struct {
 		key, legend string
 	}{
-		{"l", "log · full run"},
+		{"l", "log  full run"},
 		{"e", "EMA"},
 		{"t", "last 1,000"}, // 50,000 epochs in 1,024 buckets: 100 is too fine
 		{"t", "last 10,000"},
 		{"t", "last 1,000"}, // wraps around
 		{"f", "full run"},
-		{"l", "linear · full run"},
+		{"l", "linear  full run"},
 	}
 	prev := m.View()
 	for _, s := range steps {
