@@ -17,7 +17,9 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/list"
 	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/schema"
@@ -34,7 +36,7 @@ type Caller interface {
 const historySize = 50
 
 type keyMap struct {
-	Call, Edit, Defaults, Back, Newline key.Binding
+	Call, Edit, Defaults, Back, Newline, Open, Close key.Binding
 }
 
 // Model is the Abilities pane. Create it with New.
@@ -48,6 +50,10 @@ type Model struct {
 	editor  textarea.Model
 	editing bool
 	focused bool
+
+	// viewer shows the selected ability's last result in full, scrollable.
+	viewer  viewport.Model
+	viewing *record
 
 	// args holds the editor text per ability, so switching keeps edits.
 	args    map[string]string
@@ -100,7 +106,10 @@ func New(common pane.Common, c Caller) *Model {
 			Defaults: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "example args")),
 			Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "done editing")),
 			Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("ctrl+j", "newline")),
+			Open:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open result")),
+			Close:    key.NewBinding(key.WithKeys("esc", "o", "q"), key.WithHelp("esc", "close result")),
 		},
+		viewer: viewport.New(0, 0),
 	}
 
 	d := newDelegate(t)
@@ -251,17 +260,18 @@ func (m *Model) Title() string { return "Abilities" }
 // Focus implements pane.Pane.
 func (m *Model) Focus() { m.focused = true; m.updateKeys(); m.dirty = true }
 
-// Blur implements pane.Pane; editing stops.
+// Blur implements pane.Pane; editing stops and the result viewer closes.
 func (m *Model) Blur() {
 	m.focused = false
 	m.stopEditing()
+	m.viewing = nil
 	m.updateKeys()
 	m.dirty = true
 }
 
-// Capturing implements pane.Pane: true while the argument editor or the
-// list's filter input has the keyboard.
-func (m *Model) Capturing() bool { return m.editing || m.list.SettingFilter() }
+// Capturing implements pane.Pane: true while the argument editor, the
+// list's filter input or the result viewer has the keyboard.
+func (m *Model) Capturing() bool { return m.editing || m.list.SettingFilter() || m.viewing != nil }
 
 // Editing reports whether the argument editor has the keyboard.
 func (m *Model) Editing() bool { return m.editing }
@@ -285,6 +295,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case callDoneMsg:
 		m.finish(msg.rec)
+		m.updateKeys()
 		return nil
 	case tea.KeyMsg:
 		cmd := m.handleKey(msg)
@@ -304,6 +315,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if m.viewing != nil {
+		if key.Matches(msg, m.keys.Close) {
+			m.viewing = nil
+			return nil
+		}
+		var cmd tea.Cmd
+		m.viewer, cmd = m.viewer.Update(msg)
+		return cmd
+	}
 	if m.editing {
 		switch {
 		case key.Matches(msg, m.keys.Back):
@@ -331,6 +351,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return m.call()
 		case key.Matches(msg, m.keys.Edit):
 			return m.startEditing()
+		case key.Matches(msg, m.keys.Open):
+			m.openResult()
+			return nil
 		case key.Matches(msg, m.keys.Defaults):
 			m.resetArgs()
 			return nil
@@ -403,9 +426,9 @@ func (r *record) fill(res agent.Result, err error) {
 	r.value = string(b)
 }
 
-// maxResult caps the text kept for displaying one result: the pane shows a
-// screenful, so a large read_file result must not be re-wrapped every frame.
-const maxResult = 16 << 10
+// maxResult caps the text kept for displaying one result (the viewer
+// shows all of it; the result area only its first screenful).
+const maxResult = 256 << 10
 
 func (m *Model) finish(r *record) {
 	if m.inFlight[r.ability]--; m.inFlight[r.ability] <= 0 {
@@ -441,9 +464,34 @@ func (m *Model) onSnapshot(s agent.Snapshot) tea.Cmd {
 	return nil
 }
 
+// openResult shows the selected ability's last result in the viewer.
+func (m *Model) openResult() {
+	in, ok := m.Selected()
+	r := m.last[in.Name]
+	if !ok || r == nil {
+		return
+	}
+	m.viewing = r
+	m.sizeViewer()
+	body := r.value
+	if r.err != "" {
+		body = r.err
+	}
+	m.viewer.SetContent(ansi.Wrap(body, max(m.viewer.Width, 1), ""))
+	m.viewer.GotoTop()
+}
+
+// sizeViewer fits the viewer to the right column, below its title line.
+func (m *Model) sizeViewer() {
+	m.viewer.Width = max(m.width-m.listWidth()-3, 1)
+	m.viewer.Height = max(m.height-1, 1)
+}
+
 func (m *Model) updateKeys() {
-	_, has := m.Selected()
+	in, has := m.Selected()
 	filtering := m.list.SettingFilter()
+	m.keys.Open.SetEnabled(m.focused && has && !filtering && !m.editing && m.last[in.Name] != nil)
+	m.keys.Close.SetEnabled(m.viewing != nil)
 	m.keys.Call.SetEnabled(m.focused && has && !filtering)
 	m.keys.Edit.SetEnabled(m.focused && has && !filtering && !m.editing)
 	m.keys.Defaults.SetEnabled(m.focused && has && !filtering)
@@ -453,6 +501,10 @@ func (m *Model) updateKeys() {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
+	if m.viewing != nil {
+		k := m.viewer.KeyMap
+		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, m.keys.Close}
+	}
 	if m.editing {
 		return []key.Binding{m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back}
 	}
@@ -460,7 +512,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		return []key.Binding{m.list.KeyMap.AcceptWhileFiltering, m.list.KeyMap.CancelWhileFiltering}
 	}
 	return []key.Binding{m.list.KeyMap.CursorUp, m.list.KeyMap.CursorDown, m.list.KeyMap.Filter,
-		m.list.KeyMap.ClearFilter, m.keys.Call, m.keys.Edit}
+		m.list.KeyMap.ClearFilter, m.keys.Call, m.keys.Edit, m.keys.Open}
 }
 
 // FullHelp implements help.KeyMap.
@@ -469,7 +521,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.CursorUp, k.CursorDown, k.NextPage, k.PrevPage, k.GoToStart, k.GoToEnd},
 		{k.Filter, k.ClearFilter, k.AcceptWhileFiltering, k.CancelWhileFiltering},
-		{m.keys.Call, m.keys.Edit, m.keys.Newline, m.keys.Defaults, m.keys.Back},
+		{m.keys.Call, m.keys.Edit, m.keys.Newline, m.keys.Defaults, m.keys.Back, m.keys.Open, m.keys.Close},
 	}
 }
 
@@ -483,6 +535,9 @@ func (m *Model) SetSize(w, h int) {
 	m.list.SetSize(lw, h)
 	m.editor.SetWidth(max(w-lw-3, 10))
 	m.editor.SetHeight(m.editorHeight())
+	if m.viewing != nil {
+		m.openResult() // re-wrap to the new width
+	}
 	m.dirty = true
 }
 

@@ -249,3 +249,57 @@ func TestViewCachedUntilChange(t *testing.T) {
 		t.Error("view not updated after moving the selection")
 	}
 }
+
+func TestLongResultViewer(t *testing.T) {
+	m, _ := newTest(t)
+	long := strings.Repeat("lorem ipsum ", 400) // ~4800 chars: many wrapped lines
+	m.editor.SetValue(`{"text": "` + long + `"}`)
+	send(t, m, panetest.Key("enter"))
+	v := m.View()
+	if !strings.Contains(v, "o shows all") {
+		t.Fatalf("cut result does not offer the viewer:\n%s", v)
+	}
+	send(t, m, panetest.Key("o"))
+	if !m.Capturing() {
+		t.Fatalf("o did not open the viewer:\n%s", m.View())
+	}
+	if v := m.View(); !strings.Contains(v, "0% · esc closes") {
+		t.Errorf("viewer header missing:\n%s", v)
+	}
+	send(t, m, panetest.Key("j"), panetest.Key("j"), panetest.Key("q")) // q closes the viewer, not the app
+	if m.Capturing() {
+		t.Error("q did not close the viewer")
+	}
+	send(t, m, panetest.Key("o"))
+	for range 3 {
+		send(t, m, panetest.Key("pgdown"))
+	}
+	if m.viewer.YOffset == 0 {
+		t.Error("pgdown did not scroll the viewer")
+	}
+	send(t, m, panetest.Key("esc"))
+	if m.Capturing() || strings.Contains(m.View(), "esc closes") {
+		t.Error("esc did not close the viewer")
+	}
+}
+
+func TestFirstLines(t *testing.T) {
+	tests := []struct {
+		s        string
+		n, max   int
+		want     string
+		wantMore bool
+	}{
+		{"a\nb\nc", 2, 100, "a\nb", true},
+		{"a\nb", 2, 100, "a\nb", false},
+		{"a\nb\n", 2, 100, "a\nb", false},
+		{"abcdef", 3, 4, "abcd", true},
+		{"", 3, 10, "", false},
+	}
+	for _, tt := range tests {
+		got, more := firstLines(tt.s, tt.n, tt.max)
+		if got != tt.want || more != tt.wantMore {
+			t.Errorf("firstLines(%q, %d, %d) = %q, %v; want %q, %v", tt.s, tt.n, tt.max, got, more, tt.want, tt.wantMore)
+		}
+	}
+}

@@ -67,6 +67,11 @@ func (m *Model) detailView(w int) string {
 	if !ok {
 		return t.Muted.Render("no ability selected")
 	}
+	if r := m.viewing; r != nil {
+		head := t.Label.Render("Result") + "  #" + strconv.Itoa(r.seq) + " " + r.ability + " " + outcomeText(t, r) +
+			t.Muted.Render("  "+pane.Percent(m.viewer.ScrollPercent())+" · esc closes")
+		return ansi.Truncate(head, w, "…") + "\n" + m.viewer.View()
+	}
 	h := m.height
 	var lines []string
 	add := func(s ...string) { lines = append(lines, s...) }
@@ -188,7 +193,12 @@ func (m *Model) resultLines(ability string, w, h int) []string {
 	if r.err != "" {
 		body, st = r.err, t.Error
 	}
-	bl := wrap(body, w, h-1)
+	// Only the first screenful is wrapped: a large result costs nothing here.
+	body, more := firstLines(body, h-1, (h-1)*w*4)
+	bl, cut := wrapCut(body, w, h-1)
+	if (more || cut) && len(bl) == h-1 {
+		bl[h-2] = ansi.Truncate(bl[h-2], max(w-18, 1), "") + t.Muted.Render(" … o shows all")
+	}
 	for _, l := range bl {
 		lines = append(lines, st.Render(l))
 	}
@@ -227,13 +237,38 @@ func (m *Model) historyLines(w, h int) []string {
 // broken) and keeps at most n lines, the last one ending in "…" when text
 // was cut.
 func wrap(s string, w, n int) []string {
+	lines, _ := wrapCut(s, w, n)
+	return lines
+}
+
+// wrapCut is wrap that also reports whether lines were cut.
+func wrapCut(s string, w, n int) ([]string, bool) {
 	if n <= 0 || w <= 0 {
-		return nil
+		return nil, s != ""
 	}
 	lines := strings.Split(ansi.Wrap(s, w, ""), "\n")
-	if len(lines) > n {
-		lines = lines[:n]
-		lines[n-1] = ansi.Truncate(lines[n-1], w-1, "") + "…"
+	if len(lines) <= n {
+		return lines, false
 	}
-	return lines
+	lines = lines[:n]
+	lines[n-1] = ansi.Truncate(lines[n-1], w-1, "") + "…"
+	return lines, true
+}
+
+// firstLines returns the first n lines of s, at most maxBytes of them, and
+// whether anything was cut.
+func firstLines(s string, n, maxBytes int) (string, bool) {
+	cut := false
+	if len(s) > maxBytes {
+		s, cut = strings.ToValidUTF8(s[:maxBytes], ""), true
+	}
+	i := 0
+	for range max(n, 0) {
+		j := strings.IndexByte(s[i:], '\n')
+		if j < 0 {
+			return s, cut
+		}
+		i += j + 1
+	}
+	return s[:max(i-1, 0)], cut || i < len(s)
 }
