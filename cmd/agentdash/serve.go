@@ -67,7 +67,7 @@ spread evenly over --load-ability, so the metrics move.`,
 	cmd.Flags().StringVar(&addr, "metrics-addr", exporter.DefaultAddr, "listen address of the Prometheus exporter (host:port)")
 	cmd.Flags().Float64Var(&rate, "load", 0, "generate this many calls per second in all (0 = no load)")
 	cmd.Flags().StringSliceVar(&abilities, "load-ability", defaultLoadAbilities, "abilities the load generator calls (repeatable or comma-separated)")
-	cmd.Flags().StringVar(&mode, "load-mode", "vary", "load arguments: repeat (cache hits) or vary (cache misses)")
+	cmd.Flags().StringVar(&mode, "load-mode", "mixed", "load arguments: repeat (cache hits), vary (cache misses) or mixed (half each)")
 	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (0 = run until interrupted)")
 	return cmd
 }

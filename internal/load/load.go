@@ -28,28 +28,35 @@ const (
 	Repeat Mode = iota
 	// Vary makes every call's arguments unique, so every call misses the cache.
 	Vary
+	// Mixed alternates: every other call repeats the base arguments, so a
+	// cached ability sees a hit ratio of about one half.
+	Mixed
 )
 
-// String returns "repeat" or "vary".
+// String returns "repeat", "vary" or "mixed".
 func (m Mode) String() string {
 	switch m {
 	case Repeat:
 		return "repeat"
 	case Vary:
 		return "vary"
+	case Mixed:
+		return "mixed"
 	}
 	return "mode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// ParseMode parses "repeat" or "vary".
+// ParseMode parses "repeat", "vary" or "mixed".
 func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "repeat":
 		return Repeat, nil
 	case "vary":
 		return Vary, nil
+	case "mixed":
+		return Mixed, nil
 	}
-	return 0, fmt.Errorf("load mode %q: want repeat or vary", s)
+	return 0, fmt.Errorf("load mode %q: want repeat, vary or mixed", s)
 }
 
 // MaxRate is the highest rate a generator accepts, in calls per second.
@@ -97,7 +104,7 @@ func Start(ctx context.Context, a *agent.Agent, s Spec) (*Generator, error) {
 	if math.IsNaN(s.Rate) || s.Rate <= 0 || s.Rate > MaxRate {
 		return nil, fmt.Errorf("load: rate %v calls/s not in (0, %d]", s.Rate, MaxRate)
 	}
-	if s.Mode != Repeat && s.Mode != Vary {
+	if s.Mode != Repeat && s.Mode != Vary && s.Mode != Mixed {
 		return nil, fmt.Errorf("load: unknown mode %d", s.Mode)
 	}
 	if s.MaxInFlight < 0 {
@@ -171,8 +178,8 @@ func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 		owed += perTick
 		for ; owed >= 1; owed-- {
 			args := g.spec.Args
-			if g.spec.Mode == Vary {
-				n++
+			n++
+			if g.spec.Mode == Vary || g.spec.Mode == Mixed && n%2 == 0 {
 				args = vary(args, n)
 			}
 			ok := calls.TryGo(func() error {

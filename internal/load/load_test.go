@@ -153,7 +153,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestParseMode(t *testing.T) {
-	for _, m := range []Mode{Repeat, Vary} {
+	for _, m := range []Mode{Repeat, Vary, Mixed} {
 		got, err := ParseMode(m.String())
 		if err != nil || got != m {
 			t.Errorf("ParseMode(%q) = %v, %v", m.String(), got, err)
@@ -172,5 +172,28 @@ func TestVaryNumbers(t *testing.T) {
 	base := map[string]any{"flag": true}
 	if got := vary(base, 1); got["flag"] != true {
 		t.Errorf("vary without strings or numbers changed args: %v", got)
+	}
+}
+
+func TestMixedAlternates(t *testing.T) {
+	r := &recorder{}
+	a := newAgent(t, r)
+	g, err := Start(context.Background(), a, Spec{Ability: "echo", Rate: 500, Mode: Mixed,
+		Args: map[string]any{"text": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "20 calls", func() bool { return len(r.calls()) >= 20 })
+	g.Stop()
+	var repeated, varied int
+	for _, s := range r.calls() {
+		if s == "x" {
+			repeated++
+		} else {
+			varied++
+		}
+	}
+	if repeated == 0 || varied == 0 || repeated > varied+g.spec.MaxInFlight || varied > repeated+g.spec.MaxInFlight {
+		t.Errorf("mixed mode sent %d repeated and %d varied calls, want about half each", repeated, varied)
 	}
 }
