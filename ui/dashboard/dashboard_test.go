@@ -396,3 +396,21 @@ func BenchmarkFrame(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+func TestFastTypedKeysAreSplit(t *testing.T) {
+	m, _, a := newTest(t, 120, 40, 0)
+	// "2jt" arriving in one read: focus Breakers, move to fail, ask to trip.
+	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2jt")})
+	if m.focus != 1 || !m.panes[1].Capturing() {
+		t.Fatalf("focus %d capturing %v after \"2jt\"", m.focus, m.panes[1].Capturing())
+	}
+	send(t, m, panetest.Key("y"))
+	if st := a.Snapshot().Abilities[1]; st.Name != "fail" || st.Breaker.State.String() != "forced-open" {
+		t.Errorf("fail breaker %v after 2jt y", st.Breaker.State)
+	}
+	// "/su" in one read: "/" opens the filter, "su" is its text.
+	send(t, m, panetest.Key("1"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/su")}, panetest.Key("enter"))
+	if v := m.View(); !strings.Contains(v, "/su · 1 of 3") {
+		t.Errorf("fast \"/su\" did not filter:\n%s", v)
+	}
+}

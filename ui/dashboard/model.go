@@ -217,6 +217,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyCtrlC {
 		return m.quit()
 	}
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.showHelp && !focused.Capturing() {
+		return m.splitKeys(msg)
+	}
 	if m.showHelp {
 		switch {
 		case key.Matches(msg, m.keys.Close):
@@ -252,6 +255,27 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return focused.Update(msg)
 	}
 	return nil
+}
+
+// splitKeys handles keys typed faster than the terminal is read, which
+// Bubble Tea delivers as one multi-rune message ("jj"), one key at a time,
+// so that commands and navigation do not depend on typing speed. Once a
+// pane starts capturing (e.g. "/" opened a filter), the rest goes to it as
+// typed text.
+func (m *Model) splitKeys(msg tea.KeyMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.panes[m.focus].Capturing() || m.showHelp {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			return tea.Batch(append(cmds, m.handleKey(rest))...)
+		}
+		cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		if m.closed {
+			break // q quit
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
