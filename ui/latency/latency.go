@@ -79,7 +79,7 @@ func New(c pane.Common, a *agent.Agent) *Model {
 			Load:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "start load")),
 			Faster: key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "more calls/s")),
 			Slower: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "fewer calls/s")),
-			Mode:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "repeat/vary args")),
+			Mode:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "args: repeat/vary/mixed")),
 			Spark:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "spark: latency")),
 		},
 	}
@@ -208,7 +208,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.rateStep = max(m.rateStep-1, 0)
 		return m.restartLoad()
 	case key.Matches(msg, m.keys.Mode):
-		m.mode = 1 - m.mode
+		m.mode = nextMode(m.mode)
 		return m.restartLoad()
 	case key.Matches(msg, m.keys.Spark):
 		m.showLat = !m.showLat
@@ -304,6 +304,18 @@ func (m *Model) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.filter.ShortHelp()}
+}
+
+// loadModes are the argument modes m cycles through.
+var loadModes = [...]load.Mode{load.Repeat, load.Vary, load.Mixed}
+
+func nextMode(cur load.Mode) load.Mode {
+	for i, md := range loadModes {
+		if md == cur {
+			return loadModes[(i+1)%len(loadModes)]
+		}
+	}
+	return loadModes[0]
 }
 
 func rateText(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }

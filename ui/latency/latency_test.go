@@ -91,6 +91,14 @@ func TestLoadGenerator(t *testing.T) {
 	if sp := m.Generator().Spec(); sp.Rate != 5 {
 		t.Errorf("after - -: rate %v, want 5", sp.Rate)
 	}
+	send(t, m, panetest.Key("m"))
+	if sp := m.Generator().Spec(); sp.Mode != load.Mixed {
+		t.Errorf("second m: mode %v, want mixed", sp.Mode)
+	}
+	send(t, m, panetest.Key("m"))
+	if sp := m.Generator().Spec(); sp.Mode != load.Repeat {
+		t.Errorf("third m: mode %v, want repeat", sp.Mode)
+	}
 	// l on another ability retargets, l on the same one stops.
 	send(t, m, panetest.Key("down"), panetest.Key("l"))
 	if sp := m.Generator().Spec(); sp.Ability != "fail" {
