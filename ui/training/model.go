@@ -10,7 +10,6 @@ package training
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -55,7 +54,7 @@ type Model struct {
 	focused       bool
 
 	// The form.
-	base    train.Config // values of settings the form does not show
+	base    train.Config // the prefilled config; its Checkpoint is what predict serves
 	fields  []field
 	inputs  []textinput.Model
 	errs    []error // per-field parse errors (nil = fine)
@@ -554,6 +553,3 @@ var (
 	_ pane.Closer = (*Model)(nil)
 	_ help.KeyMap = (*Model)(nil)
 )
-
-// errNoRun is shown when a run ended without a result or an error.
-var errNoRun = errors.New("the run ended without a result")
