@@ -22,6 +22,7 @@ import (
 
 // Controller is the part of *agent.Agent the pane drives.
 type Controller interface {
+	Abilities() []agent.Info
 	Trip(name string) error
 	Reset(name string) error
 	ResetAll()
@@ -44,8 +45,9 @@ type Model struct {
 	table  *pane.Table
 	filter *pane.Filter
 
-	stats   []agent.AbilityStats
-	now     time.Time
+	stats    []agent.AbilityStats
+	settings map[string]breaker.Settings // per ability, from the registry
+	now      time.Time
 	confirm pane.Confirm
 	form    faultForm
 	focused bool
@@ -72,6 +74,7 @@ func New(c pane.Common, ctl Controller) *Model {
 		form:   newFaultForm(c.Theme),
 		dirty:  true,
 	}
+	m.loadSettings()
 	m.updateKeys()
 	return m
 }
@@ -163,6 +166,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case pane.SnapshotMsg:
 		m.stats, m.now = msg.Snap.Abilities, msg.Snap.Taken
+		if len(m.stats) != len(m.settings) {
+			m.loadSettings()
+		}
 		m.table.SetRows(m.rows())
 		m.updateKeys()
 		m.dirty = true
@@ -222,6 +228,16 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.setFault(name, agent.Fault{})
 	}
 	return nil
+}
+
+// loadSettings reads every breaker's settings from the registry (they do
+// not change after registration).
+func (m *Model) loadSettings() {
+	infos := m.ctl.Abilities()
+	m.settings = make(map[string]breaker.Settings, len(infos))
+	for _, in := range infos {
+		m.settings[in.Name] = in.Breaker.WithDefaults()
+	}
 }
 
 func (m *Model) setFault(name string, f agent.Fault) tea.Cmd {
@@ -434,7 +450,9 @@ func (m *Model) detailView() string {
 	case breaker.Open:
 		l1 += t.Muted.Render("  rejecting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
 	case breaker.HalfOpen:
-		l1 += t.Muted.Render(fmt.Sprintf("  probing: %d in flight, %d succeeded", b.HalfOpenInFlight, b.HalfOpenSuccesses))
+		set := m.settings[s.Name]
+		l1 += t.Muted.Render(fmt.Sprintf("  probing: %d of %d probes in flight, %d/%d successes to close",
+			b.HalfOpenInFlight, set.HalfOpenProbes, b.HalfOpenSuccesses, set.SuccessThreshold))
 	case breaker.ForcedOpen:
 		l1 += t.Muted.Render("  tripped by hand; press r to reset")
 	}
@@ -442,7 +460,7 @@ func (m *Model) detailView() string {
 
 	lines = append(lines, t.Label.Render("window ")+failuresLong(b)+
 		t.Label.Render("  consecutive failures ")+strconv.Itoa(b.ConsecutiveFailures)+
-		t.Label.Render("  transitions ")+strconv.FormatUint(b.Transitions, 10))
+		t.Muted.Render("  "+tripRule(m.settings[s.Name])))
 
 	last := t.Muted.Render("no transition yet")
 	if b.HasTransition {
@@ -452,6 +470,9 @@ func (m *Model) detailView() string {
 		if tr.Detail != "" {
 			last += " " + t.Muted.Render(tr.Detail)
 		}
+	}
+	if b.Transitions > 0 {
+		last += t.Muted.Render(" · " + strconv.FormatUint(b.Transitions, 10) + " transitions")
 	}
 	lines = append(lines, t.Label.Render("last ")+last)
 
@@ -467,6 +488,25 @@ func (m *Model) detailView() string {
 	}
 	lines = append(lines, fault)
 	return strings.Join(lines, "\n")
+}
+
+// tripRule says when the breaker opens and how long it stays open, e.g.
+// "opens at ≥50% of the last 20 (10+ calls) or 5 in a row · cooldown 5s".
+func tripRule(set breaker.Settings) string {
+	if set.WindowSize == 0 {
+		return ""
+	}
+	var parts []string
+	if set.FailureRate > 0 {
+		parts = append(parts, fmt.Sprintf("≥%s of the last %d (%d+ calls)", pane.Percent(set.FailureRate), set.WindowSize, set.MinCalls))
+	}
+	if set.ConsecutiveFailures > 0 {
+		parts = append(parts, fmt.Sprintf("%d in a row", set.ConsecutiveFailures))
+	}
+	if len(parts) == 0 {
+		return "cooldown " + pane.Duration(set.Cooldown)
+	}
+	return "opens at " + strings.Join(parts, " or ") + " · cooldown " + pane.Duration(set.Cooldown)
 }
 
 func failuresLong(b *breaker.Stats) string {

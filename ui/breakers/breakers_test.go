@@ -175,8 +175,11 @@ func TestCooldownCountsDown(t *testing.T) {
 	}
 	f.clock.Advance(4 * time.Second)
 	f.refresh()
-	if v := f.m.View(); !strings.Contains(v, "◐ half-open") {
+	if v := f.m.View(); !strings.Contains(v, "◐ half-open") || !strings.Contains(v, "0 of 1 probes in flight, 0/2 successes to close") {
 		t.Errorf("breaker not half-open after cooldown:\n%s", v)
+	}
+	if v := f.m.View(); !strings.Contains(v, "opens at ≥50% of the last 20 (10+ calls) or 5 in a row · cooldown 5s") {
+		t.Errorf("trip rule not explained:\n%s", v)
 	}
 }
 
