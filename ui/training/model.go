@@ -149,9 +149,15 @@ func (m *Model) Title() string { return "Training" }
 
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(width, height int) {
-	if width != m.width || height != m.height {
-		m.width, m.height = width, height
-		m.dirty = true
+	if width == m.width && height == m.height {
+		return
+	}
+	m.width, m.height = width, height
+	m.dirty = true
+	formW, cols := formGeometry(width)
+	_, vw := cellGeometry(formW / cols)
+	for i := range m.inputs {
+		m.inputs[i].Width = max(1, vw-1) // one cell for the cursor
 	}
 }
 

@@ -49,8 +49,9 @@ func (m *Model) render() string {
 	if w < minWidth || h < minHeight {
 		return theme.Block(th.Muted.Render("Training: too small"), w, h)
 	}
-	if w >= wideWidth {
-		left := strings.Split(m.formBlock(formWidth, h, 1), "\n")
+	formW, cols := formGeometry(w)
+	if cols == 1 && formW < w { // wide: the form left of the run
+		left := strings.Split(m.formBlock(formW, h, 1), "\n")
 		right := strings.Split(m.runBlock(w-formWidth-3, h), "\n")
 		sep := th.Subtle.Render("│")
 		var sb strings.Builder
@@ -68,13 +69,29 @@ func (m *Model) render() string {
 		return sb.String()
 	}
 	// Narrow: the form as a grid on top, the run below.
-	cols := max(1, w/cellWidth)
 	rows := (len(m.fields) + cols - 1) / cols
 	formH := min(rows+2, max(3, h/3))
 	if h-formH < 8 { // too little room for a graph: give the form what it needs
 		formH = min(rows+2, h-1)
 	}
 	return m.formBlock(w, formH, cols) + "\n" + m.runBlock(w, h-formH)
+}
+
+// formGeometry returns the form's width and number of columns in a pane w
+// cells wide: a single column left of the run when the pane is wide, a
+// grid across the whole width above the run otherwise.
+func formGeometry(w int) (formW, cols int) {
+	if w >= wideWidth {
+		return formWidth, 1
+	}
+	return w, max(1, w/cellWidth)
+}
+
+// cellGeometry returns the label and value widths of a form cell w cells
+// wide (after the two-cell marker and a space).
+func cellGeometry(w int) (label, value int) {
+	label = min(labelCells, max(0, (w-2)/2))
+	return label, max(0, w-2-label-1)
 }
 
 // formBlock renders the form in cols columns, exactly w×h: the fields (a
@@ -177,15 +194,13 @@ func (m *Model) fieldCell(i, w int) string {
 	th := m.th
 	f, in := &m.fields[i], &m.inputs[i]
 	sel := i == m.cursor
-	lw := min(labelCells, max(0, (w-2)/2))
-	vw := max(0, w-2-lw-1)
+	lw, vw := cellGeometry(w)
 	marker := "  "
 	if sel {
 		marker = "▸ "
 	}
 	label := theme.PadRight(f.label, lw)
 	if sel && m.editing {
-		in.Width = max(1, vw-1)
 		return theme.PadRight(th.Accent.Render("› ")+th.Label.Render(label)+" "+in.View(), w)
 	}
 	bad := m.errs[i] != nil
