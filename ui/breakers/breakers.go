@@ -48,9 +48,9 @@ type Model struct {
 	stats    []agent.AbilityStats
 	settings map[string]breaker.Settings // per ability, from the registry
 	now      time.Time
-	confirm pane.Confirm
-	form    faultForm
-	focused bool
+	confirm  pane.Confirm
+	form     faultForm
+	focused  bool
 
 	width, height int
 	view          string
