@@ -681,3 +681,19 @@ func TestLiveUpdatesEnableGraphKeys(t *testing.T) {
 	m.Update(press("s"))
 	finishRun(t, m)
 }
+
+func TestNarrowFormShowsFirstError(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 80, 20)
+	if v := m.View(); !strings.Contains(v, "epochs: passes over") {
+		t.Errorf("narrow form lacks the selected field's help:\n%s", v)
+	}
+	setField(t, m, "epochs", "x")
+	setField(t, m, "batch size", "y")
+	v := m.View()
+	if !strings.Contains(v, `✗ epochs: "x" is not a whole number (+1 more)`) {
+		t.Errorf("narrow form lacks the first error and the count of others:\n%s", v)
+	}
+	if !strings.Contains(v, "batch size") || !strings.Contains(v, "y ✗") {
+		t.Errorf("the selected invalid field is not marked:\n%s", v)
+	}
+}

@@ -98,39 +98,9 @@ func cellGeometry(w int) (label, value int) {
 // window around the cursor when they do not fit), then the validation
 // messages and the selected field's help.
 func (m *Model) formBlock(w, h, cols int) string {
-	th := m.th
-	var msgs []string
-	for _, err := range m.errs {
-		if err != nil {
-			msgs = append(msgs, th.Error.Render("✗ "+err.Error()))
-		}
-	}
-	if m.formErr != nil && len(msgs) == 0 {
-		msgs = append(msgs, th.Error.Render("✗ "+m.formErr.Error()))
-	}
-	if len(msgs) == 0 && (m.state == idle || m.state == finished) {
-		msgs = append(msgs, th.Good.Render("✓ valid")+th.Muted.Render(" · enter trains"))
-	}
-	f := &m.fields[m.cursor]
-	msgs = append(msgs, th.Muted.Render(f.label+": "+f.help))
-	if cols == 1 { // a narrow column: wrap so errors read in full
-		var wrapped []string
-		for _, s := range msgs {
-			wrapped = append(wrapped, wrap(s, w, 3)...)
-		}
-		msgs = wrapped
-	}
-
+	msgs := m.formMessages(w, cols)
 	rows := (len(m.fields) + cols - 1) / cols
-	avail := max(1, h-len(msgs)-1)
-	if cols > 1 {
-		avail = max(1, h-2) // grid: room for the first message and the help
-		msgs = msgs[max(0, len(msgs)-2):]
-		if m.formErr != nil || hasErr(m.errs) {
-			msgs = msgs[:1]
-			msgs[0] = m.firstError()
-		}
-	}
+	avail := max(1, h-len(msgs)-1) // one blank line between fields and messages
 	first := 0
 	curRow := m.cursor % rows
 	if rows > avail {
@@ -154,6 +124,40 @@ func (m *Model) formBlock(w, h, cols int) string {
 	}
 	lines = append(lines, msgs...)
 	return theme.Block(strings.Join(lines, "\n"), w, h)
+}
+
+// formMessages returns the lines under the form. A single column lists
+// every error (wrapped to w), or "valid" when there is none, and the
+// selected field's help; a grid has room for one line: the first error,
+// else the help.
+func (m *Model) formMessages(w, cols int) []string {
+	th := m.th
+	f := &m.fields[m.cursor]
+	help := th.Muted.Render(f.label + ": " + f.help)
+	invalid := m.formErr != nil || hasErr(m.errs)
+	if cols > 1 {
+		if invalid {
+			return []string{m.firstError()}
+		}
+		return []string{help}
+	}
+	var msgs []string
+	for _, err := range m.errs {
+		if err != nil {
+			msgs = append(msgs, th.Error.Render("✗ "+err.Error()))
+		}
+	}
+	if m.formErr != nil && len(msgs) == 0 {
+		msgs = append(msgs, th.Error.Render("✗ "+m.formErr.Error()))
+	}
+	if !invalid && (m.state == idle || m.state == finished) {
+		msgs = append(msgs, th.Good.Render("✓ valid")+th.Muted.Render(" · enter trains"))
+	}
+	var lines []string
+	for _, s := range append(msgs, help) {
+		lines = append(lines, wrap(s, w, 3)...)
+	}
+	return lines
 }
 
 func hasErr(errs []error) bool {
