@@ -209,8 +209,8 @@ func (m *Model) fieldCell(i, w int) string {
 	}
 	bad := m.errs[i] != nil
 	val := in.Value()
-	if bad {
-		val += " ✗"
+	if bad { // keep the mark visible however long the value
+		val = ansi.Truncate(val, max(vw-2, 0), "…") + " ✗"
 	}
 	if sel && m.focused {
 		if val == "" {
