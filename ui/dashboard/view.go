@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
@@ -24,7 +25,9 @@ func (m *Model) View() string {
 	sb.WriteString(m.headerView())
 	sb.WriteByte('\n')
 	if m.showHelp {
-		sb.WriteString(m.helpView())
+		var body strings.Builder
+		m.writeBody(&body)
+		sb.WriteString(m.overlay(body.String(), m.helpBox()))
 	} else {
 		m.writeBody(&sb)
 	}
@@ -214,14 +217,34 @@ func (m *Model) footerView() string {
 	return theme.PadRight(theme.PadRight(left, m.width-lipgloss.Width(right))+right, m.width)
 }
 
-// helpView is the full key reference of the focused pane and the global
-// keys, centred in the body area.
-func (m *Model) helpView() string {
+// helpBox is the full key reference of the focused pane and the global
+// keys, in a bordered box.
+func (m *Model) helpBox() string {
 	t := m.theme
 	groups := append(m.panes[m.focus].FullHelp(), m.keys.full())
 	m.help.Width = m.width - 6
 	body := t.Bold.Render("Keys — "+m.panes[m.focus].Title()) + "\n\n" + m.help.FullHelpView(groups)
-	box := t.Overlay.Render(body)
-	return theme.Block(t.Renderer().Place(m.width, m.layout.body.h, lipgloss.Center, lipgloss.Center, box),
-		m.width, m.layout.body.h)
+	return t.Overlay.Render(body)
+}
+
+// overlay draws box centred over the body area, keeping the panes visible
+// around it (lipgloss v1 has no layers, so lines are spliced by cell).
+func (m *Model) overlay(body, box string) string {
+	lines := strings.Split(theme.Block(body, m.width, m.layout.body.h), "\n")
+	boxLines := strings.Split(box, "\n")
+	bw := min(lipgloss.Width(box), m.width)
+	x := (m.width - bw) / 2
+	y := max((len(lines)-len(boxLines))/2, 0)
+	reset := ""
+	if m.theme.Color() {
+		reset = "\x1b[0m" // close any style the cut left open
+	}
+	for i, bl := range boxLines {
+		if y+i >= len(lines) {
+			break
+		}
+		l := lines[y+i]
+		lines[y+i] = ansi.Truncate(l, x, "") + reset + theme.PadRight(bl, bw) + reset + ansi.TruncateLeft(l, x+bw, "")
+	}
+	return strings.Join(lines, "\n")
 }
