@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest"
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -18,9 +19,18 @@ import (
 	"github.com/agentdash/agentdash/ui/pane/panetest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+// updating reports whether the test runs with -update (rewrite the golden
+// files in testdata/). The flag is registered by charmbracelet/x/exp/golden,
+// which teatest imports.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// teatest keeps one goroutine per test model waiting for SIGINT.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest.NewTestModel.func2"))
+}
 
 // newTest returns a dashboard on a test agent with a fixed clock, sized
 // w×h, showing the fixed snapshot.
@@ -66,7 +76,7 @@ func checkScreen(t *testing.T, view string, w, h int) {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -412,5 +422,34 @@ func TestFastTypedKeysAreSplit(t *testing.T) {
 	send(t, m, panetest.Key("1"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/su")}, panetest.Key("enter"))
 	if v := m.View(); !strings.Contains(v, "/su · 1 of 3") {
 		t.Errorf("fast \"/su\" did not filter:\n%s", v)
+	}
+}
+
+// TestProgram runs the dashboard in a real tea.Program (teatest): the
+// frame loop, snapshot broadcast and key routing work end to end, and q
+// stops the program with nothing left running (goleak in TestMain).
+func TestProgram(t *testing.T) {
+	m, _, a := newTest(t, 120, 40, 0)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
+	waitFor := func(what string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), what) },
+			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	waitFor("1 Abilities")
+	tm.Send(panetest.Key("enter")) // call echo
+	waitFor("#1")
+	tm.Send(panetest.Key("2"))
+	tm.Send(panetest.Key("t"))
+	waitFor("Trip breaker")
+	tm.Send(panetest.Key("y"))
+	waitFor("FORCED-OPEN") // shown by the next frame's snapshot
+	if st := a.Snapshot().Abilities[0]; st.Calls != 1 || st.Breaker.State.String() != "forced-open" {
+		t.Errorf("echo: %d calls, breaker %v", st.Calls, st.Breaker.State)
+	}
+	tm.Send(panetest.Key("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if m.ctx.Err() == nil {
+		t.Error("quit did not cancel the dashboard context")
 	}
 }
