@@ -219,7 +219,7 @@ func outcomeText(t *theme.Theme, r *record) string {
 func (m *Model) historyLines(w, h int) []string {
 	t := m.c.Theme
 	lines := make([]string, 0, h)
-	lines = append(lines, t.Label.Render("History ")+t.Muted.Render("("+strconv.Itoa(len(m.history))+" recent calls, newest first)"))
+	lines = append(lines, t.Label.Render("History ")+t.Muted.Render("("+pane.Plural(len(m.history), "recent call", "recent calls")+", newest first)"))
 	for i := len(m.history) - 1; i >= 0 && len(lines) < h; i-- {
 		r := m.history[i]
 		flag := ""

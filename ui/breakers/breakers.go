@@ -472,7 +472,7 @@ func (m *Model) detailView() string {
 		}
 	}
 	if b.Transitions > 0 {
-		last += t.Muted.Render(" · " + strconv.FormatUint(b.Transitions, 10) + " transitions")
+		last += t.Muted.Render(" · " + pane.Plural(int(b.Transitions), "transition", "transitions"))
 	}
 	lines = append(lines, t.Label.Render("last ")+last)
 

@@ -82,6 +82,15 @@ func compact(v float64) string {
 	return strconv.FormatFloat(math.Floor(v), 'f', 0, 64)
 }
 
+// Plural returns "1 call" or "n calls": n followed by the singular or
+// plural word.
+func Plural(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return strconv.Itoa(n) + " " + plural
+}
+
 // Rate formats a per-second rate: "0", "0.4", "12.5", "340", "1.2k".
 func Rate(r float64) string {
 	switch {

@@ -69,6 +69,9 @@ func TestCountRatePercent(t *testing.T) {
 			t.Errorf("Rate(%v) = %q, want %q", in, got, want)
 		}
 	}
+	if got := Plural(1, "call", "calls") + "," + Plural(0, "call", "calls") + "," + Plural(7, "entry", "entries"); got != "1 call,0 calls,7 entries" {
+		t.Errorf("Plural = %q", got)
+	}
 	if got := Rate(math.NaN()); got != "0" {
 		t.Errorf("Rate(NaN) = %q", got)
 	}
