@@ -30,10 +30,16 @@ func newDelegate(t *theme.Theme) delegate {
 	return delegate{t: t, match: t.Accent.Underline(true), selMatch: t.Selected.Underline(true)}
 }
 
-func (d delegate) Height() int                         { return 1 }
-func (d delegate) Spacing() int                        { return 0 }
+// Height is one line per ability.
+func (d delegate) Height() int { return 1 }
+
+// Spacing is zero: abilities are listed without blank lines between them.
+func (d delegate) Spacing() int { return 0 }
+
+// Update does nothing; the pane handles every key itself.
 func (d delegate) Update(tea.Msg, *list.Model) tea.Cmd { return nil }
 
+// Render draws item li at index.
 func (d delegate) Render(w io.Writer, m list.Model, index int, li list.Item) {
 	it, ok := li.(item)
 	if !ok {

@@ -15,7 +15,9 @@ import (
 // Run shows the dashboard on the terminal until the user quits or ctx is
 // canceled, then stops everything the dashboard started (calls, load
 // generators, training) and restores the terminal. A canceled ctx is a
-// normal exit, not an error.
+// normal exit, not an error; SIGINT delivered to the process (not ctrl+c
+// typed in the dashboard, which quits normally) returns an error wrapping
+// tea.ErrInterrupted.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Agent == nil {
 		return ErrNoAgent
