@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 	"go.uber.org/goleak"
+	"pgregory.net/rapid"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/train"
@@ -452,4 +453,51 @@ func TestProgram(t *testing.T) {
 	if m.ctx.Err() == nil {
 		t.Error("quit did not cancel the dashboard context")
 	}
+}
+
+// TestRandomSessions drives the dashboard with random key presses and
+// terminal sizes and checks the invariants after every step: the screen is
+// exactly the terminal's size, focus stays on a pane, and the header says
+// PAUSED/ZOOM exactly when the state says so.
+func TestRandomSessions(t *testing.T) {
+	keys := []string{"tab", "shift+tab", "1", "2", "3", "4", "?", "esc", "z", "p", "j", "k", "up", "down",
+		"/", "s", "u", "enter", "e", "x", "t", "y", "n", "r", "R", "f", "+", "-", "m", "v", "g", "G", "o", "ctrl+j"}
+	tc := train.DefaultConfig()
+	tc.Checkpoint = filepath.Join(t.TempDir(), "model.json") // enter may train
+	rapid.Check(t, func(rt *rapid.T) {
+		m, _, _ := newTestConfig(t, 120, 40, 0, tc)
+		defer m.Close()
+		w, h := 120, 40
+		for range rapid.IntRange(1, 40).Draw(rt, "steps") {
+			if rapid.IntRange(0, 9).Draw(rt, "resize?") == 0 {
+				w, h = rapid.IntRange(1, 230).Draw(rt, "w"), rapid.IntRange(1, 70).Draw(rt, "h")
+				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+			} else {
+				k := rapid.SampledFrom(keys).Draw(rt, "key")
+				send(t, m, panetest.Key(k))
+			}
+			if m.closed {
+				rt.Fatalf("dashboard closed without q or ctrl+c")
+			}
+			if m.focus < 0 || m.focus >= numPanes {
+				rt.Fatalf("focus %d", m.focus)
+			}
+			v := m.View()
+			lines := strings.Split(v, "\n")
+			if len(lines) != h {
+				rt.Fatalf("%dx%d: %d lines", w, h, len(lines))
+			}
+			for i, l := range lines {
+				if lw := ansi.StringWidth(l); lw != w {
+					rt.Fatalf("%dx%d: line %d is %d wide: %q", w, h, i, lw, l)
+				}
+			}
+			if m.layout.kind != layoutTooSmall {
+				head := lines[0]
+				if strings.Contains(head, "PAUSED") != m.paused || strings.Contains(head, "ZOOM") != m.zoom {
+					rt.Fatalf("header %q, paused %v zoom %v", head, m.paused, m.zoom)
+				}
+			}
+		}
+	})
 }

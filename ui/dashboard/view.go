@@ -42,7 +42,8 @@ func (m *Model) tooSmallView() string {
 		t.Text.Render(strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+", need at least "+
 			strconv.Itoa(minW)+"×"+strconv.Itoa(minH)) + "\n" +
 		t.Muted.Render("enlarge the window, or press q to quit")
-	return t.Renderer().Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+	// Place does not clip content larger than the box: Block does.
+	return theme.Block(t.Renderer().Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg), m.width, m.height)
 }
 
 // headerView is one line: agent name, uptime, call rate, concurrency,
