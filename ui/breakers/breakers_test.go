@@ -239,6 +239,10 @@ func TestParseFault(t *testing.T) {
 		{"abc", "", agent.Fault{}, "failure %"},
 		{"10", "soon", agent.Fault{}, "latency: want a duration"},
 		{"10", "-5ms", agent.Fault{}, "latency: must not be negative"},
+		{"NaN", "", agent.Fault{}, "failure %"},
+		{"10", "Inf", agent.Fault{}, "latency: want a duration"},
+		{"10", "2h", agent.Fault{}, "latency: at most 1h0m0s"},
+		{"10", "1e12", agent.Fault{}, "latency: at most 1h0m0s"},
 	}
 	for _, tt := range tests {
 		got, err := parseFault(tt.rate, tt.lat)
@@ -300,4 +304,25 @@ func TestFilterNarrowsTable(t *testing.T) {
 	if v := f.m.View(); !strings.Contains(v, "echo") || strings.Contains(v, "/zz") {
 		t.Errorf("esc did not clear the filter:\n%s", v)
 	}
+}
+
+// FuzzParseFault checks that any text typed into the fault form either
+// yields a valid fault (failure rate in [0,1], latency >= 0) or an error
+// naming the field.
+func FuzzParseFault(f *testing.F) {
+	for _, s := range [][2]string{{"25", "50ms"}, {"12.5%", "1.5s"}, {"", ""}, {"abc", "-1"}, {"1e2", "1e3"}, {"NaN", "Inf"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, rate, lat string) {
+		got, err := parseFault(rate, lat)
+		if err != nil {
+			if msg := err.Error(); !strings.HasPrefix(msg, "failure %") && !strings.HasPrefix(msg, "latency") {
+				t.Errorf("error does not name the field: %q", msg)
+			}
+			return
+		}
+		if !(got.FailureRate >= 0 && got.FailureRate <= 1) || got.Latency < 0 {
+			t.Errorf("parseFault(%q, %q) = %+v: out of range", rate, lat, got)
+		}
+	})
 }
