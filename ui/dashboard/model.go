@@ -85,8 +85,9 @@ type Model struct {
 type tickMsg struct{ id int }
 
 // New returns the root model for cfg, drawing with the default lipgloss
-// renderer (Ascii when cfg.NoColor). It is exported for tests and embedding;
-// most callers want Run.
+// renderer (Ascii when cfg.NoColor). cfg.Agent must not be nil. It is
+// exported for tests and embedding; most callers want Run. Whoever creates
+// the model must call Close when done with it.
 func New(cfg Config) *Model {
 	th := theme.New(nil)
 	if cfg.NoColor {
