@@ -58,8 +58,6 @@ func (f *faultForm) keyList() []key.Binding {
 	return []key.Binding{f.keys.next, f.keys.apply, f.keys.cancel}
 }
 
-func (f *faultForm) setWidth(int) {}
-
 // open starts editing the fault of ability, prefilled with its current one.
 func (f *faultForm) open(ability string, cur agent.Fault) {
 	f.active, f.ability, f.err, f.focus = true, ability, "", fieldRate
