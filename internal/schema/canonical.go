@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -117,32 +116,63 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 
 var errTooDeep = fmt.Errorf("nested more than %d levels deep (cyclic value?)", maxDepth)
 
-// smallObject is the number of keys sorted in a stack array; larger objects
-// sort a heap-allocated slice.
-const smallObject = 16
+// smallObject is the number of members an object may have to be sorted in
+// stack arrays; larger objects sort a heap-allocated slice of keys.
+const smallObject = 8
 
 func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
-	var stack [smallObject]string
-	keys := stack[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if len(m) > smallObject {
+		return appendLargeObject(dst, m, depth)
 	}
-	slices.Sort(keys)
+	// One pass over the map collects the members; an insertion sort (the
+	// fastest for so few) orders them without touching the map again.
+	var keyStack [smallObject]string
+	var valStack [smallObject]any
+	keys, vals := keyStack[:0], valStack[:0]
+	for k, v := range m {
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+			vals[j], vals[j-1] = vals[j-1], vals[j]
+		}
+	}
 	dst = append(dst, '{')
 	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
 		var err error
-		if dst, err = appendString(dst, k); err != nil {
-			return dst, fmt.Errorf("key %q: %w", k, err)
-		}
-		dst = append(dst, ':')
-		if dst, err = appendValue(dst, m[k], depth+1); err != nil {
-			return dst, fmt.Errorf("%q: %w", k, err)
+		if dst, err = appendMember(dst, i, k, vals[i], depth); err != nil {
+			return dst, err
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+func appendLargeObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
+	keys := sortedKeys(m)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		var err error
+		if dst, err = appendMember(dst, i, k, m[k], depth); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func appendMember(dst []byte, i int, k string, v any, depth int) ([]byte, error) {
+	if i > 0 {
+		dst = append(dst, ',')
+	}
+	var err error
+	if dst, err = appendString(dst, k); err != nil {
+		return dst, fmt.Errorf("key %q: %w", k, err)
+	}
+	dst = append(dst, ':')
+	if dst, err = appendValue(dst, v, depth+1); err != nil {
+		return dst, fmt.Errorf("%q: %w", k, err)
+	}
+	return dst, nil
 }
 
 func appendFloat(dst []byte, f float64) ([]byte, error) {

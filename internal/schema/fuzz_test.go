@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -148,6 +149,10 @@ func FuzzValidate(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	s := mustSchema(f, richSchema)
+	c, err := s.Compile()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		args, err := ParseArgs(data)
 		if err != nil {
@@ -155,6 +160,17 @@ func FuzzValidate(f *testing.F) {
 		}
 		before, _ := AppendCanonical(nil, args)
 		out, err := s.Validate(args)
+		cout, cerr := c.Validate(args)
+		if !reflect.DeepEqual(out, cout) || !reflect.DeepEqual(err, cerr) {
+			t.Fatalf("Compiled.Validate disagrees: %v, %v vs %v, %v", cout, cerr, out, err)
+		}
+		if err == nil {
+			k1, _ := AppendCanonical(nil, out)
+			k2, err2 := c.AppendKey(nil, out)
+			if err2 != nil || !bytes.Equal(k1, k2) {
+				t.Fatalf("AppendKey = %s (%v), AppendCanonical = %s", k2, err2, k1)
+			}
+		}
 		after, _ := AppendCanonical(nil, args)
 		if !bytes.Equal(before, after) {
 			t.Fatalf("Validate modified its input: %s -> %s", before, after)

@@ -86,9 +86,13 @@ func validateObject(props map[string]*Property, required []string, additional *b
 			out[name] = nv
 		}
 	}
-	for _, name := range required {
-		if _, ok := obj[name]; !ok {
-			ferr = first(ferr, (&FieldError{Msg: "missing required argument"}).under(name))
+	// Required names are properties (Check ensures it), so when every
+	// property is present there is nothing to look up.
+	if present < len(props) {
+		for _, name := range required {
+			if _, ok := obj[name]; !ok {
+				ferr = first(ferr, (&FieldError{Msg: "missing required argument"}).under(name))
+			}
 		}
 	}
 	if additional != nil && !*additional && present < len(obj) {
