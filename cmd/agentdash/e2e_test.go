@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +81,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	term.keys("2")
 	term.waitFor("the Breakers pane", onScreen("[2 Breakers]", "STATE", "LAST TRANSITION"))
 	term.filter("sum", onScreen("enter apply filter"))
-	term.waitFor("sum selected and closed", onScreenRE(`(?m)▸ sum\s+\S+ closed\b`))
+	term.waitFor("sum selected and closed", onScreen("/sum  (esc clears)"), onScreenRE(`(?m)▸ sum\s+\S+ closed\b`))
 	term.keys("t")
 	term.waitFor("the trip confirmation", onScreen(`Trip breaker "sum"?`))
 	term.keys("y")
@@ -209,11 +211,22 @@ func startTmux(t *testing.T, bin, work, raceDir string) *tmuxTerm {
 	_, err := term.tmux("-f", os.DevNull, "new-session", "-d", "-s", "e2e", "-c", work,
 		"-x", strconv.Itoa(e2eWidth), "-y", strconv.Itoa(e2eHeight),
 		"/bin/sh", "-c", script, bin, raceDir)
+	var socketPath string
+	if err == nil {
+		socketPath, err = term.tmux("display-message", "-p", "#{socket_path}")
+		socketPath = strings.TrimSpace(socketPath)
+	}
 	t.Cleanup(func() {
 		// Killing the server hangs up the pane, which ends agentdash (and
-		// the sleep) if the test failed before quitting it.
+		// the sleep) if the test failed before quitting it. The server
+		// leaves its socket behind.
 		if out, err := term.tmux("kill-server"); err != nil && !strings.Contains(out, "no server running") {
-			t.Logf("tmux kill-server: %v: %s", err, out)
+			t.Logf("tmux kill-server: %v", err)
+		}
+		if socketPath != "" {
+			if err := os.Remove(socketPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Logf("remove the tmux socket: %v", err)
+			}
 		}
 	})
 	if err != nil {
@@ -286,7 +299,7 @@ func (term *tmuxTerm) scrollback() string {
 	if err != nil {
 		return err.Error()
 	}
-	return out
+	return strings.TrimRight(out, "\n")
 }
 
 // waitFor polls the screen until every check accepts it and returns that
