@@ -31,6 +31,10 @@ const (
 	e2ePoll = 50 * time.Millisecond
 	// The terminal size the dashboard is driven at.
 	e2eWidth, e2eHeight = 120, 40
+	// terminalState is the tmux format for the terminal modes a program
+	// must restore: alternate screen (1 on), cursor visible (1 shown) and
+	// mouse reporting (1 on).
+	terminalState = "#{alternate_on} #{cursor_flag} #{mouse_any_flag}"
 )
 
 // TestDashboardEndToEnd builds agentdash, opens the dashboard in a 120x40
@@ -63,8 +67,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	term.waitFor("the dashboard on the Abilities pane", onScreen("[1 Abilities]", "uppercase", "q quit"))
 	// The dashboard owns the terminal while it runs; checked here so the
 	// restore check after quitting is meaningful.
-	if got := term.display("#{alternate_on} #{cursor_flag}"); got != "1 0" {
-		t.Errorf("while the dashboard runs: alternate screen, cursor visible = %q, want %q", got, "1 0")
+	if got := term.display(terminalState); got != "1 0 1" {
+		t.Errorf("while the dashboard runs: alternate screen, cursor visible, mouse = %q, want %q", got, "1 0 1")
 	}
 
 	// Abilities: select uppercase with the filter; its arguments are
@@ -99,7 +103,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 		"✓ completed 8 epochs", "saved checkpoints/model.json"))
 	t.Logf("screen after training:\n%s", afterTrain)
 	if _, err := os.Stat(filepath.Join(work, "checkpoints", "model.json")); err != nil {
-		t.Errorf("the dashboard reported a saved checkpoint: %v", err)
+		t.Errorf("the dashboard reports a saved checkpoint, but: %v", err)
 	}
 
 	// Abilities again: predict serves the model just trained (y = 2x + 1).
@@ -132,7 +136,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Errorf("the dashboard is still on the screen after quitting:\n%s", screen)
 	}
 	// Alternate screen off, cursor shown, mouse reporting off.
-	if got := term.display("#{alternate_on} #{cursor_flag} #{mouse_any_flag}"); got != "0 1 0" {
+	if got := term.display(terminalState); got != "0 1 0" {
 		t.Errorf("after quitting: alternate screen, cursor visible, mouse = %q, want %q", got, "0 1 0")
 	}
 	if reports, _ := filepath.Glob(filepath.Join(dir, "race.*")); len(reports) > 0 {
