@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -9,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/maypok86/otter/v2"
-	"github.com/maypok86/otter/v2/stats"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/agentdash/agentdash/internal/breaker"
@@ -21,15 +21,17 @@ import (
 type entry struct {
 	info    Info
 	fn      Func
-	schema  *schema.Schema
+	schema  *schema.Compiled
 	timeout time.Duration
 	breaker *breaker.Breaker
 
 	// cache is nil when the ability is not cached. flights suppresses
 	// duplicate executions of cached abilities (see callShared).
-	cache      *otter.Cache[string, any]
-	cacheStats *stats.Counter
-	flights    singleflight.Group
+	cache          *otter.Cache[string, any]
+	cacheHits      atomic.Uint64
+	cacheMisses    atomic.Uint64
+	cacheEvictions atomic.Uint64
+	flights        singleflight.Group
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 
@@ -68,7 +70,7 @@ type Result struct {
 // the package's sentinel errors (or the ability's own error). args are not
 // modified.
 func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Result, error) {
-	start := time.Now()
+	start := a.mono()
 	r := a.registry.Load()
 	e := r.byName[name]
 	if e == nil {
@@ -77,64 +79,65 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	if a.closed.Load() {
 		return Result{Outcome: OutcomeCanceled}, &CallError{Ability: name, Outcome: OutcomeCanceled, Err: ErrClosed}
 	}
-	args, err := e.schema.Validate(args)
-	if err != nil {
-		return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, fmt.Errorf("%w: %w", ErrBadArgs, err))
-	}
 	if e.cache == nil {
+		args, err := e.schema.Validate(args)
+		if err != nil {
+			return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, fmt.Errorf("%w: %w", ErrBadArgs, err))
+		}
 		permit, err := e.breaker.Allow()
 		if err != nil {
 			return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
 		}
-		x := a.execute(ctx, e, args)
+		x := a.runDirect(ctx, e, args)
 		e.breaker.Done(permit, x.outcome.breakerOutcome())
 		return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
 	}
 
-	// The cache key is built before the breaker is asked, so that
-	// arguments without a canonical form (NaN, unsupported Go types inside
-	// a free-form object) are bad arguments rather than a taken permit.
-	kb := a.keyBuffer.Get().(*keyBuf)
-	key, err := schema.AppendCanonical(kb.b[:0], args)
-	kb.b = key[:0]
+	// For a cached ability, validation also builds the cache key (one pass
+	// over the properties), before the breaker is asked: arguments without
+	// a canonical form (NaN, unsupported Go types inside a free-form
+	// object) are bad arguments rather than a taken permit. The key is
+	// built in a buffer on the stack (ValidateKey does not let it escape).
+	var kb [keyBufferSize]byte
+	args, key, err := e.schema.ValidateKey(kb[:0], args)
 	if err != nil {
-		a.putKeyBuf(kb)
-		return a.finish(e, start, Result{Outcome: OutcomeBadArgs},
-			fmt.Errorf("%w: no canonical JSON form for the cache key: %w", ErrBadArgs, err))
+		var fe *schema.FieldError
+		if !errors.As(err, &fe) {
+			err = fmt.Errorf("no canonical JSON form for the cache key: %w", err)
+		}
+		return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, fmt.Errorf("%w: %w", ErrBadArgs, err))
 	}
 	permit, err := e.breaker.Allow()
 	if err != nil {
-		a.putKeyBuf(kb)
 		return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
 	}
-	// The lookup key aliases the pooled buffer instead of copying it into a
-	// new string (which would be the hit path's only allocation). This is
-	// safe because GetIfPresent only hashes and compares the key and does
-	// not retain it, and the buffer is neither modified nor returned to the
-	// pool until the lookup has returned. Keys that are stored (Set, the
-	// singleflight key) are real copies.
+	// The lookup key aliases the buffer instead of copying it into a new
+	// string (which would be the hit path's only allocation). This is safe
+	// because GetIfPresent only hashes and compares the key and does not
+	// retain it, and the buffer is not modified until the lookup has
+	// returned. Keys that are stored (Set, the singleflight key) are real
+	// copies.
 	if v, ok := e.cache.GetIfPresent(unsafe.String(unsafe.SliceData(key), len(key))); ok {
-		a.putKeyBuf(kb)
+		e.cacheHits.Add(1)
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finish(e, start, Result{Value: v, Cached: true, Outcome: OutcomeSuccess}, nil)
 	}
-	skey := string(key)
-	a.putKeyBuf(kb)
-	return a.callShared(ctx, e, skey, args, permit, start)
+	e.cacheMisses.Add(1)
+	return a.callShared(ctx, e, string(key), args, permit, start)
 }
 
-func (a *Agent) putKeyBuf(kb *keyBuf) {
-	if cap(kb.b) <= maxPooledKeyBufferCap { // do not keep a huge buffer alive
-		a.keyBuffer.Put(kb)
-	}
-}
+// mono reads the monotonic clock as a duration since the agent's epoch;
+// cheaper than time.Now, which also reads the wall clock.
+func (a *Agent) mono() time.Duration { return time.Since(a.epoch) }
 
 // finish records the metrics and the event of a call and wraps its error.
-func (a *Agent) finish(e *entry, start time.Time, res Result, err error) (Result, error) {
-	end := time.Now()
-	res.Latency = end.Sub(start)
-	at := end
-	if !a.realNow {
+func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Result, error) {
+	end := a.mono()
+	res.Latency = end - start
+	var at time.Time
+	if a.realNow {
+		at = a.epoch.Add(end) // the end time without another clock read
+	} else {
 		at = a.now()
 	}
 	e.outcomes[res.Outcome].Add(1)
@@ -155,124 +158,398 @@ func (a *Agent) finish(e *entry, start time.Time, res Result, err error) (Result
 	return res, err
 }
 
-// Duplicate suppression uses golang.org/x/sync/singleflight rather than
-// otter's loader (Cache.Get): with DoChan every caller waits on its own
-// channel and can leave when its own context ends, the execution's result
-// tells each caller whether it ran the ability or shared another call's
-// result, and failures are handed to the waiting callers without ever
-// being cached. The shared execution runs in singleflight's goroutine under
-// context.WithoutCancel of the first caller's context, so it is not
-// canceled when that caller goes away; its timeout still applies.
-
-// flight is one caller's stake in a shared execution: its breaker permit,
-// which either the execution takes over (the caller started it) or the
-// caller releases as Ignored (it shared another call's result or left).
-type flight struct {
-	permit breaker.Permit
-	state  atomic.Int32
-}
-
-const (
-	permitHeld     = iota // by the caller
-	permitTaken           // by the execution, which reports its outcome
-	permitReleased        // by the caller, as Ignored
-)
-
-func (a *Agent) callShared(ctx context.Context, e *entry, key string, args map[string]any, permit breaker.Permit, start time.Time) (Result, error) {
-	f := &flight{permit: permit}
-	ch := e.flights.DoChan(key, func() (any, error) {
-		return a.executeShared(ctx, e, key, args, f), nil
-	})
-	select {
-	case r := <-ch:
-		return a.sharedResult(e, start, f, r)
-	case <-ctx.Done():
-		select {
-		case r := <-ch: // finished at the same moment: prefer the result
-			return a.sharedResult(e, start, f, r)
-		default:
-		}
-		if f.state.CompareAndSwap(permitHeld, permitReleased) {
-			e.breaker.Done(permit, breaker.Ignored)
-		}
-		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, fmt.Errorf("canceled: %w", context.Cause(ctx)))
-	}
-}
-
-func (a *Agent) sharedResult(e *entry, start time.Time, f *flight, r singleflight.Result) (Result, error) {
-	x := r.Val.(*execution)
-	started := !f.state.CompareAndSwap(permitHeld, permitReleased)
-	if !started {
-		e.breaker.Done(f.permit, breaker.Ignored)
-	}
-	return a.finish(e, start, Result{Value: x.value, Shared: !started, Outcome: x.outcome}, x.err)
-}
-
-// executeShared is the body of a shared execution; it runs in
-// singleflight's goroutine.
-func (a *Agent) executeShared(ctx context.Context, e *entry, key string, args map[string]any, f *flight) *execution {
-	if !a.begin() {
-		return &execution{outcome: OutcomeCanceled, err: ErrClosed}
-	}
-	defer a.end()
-	owns := f.state.CompareAndSwap(permitHeld, permitTaken)
-	x := a.execute(context.WithoutCancel(ctx), e, args)
-	if owns {
-		e.breaker.Done(f.permit, x.outcome.breakerOutcome())
-	}
-	if x.outcome == OutcomeSuccess {
-		e.cache.Set(key, x.value) // before singleflight forgets the key
-	}
-	return &x
-}
-
 // execution is the outcome of running an ability once.
 type execution struct {
-	value    any
-	outcome  Outcome
-	err      error
-	panicked bool // the function panicked or called runtime.Goexit
-	late     bool // the function failed after its context had ended
+	value   any
+	outcome Outcome
+	err     error
+	late    bool // the function failed after its context had been canceled
 }
 
-// execute runs stages 5 to 7 of the pipeline: a concurrency slot, fault
-// injection, and the ability in its own goroutine under its timeout. ctx is
-// the caller's context (or, for a shared execution, one that is never
-// canceled).
-func (a *Agent) execute(ctx context.Context, e *entry, args map[string]any) execution {
+var closedExecution = execution{outcome: OutcomeCanceled, err: ErrClosed}
+
+// job is one execution of an ability.
+type job struct {
+	a       *Agent
+	e       *entry
+	args    map[string]any
+	ctx     abilityCtx
+	timeout time.Duration
+
+	prev, next *job // in Agent.execs while running
+}
+
+func (a *Agent) newJob(values, parent context.Context, e *entry, args map[string]any) *job {
+	j := &job{a: a, e: e, args: args, timeout: e.timeout}
+	j.ctx.values = context.WithoutCancel(values)
+	j.ctx.parent = parent
+	j.ctx.epoch = a.epoch
+	j.ctx.until = a.mono() + e.timeout
+	return j
+}
+
+// call runs fault injection and the ability's function, turning a panic or
+// runtime.Goexit into a failure. Every path out of it, including Goexit,
+// leaves the outcome in *x.
+func (j *job) call(x *execution) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if p := recover(); p != nil {
+			*x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: %v", ErrPanic, p)}
+		} else {
+			*x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: it called runtime.Goexit", ErrPanic)}
+		}
+	}()
+	if f := j.e.fault.Load(); f != nil && j.inject(x, f) {
+		returned = true
+		return
+	}
+	x.value, x.err = j.e.fn(&j.ctx, j.args)
+	returned = true
+	if x.err != nil {
+		x.value, x.outcome = nil, OutcomeFailure
+		x.late = j.ctx.Err() != nil
+	}
+}
+
+// inject applies a fault: the added latency (within the timeout), then the
+// failure draw. It reports whether the execution ends there.
+func (j *job) inject(x *execution, f *Fault) bool {
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-j.ctx.Done():
+			t.Stop()
+			*x = execution{outcome: OutcomeFailure, err: context.Canceled, late: true}
+			return true
+		}
+	}
+	if f.FailureRate > 0 && rand.Float64() < f.FailureRate {
+		*x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w (failure rate %g%%)", ErrFault, f.FailureRate*100)}
+		return true
+	}
+	return false
+}
+
+// interrupted explains an execution whose context was canceled: by its
+// timeout, by its caller, or by Close.
+func (j *job) interrupted(caller context.Context) execution {
+	switch j.ctx.reason() {
+	case byTimeout:
+		return timeoutExecution(j.timeout)
+	case byClose:
+		return closedExecution
+	}
+	return execution{outcome: OutcomeCanceled, err: canceledError(caller)}
+}
+
+// runDirect executes an uncached ability: a concurrency slot, then the
+// function in a new goroutine while the caller waits for it, for the
+// timeout, for its own context and for Close, whichever comes first. The
+// goroutine keeps the slot until the function really returns.
+func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) execution {
+	if ctx.Err() != nil {
+		return execution{outcome: OutcomeCanceled, err: canceledError(ctx)}
+	}
 	if !a.begin() {
-		return execution{outcome: OutcomeCanceled, err: ErrClosed}
+		return closedExecution
 	}
 	if x, ok := a.acquire(ctx); !ok {
 		a.end()
 		return x
 	}
-	tctx, cancel := context.WithTimeout(ctx, e.timeout)
-	stop := context.AfterFunc(a.base, cancel) // Close cancels running abilities
-	if f := e.fault.Load(); f != nil {
-		if x, failed := a.inject(ctx, tctx, e, f); failed {
-			stop()
-			cancel()
+	j := a.newJob(ctx, ctx, e, args)
+	done := make(chan execution, 1)
+	a.track(j)
+	e.inFlight.Add(1)
+	t := a.getTimer(e.timeout)
+	go func() { // owns the slot and the run registration
+		var x execution
+		defer func() {
+			e.inFlight.Add(-1)
 			a.releaseSlot()
+			a.untrack(j)
+			done <- x // buffered: never blocks, even if the caller left
+			j.ctx.cancel(byReturn)
 			a.end()
-			return x
+		}()
+		j.call(&x)
+	}()
+	var x execution
+	got := false
+	select {
+	case x = <-done:
+		got = true
+	case <-t.C:
+		j.ctx.cancel(byTimeout)
+	case <-ctx.Done():
+		j.ctx.cancel(byCaller)
+	case <-a.closing:
+		j.ctx.cancel(byClose)
+	}
+	a.putTimer(t)
+	if !got {
+		select {
+		case x = <-done: // it returned at the same moment: keep its result
+		default:
+			return j.interrupted(ctx)
 		}
 	}
-	done := make(chan execution, 1)
-	e.inFlight.Add(1)
-	// The goroutine now owns the slot and the run registration.
-	go a.runAbility(tctx, cancel, stop, e, args, done)
+	if x.late {
+		return j.interrupted(ctx)
+	}
+	return x
+}
+
+// Duplicate suppression uses golang.org/x/sync/singleflight rather than
+// otter's loader (Cache.Get). With DoChan every caller waits on its own
+// channel and can leave when its own context ends; only the first caller
+// starts an execution (in singleflight's goroutine, where the ability runs);
+// each caller learns whether it ran the ability or shared another call's
+// result; and failures reach the waiting callers without being cached.
+// otter's loader, in contrast, runs the load in the first caller's
+// goroutine, which could then not return before the ability does.
+//
+// The shared execution runs under context.WithoutCancel of the first
+// caller's context, so it is not canceled when that caller goes away, and
+// under its own timeout.
+
+// flight is one caller's stake in a shared execution: its breaker permit
+// and the protocol that decides who completes the execution, that is
+// reports its outcome to the breaker and stores a successful result in
+// the cache. If this caller's DoChan starts the execution, the execution
+// takes the permit; when it finishes, the caller completes it in its own
+// goroutine (which keeps singleflight's goroutine shallow, see runShared),
+// unless the caller has left, in which case the execution completes
+// itself. A caller whose DoChan joined another execution, or that left
+// before its execution started, releases its permit as Ignored.
+//
+// Storing the result from the caller means that an identical call arriving
+// in the few microseconds between singleflight handing out the result and
+// the caller storing it runs the ability again: duplicate suppression
+// covers calls that overlap an execution, not calls that merely follow
+// one very closely.
+type flight struct {
+	permit breaker.Permit
+	state  atomic.Int32
+	// res is the outcome of the execution this caller started, set before
+	// state becomes permitFinished.
+	res execution
+	key string
+	// ended is closed when that execution ends without a result through
+	// singleflight: it timed out (the ability may still be running) or the
+	// ability called runtime.Goexit.
+	ended chan struct{}
+}
+
+const (
+	permitHeld      = iota // by the caller; no execution has taken it
+	permitTaken            // by the execution this caller started
+	permitReleased         // by the caller, as Ignored
+	permitFinished         // the execution finished: the caller completes it
+	permitAbandoned        // the caller left: the execution reports
+)
+
+func (a *Agent) callShared(ctx context.Context, e *entry, key string, args map[string]any, permit breaker.Permit, start time.Duration) (Result, error) {
+	if ctx.Err() != nil { // do not start an execution for a caller that already left
+		e.breaker.Done(permit, breaker.Ignored)
+		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
+	}
+	f := &flight{permit: permit, key: key, ended: make(chan struct{})}
+	ch := e.flights.DoChan(key, func() (any, error) {
+		return a.runShared(ctx, e, key, args, f), nil
+	})
+	// A caller that shares another call's execution cannot see that
+	// execution's deadline; it waits at most as long as the execution can
+	// legitimately take (a slot, injected latency, the timeout).
+	bound := a.opts.MaxWait + e.timeout
+	if fl := e.fault.Load(); fl != nil {
+		bound += fl.Latency
+	}
+	t := a.getTimer(bound)
+	var (
+		x     *execution
+		why   interruption
+		ended bool
+	)
 	select {
-	case x := <-done:
-		return a.classify(ctx, e, x)
-	case <-tctx.Done():
+	case r := <-ch:
+		x = r.Val.(*execution)
+	case <-f.ended:
+		ended = true
+	case <-t.C:
+		why = byTimeout
+	case <-ctx.Done():
+		why = byCaller
+	case <-a.closing:
+		why = byClose
+	}
+	a.putTimer(t)
+	if why != notInterrupted {
 		select {
-		case x := <-done:
-			return a.classify(ctx, e, x)
+		case r := <-ch: // finished at the same moment: prefer the result
+			x = r.Val.(*execution)
+		case <-f.ended:
+			ended = true
 		default:
 		}
-		return a.interrupted(ctx, e)
 	}
+
+	shared := f.state.CompareAndSwap(permitHeld, permitReleased)
+	switch {
+	case shared:
+		e.breaker.Done(permit, breaker.Ignored)
+	case x == nil && !ended && f.state.CompareAndSwap(permitTaken, permitAbandoned):
+		// Leaving while the execution runs: it reports its own outcome.
+	case f.state.Load() == permitFinished:
+		f.complete(e)
+	}
+	switch {
+	case x != nil:
+		return a.finish(e, start, Result{Value: x.value, Shared: shared, Outcome: x.outcome}, x.err)
+	case ended:
+		return a.finish(e, start, Result{Outcome: f.res.outcome}, f.res.err)
+	case why == byTimeout:
+		return a.finish(e, start, Result{Outcome: OutcomeTimeout, Shared: shared}, sharedTimeoutError(bound))
+	case why == byClose:
+		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, ErrClosed)
+	}
+	return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
+}
+
+// sharedJob is a shared execution, which its deadline timer and its
+// goroutine race to settle.
+type sharedJob struct {
+	job
+	f        *flight
+	key      string
+	owns     bool // the execution took f.permit
+	x        execution
+	dt       *deadlineTimer
+	settled  atomic.Bool
+	finished bool
+}
+
+// runShared is the body of a shared execution. It runs in singleflight's
+// goroutine, and so does the ability. Its frames are kept small: a
+// goroutine starts with a small stack, and growing it costs more than
+// everything else on this path.
+func (a *Agent) runShared(ctx context.Context, e *entry, key string, args map[string]any, f *flight) *execution {
+	j := &sharedJob{f: f, key: key}
+	j.job = job{a: a, e: e, args: args, timeout: e.timeout}
+	if !a.begin() {
+		j.x = closedExecution
+		return &j.x
+	}
+	defer a.end()
+	j.owns = f.state.CompareAndSwap(permitHeld, permitTaken)
+	if x, ok := a.acquire(context.Background()); !ok {
+		j.x = x
+		j.settled.Store(true)
+		j.report()
+		return &j.x
+	}
+	j.ctx.values = context.WithoutCancel(ctx)
+	j.ctx.epoch = a.epoch
+	j.ctx.until = a.mono() + e.timeout
+	a.track(&j.job)
+	e.inFlight.Add(1)
+	j.dt = a.armDeadline(j, e.timeout)
+	defer j.exit() // also on runtime.Goexit
+	j.call(&j.x)
+	j.end()
+	return &j.x
+}
+
+// end releases what the execution held and settles its outcome.
+func (j *sharedJob) end() {
+	a, e := j.a, j.e
+	j.finished = true
+	a.disarmDeadline(j.dt)
+	e.inFlight.Add(-1)
+	a.releaseSlot()
+	a.untrack(&j.job)
+	j.ctx.cancel(byReturn)
+	if !j.settled.CompareAndSwap(false, true) {
+		j.x = timeoutExecution(j.timeout) // the timer settled it
+		return
+	}
+	if j.x.late {
+		j.x = j.interrupted(context.Background())
+	}
+	j.report()
+}
+
+// exit handles runtime.Goexit in the ability: singleflight will deliver
+// nothing, so the caller that started the execution is told directly.
+func (j *sharedJob) exit() {
+	if j.finished {
+		return
+	}
+	j.end()
+	close(j.f.ended)
+}
+
+// report hands the outcome over for completion: to the caller that started
+// the execution if it still waits, else completes it here.
+func (j *sharedJob) report() {
+	j.f.res = j.x
+	if !j.owns {
+		if j.x.outcome == OutcomeSuccess {
+			j.e.cache.Set(j.key, j.x.value)
+		}
+		return
+	}
+	if !j.f.state.CompareAndSwap(permitTaken, permitFinished) {
+		j.f.complete(j.e)
+	}
+}
+
+// complete reports the outcome of the execution started under f to the
+// breaker and caches a successful result.
+func (f *flight) complete(e *entry) {
+	e.breaker.Done(f.permit, f.res.outcome.breakerOutcome())
+	if f.res.outcome == OutcomeSuccess {
+		e.cache.Set(f.key, f.res.value)
+	}
+}
+
+// expire is called by the deadline timer of a shared execution.
+func (j *sharedJob) expire() {
+	if !j.settled.CompareAndSwap(false, true) {
+		return // the function returned first
+	}
+	j.ctx.cancel(byTimeout)
+	j.x = timeoutExecution(j.timeout)
+	if !j.owns {
+		return
+	}
+	j.f.res = j.x
+	if j.f.state.CompareAndSwap(permitTaken, permitFinished) {
+		close(j.f.ended)
+	} else {
+		j.e.breaker.Done(j.f.permit, breaker.Failure)
+	}
+}
+
+func timeoutExecution(d time.Duration) execution {
+	return execution{outcome: OutcomeTimeout, err: fmt.Errorf("%w after %s", ErrTimeout, d)}
+}
+
+func sharedTimeoutError(bound time.Duration) error {
+	return fmt.Errorf("%w: the shared execution did not finish within %s", ErrTimeout, bound)
+}
+
+func canceledError(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if cause == nil {
+		cause = context.Canceled
+	}
+	return fmt.Errorf("canceled: %w", cause)
 }
 
 // acquire takes a concurrency slot: at once if one is free, else waiting up
@@ -289,7 +566,7 @@ func (a *Agent) acquire(ctx context.Context) (execution, bool) {
 		if err != nil {
 			switch {
 			case a.base.Err() != nil:
-				return execution{outcome: OutcomeCanceled, err: ErrClosed}, false
+				return closedExecution, false
 			case ctx.Err() != nil:
 				return execution{outcome: OutcomeCanceled,
 					err: fmt.Errorf("canceled while waiting for a concurrency slot: %w", context.Cause(ctx))}, false
@@ -307,75 +584,76 @@ func (a *Agent) releaseSlot() {
 	a.sem.Release(1)
 }
 
-// inject applies a fault: the added latency (within the timeout), then the
-// failure draw. It reports whether the execution ends here.
-func (a *Agent) inject(ctx, tctx context.Context, e *entry, f *Fault) (execution, bool) {
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		select {
-		case <-t.C:
-		case <-tctx.Done():
-			t.Stop()
-			return a.interrupted(ctx, e), true
+// track registers a running execution so that Close can cancel it. The
+// registry is an intrusive list: no allocation and a shallow stack, which
+// matters in singleflight's goroutine (a deeper one makes the runtime grow
+// and copy its stack on every execution).
+func (a *Agent) track(j *job) {
+	a.execMu.Lock()
+	j.next = a.execs.next
+	j.prev = &a.execs
+	a.execs.next.prev = j
+	a.execs.next = j
+	closed := a.closed.Load()
+	a.execMu.Unlock()
+	if closed {
+		j.ctx.cancel(byClose)
+	}
+}
+
+func (a *Agent) untrack(j *job) {
+	a.execMu.Lock()
+	j.prev.next = j.next
+	j.next.prev = j.prev
+	j.prev, j.next = nil, nil
+	a.execMu.Unlock()
+}
+
+// Timers are reused: arming a fresh runtime timer per call is a large part
+// of what a call costs. A pooled timer is stopped before it goes back, and
+// since Go 1.23 a stopped timer's channel delivers no stale tick.
+
+func (a *Agent) getTimer(d time.Duration) *time.Timer {
+	t := a.timers.Get().(*time.Timer)
+	t.Reset(d)
+	return t
+}
+
+func (a *Agent) putTimer(t *time.Timer) {
+	t.Stop()
+	a.timers.Put(t)
+}
+
+// deadlineTimer is a reusable timer that expires the shared execution it
+// is armed for.
+type deadlineTimer struct {
+	t      *time.Timer
+	target atomic.Pointer[sharedJob]
+}
+
+func newDeadlineTimer() any {
+	dt := &deadlineTimer{}
+	dt.t = time.AfterFunc(time.Hour, func() {
+		if j := dt.target.Load(); j != nil {
+			j.expire()
 		}
-	}
-	if f.FailureRate > 0 && rand.Float64() < f.FailureRate {
-		return execution{outcome: OutcomeFailure,
-			err: fmt.Errorf("%w (failure rate %g%%)", ErrFault, f.FailureRate*100)}, true
-	}
-	return execution{}, false
+	})
+	dt.t.Stop()
+	return dt
 }
 
-// runAbility runs the ability's function. It recovers a panic into a
-// failure and, only once the function has really returned, releases the
-// concurrency slot and the run registration.
-func (a *Agent) runAbility(ctx context.Context, cancel context.CancelFunc, stop func() bool,
-	e *entry, args map[string]any, done chan<- execution) {
-	var x execution
-	returned := false
-	defer func() {
-		if !returned {
-			if p := recover(); p != nil {
-				x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: %v", ErrPanic, p), panicked: true}
-			} else {
-				x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: it called runtime.Goexit", ErrPanic), panicked: true}
-			}
-		}
-		stop()
-		e.inFlight.Add(-1)
-		a.releaseSlot()
-		done <- x // buffered: never blocks, even if nobody waits any more
-		// Cancel only after the result is delivered, so that the waiter
-		// never mistakes this cancellation for a timeout.
-		cancel()
-		a.end()
-	}()
-	x.value, x.err = e.fn(ctx, args)
-	returned = true
-	if x.err != nil {
-		x.value, x.outcome = nil, OutcomeFailure
-		x.late = ctx.Err() != nil
-	}
+func (a *Agent) armDeadline(j *sharedJob, d time.Duration) *deadlineTimer {
+	dt := a.deadlines.Get().(*deadlineTimer)
+	dt.target.Store(j)
+	dt.t.Reset(d)
+	return dt
 }
 
-// classify turns what the function returned into the call's outcome. An
-// error returned after the context ended is reported as the timeout or
-// cancellation that caused it.
-func (a *Agent) classify(ctx context.Context, e *entry, x execution) execution {
-	if x.late {
-		return a.interrupted(ctx, e)
+func (a *Agent) disarmDeadline(dt *deadlineTimer) {
+	if dt.t.Stop() {
+		dt.target.Store(nil)
+		a.deadlines.Put(dt)
 	}
-	return x
-}
-
-// interrupted explains why an execution's context ended: the agent was
-// closed, the caller gave up, or the ability's timeout expired.
-func (a *Agent) interrupted(ctx context.Context, e *entry) execution {
-	switch {
-	case a.base.Err() != nil:
-		return execution{outcome: OutcomeCanceled, err: ErrClosed}
-	case ctx.Err() != nil:
-		return execution{outcome: OutcomeCanceled, err: fmt.Errorf("canceled: %w", context.Cause(ctx))}
-	}
-	return execution{outcome: OutcomeTimeout, err: fmt.Errorf("%w after %s", ErrTimeout, e.timeout)}
+	// Otherwise it fired (or is firing) for its job; it is not reused, so
+	// a late callback can only reach that job, which is settled.
 }

@@ -553,9 +553,7 @@ func TestFaultInjection(t *testing.T) {
 	if res.Outcome != OutcomeTimeout || !errors.Is(err, ErrTimeout) || runs.Load() != 1 {
 		t.Fatalf("Call with latency beyond the timeout = %+v, %v", res, err)
 	}
-	if a.Snapshot().InUse != 0 {
-		t.Fatal("slot kept after an injected timeout")
-	}
+	waitFor(t, "the slot to be released after an injected timeout", func() bool { return a.Snapshot().InUse == 0 })
 
 	set(Fault{FailureRate: 0.5})
 	failed := 0

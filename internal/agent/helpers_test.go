@@ -82,7 +82,13 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func statsOf(t testing.TB, a *Agent, name string) AbilityStats {
+// fataler is the part of testing.TB (and *rapid.T) the helpers need.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+func statsOf(t fataler, a *Agent, name string) AbilityStats {
 	t.Helper()
 	for _, st := range a.Snapshot().Abilities {
 		if st.Name == name {

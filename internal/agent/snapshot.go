@@ -95,8 +95,8 @@ func (e *entry) stats() AbilityStats {
 		st.Calls += st.Outcomes[o]
 	}
 	if e.cache != nil {
-		cs := e.cacheStats.Snapshot()
-		st.CacheHits, st.CacheMisses, st.CacheEvictions = cs.Hits, cs.Misses, cs.Evictions
+		st.CacheHits, st.CacheMisses = e.cacheHits.Load(), e.cacheMisses.Load()
+		st.CacheEvictions = e.cacheEvictions.Load()
 		st.CacheEntries = e.cache.EstimatedSize()
 	}
 	if le := e.lastErr.Load(); le != nil {

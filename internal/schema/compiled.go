@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Compiled is a checked schema prepared for validating many calls: its
@@ -86,9 +87,15 @@ func (c *Compiled) Validate(args map[string]any) (map[string]any, error) {
 // that Validate accepted under a schema without additional properties it
 // visits the properties in their precomputed order instead of collecting
 // and sorting the map's keys.
+//
+// Unlike AppendCanonical, AppendKey does not let dst escape, so a caller
+// can pass a buffer on its stack: scalar members are appended directly,
+// while composite members (arrays, objects) and the general case (an open
+// schema, unexpected keys) are encoded into a scratch buffer first, which
+// costs one allocation.
 func (c *Compiled) AppendKey(dst []byte, args map[string]any) ([]byte, error) {
 	if !c.closed {
-		return AppendCanonical(dst, args)
+		return appendScratch(dst, args)
 	}
 	start := len(dst)
 	dst = append(dst, '{')
@@ -105,12 +112,90 @@ func (c *Compiled) AppendKey(dst []byte, args map[string]any) ([]byte, error) {
 		n++
 		dst = append(dst, cp.member...)
 		var err error
-		if dst, err = appendValue(dst, v, 1); err != nil {
+		if dst, err = appendScalar(dst, v); err != nil {
 			return dst[:start], fmt.Errorf("%q: %w", cp.name, err)
 		}
 	}
 	if n != len(args) { // keys outside the schema: not validated; encode them all
-		return AppendCanonical(dst[:start], args)
+		return appendScratch(dst[:start], args)
 	}
 	return append(dst, '}'), nil
+}
+
+// appendScalar appends a member value; only composite values go through
+// the recursive encoder (through a scratch buffer, see AppendKey).
+func appendScalar(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case bool:
+		return strconv.AppendBool(dst, x), nil
+	case string:
+		return appendString(dst, x)
+	case float64:
+		return appendFloat(dst, x)
+	case int:
+		return appendInt(dst, int64(x))
+	case int64:
+		return appendInt(dst, x)
+	}
+	scratch, err := appendValue(nil, v, 1)
+	return append(dst, scratch...), err
+}
+
+// appendScratch is AppendCanonical through a scratch buffer.
+func appendScratch(dst []byte, v map[string]any) ([]byte, error) {
+	scratch, err := AppendCanonical(nil, v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, scratch...), nil
+}
+
+// ValidateKey is Validate followed by AppendKey on the validated
+// arguments, in one pass over the properties when the arguments are valid,
+// need no default and the schema admits no additional properties (the
+// cache-hit path of every call of a cached ability).
+func (c *Compiled) ValidateKey(dst []byte, args map[string]any) (map[string]any, []byte, error) {
+	if c.closed {
+		start := len(dst)
+		dst = append(dst, '{')
+		n := 0
+		for i := range c.props {
+			cp := &c.props[i]
+			v, ok := args[cp.name]
+			if !ok {
+				if cp.required || cp.p.Default != nil {
+					return c.validateThenKey(dst[:start], args)
+				}
+				continue
+			}
+			if _, changed, err := validateValue(cp.p, v, 1); err != nil || changed {
+				return c.validateThenKey(dst[:start], args)
+			}
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			n++
+			dst = append(dst, cp.member...)
+			var err error
+			if dst, err = appendScalar(dst, v); err != nil {
+				return args, dst[:start], fmt.Errorf("%q: %w", cp.name, err)
+			}
+		}
+		if n == len(args) {
+			return args, append(dst, '}'), nil
+		}
+		dst = dst[:start]
+	}
+	return c.validateThenKey(dst, args)
+}
+
+func (c *Compiled) validateThenKey(dst []byte, args map[string]any) (map[string]any, []byte, error) {
+	out, err := c.Validate(args)
+	if err != nil {
+		return nil, dst, err
+	}
+	dst, err = c.AppendKey(dst, out)
+	return out, dst, err
 }

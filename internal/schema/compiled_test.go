@@ -37,6 +37,17 @@ func TestCompiledAgrees(t *testing.T) {
 			if !bytes.Equal(gotKey, wantKey) || (gotKeyErr == nil) != (wantKeyErr == nil) {
 				t.Fatalf("AppendKey(%v) = %s, %v; AppendCanonical %s, %v", args, gotKey, gotKeyErr, wantKey, wantKeyErr)
 			}
+			// ValidateKey = Validate, then the key of the validated args.
+			vout, vkey, verr := c.ValidateKey([]byte("k:"), args)
+			if !reflect.DeepEqual(verr, wantErr) || !reflect.DeepEqual(vout, want) {
+				t.Fatalf("ValidateKey(%v) = %v, %v; Validate %v, %v", args, vout, verr, want, wantErr)
+			}
+			if wantErr == nil {
+				k, kerr := AppendCanonical([]byte("k:"), want)
+				if !bytes.Equal(vkey, k) || kerr != nil {
+					t.Fatalf("ValidateKey(%v) key %s, want %s", args, vkey, k)
+				}
+			}
 		}
 	}
 }
@@ -77,6 +88,9 @@ func TestCompiledValidateAllocs(t *testing.T) {
 		if buf, err = c.AppendKey(buf[:0], args); err != nil {
 			t.Fatal(err)
 		}
+		if _, buf, err = c.ValidateKey(buf[:0], args); err != nil {
+			t.Fatal(err)
+		}
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocs per Validate+AppendKey, want 0", allocs)
@@ -92,9 +106,8 @@ func BenchmarkCompiledValidateKey(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Validate(args); err != nil {
+		if _, buf, err = c.ValidateKey(buf[:0], args); err != nil {
 			b.Fatal(err)
 		}
-		buf, _ = c.AppendKey(buf[:0], args)
 	}
 }

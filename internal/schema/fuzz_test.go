@@ -164,11 +164,15 @@ func FuzzValidate(f *testing.F) {
 		if !reflect.DeepEqual(out, cout) || !reflect.DeepEqual(err, cerr) {
 			t.Fatalf("Compiled.Validate disagrees: %v, %v vs %v, %v", cout, cerr, out, err)
 		}
+		vout, vkey, verr := c.ValidateKey(nil, args)
+		if !reflect.DeepEqual(vout, out) || !reflect.DeepEqual(verr, err) {
+			t.Fatalf("ValidateKey disagrees: %v, %v vs %v, %v", vout, verr, out, err)
+		}
 		if err == nil {
 			k1, _ := AppendCanonical(nil, out)
 			k2, err2 := c.AppendKey(nil, out)
-			if err2 != nil || !bytes.Equal(k1, k2) {
-				t.Fatalf("AppendKey = %s (%v), AppendCanonical = %s", k2, err2, k1)
+			if err2 != nil || !bytes.Equal(k1, k2) || !bytes.Equal(k1, vkey) {
+				t.Fatalf("AppendKey = %s (%v), ValidateKey = %s, AppendCanonical = %s", k2, err2, vkey, k1)
 			}
 		}
 		after, _ := AppendCanonical(nil, args)

@@ -1,0 +1,114 @@
+package agent
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// The benchmarks run the full pipeline on a no-op ability called with
+// {"text": "orfeas"}. The argument map is made once, outside the loop (a
+// map literal passed to Call escapes and would add the caller's own two
+// allocations); everything derived from it, the validation and the
+// canonical cache key, is computed by Call in every iteration. The peer
+// benchmarks in peer_test.go follow the same rule.
+//
+// BenchmarkCallCacheMiss uses a cached ability with unique arguments per
+// iteration, like the peer benchmarks' miss paths: each call misses, runs
+// the ability and stores the result (the cache is bounded, so it also
+// evicts).
+
+func noop(context.Context, map[string]any) (any, error) { return "ok", nil }
+
+func benchAgent(b *testing.B) *Agent {
+	b.Helper()
+	a, err := New(Options{MaxConcurrent: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	if err := a.Register(Ability{Name: "noop", Schema: textSchema(), CacheTTL: time.Hour, Func: noop}); err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+func BenchmarkCallCacheHit(b *testing.B) {
+	a := benchAgent(b)
+	ctx := context.Background()
+	if _, err := a.Call(ctx, "noop", map[string]any{"text": "orfeas"}); err != nil {
+		b.Fatal(err)
+	}
+	args := map[string]any{"text": "orfeas"}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := a.Call(ctx, "noop", args)
+		if err != nil || !res.Cached {
+			b.Fatalf("%+v, %v", res, err)
+		}
+	}
+}
+
+func BenchmarkCallCacheMiss(b *testing.B) {
+	a := benchAgent(b)
+	ctx := context.Background()
+	args := uniqueArgs(b.N) // prebuilt so that only the pipeline is timed
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		res, err := a.Call(ctx, "noop", args[i])
+		if err != nil || res.Cached {
+			b.Fatalf("%+v, %v", res, err)
+		}
+	}
+}
+
+func BenchmarkCallParallel(b *testing.B) {
+	a := benchAgent(b)
+	ctx := context.Background()
+	if _, err := a.Call(ctx, "noop", map[string]any{"text": "orfeas"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		args := map[string]any{"text": "orfeas"}
+		for pb.Next() {
+			if _, err := a.Call(ctx, "noop", args); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// uniqueArgs returns n argument maps {"text": "orfeas-<i>"}.
+func uniqueArgs(n int) []map[string]any {
+	args := make([]map[string]any, n)
+	for i := range args {
+		args[i] = map[string]any{"text": "orfeas-" + strconv.Itoa(i)}
+	}
+	return args
+}
+
+// TestCacheHitAllocations pins the hit path's allocation budget (at most
+// one; the design needs none) outside of the benchmarks.
+func TestCacheHitAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "noop", Schema: textSchema(), CacheTTL: time.Hour, Func: noop})
+	args := map[string]any{"text": "orfeas"}
+	if _, err := a.Call(t.Context(), "noop", args); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if res, err := a.Call(t.Context(), "noop", args); err != nil || !res.Cached {
+			t.Fatalf("%+v, %v", res, err)
+		}
+	})
+	if allocs > 1 {
+		t.Fatalf("cache hit allocates %v times, budget is 1", allocs)
+	}
+}

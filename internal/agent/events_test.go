@@ -1,0 +1,193 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/breaker"
+)
+
+func TestEventsDelivered(t *testing.T) {
+	clk := newFakeClock()
+	a := newAgent(t, Options{Now: clk.Now})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Func: upper})
+	sub := a.Subscribe(16)
+	defer sub.Close()
+
+	args := map[string]any{"text": "orfeas"}
+	for range 2 {
+		if _, err := a.Call(t.Context(), "up", args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = a.Call(t.Context(), "up", map[string]any{"text": 1})
+	if err := a.Trip("up"); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []Event{
+		{Kind: EventResult, Ability: "up", Outcome: OutcomeSuccess},
+		{Kind: EventResult, Ability: "up", Outcome: OutcomeSuccess, Cached: true},
+		{Kind: EventResult, Ability: "up", Outcome: OutcomeBadArgs, Err: `bad arguments: argument "text": want string, got number`},
+		{Kind: EventTransition, Ability: "up"},
+	}
+	for i, w := range want {
+		ev := <-sub.C()
+		if ev.Kind != w.Kind || ev.Ability != w.Ability || ev.Outcome != w.Outcome || ev.Cached != w.Cached || ev.Err != w.Err {
+			t.Fatalf("event %d = %+v, want %+v", i, ev, w)
+		}
+		if !ev.At.Equal(clk.Now()) {
+			t.Fatalf("event %d at %v, want the agent clock's %v", i, ev.At, clk.Now())
+		}
+		if ev.Kind == EventTransition {
+			tr := ev.Transition
+			if tr.From != breaker.Closed || tr.To != breaker.ForcedOpen || tr.Reason != breaker.ReasonManualTrip {
+				t.Fatalf("transition = %+v", tr)
+			}
+		}
+	}
+	if sub.Dropped() != 0 {
+		t.Fatalf("dropped %d events with room in the buffer", sub.Dropped())
+	}
+}
+
+// TestSlowSubscriberNeverBlocks: a subscriber that never reads must not
+// block or slow calls; its overflow is dropped and counted.
+func TestSlowSubscriberNeverBlocks(t *testing.T) {
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Func: upper})
+	never := a.Subscribe(1)
+	const calls = 2000
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range calls / 4 {
+				if _, err := a.Call(t.Context(), "up", map[string]any{"text": "x"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait() // a blocking publisher would hang here
+	if got := never.Dropped(); got != calls-1 {
+		t.Fatalf("dropped %d events, want %d (one fits the buffer)", got, calls-1)
+	}
+	never.Close()
+	never.Close() // idempotent
+	if _, ok := <-never.C(); !ok {
+		t.Fatal("buffered event lost on Close")
+	}
+	if _, ok := <-never.C(); ok {
+		t.Fatal("channel not closed after Close")
+	}
+	// Calls after the last subscription closed still work.
+	if _, err := a.Call(t.Context(), "up", map[string]any{"text": "x"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSubscriptionsAreIndependent(t *testing.T) {
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), Func: upper})
+	s1, s2 := a.Subscribe(4), a.Subscribe(0)
+	if cap(s2.ch) != DefaultEventBuffer {
+		t.Fatalf("buffer 0 gave capacity %d, want %d", cap(s2.ch), DefaultEventBuffer)
+	}
+	s1.Close()
+	if _, err := a.Call(t.Context(), "up", map[string]any{"text": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-s2.C(); ev.Ability != "up" {
+		t.Fatalf("s2 got %+v", ev)
+	}
+	if _, ok := <-s1.C(); ok {
+		t.Fatal("closed subscription received an event")
+	}
+	s2.Close()
+}
+
+func TestClose(t *testing.T) {
+	a, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	var sawCancel bool
+	mustRegister(t, a, Ability{Name: "long", Func: func(ctx context.Context, _ map[string]any) (any, error) {
+		close(started)
+		<-ctx.Done()
+		sawCancel = true
+		return nil, ctx.Err()
+	}})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Func: upper})
+	sub := a.Subscribe(64)
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := a.Call(context.Background(), "long", nil)
+		done <- res
+	}()
+	<-started
+	a.Close() // cancels "long" and waits for it
+	if !sawCancel {
+		t.Fatal("Close returned before the running ability did")
+	}
+	if res := <-done; res.Outcome != OutcomeCanceled {
+		t.Fatalf("call interrupted by Close: %+v", res)
+	}
+	for range sub.C() { // drained, then closed by Close
+	}
+	a.Close() // idempotent
+
+	if _, err := a.Call(t.Context(), "up", map[string]any{"text": "x"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Call after Close = %v, want ErrClosed", err)
+	}
+	if err := a.Register(Ability{Name: "late", Func: upper}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Register after Close = %v, want ErrClosed", err)
+	}
+	if _, ok := <-a.Subscribe(1).C(); ok {
+		t.Fatal("Subscribe after Close returned an open channel")
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	clk := newFakeClock()
+	a := newAgent(t, Options{Name: "test agent", MaxConcurrent: 3, Now: clk.Now})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Func: upper})
+	mustRegister(t, a, Ability{Name: "fail", Func: func(context.Context, map[string]any) (any, error) { return nil, errors.New("nope") }})
+	for range 3 {
+		if _, err := a.Call(t.Context(), "up", map[string]any{"text": "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(2 * time.Second)
+	_, _ = a.Call(t.Context(), "fail", nil)
+	_ = a.SetFault("fail", Fault{Latency: time.Millisecond})
+
+	s := a.Snapshot()
+	if s.Name != "test agent" || s.Limit != 3 || s.InUse != 0 || s.Waiting != 0 || s.Uptime != 2*time.Second || !s.Taken.Equal(clk.Now()) {
+		t.Fatalf("snapshot header = %+v", s)
+	}
+	if len(s.Abilities) != 2 || s.Abilities[0].Name != "fail" || s.Abilities[1].Name != "up" {
+		t.Fatalf("abilities not sorted: %+v", s.Abilities)
+	}
+	f, up := s.Abilities[0], s.Abilities[1]
+	if up.Calls != 3 || up.Outcomes[OutcomeSuccess] != 3 || up.CacheHits != 2 || up.CacheMisses != 1 || up.CacheEntries != 1 || !up.Cached {
+		t.Fatalf("up stats = %+v", up)
+	}
+	if up.Latency.Count != 3 || up.Recent.Count != 3 || len(up.LatencyBuckets) == 0 || up.LatencyBuckets[len(up.LatencyBuckets)-1].Count != 3 {
+		t.Fatalf("up latency = %+v / %+v / %v", up.Latency, up.Recent, up.LatencyBuckets)
+	}
+	if up.Rate <= 0 || s.Rate != up.Rate+f.Rate || len(up.RateSeries) != 60 {
+		t.Fatalf("rates: agent %v, up %v, fail %v, series %d", s.Rate, up.Rate, f.Rate, len(up.RateSeries))
+	}
+	if f.Calls != 1 || f.Outcomes[OutcomeFailure] != 1 || f.Cached || f.LastError != "nope" || !f.LastErrorAt.Equal(clk.Now()) {
+		t.Fatalf("fail stats = %+v", f)
+	}
+	if f.Breaker.WindowFailures != 1 || f.Fault.Latency != time.Millisecond {
+		t.Fatalf("fail breaker/fault = %+v / %+v", f.Breaker, f.Fault)
+	}
+}
