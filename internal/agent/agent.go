@@ -148,7 +148,6 @@ type Agent struct {
 	run       sync.WaitGroup
 	execMu    sync.Mutex
 	execs     job             // sentinel of the list of running executions
-	closing   chan struct{}   // closed by Close
 	base      context.Context // canceled by Close, for slot waits
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -174,7 +173,6 @@ func New(opts Options) (*Agent, error) {
 	a.started = a.now()
 	a.epoch = time.Now()
 	a.execs.prev, a.execs.next = &a.execs, &a.execs
-	a.closing = make(chan struct{})
 	a.timers.New = func() any {
 		t := time.NewTimer(time.Hour)
 		t.Stop()
@@ -487,7 +485,6 @@ func (a *Agent) Close() {
 		a.closed.Store(true)
 		a.life.Unlock()
 		a.regMu.Unlock()
-		close(a.closing)
 		a.cancel()
 		a.execMu.Lock()
 		for j := a.execs.next; j != &a.execs; j = j.next {

@@ -112,3 +112,26 @@ func TestCacheHitAllocations(t *testing.T) {
 		t.Fatalf("cache hit allocates %v times, budget is 1", allocs)
 	}
 }
+
+// BenchmarkCallUncached is the same call on an ability without a cache
+// (CacheTTL 0): every call runs the pipeline's execution path (slot,
+// goroutine, deadline), without the cache store and duplicate suppression
+// that BenchmarkCallCacheMiss adds.
+func BenchmarkCallUncached(b *testing.B) {
+	a, err := New(Options{MaxConcurrent: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	if err := a.Register(Ability{Name: "noop", Schema: textSchema(), Func: noop}); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	args := map[string]any{"text": "orfeas"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res, err := a.Call(ctx, "noop", args); err != nil || res.Cached {
+			b.Fatalf("%+v, %v", res, err)
+		}
+	}
+}

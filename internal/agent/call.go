@@ -168,21 +168,27 @@ type execution struct {
 
 var closedExecution = execution{outcome: OutcomeCanceled, err: ErrClosed}
 
-// job is one execution of an ability.
+// job is one execution of an ability. Its outcome is settled exactly once,
+// by whichever comes first: the function returning, the deadline timer, or
+// (for an uncached ability) the caller giving up.
 type job struct {
 	a       *Agent
 	e       *entry
 	args    map[string]any
 	ctx     abilityCtx
 	timeout time.Duration
+	caller  context.Context // the caller's context (nil for a shared execution)
+	dt      *deadlineTimer
+	settled atomic.Bool
+	done    chan execution // uncached: receives the settled outcome
+	shared  *sharedJob     // set for a shared execution
 
 	prev, next *job // in Agent.execs while running
 }
 
-func (a *Agent) newJob(values, parent context.Context, e *entry, args map[string]any) *job {
+func (a *Agent) newJob(values context.Context, e *entry, args map[string]any) *job {
 	j := &job{a: a, e: e, args: args, timeout: e.timeout}
 	j.ctx.values = context.WithoutCancel(values)
-	j.ctx.parent = parent
 	j.ctx.epoch = a.epoch
 	j.ctx.until = a.mono() + e.timeout
 	return j
@@ -235,21 +241,31 @@ func (j *job) inject(x *execution, f *Fault) bool {
 	return false
 }
 
-// interrupted explains an execution whose context was canceled: by its
-// timeout, by its caller, or by Close.
-func (j *job) interrupted(caller context.Context) execution {
-	switch j.ctx.reason() {
-	case byTimeout:
-		return timeoutExecution(j.timeout)
-	case byClose:
+// interrupted explains an execution whose context was canceled before the
+// function failed: by Close, or else by its timeout.
+func (j *job) interrupted() execution {
+	if j.ctx.reason() == byClose {
 		return closedExecution
 	}
-	return execution{outcome: OutcomeCanceled, err: canceledError(caller)}
+	return timeoutExecution(j.timeout)
+}
+
+// expire is called by the deadline timer.
+func (j *job) expire() {
+	if !j.settled.CompareAndSwap(false, true) {
+		return // the function returned (or the caller left) first
+	}
+	j.ctx.cancel(byTimeout)
+	if j.shared != nil {
+		j.shared.expired()
+		return
+	}
+	j.done <- timeoutExecution(j.timeout)
 }
 
 // runDirect executes an uncached ability: a concurrency slot, then the
-// function in a new goroutine while the caller waits for it, for the
-// timeout, for its own context and for Close, whichever comes first. The
+// function in a new goroutine. The caller waits for the settled outcome
+// (the function's result, or the timeout) or for its own context. The
 // goroutine keeps the slot until the function really returns.
 func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) execution {
 	if ctx.Err() != nil {
@@ -262,47 +278,47 @@ func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) ex
 		a.end()
 		return x
 	}
-	j := a.newJob(ctx, ctx, e, args)
-	done := make(chan execution, 1)
+	j := a.newJob(ctx, e, args)
+	j.caller, j.ctx.parent = ctx, ctx
+	j.done = make(chan execution, 1) // one sender: whoever settles
 	a.track(j)
 	e.inFlight.Add(1)
-	t := a.getTimer(e.timeout)
-	go func() { // owns the slot and the run registration
-		var x execution
-		defer func() {
-			e.inFlight.Add(-1)
-			a.releaseSlot()
-			a.untrack(j)
-			done <- x // buffered: never blocks, even if the caller left
-			j.ctx.cancel(byReturn)
-			a.end()
-		}()
-		j.call(&x)
-	}()
-	var x execution
-	got := false
+	j.dt = a.armDeadline(j, e.timeout)
+	go j.runDirect() // owns the slot and the run registration
+	cd := ctx.Done()
+	if cd == nil {
+		return <-j.done
+	}
 	select {
-	case x = <-done:
-		got = true
-	case <-t.C:
-		j.ctx.cancel(byTimeout)
-	case <-ctx.Done():
-		j.ctx.cancel(byCaller)
-	case <-a.closing:
-		j.ctx.cancel(byClose)
-	}
-	a.putTimer(t)
-	if !got {
-		select {
-		case x = <-done: // it returned at the same moment: keep its result
-		default:
-			return j.interrupted(ctx)
+	case x := <-j.done:
+		return x
+	case <-cd:
+		if j.settled.CompareAndSwap(false, true) {
+			j.ctx.cancel(byCaller)
+			return execution{outcome: OutcomeCanceled, err: canceledError(ctx)}
 		}
+		return <-j.done // settled at the same moment: take that outcome
 	}
-	if x.late {
-		return j.interrupted(ctx)
-	}
-	return x
+}
+
+func (j *job) runDirect() {
+	a, e := j.a, j.e
+	var x execution
+	defer func() {
+		a.disarmDeadline(j.dt)
+		e.inFlight.Add(-1)
+		a.releaseSlot()
+		a.untrack(j)
+		if j.settled.CompareAndSwap(false, true) {
+			if x.late {
+				x = j.interrupted()
+			}
+			j.done <- x
+		}
+		j.ctx.cancel(byReturn)
+		a.end()
+	}()
+	j.call(&x)
 }
 
 // Duplicate suppression uses golang.org/x/sync/singleflight rather than
@@ -372,9 +388,9 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key string, args map[s
 	}
 	t := a.getTimer(bound)
 	var (
-		x     *execution
-		why   interruption
-		ended bool
+		x      *execution
+		ended  bool
+		bounds bool
 	)
 	select {
 	case r := <-ch:
@@ -382,14 +398,11 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key string, args map[s
 	case <-f.ended:
 		ended = true
 	case <-t.C:
-		why = byTimeout
+		bounds = true
 	case <-ctx.Done():
-		why = byCaller
-	case <-a.closing:
-		why = byClose
 	}
 	a.putTimer(t)
-	if why != notInterrupted {
+	if x == nil && !ended {
 		select {
 		case r := <-ch: // finished at the same moment: prefer the result
 			x = r.Val.(*execution)
@@ -404,7 +417,7 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key string, args map[s
 	case shared:
 		e.breaker.Done(permit, breaker.Ignored)
 	case x == nil && !ended && f.state.CompareAndSwap(permitTaken, permitAbandoned):
-		// Leaving while the execution runs: it reports its own outcome.
+		// Leaving while the execution runs: it completes itself.
 	case f.state.Load() == permitFinished:
 		f.complete(e)
 	}
@@ -413,24 +426,19 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key string, args map[s
 		return a.finish(e, start, Result{Value: x.value, Shared: shared, Outcome: x.outcome}, x.err)
 	case ended:
 		return a.finish(e, start, Result{Outcome: f.res.outcome}, f.res.err)
-	case why == byTimeout:
+	case bounds:
 		return a.finish(e, start, Result{Outcome: OutcomeTimeout, Shared: shared}, sharedTimeoutError(bound))
-	case why == byClose:
-		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, ErrClosed)
 	}
 	return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
 }
 
-// sharedJob is a shared execution, which its deadline timer and its
-// goroutine race to settle.
+// sharedJob is a shared execution.
 type sharedJob struct {
 	job
 	f        *flight
 	key      string
 	owns     bool // the execution took f.permit
 	x        execution
-	dt       *deadlineTimer
-	settled  atomic.Bool
 	finished bool
 }
 
@@ -439,34 +447,50 @@ type sharedJob struct {
 // goroutine starts with a small stack, and growing it costs more than
 // everything else on this path.
 func (a *Agent) runShared(ctx context.Context, e *entry, key string, args map[string]any, f *flight) *execution {
-	j := &sharedJob{f: f, key: key}
-	j.job = job{a: a, e: e, args: args, timeout: e.timeout}
+	j := newSharedJob(a, e, key, args, f)
 	if !a.begin() {
 		j.x = closedExecution
 		return &j.x
 	}
 	defer a.end()
-	j.owns = f.state.CompareAndSwap(permitHeld, permitTaken)
-	if x, ok := a.acquire(context.Background()); !ok {
-		j.x = x
-		j.settled.Store(true)
-		j.report()
+	if !j.start(ctx) {
 		return &j.x
 	}
-	j.ctx.values = context.WithoutCancel(ctx)
-	j.ctx.epoch = a.epoch
-	j.ctx.until = a.mono() + e.timeout
-	a.track(&j.job)
-	e.inFlight.Add(1)
-	j.dt = a.armDeadline(j, e.timeout)
 	defer j.exit() // also on runtime.Goexit
 	j.call(&j.x)
 	j.end()
 	return &j.x
 }
 
-// end releases what the execution held and settles its outcome.
-func (j *sharedJob) end() {
+func newSharedJob(a *Agent, e *entry, key string, args map[string]any, f *flight) *sharedJob {
+	j := &sharedJob{f: f, key: key}
+	j.a, j.e, j.args, j.timeout, j.shared = a, e, args, e.timeout, j
+	return j
+}
+
+// start takes the permit and a slot and arms the deadline; false means the
+// execution ended there (j.x says how).
+func (j *sharedJob) start(ctx context.Context) bool {
+	a, e := j.a, j.e
+	j.owns = j.f.state.CompareAndSwap(permitHeld, permitTaken)
+	if x, ok := a.acquire(context.Background()); !ok {
+		j.x = x
+		j.settled.Store(true)
+		j.report()
+		return false
+	}
+	j.ctx.values = context.WithoutCancel(ctx)
+	j.ctx.epoch = a.epoch
+	j.ctx.until = a.mono() + e.timeout
+	a.track(&j.job)
+	e.inFlight.Add(1)
+	j.dt = a.armDeadline(&j.job, e.timeout)
+	return true
+}
+
+// end releases what the execution held and settles its outcome; it
+// reports whether it settled it (false: the timer did first).
+func (j *sharedJob) end() bool {
 	a, e := j.a, j.e
 	j.finished = true
 	a.disarmDeadline(j.dt)
@@ -476,12 +500,13 @@ func (j *sharedJob) end() {
 	j.ctx.cancel(byReturn)
 	if !j.settled.CompareAndSwap(false, true) {
 		j.x = timeoutExecution(j.timeout) // the timer settled it
-		return
+		return false
 	}
 	if j.x.late {
-		j.x = j.interrupted(context.Background())
+		j.x = j.interrupted()
 	}
 	j.report()
+	return true
 }
 
 // exit handles runtime.Goexit in the ability: singleflight will deliver
@@ -490,20 +515,21 @@ func (j *sharedJob) exit() {
 	if j.finished {
 		return
 	}
-	j.end()
-	close(j.f.ended)
+	if j.end() && j.owns {
+		close(j.f.ended) // else the timer closed it, or nobody waits
+	}
 }
 
 // report hands the outcome over for completion: to the caller that started
 // the execution if it still waits, else completes it here.
 func (j *sharedJob) report() {
-	j.f.res = j.x
 	if !j.owns {
 		if j.x.outcome == OutcomeSuccess {
 			j.e.cache.Set(j.key, j.x.value)
 		}
 		return
 	}
+	j.f.res = j.x
 	if !j.f.state.CompareAndSwap(permitTaken, permitFinished) {
 		j.f.complete(j.e)
 	}
@@ -518,17 +544,15 @@ func (f *flight) complete(e *entry) {
 	}
 }
 
-// expire is called by the deadline timer of a shared execution.
-func (j *sharedJob) expire() {
-	if !j.settled.CompareAndSwap(false, true) {
-		return // the function returned first
-	}
-	j.ctx.cancel(byTimeout)
-	j.x = timeoutExecution(j.timeout)
+// expired finishes a shared execution whose deadline passed (its context
+// is already canceled): the caller that started it learns at once, even if
+// the ability ignores its context and runs on.
+func (j *sharedJob) expired() {
 	if !j.owns {
 		return
 	}
-	j.f.res = j.x
+	// j.x belongs to the goroutine still running the ability.
+	j.f.res = timeoutExecution(j.timeout)
 	if j.f.state.CompareAndSwap(permitTaken, permitFinished) {
 		close(j.f.ended)
 	} else {
@@ -555,25 +579,31 @@ func canceledError(ctx context.Context) error {
 // acquire takes a concurrency slot: at once if one is free, else waiting up
 // to MaxWait.
 func (a *Agent) acquire(ctx context.Context) (execution, bool) {
-	if !a.sem.TryAcquire(1) {
-		a.waiting.Add(1)
-		wctx, cancel := context.WithTimeout(ctx, a.opts.MaxWait)
-		stop := context.AfterFunc(a.base, cancel)
-		err := a.sem.Acquire(wctx, 1)
-		stop()
-		cancel()
-		a.waiting.Add(-1)
-		if err != nil {
-			switch {
-			case a.base.Err() != nil:
-				return closedExecution, false
-			case ctx.Err() != nil:
-				return execution{outcome: OutcomeCanceled,
-					err: fmt.Errorf("canceled while waiting for a concurrency slot: %w", context.Cause(ctx))}, false
-			}
-			return execution{outcome: OutcomeRejected,
-				err: fmt.Errorf("%w (all %d slots stayed busy for %s)", ErrRejected, a.opts.MaxConcurrent, a.opts.MaxWait)}, false
+	if a.sem.TryAcquire(1) {
+		a.inUse.Add(1)
+		return execution{}, true
+	}
+	return a.acquireSlow(ctx)
+}
+
+func (a *Agent) acquireSlow(ctx context.Context) (execution, bool) {
+	a.waiting.Add(1)
+	wctx, cancel := context.WithTimeout(ctx, a.opts.MaxWait)
+	stop := context.AfterFunc(a.base, cancel) // Close ends the wait
+	err := a.sem.Acquire(wctx, 1)
+	stop()
+	cancel()
+	a.waiting.Add(-1)
+	if err != nil {
+		switch {
+		case a.base.Err() != nil:
+			return closedExecution, false
+		case ctx.Err() != nil:
+			return execution{outcome: OutcomeCanceled,
+				err: fmt.Errorf("canceled while waiting for a concurrency slot: %w", context.Cause(ctx))}, false
 		}
+		return execution{outcome: OutcomeRejected,
+			err: fmt.Errorf("%w (all %d slots stayed busy for %s)", ErrRejected, a.opts.MaxConcurrent, a.opts.MaxWait)}, false
 	}
 	a.inUse.Add(1)
 	return execution{}, true
@@ -624,11 +654,11 @@ func (a *Agent) putTimer(t *time.Timer) {
 	a.timers.Put(t)
 }
 
-// deadlineTimer is a reusable timer that expires the shared execution it
-// is armed for.
+// deadlineTimer is a reusable timer that expires the execution it is
+// armed for.
 type deadlineTimer struct {
 	t      *time.Timer
-	target atomic.Pointer[sharedJob]
+	target atomic.Pointer[job]
 }
 
 func newDeadlineTimer() any {
@@ -642,7 +672,7 @@ func newDeadlineTimer() any {
 	return dt
 }
 
-func (a *Agent) armDeadline(j *sharedJob, d time.Duration) *deadlineTimer {
+func (a *Agent) armDeadline(j *job, d time.Duration) *deadlineTimer {
 	dt := a.deadlines.Get().(*deadlineTimer)
 	dt.target.Store(j)
 	dt.t.Reset(d)

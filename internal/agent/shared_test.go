@@ -1,0 +1,224 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Tests of the shared (cached) execution path beyond the happy case.
+
+func TestSharedTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		ignore   bool // the ability ignores its context
+		wantRuns int64
+	}{
+		{"ability honors its context", false, 1},
+		{"ability ignores its context", true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAgent(t, Options{})
+			release := make(chan struct{})
+			var runs atomic.Int64
+			mustRegister(t, a, Ability{Name: "slow", CacheTTL: time.Minute, Timeout: 20 * time.Millisecond,
+				Func: func(ctx context.Context, _ map[string]any) (any, error) {
+					runs.Add(1)
+					if tc.ignore {
+						<-release
+						return "late", nil
+					}
+					<-ctx.Done()
+					return nil, ctx.Err()
+				}})
+			res, err := a.Call(t.Context(), "slow", nil)
+			if res.Outcome != OutcomeTimeout || !errors.Is(err, ErrTimeout) || err.Error() != "call slow: timed out after 20ms" {
+				t.Fatalf("Call = %+v, %v", res, err)
+			}
+			close(release)
+			waitFor(t, "the execution to end", func() bool { return a.Snapshot().InUse == 0 })
+			st := statsOf(t, a, "slow")
+			if st.Breaker.WindowFailures != 1 || st.Breaker.WindowCalls != 1 {
+				t.Fatalf("breaker saw %d/%d failures, want 1/1", st.Breaker.WindowFailures, st.Breaker.WindowCalls)
+			}
+			if st.CacheEntries != 0 {
+				t.Fatal("a late result of a timed-out execution was cached")
+			}
+			if runs.Load() != tc.wantRuns {
+				t.Fatalf("runs = %d", runs.Load())
+			}
+		})
+	}
+}
+
+// TestSharedFollowerBound: a caller sharing an execution whose ability
+// ignores its context gives up after MaxWait + Timeout, the longest the
+// execution could legitimately take.
+func TestSharedFollowerBound(t *testing.T) {
+	a := newAgent(t, Options{MaxWait: 10 * time.Millisecond})
+	started, release := make(chan struct{}), make(chan struct{})
+	mustRegister(t, a, Ability{Name: "stuck", CacheTTL: time.Minute, Timeout: 10 * time.Millisecond,
+		Func: func(context.Context, map[string]any) (any, error) {
+			close(started)
+			<-release
+			return "late", nil
+		}})
+	leader := make(chan Result, 1)
+	go func() {
+		res, _ := a.Call(t.Context(), "stuck", nil)
+		leader <- res
+	}()
+	<-started
+	res, err := a.Call(t.Context(), "stuck", nil) // joins the stuck execution
+	if res.Outcome != OutcomeTimeout || !res.Shared || !strings.Contains(err.Error(), "the shared execution did not finish within 20ms") {
+		t.Fatalf("follower: %+v, %v", res, err)
+	}
+	if r := <-leader; r.Outcome != OutcomeTimeout || r.Shared {
+		t.Fatalf("leader: %+v", r)
+	}
+	close(release)
+	waitFor(t, "the execution to end", func() bool { return a.Snapshot().InUse == 0 })
+}
+
+func TestSharedPanicAndGoexit(t *testing.T) {
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "pan", CacheTTL: time.Minute, Func: func(context.Context, map[string]any) (any, error) { panic("boom") }})
+	mustRegister(t, a, Ability{Name: "exit", CacheTTL: time.Minute, Func: func(context.Context, map[string]any) (any, error) {
+		runtime.Goexit()
+		return nil, nil
+	}})
+	for name, want := range map[string]string{"pan": "call pan: ability panicked: boom", "exit": "call exit: ability panicked: it called runtime.Goexit"} {
+		res, err := a.Call(t.Context(), name, nil)
+		if res.Outcome != OutcomeFailure || !errors.Is(err, ErrPanic) || err.Error() != want {
+			t.Fatalf("%s: %+v, %v", name, res, err)
+		}
+		if st := statsOf(t, a, name); st.Breaker.WindowFailures != 1 || st.CacheEntries != 0 || st.InFlight != 0 {
+			t.Fatalf("%s stats: %+v", name, st)
+		}
+	}
+	if a.Snapshot().InUse != 0 {
+		t.Fatal("slot leaked")
+	}
+}
+
+func TestSharedRejected(t *testing.T) {
+	a := newAgent(t, Options{MaxConcurrent: 1, MaxWait: 5 * time.Millisecond})
+	gate := make(chan struct{})
+	mustRegister(t, a, Ability{Name: "hold", Func: func(context.Context, map[string]any) (any, error) { <-gate; return nil, nil }})
+	mustRegister(t, a, Ability{Name: "cached", CacheTTL: time.Minute, Func: noop})
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = a.Call(t.Context(), "hold", nil) })
+	waitFor(t, "slot taken", func() bool { return a.Snapshot().InUse == 1 })
+	res, err := a.Call(t.Context(), "cached", nil)
+	close(gate)
+	wg.Wait()
+	if res.Outcome != OutcomeRejected || !errors.Is(err, ErrRejected) {
+		t.Fatalf("Call = %+v, %v", res, err)
+	}
+	if st := statsOf(t, a, "cached"); st.Breaker.WindowCalls != 0 {
+		t.Fatal("a rejection was counted by the breaker")
+	}
+	if res, err := a.Call(t.Context(), "cached", nil); err != nil || res.Cached {
+		t.Fatalf("after the slot freed: %+v, %v", res, err)
+	}
+}
+
+func TestCloseCancelsSharedExecution(t *testing.T) {
+	a, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	mustRegister(t, a, Ability{Name: "wait", CacheTTL: time.Minute, Func: func(ctx context.Context, _ map[string]any) (any, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := a.Call(context.Background(), "wait", nil)
+		done <- res
+	}()
+	<-started
+	a.Close()
+	if res := <-done; res.Outcome != OutcomeCanceled {
+		t.Fatalf("call interrupted by Close: %+v", res)
+	}
+}
+
+func TestAbilityContext(t *testing.T) {
+	a := newAgent(t, Options{})
+	type key struct{}
+	var got struct {
+		value       any
+		deadline    time.Duration
+		hasDeadline bool
+		childErr    error
+		cause       error
+	}
+	mustRegister(t, a, Ability{Name: "ctx", Timeout: 30 * time.Millisecond, Func: func(ctx context.Context, _ map[string]any) (any, error) {
+		got.value = ctx.Value(key{})
+		d, ok := ctx.Deadline()
+		got.deadline, got.hasDeadline = time.Until(d), ok
+		child, cancel := context.WithCancel(ctx) // propagated through AfterFunc, no goroutine
+		defer cancel()
+		<-child.Done()
+		got.childErr = child.Err()
+		got.cause = context.Cause(ctx)
+		return nil, ctx.Err()
+	}})
+	ctx := context.WithValue(t.Context(), key{}, "v")
+	res, _ := a.Call(ctx, "ctx", nil)
+	waitFor(t, "the ability to return", func() bool { return a.Snapshot().InUse == 0 })
+	if res.Outcome != OutcomeTimeout {
+		t.Fatalf("outcome %v", res.Outcome)
+	}
+	if got.value != "v" || !got.hasDeadline || got.deadline <= 0 || got.deadline > 30*time.Millisecond {
+		t.Fatalf("ability saw value %v, deadline in %v (%v)", got.value, got.deadline, got.hasDeadline)
+	}
+	if !errors.Is(got.childErr, context.Canceled) && !errors.Is(got.childErr, context.DeadlineExceeded) {
+		t.Fatalf("derived context error %v", got.childErr)
+	}
+	if !errors.Is(got.cause, context.DeadlineExceeded) {
+		t.Fatalf("context.Cause = %v, want DeadlineExceeded", got.cause)
+	}
+
+	// The caller's earlier deadline is reported too.
+	mustRegister(t, a, Ability{Name: "dl", Timeout: time.Hour, Func: func(ctx context.Context, _ map[string]any) (any, error) {
+		d, _ := ctx.Deadline()
+		return time.Until(d), nil
+	}})
+	cctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	res, err := a.Call(cctx, "dl", nil)
+	if err != nil || res.Value.(time.Duration) > time.Minute {
+		t.Fatalf("deadline with an earlier caller deadline: %v, %v", res.Value, err)
+	}
+}
+
+// TestSharedGoexitAfterTimeout: the ability calls runtime.Goexit after its
+// execution already timed out; nothing is reported twice or leaked.
+func TestSharedGoexitAfterTimeout(t *testing.T) {
+	a := newAgent(t, Options{})
+	release := make(chan struct{})
+	mustRegister(t, a, Ability{Name: "late_exit", CacheTTL: time.Minute, Timeout: 10 * time.Millisecond,
+		Func: func(context.Context, map[string]any) (any, error) {
+			<-release
+			runtime.Goexit()
+			return nil, nil
+		}})
+	res, _ := a.Call(t.Context(), "late_exit", nil)
+	if res.Outcome != OutcomeTimeout {
+		t.Fatalf("outcome %v", res.Outcome)
+	}
+	close(release)
+	waitFor(t, "the execution to end", func() bool { return a.Snapshot().InUse == 0 })
+	if st := statsOf(t, a, "late_exit"); st.Breaker.WindowCalls != 1 || st.InFlight != 0 {
+		t.Fatalf("stats: %+v", st.Breaker)
+	}
+}
