@@ -46,7 +46,10 @@ type Model struct {
 	keys   keyMap
 
 	infos   []agent.Info
-	list    list.Model
+	targets []string   // what the filter matches, per ability (name and description)
+	list    list.Model // the abilities matching the filter, best match first
+	filter  *pane.Filter
+	query   string // the filter text the list was built for
 	editor  textarea.Model
 	editing bool
 	focused bool
@@ -110,33 +113,25 @@ func New(common pane.Common, c Caller) *Model {
 			Close:    key.NewBinding(key.WithKeys("esc", "o", "q"), key.WithHelp("esc", "close result")),
 		},
 		viewer: viewport.New(0, 0),
+		filter: pane.NewFilter(t),
 	}
 
 	d := newDelegate(t)
 	m.list = list.New(nil, d, 0, 0)
-	// The title line doubles as the filter line: it shows the count (and
-	// the active filter), or the filter input while typing one.
-	m.list.SetShowTitle(true)
+	// The pane draws the list's title line itself (the count, or the
+	// filter), and filters with the shared pane.Filter so that "/" works
+	// as in every other pane; the list only scrolls and selects. Its own
+	// filter is off: it matches in the background, so an enter typed
+	// right after the query could act on the previous matches.
+	m.list.SetShowTitle(false)
+	m.list.SetFilteringEnabled(false)
 	m.list.SetShowHelp(false)
 	m.list.SetShowStatusBar(false)
 	m.list.SetStatusBarItemName("ability", "abilities")
 	m.list.DisableQuitKeybindings()
 	m.list.KeyMap.ShowFullHelp.SetEnabled(false)
 	m.list.KeyMap.CloseFullHelp.SetEnabled(false)
-	m.list.FilterInput.Prompt = "/"
-	m.list.FilterInput.PromptStyle = t.Key
-	m.list.FilterInput.TextStyle = t.Text
-	m.list.FilterInput.Cursor.Style = t.Accent
-	// Static cursors: a blinking cursor re-renders the screen twice a
-	// second for nothing and keeps timers running.
-	m.list.FilterInput.Cursor.SetMode(cursor.CursorStatic)
 	st := &m.list.Styles
-	st.TitleBar = t.Text
-	st.Title = t.Muted
-	st.StatusBar = t.Muted
-	st.StatusEmpty = t.Muted
-	st.StatusBarActiveFilter = t.Text
-	st.StatusBarFilterCount = t.Subtle
 	st.NoItems = t.Muted
 	st.DividerDot = t.Subtle.SetString(" • ")
 	st.PaginationStyle = t.Muted
@@ -153,6 +148,8 @@ func New(common pane.Common, c Caller) *Model {
 	m.editor.MaxHeight = 0
 	m.editor.KeyMap.InsertNewline = m.keys.Newline
 	m.editor.Placeholder = "{}"
+	// A static cursor: a blinking one re-renders the screen twice a second
+	// for nothing and keeps timers running.
 	m.editor.Cursor.SetMode(cursor.CursorStatic)
 	for _, s := range []*textarea.Style{&m.editor.FocusedStyle, &m.editor.BlurredStyle} {
 		s.Base = t.Text
@@ -173,12 +170,44 @@ func New(common pane.Common, c Caller) *Model {
 // refreshAbilities reloads the ability list from the agent.
 func (m *Model) refreshAbilities() {
 	m.infos = m.caller.Abilities()
-	items := make([]list.Item, len(m.infos))
+	m.targets = make([]string, len(m.infos))
 	for i, in := range m.infos {
-		items[i] = item{in}
+		m.targets[i] = in.Name + " " + in.Description
+	}
+	m.refilter()
+}
+
+// refilter lists the abilities that match the filter (fuzzily, on name and
+// description), best match first. While a query is typed its best match is
+// selected; otherwise the ability selected last stays selected when it is
+// listed. A query that matches nothing leaves the list empty and nothing
+// selected.
+func (m *Model) refilter() {
+	m.query = m.filter.Value()
+	var items []list.Item
+	if m.query == "" {
+		items = make([]list.Item, len(m.infos))
+		for i, in := range m.infos {
+			items[i] = item{Info: in}
+		}
+	} else {
+		for _, r := range list.DefaultFilter(m.query, m.targets) {
+			items = append(items, item{Info: m.infos[r.Index], matches: r.MatchedIndexes})
+		}
 	}
 	m.list.SetItems(items)
+	sel := 0
+	if !m.filter.Typing() || m.query == "" {
+		for i, it := range items {
+			if it.(item).Name == m.current {
+				sel = i
+				break
+			}
+		}
+	}
+	m.list.Select(sel)
 	m.syncEditor()
+	m.dirty = true
 }
 
 // Selected returns the selected ability (false when the list is empty).
@@ -260,18 +289,20 @@ func (m *Model) Title() string { return "Abilities" }
 // Focus implements pane.Pane.
 func (m *Model) Focus() { m.focused = true; m.updateKeys(); m.dirty = true }
 
-// Blur implements pane.Pane; editing stops and the result viewer closes.
+// Blur implements pane.Pane; editing stops, the result viewer closes and a
+// filter being typed is kept as it is.
 func (m *Model) Blur() {
 	m.focused = false
 	m.stopEditing()
+	m.filter.Stop()
 	m.viewing = nil
 	m.updateKeys()
 	m.dirty = true
 }
 
 // Capturing implements pane.Pane: true while the argument editor, the
-// list's filter input or the result viewer has the keyboard.
-func (m *Model) Capturing() bool { return m.editing || m.list.SettingFilter() || m.viewing != nil }
+// filter input or the result viewer has the keyboard.
+func (m *Model) Capturing() bool { return m.editing || m.filter.Typing() || m.viewing != nil }
 
 // Editing reports whether the argument editor has the keyboard.
 func (m *Model) Editing() bool { return m.editing }
@@ -303,15 +334,14 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.dirty = true
 		return cmd
 	}
-	// Component messages: the list's filter results, the cursor blink.
-	var cmds [2]tea.Cmd
-	m.list, cmds[0] = m.list.Update(msg)
+	// Component messages (none today: cursors do not blink).
 	if m.editing {
-		m.editor, cmds[1] = m.editor.Update(msg)
+		var cmd tea.Cmd
+		m.editor, cmd = m.editor.Update(msg)
+		m.dirty = true
+		return cmd
 	}
-	m.syncEditor()
-	m.dirty = true
-	return tea.Batch(cmds[:]...)
+	return nil
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
@@ -345,7 +375,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
-	if !m.list.SettingFilter() {
+	if !m.filter.Typing() {
 		switch {
 		case key.Matches(msg, m.keys.Call):
 			return m.call()
@@ -358,6 +388,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.resetArgs()
 			return nil
 		}
+	}
+	if m.filter.Update(msg) {
+		if m.filter.Value() != m.query {
+			m.refilter()
+		}
+		return nil
 	}
 	var cmd tea.Cmd
 	m.list, cmd = m.list.Update(msg)
@@ -489,7 +525,7 @@ func (m *Model) sizeViewer() {
 
 func (m *Model) updateKeys() {
 	in, has := m.Selected()
-	filtering := m.list.SettingFilter()
+	filtering := m.filter.Typing()
 	m.keys.Open.SetEnabled(m.focused && has && !filtering && !m.editing && m.last[in.Name] != nil)
 	m.keys.Close.SetEnabled(m.viewing != nil)
 	m.keys.Call.SetEnabled(m.focused && has && !filtering)
@@ -508,11 +544,12 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.editing {
 		return []key.Binding{m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back}
 	}
-	if m.list.SettingFilter() {
-		return []key.Binding{m.list.KeyMap.AcceptWhileFiltering, m.list.KeyMap.CancelWhileFiltering}
+	if m.filter.Typing() {
+		return m.filter.ShortHelp()
 	}
-	return []key.Binding{m.list.KeyMap.CursorUp, m.list.KeyMap.CursorDown, m.list.KeyMap.Filter,
-		m.list.KeyMap.ClearFilter, m.keys.Call, m.keys.Edit, m.keys.Open}
+	keys := []key.Binding{m.list.KeyMap.CursorUp, m.list.KeyMap.CursorDown}
+	keys = append(keys, m.filter.ShortHelp()...)
+	return append(keys, m.keys.Call, m.keys.Edit, m.keys.Open)
 }
 
 // FullHelp implements help.KeyMap.
@@ -520,7 +557,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	k := m.list.KeyMap
 	return [][]key.Binding{
 		{k.CursorUp, k.CursorDown, k.NextPage, k.PrevPage, k.GoToStart, k.GoToEnd},
-		{k.Filter, k.ClearFilter, k.AcceptWhileFiltering, k.CancelWhileFiltering},
+		m.filter.ShortHelp(),
 		{m.keys.Call, m.keys.Edit, m.keys.Newline, m.keys.Defaults, m.keys.Back, m.keys.Open, m.keys.Close},
 	}
 }
@@ -532,7 +569,7 @@ func (m *Model) SetSize(w, h int) {
 	}
 	m.width, m.height = w, h
 	lw := m.listWidth()
-	m.list.SetSize(lw, h)
+	m.list.SetSize(lw, max(h-1, 1)) // below the title line
 	m.editor.SetWidth(max(w-lw-3, 10))
 	m.editor.SetHeight(m.editorHeight())
 	if m.viewing != nil {

@@ -107,6 +107,101 @@ func TestFilterNarrowsList(t *testing.T) {
 	}
 }
 
+// filterTo types query into a fresh "/" filter and applies it with enter.
+func filterTo(t *testing.T, m *Model, query string) {
+	t.Helper()
+	send(t, m, panetest.Key("/"))
+	send(t, m, panetest.Type(query)...)
+	send(t, m, panetest.Key("enter"))
+}
+
+func selectedName(m *Model) string {
+	in, _ := m.Selected()
+	return in.Name
+}
+
+// Regression: "/" used to reopen the filter with the old query (typing
+// "predict" after "uppercase" gave "uppercasepredict"), and enter on a query
+// that matched nothing cleared the filter and selected the first ability,
+// so the next enter called an ability the user never chose.
+func TestFilterReopensFreshAndNoMatchSelectsNothing(t *testing.T) {
+	m, c := newTest(t)
+	filterTo(t, m, "sum")
+	if got := selectedName(m); got != "sum" {
+		t.Fatalf("after filtering sum, selected %q", got)
+	}
+
+	send(t, m, panetest.Key("/"))
+	if got := m.filter.Value(); got != "" {
+		t.Errorf("/ reopened the filter with %q, want a fresh query", got)
+	}
+	send(t, m, panetest.Type("zzz")...)
+	if got := listColumn(m.View()); !strings.Contains(got, "/zzz") || strings.Contains(got, "sumzzz") {
+		t.Errorf("filter line while typing zzz:\n%s", got)
+	}
+	send(t, m, panetest.Key("enter"))
+
+	if m.Capturing() {
+		t.Error("enter did not close the filter input")
+	}
+	if n := len(m.list.Items()); n != 0 {
+		t.Errorf("a query matching nothing lists %d abilities, want none", n)
+	}
+	if got, ok := m.Selected(); ok {
+		t.Errorf("a query matching nothing selects %q", got.Name)
+	}
+	v := m.View()
+	for _, want := range []string{"/zzz · 0 of 3", `no ability matches "zzz"`, "esc clears the filter"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view after a no-match filter lacks %q:\n%s", want, v)
+		}
+	}
+	for _, b := range m.ShortHelp() {
+		if b.Enabled() && b.Help().Key == "enter" {
+			t.Errorf("footer offers %q with nothing selected", b.Help().Desc)
+		}
+	}
+	if msgs := send(t, m, panetest.Key("enter")); len(msgs) != 0 || c.calls.Load() != 0 {
+		t.Fatalf("enter with nothing selected called an ability: %d calls", c.calls.Load())
+	}
+
+	// esc clears the filter and comes back to the ability chosen last.
+	send(t, m, panetest.Key("esc"))
+	if n := len(m.list.Items()); n != 3 {
+		t.Errorf("after esc %d abilities listed, want 3", n)
+	}
+	if got := selectedName(m); got != "sum" {
+		t.Errorf("after esc selected %q, want sum (the last one chosen)", got)
+	}
+}
+
+// The list is filtered as each key is typed, so an enter that arrives right
+// after the query (as a fast typist or a paste sends it) acts on its match.
+func TestFilterThenEnterCallsTheMatch(t *testing.T) {
+	m, c := newTest(t)
+	send(t, m, panetest.Key("/"), panetest.Key("fail"), panetest.Key("enter"), panetest.Key("enter"))
+	if c.calls.Load() != 1 {
+		t.Fatalf("calls = %d, want 1", c.calls.Load())
+	}
+	if r := m.history[len(m.history)-1]; r.ability != "fail" {
+		t.Errorf("enter called %q, want fail", r.ability)
+	}
+}
+
+func TestFilterEscWhileTypingCancels(t *testing.T) {
+	m, _ := newTest(t)
+	send(t, m, panetest.Key("down"), panetest.Key("down")) // sum
+	send(t, m, panetest.Key("/"))
+	send(t, m, panetest.Type("ech")...)
+	if got := selectedName(m); got != "echo" {
+		t.Errorf("while typing ech, selected %q, want the best match echo", got)
+	}
+	send(t, m, panetest.Key("esc"))
+	if m.Capturing() || m.filter.Value() != "" || len(m.list.Items()) != 3 {
+		t.Errorf("esc while typing: capturing %v, filter %q, %d listed", m.Capturing(), m.filter.Value(), len(m.list.Items()))
+	}
+}
+
 func TestBadArgsShownInlineAndNotSent(t *testing.T) {
 	tests := []struct {
 		name, args, want string

@@ -13,10 +13,16 @@ import (
 )
 
 // item adapts an ability to bubbles/list.
-type item struct{ agent.Info }
+type item struct {
+	agent.Info
+	// matches are the byte positions in Name + " " + Description that the
+	// filter query matched, for highlighting.
+	matches []int
+}
 
-// FilterValue matches on the name and the description, so "/file" finds
-// read_file by what it does too.
+// FilterValue implements list.Item: the name and the description, which
+// is also what the pane's filter matches, so "/file" finds read_file by
+// what it does too.
 func (i item) FilterValue() string { return i.Name + " " + i.Description }
 
 // delegate renders one ability per line: a cursor marker, the name (fuzzy
@@ -50,7 +56,7 @@ func (d delegate) Render(w io.Writer, m list.Model, index int, li list.Item) {
 	selected := index == m.Index()
 
 	name := it.Name
-	if matches := m.MatchesForItem(index); len(matches) > 0 && m.FilterState() != list.Unfiltered {
+	if matches := it.matches; len(matches) > 0 {
 		// Only positions inside the name are highlighted.
 		var inName []int
 		for _, p := range matches {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/list"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -27,8 +26,7 @@ func (m *Model) View() string {
 	}
 	lw := m.listWidth()
 	rw := max(m.width-lw-3, 1)
-	m.list.Title = m.listTitle()
-	left := strings.Split(theme.Block(m.list.View(), lw, m.height), "\n")
+	left := strings.Split(theme.Block(m.listTitle()+"\n"+m.listView(), lw, m.height), "\n")
 	right := strings.Split(theme.Block(m.detailView(rw), rw, m.height), "\n")
 	sep := m.c.Theme.Subtle.Render(" │ ")
 
@@ -46,17 +44,30 @@ func (m *Model) View() string {
 	return m.view
 }
 
-// listTitle is the list's first line: how many abilities there are, and
-// the filter when one is applied.
+// listTitle is the list's first line: the filter input while a query is
+// typed, else how many abilities there are and the filter when one is
+// applied.
 func (m *Model) listTitle() string {
-	total := len(m.list.Items())
-	if m.list.FilterState() == list.FilterApplied {
-		return "/" + m.list.FilterValue() + " · " + strconv.Itoa(len(m.list.VisibleItems())) + " of " + strconv.Itoa(total)
+	t := m.c.Theme
+	total := len(m.infos)
+	count := t.Muted.Render(" · " + strconv.Itoa(len(m.list.Items())) + " of " + strconv.Itoa(total))
+	switch {
+	case m.filter.Typing() && m.query == "":
+		return m.filter.View()
+	case m.filter.Typing():
+		return m.filter.View() + count
+	case m.query != "":
+		return t.Key.Render("/") + t.Text.Render(m.query) + count
 	}
-	if total == 1 {
-		return "1 ability"
+	return t.Muted.Render(pane.Plural(total, "ability", "abilities"))
+}
+
+// listView is the list below the title line.
+func (m *Model) listView() string {
+	if len(m.list.Items()) == 0 && m.query != "" {
+		return m.c.Theme.Muted.Render("  no match")
 	}
-	return strconv.Itoa(total) + " abilities"
+	return m.list.View()
 }
 
 // detailView lays out the right column top-down; the result gets the space
@@ -65,7 +76,12 @@ func (m *Model) detailView(w int) string {
 	t := m.c.Theme
 	in, ok := m.Selected()
 	if !ok {
-		return t.Muted.Render("no ability selected")
+		if m.query != "" {
+			return strings.Join(wrap(t.Warn.Render("no ability matches \""+m.query+"\""), w, 2), "\n") + "\n" +
+				t.Key.Render("esc") + t.KeyDesc.Render(" clears the filter · ") +
+				t.Key.Render("/") + t.KeyDesc.Render(" starts a new one")
+		}
+		return t.Muted.Render("no abilities registered")
 	}
 	if r := m.viewing; r != nil {
 		head := t.Label.Render("Result") + "  #" + strconv.Itoa(r.seq) + " " + r.ability + " " + outcomeText(t, r) +

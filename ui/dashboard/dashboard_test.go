@@ -330,6 +330,30 @@ func TestCapturingPaneGetsGlobalKeys(t *testing.T) {
 	}
 }
 
+// footerOf returns the last line of the screen.
+func footerOf(m *Model) string {
+	v := m.View()
+	return v[strings.LastIndexByte(v, '\n')+1:]
+}
+
+// Regression: while a filter was typed, Abilities offered only "esc
+// cancel" and Breakers "enter apply filter • esc clear filter"; every
+// filterable pane now shares pane.Filter and says the same.
+func TestFilterFooterSameInEveryPane(t *testing.T) {
+	for _, focus := range []string{"1", "2", "3"} {
+		m, _, _ := newTest(t, 120, 40, 0)
+		send(t, m, panetest.Key(focus), panetest.Key("/"))
+		name := m.panes[m.focus].Title()
+		if got := footerOf(m); !strings.HasPrefix(got, " enter apply filter • esc cancel filter ") {
+			t.Errorf("%s: footer while typing a filter = %q", name, got)
+		}
+		send(t, m, panetest.Key("s"), panetest.Key("enter"))
+		if got := footerOf(m); !strings.Contains(got, "/ filter • esc clear filter") {
+			t.Errorf("%s: footer with a filter applied = %q", name, got)
+		}
+	}
+}
+
 func TestFooterShowsStatusThenKeys(t *testing.T) {
 	m, _, _ := newTest(t, 120, 40, 0)
 	footer := func() string { lines := strings.Split(m.View(), "\n"); return lines[len(lines)-1] }

@@ -298,7 +298,9 @@ func (m *Model) ShortHelp() []key.Binding {
 		return m.filter.ShortHelp()
 	}
 	nav := m.table.NavKeys()
-	return append(append([]key.Binding{nav[0], nav[1]}, m.keys.all()...), m.filter.ShortHelp()...)
+	// The filter keys come before the pane's own, as in every pane, so
+	// "esc clear filter" is never cut off a narrow footer.
+	return append(append([]key.Binding{nav[0], nav[1]}, m.filter.ShortHelp()...), m.keys.all()...)
 }
 
 // FullHelp implements help.KeyMap.

@@ -9,16 +9,24 @@ import (
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
-// Filter is the "/" filter of a table pane: "/" starts typing, the rows
-// narrow as the user types, enter keeps the filter, esc clears it (while
-// typing, or afterwards). While Typing reports true the owning pane should
-// report Capturing() == true.
+// Filter is the "/" filter every filterable pane shares, so that filtering
+// looks and works the same everywhere:
+//
+//   - "/" starts a fresh query (as in k9s and lazygit); the rows narrow as
+//     the user types.
+//   - enter keeps the query, even one that matches nothing: the pane then
+//     shows an empty list and says so, and nothing is selected (so a
+//     following enter can never act on a row the user cannot see).
+//   - esc while typing cancels the filter; esc afterwards clears it.
+//
+// While Typing reports true the owning pane should report Capturing() ==
+// true and send it every key.
 type Filter struct {
 	t      *theme.Theme
 	input  textinput.Model
 	typing bool
 
-	start, accept, clear key.Binding
+	start, accept, cancel, clear key.Binding
 }
 
 // NewFilter returns an empty filter.
@@ -34,6 +42,7 @@ func NewFilter(t *theme.Theme) *Filter {
 		input:  in,
 		start:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
+		cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel filter")),
 		clear:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 	}
 	f.sync()
@@ -57,14 +66,15 @@ func (f *Filter) Stop() {
 }
 
 // Update handles a key and reports whether it was the filter's: "/" when
-// idle, every key while typing, esc while a filter is applied.
+// idle, every key while typing, esc while a filter is applied. The owner
+// re-filters its rows when Value changed.
 func (f *Filter) Update(msg tea.KeyMsg) bool {
 	defer f.sync()
 	if f.typing {
 		switch {
 		case key.Matches(msg, f.accept):
 			f.Stop()
-		case key.Matches(msg, f.clear):
+		case key.Matches(msg, f.cancel):
 			f.input.SetValue("")
 			f.Stop()
 		default:
@@ -75,10 +85,10 @@ func (f *Filter) Update(msg tea.KeyMsg) bool {
 	switch {
 	case key.Matches(msg, f.start):
 		f.typing = true
+		f.input.SetValue("") // a fresh query, not an edit of the last one
 		f.input.Focus()
-		f.input.CursorEnd()
 		return true
-	case key.Matches(msg, f.clear) && f.input.Value() != "":
+	case key.Matches(msg, f.clear):
 		f.input.SetValue("")
 		return true
 	}
@@ -88,18 +98,23 @@ func (f *Filter) Update(msg tea.KeyMsg) bool {
 func (f *Filter) sync() {
 	f.start.SetEnabled(!f.typing)
 	f.accept.SetEnabled(f.typing)
-	f.clear.SetEnabled(f.typing || f.input.Value() != "")
+	f.cancel.SetEnabled(f.typing)
+	f.clear.SetEnabled(!f.typing && f.input.Value() != "")
 }
 
-// ShortHelp returns the filter's keys that work now.
+// ShortHelp returns the filter's keys that work now: "enter apply filter •
+// esc cancel filter" while typing, else "/ filter" and, when a filter is
+// applied, "esc clear filter".
 func (f *Filter) ShortHelp() []key.Binding {
 	if f.typing {
-		return []key.Binding{f.accept, f.clear}
+		return []key.Binding{f.accept, f.cancel}
 	}
 	return []key.Binding{f.start, f.clear}
 }
 
-// View renders the filter line ("/text"), or "" when no filter is active.
+// View renders the filter line: the input while typing ("/text"), the
+// applied filter with a reminder that esc clears it, or "" when no filter
+// is active.
 func (f *Filter) View() string {
 	if !f.typing {
 		if v := f.input.Value(); v != "" {

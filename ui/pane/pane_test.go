@@ -2,6 +2,7 @@ package pane
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,61 @@ func TestConfirm(t *testing.T) {
 				t.Error("inactive prompt consumed a key")
 			}
 		})
+	}
+}
+
+func TestFilter(t *testing.T) {
+	key := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	enter, esc := tea.KeyMsg{Type: tea.KeyEnter}, tea.KeyMsg{Type: tea.KeyEsc}
+	helpText := func(f *Filter) string {
+		var s []string
+		for _, b := range f.ShortHelp() {
+			if b.Enabled() {
+				s = append(s, b.Help().Key+" "+b.Help().Desc)
+			}
+		}
+		return strings.Join(s, " • ")
+	}
+	f := NewFilter(theme.Ascii())
+	if f.Update(key("x")) || f.Update(esc) {
+		t.Error("an idle filter took a key that is not /")
+	}
+	if got := helpText(f); got != "/ filter" {
+		t.Errorf("idle help = %q", got)
+	}
+	for _, k := range []tea.KeyMsg{key("/"), key("s"), key("u")} {
+		if !f.Update(k) {
+			t.Fatalf("filter did not take %q while typing", k)
+		}
+	}
+	if !f.Typing() || f.Value() != "su" || f.View() != "/su " {
+		t.Errorf("typing: Typing %v, Value %q, View %q", f.Typing(), f.Value(), f.View())
+	}
+	if got := helpText(f); got != "enter apply filter • esc cancel filter" {
+		t.Errorf("help while typing = %q", got)
+	}
+	f.Update(enter)
+	if f.Typing() || f.Value() != "su" || f.View() != "/su  (esc clears)" {
+		t.Errorf("applied: Typing %v, Value %q, View %q", f.Typing(), f.Value(), f.View())
+	}
+	if got := helpText(f); got != "/ filter • esc clear filter" {
+		t.Errorf("help with a filter applied = %q", got)
+	}
+	// Regression: "/" reopened the input with the old query, so typing
+	// appended to it ("su" + "m" = "sum" instead of "m").
+	f.Update(key("/"))
+	f.Update(key("m"))
+	if f.Value() != "m" {
+		t.Errorf("after / and m the query is %q, want a fresh %q", f.Value(), "m")
+	}
+	f.Update(esc)
+	if f.Typing() || f.Active() {
+		t.Errorf("esc while typing: Typing %v, Active %v, Value %q", f.Typing(), f.Active(), f.Value())
+	}
+	f.Update(key("/"))
+	f.Update(key("q"))
+	f.Update(enter)
+	if !f.Update(esc) || f.Active() {
+		t.Errorf("esc did not clear the applied filter %q", f.Value())
 	}
 }
