@@ -2,8 +2,10 @@ package agent
 
 // Comparison benchmarks: the same no-op ability behind other compositions,
 // measured in the same run as BenchmarkCallCacheHit/Miss. They follow the
-// same rules (argument maps made outside the loop; misses use unique
-// arguments per iteration on a cache of the same size and TTL).
+// same rules: argument maps made outside the timed loop; a miss is a call
+// with arguments never seen before (unique per iteration), which runs the
+// function and stores its result in an otter cache of the same size, TTL
+// and clock as an ability's.
 //
 //   - Failsafe: a failsafe-go executor composing a cache policy, a circuit
 //     breaker and a bulkhead, over an otter cache; the key is built from
@@ -15,7 +17,6 @@ package agent
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -30,16 +31,23 @@ import (
 	"github.com/agentdash/agentdash/internal/schema"
 )
 
+// peerCache is configured like an ability's cache, including the coarse
+// clock, so that the comparison is about the pipelines, not the caches.
 func peerCache(b *testing.B) *otter.Cache[string, any] {
 	b.Helper()
+	clock := otter.NewCoarseClock(cacheClockResolution)
 	c, err := otter.New(&otter.Options[string, any]{
 		MaximumSize:      DefaultCacheSize,
 		ExpiryCalculator: otter.ExpiryWriting[string, any](time.Hour),
+		Clock:            clock,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { c.StopAllGoroutines() })
+	b.Cleanup(func() {
+		c.StopAllGoroutines()
+		clock.Stop()
+	})
 	return c
 }
 
@@ -83,13 +91,11 @@ func BenchmarkPeerFailsafeHit(b *testing.B) {
 
 func BenchmarkPeerFailsafeMiss(b *testing.B) {
 	ex := failsafeExecutor(b)
-	args := uniqueArgs(b.N)
 	var buf []byte
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		buf = failsafeCall(b, ex, buf, args[i])
-	}
+	eachUnique(b, func(args map[string]any, _ string) {
+		buf = failsafeCall(b, ex, buf, args)
+	})
 }
 
 type handPeer struct {
@@ -142,16 +148,10 @@ func BenchmarkPeerHandHit(b *testing.B) {
 func BenchmarkPeerHandMiss(b *testing.B) {
 	h := newHandPeer(b)
 	ctx := context.Background()
-	args := uniqueArgs(b.N)
-	keys := make([]string, b.N)
-	for i := range keys {
-		keys[i] = `{"text":"orfeas-` + strconv.Itoa(i) + `"}`
-	}
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		if _, err := h.call(ctx, keys[i], args[i]); err != nil {
+	eachUnique(b, func(args map[string]any, key string) {
+		if _, err := h.call(ctx, key, args); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
