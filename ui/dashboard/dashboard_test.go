@@ -354,21 +354,50 @@ func TestFilterFooterSameInEveryPane(t *testing.T) {
 	}
 }
 
-func TestFooterShowsStatusThenKeys(t *testing.T) {
+// Regression: a status message replaced the key hints for 4 s, even on the
+// pane switched to (r in Breakers, then 4: Training's footer still said
+// "breaker sum reset (closed)"). The status now sits beside the keys and
+// is cleared when the focus moves.
+func TestFooterShowsStatusBesideKeys(t *testing.T) {
 	m, _, _ := newTest(t, 120, 40, 0)
-	footer := func() string { lines := strings.Split(m.View(), "\n"); return lines[len(lines)-1] }
-	if !strings.Contains(footer(), "enter call") {
-		t.Errorf("footer lacks the focused pane's keys: %q", footer())
+	if got := footerOf(m); !strings.Contains(got, "enter call") {
+		t.Errorf("footer lacks the focused pane's keys: %q", got)
 	}
-	m.Update(pane.StatusMsg{Text: "breaker sum reset"})
-	if !strings.Contains(footer(), "breaker sum reset") {
-		t.Errorf("footer lacks status: %q", footer())
+	m.Update(pane.StatusMsg{Text: "breaker sum reset (closed)"})
+	got := footerOf(m)
+	for _, want := range []string{"enter call", "breaker sum reset (closed) │", "q quit"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("footer with a status lacks %q: %q", want, got)
+		}
 	}
 	for range m.statusTicks {
 		m.Update(tickMsg{id: m.tickID})
 	}
-	if strings.Contains(footer(), "breaker sum reset") {
-		t.Error("status message never expires")
+	if got := footerOf(m); strings.Contains(got, "breaker sum reset") {
+		t.Errorf("status message never expires: %q", got)
+	}
+
+	m.Update(pane.StatusMsg{Text: "breaker sum reset (closed)"})
+	send(t, m, panetest.Key("4"))
+	if got := footerOf(m); strings.Contains(got, "breaker sum reset") || !strings.Contains(got, "enter train") {
+		t.Errorf("after moving to Training the footer is %q, want its keys and no stale status", got)
+	}
+}
+
+// A long status is cut to leave the keys visible, at every width.
+func TestFooterLongStatusKeepsKeys(t *testing.T) {
+	for _, w := range []int{64, 80, 120, 200} {
+		m, _, _ := newTest(t, w, 30, 0)
+		m.Update(pane.StatusMsg{Text: "training failed: " + strings.Repeat("a very long reason ", 12), Err: true})
+		got := footerOf(m)
+		if sw := ansi.StringWidth(got); sw != w {
+			t.Errorf("%d wide: footer is %d cells: %q", w, sw, got)
+		}
+		for _, want := range []string{"/ filter", "✗ training failed", "… │ ", "? help • q quit "} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%d wide: footer lacks %q: %q", w, want, got)
+			}
+		}
 	}
 }
 

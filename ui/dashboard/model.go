@@ -311,6 +311,8 @@ func (m *Model) setFocus(i int) {
 		return
 	}
 	m.panes[m.focus].Blur()
+	// A status message is about what was just done in the pane being left.
+	m.status, m.statusTicks = "", 0
 	m.focus = i
 	m.panes[i].Focus()
 	m.relayout()

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,18 +186,13 @@ func writeJoined(sb *strings.Builder, cols [2][]string) {
 	}
 }
 
-// footerView shows a status message, or the keys that work now: the
-// focused pane's on the left (cut with "…" when they do not fit), the
-// global ones on the right (always visible).
+// footerView shows the keys that work now: the focused pane's on the left
+// (cut with "…" when they do not fit), the global ones on the right (always
+// visible), and between them the latest status message, if any. The status
+// never hides the keys: it takes the room they leave, and at least half of
+// it when it is long, cut with "…".
 func (m *Model) footerView() string {
 	t := m.theme
-	if m.status != "" {
-		st := t.Info
-		if m.statusErr {
-			st = t.Error
-		}
-		return theme.PadRight(" "+st.Render(m.status), m.width)
-	}
 	var local, global []key.Binding
 	focused := m.panes[m.focus]
 	switch {
@@ -211,11 +207,94 @@ func (m *Model) footerView() string {
 			global = global[1:] // drop "tab next pane" to leave room for the pane's keys
 		}
 	}
-	m.help.Width = 0
-	right := m.help.ShortHelpView(global) + " "
-	m.help.Width = max(m.width-lipgloss.Width(right)-4, 0)
-	left := " " + m.help.ShortHelpView(local)
-	return theme.PadRight(theme.PadRight(left, m.width-lipgloss.Width(right))+right, m.width)
+	right, rightW := m.keysView(global, m.width)
+	// One space at each end, at least two between the parts.
+	room := max(m.width-rightW-4, 0)
+	if m.status == "" {
+		left, _ := m.fitKeys(local, room)
+		return theme.PadRight(theme.PadRight(" "+left, room+1)+"  "+right+" ", m.width)
+	}
+
+	text, st := m.status, t.Info
+	if m.statusErr {
+		text, st = "✗ "+text, t.Error
+	}
+	room -= 3 // the status is followed by " │ "
+	_, keysW := m.keysView(local, -1)
+	full := ansi.StringWidth(text)
+	sw := full
+	if keysW+2+sw > room {
+		sw = max(room-keysW-2, min(sw, room/2))
+	}
+	left, leftW := m.fitKeys(local, room-sw-2)
+	sw = min(full, room-leftW-2) // the keys may leave more than they were given
+	if sw < 2 {
+		return theme.PadRight(theme.PadRight(" "+left, room+4)+"  "+right+" ", m.width)
+	}
+	status := st.Render(ansi.Truncate(text, sw, "…")) + t.Subtle.Render(" │ ")
+	return theme.PadRight(theme.PadRight(" "+left, m.width-rightW-sw-4)+status+right+" ", m.width)
+}
+
+// fitKeys is keysView for the focused pane's keys: when they do not all fit
+// in w cells, the cursor movement keys (bound to up or down, which every
+// user tries first and "?" lists) make way for the pane's actions.
+func (m *Model) fitKeys(bindings []key.Binding, w int) (string, int) {
+	s, sw := m.keysView(bindings, w)
+	if !strings.HasSuffix(s, " …") {
+		return s, sw
+	}
+	actions := make([]key.Binding, 0, len(bindings))
+	for _, b := range bindings {
+		if !slices.Contains(b.Keys(), "up") && !slices.Contains(b.Keys(), "down") {
+			actions = append(actions, b)
+		}
+	}
+	if len(actions) == len(bindings) {
+		return s, sw
+	}
+	return m.keysView(actions, w)
+}
+
+// keysView renders the enabled bindings as "key desc • key desc" in at most
+// w cells (no limit when w < 0), ending in " …" when some do not fit, and
+// returns it with its width. Written by hand because help.Model's
+// ShortHelpView overflows its width by an item when the ellipsis does not
+// fit.
+func (m *Model) keysView(bindings []key.Binding, w int) (string, int) {
+	st := &m.help.Styles
+	sep := st.ShortSeparator.Render(m.help.ShortSeparator)
+	var (
+		b    strings.Builder
+		ends []int // byte length and width after each item
+		wids []int
+		used int
+	)
+	for _, kb := range bindings {
+		if !kb.Enabled() {
+			continue
+		}
+		item := st.ShortKey.Render(kb.Help().Key) + " " + st.ShortDesc.Render(kb.Help().Desc)
+		if used > 0 {
+			item = sep + item
+		}
+		iw := ansi.StringWidth(item)
+		if w >= 0 && used+iw > w {
+			// Drop items until the ellipsis fits after the rest.
+			const ellipsisW = 2 // " …"
+			n := len(ends)
+			for n > 0 && wids[n-1]+ellipsisW > w {
+				n--
+			}
+			if n == 0 {
+				return "", 0
+			}
+			return b.String()[:ends[n-1]] + st.Ellipsis.Render(" …"), wids[n-1] + ellipsisW
+		}
+		b.WriteString(item)
+		used += iw
+		ends, wids = append(ends, b.Len()), append(wids, used)
+	}
+	return b.String(), used
 }
 
 // helpBox is the full key reference of the focused pane and the global
