@@ -9,9 +9,10 @@
 //     the known ones);
 //  2. validation of the arguments against the ability's schema, with
 //     defaults applied; a bad argument is the caller's fault
-//     (OutcomeBadArgs, never counted by the breaker). For a cached ability
-//     the same pass builds the cache key, the canonical JSON of the
-//     arguments;
+//     (OutcomeBadArgs, never counted by the breaker; an ability can say the
+//     same of arguments the schema cannot judge by returning an error that
+//     wraps ErrBadArgs). For a cached ability the same pass builds the
+//     cache key, the canonical JSON of the arguments;
 //  3. the ability's circuit breaker (OutcomeShortCircuited when open);
 //  4. for a cached ability, the TTL cache: a hit returns at once and
 //     releases the breaker permit as Ignored. A miss goes through duplicate
@@ -200,6 +201,11 @@ func New(opts Options) (*Agent, error) {
 // closed). args have been validated against the ability's schema, with
 // defaults applied; they must not be modified. A result may be cached and
 // handed to several callers, so it should be treated as read-only.
+//
+// An error wrapping ErrBadArgs says that the arguments are wrong in a way
+// the schema cannot express (a path outside the allowed root, a file that
+// does not exist): the call is then OutcomeBadArgs, the caller's fault,
+// and does not count against the breaker. Any other error is a failure.
 type Func func(ctx context.Context, args map[string]any) (any, error)
 
 // Ability describes a tool the agent can run.

@@ -179,6 +179,29 @@ func TestBadArgsErrorNamesField(t *testing.T) {
 	}
 }
 
+// TestAbilityReportsBadArgs: an ability's error wrapping ErrBadArgs is
+// the caller's fault: OutcomeBadArgs, not counted by the breaker, not
+// cached — so a caller's mistakes cannot trip the breaker.
+func TestAbilityReportsBadArgs(t *testing.T) {
+	for _, ttl := range []time.Duration{0, time.Minute} {
+		a := newAgent(t, Options{})
+		mustRegister(t, a, Ability{Name: "read", CacheTTL: ttl, Breaker: breaker.Settings{ConsecutiveFailures: 2},
+			Func: func(_ context.Context, args map[string]any) (any, error) {
+				return nil, fmt.Errorf("%w: path %q is outside the root", ErrBadArgs, args["path"])
+			}})
+		for i := range 5 {
+			res, err := a.Call(t.Context(), "read", map[string]any{"path": fmt.Sprint("../", i)})
+			if res.Outcome != OutcomeBadArgs || !errors.Is(err, ErrBadArgs) || !strings.Contains(err.Error(), "call read: bad arguments: path") {
+				t.Fatalf("ttl %v call %d: %+v, %v", ttl, i, res, err)
+			}
+		}
+		st := statsOf(t, a, "read")
+		if st.Breaker.State != breaker.Closed || st.Breaker.WindowCalls != 0 || st.Outcomes[OutcomeBadArgs] != 5 || st.CacheEntries != 0 {
+			t.Fatalf("ttl %v: breaker %v (%d calls), outcomes %v", ttl, st.Breaker.State, st.Breaker.WindowCalls, st.Outcomes)
+		}
+	}
+}
+
 func TestDefaultsAppliedWithoutTouchingArgs(t *testing.T) {
 	a := newAgent(t, Options{})
 	s := &schema.Schema{Type: "object", Properties: map[string]*schema.Property{

@@ -23,8 +23,9 @@ const (
 	OutcomeRejected
 	// OutcomeShortCircuited: the ability's circuit breaker is open.
 	OutcomeShortCircuited
-	// OutcomeBadArgs: the arguments do not satisfy the schema (or the
-	// ability does not exist).
+	// OutcomeBadArgs: the arguments do not satisfy the schema, the ability
+	// rejected them (an error wrapping ErrBadArgs), or the ability does not
+	// exist.
 	OutcomeBadArgs
 	// OutcomeCanceled: the caller's context ended first, or the agent was
 	// closed.
@@ -61,8 +62,9 @@ var (
 	// ErrUnknownAbility: no ability has the name; the error lists the known
 	// names.
 	ErrUnknownAbility = errors.New("unknown ability")
-	// ErrBadArgs: the arguments do not satisfy the ability's schema. The
-	// error also wraps a *schema.FieldError naming the argument.
+	// ErrBadArgs: the arguments do not satisfy the ability's schema (the
+	// error then also wraps a *schema.FieldError naming the argument), or
+	// the ability returned an error wrapping ErrBadArgs.
 	ErrBadArgs = errors.New("bad arguments")
 	// ErrOpen: the ability's circuit breaker rejected the call. The error
 	// wraps a *breaker.OpenError with the state and cooldown remaining.

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -64,7 +65,11 @@ func (j *job) call(x *execution) {
 	}
 	x.value, x.err = j.e.fn(&j.ctx, j.args)
 	returned = true
-	if x.err != nil {
+	switch {
+	case x.err == nil:
+	case errors.Is(x.err, ErrBadArgs): // the ability says the caller is at fault
+		x.value, x.outcome = nil, OutcomeBadArgs
+	default:
 		x.value, x.outcome = nil, OutcomeFailure
 		x.late = j.ctx.Err() != nil
 	}
