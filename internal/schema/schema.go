@@ -168,14 +168,14 @@ func checkProperty(p *path, prop *Property, depth int) error {
 	}
 	if prop.Items != nil {
 		if prop.Type != TypeArray {
-			return fmt.Errorf("property %q: items is only allowed on an array, not on %s", name, prop.Type)
+			return fmt.Errorf("property %q: items is only allowed on an array, not on %s", name, typeName(prop.Type))
 		}
 		if err := checkProperty(p.items(), prop.Items, depth+1); err != nil {
 			return err
 		}
 	}
 	if prop.Type != TypeObject && (prop.Properties != nil || prop.Required != nil || prop.AdditionalProperties != nil) {
-		return fmt.Errorf("property %q: properties, required and additionalProperties are only allowed on an object, not on %s", name, prop.Type)
+		return fmt.Errorf("property %q: properties, required and additionalProperties are only allowed on an object, not on %s", name, typeName(prop.Type))
 	}
 	if prop.Type == TypeObject {
 		if err := checkMembers(p, prop.Properties, prop.Required, depth); err != nil {
@@ -217,7 +217,7 @@ func checkBounds(name, minName, maxName, typ string, allowed bool, lo, hi *float
 		return nil
 	}
 	if !allowed {
-		return fmt.Errorf("property %q: %s/%s are only allowed on a number or integer, not on %s", name, minName, maxName, typ)
+		return fmt.Errorf("property %q: %s/%s are only allowed on a number or integer, not on %s", name, minName, maxName, typeName(typ))
 	}
 	for _, b := range []struct {
 		name string
@@ -238,7 +238,7 @@ func checkLengths(name, minName, maxName, typ string, allowed bool, lo, hi *int)
 		return nil
 	}
 	if !allowed {
-		return fmt.Errorf("property %q: %s/%s are not allowed on %s", name, minName, maxName, typ)
+		return fmt.Errorf("property %q: %s/%s are not allowed on %s", name, minName, maxName, typeName(typ))
 	}
 	if lo != nil && *lo < 0 {
 		return fmt.Errorf("property %q: %s must not be negative, got %d", name, minName, *lo)
@@ -250,6 +250,14 @@ func checkLengths(name, minName, maxName, typ string, allowed bool, lo, hi *int)
 		return fmt.Errorf("property %q: %s %d is greater than %s %d", name, minName, *lo, maxName, *hi)
 	}
 	return nil
+}
+
+// typeName names a property type in an error message.
+func typeName(t string) string {
+	if t == TypeAny {
+		return "a property without a type"
+	}
+	return t
 }
 
 // sortedKeys returns the keys of m in ascending order.
