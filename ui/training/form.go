@@ -61,14 +61,14 @@ func fields() []field {
 			func(c *train.Config) *int { return &c.Patience }),
 		floatField("min delta", "min-delta", "smallest loss decrease that counts as an improvement",
 			func(c *train.Config) *float64 { return &c.MinDelta }),
-		choiceField("schedule", "schedule", "learning-rate schedule", scheduleNames(),
+		choiceField("schedule", "schedule", "learning-rate decay", scheduleNames(),
 			func(c *train.Config) string { return string(c.Schedule) },
 			func(c *train.Config, s string) { c.Schedule = train.Schedule(s) }),
 		floatField("decay rate", "decay-rate", "learning-rate decay factor of the schedule",
 			func(c *train.Config) *float64 { return &c.DecayRate }),
 		intField("decay steps", "decay-steps", "epochs per decay step of the schedule",
 			func(c *train.Config) *int { return &c.DecaySteps }),
-		choiceField("standardize", "standardize", "feature standardization (auto = on for CSV data)", standardizeNames(),
+		choiceField("standardize", "standardize", "scale features; auto = for CSV data only", standardizeNames(),
 			func(c *train.Config) string { return string(c.Standardize) },
 			func(c *train.Config, s string) { c.Standardize = train.Standardize(s) }),
 		intField("synth samples", "samples", "rows of synthetic data",
@@ -122,7 +122,7 @@ func stringField(label, flag, help, placeholder string, ptr func(*train.Config) 
 
 func choiceField(label, flag, help string, choices []string, get func(*train.Config) string, set func(*train.Config, string)) field {
 	return field{
-		label: label, flag: flag, help: help + " (" + strings.Join(choices, ", ") + "; ←/→ to change)", choices: choices,
+		label: label, flag: flag, help: help + " (←/→: " + strings.Join(choices, ", ") + ")", choices: choices,
 		get: get,
 		set: func(c *train.Config, s string) error {
 			for _, ch := range choices {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -695,5 +696,75 @@ func TestNarrowFormShowsFirstError(t *testing.T) {
 	}
 	if !strings.Contains(v, "batch size") || !strings.Contains(v, "y ✗") {
 		t.Errorf("the selected invalid field is not marked:\n%s", v)
+	}
+}
+
+// Regression: at 120×40 the help of the selected field was wrapped inside
+// "(≥ 1)", leaving "(≥" at the end of one line and "1)" on the next. Every
+// field's help must show whole, short bracketed groups on one line and no
+// word split, at the pane sizes of an 80×24, 120×40 and 200×60 terminal.
+func TestFieldHelpWrapsOnWords(t *testing.T) {
+	group := regexp.MustCompile(`[(\[][^)\]]*[)\]]`)
+	sizes := []struct {
+		name  string
+		w, h  int
+		formW int // width of the form column (the whole pane in the grid layout)
+	}{
+		{"80x24", 78, 19, 78},
+		{"120x40", 118, 35, formWidth},
+		{"200x60", 98, 27, formWidth},
+	}
+	for _, sz := range sizes {
+		m := newPane(t, train.Config{}, sz.w, sz.h)
+		for i, f := range m.fields {
+			m.cursor = i
+			m.dirty = true
+			var form []string
+			for _, l := range strings.Split(m.View(), "\n") {
+				form = append(form, strings.TrimSpace(ansi.Truncate(l, sz.formW, "")))
+			}
+			text := f.label + ": " + f.help
+			if joined := strings.Join(form, " "); !strings.Contains(joined, text) {
+				t.Errorf("%s: help of %q cut or split inside a word; form column:\n%s", sz.name, f.label, strings.Join(form, "\n"))
+				continue
+			}
+			for _, g := range group.FindAllString(text, -1) {
+				if ansi.StringWidth(g) > maxGlued {
+					continue
+				}
+				whole := false
+				for _, l := range form {
+					whole = whole || strings.Contains(l, g)
+				}
+				if !whole {
+					t.Errorf("%s: %q of %q's help is split across lines:\n%s", sz.name, g, f.label, strings.Join(form, "\n"))
+				}
+			}
+		}
+	}
+}
+
+func TestWrapCutsAtWords(t *testing.T) {
+	tests := []struct {
+		s    string
+		w, n int
+		want []string
+	}{
+		{keepTogether("passes over the data (≥ 1)"), 23, 2, []string{"passes over the data", "(≥ 1)"}},
+		{keepTogether("the training data (≥ 1)"), 20, 3, []string{"the training data", "(≥ 1)"}},
+		{keepTogether("data (≥ 1)"), 8, 3, []string{"data", "(≥ 1)"}},
+		{"one two three four", 10, 1, []string{"one two …"}},
+		{"one two three four", 8, 1, []string{"one …"}},
+		{keepTogether("exponential, inverse-time"), 20, 2, []string{"exponential,", "inverse-time"}},
+		{"abcdefghijkl", 6, 1, []string{"abcd …"}},
+	}
+	for _, tt := range tests {
+		got := wrap(tt.s, tt.w, tt.n)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrap(%q, %d, %d) = %q, want %q", tt.s, tt.w, tt.n, got, tt.want)
+		}
+	}
+	if got := keepTogether("in [0, 1) or (a long group of words)"); got != "in [0,\u00a01) or (a long group of words)" {
+		t.Errorf("keepTogether = %q", got)
 	}
 }

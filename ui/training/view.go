@@ -133,22 +133,22 @@ func (m *Model) formBlock(w, h, cols int) string {
 func (m *Model) formMessages(w, cols int) []string {
 	th := m.th
 	f := &m.fields[m.cursor]
-	help := th.Muted.Render(f.label + ": " + f.help)
+	help := th.Muted.Render(keepTogether(f.label + ": " + f.help))
 	invalid := m.formErr != nil || hasErr(m.errs)
 	if cols > 1 {
 		if invalid {
-			return []string{m.firstError()}
+			return wrap(m.firstError(), w, 1)
 		}
-		return []string{help}
+		return wrap(help, w, 1)
 	}
 	var msgs []string
 	for _, err := range m.errs {
 		if err != nil {
-			msgs = append(msgs, th.Error.Render("✗ "+err.Error()))
+			msgs = append(msgs, th.Error.Render(keepTogether("✗ "+err.Error())))
 		}
 	}
 	if m.formErr != nil && len(msgs) == 0 {
-		msgs = append(msgs, th.Error.Render("✗ "+m.formErr.Error()))
+		msgs = append(msgs, th.Error.Render(keepTogether("✗ "+m.formErr.Error())))
 	}
 	if !invalid && (m.state == idle || m.state == finished) {
 		msgs = append(msgs, th.Good.Render("✓ valid")+th.Muted.Render(" · enter trains"))
@@ -188,7 +188,7 @@ func (m *Model) firstError() string {
 	if n > 1 {
 		s += " (+" + strconv.Itoa(n-1) + " more)"
 	}
-	return m.th.Error.Render(s)
+	return m.th.Error.Render(keepTogether(s))
 }
 
 // fieldCell renders field i in exactly w cells: marker, label, value. The
@@ -294,7 +294,7 @@ func (m *Model) statsLines(w int) []string {
 	if m.state == finished {
 		switch {
 		case m.runErr != nil:
-			lines = append(lines, wrap(th.Error.Render("✗ "+m.runErr.Error()), w, 3)...)
+			lines = append(lines, wrap(th.Error.Render(keepTogether("✗ "+m.runErr.Error())), w, 3)...)
 		case m.result != nil && m.result.Checkpoint != "":
 			// The prefilled path is the one the agent's predict ability reads.
 			note := "predict serves this model now"
@@ -552,14 +552,73 @@ func checkpointName(p string) string {
 	return p
 }
 
-// wrap word-wraps s to w cells and returns at most n lines.
+// wrap word-wraps s to w cells and returns at most n lines; when text is
+// left over, the last line ends in " …" after its last whole word. The
+// non-breaking spaces and hyphens of keepTogether are turned back into
+// plain ones.
 func wrap(s string, w, n int) []string {
-	lines := strings.Split(ansi.Wrap(s, w, " "), "\n")
+	lines := strings.Split(ansi.Wrap(s, w, ""), "\n")
 	if len(lines) > n {
 		lines = lines[:n]
-		lines[n-1] = ansi.Truncate(lines[n-1], max(w-1, 0), "") + "…"
+		last := lines[n-1]
+		cut := max(w-2, 0)
+		if plain := ansi.Strip(last); ansi.StringWidth(plain) > cut {
+			if i := strings.LastIndexByte(ansi.Truncate(plain, cut+1, ""), ' '); i > 0 {
+				cut = ansi.StringWidth(plain[:i])
+			}
+		}
+		lines[n-1] = ansi.Truncate(last, cut, "") + " …"
+	}
+	for i, l := range lines {
+		lines[i] = unbreak.Replace(l)
 	}
 	return lines
+}
+
+// nbsp and nbhyphen are a non-breaking space and hyphen: ansi.Wrap breaks
+// lines at spaces and hyphens, but not at these.
+const (
+	nbsp     = "\u00a0"
+	nbhyphen = "\u2011"
+)
+
+// unbreak turns them back into a space and a hyphen.
+var unbreak = strings.NewReplacer(nbsp, " ", nbhyphen, "-")
+
+// maxGlued is the widest bracketed group keepTogether keeps on one line.
+const maxGlued = 16
+
+// keepTogether makes the spaces inside short bracketed groups ("(≥ 1)",
+// "[0, 1)") and the hyphens inside words ("inverse-time") non-breaking, so
+// that wrapping never leaves "(≥" at the end of a line and "1)" on the
+// next, nor splits a name; longer groups wrap between their words. It must
+// be applied to plain text, before styling (escape sequences contain "[").
+func keepTogether(s string) string {
+	s = strings.ReplaceAll(s, "-", nbhyphen)
+	if !strings.ContainsAny(s, "([") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for {
+		i := strings.IndexAny(s, "([")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexAny(s[i+1:], ")]")
+		if j < 0 {
+			break
+		}
+		group := s[i : i+j+2]
+		b.WriteString(s[:i])
+		if ansi.StringWidth(group) <= maxGlued {
+			group = strings.ReplaceAll(group, " ", nbsp)
+		}
+		b.WriteString(group)
+		s = s[i+j+2:]
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // num formats a loss, weight or rate with four significant digits.
