@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/schema"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
 	"github.com/agentdash/agentdash/ui/theme"
@@ -395,6 +396,28 @@ func TestFirstLines(t *testing.T) {
 		got, more := firstLines(tt.s, tt.n, tt.max)
 		if got != tt.want || more != tt.wantMore {
 			t.Errorf("firstLines(%q, %d, %d) = %q, %v; want %q, %v", tt.s, tt.n, tt.max, got, more, tt.want, tt.wantMore)
+		}
+	}
+}
+
+// Regression: an argument without a type (any JSON value, as predict's x)
+// was shown with a double space, "x  required — …".
+func TestPropLineNamesAnyType(t *testing.T) {
+	th := theme.Ascii()
+	tests := []struct {
+		name     string
+		p        schema.Property
+		required bool
+		want     string
+	}{
+		{"x", schema.Property{Description: "feature value"}, true, "x any required — feature value"},
+		{"x", schema.Property{}, false, "x any"},
+		{"text", schema.Property{Type: "string", Description: "text to echo"}, true, "text string required — text to echo"},
+		{"n", schema.Property{Type: "integer"}, false, "n integer"},
+	}
+	for _, tt := range tests {
+		if got := propLine(th, tt.name, &tt.p, tt.required); got != tt.want {
+			t.Errorf("propLine(%s, %+v) = %q, want %q", tt.name, tt.p, got, tt.want)
 		}
 	}
 }

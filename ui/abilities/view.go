@@ -168,8 +168,15 @@ func schemaLines(t *theme.Theme, in agent.Info, w, maxLines int) []string {
 	return lines
 }
 
+// propLine describes one argument: name, type ("any" when the schema
+// gives none: any JSON value is accepted), whether it is required, and its
+// description.
 func propLine(t *theme.Theme, name string, p *schema.Property, required bool) string {
-	s := t.Accent.Render(name) + " " + t.Info.Render(p.Type)
+	typ := p.Type
+	if typ == "" {
+		typ = "any"
+	}
+	s := t.Accent.Render(name) + " " + t.Info.Render(typ)
 	if required {
 		s += t.Warn.Render(" required")
 	}
