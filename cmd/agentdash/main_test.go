@@ -72,8 +72,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "missing field", args: []string{"call", "sum", `{"a": 2}`}, code: 2, stderr: []string{`"b"`}},
 		{name: "unexpected field", args: []string{"call", "uppercase", `{"text": "x", "loud": true}`}, code: 2, stderr: []string{`"loud"`}},
 		{name: "too many args", args: []string{"call", "sum", "{}", "{}"}, code: 2, stderr: []string{"accepts between 1 and 2 arg(s)"}},
-		{name: "path traversal", args: []string{"call", "--root", dir, "read_file", `{"path": "../secret"}`}, code: 1,
-			stderr: []string{"read_file"}},
+		{name: "path traversal", args: []string{"call", "--root", dir, "read_file", `{"path": "../secret"}`}, code: 2,
+			stderr: []string{"read_file", "bad arguments", "../secret"}},
 		{name: "no model yet", args: []string{"call", "--checkpoint", ckpt, "predict", `{"x": 4}`}, code: 1,
 			stderr: []string{"no model has been trained yet", ckpt}},
 		{name: "caller timeout", args: []string{"call", "--timeout", "20ms", "sleep", `{"ms": 2000}`}, code: 1,
@@ -252,8 +252,8 @@ func TestTrainThenPredict(t *testing.T) {
 		t.Errorf("predict x=4 = %v, want about 9", y)
 	}
 	r = runCmd(t, "", "call", "predict", `{"x": [1, 2]}`)
-	if r.code != 1 {
-		t.Errorf("predict with two features for a one-feature model: exit %d, want 1", r.code)
+	if r.code != 2 {
+		t.Errorf("predict with two features for a one-feature model: exit %d, want 2", r.code)
 	}
 	r.wantOneLine(t, "feature")
 }

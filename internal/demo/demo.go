@@ -4,6 +4,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -169,9 +170,17 @@ func ReadFile(root string, maxBytes int64) agent.Ability {
 	}
 }
 
+// badPath reports a path the caller should not have asked for: it wraps
+// agent.ErrBadArgs, so the call counts as bad arguments (exit status 2 in
+// the CLI) and not against the breaker — a typo in a path says nothing about
+// the health of read_file.
+func badPath(path, format string, args ...any) error {
+	return fmt.Errorf("%w: read %s: %s", agent.ErrBadArgs, path, fmt.Sprintf(format, args...))
+}
+
 func readFile(root, path string, maxBytes int64) (*FileContent, error) {
 	if filepath.IsAbs(path) || strings.HasPrefix(path, "/") || strings.HasPrefix(path, `\`) {
-		return nil, fmt.Errorf("read %s: absolute paths are not allowed; give a path relative to the root", path)
+		return nil, badPath(path, "absolute paths are not allowed; give a path relative to the root")
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -181,9 +190,11 @@ func readFile(root, path string, maxBytes int64) (*FileContent, error) {
 	f, err := r.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read %s: no such file below %s", path, root)
+			return nil, badPath(path, "no such file below %s", root)
 		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		// os.Root refuses paths that leave the root (.., symlinks out of
+		// it) with an error naming the path.
+		return nil, badPath(path, "%v", unwrapPathError(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -191,10 +202,10 @@ func readFile(root, path string, maxBytes int64) (*FileContent, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read %s: not a regular file", path)
+		return nil, badPath(path, "not a regular file")
 	}
 	if st.Size() > maxBytes {
-		return nil, fmt.Errorf("read %s: file is %d bytes, over the %d-byte limit", path, st.Size(), maxBytes)
+		return nil, badPath(path, "file is %d bytes, over the %d-byte limit", st.Size(), maxBytes)
 	}
 	// Read one byte past the limit in case the file grew since Stat.
 	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
@@ -202,12 +213,22 @@ func readFile(root, path string, maxBytes int64) (*FileContent, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if int64(len(data)) > maxBytes {
-		return nil, fmt.Errorf("read %s: file is over the %d-byte limit", path, maxBytes)
+		return nil, badPath(path, "file is over the %d-byte limit", maxBytes)
 	}
-	if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
-		return nil, fmt.Errorf("read %s: not a UTF-8 text file", path)
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+		return nil, badPath(path, "not a UTF-8 text file")
 	}
 	return &FileContent{Path: path, Size: int64(len(data)), Content: string(data)}, nil
+}
+
+// unwrapPathError drops the *fs.PathError wrapper, whose message repeats
+// the operation and path that badPath already names.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Sleep returns a latency probe: it waits for the given number of

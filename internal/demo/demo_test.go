@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/train"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -102,6 +103,7 @@ func TestReadFile(t *testing.T) {
 		{"link.txt", "", true},
 		{filepath.Join(outside, "secret.txt"), "absolute paths are not allowed", true},
 		{"missing.txt", "no such file", true},
+		{"sub/../../" + filepath.Base(root) + "/a.txt", "path escapes", true},
 		{"big.txt", "65 bytes, over the 64-byte limit", true},
 		{"bin.dat", "not a UTF-8 text file", true},
 		{"latin1.txt", "not a UTF-8 text file", true},
@@ -110,6 +112,9 @@ func TestReadFile(t *testing.T) {
 	for _, tt := range tests {
 		res, err := a.Call(context.Background(), "read_file", map[string]any{"path": tt.path})
 		if tt.wantErr {
+			if !errors.Is(err, agent.ErrBadArgs) {
+				t.Errorf("read_file %q: error %v is not a bad-arguments error", tt.path, err)
+			}
 			if err == nil {
 				t.Errorf("read_file %q succeeded: %+v", tt.path, res.Value)
 			} else if !strings.Contains(err.Error(), tt.want) {
@@ -176,5 +181,76 @@ func TestNewErrors(t *testing.T) {
 	}
 	if _, err := New(Config{Flaky: &agent.Fault{FailureRate: 2}}); err == nil {
 		t.Error("flaky fault rate 2 accepted")
+	}
+}
+
+// TestReadFileErrorsSpareTheBreaker: a caller asking for files that do not
+// exist must not open read_file's breaker for everyone else.
+func TestReadFileErrorsSpareTheBreaker(t *testing.T) {
+	a := newDemo(t, Config{Root: t.TempDir()})
+	for i := 0; i < 30; i++ {
+		_, err := a.Call(context.Background(), "read_file", map[string]any{"path": "missing.txt"})
+		if !errors.Is(err, agent.ErrBadArgs) {
+			t.Fatalf("call %d: %v, want bad arguments", i, err)
+		}
+	}
+	for _, ab := range a.Snapshot().Abilities {
+		if ab.Name == "read_file" && ab.Breaker.State.String() != "closed" {
+			t.Errorf("breaker %s after bad paths, want closed", ab.Breaker.State)
+		}
+	}
+}
+
+// trainModel fits y = weight·x + bias (no noise) into the checkpoint path.
+func trainModel(t *testing.T, path string, weight, bias float64) {
+	t.Helper()
+	cfg := train.DefaultConfig()
+	cfg.Checkpoint = path
+	cfg.Epochs = 200
+	cfg.Synthetic = train.Synthetic{Samples: 200, Weight: weight, Bias: bias}
+	if _, err := train.Train(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPredictServesAndReloadsTheCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.json")
+	a := newDemo(t, Config{Checkpoint: path})
+	predict := func(x any) (float64, error) {
+		t.Helper()
+		res, err := a.Call(context.Background(), "predict", map[string]any{"x": x})
+		if err != nil {
+			return 0, err
+		}
+		return res.Value.(float64), nil
+	}
+	near := func(got, want float64) bool { return got > want-0.05 && got < want+0.05 }
+
+	trainModel(t, path, 2, 1)
+	for _, x := range []any{4.0, []any{4.0}, 4} {
+		if y, err := predict(x); err != nil || !near(y, 9) {
+			t.Errorf("predict x=%v = %v, %v; want about 9", x, y, err)
+		}
+	}
+	trainModel(t, path, -3, 0.5)
+	if y, err := predict(2.0); err != nil || !near(y, -5.5) {
+		t.Errorf("after retraining, predict x=2 = %v, %v; want about -5.5 (the new model)", y, err)
+	}
+	for _, x := range []any{[]any{1.0, 2.0}, []any{}, "4", []any{"a"}, nil} {
+		if _, err := predict(x); !errors.Is(err, agent.ErrBadArgs) {
+			t.Errorf("predict x=%#v: %v, want bad arguments", x, err)
+		}
+	}
+}
+
+func TestPredictCorruptCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.json")
+	if err := os.WriteFile(path, []byte(`{"format": "something else"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := newDemo(t, Config{Checkpoint: path})
+	_, err := a.Call(context.Background(), "predict", map[string]any{"x": 1.0})
+	if err == nil || errors.Is(err, agent.ErrBadArgs) || !strings.Contains(err.Error(), path) {
+		t.Errorf("predict with a foreign checkpoint: %v, want a failure naming %s", err, path)
 	}
 }

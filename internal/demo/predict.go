@@ -36,7 +36,7 @@ func Predict(path string) agent.Ability {
 		Func: func(_ context.Context, args map[string]any) (any, error) {
 			x, err := features(args["x"])
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %w", agent.ErrBadArgs, err)
 			}
 			ckpt, err := load(r)
 			if err != nil {
@@ -44,7 +44,9 @@ func Predict(path string) agent.Ability {
 			}
 			y, err := ckpt.Predict(x)
 			if err != nil {
-				return nil, fmt.Errorf("predict with %s: %w", path, err)
+				// The checkpoint loaded, so what Predict refuses is the
+				// input: the wrong number of features, or NaN/Inf.
+				return nil, fmt.Errorf("%w: predict with %s: %w", agent.ErrBadArgs, path, err)
 			}
 			return y, nil
 		},
