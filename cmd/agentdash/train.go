@@ -152,7 +152,6 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 			progressbar.OptionShowIts(),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionEnableColorCodes(false),
 		)
@@ -161,11 +160,15 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	if f.cfg.Epochs > maxEpochLines {
 		every = (f.cfg.Epochs + maxEpochLines - 1) / maxEpochLines
 	}
-	var writeErr error
+	var (
+		writeErr error
+		lastDraw time.Time
+	)
 	onEpoch := func(e train.Event) {
 		if writeErr != nil {
 			return
 		}
+		printed := false
 		switch {
 		case f.asJSON:
 			writeErr = writeJSON(env.stdout, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
@@ -176,9 +179,13 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 				_ = bar.Clear()
 			}
 			_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
+			printed = true
 		}
-		if bar != nil {
+		// The bar is redrawn under the epoch lines at most 10 times a
+		// second, so that drawing never slows a fast run.
+		if bar != nil && (printed || time.Since(lastDraw) >= 100*time.Millisecond) {
 			_ = bar.Set(e.Epoch)
+			lastDraw = time.Now()
 		}
 	}
 	res, err := train.Train(ctx, f.cfg, onEpoch)
@@ -260,10 +267,12 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 	fmt.Fprintf(w, "\nstopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
 		res.Elapsed.Round(time.Microsecond), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
 	fmt.Fprintf(w, "loss:        %.6g", res.Loss)
+	monitored := "training" // the loss early stopping watches
 	if !math.IsNaN(res.ValLoss) {
-		fmt.Fprintf(w, "  (validation %.6g)", res.ValLoss)
+		fmt.Fprintf(w, "  validation %.6g", res.ValLoss)
+		monitored = "validation"
 	}
-	fmt.Fprintf(w, "  best %.6g at epoch %d\n", res.BestLoss, res.BestEpoch)
+	fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
 	fmt.Fprintf(w, "closed form: %.6g  (gap %.3g)\n", res.OptimalLoss, res.Loss-res.OptimalLoss)
 	var ws []string
 	for i, x := range res.Weights {
