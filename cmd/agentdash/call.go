@@ -99,10 +99,10 @@ func callOnce(ctx context.Context, env *environment, a *agent.Agent, name string
 		return failed(err)
 	}
 	if asJSON {
-		return failedIf(writeJSON(env.stdout, callOutput{Ability: name, Outcome: res.Outcome.String(),
+		return failed(writeJSON(env.stdout, callOutput{Ability: name, Outcome: res.Outcome.String(),
 			Cached: res.Cached, LatencySeconds: res.Latency.Seconds(), Result: res.Value}, false))
 	}
-	return failedIf(writeJSON(env.stdout, res.Value, isTerminal(env.stdout)))
+	return failed(writeJSON(env.stdout, res.Value, isTerminal(env.stdout)))
 }
 
 // writeJSON writes v as one line of JSON, or indented when pretty.
@@ -125,8 +125,6 @@ func writeJSON(w io.Writer, v any, pretty bool) error {
 	}
 	return nil
 }
-
-func failedIf(err error) error { return failed(err) }
 
 // knownAbilities lists the agent's ability names for error messages.
 func knownAbilities(a *agent.Agent) string {

@@ -57,8 +57,8 @@ func failed(err error) error {
 	return failure{err}
 }
 
-// silentFailure is a job failure that the command has already reported
-// (for example as a JSON object on stdout).
+// errSilentFailure marks a failure that the command has already reported
+// (for example as a JSON object on stdout), so report prints nothing more.
 var errSilentFailure = errors.New("failed")
 
 // report prints err as one line on stderr and returns the exit status.
