@@ -146,7 +146,7 @@ func (m *Model) layoutTable() {
 }
 
 // detailLines is the height of the selected breaker's detail block.
-const detailLines = 4
+const detailLines = 5
 
 // Selected returns the name of the selected ability ("" when there is none).
 func (m *Model) Selected() string {
@@ -461,8 +461,12 @@ func (m *Model) detailView() string {
 	lines = append(lines, l1)
 
 	lines = append(lines, t.Label.Render("window ")+failuresLong(b)+
-		t.Label.Render("  consecutive failures ")+strconv.Itoa(b.ConsecutiveFailures)+
-		t.Muted.Render("  "+tripRule(m.settings[s.Name])))
+		t.Label.Render("  consecutive failures ")+strconv.Itoa(b.ConsecutiveFailures))
+	// The rule has its own line: cut at the end of the window line, it lost
+	// the cooldown at 80 columns.
+	if rule := tripRule(m.settings[s.Name]); rule != "" {
+		lines = append(lines, t.Label.Render("rule ")+t.Muted.Render(rule))
+	}
 
 	last := t.Muted.Render("no transition yet")
 	if b.HasTransition {

@@ -178,9 +178,11 @@ func TestCooldownCountsDown(t *testing.T) {
 	if v := f.m.View(); !strings.Contains(v, "◐ half-open") || !strings.Contains(v, "0 of 1 probes in flight, 0/2 successes to close") {
 		t.Errorf("breaker not half-open after cooldown:\n%s", v)
 	}
-	f.m.SetSize(160, 20)
-	if v := f.m.View(); !strings.Contains(v, "opens at ≥50% of the last 20 (10+ calls) or 5 in a row · cooldown 5s") {
-		t.Errorf("trip rule not explained:\n%s", v)
+	// Regression: the rule shared the window line and lost its end ("·
+	// cooldown 5s") below 120 columns; it must show whole at 80×24.
+	f.m.SetSize(78, 19)
+	if v := f.m.View(); !strings.Contains(v, "rule opens at ≥50% of the last 20 (10+ calls) or 5 in a row · cooldown 5s") {
+		t.Errorf("trip rule not explained in full at 78 columns:\n%s", v)
 	}
 }
 
