@@ -82,6 +82,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "unknown flag", args: []string{"demo", "--loud"}, code: 2, stderr: []string{"--loud", "agentdash demo --help"}},
 		{name: "bad root", args: []string{"demo", "--root", filepath.Join(dir, "missing")}, code: 2, stderr: []string{"--root"}},
 		{name: "bad concurrency", args: []string{"abilities", "--max-concurrent", "0"}, code: 2, stderr: []string{"--max-concurrent 0"}},
+		{name: "bad max-wait", args: []string{"demo", "--max-wait", "0s"}, code: 2, stderr: []string{"--max-wait 0s"}},
+		{name: "bad cache-size", args: []string{"demo", "--cache-size", "0"}, code: 2, stderr: []string{"--cache-size 0"}},
 		{name: "help", args: []string{"call", "--help"}, code: 0},
 		{name: "root help", args: []string{"--help"}, code: 0},
 		{name: "dashboard needs a terminal", args: nil, code: 2, stderr: []string{"terminal"}},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -84,18 +85,28 @@ type agentFlags struct {
 	root          string
 	checkpoint    string
 	maxConcurrent int
+	maxWait       time.Duration
+	cacheSize     int
 }
 
 func (f *agentFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.root, "root", ".", "directory that the read_file ability may read below")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "model checkpoint served by the predict ability (default "+defaultCheckpoint()+")")
-	fs.IntVar(&f.maxConcurrent, "max-concurrent", 8, "global limit on concurrently running calls")
+	fs.IntVar(&f.maxConcurrent, "max-concurrent", agent.DefaultMaxConcurrent, "global limit on concurrently running calls")
+	fs.DurationVar(&f.maxWait, "max-wait", agent.DefaultMaxWait, "how long a call waits for a free slot before it is rejected")
+	fs.IntVar(&f.cacheSize, "cache-size", agent.DefaultCacheSize, "most results kept in each ability's cache")
 }
 
 // newAgent builds the demo agent the flags describe. The caller closes it.
 func (f *agentFlags) newAgent() (*agent.Agent, error) {
 	if f.maxConcurrent < 1 {
 		return nil, fmt.Errorf("--max-concurrent %d: must be at least 1", f.maxConcurrent)
+	}
+	if f.maxWait <= 0 {
+		return nil, fmt.Errorf("--max-wait %v: must be positive", f.maxWait)
+	}
+	if f.cacheSize < 1 {
+		return nil, fmt.Errorf("--cache-size %d: must be at least 1", f.cacheSize)
 	}
 	st, err := os.Stat(f.root)
 	if err != nil {
@@ -107,7 +118,8 @@ func (f *agentFlags) newAgent() (*agent.Agent, error) {
 	return demo.New(demo.Config{
 		Root:       f.root,
 		Checkpoint: f.checkpoint,
-		Agent:      agent.Options{Name: "demo", MaxConcurrent: f.maxConcurrent},
+		Agent: agent.Options{Name: "demo", MaxConcurrent: f.maxConcurrent, MaxWait: f.maxWait,
+			CacheSize: f.cacheSize},
 	})
 }
 
