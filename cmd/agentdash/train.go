@@ -83,7 +83,8 @@ The checkpoint is served by the predict ability:
 
   agentdash train && agentdash call predict '{"x": 4}'
 
-Interrupting (Ctrl-C) stops after the current epoch and saves the model.`,
+Interrupting (Ctrl-C) stops at once and saves the model as of the last
+complete epoch.`,
 		Example: `  agentdash train --epochs 8 --lr 0.05 --batch-size 32 --seed 123
   agentdash train --dataset assets/housing.csv --epochs 200 --patience 10 --plot
   agentdash train --json | jq -c 'select(.stop_reason)'`,
