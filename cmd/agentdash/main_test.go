@@ -345,3 +345,18 @@ func TestTrainInputErrors(t *testing.T) {
 		t.Error("a failed run wrote a checkpoint")
 	}
 }
+
+func TestTrainInterrupted(t *testing.T) {
+	chdir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as if Ctrl-C came before the first epoch ended
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"train", "--epochs", "100000"}, strings.NewReader(""), &out, &errOut,
+		func(string) string { return "" })
+	if code != 1 {
+		t.Fatalf("interrupted train: exit %d, want 1\n%s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "training interrupted after 0 of 100000 epochs") {
+		t.Errorf("stderr = %q", errOut.String())
+	}
+}

@@ -220,6 +220,15 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	if err != nil {
 		return classifyTrainError(err)
 	}
+	if res.StopReason == train.StopCanceled {
+		// The model so far is saved, but the job did not finish: scripts
+		// chaining on success must not go on.
+		saved := "nothing saved"
+		if res.Checkpoint != "" {
+			saved = "model saved to " + res.Checkpoint
+		}
+		return failed(fmt.Errorf("training interrupted after %d of %d epochs; %s", res.Epochs, f.cfg.Epochs, saved))
+	}
 	return nil
 }
 
