@@ -552,13 +552,17 @@ func (m *Model) ShortHelp() []key.Binding {
 	return append(keys, m.keys.Call, m.keys.Edit, m.keys.Open)
 }
 
-// FullHelp implements help.KeyMap.
+// FullHelp implements help.KeyMap: every key, grouped by when it applies.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.list.KeyMap
+	v := m.viewer.KeyMap
+	viewing := func(b key.Binding) key.Binding { b.SetEnabled(m.viewing != nil); return b }
 	return [][]key.Binding{
-		{k.CursorUp, k.CursorDown, k.NextPage, k.PrevPage, k.GoToStart, k.GoToEnd},
-		m.filter.ShortHelp(),
-		{m.keys.Call, m.keys.Edit, m.keys.Newline, m.keys.Defaults, m.keys.Back, m.keys.Open, m.keys.Close},
+		{pane.Heading("list"), k.CursorUp, k.CursorDown, k.NextPage, k.PrevPage, k.GoToStart, k.GoToEnd},
+		m.filter.FullHelp(),
+		{pane.Heading("selected ability"), m.keys.Call, m.keys.Edit, m.keys.Defaults, m.keys.Open},
+		{pane.Heading("editing arguments"), m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back},
+		{pane.Heading("result viewer"), viewing(v.Up), viewing(v.Down), viewing(v.PageUp), viewing(v.PageDown), m.keys.Close},
 	}
 }
 

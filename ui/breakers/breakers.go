@@ -285,12 +285,14 @@ func (m *Model) ShortHelp() []key.Binding {
 	return append(append([]key.Binding{nav[0], nav[1]}, m.filter.ShortHelp()...), m.keys.all()...)
 }
 
-// FullHelp implements help.KeyMap.
+// FullHelp implements help.KeyMap: every key, grouped by when it applies.
 func (m *Model) FullHelp() [][]key.Binding {
-	if m.form.active {
-		return [][]key.Binding{m.form.keyList()}
+	return [][]key.Binding{
+		append([]key.Binding{pane.Heading("table")}, m.table.NavKeys()...),
+		m.filter.FullHelp(),
+		append([]key.Binding{pane.Heading("selected breaker")}, m.keys.all()...),
+		append([]key.Binding{pane.Heading("fault form")}, m.form.keyList()...),
 	}
-	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.filter.ShortHelp()}
 }
 
 // rows builds the table rows from the latest snapshot.

@@ -227,6 +227,52 @@ func TestHelpOverlay(t *testing.T) {
 	}
 }
 
+// Regression: at 80×24 the overlay cut the columns that did not fit, so
+// the global keys were missing, and it listed only the keys enabled at
+// that moment. Every pane's reference now shows all its groups and the
+// global keys at 80×24, and scrolls where the screen is shorter than it.
+func TestHelpOverlayShowsEveryGroup(t *testing.T) {
+	headings := map[string][]string{
+		"1": {"list", "filter", "selected ability", "editing arguments", "result viewer", "ctrl+j newline", "o      open result"},
+		"2": {"table", "filter", "selected breaker", "fault form", "r reset", "x clear fault"},
+		"3": {"table", "filter", "load and sparkline", "m args"},
+		"4": {"form", "editing a field", "training run", "loss curve", "s     stop"},
+	}
+	for focus, want := range headings {
+		m, _, _ := newTest(t, 80, 24, 0)
+		send(t, m, panetest.Key(focus), panetest.Key("?"))
+		v := m.View()
+		checkScreen(t, v, 80, 24)
+		for _, w := range append(want, "everywhere", "shift+tab previous pane", "q         quit") {
+			if !strings.Contains(v, w) {
+				t.Errorf("pane %s: help overlay at 80×24 lacks %q:\n%s", focus, w, v)
+			}
+		}
+		if strings.Contains(v, "more, ↑/↓ scroll") {
+			t.Errorf("pane %s: help overlay does not fit 80×24:\n%s", focus, v)
+		}
+	}
+
+	// At the smallest size the overlay scrolls; the footer says how.
+	m, _, _ := newTest(t, minW, minH, 0)
+	send(t, m, panetest.Key("?"))
+	if v := m.View(); !strings.Contains(v, "↓ more, ↑/↓ scroll") || !strings.Contains(footerOf(m), "↑/↓ scroll") || strings.Contains(v, "q         quit") {
+		t.Fatalf("tall overlay at %d×%d not scrollable:\n%s", minW, minH, v)
+	}
+	for range 30 {
+		send(t, m, panetest.Key("j"))
+	}
+	v := m.View()
+	checkScreen(t, v, minW, minH)
+	if !strings.Contains(v, "q         quit") || !strings.Contains(v, "↑ more") || strings.Contains(v, "↓ more") {
+		t.Errorf("scrolled to the end, the overlay does not show the last keys:\n%s", v)
+	}
+	send(t, m, panetest.Key("pgup"), panetest.Key("pgup"), panetest.Key("pgup"))
+	if v := m.View(); !strings.Contains(v, "Keys — Abilities  ↓ more") {
+		t.Errorf("pgup did not scroll back to the top:\n%s", v)
+	}
+}
+
 func TestZoom(t *testing.T) {
 	m, _, _ := newTest(t, 160, 48, 0)
 	send(t, m, panetest.Key("3"), panetest.Key("z"))

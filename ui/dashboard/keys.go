@@ -1,6 +1,10 @@
 package dashboard
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/agentdash/agentdash/ui/pane"
+)
 
 // keyMap holds the root's global keys. They are taken by the root before the
 // focused pane sees them, unless that pane is capturing input.
@@ -12,20 +16,26 @@ type keyMap struct {
 	Pause      key.Binding
 	Quit       key.Binding
 	Close      key.Binding // closes the help overlay
-	ForceQuit  key.Binding // ctrl+c, shown while a pane captures keys
+	// HelpUp, HelpDown, HelpPgUp and HelpPgDown scroll the help overlay.
+	HelpUp, HelpDown, HelpPgUp, HelpPgDown key.Binding
+	ForceQuit                              key.Binding // ctrl+c, shown while a pane captures keys
 }
 
 func newKeyMap() keyMap {
 	return keyMap{
-		Next:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-		Prev:      key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
-		Jump:      key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "go to pane")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Zoom:      key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom")),
-		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
-		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Close:     key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Next:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Prev:       key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+		Jump:       key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "go to pane")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Zoom:       key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom")),
+		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Close:      key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help")),
+		HelpUp:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "scroll")),
+		HelpDown:   key.NewBinding(key.WithKeys("down", "j")),
+		HelpPgUp:   key.NewBinding(key.WithKeys("pgup", "b")),
+		HelpPgDown: key.NewBinding(key.WithKeys("pgdown", "f", " ")),
+		ForceQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	}
 }
 
@@ -34,5 +44,5 @@ func (k keyMap) short() []key.Binding { return []key.Binding{k.Next, k.Help, k.Q
 
 // full returns the global keys for the help overlay.
 func (k keyMap) full() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Jump, k.Zoom, k.Pause, k.Help, k.Quit}
+	return []key.Binding{pane.Heading("everywhere"), k.Next, k.Prev, k.Jump, k.Zoom, k.Pause, k.Help, k.Quit}
 }

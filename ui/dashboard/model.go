@@ -66,6 +66,7 @@ type Model struct {
 	zoom     bool
 	paused   bool
 	showHelp bool
+	helpTop  int // first line of the help overlay's key list shown (it scrolls when taller than the screen)
 	closed   bool
 
 	width, height int
@@ -222,12 +223,22 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.splitKeys(msg)
 	}
 	if m.showHelp {
+		_, room := m.helpWindow()
 		switch {
 		case key.Matches(msg, m.keys.Close):
 			m.showHelp = false
 		case key.Matches(msg, m.keys.Quit):
 			return m.quit()
+		case key.Matches(msg, m.keys.HelpUp):
+			m.helpTop--
+		case key.Matches(msg, m.keys.HelpDown):
+			m.helpTop++
+		case key.Matches(msg, m.keys.HelpPgUp):
+			m.helpTop -= room
+		case key.Matches(msg, m.keys.HelpPgDown):
+			m.helpTop += room
 		}
+		m.helpTop = max(min(m.helpTop, len(m.helpLines())-room), 0)
 		return nil
 	}
 	if focused.Capturing() {
@@ -243,7 +254,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Jump):
 		m.setFocus(int(msg.Runes[0] - '1'))
 	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
+		m.showHelp, m.helpTop = true, 0
 	case key.Matches(msg, m.keys.Zoom):
 		m.zoom = !m.zoom
 		m.relayout()

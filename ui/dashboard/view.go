@@ -198,6 +198,9 @@ func (m *Model) footerView() string {
 	switch {
 	case m.showHelp:
 		global = []key.Binding{m.keys.Close, m.keys.Quit}
+		if _, room := m.helpWindow(); len(m.helpLines()) > room {
+			global = append([]key.Binding{m.keys.HelpUp}, global...)
+		}
 	case focused.Capturing():
 		// Global keys go to the pane now; only ctrl+c still quits.
 		local, global = focused.ShortHelp(), []key.Binding{m.keys.ForceQuit}
@@ -298,13 +301,133 @@ func (m *Model) keysView(bindings []key.Binding, w int) (string, int) {
 }
 
 // helpBox is the full key reference of the focused pane and the global
-// keys, in a bordered box.
+// keys, in a bordered box over the panes. When it is taller than the screen
+// it shows the part from helpTop on, and its title says where more is.
 func (m *Model) helpBox() string {
 	t := m.theme
+	lines := m.helpLines()
+	top, room := m.helpWindow()
+	title := t.Bold.Render("Keys — " + m.panes[m.focus].Title())
+	if len(lines) > room {
+		top = max(min(top, len(lines)-room), 0)
+		var more []string
+		if top > 0 {
+			more = append(more, "↑")
+		}
+		if top+room < len(lines) {
+			more = append(more, "↓")
+		}
+		title += t.Muted.Render("  " + strings.Join(more, "") + " more, ↑/↓ scroll")
+		// The box keeps the width of the whole list while it scrolls.
+		w := 0
+		for _, l := range lines {
+			w = max(w, ansi.StringWidth(l))
+		}
+		lines = slices.Clone(lines[top : top+room])
+		lines[0] = theme.PadRight(lines[0], w)
+	}
+	return t.Overlay.Render(title + "\n\n" + strings.Join(lines, "\n"))
+}
+
+// helpWindow returns the first key-list line the help overlay shows and
+// how many fit under its border and title.
+func (m *Model) helpWindow() (top, room int) {
+	return m.helpTop, max(m.layout.body.h-4, 1)
+}
+
+// helpLines lays out the focused pane's key groups and the global keys:
+// one column per group, under its heading, flowed into as many rows as the
+// width needs. Keys that do not work at the moment are dimmed. Laid out by
+// hand because help.Model's FullHelpView cuts the columns that do not fit
+// (at 80×24 the global keys were lost) and hides disabled keys.
+func (m *Model) helpLines() []string {
 	groups := append(m.panes[m.focus].FullHelp(), m.keys.full())
-	m.help.Width = m.width - 6
-	body := t.Bold.Render("Keys — "+m.panes[m.focus].Title()) + "\n\n" + m.help.FullHelpView(groups)
-	return t.Overlay.Render(body)
+	maxW := max(m.width-6, 10) // border, padding and a margin
+	const gap = "   "
+	var (
+		rows         []string
+		row          [][]string // the columns of the row being built
+		rowW, height int
+	)
+	flush := func() {
+		if len(row) == 0 {
+			return
+		}
+		if len(rows) > 0 {
+			rows = append(rows, "")
+		}
+		for i := range height {
+			var b strings.Builder
+			for j, col := range row {
+				if j > 0 {
+					b.WriteString(gap)
+				}
+				line := ""
+				if i < len(col) {
+					line = col[i]
+				}
+				if j < len(row)-1 {
+					line = theme.PadRight(line, ansi.StringWidth(col[0]))
+				}
+				b.WriteString(line)
+			}
+			rows = append(rows, b.String())
+		}
+		row, rowW, height = row[:0], 0, 0
+	}
+	for _, g := range groups {
+		col := m.helpColumn(g)
+		if len(col) == 0 {
+			continue
+		}
+		w := ansi.StringWidth(col[0])
+		if len(row) > 0 && rowW+len(gap)+w > maxW {
+			flush()
+		}
+		if len(row) > 0 {
+			rowW += len(gap)
+		}
+		row = append(row, col)
+		rowW += w
+		height = max(height, len(col))
+	}
+	flush()
+	return rows
+}
+
+// helpColumn renders one help group as lines of equal width: the heading,
+// then "key  description" with the keys aligned.
+func (m *Model) helpColumn(g []key.Binding) []string {
+	t := m.theme
+	st := &m.help.Styles
+	heading, keyW := "", 0
+	var keys []key.Binding
+	for _, b := range g {
+		switch {
+		case pane.IsHeading(b):
+			heading = b.Help().Desc
+		case b.Help().Key != "":
+			keys = append(keys, b)
+			keyW = max(keyW, ansi.StringWidth(b.Help().Key))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	lines := make([]string, 0, len(keys)+1)
+	width := ansi.StringWidth(heading)
+	for _, b := range keys {
+		width = max(width, keyW+1+ansi.StringWidth(b.Help().Desc))
+	}
+	lines = append(lines, t.Label.Render(theme.PadRight(heading, width)))
+	for _, b := range keys {
+		k, d := st.FullKey, st.FullDesc
+		if !b.Enabled() {
+			k, d = t.Subtle, t.Subtle
+		}
+		lines = append(lines, k.Render(theme.PadRight(b.Help().Key, keyW))+" "+d.Render(theme.PadRight(b.Help().Desc, width-keyW-1)))
+	}
+	return lines
 }
 
 // overlay draws box centred over the body area, keeping the panes visible

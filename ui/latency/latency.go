@@ -303,9 +303,13 @@ func (m *Model) ShortHelp() []key.Binding {
 	return append(append([]key.Binding{nav[0], nav[1]}, m.filter.ShortHelp()...), m.keys.all()...)
 }
 
-// FullHelp implements help.KeyMap.
+// FullHelp implements help.KeyMap: every key, grouped by when it applies.
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.table.NavKeys(), m.keys.all(), m.filter.ShortHelp()}
+	return [][]key.Binding{
+		append([]key.Binding{pane.Heading("table")}, m.table.NavKeys()...),
+		m.filter.FullHelp(),
+		append([]key.Binding{pane.Heading("load and sparkline")}, m.keys.all()...),
+	}
 }
 
 // loadModes are the argument modes m cycles through.

@@ -112,6 +112,11 @@ func (f *Filter) ShortHelp() []key.Binding {
 	return []key.Binding{f.start, f.clear}
 }
 
+// FullHelp returns every filter key under a heading, for the help overlay.
+func (f *Filter) FullHelp() []key.Binding {
+	return []key.Binding{Heading("filter"), f.start, f.accept, f.cancel, f.clear}
+}
+
 // View renders the filter line: the input while typing ("/text"), the
 // applied filter with a reminder that esc clears it, or "" when no filter
 // is active.

@@ -32,7 +32,9 @@
 //     in ui/theme), and cached output when neither data nor size changed.
 //   - Help: ShortHelp is shown in the footer and must contain only bindings
 //     that work now (use key.Binding.SetEnabled); FullHelp feeds the "?"
-//     overlay.
+//     overlay, a reference of all the pane's keys: each group is a column
+//     that starts with a Heading saying when its keys apply; keys that do
+//     not work at the moment are shown dimmed.
 //   - Shutdown: if a pane implements Closer, the root calls Close once when
 //     the dashboard quits (before the terminal is restored); Close stops
 //     everything the pane started (training runs, load generators) and waits
@@ -44,6 +46,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/ui/theme"
@@ -108,4 +111,14 @@ type StatusMsg struct {
 // Status returns a command that emits a StatusMsg.
 func Status(text string, isErr bool) tea.Cmd {
 	return func() tea.Msg { return StatusMsg{Text: text, Err: isErr} }
+}
+
+// Heading returns a pseudo-binding that titles a FullHelp group ("filter",
+// "editing a field"). It has no keys, so it never matches a key and
+// bubbles/help skips it.
+func Heading(title string) key.Binding { return key.NewBinding(key.WithHelp("", title)) }
+
+// IsHeading reports whether b was made by Heading.
+func IsHeading(b key.Binding) bool {
+	return len(b.Keys()) == 0 && b.Help().Key == "" && b.Help().Desc != ""
 }

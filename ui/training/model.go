@@ -543,14 +543,14 @@ func (m *Model) ShortHelp() []key.Binding {
 	return []key.Binding{k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full}
 }
 
-// FullHelp implements help.KeyMap.
+// FullHelp implements help.KeyMap: every key, grouped by when it applies.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := &m.keys
 	return [][]key.Binding{
-		{k.up, k.down, k.edit, k.change},
-		{k.apply, k.cancel, k.move},
-		{k.start, k.pause, k.stop},
-		{k.log, k.ema, k.tail, k.full},
+		{pane.Heading("form"), k.up, k.down, k.edit, k.change},
+		{pane.Heading("editing a field"), k.apply, k.cancel, k.move},
+		{pane.Heading("training run"), k.start, k.pause, k.stop},
+		{pane.Heading("loss curve"), k.log, k.ema, k.tail, k.full},
 	}
 }
 
