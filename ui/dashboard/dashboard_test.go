@@ -273,6 +273,21 @@ func TestHelpOverlayShowsEveryGroup(t *testing.T) {
 	}
 }
 
+func TestFooterOffersWayBackFromZoomAndPause(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, 0)
+	if f := footerOf(m); strings.Contains(f, "unzoom") || strings.Contains(f, "resume") {
+		t.Errorf("footer offers unzoom/resume while neither is on: %q", f)
+	}
+	send(t, m, panetest.Key("z"), panetest.Key("p"))
+	if f := footerOf(m); !strings.Contains(f, "z unzoom") || !strings.Contains(f, "p resume") || !strings.Contains(f, "q quit") {
+		t.Errorf("zoomed and paused, the footer is %q", f)
+	}
+	send(t, m, panetest.Key("z"), panetest.Key("p"))
+	if f := footerOf(m); strings.Contains(f, "unzoom") || strings.Contains(f, "resume") {
+		t.Errorf("footer still offers unzoom/resume: %q", f)
+	}
+}
+
 func TestZoom(t *testing.T) {
 	m, _, _ := newTest(t, 160, 48, 0)
 	send(t, m, panetest.Key("3"), panetest.Key("z"))

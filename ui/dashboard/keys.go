@@ -39,8 +39,31 @@ func newKeyMap() keyMap {
 	}
 }
 
-// short returns the global keys shown at the end of the footer.
-func (k keyMap) short() []key.Binding { return []key.Binding{k.Next, k.Help, k.Quit} }
+// short returns the global keys shown at the end of the footer: with the
+// way back from zoom and pause while they are on.
+func (k keyMap) short(zoomed, paused bool) []key.Binding {
+	keys := make([]key.Binding, 0, 5)
+	keys = append(keys, k.Next)
+	if zoomed {
+		keys = append(keys, k.Zoom)
+	}
+	if paused {
+		keys = append(keys, k.Pause)
+	}
+	return append(keys, k.Help, k.Quit)
+}
+
+// setModes words the zoom and pause keys for the current modes.
+func (k *keyMap) setModes(zoomed, paused bool) {
+	k.Zoom.SetHelp("z", "zoom")
+	if zoomed {
+		k.Zoom.SetHelp("z", "unzoom")
+	}
+	k.Pause.SetHelp("p", "pause")
+	if paused {
+		k.Pause.SetHelp("p", "resume")
+	}
+}
 
 // full returns the global keys for the help overlay.
 func (k keyMap) full() []key.Binding {

@@ -257,9 +257,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.showHelp, m.helpTop = true, 0
 	case key.Matches(msg, m.keys.Zoom):
 		m.zoom = !m.zoom
+		m.keys.setModes(m.zoom, m.paused)
 		m.relayout()
 	case key.Matches(msg, m.keys.Pause):
 		m.paused = !m.paused
+		m.keys.setModes(m.zoom, m.paused)
 		if !m.paused {
 			return m.frame() // show fresh data at once
 		}

@@ -205,7 +205,7 @@ func (m *Model) footerView() string {
 		// Global keys go to the pane now; only ctrl+c still quits.
 		local, global = focused.ShortHelp(), []key.Binding{m.keys.ForceQuit}
 	default:
-		local, global = focused.ShortHelp(), m.keys.short()
+		local, global = focused.ShortHelp(), m.keys.short(m.zoom, m.paused)
 		if m.width < 100 {
 			global = global[1:] // drop "tab next pane" to leave room for the pane's keys
 		}
