@@ -235,7 +235,7 @@ func TestHelpOverlayShowsEveryGroup(t *testing.T) {
 	headings := map[string][]string{
 		"1": {"list", "filter", "selected ability", "editing arguments", "result viewer", "ctrl+j newline", "o      open result"},
 		"2": {"table", "filter", "selected breaker", "fault form", "r reset", "x clear fault"},
-		"3": {"table", "filter", "load and sparkline", "m args"},
+		"3": {"table", "filter", "load and sparkline", "m args mode"},
 		"4": {"form", "editing a field", "training run", "loss curve", "s     stop"},
 	}
 	for focus, want := range headings {

@@ -77,10 +77,10 @@ func New(c pane.Common, a *agent.Agent) *Model {
 		dirty:    true,
 		keys: keyMap{
 			Load:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "start load")),
-			Faster: key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "more calls/s")),
-			Slower: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "fewer calls/s")),
-			Mode:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "args: repeat/vary/mixed")),
-			Spark:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "spark: latency")),
+			Faster: key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "faster")),
+			Slower: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "slower")),
+			Mode:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "args mode")),
+			Spark:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "show latency")),
 		},
 	}
 	m.updateKeys()
@@ -286,9 +286,9 @@ func (m *Model) updateKeys() {
 		m.keys.Load.SetHelp("l", "start load")
 	}
 	if m.showLat {
-		m.keys.Spark.SetHelp("v", "spark: calls/s")
+		m.keys.Spark.SetHelp("v", "show calls/s")
 	} else {
-		m.keys.Spark.SetHelp("v", "spark: latency")
+		m.keys.Spark.SetHelp("v", "show latency")
 	}
 }
 
