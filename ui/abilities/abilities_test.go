@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -238,7 +239,7 @@ func TestCallShowsResultAndHistory(t *testing.T) {
 		t.Fatalf("calls = %d, want 1", c.calls.Load())
 	}
 	v := m.View()
-	for _, want := range []string{"#1 ✓ success", `"text": "hello"`, "History", `echo         ✓ success`} {
+	for _, want := range []string{"#1 ✓ success", `"text": "hello"`, "History", `echo  ✓ success`} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view after call lacks %q:\n%s", want, v)
 		}
@@ -418,6 +419,40 @@ func TestPropLineNamesAnyType(t *testing.T) {
 	for _, tt := range tests {
 		if got := propLine(th, tt.name, &tt.p, tt.required); got != tt.want {
 			t.Errorf("propLine(%s, %+v) = %q, want %q", tt.name, tt.p, got, tt.want)
+		}
+	}
+}
+
+// Regression: history columns were padded only by the outcome text, so the
+// latency and arguments of "✗ failure 2.1ms" and "✓ success 68µs" did not
+// line up.
+func TestHistoryColumnsAlign(t *testing.T) {
+	m, _ := newTest(t)
+	send(t, m, panetest.Key("enter"))                      // echo: success
+	send(t, m, panetest.Key("enter"))                      // echo: cached
+	send(t, m, panetest.Key("down"), panetest.Key("enter")) // fail: failure
+	send(t, m, panetest.Key("down"), panetest.Key("enter")) // sum: success
+	v := m.View()
+	_, hist, ok := strings.Cut(v, "History")
+	if !ok {
+		t.Fatalf("no history:\n%s", v)
+	}
+	var cols []int
+	for _, l := range strings.Split(hist, "\n")[1:] {
+		_, right, _ := strings.Cut(l, "│")
+		i := strings.Index(right, "{")
+		if !strings.Contains(right, "#") || i < 0 {
+			continue
+		}
+		cols = append(cols, ansi.StringWidth(right[:i]))
+	}
+	if len(cols) != 4 {
+		t.Fatalf("found %d history entries, want 4:\n%s", len(cols), hist)
+	}
+	for _, c := range cols[1:] {
+		if c != cols[0] {
+			t.Errorf("history arguments start at cells %v, want one column:\n%s", cols, hist)
+			break
 		}
 	}
 }

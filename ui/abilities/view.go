@@ -243,17 +243,31 @@ func (m *Model) historyLines(w, h int) []string {
 	t := m.c.Theme
 	lines := make([]string, 0, h)
 	lines = append(lines, t.Label.Render("History ")+t.Muted.Render("("+pane.Plural(len(m.history), "recent call", "recent calls")+", newest first)"))
-	for i := len(m.history) - 1; i >= 0 && len(lines) < h; i-- {
-		r := m.history[i]
-		flag := ""
-		if r.cached {
-			flag = " cached"
-		}
-		line := theme.PadLeft("#"+strconv.Itoa(r.seq), 5) + " " + theme.PadRight(r.ability, 12) + " " +
-			outcomeText(t, r) + " " + t.Muted.Render(r.latency+flag) + " " + t.Subtle.Render(r.args)
+	// The columns are as wide as the widest shown entry, so they align
+	// whatever the outcomes and latencies.
+	shown := m.history[max(len(m.history)-(h-1), 0):]
+	nameW, outW, latW := 0, 0, 0
+	for _, r := range shown {
+		nameW = max(nameW, ansi.StringWidth(r.ability))
+		outW = max(outW, ansi.StringWidth(outcomeText(t, r)))
+		latW = max(latW, ansi.StringWidth(historyLatency(r)))
+	}
+	for i := len(shown) - 1; i >= 0; i-- {
+		r := shown[i]
+		line := theme.PadLeft("#"+strconv.Itoa(r.seq), 5) + " " + theme.PadRight(r.ability, nameW) + "  " +
+			theme.PadRight(outcomeText(t, r), outW) + " " + t.Muted.Render(theme.PadLeft(historyLatency(r), latW)) +
+			"  " + t.Subtle.Render(r.args)
 		lines = append(lines, ansi.Truncate(line, w, "…"))
 	}
 	return lines
+}
+
+// historyLatency is a call's latency, and "cached" when the cache served it.
+func historyLatency(r *record) string {
+	if r.cached {
+		return "cached " + r.latency
+	}
+	return r.latency
 }
 
 // wrap word-wraps s to width w (ANSI-aware; words longer than w are
