@@ -428,8 +428,8 @@ func TestPropLineNamesAnyType(t *testing.T) {
 // line up.
 func TestHistoryColumnsAlign(t *testing.T) {
 	m, _ := newTest(t)
-	send(t, m, panetest.Key("enter"))                      // echo: success
-	send(t, m, panetest.Key("enter"))                      // echo: cached
+	send(t, m, panetest.Key("enter"))                       // echo: success
+	send(t, m, panetest.Key("enter"))                       // echo: cached
 	send(t, m, panetest.Key("down"), panetest.Key("enter")) // fail: failure
 	send(t, m, panetest.Key("down"), panetest.Key("enter")) // sum: success
 	v := m.View()
