@@ -540,7 +540,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.editing {
 		return []key.Binding{k.apply, k.cancel, k.move}
 	}
-	return []key.Binding{k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full}
+	// The field keys go first; the dashboard drops up/down when the
+	// footer is too narrow for all.
+	return []key.Binding{k.up, k.down, k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full}
 }
 
 // FullHelp implements help.KeyMap: every key, grouped by when it applies.

@@ -768,3 +768,22 @@ func TestWrapCutsAtWords(t *testing.T) {
 		t.Errorf("keepTogether = %q", got)
 	}
 }
+
+// In the 80×24 grid only a few rows of fields fit; the line under them
+// says how many more there are, and in which direction.
+func TestNarrowFormSaysWhereMoreFieldsAre(t *testing.T) {
+	m := newPane(t, train.Config{}, 78, 19)
+	if v := m.View(); !strings.Contains(v, "↓ 6 more rows") || strings.Contains(v, "↑") {
+		t.Errorf("top of the form: want only \"↓ 6 more rows\":\n%s", v)
+	}
+	for range 5 {
+		m.Update(press("down"))
+	}
+	if v := m.View(); !strings.Contains(v, "↑ 3 more rows · ↓ 3 more rows") {
+		t.Errorf("middle of the form: want more rows both ways:\n%s", v)
+	}
+	m.SetSize(118, 35) // one column, every field fits
+	if v := m.View(); strings.Contains(v, "more row") {
+		t.Errorf("all fields fit, yet the form says there are more:\n%s", v)
+	}
+}

@@ -120,7 +120,20 @@ func (m *Model) formBlock(w, h, cols int) string {
 		lines = append(lines, sb.String())
 	}
 	if len(lines) < h {
-		lines = append(lines, "")
+		// The line between the fields and the messages says which way
+		// more fields are when they do not all fit.
+		var more []string
+		if first > 0 {
+			more = append(more, "↑ "+pane.Plural(first, "more row", "more rows"))
+		}
+		if below := rows - first - avail; below > 0 {
+			more = append(more, "↓ "+pane.Plural(below, "more row", "more rows"))
+		}
+		if len(more) > 0 {
+			lines = append(lines, m.th.Muted.Render("  "+strings.Join(more, " · ")))
+		} else {
+			lines = append(lines, "")
+		}
 	}
 	lines = append(lines, msgs...)
 	return theme.Block(strings.Join(lines, "\n"), w, h)
