@@ -327,7 +327,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case callDoneMsg:
 		m.finish(msg.rec)
 		m.updateKeys()
-		return nil
+		return pane.Refresh // the call counts and breaker state, even while paused
 	case tea.KeyMsg:
 		cmd := m.handleKey(msg)
 		m.updateKeys()

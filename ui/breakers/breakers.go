@@ -248,14 +248,15 @@ func (m *Model) setFault(name string, f agent.Fault) tea.Cmd {
 	return m.do(func() error { return m.ctl.SetFault(name, f) }, done)
 }
 
-// do runs a quick control action as a command and reports it in the footer.
+// do runs a quick control action as a command, reports it in the footer
+// and asks for a fresh snapshot, so its effect shows even while paused.
 func (m *Model) do(fn func() error, done string) tea.Cmd {
-	return func() tea.Msg {
+	return tea.Sequence(func() tea.Msg {
 		if err := fn(); err != nil {
 			return pane.StatusMsg{Text: err.Error(), Err: true}
 		}
 		return pane.StatusMsg{Text: done}
-	}
+	}, pane.Refresh)
 }
 
 func (m *Model) updateKeys() {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -614,4 +615,19 @@ func TestRandomSessions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// While live updates are paused, the user's own actions still show: a
+// tripped breaker must not keep looking closed until the pause ends.
+func TestPausedViewShowsOwnActions(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, 0)
+	send(t, m, panetest.Key("p"), panetest.Key("2"))
+	if v := m.View(); !regexp.MustCompile(`▸ echo\s+● closed`).MatchString(v) {
+		t.Fatalf("echo not shown closed before the trip:\n%s", v)
+	}
+	send(t, m, panetest.Key("t"), panetest.Key("y"))
+	v := m.View()
+	if !regexp.MustCompile(`▸ echo\s+■ FORCED-OPEN`).MatchString(v) || !strings.Contains(v, "PAUSED") {
+		t.Errorf("paused, the tripped breaker is not shown forced open:\n%s", v)
+	}
 }

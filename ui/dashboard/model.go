@@ -183,6 +183,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.snap = msg.Snap
 		return m, m.broadcast(msg)
 
+	case pane.RefreshMsg:
+		// Also while paused: the user's own action must show.
+		m.snap = m.cfg.Agent.Snapshot()
+		return m, m.broadcast(pane.SnapshotMsg{Snap: m.snap})
+
 	case pane.StatusMsg:
 		m.status, m.statusErr = msg.Text, msg.Err
 		m.statusTicks = int(statusFor / m.interval)

@@ -24,7 +24,8 @@
 //     pane, and (from ui/dashboard) one agent snapshot. While the user has
 //     paused live updates ("p") the root sends neither, so a pane that only
 //     refreshes its view on these messages freezes naturally; data keeps
-//     being collected by the core meanwhile.
+//     being collected by the core meanwhile. A pane whose key changed the
+//     agent returns Refresh, and the root sends a fresh snapshot at once.
 //   - Background work reaches the UI only as tea.Msgs returned by tea.Cmds.
 //     Commands must use Common.Ctx so that quitting cancels them, and must
 //     never call Program.Send from a hot path.
@@ -107,6 +108,15 @@ type StatusMsg struct {
 	// Err marks the message as an error (shown in the error style).
 	Err bool
 }
+
+// RefreshMsg asks the root for a fresh agent snapshot at once, even while
+// live updates are paused: a pane returns it (see Refresh) after the user
+// changed something (reset a breaker, called an ability), so the effect
+// shows instead of the paused, now stale, state.
+type RefreshMsg struct{}
+
+// Refresh is a command that emits RefreshMsg.
+func Refresh() tea.Msg { return RefreshMsg{} }
 
 // Status returns a command that emits a StatusMsg.
 func Status(text string, isErr bool) tea.Cmd {
