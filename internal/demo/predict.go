@@ -82,7 +82,7 @@ func features(v any) ([]float64, error) {
 func load(r *train.Reloader) (*train.Checkpoint, error) {
 	ckpt, err := r.Load()
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s does not exist (run `agentdash train` first)", ErrNoModel, r.Path())
+		return nil, fmt.Errorf("%w: %s does not exist (train one first: `agentdash train`, or the dashboard's Training pane)", ErrNoModel, r.Path())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
