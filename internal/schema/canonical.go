@@ -70,41 +70,11 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		if depth >= maxDepth {
 			return dst, errTooDeep
 		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
-				return dst, fmt.Errorf("[%d]: %w", i, err)
-			}
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, x, func(dst []byte, e any) ([]byte, error) { return appendValue(dst, e, depth+1) })
 	case []string:
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendString(dst, e); err != nil {
-				return dst, fmt.Errorf("[%d]: %w", i, err)
-			}
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, x, appendString)
 	case []float64:
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendFloat(dst, e); err != nil {
-				return dst, fmt.Errorf("[%d]: %w", i, err)
-			}
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, x, appendFloat)
 	case map[string]any:
 		if depth >= maxDepth {
 			return dst, errTooDeep
@@ -314,4 +284,20 @@ func appendString(dst []byte, s string) ([]byte, error) {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"'), nil
+}
+
+// appendArray appends the elements of x, each encoded by appendElem, as a
+// JSON array; an error names the index of the element that failed.
+func appendArray[T any](dst []byte, x []T, appendElem func([]byte, T) ([]byte, error)) ([]byte, error) {
+	dst = append(dst, '[')
+	for i, e := range x {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = appendElem(dst, e); err != nil {
+			return dst, fmt.Errorf("[%d]: %w", i, err)
+		}
+	}
+	return append(dst, ']'), nil
 }
