@@ -16,25 +16,36 @@
 //  3. the ability's circuit breaker (OutcomeShortCircuited when open);
 //  4. for a cached ability, the TTL cache: a hit returns at once and
 //     releases the breaker permit as Ignored. A miss goes through duplicate
-//     suppression: concurrent identical calls share one execution, which
-//     runs even if the caller that started it goes away;
+//     suppression: concurrent identical calls share one execution, run by
+//     the first of them (the leader) under the caller's values but not its
+//     cancellation, so the others (followers, which each wait with their
+//     own context) still get the result if the leader's context ends;
 //  5. the global concurrency limit: a free slot at once, or a wait of up to
 //     Options.MaxWait (OutcomeRejected after that);
 //  6. fault injection, if set for the ability: added latency, then a
 //     failure probability;
-//  7. the ability itself, in a goroutine of its own (for a cached ability,
-//     the goroutine that all identical callers wait on), under its timeout,
-//     with panic recovery. The caller waits for the result, the timeout or
-//     its own context, whichever comes first; the concurrency slot is
-//     released only when the function really returns, so an ability that
-//     ignores its context can never push the number of running abilities
-//     over the limit;
+//  7. the ability itself, under a context that ends at its timeout, with
+//     panic recovery. By default it runs inline, on the caller's goroutine,
+//     and the timeout is cooperative, as in net/http or gRPC: the context is
+//     canceled at the deadline (for an uncached ability, also when the
+//     caller's context ends), and a result returned after the deadline is
+//     discarded as OutcomeTimeout, but the call returns only when the
+//     function does. A leader therefore waits for the execution it runs,
+//     bounded by the timeout if the ability honors its context; a follower
+//     gives up after MaxWait plus the timeout (plus injected latency).
+//     With Ability.Isolate the function runs in a goroutine of its own, and
+//     the callers are released at the deadline, or when their context
+//     ends, even if it ignores its context. Either way the concurrency slot
+//     is released only when the function really returns, so the number of
+//     running abilities never exceeds the limit;
 //  8. the breaker is told the outcome (failures and timeouts count; a
-//     rejection or a caller's cancellation does not), and metrics and an
-//     event are recorded.
+//     rejection or a caller's cancellation does not), a successful shared
+//     result is cached, and metrics and an event are recorded.
 //
 // The timeout covers stages 6 and 7, so injected latency can cause
-// timeouts the way a slow dependency would.
+// timeouts the way a slow dependency would. runtime.Goexit in an inline
+// ability ends the caller's goroutine, as in any function it calls; the
+// call is still accounted for as a failure and its followers get it.
 //
 // A cache hit allocates nothing. The costs of a call, and how they compare
 // with failsafe-go and with a hand-made composition of the same libraries,
@@ -159,7 +170,7 @@ type Agent struct {
 	closed    atomic.Bool
 	run       sync.WaitGroup
 	execMu    sync.Mutex
-	execs     job             // sentinel of the list of running executions
+	execs     abilityCtx      // sentinel of the list of watched ability contexts
 	base      context.Context // canceled by Close, for slot waits
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -196,9 +207,10 @@ func New(opts Options) (*Agent, error) {
 	return a, nil
 }
 
-// Func is the function behind an ability. It should honor ctx (which ends
-// at the ability's timeout, when the caller gives up, or when the agent is
-// closed). args have been validated against the ability's schema, with
+// Func is the function behind an ability. It should honor ctx, which ends
+// at the ability's timeout, when the agent is closed, and, for an uncached
+// ability, when the caller gives up: unless the ability is isolated, the
+// call waits for Func to return (see Ability.Isolate). args have been validated against the ability's schema, with
 // defaults applied; they must not be modified. A result may be cached and
 // handed to several callers, so it should be treated as read-only.
 //
@@ -225,6 +237,16 @@ type Ability struct {
 	// Breaker configures the ability's circuit breaker; zero fields take
 	// the breaker package's defaults.
 	Breaker breaker.Settings
+	// Isolate runs every execution in a goroutine of its own, so that the
+	// caller is released at the timeout (or, uncached, when its context
+	// ends) even if Func ignores its context; the concurrency slot stays
+	// taken until Func really returns. It costs a goroutine and a timer per
+	// execution. By default (false) Func runs on the caller's goroutine
+	// and the timeout is cooperative, as in net/http or gRPC: its context
+	// is canceled at the deadline, and a result returned after it is
+	// discarded (OutcomeTimeout), but the call returns only when Func
+	// does. Set it for a Func that may block without honoring its context.
+	Isolate bool
 	// Func runs the ability.
 	Func Func
 }
@@ -236,6 +258,7 @@ type Info struct {
 	Schema      *schema.Schema
 	Timeout     time.Duration
 	CacheTTL    time.Duration
+	Isolate     bool
 	Breaker     breaker.Settings
 }
 
@@ -320,6 +343,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		fn:      ab.Func,
 		schema:  compiled,
 		timeout: ab.Timeout,
+		isolate: ab.Isolate,
 		hist:    latency.NewHistogram(a.now),
 		rate:    latency.NewRate(a.now),
 	}
@@ -355,6 +379,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		if e.cache, err = otter.New(o); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
+		e.flights = make(map[string]*flight)
 	}
 	e.info = Info{
 		Name:        ab.Name,
@@ -362,6 +387,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		Schema:      ab.Schema,
 		Timeout:     ab.Timeout,
 		CacheTTL:    ab.CacheTTL,
+		Isolate:     ab.Isolate,
 		Breaker:     b.Settings(),
 	}
 	return e, nil
@@ -503,11 +529,17 @@ func (a *Agent) Close() {
 		a.life.Unlock()
 		a.regMu.Unlock()
 		a.cancel()
+		// The contexts are canceled outside execMu: a context registers
+		// itself while holding its own lock.
 		a.execMu.Lock()
-		for j := a.execs.next; j != &a.execs; j = j.next {
-			j.ctx.cancel(byClose)
+		var running []*abilityCtx
+		for c := a.execs.next; c != &a.execs; c = c.next {
+			running = append(running, c)
 		}
 		a.execMu.Unlock()
+		for _, c := range running {
+			c.cancel(byClose)
+		}
 		a.run.Wait()
 		for _, e := range a.registry.Load().sorted {
 			if e.cache != nil {

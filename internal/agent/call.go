@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/maypok86/otter/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/agentdash/agentdash/internal/breaker"
 	"github.com/agentdash/agentdash/internal/latency"
@@ -22,15 +22,17 @@ type entry struct {
 	fn      Func
 	schema  *schema.Compiled
 	timeout time.Duration
+	isolate bool
 	breaker *breaker.Breaker
 
 	// cache is nil when the ability is not cached. flights suppresses
-	// duplicate executions of cached abilities (see callShared).
+	// duplicate executions of cached abilities (see shared.go).
 	cache          *otter.Cache[string, any]
 	cacheHits      atomic.Uint64
 	cacheMisses    atomic.Uint64
 	cacheEvictions atomic.Uint64
-	flights        singleflight.Group
+	flightMu       sync.Mutex
+	flights        map[string]*flight
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 
@@ -87,6 +89,9 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 		if err != nil {
 			return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
 		}
+		if !e.isolate {
+			return a.callInline(ctx, e, args, permit, start)
+		}
 		x := a.runDirect(ctx, e, args)
 		e.breaker.Done(permit, x.outcome.breakerOutcome())
 		return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
@@ -114,15 +119,15 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	// string (which would be the hit path's only allocation). This is safe
 	// because GetIfPresent only hashes and compares the key and does not
 	// retain it, and the buffer is not modified until the lookup has
-	// returned. Keys that are stored (Set, the singleflight key) are real
-	// copies.
+	// returned. Keys that are stored (the in-flight table's, which is also
+	// the one given to Set) are real copies.
 	if v, ok := e.cache.GetIfPresent(unsafe.String(unsafe.SliceData(key), len(key))); ok {
 		e.cacheHits.Add(1)
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finish(e, start, Result{Value: v, Cached: true, Outcome: OutcomeSuccess}, nil)
 	}
 	e.cacheMisses.Add(1)
-	return a.callShared(ctx, e, string(key), args, permit, start)
+	return a.callShared(ctx, e, key, args, permit, start)
 }
 
 // mono reads the monotonic clock as a duration since the agent's epoch;

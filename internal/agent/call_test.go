@@ -81,6 +81,26 @@ func TestCallOutcomes(t *testing.T) {
 			want: OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
 		},
 		{
+			name: "timeout (isolated)", ab: Ability{Name: "slow", Timeout: 10 * time.Millisecond, Isolate: true,
+				Func: func(ctx context.Context, _ map[string]any) (any, error) { <-ctx.Done(); return nil, ctx.Err() }},
+			want: OutcomeTimeout, wantIs: ErrTimeout, wantMsg: "call slow: timed out after 10ms", breakerSees: 1,
+		},
+		{
+			name: "canceled (isolated)", ab: Ability{Name: "wait", Isolate: true, Func: func(ctx context.Context, _ map[string]any) (any, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}},
+			setup: func(t *testing.T, a *Agent) (context.Context, func()) {
+				ctx, cancel := context.WithCancel(t.Context())
+				go func() {
+					waitFor(t, "the ability to start", func() bool { return statsOf(t, a, "wait").InFlight == 1 })
+					cancel()
+				}()
+				return ctx, cancel
+			},
+			want: OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
+		},
+		{
 			name: "canceled before start", ab: Ability{Name: "up", Schema: textSchema(), Func: upper, CacheTTL: time.Minute},
 			setup: func(t *testing.T, a *Agent) (context.Context, func()) {
 				ctx, cancel := context.WithCancel(t.Context())
@@ -229,16 +249,19 @@ func TestConcurrencyLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		timeout time.Duration
+		isolate bool
 		want    Outcome
 	}{
-		{"abilities finish", time.Minute, OutcomeSuccess},
-		{"abilities outlive their timeout", time.Millisecond, OutcomeTimeout},
+		{"abilities finish", time.Minute, false, OutcomeSuccess},
+		{"abilities outlive their timeout", time.Millisecond, false, OutcomeTimeout},
+		{"isolated abilities finish", time.Minute, true, OutcomeSuccess},
+		{"isolated abilities outlive their timeout", time.Millisecond, true, OutcomeTimeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const limit, callers = 4, 64
 			a := newAgent(t, Options{MaxConcurrent: limit, MaxWait: time.Minute})
 			var running, peak atomic.Int64
-			mustRegister(t, a, Ability{Name: "work", Timeout: tc.timeout, Func: func(context.Context, map[string]any) (any, error) {
+			mustRegister(t, a, Ability{Name: "work", Timeout: tc.timeout, Isolate: tc.isolate, Func: func(context.Context, map[string]any) (any, error) {
 				n := running.Add(1)
 				for {
 					p := peak.Load()
@@ -360,48 +383,63 @@ func TestDuplicateSuppression(t *testing.T) {
 
 // TestSharedExecutionSurvivesFirstCaller: the caller that started a shared
 // execution goes away; the execution is not canceled and the other caller
-// gets its result.
+// gets its result. Inline, the first caller waits for the execution it
+// runs and gets its result too; isolated, it leaves at once.
 func TestSharedExecutionSurvivesFirstCaller(t *testing.T) {
-	a := newAgent(t, Options{})
-	started, gate := make(chan struct{}), make(chan struct{})
-	var ctxErr atomic.Value
-	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute,
-		Func: func(ctx context.Context, args map[string]any) (any, error) {
-			close(started)
-			<-gate
-			ctxErr.Store(fmt.Sprint(ctx.Err()))
-			return upper(ctx, args)
-		}})
-	args := map[string]any{"text": "orfeas"}
-	firstCtx, cancelFirst := context.WithCancel(t.Context())
-	firstDone := make(chan Result, 1)
-	go func() {
-		res, _ := a.Call(firstCtx, "up", args)
-		firstDone <- res
-	}()
-	<-started
-	secondDone := make(chan Result, 1)
-	go func() {
-		res, _ := a.Call(t.Context(), "up", args)
-		secondDone <- res
-	}()
-	waitFor(t, "the second caller to miss the cache", func() bool { return statsOf(t, a, "up").CacheMisses == 2 })
-	time.Sleep(10 * time.Millisecond) // let it join the flight
-	cancelFirst()
-	if res := <-firstDone; res.Outcome != OutcomeCanceled {
-		t.Fatalf("first caller: %+v, want canceled", res)
-	}
-	close(gate)
-	res := <-secondDone
-	if res.Outcome != OutcomeSuccess || res.Value != "ORFEAS" || !res.Shared {
-		t.Fatalf("second caller: %+v", res)
-	}
-	if got := ctxErr.Load(); got != "<nil>" {
-		t.Fatalf("shared execution saw ctx error %v after the first caller left", got)
-	}
-	// The execution reported its success through the first caller's permit.
-	if st := statsOf(t, a, "up"); st.Breaker.WindowCalls != 1 || st.Outcomes[OutcomeCanceled] != 1 || st.Outcomes[OutcomeSuccess] != 1 {
-		t.Fatalf("stats: breaker window %d, outcomes %v", st.Breaker.WindowCalls, st.Outcomes)
+	for _, isolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("isolate=%v", isolate), func(t *testing.T) {
+			a := newAgent(t, Options{})
+			started, gate := make(chan struct{}), make(chan struct{})
+			var ctxErr atomic.Value
+			mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Isolate: isolate,
+				Func: func(ctx context.Context, args map[string]any) (any, error) {
+					close(started)
+					<-gate
+					ctxErr.Store(fmt.Sprint(ctx.Err()))
+					return upper(ctx, args)
+				}})
+			args := map[string]any{"text": "orfeas"}
+			firstCtx, cancelFirst := context.WithCancel(t.Context())
+			firstDone := make(chan Result, 1)
+			go func() {
+				res, _ := a.Call(firstCtx, "up", args)
+				firstDone <- res
+			}()
+			<-started
+			secondDone := make(chan Result, 1)
+			go func() {
+				res, _ := a.Call(t.Context(), "up", args)
+				secondDone <- res
+			}()
+			waitFor(t, "the second caller to miss the cache", func() bool { return statsOf(t, a, "up").CacheMisses == 2 })
+			time.Sleep(10 * time.Millisecond) // let it join the flight
+			cancelFirst()
+			wantFirst := OutcomeSuccess
+			if isolate {
+				wantFirst = OutcomeCanceled
+				if res := <-firstDone; res.Outcome != OutcomeCanceled {
+					t.Fatalf("first caller: %+v, want canceled", res)
+				}
+			}
+			close(gate)
+			res := <-secondDone
+			if res.Outcome != OutcomeSuccess || res.Value != "ORFEAS" || !res.Shared {
+				t.Fatalf("second caller: %+v", res)
+			}
+			if !isolate {
+				if res := <-firstDone; res.Outcome != OutcomeSuccess || res.Value != "ORFEAS" || res.Shared {
+					t.Fatalf("first caller: %+v, want its own success", res)
+				}
+			}
+			if got := ctxErr.Load(); got != "<nil>" {
+				t.Fatalf("shared execution saw ctx error %v after the first caller left", got)
+			}
+			// The execution reported its success through the first caller's permit.
+			st := statsOf(t, a, "up")
+			if st.Breaker.WindowCalls != 1 || st.Outcomes[wantFirst] < 1 || st.Outcomes[OutcomeSuccess] < 1 || st.Calls != 2 {
+				t.Fatalf("stats: breaker window %d, outcomes %v", st.Breaker.WindowCalls, st.Outcomes)
+			}
+		})
 	}
 }
 
@@ -487,11 +525,14 @@ func TestCacheIsBounded(t *testing.T) {
 	}
 }
 
+// TestTimeoutWhileAbilityIgnoresContext: an isolated ability that ignores
+// its context releases its caller at the timeout but keeps its slot until
+// it returns.
 func TestTimeoutWhileAbilityIgnoresContext(t *testing.T) {
 	a := newAgent(t, Options{MaxConcurrent: 2})
 	release := make(chan struct{})
 	returned := make(chan struct{})
-	mustRegister(t, a, Ability{Name: "stuck", Timeout: 20 * time.Millisecond, Func: func(context.Context, map[string]any) (any, error) {
+	mustRegister(t, a, Ability{Name: "stuck", Timeout: 20 * time.Millisecond, Isolate: true, Func: func(context.Context, map[string]any) (any, error) {
 		defer close(returned)
 		<-release // ignores ctx
 		return "late", nil
@@ -512,6 +553,87 @@ func TestTimeoutWhileAbilityIgnoresContext(t *testing.T) {
 	}
 }
 
+// TestInlineLateResult: an inline ability that ignores its context and
+// returns a result after its deadline times out; the result is discarded
+// (not returned, not cached) and the slot is free when the call returns.
+func TestInlineLateResult(t *testing.T) {
+	for _, ttl := range []time.Duration{0, time.Minute} {
+		t.Run(fmt.Sprintf("ttl=%v", ttl), func(t *testing.T) {
+			a := newAgent(t, Options{})
+			mustRegister(t, a, Ability{Name: "late", Timeout: 5 * time.Millisecond, CacheTTL: ttl,
+				Func: func(context.Context, map[string]any) (any, error) {
+					time.Sleep(20 * time.Millisecond) // ignores ctx
+					return "late", nil
+				}})
+			res, err := a.Call(t.Context(), "late", nil)
+			if res.Outcome != OutcomeTimeout || !errors.Is(err, ErrTimeout) || res.Value != nil || err.Error() != "call late: timed out after 5ms" {
+				t.Fatalf("Call = %+v, %v; want timeout", res, err)
+			}
+			if res.Latency < 20*time.Millisecond {
+				t.Fatalf("an inline call returned after %v, before its ability", res.Latency)
+			}
+			st := statsOf(t, a, "late")
+			if a.Snapshot().InUse != 0 || st.InFlight != 0 || st.CacheEntries != 0 || st.Breaker.WindowFailures != 1 {
+				t.Fatalf("after a late result: in use %d, stats %+v", a.Snapshot().InUse, st)
+			}
+		})
+	}
+}
+
+// TestInlineGoexit: runtime.Goexit in an inline ability ends the calling
+// goroutine (nothing can stop it), but the slot is released, the breaker
+// and the metrics count a failure, and a follower gets the failure.
+func TestInlineGoexit(t *testing.T) {
+	a := newAgent(t, Options{})
+	started, gate := make(chan struct{}), make(chan struct{})
+	var runs atomic.Int64
+	mustRegister(t, a, Ability{Name: "exit", CacheTTL: time.Minute, Func: func(context.Context, map[string]any) (any, error) {
+		if runs.Add(1) == 1 {
+			close(started)
+			<-gate
+		}
+		runtime.Goexit()
+		return nil, nil
+	}})
+	mustRegister(t, a, Ability{Name: "exit_uncached", Func: func(context.Context, map[string]any) (any, error) {
+		runtime.Goexit()
+		return nil, nil
+	}})
+	leader := make(chan struct{})
+	go func() {
+		defer close(leader)
+		_, _ = a.Call(t.Context(), "exit", nil)
+		t.Error("Call returned after its ability called runtime.Goexit")
+	}()
+	<-started
+	follower := make(chan error, 1)
+	go func() {
+		_, err := a.Call(t.Context(), "exit", nil)
+		follower <- err
+	}()
+	waitFor(t, "the follower to miss the cache", func() bool { return statsOf(t, a, "exit").CacheMisses == 2 })
+	time.Sleep(10 * time.Millisecond) // let it join the flight
+	close(gate)
+	<-leader
+	if err := <-follower; !errors.Is(err, ErrPanic) || err.Error() != "call exit: ability panicked: it called runtime.Goexit" {
+		t.Fatalf("follower: %v", err)
+	}
+	uncached := make(chan struct{})
+	go func() {
+		defer close(uncached)
+		_, _ = a.Call(t.Context(), "exit_uncached", nil)
+	}()
+	<-uncached
+	for _, name := range []string{"exit", "exit_uncached"} {
+		if st := statsOf(t, a, name); st.Breaker.WindowFailures != 1 || st.Outcomes[OutcomeFailure] < 1 || st.InFlight != 0 || st.CacheEntries != 0 {
+			t.Fatalf("%s stats: %+v", name, st)
+		}
+	}
+	if a.Snapshot().InUse != 0 {
+		t.Fatal("slot leaked")
+	}
+}
+
 func TestPanicVariants(t *testing.T) {
 	tests := []struct {
 		name string
@@ -524,14 +646,21 @@ func TestPanicVariants(t *testing.T) {
 		{"runtime error", func(_ context.Context, args map[string]any) (any, error) { return args["x"].(string), nil }, "ability panicked: interface conversion"},
 		{"goexit", func(context.Context, map[string]any) (any, error) { runtime.Goexit(); return nil, nil }, "ability panicked: it called runtime.Goexit"},
 	}
+	// Goexit in an inline ability ends the caller's goroutine (see
+	// TestInlineGoexit), so every variant runs isolated here too.
 	a := newAgent(t, Options{MaxConcurrent: 1})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name := fmt.Sprintf("p%d", i)
-			mustRegister(t, a, Ability{Name: name, Func: tt.fn})
-			res, err := a.Call(t.Context(), name, nil)
-			if res.Outcome != OutcomeFailure || !errors.Is(err, ErrPanic) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Call = %+v, %v; want failure containing %q", res, err, tt.want)
+			for _, isolate := range []bool{false, true} {
+				if tt.name == "goexit" && !isolate {
+					continue
+				}
+				name := fmt.Sprintf("p%d_%v", i, isolate)
+				mustRegister(t, a, Ability{Name: name, Func: tt.fn, Isolate: isolate})
+				res, err := a.Call(t.Context(), name, nil)
+				if res.Outcome != OutcomeFailure || !errors.Is(err, ErrPanic) || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("Call = %+v, %v; want failure containing %q", res, err, tt.want)
+				}
 			}
 			// The single slot was released: the next call can run.
 			waitFor(t, "the slot", func() bool { return a.Snapshot().InUse == 0 })

@@ -9,29 +9,42 @@ import (
 
 // abilityCtx is the context an ability runs with: the caller's values, a
 // deadline at the ability's timeout, and cancellation when the timeout
-// expires, the caller gives up or the agent closes.
+// expires, the agent closes, the function returns, or (for an uncached
+// inline execution) the caller's context ends.
 //
 // It is written by hand rather than made with context.WithTimeout because
 // the call path can do the same job for a fraction of the cost:
 // WithTimeout allocates a context and arms a fresh runtime timer on every
-// call (about 0.6 µs on the 2-core machines we measure on), while the
-// pipeline drives the deadline from a reused timer, embeds this context in
-// the execution's own struct, and creates the Done channel only if the
-// ability asks for it. It implements the AfterFunc method that the context
-// package looks for, so contexts derived from it by the ability are
-// propagated without a goroutine each, and it hides the caller's
-// cancellation from context.Cause, which therefore reports Err.
+// call (about 0.6 µs on the 2-core machines we measure on). This context is
+// embedded in the execution's own struct and is watched lazily: the deadline
+// timer, the registration with Close and the propagation of the caller's
+// cancellation are set up only when someone can wait for a cancellation
+// (Done or AfterFunc). An ability that never waits, which includes every
+// quick one, costs neither a timer nor a lock of the agent; Err notices an
+// undelivered cancellation by looking at the clock, the agent and the
+// caller's context itself. It implements the AfterFunc method that the
+// context package looks for, so contexts derived from it by the ability are
+// propagated without a goroutine each.
+//
+// context.Cause reports Err, except that a caller's cancellation that
+// reaches an uncached inline execution reports the caller's cause.
 type abilityCtx struct {
-	values context.Context // context.WithoutCancel(caller): values only
+	j      *job
+	values context.Context // for Value: the caller's, without its cancellation unless follow
 	parent context.Context // the caller's context, for its deadline (nil: ignore it)
-	epoch  time.Time       // the agent's epoch; the deadline is epoch+until
-	until  time.Duration
+	follow bool            // the parent's cancellation cancels this context
+	until  time.Duration   // the deadline, as an offset from the agent's epoch
 
-	mu     sync.Mutex
-	done   chan struct{} // created by the first Done, closed by cancel
-	err    error
-	why    interruption
-	afters []*afterFunc
+	mu      sync.Mutex
+	watched bool           // timer armed, registered with Close, parent watched
+	done    chan struct{}  // created by the first Done, closed by cancel
+	err     error          // set once, by cancel
+	why     interruption   // set with err
+	afters  []*afterFunc   // run by cancel
+	dt      *deadlineTimer // armed by watch
+	stop    func() bool    // stops the propagation of the parent's cancellation
+
+	prev, next *abilityCtx // in Agent.execs while watched
 }
 
 // interruption records why an ability's context was canceled.
@@ -47,9 +60,19 @@ const (
 
 type afterFunc struct{ f func() }
 
+// detached returns ctx without its cancellation, for an execution that
+// must outlive its caller. A context without a Done channel can never be
+// canceled, so it is used as it is (context.WithoutCancel allocates).
+func detached(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 // Deadline returns the ability's deadline, or the caller's if earlier.
 func (c *abilityCtx) Deadline() (time.Time, bool) {
-	deadline := c.epoch.Add(c.until)
+	deadline := c.j.a.epoch.Add(c.until)
 	if c.parent != nil {
 		if d, ok := c.parent.Deadline(); ok && d.Before(deadline) {
 			return d, true
@@ -61,19 +84,45 @@ func (c *abilityCtx) Deadline() (time.Time, bool) {
 // Done returns a channel closed when the context is canceled.
 func (c *abilityCtx) Done() <-chan struct{} {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
 		if c.err != nil {
 			close(c.done)
 		}
 	}
-	return c.done
+	done := c.done
+	afters := c.watchLocked()
+	c.mu.Unlock()
+	runAfters(afters)
+	return done
 }
 
 // Err returns context.DeadlineExceeded after the timeout,
 // context.Canceled after any other cancellation, and nil before.
 func (c *abilityCtx) Err() error {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.poll()
+}
+
+// poll cancels the context if a reason to has not been delivered yet (the
+// context is watched lazily, and a timer or AfterFunc fires a little late).
+func (c *abilityCtx) poll() error {
+	a := c.j.a
+	switch {
+	case a.closed.Load():
+		c.cancel(byClose)
+	case a.mono() >= c.until:
+		c.cancel(byTimeout)
+	case c.follow && c.parent.Err() != nil:
+		c.cancel(byCaller)
+	default:
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
@@ -94,7 +143,9 @@ func (c *abilityCtx) AfterFunc(f func()) (stop func() bool) {
 	}
 	af := &afterFunc{f: f}
 	c.afters = append(c.afters, af)
+	afters := c.watchLocked()
 	c.mu.Unlock()
+	runAfters(afters)
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -107,13 +158,53 @@ func (c *abilityCtx) AfterFunc(f func()) (stop func() bool) {
 	}
 }
 
-// cancel cancels the context for the given reason unless it is already
-// canceled; it reports whether this call canceled it.
-func (c *abilityCtx) cancel(why interruption) bool {
+// watch sets up the asynchronous cancellations at once; an isolated
+// execution needs them whether or not the ability waits.
+func (c *abilityCtx) watch() {
 	c.mu.Lock()
+	afters := c.watchLocked()
+	c.mu.Unlock()
+	runAfters(afters)
+}
+
+// watchLocked arms the deadline timer, registers the context with Close
+// and, if it follows the caller, propagates the caller's cancellation;
+// once. It returns the after-functions to start if it canceled the
+// context. c.mu is held.
+func (c *abilityCtx) watchLocked() []*afterFunc {
+	if c.watched || c.err != nil {
+		return nil
+	}
+	c.watched = true
+	a := c.j.a
+	if a.track(c) {
+		return c.cancelLocked(byClose)
+	}
+	d := c.until - a.mono()
+	if d <= 0 {
+		return c.cancelLocked(byTimeout)
+	}
+	c.dt = a.armDeadline(c.j, d)
+	if c.follow && c.parent.Done() != nil {
+		c.stop = context.AfterFunc(c.parent, func() { c.cancel(byCaller) })
+	}
+	return nil
+}
+
+// cancel cancels the context for the given reason unless it is already
+// canceled.
+func (c *abilityCtx) cancel(why interruption) {
+	c.mu.Lock()
+	afters := c.cancelLocked(why)
+	c.mu.Unlock()
+	runAfters(afters)
+}
+
+// cancelLocked cancels the context and returns the after-functions to
+// start once c.mu is released. c.mu is held.
+func (c *abilityCtx) cancelLocked(why interruption) []*afterFunc {
 	if c.err != nil {
-		c.mu.Unlock()
-		return false
+		return nil
 	}
 	c.err = context.Canceled
 	if why == byTimeout {
@@ -125,11 +216,35 @@ func (c *abilityCtx) cancel(why interruption) bool {
 	}
 	afters := c.afters
 	c.afters = nil
-	c.mu.Unlock()
+	return afters
+}
+
+func runAfters(afters []*afterFunc) {
 	for _, af := range afters {
 		go af.f()
 	}
-	return true
+}
+
+// release cancels the context when the function has returned (as the
+// cancel function of context.WithTimeout would) and undoes what watch set
+// up.
+func (c *abilityCtx) release() {
+	c.mu.Lock()
+	afters := c.cancelLocked(byReturn)
+	watched, dt, stop := c.watched, c.dt, c.stop
+	c.dt, c.stop = nil, nil
+	c.mu.Unlock()
+	if watched {
+		a := c.j.a
+		if dt != nil {
+			a.disarmDeadline(dt)
+		}
+		if stop != nil {
+			stop()
+		}
+		a.untrack(c)
+	}
+	runAfters(afters)
 }
 
 // reason returns why the context was canceled.

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/agentdash/agentdash/internal/breaker"
 )
 
 // execution is the outcome of running an ability once.
@@ -19,34 +21,25 @@ type execution struct {
 
 var closedExecution = execution{outcome: OutcomeCanceled, err: ErrClosed}
 
-// job is one execution of an ability. Its outcome is settled exactly once,
-// by whichever comes first: the function returning, the deadline timer, or
-// (for an uncached ability) the caller giving up.
+// job is one execution of an ability. An inline job runs on its caller's
+// goroutine. An isolated job runs in a goroutine of its own, and its
+// outcome is settled exactly once, by whichever comes first: the function
+// returning, the deadline timer, or (uncached) the caller giving up.
 type job struct {
-	a       *Agent
-	e       *entry
-	args    map[string]any
-	ctx     abilityCtx
-	timeout time.Duration
-	dt      *deadlineTimer
-	settled atomic.Bool
-	done    chan execution // uncached: receives the settled outcome
-	shared  *sharedJob     // set for a shared execution
+	a    *Agent
+	e    *entry
+	args map[string]any
+	ctx  abilityCtx
 
-	prev, next *job // in Agent.execs while running
+	isolated bool
+	settled  atomic.Bool    // isolated: the outcome is settled
+	done     chan execution // isolated, uncached: receives the settled outcome
+	fl       *flight        // isolated, shared: the flight it runs for
 }
 
-func (a *Agent) newJob(values context.Context, e *entry, args map[string]any) *job {
-	j := &job{a: a, e: e, args: args, timeout: e.timeout}
-	j.ctx.values = context.WithoutCancel(values)
-	j.ctx.epoch = a.epoch
-	j.ctx.until = a.mono() + e.timeout
-	return j
-}
-
-// call runs fault injection and the ability's function, turning a panic or
-// runtime.Goexit into a failure. Every path out of it, including Goexit,
-// leaves the outcome in *x.
+// call runs fault injection and the ability's function, turning a panic
+// into a failure. Every path out of it, including runtime.Goexit (which
+// it cannot stop), leaves the outcome in *x.
 func (j *job) call(x *execution) {
 	returned := false
 	defer func() {
@@ -56,7 +49,7 @@ func (j *job) call(x *execution) {
 		if p := recover(); p != nil {
 			*x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: %v", ErrPanic, p)}
 		} else {
-			*x = execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: it called runtime.Goexit", ErrPanic)}
+			*x = goexitExecution()
 		}
 	}()
 	if f := j.e.fault.Load(); f != nil && j.inject(x, f) {
@@ -73,6 +66,10 @@ func (j *job) call(x *execution) {
 		x.value, x.outcome = nil, OutcomeFailure
 		x.late = j.ctx.Err() != nil
 	}
+}
+
+func goexitExecution() execution {
+	return execution{outcome: OutcomeFailure, err: fmt.Errorf("%w: it called runtime.Goexit", ErrPanic)}
 }
 
 // inject applies a fault: the added latency (within the timeout), then the
@@ -95,32 +92,88 @@ func (j *job) inject(x *execution, f *Fault) bool {
 	return false
 }
 
-// interrupted explains an execution whose context was canceled before the
-// function failed: by Close, or else by its timeout.
-func (j *job) interrupted() execution {
-	if j.ctx.reason() == byClose {
-		return closedExecution
+// judge corrects the outcome of a function that returned at now: after
+// its deadline, whatever it returned, the execution timed out (the result
+// is discarded); a failure after its context was canceled is explained by
+// the cancellation.
+func (j *job) judge(x *execution, now time.Duration) {
+	switch {
+	case now > j.ctx.until:
+		*x = timeoutExecution(j.e.timeout)
+	case x.late:
+		switch j.ctx.reason() {
+		case byClose:
+			*x = closedExecution
+		case byCaller:
+			*x = execution{outcome: OutcomeCanceled, err: canceledError(j.ctx.parent)}
+		default:
+			*x = timeoutExecution(j.e.timeout)
+		}
 	}
-	return timeoutExecution(j.timeout)
 }
 
-// expire is called by the deadline timer.
-func (j *job) expire() {
-	if !j.settled.CompareAndSwap(false, true) {
-		return // the function returned (or the caller left) first
-	}
-	j.ctx.cancel(byTimeout)
-	if j.shared != nil {
-		j.shared.expired()
+// start begins an execution that holds a slot: the deadline runs from
+// here (the timeout covers fault injection and the function).
+func (j *job) start() {
+	j.e.inFlight.Add(1)
+	j.ctx.until = j.a.mono() + j.e.timeout
+}
+
+// stop releases what a started execution holds, when its function has
+// returned.
+func (j *job) stop() {
+	j.ctx.release()
+	j.e.inFlight.Add(-1)
+	j.a.releaseSlot()
+}
+
+// runInline runs j on the calling goroutine: a concurrency slot (waiting
+// with wctx), then fault injection and the function. The caller has
+// registered the execution with a.begin. On runtime.Goexit the slot is
+// still released and *x says what happened, but runInline does not return.
+func (a *Agent) runInline(wctx context.Context, j *job, x *execution) {
+	if r, ok := a.acquire(wctx); !ok {
+		*x = r
 		return
 	}
-	j.done <- timeoutExecution(j.timeout)
+	j.start()
+	defer j.stop()
+	j.call(x)
+	j.judge(x, a.mono())
 }
 
-// runDirect executes an uncached ability: a concurrency slot, then the
-// function in a new goroutine. The caller waits for the settled outcome
-// (the function's result, or the timeout) or for its own context. The
-// goroutine keeps the slot until the function really returns.
+// callInline runs an uncached ability on the caller's goroutine; its
+// context follows the caller's.
+func (a *Agent) callInline(ctx context.Context, e *entry, args map[string]any, permit breaker.Permit, start time.Duration) (Result, error) {
+	if ctx.Err() != nil {
+		e.breaker.Done(permit, breaker.Ignored)
+		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
+	}
+	if !a.begin() {
+		e.breaker.Done(permit, breaker.Ignored)
+		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, ErrClosed)
+	}
+	defer a.end()
+	j := &job{a: a, e: e, args: args}
+	j.ctx.j, j.ctx.values, j.ctx.parent, j.ctx.follow = j, ctx, ctx, true
+	var x execution
+	returned := false
+	defer func() {
+		if !returned { // runtime.Goexit: account for the call as the goroutine ends
+			e.breaker.Done(permit, breaker.Failure)
+			_, _ = a.finish(e, start, Result{Outcome: x.outcome}, x.err)
+		}
+	}()
+	a.runInline(ctx, j, &x)
+	returned = true
+	e.breaker.Done(permit, x.outcome.breakerOutcome())
+	return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
+}
+
+// runDirect executes an uncached isolated ability: a concurrency slot,
+// then the function in a new goroutine. The caller waits for the settled
+// outcome (the function's result, or the timeout) or for its own context.
+// The goroutine keeps the slot until the function really returns.
 func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) execution {
 	if ctx.Err() != nil {
 		return execution{outcome: OutcomeCanceled, err: canceledError(ctx)}
@@ -132,12 +185,11 @@ func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) ex
 		a.end()
 		return x
 	}
-	j := a.newJob(ctx, e, args)
-	j.ctx.parent = ctx               // its deadline applies too
-	j.done = make(chan execution, 1) // one sender: whoever settles
-	a.track(j)
-	e.inFlight.Add(1)
-	j.dt = a.armDeadline(j, e.timeout)
+	j := &job{a: a, e: e, args: args, isolated: true}
+	j.ctx.j, j.ctx.values, j.ctx.parent = j, detached(ctx), ctx // the caller's deadline applies too
+	j.done = make(chan execution, 1)                            // one sender: whoever settles
+	j.start()
+	j.ctx.watch()
 	go j.runDirect() // owns the slot and the run registration
 	cd := ctx.Done()
 	if cd == nil {
@@ -156,23 +208,33 @@ func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) ex
 }
 
 func (j *job) runDirect() {
-	a, e := j.a, j.e
 	var x execution
 	defer func() {
-		a.disarmDeadline(j.dt)
-		e.inFlight.Add(-1)
-		a.releaseSlot()
-		a.untrack(j)
+		j.stop()
 		if j.settled.CompareAndSwap(false, true) {
-			if x.late {
-				x = j.interrupted()
-			}
 			j.done <- x
 		}
-		j.ctx.cancel(byReturn)
-		a.end()
+		j.a.end()
 	}()
 	j.call(&x)
+	j.judge(&x, j.a.mono())
+}
+
+// expire is called by the deadline timer.
+func (j *job) expire() {
+	if !j.isolated {
+		j.ctx.cancel(byTimeout) // the function, still running, returns the outcome
+		return
+	}
+	if !j.settled.CompareAndSwap(false, true) {
+		return // the function returned (or the caller left) first
+	}
+	j.ctx.cancel(byTimeout)
+	if j.fl != nil {
+		j.a.land(j.fl, timeoutExecution(j.e.timeout))
+		return
+	}
+	j.done <- timeoutExecution(j.e.timeout)
 }
 
 func timeoutExecution(d time.Duration) execution {
@@ -229,28 +291,26 @@ func (a *Agent) releaseSlot() {
 	a.sem.Release(1)
 }
 
-// track registers a running execution so that Close can cancel it. The
-// registry is an intrusive list: no allocation and a shallow stack, which
-// matters in singleflight's goroutine (a deeper one makes the runtime grow
-// and copy its stack on every execution).
-func (a *Agent) track(j *job) {
+// track registers a watched context so that Close can cancel it; it
+// reports whether the agent is already closed (the context must then be
+// canceled by the caller). The registry is an intrusive list: no
+// allocation.
+func (a *Agent) track(c *abilityCtx) (closed bool) {
 	a.execMu.Lock()
-	j.next = a.execs.next
-	j.prev = &a.execs
-	a.execs.next.prev = j
-	a.execs.next = j
-	closed := a.closed.Load()
+	c.next = a.execs.next
+	c.prev = &a.execs
+	a.execs.next.prev = c
+	a.execs.next = c
+	closed = a.closed.Load()
 	a.execMu.Unlock()
-	if closed {
-		j.ctx.cancel(byClose)
-	}
+	return closed
 }
 
-func (a *Agent) untrack(j *job) {
+func (a *Agent) untrack(c *abilityCtx) {
 	a.execMu.Lock()
-	j.prev.next = j.next
-	j.next.prev = j.prev
-	j.prev, j.next = nil, nil
+	c.prev.next = c.next
+	c.next.prev = c.prev
+	c.prev, c.next = nil, nil
 	a.execMu.Unlock()
 }
 

@@ -17,16 +17,22 @@ func TestSharedTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		ignore   bool // the ability ignores its context
+		isolate  bool
 		wantRuns int64
 	}{
-		{"ability honors its context", false, 1},
-		{"ability ignores its context", true, 1},
+		{"ability honors its context", false, false, 1},
+		{"ability ignores its context", true, false, 1},
+		{"isolated ability honors its context", false, true, 1},
+		{"isolated ability ignores its context", true, true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newAgent(t, Options{})
 			release := make(chan struct{})
 			var runs atomic.Int64
-			mustRegister(t, a, Ability{Name: "slow", CacheTTL: time.Minute, Timeout: 20 * time.Millisecond,
+			if tc.ignore && !tc.isolate { // the call returns only when the ability does
+				time.AfterFunc(40*time.Millisecond, func() { close(release) })
+			}
+			mustRegister(t, a, Ability{Name: "slow", CacheTTL: time.Minute, Timeout: 20 * time.Millisecond, Isolate: tc.isolate,
 				Func: func(ctx context.Context, _ map[string]any) (any, error) {
 					runs.Add(1)
 					if tc.ignore {
@@ -40,7 +46,9 @@ func TestSharedTimeout(t *testing.T) {
 			if res.Outcome != OutcomeTimeout || !errors.Is(err, ErrTimeout) || err.Error() != "call slow: timed out after 20ms" {
 				t.Fatalf("Call = %+v, %v", res, err)
 			}
-			close(release)
+			if !tc.ignore || tc.isolate {
+				close(release)
+			}
 			waitFor(t, "the execution to end", func() bool { return a.Snapshot().InUse == 0 })
 			st := statsOf(t, a, "slow")
 			if st.Breaker.WindowFailures != 1 || st.Breaker.WindowCalls != 1 {
@@ -56,9 +64,10 @@ func TestSharedTimeout(t *testing.T) {
 	}
 }
 
-// TestSharedFollowerBound: a caller sharing an execution whose ability
-// ignores its context gives up after MaxWait + Timeout, the longest the
-// execution could legitimately take.
+// TestSharedFollowerBound: a caller sharing an inline execution whose
+// ability ignores its context gives up after MaxWait + Timeout, the longest
+// the execution could legitimately take; the leader, which runs it, waits
+// for it and gets a timeout.
 func TestSharedFollowerBound(t *testing.T) {
 	a := newAgent(t, Options{MaxWait: 10 * time.Millisecond})
 	started, release := make(chan struct{}), make(chan struct{})
@@ -78,17 +87,54 @@ func TestSharedFollowerBound(t *testing.T) {
 	if res.Outcome != OutcomeTimeout || !res.Shared || !strings.Contains(err.Error(), "the shared execution did not finish within 20ms") {
 		t.Fatalf("follower: %+v, %v", res, err)
 	}
+	close(release)
 	if r := <-leader; r.Outcome != OutcomeTimeout || r.Shared {
 		t.Fatalf("leader: %+v", r)
 	}
+	if st := statsOf(t, a, "stuck"); a.Snapshot().InUse != 0 || st.CacheEntries != 0 || st.Breaker.WindowFailures != 1 {
+		t.Fatalf("after the execution: %+v", st)
+	}
+}
+
+// TestSharedIsolatedTimeout: the callers of an isolated execution whose
+// ability ignores its context are all released at its deadline, with the
+// execution's timeout; the slot stays taken until the ability returns.
+func TestSharedIsolatedTimeout(t *testing.T) {
+	a := newAgent(t, Options{MaxWait: time.Minute})
+	started, release := make(chan struct{}), make(chan struct{})
+	mustRegister(t, a, Ability{Name: "stuck", CacheTTL: time.Minute, Timeout: 30 * time.Millisecond, Isolate: true,
+		Func: func(context.Context, map[string]any) (any, error) {
+			close(started)
+			<-release
+			return "late", nil
+		}})
+	leader := make(chan Result, 1)
+	go func() {
+		res, _ := a.Call(t.Context(), "stuck", nil)
+		leader <- res
+	}()
+	<-started
+	res, err := a.Call(t.Context(), "stuck", nil) // joins the stuck execution
+	if res.Outcome != OutcomeTimeout || !res.Shared || err.Error() != "call stuck: timed out after 30ms" {
+		t.Fatalf("follower: %+v, %v", res, err)
+	}
+	if r := <-leader; r.Outcome != OutcomeTimeout || r.Shared {
+		t.Fatalf("leader: %+v", r)
+	}
+	if a.Snapshot().InUse != 1 {
+		t.Fatal("the slot was released while the ability runs on")
+	}
 	close(release)
 	waitFor(t, "the execution to end", func() bool { return a.Snapshot().InUse == 0 })
+	if st := statsOf(t, a, "stuck"); st.CacheEntries != 0 || st.Breaker.WindowFailures != 1 {
+		t.Fatalf("after the execution: %+v", st)
+	}
 }
 
 func TestSharedPanicAndGoexit(t *testing.T) {
 	a := newAgent(t, Options{})
 	mustRegister(t, a, Ability{Name: "pan", CacheTTL: time.Minute, Func: func(context.Context, map[string]any) (any, error) { panic("boom") }})
-	mustRegister(t, a, Ability{Name: "exit", CacheTTL: time.Minute, Func: func(context.Context, map[string]any) (any, error) {
+	mustRegister(t, a, Ability{Name: "exit", CacheTTL: time.Minute, Isolate: true, Func: func(context.Context, map[string]any) (any, error) {
 		runtime.Goexit()
 		return nil, nil
 	}})
@@ -206,7 +252,7 @@ func TestAbilityContext(t *testing.T) {
 func TestSharedGoexitAfterTimeout(t *testing.T) {
 	a := newAgent(t, Options{})
 	release := make(chan struct{})
-	mustRegister(t, a, Ability{Name: "late_exit", CacheTTL: time.Minute, Timeout: 10 * time.Millisecond,
+	mustRegister(t, a, Ability{Name: "late_exit", CacheTTL: time.Minute, Timeout: 10 * time.Millisecond, Isolate: true,
 		Func: func(context.Context, map[string]any) (any, error) {
 			<-release
 			runtime.Goexit()
