@@ -170,7 +170,7 @@ type Agent struct {
 	closed    atomic.Bool
 	run       sync.WaitGroup
 	execMu    sync.Mutex
-	execs     abilityCtx      // sentinel of the list of watched ability contexts
+	execs     watcher         // sentinel of the list of watched ability contexts
 	base      context.Context // canceled by Close, for slot waits
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -533,8 +533,8 @@ func (a *Agent) Close() {
 		// itself while holding its own lock.
 		a.execMu.Lock()
 		var running []*abilityCtx
-		for c := a.execs.next; c != &a.execs; c = c.next {
-			running = append(running, c)
+		for w := a.execs.next; w != &a.execs; w = w.next {
+			running = append(running, w.c)
 		}
 		a.execMu.Unlock()
 		for _, c := range running {

@@ -136,7 +136,11 @@ func (a *Agent) mono() time.Duration { return time.Since(a.epoch) }
 
 // finish records the metrics and the event of a call and wraps its error.
 func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Result, error) {
-	end := a.mono()
+	return a.finishAt(e, start, a.mono(), res, err)
+}
+
+// finishAt is finish for a call that ended at end.
+func (a *Agent) finishAt(e *entry, start, end time.Duration, res Result, err error) (Result, error) {
 	res.Latency = end - start
 	var at time.Time
 	if a.realNow {

@@ -32,19 +32,27 @@ type abilityCtx struct {
 	j      *job
 	values context.Context // for Value: the caller's, without its cancellation unless follow
 	parent context.Context // the caller's context, for its deadline (nil: ignore it)
-	follow bool            // the parent's cancellation cancels this context
 	until  time.Duration   // the deadline, as an offset from the agent's epoch
+	follow bool            // the parent's cancellation cancels this context
 
-	mu      sync.Mutex
-	watched bool           // timer armed, registered with Close, parent watched
+	mu  sync.Mutex
+	why interruption // set with err
+	err error        // set once, by cancel
+	w   *watcher     // set by the first Done or AfterFunc (or watch)
+}
+
+// watcher is the part of an abilityCtx that only a context someone can
+// wait on needs; kept apart so that an execution whose ability never waits
+// allocates less.
+type watcher struct {
+	c       *abilityCtx
+	tracked bool           // registered with Close (in Agent.execs)
 	done    chan struct{}  // created by the first Done, closed by cancel
-	err     error          // set once, by cancel
-	why     interruption   // set with err
 	afters  []*afterFunc   // run by cancel
 	dt      *deadlineTimer // armed by watch
 	stop    func() bool    // stops the propagation of the parent's cancellation
 
-	prev, next *abilityCtx // in Agent.execs while watched
+	prev, next *watcher // in Agent.execs while tracked
 }
 
 // interruption records why an ability's context was canceled.
@@ -84,14 +92,14 @@ func (c *abilityCtx) Deadline() (time.Time, bool) {
 // Done returns a channel closed when the context is canceled.
 func (c *abilityCtx) Done() <-chan struct{} {
 	c.mu.Lock()
-	if c.done == nil {
-		c.done = make(chan struct{})
+	afters := c.watchLocked()
+	if c.w.done == nil {
+		c.w.done = make(chan struct{})
 		if c.err != nil {
-			close(c.done)
+			close(c.w.done)
 		}
 	}
-	done := c.done
-	afters := c.watchLocked()
+	done := c.w.done
 	c.mu.Unlock()
 	runAfters(afters)
 	return done
@@ -141,19 +149,23 @@ func (c *abilityCtx) AfterFunc(f func()) (stop func() bool) {
 		go f()
 		return func() bool { return false }
 	}
-	af := &afterFunc{f: f}
-	c.afters = append(c.afters, af)
 	afters := c.watchLocked()
+	af := &afterFunc{f: f}
+	if c.err != nil { // canceled while being watched
+		afters = append(afters, af)
+	} else {
+		c.w.afters = append(c.w.afters, af)
+	}
 	c.mu.Unlock()
 	runAfters(afters)
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		i := slices.Index(c.afters, af)
+		i := slices.Index(c.w.afters, af)
 		if i < 0 {
 			return false // already started (or stopped)
 		}
-		c.afters = slices.Delete(c.afters, i, i+1)
+		c.w.afters = slices.Delete(c.w.afters, i, i+1)
 		return true
 	}
 }
@@ -167,26 +179,32 @@ func (c *abilityCtx) watch() {
 	runAfters(afters)
 }
 
-// watchLocked arms the deadline timer, registers the context with Close
-// and, if it follows the caller, propagates the caller's cancellation;
-// once. It returns the after-functions to start if it canceled the
-// context. c.mu is held.
+// watchLocked creates the watcher and, unless the context is already
+// canceled, arms the deadline timer, registers the context with Close and,
+// if it follows the caller, propagates the caller's cancellation; once. It
+// returns the after-functions to start if it canceled the context. c.mu is
+// held.
 func (c *abilityCtx) watchLocked() []*afterFunc {
-	if c.watched || c.err != nil {
+	if c.w != nil {
 		return nil
 	}
-	c.watched = true
+	w := &watcher{c: c}
+	c.w = w
+	if c.err != nil {
+		return nil
+	}
 	a := c.j.a
-	if a.track(c) {
+	w.tracked = true
+	if a.track(w) {
 		return c.cancelLocked(byClose)
 	}
 	d := c.until - a.mono()
 	if d <= 0 {
 		return c.cancelLocked(byTimeout)
 	}
-	c.dt = a.armDeadline(c.j, d)
+	w.dt = a.armDeadline(c.j, d)
 	if c.follow && c.parent.Done() != nil {
-		c.stop = context.AfterFunc(c.parent, func() { c.cancel(byCaller) })
+		w.stop = context.AfterFunc(c.parent, func() { c.cancel(byCaller) })
 	}
 	return nil
 }
@@ -211,11 +229,14 @@ func (c *abilityCtx) cancelLocked(why interruption) []*afterFunc {
 		c.err = context.DeadlineExceeded
 	}
 	c.why = why
-	if c.done != nil {
-		close(c.done)
+	if c.w == nil {
+		return nil
 	}
-	afters := c.afters
-	c.afters = nil
+	if c.w.done != nil {
+		close(c.w.done)
+	}
+	afters := c.w.afters
+	c.w.afters = nil
 	return afters
 }
 
@@ -231,18 +252,21 @@ func runAfters(afters []*afterFunc) {
 func (c *abilityCtx) release() {
 	c.mu.Lock()
 	afters := c.cancelLocked(byReturn)
-	watched, dt, stop := c.watched, c.dt, c.stop
-	c.dt, c.stop = nil, nil
+	w := c.w
 	c.mu.Unlock()
-	if watched {
+	if w != nil && w.tracked {
+		// Nothing else writes these fields once the context is canceled.
 		a := c.j.a
-		if dt != nil {
-			a.disarmDeadline(dt)
+		if w.dt != nil {
+			a.disarmDeadline(w.dt)
+			w.dt = nil
 		}
-		if stop != nil {
-			stop()
+		if w.stop != nil {
+			w.stop()
+			w.stop = nil
 		}
-		a.untrack(c)
+		a.untrack(w)
+		w.tracked = false
 	}
 	runAfters(afters)
 }

@@ -94,10 +94,10 @@ func (a *Agent) lead(f *flight, start time.Duration) (Result, error) {
 	}()
 	// The slot wait is not the leader's alone: it is bounded by MaxWait
 	// and Close, not by the leader's context.
-	a.runInline(context.Background(), &f.job, &x)
+	end := a.runInline(context.Background(), &f.job, &x, start)
 	returned = true
 	a.land(f, x)
-	return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
+	return a.finishAt(e, start, end, Result{Value: x.value, Outcome: x.outcome}, x.err)
 }
 
 // runShared is the goroutine of an isolated flight.
@@ -114,7 +114,7 @@ func (a *Agent) runShared(f *flight) {
 		a.land(f, x)
 		return
 	}
-	j.start()
+	j.start(a.mono())
 	j.ctx.watch()
 	var x execution
 	defer func() { // also on runtime.Goexit
