@@ -163,12 +163,13 @@ type Agent struct {
 	timers    sync.Pool // *time.Timer, stopped
 	deadlines sync.Pool // *deadlineTimer, stopped
 
-	// Lifecycle: executions register with run (under life's read lock) so
+	// Lifecycle: executions register with running so
 	// that Close can refuse new ones and wait for the running ones, and
 	// with execs so that Close can cancel them.
-	life      sync.RWMutex
 	closed    atomic.Bool
-	run       sync.WaitGroup
+	running   atomic.Int64  // executions registered by begin, plus closingBit once closing
+	drained   chan struct{} // closed when closing and no execution is registered
+	drainOnce sync.Once
 	execMu    sync.Mutex
 	execs     watcher         // sentinel of the list of watched ability contexts
 	base      context.Context // canceled by Close, for slot waits
@@ -196,6 +197,7 @@ func New(opts Options) (*Agent, error) {
 	a.started = a.now()
 	a.epoch = time.Now()
 	a.execs.prev, a.execs.next = &a.execs, &a.execs
+	a.drained = make(chan struct{})
 	a.timers.New = func() any {
 		t := time.NewTimer(time.Hour)
 		t.Stop()
@@ -524,9 +526,8 @@ func (a *Agent) Fault(name string) (Fault, error) {
 func (a *Agent) Close() {
 	a.closeOnce.Do(func() {
 		a.regMu.Lock()
-		a.life.Lock()
 		a.closed.Store(true)
-		a.life.Unlock()
+		idle := a.running.Or(closingBit) == 0
 		a.regMu.Unlock()
 		a.cancel()
 		// The contexts are canceled outside execMu: a context registers
@@ -540,7 +541,9 @@ func (a *Agent) Close() {
 		for _, c := range running {
 			c.cancel(byClose)
 		}
-		a.run.Wait()
+		if !idle {
+			<-a.drained
+		}
 		for _, e := range a.registry.Load().sorted {
 			if e.cache != nil {
 				e.cache.StopAllGoroutines()
@@ -561,15 +564,22 @@ func (a *Agent) Close() {
 }
 
 // begin registers an execution unless the agent is closed; end
-// unregisters it.
+// unregisters it. One atomic counter, with a bit for "closing", does what
+// a read-locked WaitGroup would, at a single atomic operation each way:
+// once Close has set the bit, begin fails, and the end that brings the
+// count to zero tells Close that the running executions have returned.
 func (a *Agent) begin() bool {
-	a.life.RLock()
-	defer a.life.RUnlock()
-	if a.closed.Load() {
+	if a.running.Add(1)&closingBit != 0 {
+		a.end()
 		return false
 	}
-	a.run.Add(1)
 	return true
 }
 
-func (a *Agent) end() { a.run.Done() }
+func (a *Agent) end() {
+	if a.running.Add(-1) == closingBit {
+		a.drainOnce.Do(func() { close(a.drained) })
+	}
+}
+
+const closingBit = 1 << 62
