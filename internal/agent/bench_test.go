@@ -126,9 +126,9 @@ func TestCacheHitAllocations(t *testing.T) {
 }
 
 // BenchmarkCallUncached is the same call on an ability without a cache
-// (CacheTTL 0): every call runs the pipeline's execution path (slot,
-// goroutine, deadline), without the cache store and duplicate suppression
-// that BenchmarkCallCacheMiss adds.
+// (CacheTTL 0): every call runs the pipeline's execution path (slot and
+// the ability inline under its deadline), without the cache store and
+// duplicate suppression that BenchmarkCallCacheMiss adds.
 func BenchmarkCallUncached(b *testing.B) {
 	a, err := New(Options{MaxConcurrent: 64})
 	if err != nil {
