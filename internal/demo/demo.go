@@ -164,6 +164,10 @@ func ReadFile(root string, maxBytes int64) agent.Ability {
 		},
 		CacheTTL: 5 * time.Second,
 		Timeout:  5 * time.Second,
+		// File reads do not honour a context (a slow or hung network file
+		// system blocks them), so read_file runs isolated: the caller gets
+		// its timeout on time whatever the disk does.
+		Isolate: true,
 		Func: func(_ context.Context, args map[string]any) (any, error) {
 			return readFile(root, args["path"].(string), maxBytes)
 		},
