@@ -16,12 +16,30 @@ import (
 // abilityJSON is one ability in `abilities --json`. The schema is the
 // ability's MCP-style inputSchema.
 type abilityJSON struct {
-	Name            string           `json:"name"`
-	Description     string           `json:"description"`
-	InputSchema     *schema.Schema   `json:"inputSchema"`
-	TimeoutSeconds  float64          `json:"timeout_seconds"`
-	CacheTTLSeconds float64          `json:"cache_ttl_seconds"`
-	Breaker         breaker.Settings `json:"breaker"`
+	Name            string         `json:"name"`
+	Description     string         `json:"description"`
+	InputSchema     *schema.Schema `json:"inputSchema"`
+	TimeoutSeconds  float64        `json:"timeout_seconds"`
+	CacheTTLSeconds float64        `json:"cache_ttl_seconds"`
+	Isolate         bool           `json:"isolate"`
+	Breaker         breakerJSON    `json:"breaker"`
+}
+
+// breakerJSON is an ability's breaker settings in `abilities --json`.
+type breakerJSON struct {
+	WindowSize          int     `json:"window_size"`
+	MinCalls            int     `json:"min_calls"`
+	FailureRate         float64 `json:"failure_rate"`
+	ConsecutiveFailures int     `json:"consecutive_failures"`
+	CooldownSeconds     float64 `json:"cooldown_seconds"`
+	HalfOpenProbes      int     `json:"half_open_probes"`
+	SuccessThreshold    int     `json:"success_threshold"`
+}
+
+func newBreakerJSON(s breaker.Settings) breakerJSON {
+	return breakerJSON{WindowSize: s.WindowSize, MinCalls: s.MinCalls, FailureRate: s.FailureRate,
+		ConsecutiveFailures: s.ConsecutiveFailures, CooldownSeconds: s.Cooldown.Seconds(),
+		HalfOpenProbes: s.HalfOpenProbes, SuccessThreshold: s.SuccessThreshold}
 }
 
 func newAbilitiesCmd(env *environment) *cobra.Command {
@@ -45,7 +63,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 				for _, in := range infos {
 					out = append(out, abilityJSON{Name: in.Name, Description: in.Description,
 						InputSchema: in.Schema, TimeoutSeconds: in.Timeout.Seconds(),
-						CacheTTLSeconds: in.CacheTTL.Seconds(), Breaker: in.Breaker})
+						CacheTTLSeconds: in.CacheTTL.Seconds(), Isolate: in.Isolate, Breaker: newBreakerJSON(in.Breaker)})
 				}
 				return failed(writeJSON(env.stdout, out, isTerminal(env.stdout)))
 			}

@@ -173,6 +173,12 @@ func TestAbilities(t *testing.T) {
 	var names []string
 	for _, a := range out {
 		names = append(names, a.Name)
+		if a.Breaker.CooldownSeconds <= 0 || a.Breaker.WindowSize <= 0 {
+			t.Errorf("%s: breaker settings = %+v, want the defaults filled in", a.Name, a.Breaker)
+		}
+		if a.Isolate != (a.Name == "read_file") {
+			t.Errorf("%s: isolate = %v", a.Name, a.Isolate)
+		}
 		if a.InputSchema == nil || a.InputSchema.Type != "object" {
 			t.Errorf("%s: inputSchema = %+v, want an object schema", a.Name, a.InputSchema)
 		}
