@@ -204,6 +204,12 @@ func TestServe(t *testing.T) {
 		t.Errorf("serve did not say where it serves: %q", r.stderr)
 	}
 
+	r = runCmd(t, "", "serve", "--metrics-addr", "127.0.0.1:0", "--load", "200", "--load-ability", "flaky",
+		"--fault", "flaky=1", "--duration", "700ms")
+	if r.code != 0 || !strings.Contains(r.stderr, "breaker flaky: closed -> open (consecutive-failures") {
+		t.Errorf("serve with a failing ability: exit %d, want 0 and the breaker transition logged:\n%s", r.code, r.stderr)
+	}
+
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

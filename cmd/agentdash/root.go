@@ -87,6 +87,7 @@ type agentFlags struct {
 	maxConcurrent int
 	maxWait       time.Duration
 	cacheSize     int
+	faults        []string
 }
 
 func (f *agentFlags) register(fs *pflag.FlagSet) {
@@ -95,6 +96,7 @@ func (f *agentFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.maxConcurrent, "max-concurrent", agent.DefaultMaxConcurrent, "global limit on concurrently running calls")
 	fs.DurationVar(&f.maxWait, "max-wait", agent.DefaultMaxWait, "how long a call waits for a free slot before it is rejected")
 	fs.IntVar(&f.cacheSize, "cache-size", agent.DefaultCacheSize, "most results kept in each ability's cache")
+	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault: NAME=RATE[/LATENCY], e.g. flaky=0.9/50ms (repeatable; flaky=0 removes flaky's default)")
 }
 
 // newAgent builds the demo agent the flags describe. The caller closes it.
@@ -115,12 +117,34 @@ func (f *agentFlags) newAgent() (*agent.Agent, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("--root %s: not a directory", f.root)
 	}
-	return demo.New(demo.Config{
+	specs := make([]faultSpec, 0, len(f.faults))
+	for _, s := range f.faults {
+		spec, err := parseFault(s)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, spec)
+	}
+	a, err := demo.New(demo.Config{
 		Root:       f.root,
 		Checkpoint: f.checkpoint,
 		Agent: agent.Options{Name: "demo", MaxConcurrent: f.maxConcurrent, MaxWait: f.maxWait,
 			CacheSize: f.cacheSize},
 	})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range specs {
+		if _, ok := a.Lookup(s.ability); !ok {
+			a.Close()
+			return nil, fmt.Errorf("--fault %s: unknown ability %q (known: %s)", s.ability, s.ability, knownAbilities(a))
+		}
+		if err := a.SetFault(s.ability, s.fault); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("--fault: %w", err)
+		}
+	}
+	return a, nil
 }
 
 func newRootCmd(env *environment) *cobra.Command {

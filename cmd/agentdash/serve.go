@@ -34,7 +34,8 @@ func newServeCmd(env *environment) *cobra.Command {
 		Long: `Run the demo agent headless with the Prometheus exporter on --metrics-addr
 until interrupted (SIGINT/SIGTERM shut it down gracefully) or until --duration
 has passed. With --load RATE it calls abilities RATE times per second in all,
-spread evenly over --load-ability, so the metrics move.`,
+spread evenly over --load-ability, so the metrics move. Breaker transitions
+are logged on stderr as they happen.`,
 		Example: `  agentdash serve
   agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
@@ -101,9 +102,24 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 		}
 		fmt.Fprintf(env.stderr, "agentdash: generating %.4g calls/s over %v (%s)\n", rate, abilities, mode)
 	}
-	<-ctx.Done()
-	if !errors.Is(ctx.Err(), context.DeadlineExceeded) { // interrupted, not --duration
-		fmt.Fprintln(env.stderr, "agentdash: shutting down")
+	// Breaker transitions are logged as they happen, from the agent's event
+	// stream (which never blocks calls: a slow reader only drops events).
+	events := a.Subscribe(256)
+	defer events.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) { // interrupted, not --duration
+				fmt.Fprintln(env.stderr, "agentdash: shutting down")
+			}
+			return nil
+		case ev, ok := <-events.C():
+			if !ok {
+				return nil
+			}
+			if ev.Kind == agent.EventTransition {
+				fmt.Fprintf(env.stderr, "%s breaker %s\n", ev.At.Format(time.TimeOnly), ev.Transition)
+			}
+		}
 	}
-	return nil
 }
