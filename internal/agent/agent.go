@@ -162,6 +162,7 @@ type Agent struct {
 	epoch     time.Time // monotonic base of latency measurements
 	timers    sync.Pool // *time.Timer, stopped
 	deadlines sync.Pool // *deadlineTimer, stopped
+	flights   sync.Pool // *flight, zeroed (see shared.go)
 
 	// Lifecycle: executions register with running so
 	// that Close can refuse new ones and wait for the running ones, and

@@ -29,12 +29,21 @@ type job struct {
 	a    *Agent
 	e    *entry
 	args map[string]any
-	ctx  abilityCtx
+	// ctx is allocated with the job, except for a flight's (see
+	// shared.go): the flight may be reused, while an ability may keep its
+	// context, so the context is never reused.
+	ctx *abilityCtx
 
-	isolated bool
-	settled  atomic.Bool    // isolated: the outcome is settled
-	done     chan execution // isolated, uncached: receives the settled outcome
-	fl       *flight        // isolated, shared: the flight it runs for
+	settled atomic.Bool    // isolated: the outcome is settled
+	done    chan execution // isolated, uncached: receives the settled outcome
+	fl      *flight        // isolated, shared: the flight it runs for
+}
+
+// jobWithCtx is a job that is never reused, with its context in the same
+// allocation.
+type jobWithCtx struct {
+	job
+	c abilityCtx
 }
 
 // call runs fault injection and the ability's function, turning a panic
@@ -56,7 +65,7 @@ func (j *job) call(x *execution) {
 		returned = true
 		return
 	}
-	x.value, x.err = j.e.fn(&j.ctx, j.args)
+	x.value, x.err = j.e.fn(j.ctx, j.args)
 	returned = true
 	switch {
 	case x.err == nil:
@@ -167,8 +176,10 @@ func (a *Agent) callInline(ctx context.Context, e *entry, args map[string]any, p
 		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, ErrClosed)
 	}
 	defer a.end()
-	j := &job{a: a, e: e, args: args}
-	j.ctx.j, j.ctx.values, j.ctx.parent, j.ctx.follow = j, ctx, ctx, true
+	jc := &jobWithCtx{job: job{a: a, e: e, args: args}}
+	j := &jc.job
+	j.ctx = &jc.c
+	j.ctx.a, j.ctx.values, j.ctx.parent, j.ctx.follow = a, ctx, ctx, true
 	var x execution
 	returned := false
 	defer func() {
@@ -198,9 +209,11 @@ func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) ex
 		a.end()
 		return x
 	}
-	j := &job{a: a, e: e, args: args, isolated: true}
-	j.ctx.j, j.ctx.values, j.ctx.parent = j, detached(ctx), ctx // the caller's deadline applies too
-	j.done = make(chan execution, 1)                            // one sender: whoever settles
+	jc := &jobWithCtx{job: job{a: a, e: e, args: args}}
+	j := &jc.job
+	j.ctx = &jc.c
+	j.ctx.a, j.ctx.j, j.ctx.values, j.ctx.parent = a, j, detached(ctx), ctx // the caller's deadline applies too
+	j.done = make(chan execution, 1)                                        // one sender: whoever settles
 	j.start(a.mono())
 	j.ctx.watch()
 	go j.runDirect() // owns the slot and the run registration
@@ -233,12 +246,8 @@ func (j *job) runDirect() {
 	j.judge(&x, j.a.mono())
 }
 
-// expire is called by the deadline timer.
+// expire settles an isolated job at its deadline.
 func (j *job) expire() {
-	if !j.isolated {
-		j.ctx.cancel(byTimeout) // the function, still running, returns the outcome
-		return
-	}
 	if !j.settled.CompareAndSwap(false, true) {
 		return // the function returned (or the caller left) first
 	}
@@ -342,27 +351,29 @@ func (a *Agent) putTimer(t *time.Timer) {
 	a.timers.Put(t)
 }
 
-// deadlineTimer is a reusable timer that expires the execution it is
-// armed for.
+// deadlineTimer is a reusable timer that expires the execution context it
+// is armed for. It targets the context, which is never reused, rather
+// than the job, which may be (a flight): a late callback can only reach a
+// context that has been released.
 type deadlineTimer struct {
 	t      *time.Timer
-	target atomic.Pointer[job]
+	target atomic.Pointer[abilityCtx]
 }
 
 func newDeadlineTimer() any {
 	dt := &deadlineTimer{}
 	dt.t = time.AfterFunc(time.Hour, func() {
-		if j := dt.target.Load(); j != nil {
-			j.expire()
+		if c := dt.target.Load(); c != nil {
+			c.expire()
 		}
 	})
 	dt.t.Stop()
 	return dt
 }
 
-func (a *Agent) armDeadline(j *job, d time.Duration) *deadlineTimer {
+func (a *Agent) armDeadline(c *abilityCtx, d time.Duration) *deadlineTimer {
 	dt := a.deadlines.Get().(*deadlineTimer)
-	dt.target.Store(j)
+	dt.target.Store(c)
 	dt.t.Reset(d)
 	return dt
 }
@@ -372,6 +383,7 @@ func (a *Agent) disarmDeadline(dt *deadlineTimer) {
 		dt.target.Store(nil)
 		a.deadlines.Put(dt)
 	}
-	// Otherwise it fired (or is firing) for its job; it is not reused, so
-	// a late callback can only reach that job, which is settled.
+	// Otherwise it fired (or is firing) for its context; it is not
+	// reused, so a late callback can only reach that context, which is
+	// released (or, isolated, its job, which is settled and never reused).
 }

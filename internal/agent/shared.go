@@ -31,6 +31,11 @@ import (
 //
 // The leader's breaker permit goes with the execution, which reports the
 // outcome; a follower releases its permit as Ignored when it joins.
+//
+// An inline flight that no follower joined is reused (Agent.flights, a
+// sync.Pool): once it has landed nothing can reach it, since it has left
+// the table and a follower is the only other holder. Its context is
+// allocated apart and never reused, because the ability may keep it.
 
 // flight is one shared execution of a cached ability.
 type flight struct {
@@ -59,12 +64,19 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.await(ctx, e, f, done, start, true)
 	}
-	f := &flight{key: string(key), permit: permit}
-	f.a, f.e, f.args = a, e, args
-	f.ctx.j, f.ctx.values = &f.job, detached(ctx)
+	var f *flight
 	if e.isolate {
-		f.isolated, f.fl = true, f
+		f = &flight{}
+		f.fl = f
 		f.done = make(chan struct{})
+	} else if f, _ = a.flights.Get().(*flight); f == nil {
+		f = &flight{}
+	}
+	f.key, f.permit = string(key), permit
+	f.a, f.e, f.args = a, e, args
+	f.ctx = &abilityCtx{a: a, values: detached(ctx)}
+	if e.isolate {
+		f.ctx.j = &f.job
 	}
 	e.flights[f.key] = f
 	e.flightMu.Unlock()
@@ -96,7 +108,10 @@ func (a *Agent) lead(f *flight, start time.Duration) (Result, error) {
 	// and Close, not by the leader's context.
 	end := a.runInline(context.Background(), &f.job, &x, start)
 	returned = true
-	a.land(f, x)
+	if !a.land(f, x) {
+		*f = flight{}
+		a.flights.Put(f)
+	}
 	return a.finishAt(e, start, end, Result{Value: x.value, Outcome: x.outcome}, x.err)
 }
 
@@ -129,8 +144,9 @@ func (a *Agent) runShared(f *flight) {
 
 // land completes a flight with its outcome: a success is cached, the
 // breaker is told through the leader's permit, and the waiting callers are
-// released. It is called once per flight.
-func (a *Agent) land(f *flight, x execution) {
+// released. It is called once per flight, and reports whether a follower
+// joined it (if not, nothing else refers to the flight any more).
+func (a *Agent) land(f *flight, x execution) (followed bool) {
 	e := f.e
 	if x.outcome == OutcomeSuccess {
 		e.cache.Set(f.key, x.value)
@@ -144,6 +160,7 @@ func (a *Agent) land(f *flight, x execution) {
 	if done != nil {
 		close(done)
 	}
+	return done != nil
 }
 
 // await waits for a flight to land, for the caller's context, and, for a

@@ -268,3 +268,50 @@ func TestSharedGoexitAfterTimeout(t *testing.T) {
 		t.Fatalf("stats: %+v", st.Breaker)
 	}
 }
+
+// TestSharedKeptContext: a flight that no follower joined is reused, but
+// the context its ability ran with is not. An ability that keeps its
+// context finds it canceled after the call, with its own deadline, while
+// later executions get fresh, live contexts.
+func TestSharedKeptContext(t *testing.T) {
+	a := newAgent(t, Options{})
+	var kept []context.Context
+	mustRegister(t, a, Ability{Name: "keep", Schema: textSchema(), CacheTTL: time.Minute, Timeout: time.Minute,
+		Func: func(ctx context.Context, _ map[string]any) (any, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			select {
+			case <-ctx.Done(): // also arms the deadline timer
+				return nil, errors.New("context done while running")
+			default:
+			}
+			kept = append(kept, ctx)
+			return "ok", nil
+		}})
+	deadlines := make(map[context.Context]time.Time)
+	for i := range 20 {
+		text := strings.Repeat("x", i+1)
+		if _, err := a.Call(t.Context(), "keep", map[string]any{"text": text}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		ctx := kept[len(kept)-1]
+		if _, dup := deadlines[ctx]; dup {
+			t.Fatalf("call %d got the context of an earlier call", i)
+		}
+		deadlines[ctx], _ = ctx.Deadline()
+	}
+	for i, ctx := range kept {
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.Fatalf("kept context %d: Err() = %v, want context.Canceled", i, ctx.Err())
+		}
+		select {
+		case <-ctx.Done():
+		default:
+			t.Fatalf("kept context %d: Done not closed", i)
+		}
+		if d, _ := ctx.Deadline(); !d.Equal(deadlines[ctx]) {
+			t.Fatalf("kept context %d: deadline changed from %v to %v", i, deadlines[ctx], d)
+		}
+	}
+}
