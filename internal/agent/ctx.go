@@ -35,12 +35,22 @@ type abilityCtx struct {
 	values context.Context // for Value: the caller's, without its cancellation unless follow
 	parent context.Context // the caller's context, for its deadline (nil: ignore it)
 	until  time.Duration   // the deadline, as an offset from the agent's epoch
-	follow bool            // the parent's cancellation cancels this context
+	w      *watcher        // set by the first Done or AfterFunc (or watch); under mu
+	mu     sync.Mutex
+	follow bool         // the parent's cancellation cancels this context
+	why    interruption // set once, by cancel, under mu; Err derives from it
+}
 
-	mu  sync.Mutex
-	why interruption // set with err
-	err error        // set once, by cancel
-	w   *watcher     // set by the first Done or AfterFunc (or watch)
+// errLocked returns the context's error, derived from why. c.mu is held.
+func (c *abilityCtx) errLocked() error {
+	switch c.why {
+	case notInterrupted:
+		return nil
+	case byTimeout:
+		return context.DeadlineExceeded
+	default:
+		return context.Canceled
+	}
 }
 
 // watcher is the part of an abilityCtx that only a context someone can
@@ -97,7 +107,7 @@ func (c *abilityCtx) Done() <-chan struct{} {
 	afters := c.watchLocked()
 	if c.w.done == nil {
 		c.w.done = make(chan struct{})
-		if c.err != nil {
+		if c.why != notInterrupted {
 			close(c.w.done)
 		}
 	}
@@ -111,7 +121,7 @@ func (c *abilityCtx) Done() <-chan struct{} {
 // context.Canceled after any other cancellation, and nil before.
 func (c *abilityCtx) Err() error {
 	c.mu.Lock()
-	err := c.err
+	err := c.errLocked()
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -135,7 +145,7 @@ func (c *abilityCtx) poll() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err
+	return c.errLocked()
 }
 
 // Value returns the caller's value for key.
@@ -146,14 +156,14 @@ func (c *abilityCtx) Value(key any) any { return c.values.Value(key) }
 // propagate cancellation to derived contexts.
 func (c *abilityCtx) AfterFunc(f func()) (stop func() bool) {
 	c.mu.Lock()
-	if c.err != nil {
+	if c.why != notInterrupted {
 		c.mu.Unlock()
 		go f()
 		return func() bool { return false }
 	}
 	afters := c.watchLocked()
 	af := &afterFunc{f: f}
-	if c.err != nil { // canceled while being watched
+	if c.why != notInterrupted { // canceled while being watched
 		afters = append(afters, af)
 	} else {
 		c.w.afters = append(c.w.afters, af)
@@ -192,7 +202,7 @@ func (c *abilityCtx) watchLocked() []*afterFunc {
 	}
 	w := &watcher{c: c}
 	c.w = w
-	if c.err != nil {
+	if c.why != notInterrupted {
 		return nil
 	}
 	a := c.a
@@ -223,12 +233,8 @@ func (c *abilityCtx) cancel(why interruption) {
 // cancelLocked cancels the context and returns the after-functions to
 // start once c.mu is released. c.mu is held.
 func (c *abilityCtx) cancelLocked(why interruption) []*afterFunc {
-	if c.err != nil {
+	if c.why != notInterrupted {
 		return nil
-	}
-	c.err = context.Canceled
-	if why == byTimeout {
-		c.err = context.DeadlineExceeded
 	}
 	c.why = why
 	if c.w == nil {
