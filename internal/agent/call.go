@@ -28,7 +28,7 @@ type entry struct {
 	// cache is nil when the ability is not cached. flights suppresses
 	// duplicate executions of cached abilities (see shared.go).
 	cache          *otter.Cache[string, any]
-	cacheHits      atomic.Uint64
+	cacheHits      atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
 	cacheMisses    atomic.Uint64
 	cacheEvictions atomic.Uint64
 	flightMu       sync.Mutex
@@ -122,9 +122,8 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	// returned. Keys that are stored (the in-flight table's, which is also
 	// the one given to Set) are real copies.
 	if v, ok := e.cache.GetIfPresent(unsafe.String(unsafe.SliceData(key), len(key))); ok {
-		e.cacheHits.Add(1)
 		e.breaker.Done(permit, breaker.Ignored)
-		return a.finish(e, start, Result{Value: v, Cached: true, Outcome: OutcomeSuccess}, nil)
+		return a.finishHit(e, start, v), nil
 	}
 	e.cacheMisses.Add(1)
 	return a.callShared(ctx, e, key, args, permit, start)
@@ -142,12 +141,7 @@ func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Re
 // finishAt is finish for a call that ended at end.
 func (a *Agent) finishAt(e *entry, start, end time.Duration, res Result, err error) (Result, error) {
 	res.Latency = end - start
-	var at time.Time
-	if a.realNow {
-		at = a.epoch.Add(end) // the end time without another clock read
-	} else {
-		at = a.now()
-	}
+	at := a.endTime(end)
 	e.outcomes[res.Outcome].Add(1)
 	e.rate.AddAt(1, at)
 	if res.Outcome != OutcomeBadArgs && res.Outcome != OutcomeShortCircuited {
@@ -164,4 +158,29 @@ func (a *Agent) finishAt(e *entry, start, end time.Duration, res Result, err err
 			Cached: res.Cached, Shared: res.Shared, Latency: res.Latency, Err: msg})
 	}
 	return res, err
+}
+
+// finishHit is finish for a cache hit, the most frequent call: the same
+// records without the error handling, and a single counter (a hit is
+// counted as a success by Snapshot).
+func (a *Agent) finishHit(e *entry, start time.Duration, v any) Result {
+	end := a.mono()
+	res := Result{Value: v, Cached: true, Latency: end - start, Outcome: OutcomeSuccess}
+	at := a.endTime(end)
+	e.cacheHits.Add(1)
+	e.rate.AddAt(1, at)
+	e.hist.ObserveAt(res.Latency, at)
+	if a.subs.Load() != nil {
+		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
+			Cached: true, Latency: res.Latency})
+	}
+	return res
+}
+
+// endTime returns the metrics time of a call that ended at end.
+func (a *Agent) endTime(end time.Duration) time.Time {
+	if a.realNow {
+		return a.epoch.Add(end) // the end time without another clock read
+	}
+	return a.now()
 }

@@ -96,6 +96,8 @@ func (e *entry) stats() AbilityStats {
 	}
 	if e.cache != nil {
 		st.CacheHits, st.CacheMisses = e.cacheHits.Load(), e.cacheMisses.Load()
+		st.Outcomes[OutcomeSuccess] += st.CacheHits // counted once, by the hit path
+		st.Calls += st.CacheHits
 		st.CacheEvictions = e.cacheEvictions.Load()
 		st.CacheEntries = e.cache.EstimatedSize()
 	}
