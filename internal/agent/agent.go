@@ -382,7 +382,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		if e.cache, err = otter.New(o); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
-		e.flights = make(map[string]*flight)
+		e.flights = newFlightTable()
 	}
 	e.info = Info{
 		Name:        ab.Name,

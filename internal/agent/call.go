@@ -32,7 +32,7 @@ type entry struct {
 	cacheMisses    atomic.Uint64
 	cacheEvictions atomic.Uint64
 	flightMu       sync.Mutex
-	flights        map[string]*flight
+	flights        flightTable
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 

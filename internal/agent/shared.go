@@ -8,7 +8,7 @@ import (
 )
 
 // Duplicate suppression is a small in-flight table per cached ability
-// (entry.flights, a map under a mutex) rather than
+// (entry.flights, a hash table under a mutex; see flights.go) rather than
 // golang.org/x/sync/singleflight or otter's loader, because the pipeline
 // needs a combination neither offers: the first caller (the leader) runs
 // the ability inline on its own goroutine, while every other identical
@@ -41,6 +41,7 @@ import (
 type flight struct {
 	job
 	key    string
+	hash   uint64 // of key, for entry.flights
 	permit breaker.Permit
 	// done is closed when x is set. It is created with the flight when the
 	// execution is isolated, else by the first follower; under
@@ -54,8 +55,10 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
 	}
+	h := e.flights.hash(key)
 	e.flightMu.Lock()
-	if f := e.flights[string(key)]; f != nil {
+	f, slot := e.flights.find(h, key)
+	if f != nil {
 		if f.done == nil {
 			f.done = make(chan struct{})
 		}
@@ -64,7 +67,6 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.await(ctx, e, f, done, start, true)
 	}
-	var f *flight
 	if e.isolate {
 		f = &flight{}
 		f.fl = f
@@ -72,13 +74,13 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 	} else if f, _ = a.flights.Get().(*flight); f == nil {
 		f = &flight{}
 	}
-	f.key, f.permit = string(key), permit
+	f.key, f.hash, f.permit = string(key), h, permit
 	f.a, f.e, f.args = a, e, args
 	f.ctx = &abilityCtx{a: a, values: detached(ctx)}
 	if e.isolate {
 		f.ctx.j = &f.job
 	}
-	e.flights[f.key] = f
+	e.flights.insert(slot, f)
 	e.flightMu.Unlock()
 
 	if e.isolate {
@@ -153,7 +155,7 @@ func (a *Agent) land(f *flight, x execution) (followed bool) {
 	}
 	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
 	e.flightMu.Lock()
-	delete(e.flights, f.key)
+	e.flights.remove(f)
 	f.x = x
 	done := f.done
 	e.flightMu.Unlock()
