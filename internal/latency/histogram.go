@@ -30,13 +30,19 @@
 // # Concurrency
 //
 // Observe uses atomic adds only (and a compare-and-swap when it raises the
-// maximum or lowers the minimum). The rolling window is a ring of twelve
-// 5-second slots keyed by the slot's epoch; a slot left over from an
-// earlier minute is cleared lazily by the first Observe that lands in it,
-// under a mutex taken only for that rotation (once per slot per 5 s).
-// Readers never block writers; a read that overlaps writes sees each
-// counter at some instant, so Count, Sum and the quantiles may disagree by
-// the few observations that raced with the read.
+// maximum or lowers the minimum), on one distribution: the rolling window
+// is a ring of twelve 5-second slots keyed by the slot's epoch, and the
+// all-time distribution is not counted separately but is the slots plus
+// what they held before: a slot left over from an earlier minute is
+// folded into a retired total and cleared lazily by the first Observe that
+// lands in it, under a mutex taken only for that rotation (once per slot
+// per 5 s). Every observation is in exactly one place, a slot or the
+// retired total, so nothing is lost or counted twice. Readers of the
+// window never block writers; readers of the all-time view take the
+// rotation mutex for the few microseconds of their copy, which delays
+// only an Observe that rotates a slot at that moment. A read that
+// overlaps writes sees each counter at some instant, so Count, Sum and the
+// quantiles may disagree by the few observations that raced with the read.
 package latency
 
 import (
@@ -136,16 +142,6 @@ func (c *counts) add(i int, ns int64) {
 	}
 }
 
-// reset clears c; callers serialize resets and accept racing adds.
-func (c *counts) reset() {
-	for i := range c.buckets {
-		c.buckets[i].Store(0)
-	}
-	c.sum.Store(0)
-	c.max.Store(0)
-	c.min.Store(math.MaxInt64)
-}
-
 // snapshot is a plain copy of counts that can be merged and queried.
 type snapshot struct {
 	buckets  [numBuckets]uint64
@@ -156,6 +152,30 @@ type snapshot struct {
 
 func (s *snapshot) clear() {
 	*s = snapshot{min: math.MaxInt64}
+}
+
+// fold moves c into s, leaving c empty; an add that races with it is
+// either moved or left in c, never lost. Callers serialize folds.
+func (s *snapshot) fold(c *counts) {
+	for i := range c.buckets {
+		n := c.buckets[i].Swap(0)
+		s.buckets[i] += n
+		s.total += n
+	}
+	s.sum += c.sum.Swap(0)
+	s.min = min(s.min, c.min.Swap(math.MaxInt64))
+	s.max = max(s.max, c.max.Swap(0))
+}
+
+// add adds o into s.
+func (s *snapshot) add(o *snapshot) {
+	for i, n := range o.buckets {
+		s.buckets[i] += n
+	}
+	s.total += o.total
+	s.sum += o.sum
+	s.min = min(s.min, o.min)
+	s.max = max(s.max, o.max)
 }
 
 // merge adds c into s.
@@ -221,10 +241,11 @@ type Histogram struct {
 	now  func() time.Time
 	base time.Time // epoch 0 starts here
 
-	all counts
-
-	rotate sync.Mutex // serializes slot resets only
-	slots  [numSlots]slot
+	// rotate serializes slot rotations, and reads of the all-time view
+	// against them.
+	rotate  sync.Mutex
+	retired snapshot // under rotate: what rotated slots held
+	slots   [numSlots]slot
 }
 
 // NewHistogram returns an empty histogram that reads time from now (nil
@@ -234,7 +255,7 @@ func NewHistogram(now func() time.Time) *Histogram {
 		now = time.Now
 	}
 	h := &Histogram{now: now, base: now()}
-	h.all.init()
+	h.retired.clear()
 	for i := range h.slots {
 		h.slots[i].epoch.Store(-1)
 		h.slots[i].init()
@@ -257,8 +278,6 @@ func (h *Histogram) Observe(d time.Duration) { h.ObserveAt(d, h.now()) }
 func (h *Histogram) ObserveAt(d time.Duration, at time.Time) {
 	ns := max(int64(d), 0)
 	i := bucketIndex(ns)
-	h.all.add(i, ns)
-
 	e := h.epoch(at)
 	s := &h.slots[e%numSlots]
 	if s.epoch.Load() < e {
@@ -269,21 +288,32 @@ func (h *Histogram) ObserveAt(d time.Duration, at time.Time) {
 	s.add(i, ns)
 }
 
-// rotateSlot clears s for epoch e unless another observer already did.
+// rotateSlot moves what s holds into the retired total and gives s to
+// epoch e, unless another observer already did.
 func (h *Histogram) rotateSlot(s *slot, e int64) {
 	h.rotate.Lock()
 	defer h.rotate.Unlock()
 	if s.epoch.Load() < e {
-		s.reset()
+		h.retired.fold(&s.counts)
 		s.epoch.Store(e)
+	}
+}
+
+// allTime sets s to the all-time distribution: the retired total and
+// every slot, whatever its epoch.
+func (h *Histogram) allTime(s *snapshot) {
+	h.rotate.Lock()
+	defer h.rotate.Unlock()
+	*s = h.retired
+	for i := range h.slots {
+		s.merge(&h.slots[i].counts)
 	}
 }
 
 // Summary returns the all-time distribution.
 func (h *Histogram) Summary() Summary {
 	var s snapshot
-	s.clear()
-	s.merge(&h.all)
+	h.allTime(&s)
 	return s.summary()
 }
 
@@ -304,13 +334,7 @@ func (h *Histogram) Recent() Summary {
 		if sl.epoch.Load() != e {
 			continue // rotated while we read it: its data are not from e
 		}
-		for j, n := range one.buckets {
-			s.buckets[j] += n
-		}
-		s.total += one.total
-		s.sum += one.sum
-		s.min = min(s.min, one.min)
-		s.max = max(s.max, one.max)
+		s.add(&one)
 	}
 	return s.summary()
 }
@@ -345,15 +369,17 @@ func ExportBounds() []float64 {
 // every bound unless it shares a fine bucket with that bound, that is,
 // unless it lies within 1/16 (6.25 %) of it.
 func (h *Histogram) Buckets(dst []Bucket) []Bucket {
+	var s snapshot
+	h.allTime(&s)
 	var cum uint64
 	j := 0
-	for i := range h.all.buckets {
+	for i := range s.buckets {
 		mid := bucketMid(i) / 1e9
 		for j < len(exportBounds) && mid > exportBounds[j] {
 			dst = append(dst, Bucket{UpperBound: exportBounds[j], Count: cum})
 			j++
 		}
-		cum += h.all.buckets[i].Load()
+		cum += s.buckets[i]
 	}
 	for ; j < len(exportBounds); j++ {
 		dst = append(dst, Bucket{UpperBound: exportBounds[j], Count: cum})
