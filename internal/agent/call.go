@@ -33,6 +33,7 @@ type entry struct {
 	cacheEvictions atomic.Uint64
 	flightMu       sync.Mutex
 	flights        flightTable
+	spare          *flight // a landed inline flight, zeroed, for the next leader; under flightMu
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 

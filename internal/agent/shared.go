@@ -32,9 +32,11 @@ import (
 // The leader's breaker permit goes with the execution, which reports the
 // outcome; a follower releases its permit as Ignored when it joins.
 //
-// An inline flight that no follower joined is reused (Agent.flights, a
-// sync.Pool): once it has landed nothing can reach it, since it has left
-// the table and a follower is the only other holder. Its context is
+// An inline flight that no follower joined is reused: once it has landed
+// nothing can reach it, since it has left the table and a follower is the
+// only other holder. land keeps one such flight per ability
+// (entry.spare), which the next leader takes under the lock it holds
+// anyway; the others go to a sync.Pool (Agent.flights). Its context is
 // allocated apart and never reused, because the ability may keep it.
 
 // flight is one shared execution of a cached ability.
@@ -71,6 +73,8 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 		f = &flight{}
 		f.fl = f
 		f.done = make(chan struct{})
+	} else if f = e.spare; f != nil {
+		e.spare = nil
 	} else if f, _ = a.flights.Get().(*flight); f == nil {
 		f = &flight{}
 	}
@@ -110,7 +114,7 @@ func (a *Agent) lead(f *flight, start time.Duration) (Result, error) {
 	// and Close, not by the leader's context.
 	end := a.runInline(context.Background(), &f.job, &x, start)
 	returned = true
-	if !a.land(f, x) {
+	if a.land(f, x) {
 		*f = flight{}
 		a.flights.Put(f)
 	}
@@ -146,9 +150,10 @@ func (a *Agent) runShared(f *flight) {
 
 // land completes a flight with its outcome: a success is cached, the
 // breaker is told through the leader's permit, and the waiting callers are
-// released. It is called once per flight, and reports whether a follower
-// joined it (if not, nothing else refers to the flight any more).
-func (a *Agent) land(f *flight, x execution) (followed bool) {
+// released. It is called once per flight. A flight that no follower joined
+// is no longer referred to: land keeps it as the entry's spare if there is
+// none, else it reports that the caller may reuse it (free).
+func (a *Agent) land(f *flight, x execution) (free bool) {
 	e := f.e
 	if x.outcome == OutcomeSuccess {
 		e.cache.Set(f.key, x.value)
@@ -158,11 +163,18 @@ func (a *Agent) land(f *flight, x execution) (followed bool) {
 	e.flights.remove(f)
 	f.x = x
 	done := f.done
+	if done == nil && e.spare == nil {
+		*f = flight{}
+		e.spare = f
+		e.flightMu.Unlock()
+		return false
+	}
 	e.flightMu.Unlock()
 	if done != nil {
 		close(done)
+		return false
 	}
-	return done != nil
+	return true
 }
 
 // await waits for a flight to land, for the caller's context, and, for a
