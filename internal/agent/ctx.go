@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,13 +38,25 @@ type abilityCtx struct {
 	until  time.Duration   // the deadline, as an offset from the agent's epoch
 	w      *watcher        // set by the first Done or AfterFunc (or watch); under mu
 	mu     sync.Mutex
-	follow bool         // the parent's cancellation cancels this context
-	why    interruption // set once, by cancel, under mu; Err derives from it
+	follow bool // the parent's cancellation cancels this context
+	// state is why the context was canceled (set once, by cancel or
+	// release; Err derives from it) | watchedBit (set by the first
+	// watchLocked). Kept in one atomic word so that release, for a context
+	// nobody watched, needs a single compare-and-swap instead of the lock.
+	state atomic.Uint32
 }
 
-// errLocked returns the context's error, derived from why. c.mu is held.
-func (c *abilityCtx) errLocked() error {
-	switch c.why {
+const (
+	watchedBit = 1 << 7
+	whyMask    = watchedBit - 1
+)
+
+// why returns why the context was canceled (notInterrupted if it was not).
+func (c *abilityCtx) why() interruption { return interruption(c.state.Load() & whyMask) }
+
+// whyErr returns the context's error, derived from why.
+func (c *abilityCtx) whyErr() error {
+	switch c.why() {
 	case notInterrupted:
 		return nil
 	case byTimeout:
@@ -107,7 +120,7 @@ func (c *abilityCtx) Done() <-chan struct{} {
 	afters := c.watchLocked()
 	if c.w.done == nil {
 		c.w.done = make(chan struct{})
-		if c.why != notInterrupted {
+		if c.why() != notInterrupted {
 			close(c.w.done)
 		}
 	}
@@ -120,10 +133,7 @@ func (c *abilityCtx) Done() <-chan struct{} {
 // Err returns context.DeadlineExceeded after the timeout,
 // context.Canceled after any other cancellation, and nil before.
 func (c *abilityCtx) Err() error {
-	c.mu.Lock()
-	err := c.errLocked()
-	c.mu.Unlock()
-	if err != nil {
+	if err := c.whyErr(); err != nil {
 		return err
 	}
 	return c.poll()
@@ -143,9 +153,7 @@ func (c *abilityCtx) poll() error {
 	default:
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.errLocked()
+	return c.whyErr()
 }
 
 // Value returns the caller's value for key.
@@ -156,14 +164,14 @@ func (c *abilityCtx) Value(key any) any { return c.values.Value(key) }
 // propagate cancellation to derived contexts.
 func (c *abilityCtx) AfterFunc(f func()) (stop func() bool) {
 	c.mu.Lock()
-	if c.why != notInterrupted {
+	if c.why() != notInterrupted {
 		c.mu.Unlock()
 		go f()
 		return func() bool { return false }
 	}
 	afters := c.watchLocked()
 	af := &afterFunc{f: f}
-	if c.why != notInterrupted { // canceled while being watched
+	if c.why() != notInterrupted { // canceled while being watched
 		afters = append(afters, af)
 	} else {
 		c.w.afters = append(c.w.afters, af)
@@ -202,8 +210,8 @@ func (c *abilityCtx) watchLocked() []*afterFunc {
 	}
 	w := &watcher{c: c}
 	c.w = w
-	if c.why != notInterrupted {
-		return nil
+	if interruption(c.state.Or(watchedBit)&whyMask) != notInterrupted {
+		return nil // canceled (released, perhaps) before anyone watched
 	}
 	a := c.a
 	w.tracked = true
@@ -233,10 +241,15 @@ func (c *abilityCtx) cancel(why interruption) {
 // cancelLocked cancels the context and returns the after-functions to
 // start once c.mu is released. c.mu is held.
 func (c *abilityCtx) cancelLocked(why interruption) []*afterFunc {
-	if c.why != notInterrupted {
-		return nil
+	for {
+		old := c.state.Load()
+		if old&whyMask != uint32(notInterrupted) {
+			return nil
+		}
+		if c.state.CompareAndSwap(old, old|uint32(why)) {
+			break
+		}
 	}
-	c.why = why
 	if c.w == nil {
 		return nil
 	}
@@ -258,6 +271,12 @@ func runAfters(afters []*afterFunc) {
 // cancel function of context.WithTimeout would) and undoes what watch set
 // up.
 func (c *abilityCtx) release() {
+	// Fast path: nobody watched the context (so there is nothing to undo)
+	// and it was not canceled. A watchLocked that runs later sees it
+	// released.
+	if c.state.CompareAndSwap(uint32(notInterrupted), uint32(byReturn)) {
+		return
+	}
 	c.mu.Lock()
 	afters := c.cancelLocked(byReturn)
 	w := c.w
@@ -292,7 +311,5 @@ func (c *abilityCtx) expire() {
 
 // reason returns why the context was canceled.
 func (c *abilityCtx) reason() interruption {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.why
+	return c.why()
 }
