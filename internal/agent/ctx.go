@@ -34,11 +34,10 @@ type abilityCtx struct {
 	a      *Agent
 	j      *job            // isolated executions only: the job the deadline expires (nil inline)
 	values context.Context // for Value: the caller's, without its cancellation unless follow
-	parent context.Context // the caller's context, for its deadline (nil: ignore it)
 	until  time.Duration   // the deadline, as an offset from the agent's epoch
 	w      *watcher        // set by the first Done or AfterFunc (or watch); under mu
 	mu     sync.Mutex
-	follow bool // the parent's cancellation cancels this context
+	follow bool // values is the caller's context (parent), whose cancellation cancels this one
 	// state is why the context was canceled (set once, by cancel or
 	// release; Err derives from it) | watchedBit (set by the first
 	// watchLocked). Kept in one atomic word so that release, for a context
@@ -103,11 +102,26 @@ func detached(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
+// parent returns the caller's context whose deadline applies (nil: none).
+// It is not kept in a field of its own, which keeps the context, allocated
+// with every execution, in a smaller size class: it is values when the
+// context follows the caller, and the job's for an uncached isolated
+// execution (values is then detached from it).
+func (c *abilityCtx) parent() context.Context {
+	switch {
+	case c.follow:
+		return c.values
+	case c.j != nil:
+		return c.j.parent
+	}
+	return nil
+}
+
 // Deadline returns the ability's deadline, or the caller's if earlier.
 func (c *abilityCtx) Deadline() (time.Time, bool) {
 	deadline := c.a.epoch.Add(c.until)
-	if c.parent != nil {
-		if d, ok := c.parent.Deadline(); ok && d.Before(deadline) {
+	if p := c.parent(); p != nil {
+		if d, ok := p.Deadline(); ok && d.Before(deadline) {
 			return d, true
 		}
 	}
@@ -148,7 +162,7 @@ func (c *abilityCtx) poll() error {
 		c.cancel(byClose)
 	case a.mono() >= c.until:
 		c.cancel(byTimeout)
-	case c.follow && c.parent.Err() != nil:
+	case c.follow && c.values.Err() != nil:
 		c.cancel(byCaller)
 	default:
 		return nil
@@ -223,8 +237,8 @@ func (c *abilityCtx) watchLocked() []*afterFunc {
 		return c.cancelLocked(byTimeout)
 	}
 	w.dt = a.armDeadline(c, d)
-	if c.follow && c.parent.Done() != nil {
-		w.stop = context.AfterFunc(c.parent, func() { c.cancel(byCaller) })
+	if c.follow && c.values.Done() != nil {
+		w.stop = context.AfterFunc(c.values, func() { c.cancel(byCaller) })
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ type job struct {
 	// shared.go): the flight may be reused, while an ability may keep its
 	// context, so the context is never reused.
 	ctx *abilityCtx
+	// parent is the caller's context of an uncached isolated execution,
+	// whose deadline applies (see abilityCtx.parent).
+	parent context.Context
 
 	settled atomic.Bool    // isolated: the outcome is settled
 	done    chan execution // isolated, uncached: receives the settled outcome
@@ -114,7 +117,7 @@ func (j *job) judge(x *execution, now time.Duration) {
 		case byClose:
 			*x = closedExecution
 		case byCaller:
-			*x = execution{outcome: OutcomeCanceled, err: canceledError(j.ctx.parent)}
+			*x = execution{outcome: OutcomeCanceled, err: canceledError(j.ctx.parent())}
 		default:
 			*x = timeoutExecution(j.e.timeout)
 		}
@@ -179,7 +182,7 @@ func (a *Agent) callInline(ctx context.Context, e *entry, args map[string]any, p
 	jc := &jobWithCtx{job: job{a: a, e: e, args: args}}
 	j := &jc.job
 	j.ctx = &jc.c
-	j.ctx.a, j.ctx.values, j.ctx.parent, j.ctx.follow = a, ctx, ctx, true
+	j.ctx.a, j.ctx.values, j.ctx.follow = a, ctx, true
 	var x execution
 	returned := false
 	defer func() {
@@ -212,8 +215,9 @@ func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) ex
 	jc := &jobWithCtx{job: job{a: a, e: e, args: args}}
 	j := &jc.job
 	j.ctx = &jc.c
-	j.ctx.a, j.ctx.j, j.ctx.values, j.ctx.parent = a, j, detached(ctx), ctx // the caller's deadline applies too
-	j.done = make(chan execution, 1)                                        // one sender: whoever settles
+	j.parent = ctx // the caller's deadline applies too
+	j.ctx.a, j.ctx.j, j.ctx.values = a, j, detached(ctx)
+	j.done = make(chan execution, 1) // one sender: whoever settles
 	j.start(a.mono())
 	j.ctx.watch()
 	go j.runDirect() // owns the slot and the run registration
