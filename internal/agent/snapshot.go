@@ -80,16 +80,15 @@ func (a *Agent) Snapshot() Snapshot {
 
 func (e *entry) stats() AbilityStats {
 	st := AbilityStats{
-		Name:           e.info.Name,
-		Cached:         e.cache != nil,
-		InFlight:       e.inFlight.Load(),
-		Latency:        e.hist.Summary(),
-		Recent:         e.hist.Recent(),
-		Rate:           e.rate.PerSecond(),
-		RateSeries:     e.rate.Series(make([]float64, 0, 60)),
-		Breaker:        e.breaker.Stats(),
-		LatencyBuckets: e.hist.Buckets(nil),
+		Name:       e.info.Name,
+		Cached:     e.cache != nil,
+		InFlight:   e.inFlight.Load(),
+		Recent:     e.hist.Recent(),
+		Rate:       e.rate.PerSecond(),
+		RateSeries: e.rate.Series(make([]float64, 0, 60)),
+		Breaker:    e.breaker.Stats(),
 	}
+	st.Latency, st.LatencyBuckets = e.hist.SummaryAndBuckets(nil)
 	for o := range st.Outcomes {
 		st.Outcomes[o] = e.outcomes[o].Load()
 		st.Calls += st.Outcomes[o]

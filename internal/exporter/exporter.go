@@ -129,18 +129,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(c.cacheEvict, ab.CacheEvictions, name)
 			gauge(c.cacheSize, float64(ab.CacheEntries), name)
 		}
-		// The last bucket is +Inf and holds the total, so that the count
-		// and the buckets always agree even while calls are being recorded.
-		count := ab.Latency.Count
+		// The buckets and the summary come from one reading of the
+		// histogram, so the count agrees with the last bucket. The +Inf
+		// bucket is implied by the count.
 		buckets := make(map[float64]uint64, len(ab.LatencyBuckets))
 		for _, b := range ab.LatencyBuckets {
-			if math.IsInf(b.UpperBound, +1) {
-				count = b.Count
-				continue
+			if !math.IsInf(b.UpperBound, +1) {
+				buckets[b.UpperBound] = b.Count
 			}
-			buckets[b.UpperBound] = b.Count
 		}
-		ch <- prometheus.MustNewConstHistogram(c.duration, count, ab.Latency.Sum.Seconds(), buckets, name)
+		ch <- prometheus.MustNewConstHistogram(c.duration, ab.Latency.Count, ab.Latency.Sum.Seconds(), buckets, name)
 		for _, s := range states {
 			v := 0.0
 			if ab.Breaker.State == s {

@@ -371,6 +371,20 @@ func ExportBounds() []float64 {
 func (h *Histogram) Buckets(dst []Bucket) []Bucket {
 	var s snapshot
 	h.allTime(&s)
+	return s.appendBuckets(dst)
+}
+
+// SummaryAndBuckets returns Summary and Buckets(dst) computed from one
+// reading of the all-time distribution: half the work of calling both, and
+// the two always agree (the +Inf bucket's Count equals the Summary's).
+func (h *Histogram) SummaryAndBuckets(dst []Bucket) (Summary, []Bucket) {
+	var s snapshot
+	h.allTime(&s)
+	return s.summary(), s.appendBuckets(dst)
+}
+
+// appendBuckets appends s as cumulative export buckets (see Buckets).
+func (s *snapshot) appendBuckets(dst []Bucket) []Bucket {
 	var cum uint64
 	j := 0
 	for i := range s.buckets {

@@ -409,3 +409,30 @@ func TestQuantileAccuracyLarge(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryAndBucketsAgree(t *testing.T) {
+	now := time.Unix(1000, 0)
+	h := NewHistogram(func() time.Time { return now })
+	for i := 1; i <= 500; i++ {
+		h.Observe(time.Duration(i) * 37 * time.Microsecond)
+		if i%100 == 0 {
+			now = now.Add(7 * time.Second) // cross slot rotations
+		}
+	}
+	sum, buckets := h.SummaryAndBuckets(nil)
+	if sum != h.Summary() {
+		t.Errorf("SummaryAndBuckets summary %+v, Summary %+v", sum, h.Summary())
+	}
+	want := h.Buckets(nil)
+	if len(buckets) != len(want) {
+		t.Fatalf("%d buckets, Buckets gives %d", len(buckets), len(want))
+	}
+	for i := range want {
+		if buckets[i] != want[i] {
+			t.Errorf("bucket %d = %+v, Buckets gives %+v", i, buckets[i], want[i])
+		}
+	}
+	if last := buckets[len(buckets)-1]; last.Count != sum.Count || sum.Count != 500 {
+		t.Errorf("+Inf bucket %d, summary count %d, want 500 both", last.Count, sum.Count)
+	}
+}
