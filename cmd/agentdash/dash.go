@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -51,15 +50,11 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 
 	var addr string
 	if f.metricsAddr != "" {
-		srv, err := exporter.Start(f.metricsAddr, a)
+		srv, stop, err := startExporter(f.metricsAddr, a)
 		if err != nil {
-			return failed(err)
+			return err
 		}
-		defer func() {
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Close(shutdownCtx)
-		}()
+		defer stop()
 		addr = srv.Addr()
 	}
 	err = dashboard.Run(ctx, dashboard.Config{

@@ -13,6 +13,7 @@ import (
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/latency"
 	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/ui/pane"
 )
 
 // demoCalls are the calls of the original demo script.
@@ -117,7 +118,7 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 			cached = ", cached"
 		}
 		fmt.Fprintf(env.stdout, "%-9s %-20s -> %-10s (%s%s)\n", r.Ability, args, val,
-			formatDuration(time.Duration(r.LatencySeconds*float64(time.Second))), cached)
+			pane.Duration(time.Duration(r.LatencySeconds*float64(time.Second))), cached)
 	}
 	fmt.Fprintln(env.stdout)
 	return failed(writeMetricsTable(env.stdout, snap, true))
@@ -151,16 +152,5 @@ func formatQuantile(s latency.Summary, d time.Duration) string {
 	if s.Count == 0 {
 		return "-"
 	}
-	return formatDuration(d)
-}
-
-// formatDuration prints a latency with a unit suited to its size.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
+	return pane.Duration(d)
 }

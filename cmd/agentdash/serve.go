@@ -75,15 +75,11 @@ are logged on stderr as they happen.`,
 
 func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, rate float64,
 	abilities []string, mode load.Mode, duration time.Duration) error {
-	srv, err := exporter.Start(addr, a)
+	srv, stop, err := startExporter(addr, a)
 	if err != nil {
-		return failed(err)
+		return err
 	}
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(shutdownCtx)
-	}()
+	defer stop()
 	fmt.Fprintf(env.stderr, "agentdash: serving metrics on http://%s/metrics (Ctrl-C to stop)\n", srv.Addr())
 
 	if duration > 0 {
@@ -122,4 +118,19 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 			}
 		}
 	}
+}
+
+// startExporter starts the Prometheus exporter on addr; stop shuts it down
+// gracefully, giving in-flight scrapes up to 5 seconds. A failure to listen
+// (a port in use) is a job failure.
+func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func(), err error) {
+	srv, err = exporter.Start(addr, a)
+	if err != nil {
+		return nil, nil, failed(err)
+	}
+	return srv, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	}, nil
 }
