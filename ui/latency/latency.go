@@ -297,10 +297,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.filter.Typing() {
 		return m.filter.ShortHelp()
 	}
-	nav := m.table.NavKeys()
-	// The filter keys come before the pane's own, as in every pane, so
-	// "esc clear filter" is never cut off a narrow footer.
-	return append(append([]key.Binding{nav[0], nav[1]}, m.filter.ShortHelp()...), m.keys.all()...)
+	return m.table.ShortHelp(m.filter, m.keys.all()...)
 }
 
 // FullHelp implements help.KeyMap: every key, grouped by when it applies.

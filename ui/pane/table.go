@@ -85,6 +85,14 @@ func (t *Table) NavKeys() []key.Binding {
 	return []key.Binding{k.up, k.down, k.pgUp, k.pgDown, k.home, k.end}
 }
 
+// ShortHelp returns the footer keys of a filterable table pane: up and
+// down, then the filter's keys (so "esc clear filter" is never cut off a
+// narrow footer), then the pane's own keys.
+func (t *Table) ShortHelp(f *Filter, own ...key.Binding) []key.Binding {
+	k := &t.keys
+	return append(append([]key.Binding{k.up, k.down}, f.ShortHelp()...), own...)
+}
+
 // SetRows replaces the rows; the cursor stays on the same visible position
 // (clamped). The table keeps the slice, so the caller must not modify it
 // afterwards.
