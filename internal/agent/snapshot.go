@@ -31,7 +31,9 @@ type AbilityStats struct {
 	Calls    uint64
 	Outcomes [NumOutcomes]uint64
 	// Cache counters (zero when the ability is not Cached). Evictions
-	// counts entries removed for size or expiry.
+	// counts entries removed for size or expiry. CacheEntries is otter's
+	// estimate of the stored entries; with the real clock a result is
+	// stored about a millisecond after its call (see Options.Now).
 	CacheHits, CacheMisses, CacheEvictions uint64
 	CacheEntries                           int
 	Cached                                 bool
