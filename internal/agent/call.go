@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 
@@ -32,11 +33,7 @@ type entry struct {
 	cacheEvictions atomic.Uint64
 	flightMu       sync.Mutex
 	flights        flightTable
-	// stores counts the times stored results left flights (written under
-	// flightMu): a miss that finds no flight re-reads the cache if it
-	// changed since its lookup (see callShared).
-	stores atomic.Uint64
-	spare  *flight // a landed inline flight, zeroed, for the next leader; under flightMu
+	spare          *flight // a landed inline flight, zeroed, for the next leader; under flightMu
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 
@@ -119,12 +116,17 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	if err != nil {
 		return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
 	}
-	stores := e.stores.Load()
-	if v, ok := e.cache.GetIfPresent(lookupKey(key)); ok {
+	// The lookup key aliases the buffer instead of copying it into a new
+	// string (which would be the hit path's only allocation). This is safe
+	// because GetIfPresent only hashes and compares the key and does not
+	// retain it, and the buffer is not modified until the lookup has
+	// returned. Keys that are stored (the in-flight table's, which is also
+	// the one given to Set) are real copies.
+	if v, ok := e.cache.GetIfPresent(unsafe.String(unsafe.SliceData(key), len(key))); ok {
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finishHit(e, start, v), nil
 	}
-	return a.callShared(ctx, e, key, args, permit, start, stores)
+	return a.callShared(ctx, e, key, args, permit, start)
 }
 
 // mono reads the monotonic clock as a duration since the agent's epoch;

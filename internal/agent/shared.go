@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"time"
-	"unsafe"
 
 	"github.com/agentdash/agentdash/internal/breaker"
 )
@@ -56,13 +55,7 @@ type flight struct {
 	landed bool
 }
 
-// callShared is a cache miss: it joins the flight for key, or gets a
-// landed one's value, or leads a new flight. stores is e.stores as read
-// before the cache lookup that missed. A result is put in the cache before
-// its flight leaves the table, so if a flight left since then, the value
-// may have been stored after the lookup: the cache is read again before
-// running the ability for nothing.
-func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[string]any, permit breaker.Permit, start time.Duration, stores uint64) (Result, error) {
+func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[string]any, permit breaker.Permit, start time.Duration) (Result, error) {
 	if ctx.Err() != nil { // do not start or join an execution for a caller that already left
 		e.cacheMisses.Add(1)
 		e.breaker.Done(permit, breaker.Ignored)
@@ -76,13 +69,6 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 		e.flightMu.Unlock()
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finishHit(e, start, v), nil
-	}
-	if f == nil && e.stores.Load() != stores {
-		if v, ok := e.cache.GetIfPresent(lookupKey(key)); ok {
-			e.flightMu.Unlock()
-			e.breaker.Done(permit, breaker.Ignored)
-			return a.finishHit(e, start, v), nil
-		}
 	}
 	e.cacheMisses.Add(1)
 	if f != nil {
@@ -203,9 +189,6 @@ func (a *Agent) land(f *flight, x execution) (free bool) {
 	}
 	e.flightMu.Lock()
 	e.flights.remove(f)
-	if x.outcome == OutcomeSuccess {
-		e.stores.Add(1)
-	}
 	f.x = x
 	done := f.done
 	if done == nil && e.spare == nil {
@@ -259,11 +242,3 @@ func (a *Agent) await(ctx context.Context, e *entry, f *flight, done <-chan stru
 	}
 	return a.finish(e, start, Result{Outcome: OutcomeTimeout, Shared: true}, sharedTimeoutError(bound))
 }
-
-// lookupKey returns key as a string for a cache lookup without copying it
-// (a copy would be the hit path's only allocation). The string aliases the
-// buffer, which is safe because GetIfPresent only hashes and compares the
-// key and does not retain it, and the callers do not modify the buffer
-// until the lookup has returned. Keys that are stored (the in-flight
-// table's, which is also the one given to Set) are real copies.
-func lookupKey(key []byte) string { return unsafe.String(unsafe.SliceData(key), len(key)) }

@@ -12,17 +12,17 @@ import (
 // rest of the pipeline together. With the real clock the agent therefore
 // stores results behind the call, as ristretto buffers its writes: the
 // flight that produced a result stays in the in-flight table, landed, and
-// a writer goroutine moves it into the cache a moment later (within about
-// writeDelay) and then takes it out of the table. A call that finds a
-// landed flight gets its value as a cache hit, so an identical call that
-// follows a miss does not run the ability again, and duplicate suppression
-// is unchanged.
+// a writer goroutine moves it into the cache a moment later (at most
+// writeDelay after the first pending result) and then takes it out of the
+// table. A call that finds a landed flight gets its value as a cache hit,
+// so an identical call that follows a miss never runs the ability again,
+// and duplicate suppression is unchanged.
 //
 // The writer exists only when the process can run Go code on more than
 // one core (GOMAXPROCS > 1): its point is to take the insertion off the
 // caller's path onto an idle core, and with a single one it would only
-// add a handoff (and, since the writer then runs only when the scheduler
-// preempts the caller, large batches that overflow the queue).
+// add a handoff (and, since the timer's goroutine then waits for the
+// scheduler's next preemption, large batches that overflow the queue).
 //
 // The delay only shifts when an entry's TTL starts, by about a millisecond,
 // which is below the precision of the coarse cache clock (10 ms). With a
@@ -58,7 +58,7 @@ type writer struct {
 const (
 	writeDelay = time.Millisecond
 	maxPending = 4096
-	idleRounds = 10
+	idleRounds = 100
 )
 
 func newWriter(a *Agent) *writer {
@@ -190,7 +190,6 @@ func (a *Agent) storeAll(fs []*flight) {
 				locked.flightMu.Unlock()
 			}
 			e.flightMu.Lock()
-			e.stores.Add(1)
 			locked = e
 		}
 		e.flights.remove(f)

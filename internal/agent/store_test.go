@@ -170,25 +170,3 @@ func TestStoreBehindConcurrent(t *testing.T) {
 		t.Fatalf("%d runs for %d keys and %d misses", r, keys, st.CacheMisses)
 	}
 }
-
-// TestWriterParks: once there is nothing left to store the writer stops
-// waking up, so an idle agent costs no CPU; the next result wakes it.
-func TestWriterParks(t *testing.T) {
-	a := newAgent(t, Options{})
-	if a.writer == nil {
-		t.Skip("no writer with GOMAXPROCS=1: results are stored synchronously")
-	}
-	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Hour, Func: upper})
-	parked := func() bool {
-		a.writer.mu.Lock()
-		defer a.writer.mu.Unlock()
-		return a.writer.parked
-	}
-	for _, text := range []string{"first", "second"} {
-		callUp(t, a, text)
-		waitFor(t, "the writer to park", parked)
-	}
-	if n := a.registry.Load().byName["up"].cache.EstimatedSize(); n != 2 || landed(a, "up") != 0 {
-		t.Fatalf("%d cached, %d landed; want 2 and 0", n, landed(a, "up"))
-	}
-}
