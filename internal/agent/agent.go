@@ -62,7 +62,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -202,9 +201,7 @@ func New(opts Options) (*Agent, error) {
 	if a.now == nil {
 		a.now, a.realNow = time.Now, true
 		a.cacheClock = otter.NewCoarseClock(cacheClockResolution)
-		if runtime.GOMAXPROCS(0) > 1 { // with one P there is no idle core to store on
-			a.writer = newWriter(a)
-		}
+		a.writer = newWriter(a)
 	}
 	a.started = a.now()
 	a.epoch = time.Now()

@@ -93,7 +93,7 @@ func settle(t testing.TB, a *Agent) {
 	waitFor(t, "pending results stored", func() bool {
 		a.writer.mu.Lock()
 		defer a.writer.mu.Unlock()
-		return len(a.writer.pending) == 0 && !a.writer.busy
+		return !a.writer.armed
 	})
 }
 

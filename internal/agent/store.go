@@ -18,25 +18,15 @@ import (
 // so an identical call that follows a miss never runs the ability again,
 // and duplicate suppression is unchanged.
 //
-// The writer exists only when the process can run Go code on more than
-// one core (GOMAXPROCS > 1): its point is to take the insertion off the
-// caller's path onto an idle core, and with a single one it would only
-// add a handoff (and, since the timer's goroutine then waits for the
-// scheduler's next preemption, large batches that overflow the queue).
-//
 // The delay only shifts when an entry's TTL starts, by about a millisecond,
 // which is below the precision of the coarse cache clock (10 ms). With a
 // custom Options.Now results are stored synchronously, so that expiry is
 // exact. The pending results are bounded (maxPending): when the writer
 // falls behind, a landing call stores its result itself.
 //
-// The writer is one goroutine, started by the first pending result and
-// stopped by Close. It wakes every writeDelay and stores what is pending,
-// so that it keeps running on the core it is on: a goroutine woken by the
-// caller (a channel send, or a timer armed by the caller) is queued on the
-// caller's own core, where it would wait for the caller instead of taking
-// the work off it. After idleRounds wake-ups with nothing to store it
-// parks until the next result, so an idle agent costs nothing.
+// The writer is not a long-lived goroutine: a time.AfterFunc timer, armed
+// by the first pending result, runs a flush that drains the queue until it
+// is empty. Close stops the timer and waits for a running flush.
 type writer struct {
 	a     *Agent
 	delay time.Duration
@@ -45,123 +35,77 @@ type writer struct {
 	mu      sync.Mutex
 	pending []*flight
 	spare   []*flight // the previous batch's backing array
-	started bool      // the goroutine runs
-	parked  bool      // it waits for wake
-	busy    bool      // it is storing a batch
+	armed   bool      // the timer is set or a flush is running
 	closed  bool
+	timer   *time.Timer
 
-	wake chan struct{} // capacity 1
-	stop chan struct{} // closed by close
-	done chan struct{} // closed when the goroutine returns
+	flushing sync.Mutex // held by a running flush; Close takes it to wait
 }
 
 const (
 	writeDelay = time.Millisecond
 	maxPending = 4096
-	idleRounds = 100
 )
 
 func newWriter(a *Agent) *writer {
-	return &writer{a: a, delay: writeDelay, max: maxPending,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &writer{a: a, delay: writeDelay, max: maxPending}
+	w.timer = time.AfterFunc(time.Hour, w.flush)
+	w.timer.Stop()
+	return w
 }
 
 // push queues a landed flight for storing. It reports false when the
 // queue is full or the agent is closing; the caller then stores it.
 func (w *writer) push(f *flight) bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed || len(w.pending) >= w.max {
+		w.mu.Unlock()
 		return false
 	}
 	w.pending = append(w.pending, f)
-	switch {
-	case !w.started:
-		w.started = true
-		go w.run()
-	case w.parked:
-		w.parked = false
-		w.signal()
+	if !w.armed {
+		w.armed = true
+		w.timer.Reset(w.delay) // under mu, so that close cannot miss it
 	}
+	w.mu.Unlock()
 	return true
 }
 
-// signal wakes the goroutine if it is parked or sleeping.
-func (w *writer) signal() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (w *writer) run() {
-	defer close(w.done)
-	t := time.NewTimer(w.delay)
-	defer t.Stop()
-	for idle := 0; ; {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		case <-w.wake:
-		}
-		if w.flush() {
-			idle = 0
-		} else if idle++; idle >= idleRounds {
-			w.mu.Lock()
-			w.parked = len(w.pending) == 0
-			parked := w.parked
-			w.mu.Unlock()
-			if parked {
-				select {
-				case <-w.stop:
-					return
-				case <-w.wake:
-				}
-			}
-			idle = 0
-		}
-		t.Reset(w.delay)
-	}
-}
-
-// flush stores the pending flights until there are none, and reports
-// whether there were any.
-func (w *writer) flush() bool {
-	stored := false
+// flush stores the pending flights until there are none.
+func (w *writer) flush() {
+	w.flushing.Lock()
+	defer w.flushing.Unlock()
 	for {
 		w.mu.Lock()
 		batch := w.pending
 		if len(batch) == 0 || w.closed {
-			w.busy = false
+			w.armed = false
 			w.mu.Unlock()
-			return stored
+			return
 		}
-		w.pending, w.spare, w.busy = w.spare[:0], nil, true
+		w.pending, w.spare = w.spare[:0], nil
 		w.mu.Unlock()
 		for chunk := range slices.Chunk(batch, storeChunk) {
 			w.a.storeAll(chunk)
 		}
 		clear(batch)
-		stored = true
 		w.mu.Lock()
 		w.spare = batch
 		w.mu.Unlock()
 	}
 }
 
-// close stops the goroutine and waits for it. Pending flights are dropped
-// with the caches they were for.
+// close stops the writer, waiting for a running flush. Pending flights are
+// dropped with the caches they were for.
 func (w *writer) close() {
 	w.mu.Lock()
 	w.closed = true
 	w.pending = nil
-	started := w.started
+	w.timer.Stop()
 	w.mu.Unlock()
-	if started {
-		close(w.stop)
-		<-w.done
-	}
+	w.flushing.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting for a running flush is the point
+	w.flushing.Unlock()
 }
 
 // storeChunk is how many flights storeAll takes out of an in-flight table

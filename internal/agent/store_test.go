@@ -16,9 +16,6 @@ import (
 func heldWriter(t *testing.T, max int) (*Agent, *atomic.Int64) {
 	t.Helper()
 	a := newAgent(t, Options{})
-	if a.writer == nil {
-		t.Skip("no writer with GOMAXPROCS=1: results are stored synchronously")
-	}
 	a.writer.delay, a.writer.max = time.Hour, max
 	var runs atomic.Int64
 	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Hour,
@@ -29,10 +26,12 @@ func heldWriter(t *testing.T, max int) (*Agent, *atomic.Int64) {
 	return a, &runs
 }
 
-// flushNow wakes the writer and waits for it to store what is pending.
+// flushNow fires the writer's timer and waits for the flush.
 func flushNow(t *testing.T, a *Agent) {
 	t.Helper()
-	a.writer.signal()
+	a.writer.mu.Lock()
+	a.writer.timer.Reset(0)
+	a.writer.mu.Unlock()
 	settle(t, a)
 }
 
@@ -106,9 +105,7 @@ func TestStoreBehindFull(t *testing.T) {
 // in the table: the next identical call runs the ability again.
 func TestStoreBehindFailure(t *testing.T) {
 	a := newAgent(t, Options{})
-	if a.writer != nil {
-		a.writer.delay = time.Hour
-	}
+	a.writer.delay = time.Hour
 	var runs atomic.Int64
 	mustRegister(t, a, Ability{Name: "fail", CacheTTL: time.Hour, Func: func(context.Context, map[string]any) (any, error) {
 		runs.Add(1)
