@@ -40,18 +40,14 @@
 //     running abilities never exceeds the limit;
 //  8. the breaker is told the outcome (failures and timeouts count; a
 //     rejection or a caller's cancellation does not), a successful shared
-//     result is cached, and metrics and an event are recorded. With the
-//     real clock the result is stored behind the call, by a writer, within
-//     about a millisecond; until then an identical call gets it from the
-//     in-flight table, as a hit (see store.go).
+//     result is cached, and metrics and an event are recorded.
 //
 // The timeout covers stages 6 and 7, so injected latency can cause
 // timeouts the way a slow dependency would. runtime.Goexit in an inline
 // ability ends the caller's goroutine, as in any function it calls; the
 // call is still accounted for as a failure and its followers get it.
 //
-// A cache hit allocates nothing, and a miss leaves storing its result to
-// the writer. The costs of a call, and how they compare
+// A cache hit allocates nothing. The costs of a call, and how they compare
 // with failsafe-go and with a hand-made composition of the same libraries,
 // are measured by the benchmarks in bench_test.go and peer_test.go.
 //
@@ -107,10 +103,8 @@ type Options struct {
 	// Now is the clock for breaker cooldowns, cache expiry, rolling
 	// latency windows and event times; default time.Now. Call latencies are
 	// always measured with the real monotonic clock. With the default clock
-	// cache expiry is honored to within about 10 ms (see
-	// cacheClockResolution, and store.go for the writer that stores results
-	// behind the calls); with a custom clock results are stored
-	// synchronously and expiry is exact, but the caches do no periodic
+	// cache expiry is honored to within 10 ms (see cacheClockResolution);
+	// with a custom clock it is exact, but the caches do no periodic
 	// clean-up: expired entries are dropped when read or evicted by size.
 	Now func() time.Time
 }
@@ -153,7 +147,6 @@ type Agent struct {
 	started time.Time
 
 	cacheClock *otter.CoarseClock // nil with a custom Options.Now
-	writer     *writer            // stores results behind the calls; nil with a custom Options.Now
 	sem        *semaphore.Weighted
 	inUse      atomic.Int64
 	waiting    atomic.Int64
@@ -201,7 +194,6 @@ func New(opts Options) (*Agent, error) {
 	if a.now == nil {
 		a.now, a.realNow = time.Now, true
 		a.cacheClock = otter.NewCoarseClock(cacheClockResolution)
-		a.writer = newWriter(a)
 	}
 	a.started = a.now()
 	a.epoch = time.Now()
@@ -552,9 +544,6 @@ func (a *Agent) Close() {
 		}
 		if !idle {
 			<-a.drained
-		}
-		if a.writer != nil {
-			a.writer.close()
 		}
 		for _, e := range a.registry.Load().sorted {
 			if e.cache != nil {

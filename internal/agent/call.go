@@ -126,6 +126,7 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finishHit(e, start, v), nil
 	}
+	e.cacheMisses.Add(1)
 	return a.callShared(ctx, e, key, args, permit, start)
 }
 

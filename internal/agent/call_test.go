@@ -518,7 +518,6 @@ func TestCacheIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	settle(t, a)
 	a.registry.Load().byName["up"].cache.CleanUp()
 	st := statsOf(t, a, "up")
 	if st.CacheEntries > 10 || st.CacheEvictions < 490 {

@@ -82,21 +82,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// settle waits until the agent's writer has stored every pending result
-// in its cache (see store.go); it returns at once with a custom clock,
-// where results are stored synchronously.
-func settle(t testing.TB, a *Agent) {
-	t.Helper()
-	if a.writer == nil {
-		return
-	}
-	waitFor(t, "pending results stored", func() bool {
-		a.writer.mu.Lock()
-		defer a.writer.mu.Unlock()
-		return !a.writer.armed
-	})
-}
-
 // fataler is the part of testing.TB (and *rapid.T) the helpers need.
 type fataler interface {
 	Helper()

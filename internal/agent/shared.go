@@ -16,11 +16,11 @@ import (
 // ends. singleflight.Do makes followers wait without a context, DoChan
 // runs the function in a new goroutine (the cost inline execution avoids),
 // and otter's loader, like Do, gives waiters no way out. The table also
-// lets a follower look the key up without copying it into a string, keeps
-// a successful flight, landed, until its result is in the cache (so an
-// identical call that arrives just after the execution gets the value
-// instead of running the ability again; see store.go), and creates a
-// follower's channel only when there is a follower.
+// lets a follower look the key up without copying it into a string, lets
+// the leader store the result in the cache before the flight ends (so an
+// identical call that arrives just after the execution finds the cached
+// value instead of running the ability again), and creates a follower's
+// channel only when there is a follower.
 //
 // The shared execution runs under the caller's values but not its
 // cancellation, so that followers still get a result if the leader's
@@ -32,11 +32,11 @@ import (
 // The leader's breaker permit goes with the execution, which reports the
 // outcome; a follower releases its permit as Ignored when it joins.
 //
-// An inline flight that no follower joined is reused: once it has left
-// the table nothing can reach it, since a follower is the only other
-// holder. land (or, for a stored result, storeAll) keeps one such flight
-// per ability (entry.spare), which the next leader takes under the lock it
-// holds anyway; the others go to a sync.Pool (Agent.flights). Its context is
+// An inline flight that no follower joined is reused: once it has landed
+// nothing can reach it, since it has left the table and a follower is the
+// only other holder. land keeps one such flight per ability
+// (entry.spare), which the next leader takes under the lock it holds
+// anyway; the others go to a sync.Pool (Agent.flights). Its context is
 // allocated apart and never reused, because the ability may keep it.
 
 // flight is one shared execution of a cached ability.
@@ -50,27 +50,16 @@ type flight struct {
 	// entry.flightMu until the flight has landed.
 	done chan struct{}
 	x    execution
-	// landed is set, with x, when a successful result waits in the table
-	// for the writer to store it (see store.go); under entry.flightMu.
-	landed bool
 }
 
 func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[string]any, permit breaker.Permit, start time.Duration) (Result, error) {
 	if ctx.Err() != nil { // do not start or join an execution for a caller that already left
-		e.cacheMisses.Add(1)
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
 	}
 	h := e.flights.hash(key)
 	e.flightMu.Lock()
 	f, slot := e.flights.find(h, key)
-	if f != nil && f.landed { // stored behind the calls (see store.go): a hit
-		v := f.x.value
-		e.flightMu.Unlock()
-		e.breaker.Done(permit, breaker.Ignored)
-		return a.finishHit(e, start, v), nil
-	}
-	e.cacheMisses.Add(1)
 	if f != nil {
 		if f.done == nil {
 			f.done = make(chan struct{})
@@ -159,34 +148,17 @@ func (a *Agent) runShared(f *flight) {
 	j.judge(&x, a.mono())
 }
 
-// land completes a flight with its outcome: the breaker is told through
-// the leader's permit, a success is cached, and the waiting callers are
-// released. It is called once per flight. With the writer, a success stays
-// in the table, landed, and is handed to the writer (or stored at once if
-// the writer is full). Otherwise the flight leaves the table, and if no
-// follower joined it is no longer referred to: land keeps it as the
-// entry's spare if there is none, else it reports that the caller may
-// reuse it (free).
+// land completes a flight with its outcome: a success is cached, the
+// breaker is told through the leader's permit, and the waiting callers are
+// released. It is called once per flight. A flight that no follower joined
+// is no longer referred to: land keeps it as the entry's spare if there is
+// none, else it reports that the caller may reuse it (free).
 func (a *Agent) land(f *flight, x execution) (free bool) {
 	e := f.e
-	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
 	if x.outcome == OutcomeSuccess {
-		if a.writer == nil {
-			e.cache.Set(f.key, x.value)
-		} else {
-			e.flightMu.Lock()
-			f.x, f.landed = x, true
-			done := f.done
-			e.flightMu.Unlock()
-			if done != nil {
-				close(done)
-			}
-			if !a.writer.push(f) {
-				a.store(f)
-			}
-			return false
-		}
+		e.cache.Set(f.key, x.value)
 	}
+	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
 	e.flightMu.Lock()
 	e.flights.remove(f)
 	f.x = x

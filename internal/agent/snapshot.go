@@ -31,9 +31,7 @@ type AbilityStats struct {
 	Calls    uint64
 	Outcomes [NumOutcomes]uint64
 	// Cache counters (zero when the ability is not Cached). Evictions
-	// counts entries removed for size or expiry. CacheEntries is otter's
-	// estimate of the stored entries; with the real clock a result is
-	// stored about a millisecond after its call (see Options.Now).
+	// counts entries removed for size or expiry.
 	CacheHits, CacheMisses, CacheEvictions uint64
 	CacheEntries                           int
 	Cached                                 bool
