@@ -59,8 +59,11 @@ func (o otterAdapter) Set(key string, v any)      { o.c.Set(key, v) }
 
 func failsafeExecutor(b *testing.B) failsafe.Executor[any] {
 	cache := cachepolicy.NewBuilder[any](otterAdapter{peerCache(b)}).Build()
+	// The breaker mirrors breaker.Settings' defaults: half of a 20-call
+	// window, 5 s cooldown, 2 successes to close.
 	breaker := circuitbreaker.NewBuilder[any]().
-		WithFailureRateThreshold(0.5, 10, time.Minute).
+		WithFailureThresholdRatio(10, 20).
+		WithSuccessThreshold(2).
 		WithDelay(5 * time.Second).
 		Build()
 	bh := bulkhead.NewBuilder[any](64).WithMaxWaitTime(DefaultMaxWait).Build()
