@@ -56,6 +56,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -280,13 +281,13 @@ func (a *Agent) register(ab Ability) error {
 		return err
 	}
 	if ab.Func == nil {
-		return fmt.Errorf("Func is nil")
+		return errors.New("Ability.Func is nil")
 	}
 	if ab.Timeout < 0 {
-		return fmt.Errorf("Timeout must not be negative, got %s", ab.Timeout)
+		return fmt.Errorf("Ability.Timeout must not be negative, got %s", ab.Timeout)
 	}
 	if ab.CacheTTL < 0 {
-		return fmt.Errorf("CacheTTL must not be negative, got %s", ab.CacheTTL)
+		return fmt.Errorf("Ability.CacheTTL must not be negative, got %s", ab.CacheTTL)
 	}
 	if ab.Schema == nil {
 		ab.Schema = &schema.Schema{Type: schema.TypeObject}

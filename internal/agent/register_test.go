@@ -64,9 +64,9 @@ func TestRegisterErrors(t *testing.T) {
 		{"non-ASCII", valid(func(ab *Ability) { ab.Name = "café" }), `invalid name: character 'é' at position 4`},
 		{"too long", valid(func(ab *Ability) { ab.Name = "a" + strings.Repeat("b", 64) }), `invalid name`},
 		{"duplicate", valid(func(ab *Ability) { ab.Name = "taken" }), `register ability "taken": an ability with this name is already registered`},
-		{"nil func", valid(func(ab *Ability) { ab.Func = nil }), `register ability "ok": Func is nil`},
-		{"negative timeout", valid(func(ab *Ability) { ab.Timeout = -time.Second }), `Timeout must not be negative, got -1s`},
-		{"negative TTL", valid(func(ab *Ability) { ab.CacheTTL = -time.Second }), `CacheTTL must not be negative, got -1s`},
+		{"nil func", valid(func(ab *Ability) { ab.Func = nil }), `register ability "ok": Ability.Func is nil`},
+		{"negative timeout", valid(func(ab *Ability) { ab.Timeout = -time.Second }), `Ability.Timeout must not be negative, got -1s`},
+		{"negative TTL", valid(func(ab *Ability) { ab.CacheTTL = -time.Second }), `Ability.CacheTTL must not be negative, got -1s`},
 		{"bad schema type", valid(func(ab *Ability) { ab.Schema = &schema.Schema{Type: "array"} }), `register ability "ok": schema: type must be "object", got "array"`},
 		{"bad property", valid(func(ab *Ability) {
 			ab.Schema = &schema.Schema{Type: "object", Properties: map[string]*schema.Property{"n": {Type: "int"}}}

@@ -284,19 +284,18 @@ func formatValue(v any) string {
 	return string(b)
 }
 
-// path is the location of a value inside the arguments, built on the stack
-// while validating and rendered only when an error is reported.
+// path is the location of a property inside a schema, built on the stack
+// while the schema is checked and rendered only when an error is reported.
 type path struct {
 	parent *path
-	name   string
-	index  int // >= 0: array element; -1: object member; -2: items of an array (schema paths)
+	name   string // the member's name, unless each
+	each   bool   // the items of an array
 }
 
-func (p *path) key(name string) *path { return &path{parent: p, name: name, index: -1} }
-func (p *path) elem(i int) *path      { return &path{parent: p, index: i} }
-func (p *path) items() *path          { return &path{parent: p, index: -2} }
+func (p *path) key(name string) *path { return &path{parent: p, name: name} }
+func (p *path) items() *path          { return &path{parent: p, each: true} }
 
-// String renders the path as in `opts.tags[2]`.
+// String renders the path as in `opts.tags[]`.
 func (p *path) String() string {
 	if p == nil {
 		return ""
@@ -311,15 +310,13 @@ func (p *path) write(b *strings.Builder) {
 		p.parent.write(b)
 	}
 	switch {
-	case p.index == -1:
-		if p.parent != nil {
-			b.WriteByte('.')
-		}
-		b.WriteString(p.name)
-	case p.index == -2:
+	case p.each:
 		b.WriteString("[]")
+	case p.parent != nil:
+		b.WriteByte('.')
+		fallthrough
 	default:
-		fmt.Fprintf(b, "[%d]", p.index)
+		b.WriteString(p.name)
 	}
 }
 

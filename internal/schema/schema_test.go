@@ -6,8 +6,6 @@ import (
 	"testing"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // mustSchema decodes a schema from JSON (the way an MCP client would send
 // it) and fails the test if it is malformed.
 func mustSchema(t testing.TB, text string) *Schema {
