@@ -159,7 +159,7 @@ shows what happens. With no command it opens the terminal dashboard on the
 built-in demo agent.
 
 Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
-		Args:          cobra.NoArgs,
+		Args:          usageArgs(cobra.NoArgs),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -171,7 +171,7 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 	root.SetOut(env.stdout)
 	root.SetErr(env.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
+		return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
@@ -182,4 +182,28 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		newTrainCmd(env),
 	)
 	return root
+}
+
+// where prefixes a usage error of c: errors are printed after
+// "agentdash: ", so a subcommand names itself without the program's name,
+// as its other errors do, and the root adds nothing.
+func where(c *cobra.Command) string {
+	if c == c.Root() {
+		return ""
+	}
+	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ") + ": "
+}
+
+// usageArgs wraps a cobra check of the positional arguments so that its
+// error says which command it is about and how to call it.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			if c.HasAvailableSubCommands() { // a mistyped command: list them
+				return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
+			}
+			return fmt.Errorf("%s%w (usage: %s)", where(c), err, c.UseLine())
+		}
+		return nil
+	}
 }
