@@ -43,7 +43,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 		Example: `  agentdash call uppercase '{"text": "orfeas"}'
   agentdash call sum '{"a": 2, "b": 3}'
   echo '{"x": 4}' | agentdash call predict -`,
-		Args: usageArgs(cobra.RangeArgs(1, 2)),
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			raw := "{}"
 			if len(args) == 2 {

@@ -159,7 +159,7 @@ shows what happens. With no command it opens the terminal dashboard on the
 built-in demo agent.
 
 Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
-		Args:          usageArgs(cobra.NoArgs),
+		Args:          cobra.NoArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -181,6 +181,9 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		newServeCmd(env),
 		newTrainCmd(env),
 	)
+	for _, c := range append(root.Commands(), root) {
+		c.Args = usageArgs(c.Args)
+	}
 	return root
 }
 
@@ -195,8 +198,12 @@ func where(c *cobra.Command) string {
 }
 
 // usageArgs wraps a cobra check of the positional arguments so that its
-// error says which command it is about and how to call it.
+// error says which command it is about and how to call it. newRoot wraps
+// every command's.
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	if check == nil {
+		return nil // cobra's own default
+	}
 	return func(c *cobra.Command, args []string) error {
 		if err := check(c, args); err != nil {
 			if c.HasAvailableSubCommands() { // a mistyped command: list them

@@ -39,7 +39,7 @@ are logged on stderr as they happen.`,
 		Example: `  agentdash serve
   agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rate < 0 {
 				return fmt.Errorf("--load %v: must not be negative", rate)
