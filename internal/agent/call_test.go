@@ -46,7 +46,7 @@ func TestCallOutcomes(t *testing.T) {
 		},
 		{
 			name: "timeout", ab: Ability{Name: "slow", Timeout: 10 * time.Millisecond,
-				Func: func(ctx context.Context, _ map[string]any) (any, error) { <-ctx.Done(); return nil, ctx.Err() }},
+				Func: untilDone},
 			want: OutcomeTimeout, wantIs: ErrTimeout, wantMsg: "call slow: timed out after 10ms", breakerSees: 1,
 		},
 		{
@@ -66,38 +66,18 @@ func TestCallOutcomes(t *testing.T) {
 			wantMsg: `call up: breaker "up": circuit breaker is open`, breakerSees: 0,
 		},
 		{
-			name: "canceled", ab: Ability{Name: "wait", Func: func(ctx context.Context, _ map[string]any) (any, error) {
-				<-ctx.Done()
-				return nil, ctx.Err()
-			}},
-			setup: func(t *testing.T, a *Agent) (context.Context, func()) {
-				ctx, cancel := context.WithCancel(t.Context())
-				go func() {
-					waitFor(t, "the ability to start", func() bool { return statsOf(t, a, "wait").InFlight == 1 })
-					cancel()
-				}()
-				return ctx, cancel
-			},
+			name: "canceled", ab: Ability{Name: "wait", Func: untilDone},
+			setup: cancelOnceRunning("wait"),
 			want: OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
 		},
 		{
 			name: "timeout (isolated)", ab: Ability{Name: "slow", Timeout: 10 * time.Millisecond, Isolate: true,
-				Func: func(ctx context.Context, _ map[string]any) (any, error) { <-ctx.Done(); return nil, ctx.Err() }},
+				Func: untilDone},
 			want: OutcomeTimeout, wantIs: ErrTimeout, wantMsg: "call slow: timed out after 10ms", breakerSees: 1,
 		},
 		{
-			name: "canceled (isolated)", ab: Ability{Name: "wait", Isolate: true, Func: func(ctx context.Context, _ map[string]any) (any, error) {
-				<-ctx.Done()
-				return nil, ctx.Err()
-			}},
-			setup: func(t *testing.T, a *Agent) (context.Context, func()) {
-				ctx, cancel := context.WithCancel(t.Context())
-				go func() {
-					waitFor(t, "the ability to start", func() bool { return statsOf(t, a, "wait").InFlight == 1 })
-					cancel()
-				}()
-				return ctx, cancel
-			},
+			name: "canceled (isolated)", ab: Ability{Name: "wait", Isolate: true, Func: untilDone},
+			setup: cancelOnceRunning("wait"),
 			want: OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
 		},
 		{
@@ -808,5 +788,24 @@ func TestCallCanceledWhileWaitingForSlot(t *testing.T) {
 	wg.Wait()
 	if s := a.Snapshot(); s.Waiting != 0 || s.InUse != 0 {
 		t.Fatalf("gauges: %+v", s)
+	}
+}
+
+// untilDone is an ability that returns when its context ends.
+func untilDone(ctx context.Context, _ map[string]any) (any, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// cancelOnceRunning is a call table's setup: a context canceled once the
+// named ability is running.
+func cancelOnceRunning(name string) func(*testing.T, *Agent) (context.Context, func()) {
+	return func(t *testing.T, a *Agent) (context.Context, func()) {
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() {
+			waitFor(t, "the ability to start", func() bool { return statsOf(t, a, name).InFlight == 1 })
+			cancel()
+		}()
+		return ctx, cancel
 	}
 }
