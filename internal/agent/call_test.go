@@ -68,7 +68,7 @@ func TestCallOutcomes(t *testing.T) {
 		{
 			name: "canceled", ab: Ability{Name: "wait", Func: untilDone},
 			setup: cancelOnceRunning("wait"),
-			want: OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
+			want:  OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
 		},
 		{
 			name: "timeout (isolated)", ab: Ability{Name: "slow", Timeout: 10 * time.Millisecond, Isolate: true,
@@ -78,7 +78,7 @@ func TestCallOutcomes(t *testing.T) {
 		{
 			name: "canceled (isolated)", ab: Ability{Name: "wait", Isolate: true, Func: untilDone},
 			setup: cancelOnceRunning("wait"),
-			want: OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
+			want:  OutcomeCanceled, wantIs: context.Canceled, wantMsg: "call wait: canceled: context canceled", breakerSees: 0,
 		},
 		{
 			name: "canceled before start", ab: Ability{Name: "up", Schema: textSchema(), Func: upper, CacheTTL: time.Minute},
