@@ -27,13 +27,12 @@ type entry struct {
 
 	// cache is nil when the ability is not cached. flights suppresses
 	// duplicate executions of cached abilities (see shared.go).
-	cache          *otter.Cache[string, any]
-	cacheHits      atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
-	cacheMisses    atomic.Uint64
-	cacheEvictions atomic.Uint64
-	flightMu       sync.Mutex
-	flights        flightTable
-	spare          *flight // a landed inline flight, zeroed, for the next leader; under flightMu
+	cache       *otter.Cache[string, any]
+	cacheHits   atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
+	cacheMisses atomic.Uint64
+	flightMu    sync.Mutex
+	flights     flightTable
+	spare       *flight // a landed inline flight, zeroed, for the next leader; under flightMu
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 
@@ -42,6 +41,14 @@ type entry struct {
 	hist     *latency.Histogram
 	rate     *latency.Rate
 	lastErr  atomic.Pointer[lastError]
+
+	// cacheEvictions is counted by the cache's maintenance goroutine, on
+	// every eviction: kept on a cache line of its own so that its writes do
+	// not keep taking the line of the fields the call path writes from the
+	// calling goroutines.
+	_              [64]byte
+	cacheEvictions atomic.Uint64
+	_              [56]byte
 }
 
 type lastError struct {
