@@ -2,6 +2,7 @@ package training
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -81,11 +82,9 @@ func FuzzParseForm(f *testing.F) {
 	f.Add(8, "1")
 	f.Add(11, "sometimes")
 	f.Add(16, "1e400")
+	f.Add(math.MinInt, "1")
 	f.Fuzz(func(t *testing.T, i int, text string) {
-		if i < 0 {
-			i = -i
-		}
-		i %= len(fs)
+		i = int(uint(i) % uint(len(fs))) // any int, math.MinInt included
 		texts := formTexts(fs, train.DefaultConfig())
 		texts[i] = text
 		cfg, errs, err := parseForm(train.DefaultConfig(), fs, texts)
