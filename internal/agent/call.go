@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/maypok86/otter/v2"
+	"golang.org/x/sys/cpu"
 
 	"github.com/agentdash/agentdash/internal/breaker"
 	"github.com/agentdash/agentdash/internal/latency"
@@ -46,9 +47,9 @@ type entry struct {
 	// every eviction: kept on a cache line of its own so that its writes do
 	// not keep taking the line of the fields the call path writes from the
 	// calling goroutines.
-	_              [64]byte
+	_              cpu.CacheLinePad
 	cacheEvictions atomic.Uint64
-	_              [56]byte
+	_              cpu.CacheLinePad
 }
 
 type lastError struct {
