@@ -70,19 +70,7 @@ func TestSharedTimeout(t *testing.T) {
 // for it and gets a timeout.
 func TestSharedFollowerBound(t *testing.T) {
 	a := newAgent(t, Options{MaxWait: 10 * time.Millisecond})
-	started, release := make(chan struct{}), make(chan struct{})
-	mustRegister(t, a, Ability{Name: "stuck", CacheTTL: time.Minute, Timeout: 10 * time.Millisecond,
-		Func: func(context.Context, map[string]any) (any, error) {
-			close(started)
-			<-release
-			return "late", nil
-		}})
-	leader := make(chan Result, 1)
-	go func() {
-		res, _ := a.Call(t.Context(), "stuck", nil)
-		leader <- res
-	}()
-	<-started
+	release, leader := stuckLeader(t, a, Ability{Timeout: 10 * time.Millisecond})
 	res, err := a.Call(t.Context(), "stuck", nil) // joins the stuck execution
 	if res.Outcome != OutcomeTimeout || !res.Shared || !strings.Contains(err.Error(), "the shared execution did not finish within 20ms") {
 		t.Fatalf("follower: %+v, %v", res, err)
@@ -101,19 +89,7 @@ func TestSharedFollowerBound(t *testing.T) {
 // execution's timeout; the slot stays taken until the ability returns.
 func TestSharedIsolatedTimeout(t *testing.T) {
 	a := newAgent(t, Options{MaxWait: time.Minute})
-	started, release := make(chan struct{}), make(chan struct{})
-	mustRegister(t, a, Ability{Name: "stuck", CacheTTL: time.Minute, Timeout: 30 * time.Millisecond, Isolate: true,
-		Func: func(context.Context, map[string]any) (any, error) {
-			close(started)
-			<-release
-			return "late", nil
-		}})
-	leader := make(chan Result, 1)
-	go func() {
-		res, _ := a.Call(t.Context(), "stuck", nil)
-		leader <- res
-	}()
-	<-started
+	release, leader := stuckLeader(t, a, Ability{Timeout: 30 * time.Millisecond, Isolate: true})
 	res, err := a.Call(t.Context(), "stuck", nil) // joins the stuck execution
 	if res.Outcome != OutcomeTimeout || !res.Shared || err.Error() != "call stuck: timed out after 30ms" {
 		t.Fatalf("follower: %+v, %v", res, err)
@@ -314,4 +290,27 @@ func TestSharedKeptContext(t *testing.T) {
 			t.Fatalf("kept context %d: deadline changed from %v to %v", i, deadlines[ctx], d)
 		}
 	}
+}
+
+// stuckLeader registers ab as the cached ability "stuck", whose function
+// blocks until release is closed and then returns "late", and starts a
+// leader call of it; it returns once the function is running. The leader's
+// result arrives on leader.
+func stuckLeader(t *testing.T, a *Agent, ab Ability) (release chan struct{}, leader <-chan Result) {
+	t.Helper()
+	started, release := make(chan struct{}), make(chan struct{})
+	ab.Name, ab.CacheTTL = "stuck", time.Minute
+	ab.Func = func(context.Context, map[string]any) (any, error) {
+		close(started)
+		<-release
+		return "late", nil
+	}
+	mustRegister(t, a, ab)
+	res := make(chan Result, 1)
+	go func() {
+		r, _ := a.Call(t.Context(), "stuck", nil)
+		res <- r
+	}()
+	<-started
+	return release, res
 }
