@@ -66,9 +66,10 @@ type Schema struct {
 // Property describes one argument (or an array item, or a member of a
 // nested object).
 type Property struct {
-	// Type is one of string, number, integer, boolean, array or object.
-	// An integer is a number with an integral value.
-	Type string `json:"type"`
+	// Type is one of string, number, integer, boolean, array or object,
+	// or TypeAny (no "type" keyword). An integer is a number with an
+	// integral value.
+	Type string `json:"type,omitempty"`
 	// Description is shown to users and models.
 	Description string `json:"description,omitempty"`
 	// Default is applied by Validate when an optional argument is missing.

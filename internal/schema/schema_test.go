@@ -127,15 +127,25 @@ func TestCheckGoValues(t *testing.T) {
 	}
 }
 
+// TestSchemaJSONRoundTrip: a schema encodes back to the JSON it was
+// decoded from, so that it can be exported (abilities --json, an MCP
+// tool's inputSchema) as valid JSON Schema.
 func TestSchemaJSONRoundTrip(t *testing.T) {
-	s := mustSchema(t, `{"type":"object","properties":{"text":{"type":"string","description":"d","minLength":1}},"required":["text"],"additionalProperties":false}`)
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"type":"object","properties":{"text":{"type":"string","description":"d","minLength":1}},"required":["text"],"additionalProperties":false}`
-	if string(b) != want {
-		t.Fatalf("Marshal = %s\nwant      %s", b, want)
+	for _, text := range []string{
+		`{"type":"object","properties":{"text":{"type":"string","description":"d","minLength":1}},"required":["text"],"additionalProperties":false}`,
+		// A property of any type has no "type" keyword at all: "type": ""
+		// is not a JSON Schema type.
+		`{"type":"object","properties":{"x":{"description":"a number or an array"}},"required":["x"]}`,
+		`{"type":"object","properties":{"xs":{"type":"array","items":{"description":"anything"}}}}`,
+	} {
+		s := mustSchema(t, text)
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != text {
+			t.Errorf("Marshal = %s\nwant      %s", b, text)
+		}
 	}
 }
 
