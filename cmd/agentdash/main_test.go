@@ -228,6 +228,13 @@ func TestServe(t *testing.T) {
 	}
 	r.wantOneLine(t, "port already in use", busy.Addr().String())
 
+	// A malformed address is the user's input, not a failure to listen.
+	r = runCmd(t, "", "serve", "--metrics-addr", ":notaport", "--duration", "1s")
+	if r.code != 2 {
+		t.Fatalf("serve on a malformed address: exit %d, want 2 (%s)", r.code, r.stderr)
+	}
+	r.wantOneLine(t, `--metrics-addr: metrics address ":notaport": port "notaport" is not a number from 0 to 65535`)
+
 	for _, args := range [][]string{
 		{"serve", "--load", "-1"},
 		{"serve", "--load-mode", "burst"},

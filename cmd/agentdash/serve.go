@@ -121,11 +121,16 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 }
 
 // startExporter starts the Prometheus exporter on addr; stop shuts it down
-// gracefully, giving in-flight scrapes up to 5 seconds. A failure to listen
-// (a port in use) is a job failure.
+// gracefully, giving in-flight scrapes up to 5 seconds. A malformed address
+// is an input error; a failure to listen on a well-formed one (a port in
+// use) is a job failure.
 func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func(), err error) {
 	srv, err = exporter.Start(addr, a)
 	if err != nil {
+		var ae *exporter.AddressError
+		if errors.As(err, &ae) {
+			return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
 		return nil, nil, failed(err)
 	}
 	return srv, func() {

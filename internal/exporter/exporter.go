@@ -172,6 +172,36 @@ type Server struct {
 	once sync.Once
 }
 
+// AddressError reports a malformed listen address: the caller's input is
+// wrong, as opposed to a well-formed address that cannot be listened on (a
+// port in use), which Start reports with other errors.
+type AddressError struct {
+	Addr   string
+	Reason string
+}
+
+func (e *AddressError) Error() string {
+	return fmt.Sprintf("metrics address %q: %s", e.Addr, e.Reason)
+}
+
+// checkAddr checks that addr is host:port with a port from 0 to 65535 (or
+// a service name the system knows, as net.Listen accepts).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		reason := err.Error()
+		if errors.As(err, &ae) {
+			reason = ae.Err
+		}
+		return &AddressError{Addr: addr, Reason: fmt.Sprintf("want host:port (e.g. %s): %s", DefaultAddr, reason)}
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return &AddressError{Addr: addr, Reason: fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+	return nil
+}
+
 // Start binds addr at once, so that a port in use is reported to the caller
 // rather than discovered later, and serves /metrics in a goroutine owned by
 // the returned Server.
@@ -179,8 +209,8 @@ func Start(addr string, src Source) (*Server, error) {
 	if addr == "" {
 		addr = DefaultAddr
 	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, fmt.Errorf("metrics address %q: want host:port (e.g. %s): %w", addr, DefaultAddr, err)
+	if err := checkAddr(addr); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -169,10 +169,14 @@ func TestStartErrors(t *testing.T) {
 	defer busy.Close()
 	tests := []struct {
 		addr, want string
+		malformed  bool // an *AddressError: the input is wrong
 	}{
-		{busy.Addr().String(), "port already in use"},
-		{"nonsense", "want host:port"},
-		{"127.0.0.1:99999", "metrics address 127.0.0.1:99999"},
+		{busy.Addr().String(), "port already in use", false},
+		{"nonsense", `metrics address "nonsense": want host:port (e.g. 127.0.0.1:9308): missing port in address`, true},
+		{"127.0.0.1:99999", `metrics address "127.0.0.1:99999": port "99999" is not a number from 0 to 65535`, true},
+		{":notaport", `port "notaport" is not a number`, true},
+		{"127.0.0.1:-1", `port "-1" is not a number`, true},
+		{"[::1", "want host:port", true},
 	}
 	for _, tt := range tests {
 		s, err := Start(tt.addr, a)
@@ -183,6 +187,10 @@ func TestStartErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Start(%q) = %v, want it to mention %q", tt.addr, err, tt.want)
+		}
+		var ae *AddressError
+		if errors.As(err, &ae) != tt.malformed {
+			t.Errorf("Start(%q) = %v: is an *AddressError = %v, want %v", tt.addr, err, !tt.malformed, tt.malformed)
 		}
 	}
 }
