@@ -343,6 +343,10 @@ func TestTrainInputErrors(t *testing.T) {
 	if err := os.WriteFile(ragged, []byte("1,2\n3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	huge := filepath.Join(dir, "huge.csv")
+	if err := os.WriteFile(huge, []byte("x,price\n1,1e200\n2,3e200\n3,5e200\n4,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		code int
@@ -357,6 +361,8 @@ func TestTrainInputErrors(t *testing.T) {
 		{[]string{"--dataset", bad}, 2, []string{"bad.csv:3", "oops"}},
 		{[]string{"--dataset", ragged}, 2, []string{"ragged.csv:2"}},
 		{[]string{"--resume", bad}, 2, []string{"bad.csv"}},
+		{[]string{"--dataset", huge}, 2, []string{"huge.csv", `target "price"`, "out of range", "rescale the column"}},
+		{[]string{"--weight", "1e200"}, 2, []string{"synthetic", "out of range", "lower the synthetic weight"}},
 		{[]string{"--lr", "5", "--epochs", "50"}, 1, []string{"diverged", "lower the learning rate"}},
 	}
 	for _, tt := range tests {

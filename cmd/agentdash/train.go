@@ -240,7 +240,7 @@ func classifyTrainError(err error) error {
 	switch {
 	case errors.Is(err, train.ErrDiverged):
 		return failed(err)
-	case errors.Is(err, train.ErrConfig), errors.As(err, &pe),
+	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.As(err, &pe),
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
 		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget),
 		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),

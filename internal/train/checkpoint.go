@@ -224,9 +224,15 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 	}
 }
 
-// save writes the trainer's checkpoint to path atomically.
+// save writes the trainer's checkpoint to path atomically. It refuses to
+// write one that LoadCheckpoint would reject, so that a file on disk is
+// never replaced by one that cannot be loaded.
 func (t *trainer) save(path string, stop StopReason) error {
-	data, err := t.checkpoint(stop).MarshalJSON()
+	ck := t.checkpoint(stop)
+	if err := ck.check(); err != nil {
+		return fmt.Errorf("save checkpoint %s: the model is not fit to save: %w", path, err)
+	}
+	data, err := ck.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
 	}

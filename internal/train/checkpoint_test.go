@@ -312,3 +312,29 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestSaveRefusesUnloadableCheckpoint: a model that LoadCheckpoint would
+// reject (here a NaN weight) is not written, and the checkpoint already on
+// disk is left as it was.
+func TestSaveRefusesUnloadableCheckpoint(t *testing.T) {
+	cfg := testConfig()
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "model.json")
+	mustTrain(t, cfg, nil)
+	before, err := os.ReadFile(cfg.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := cfg
+	resumed.ResumeFrom, resumed.Epochs = cfg.Checkpoint, cfg.Epochs+1
+	tr, err := newTrainer(resumed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.m.w[0] = math.NaN()
+	if err := tr.save(cfg.Checkpoint, StopCompleted); err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Fatalf("save with a NaN weight = %v, want a refusal naming the non-finite weights", err)
+	}
+	if after, err := os.ReadFile(cfg.Checkpoint); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("the checkpoint on disk changed (err %v)", err)
+	}
+}

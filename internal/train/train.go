@@ -50,6 +50,10 @@ const (
 // ErrDiverged is wrapped by the error returned when training diverges.
 var ErrDiverged = errors.New("training diverged")
 
+// ErrRange is wrapped by the error returned when the target's values are
+// too large for the squared error to be computed in float64.
+var ErrRange = errors.New("out of range")
+
 // Event reports the state after an epoch.
 type Event struct {
 	Epoch         int           // epochs completed, counting those before a resume
@@ -178,6 +182,18 @@ func newTrainer(cfg Config) (*trainer, error) {
 	t.prev = model{w: make([]float64, f)}
 	t.out = make([]float64, f)
 	t.zeroLoss = t.m.mse(t.train)
+	if !finite(t.zeroLoss) {
+		peak := 0.0
+		for _, row := range rowsOf(t.train, t.stride) {
+			peak = max(peak, math.Abs(row[f]))
+		}
+		hint := "rescale the column"
+		if cfg.Dataset == "" {
+			hint = "lower the synthetic weight, bias or noise"
+		}
+		return nil, fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
+			t.fp.Source, t.target, peak, ErrRange, hint)
+	}
 	w, b := leastSquares(t.train, f)
 	t.optimal = mse(t.train, w, b)
 	if resume != nil {
@@ -224,27 +240,23 @@ func (t *trainer) split(set *dataset.Set) error {
 // centred.
 func (t *trainer) standardize() {
 	f, k := len(t.features), t.stride
-	n := float64(len(t.train) / k)
 	sc := &Scaler{Mean: make([]float64, f), Scale: make([]float64, f)}
-	for _, row := range rowsOf(t.train, k) {
-		for j := range f {
-			sc.Mean[j] += row[j]
-		}
-	}
 	for j := range f {
-		sc.Mean[j] /= n
-	}
-	for _, row := range rowsOf(t.train, k) {
-		for j := range f {
-			d := row[j] - sc.Mean[j]
-			sc.Scale[j] += float64(d * d)
+		mean, scale := moments(t.train, k, j, 1)
+		if !finite(mean) || !finite(scale) {
+			// The sums overflowed: finite values near the float64 limit.
+			// Summing them divided by the column's largest magnitude
+			// (at most 1 each) gives a finite mean and scale.
+			peak := 0.0
+			for _, row := range rowsOf(t.train, k) {
+				peak = max(peak, math.Abs(row[j]))
+			}
+			mean, scale = moments(t.train, k, j, peak)
 		}
-	}
-	for j := range f {
-		sc.Scale[j] = math.Sqrt(sc.Scale[j] / n)
-		if sc.Scale[j] == 0 {
-			sc.Scale[j] = 1
+		if scale == 0 {
+			scale = 1
 		}
+		sc.Mean[j], sc.Scale[j] = mean, scale
 	}
 	for _, xy := range [][]float64{t.train, t.val} {
 		for _, row := range rowsOf(xy, k) {
@@ -254,6 +266,24 @@ func (t *trainer) standardize() {
 		}
 	}
 	t.scaler = sc
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// moments returns the mean and the standard deviation of column j of the
+// rows in xy, computed on the values divided by unit and scaled back.
+func moments(xy []float64, stride, j int, unit float64) (mean, sd float64) {
+	n := float64(len(xy) / stride)
+	for _, row := range rowsOf(xy, stride) {
+		mean += row[j] / unit
+	}
+	mean /= n
+	var ss float64
+	for _, row := range rowsOf(xy, stride) {
+		d := row[j]/unit - mean
+		ss += float64(d * d)
+	}
+	return mean * unit, math.Sqrt(ss/n) * unit
 }
 
 // original converts training-unit weights to original units: with

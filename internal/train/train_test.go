@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -280,6 +281,14 @@ func TestDataErrors(t *testing.T) {
 	if _, err := Start(context.Background(), cfg); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Start error = %v, want not-exist", err)
 	}
+	huge := filepath.Join(dir, "huge.csv")
+	if err := os.WriteFile(huge, []byte("x,y\n1,1e200\n2,3e200\n3,5e200\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dataset = huge
+	if _, err := Train(context.Background(), cfg, nil); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), huge+`: target "y"`) {
+		t.Fatalf("target whose squares overflow: %v, want ErrRange naming %s and the target", err, huge)
+	}
 	cfg = testConfig()
 	cfg.Synthetic.Samples, cfg.ValFraction = 1, 0.5
 	if _, err := Train(context.Background(), cfg, nil); !errors.Is(err, ErrConfig) {
@@ -301,6 +310,36 @@ func TestStandardizationReportsOriginalUnits(t *testing.T) {
 	// equals the reported (standardized-space) loss.
 	if raw := mse(tr.train, res.Weights, res.Bias); math.Abs(raw-res.Loss) > 1e-9*res.Loss {
 		t.Fatalf("original-unit weights give MSE %.12g on raw rows, reported loss %.12g", raw, res.Loss)
+	}
+}
+
+// TestStandardizationNearFloatLimit: a feature of finite values whose sums
+// overflow float64 (8.2e308 in all) still trains, and the
+// checkpoint it writes loads and predicts.
+func TestStandardizationNearFloatLimit(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "%de306,%d\n", i, 2*i+1) // y = 2·(x/1e306) + 1
+	}
+	data := filepath.Join(dir, "huge.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.Checkpoint = data, 300, filepath.Join(dir, "model.json")
+	res := mustTrain(t, cfg, nil)
+	if res.Loss > 1e-6 {
+		t.Fatalf("loss %g after %d epochs, want the exact fit", res.Loss, cfg.Epochs)
+	}
+	ck, err := LoadCheckpoint(cfg.Checkpoint)
+	if err != nil {
+		t.Fatalf("the checkpoint written does not load: %v", err)
+	}
+	y, err := ck.Predict([]float64{20e306})
+	if err != nil || math.Abs(y-41) > 1e-3 {
+		t.Fatalf("Predict(2e307) = %g, %v; want 41", y, err)
 	}
 }
 
