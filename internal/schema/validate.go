@@ -180,11 +180,11 @@ func validateValue(prop *Property, v any, depth int) (out any, changed bool, fer
 			n := utf8.RuneCountInString(s)
 			if prop.MinLength != nil && n < *prop.MinLength {
 				return nil, false, &FieldError{
-					Msg: fmt.Sprintf("must be at least %d characters long, got %d", *prop.MinLength, n)}
+					Msg: fmt.Sprintf("must be at least %s long, got %d", plural(*prop.MinLength, "character"), n)}
 			}
 			if prop.MaxLength != nil && n > *prop.MaxLength {
 				return nil, false, &FieldError{
-					Msg: fmt.Sprintf("must be at most %d characters long, got %d", *prop.MaxLength, n)}
+					Msg: fmt.Sprintf("must be at most %s long, got %d", plural(*prop.MaxLength, "character"), n)}
 			}
 		}
 	case TypeNumber, TypeInteger:
@@ -256,10 +256,10 @@ func validateArray(prop *Property, v any, depth int) (out any, changed bool, fer
 		return nil, false, typeError(prop.Type, v)
 	}
 	if prop.MinItems != nil && n < *prop.MinItems {
-		return nil, false, &FieldError{Msg: fmt.Sprintf("must have at least %d items, got %d", *prop.MinItems, n)}
+		return nil, false, &FieldError{Msg: fmt.Sprintf("must have at least %s, got %d", plural(*prop.MinItems, "item"), n)}
 	}
 	if prop.MaxItems != nil && n > *prop.MaxItems {
-		return nil, false, &FieldError{Msg: fmt.Sprintf("must have at most %d items, got %d", *prop.MaxItems, n)}
+		return nil, false, &FieldError{Msg: fmt.Sprintf("must have at most %s, got %d", plural(*prop.MaxItems, "item"), n)}
 	}
 	if prop.Items == nil {
 		return v, false, nil
@@ -369,4 +369,12 @@ func cloneValue(v any) any {
 		return x
 	}
 	return v
+}
+
+// plural returns "1 item", "2 items".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
