@@ -141,13 +141,16 @@ func TestTooSmallAndResize(t *testing.T) {
 		w, h  int
 		small bool
 	}{
-		{80, 24, false}, {50, 12, true}, {63, 24, true}, {64, 17, true}, {64, 18, false},
+		{80, 24, false}, {50, 12, true}, {30, 8, true}, {63, 24, true}, {64, 17, true}, {64, 18, false},
 		{120, 40, false}, {139, 40, false}, {140, 40, false}, {200, 60, false}, {80, 24, false},
 	}
 	for _, s := range sizes {
 		m.Update(tea.WindowSizeMsg{Width: s.w, Height: s.h})
 		v := m.View()
 		checkScreen(t, v, s.w, s.h)
+		if s.small && strings.Contains(v, "…") {
+			t.Errorf("%dx%d: the message is cut short instead of wrapped:\n%s", s.w, s.h, v)
+		}
 		if got := strings.Contains(v, "terminal too small"); got != s.small {
 			t.Errorf("%dx%d: too-small message shown = %v, want %v", s.w, s.h, got, s.small)
 		}

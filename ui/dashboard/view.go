@@ -43,7 +43,9 @@ func (m *Model) tooSmallView() string {
 		t.Text.Render(strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+", need at least "+
 			strconv.Itoa(minW)+"×"+strconv.Itoa(minH)) + "\n" +
 		t.Muted.Render("enlarge the window, or press q to quit")
-	// Place does not clip content larger than the box: Block does.
+	// The lines wrap to the width rather than being cut short; Place does
+	// not clip content taller than the box: Block does.
+	msg = t.Renderer().NewStyle().Width(m.width).Align(lipgloss.Center).Render(msg)
 	return theme.Block(t.Renderer().Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg), m.width, m.height)
 }
 
