@@ -221,6 +221,11 @@ func TestBadArgsShownInlineAndNotSent(t *testing.T) {
 			if v := m.View(); !strings.Contains(v, "✗ ") || !strings.Contains(v, tt.want) {
 				t.Errorf("no inline error %q while editing:\n%s", tt.want, v)
 			}
+			// In a narrow column the whole message wraps onto more lines.
+			detail := strings.Join(strings.Fields(ansi.Strip(m.detailView(40))), " ")
+			if msg := strings.Join(strings.Fields(m.argErr), " "); !strings.Contains(detail, msg) {
+				t.Errorf("the error %q is not shown whole in a 40-cell column:\n%s", msg, m.detailView(40))
+			}
 			msgs := send(t, m, panetest.Key("enter"))
 			if len(msgs) != 0 || c.calls.Load() != 0 {
 				t.Fatalf("bad arguments were sent: %d calls, msgs %v", c.calls.Load(), msgs)

@@ -110,9 +110,9 @@ func (m *Model) detailView(w int) string {
 	add(strings.Split(m.editor.View(), "\n")...)
 	switch {
 	case m.argErr != "" && m.notSent:
-		add(t.Error.Render(ansi.Truncate("✗ not sent: "+m.argErr, w, "…")))
+		add(wrap(t.Error.Render("✗ not sent: "+m.argErr), w, 3)...)
 	case m.argErr != "":
-		add(t.Error.Render(ansi.Truncate("✗ "+m.argErr, w, "…")))
+		add(wrap(t.Error.Render("✗ "+m.argErr), w, 3)...)
 	default:
 		add(t.Good.Render("✓ valid") + t.Muted.Render(" · enter calls "+in.Name))
 	}
