@@ -180,6 +180,7 @@ type AddressError struct {
 	Reason string
 }
 
+// Error says which address is malformed and how.
 func (e *AddressError) Error() string {
 	return fmt.Sprintf("metrics address %q: %s", e.Addr, e.Reason)
 }
