@@ -461,3 +461,23 @@ func TestHistoryColumnsAlign(t *testing.T) {
 		}
 	}
 }
+
+// TestResultLinesFitAnyHeight: the result section keeps to the lines it is
+// given, down to the head line alone, for short, long and failed results.
+func TestResultLinesFitAnyHeight(t *testing.T) {
+	m, _ := newTest(t)
+	for _, rec := range []*record{
+		{seq: 1, ability: "echo", outcome: "success", latency: "1ms", value: `"ok"`},
+		{seq: 2, ability: "echo", outcome: "success", latency: "1ms", value: strings.Repeat("long result ", 200)},
+		{seq: 3, ability: "echo", outcome: "failure", latency: "1ms", err: strings.Repeat("long error ", 200)},
+	} {
+		m.last["echo"] = rec
+		for h := 1; h <= 6; h++ {
+			for _, w := range []int{1, 10, 40} {
+				if lines := m.resultLines("echo", w, h); len(lines) > h {
+					t.Errorf("result #%d in %dx%d: %d lines", rec.seq, w, h, len(lines))
+				}
+			}
+		}
+	}
+}

@@ -219,7 +219,7 @@ func (m *Model) resultLines(ability string, w, h int) []string {
 	// Only the first screenful is wrapped: a large result costs nothing here.
 	body, more := firstLines(body, h-1, (h-1)*w*4)
 	bl, cut := wrapCut(body, w, h-1)
-	if (more || cut) && len(bl) == h-1 {
+	if (more || cut) && h > 1 && len(bl) == h-1 {
 		bl[h-2] = ansi.Truncate(bl[h-2], max(w-18, 1), "") + t.Muted.Render(" … o shows all")
 	}
 	for _, l := range bl {
