@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // result is what one run of the command printed and returned.
@@ -390,5 +391,22 @@ func TestTrainInterrupted(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "training interrupted after 0 of 100000 epochs") {
 		t.Errorf("stderr = %q", errOut.String())
+	}
+}
+
+func TestRoundElapsed(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{27_512 * time.Nanosecond, "28µs"},
+		{12_345_678 * time.Nanosecond, "12.346ms"},
+		{3_753_485_123 * time.Nanosecond, "3.753s"},
+		{94_123_456_789 * time.Nanosecond, "1m34.123s"},
+	}
+	for _, tt := range tests {
+		if got := roundElapsed(tt.in).String(); got != tt.want {
+			t.Errorf("roundElapsed(%v) = %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }

@@ -273,9 +273,18 @@ func humanRate(r float64) string {
 	return fmt.Sprintf("%.0f", r)
 }
 
+// roundElapsed keeps a run's duration readable: microseconds for a short
+// run, milliseconds from a second on ("3.753s", not "3.753485s").
+func roundElapsed(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
 func writeTrainSummary(w io.Writer, res *train.Result) {
 	fmt.Fprintf(w, "\nstopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
-		res.Elapsed.Round(time.Microsecond), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
+		roundElapsed(res.Elapsed), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
 	fmt.Fprintf(w, "loss:        %.6g", res.Loss)
 	monitored := "training" // the loss early stopping watches
 	if !math.IsNaN(res.ValLoss) {
