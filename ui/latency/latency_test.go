@@ -203,3 +203,31 @@ func TestFilterNarrowsTable(t *testing.T) {
 		t.Errorf("filtered view:\n%s", v)
 	}
 }
+
+// TestAllTimeCountsEveryCall: the detail's all-time count is every call,
+// as in the other panes, including those rejected before they ran (which
+// have no latency and are listed as rejected).
+func TestAllTimeCountsEveryCall(t *testing.T) {
+	m, a := newTest(t)
+	args := map[string]any{"text": "hi"}
+	for range 2 { // a miss, then a hit
+		if _, err := a.Call(t.Context(), "echo", args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Trip("echo"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := a.Call(t.Context(), "echo", args); err == nil {
+			t.Fatal("a call through a tripped breaker succeeded")
+		}
+	}
+	m.Update(pane.SnapshotMsg{Snap: a.Snapshot()})
+	v := m.View()
+	for _, want := range []string{"all-time 5 calls", "3 rejected"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+}

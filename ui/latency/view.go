@@ -192,7 +192,10 @@ func (m *Model) detailView() string {
 	}
 	spark := t.Accent.Render(pane.Sparkline(wide, m.width))
 	l := a.Latency
-	sum := t.Label.Render("all-time ") + pane.Count(l.Count) + t.Muted.Render(" calls")
+	// Every call counts (as in the other panes), including those rejected
+	// before they ran, which have no latency: the quantiles are over the
+	// calls that ran or were served from the cache.
+	sum := t.Label.Render("all-time ") + pane.Count(a.Calls) + t.Muted.Render(" calls")
 	if l.Count > 0 {
 		sum += t.Muted.Render(" · p50 ") + pane.Duration(l.P50) + t.Muted.Render(" p95 ") + pane.Duration(l.P95) +
 			t.Muted.Render(" p99 ") + pane.Duration(l.P99) + t.Muted.Render(" max ") + pane.Duration(l.Max)
