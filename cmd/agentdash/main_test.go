@@ -7,9 +7,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentdash/agentdash/internal/agent"
 )
 
 // result is what one run of the command printed and returned.
@@ -211,6 +214,9 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(r.stderr, "serving metrics on http://127.0.0.1:") {
 		t.Errorf("serve did not say where it serves: %q", r.stderr)
 	}
+	if !regexp.MustCompile(`agentdash: served for \S+: [1-9]\d* calls \(\d+ success`).MatchString(r.stderr) {
+		t.Errorf("serve did not end with the calls it made: %q", r.stderr)
+	}
 
 	r = runCmd(t, "", "serve", "--metrics-addr", "127.0.0.1:0", "--load", "200", "--load-ability", "flaky",
 		"--fault", "flaky=1", "--duration", "700ms")
@@ -408,5 +414,20 @@ func TestRoundElapsed(t *testing.T) {
 		if got := roundElapsed(tt.in).String(); got != tt.want {
 			t.Errorf("roundElapsed(%v) = %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestCallTotals(t *testing.T) {
+	var s agent.Snapshot
+	if got := callTotals(s); got != "no calls" {
+		t.Errorf("no abilities: %q", got)
+	}
+	a := agent.AbilityStats{Calls: 5}
+	a.Outcomes[agent.OutcomeSuccess], a.Outcomes[agent.OutcomeFailure] = 3, 2
+	b := agent.AbilityStats{Calls: 4}
+	b.Outcomes[agent.OutcomeSuccess], b.Outcomes[agent.OutcomeShortCircuited] = 1, 3
+	s.Abilities = []agent.AbilityStats{a, b}
+	if got, want := callTotals(s), "9 calls (4 success, 2 failure, 3 short_circuited)"; got != want {
+		t.Errorf("callTotals = %q, want %q", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,12 +103,14 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 	// stream (which never blocks calls: a slow reader only drops events).
 	events := a.Subscribe(256)
 	defer events.Close()
+	began := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) { // interrupted, not --duration
 				fmt.Fprintln(env.stderr, "agentdash: shutting down")
 			}
+			fmt.Fprintf(env.stderr, "agentdash: served for %s: %s\n", time.Since(began).Round(time.Millisecond), callTotals(a.Snapshot()))
 			return nil
 		case ev, ok := <-events.C():
 			if !ok {
@@ -138,4 +141,27 @@ func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func
 		defer cancel()
 		_ = srv.Close(ctx)
 	}, nil
+}
+
+// callTotals sums the calls of all abilities by outcome: "120 calls (100
+// success, 20 failure)", or "no calls".
+func callTotals(s agent.Snapshot) string {
+	var total uint64
+	var by [agent.NumOutcomes]uint64
+	for _, ab := range s.Abilities {
+		total += ab.Calls
+		for o, n := range ab.Outcomes {
+			by[o] += n
+		}
+	}
+	if total == 0 {
+		return "no calls"
+	}
+	var parts []string
+	for o, n := range by {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, agent.Outcome(o)))
+		}
+	}
+	return fmt.Sprintf("%d calls (%s)", total, strings.Join(parts, ", "))
 }
