@@ -82,7 +82,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"bad quoting", "\"x,y\n1,2\n", "", ErrHeader, 1, 5, 0, "bad header"},
 		{"unknown target", "a,b\n1,2\n", "c", ErrNoTarget, 1, 0, 0, `no column is named "c" (columns: a, b)`},
 		{"target without header", "1,2\n", "y", ErrNoTarget, 1, 0, 0, "no header"},
-		{"quoted number", "x,y\n\"1\",2\n", "", ErrNotNumber, 2, 1, 1, `"\"1\"" is not a number`},
+		{"quoted number", "x,y\n\"1\",2\n", "", ErrNotNumber, 2, 1, 1, `"\"1\"" is not a number (numbers must be written without quotes)`},
 		{"hex ok, double dot not", "x,y\n0x1p-2,1..0\n", "", ErrNotNumber, 2, 8, 2, `"1..0"`},
 		{"error line after blank lines", "x,y\n\n\n1,2\n\n1,q\n", "", ErrNotNumber, 6, 3, 2, "t.csv:6:3"},
 	}

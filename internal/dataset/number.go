@@ -145,6 +145,8 @@ func parseSlow(line []byte, start int) (float64, int, error) {
 	switch {
 	case errors.Is(err, strconv.ErrRange):
 		return 0, end, fmt.Errorf("%s is %w", quote(field), ErrRange)
+	case err != nil && field[0] == '"':
+		return 0, end, fmt.Errorf("%s is %w (numbers must be written without quotes)", quote(field), ErrNotNumber)
 	case err != nil:
 		return 0, end, fmt.Errorf("%s is %w", quote(field), ErrNotNumber)
 	case math.IsNaN(v) || math.IsInf(v, 0):
