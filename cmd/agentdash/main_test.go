@@ -350,6 +350,10 @@ func TestTrainInputErrors(t *testing.T) {
 	if err := os.WriteFile(ragged, []byte("1,2\n3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	done := filepath.Join(dir, "done.json") // a finished 8-epoch run to resume
+	if r := runCmd(t, "", "train", "--quiet", "--checkpoint", done); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
 	huge := filepath.Join(dir, "huge.csv")
 	if err := os.WriteFile(huge, []byte("x,price\n1,1e200\n2,3e200\n3,5e200\n4,1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -371,6 +375,8 @@ func TestTrainInputErrors(t *testing.T) {
 		{[]string{"--dataset", huge}, 2, []string{"huge.csv", `target "price"`, "out of range", "rescale the column"}},
 		{[]string{"--weight", "1e200"}, 2, []string{"synthetic", "out of range", "lower the synthetic weight"}},
 		{[]string{"--lr", "5", "--epochs", "50"}, 1, []string{"diverged", "lower the learning rate"}},
+		{[]string{"--resume", done, "--epochs", "8"}, 2, []string{"cannot resume from", "at epoch 8 already"}},
+		{[]string{"--resume", done, "--epochs", "16", "--lr", "0.1"}, 2, []string{"cannot resume from", "lr differs"}},
 	}
 	for _, tt := range tests {
 		r := runCmd(t, "", append([]string{"train", "--checkpoint", filepath.Join(dir, "m.json")}, tt.args...)...)

@@ -232,15 +232,15 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	return nil
 }
 
-// classifyTrainError tells input errors (bad data, bad resume checkpoint:
-// exit 2) from job failures (divergence, a checkpoint that cannot be
-// written: exit 1).
+// classifyTrainError tells input errors (bad data, a checkpoint that
+// cannot be resumed with these settings: exit 2) from job failures
+// (divergence, a checkpoint that cannot be written: exit 1).
 func classifyTrainError(err error) error {
 	var pe *dataset.ParseError
 	switch {
 	case errors.Is(err, train.ErrDiverged):
 		return failed(err)
-	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.As(err, &pe),
+	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.Is(err, train.ErrResume), errors.As(err, &pe),
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
 		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget),
 		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),

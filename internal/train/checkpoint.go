@@ -457,8 +457,12 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		return x
 	}
 	if diff := differingFields(norm(cfg), norm(old)); len(diff) > 0 {
-		return fmt.Errorf("%s differ from the checkpoint's; a resumed run must keep the settings that shape it",
-			strings.Join(diff, ", "))
+		verb := "differ"
+		if len(diff) == 1 {
+			verb = "differs"
+		}
+		return fmt.Errorf("%s %s from the checkpoint's; a resumed run must keep the settings that shape it",
+			strings.Join(diff, ", "), verb)
 	}
 	if cfg.Epochs <= c.Epoch {
 		return fmt.Errorf("the checkpoint is at epoch %d already; set epochs above it to continue", c.Epoch)

@@ -50,6 +50,12 @@ const (
 // ErrDiverged is wrapped by the error returned when training diverges.
 var ErrDiverged = errors.New("training diverged")
 
+// ErrResume is wrapped by the error returned when a checkpoint cannot be
+// resumed with the config given: settings that shape the run differ from
+// the checkpoint's, epochs do not go beyond it, or the data is not the
+// same.
+var ErrResume = errors.New("cannot resume")
+
 // ErrRange is wrapped by the error returned when the target's values are
 // too large for the squared error to be computed in float64.
 var ErrRange = errors.New("out of range")
@@ -152,7 +158,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
 		if err := ck.canContinue(cfg); err != nil {
-			return nil, fmt.Errorf("resume from %s: %w", cfg.ResumeFrom, err)
+			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
 		}
 		resume = ck
 	}
@@ -198,7 +204,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 	t.optimal = mse(t.train, w, b)
 	if resume != nil {
 		if err := t.restore(resume); err != nil {
-			return nil, fmt.Errorf("resume from %s: %w", cfg.ResumeFrom, err)
+			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
 		}
 	}
 	return t, nil

@@ -480,23 +480,28 @@ func TestResumeMismatch(t *testing.T) {
 	cfg.Checkpoint, cfg.Epochs = path, 4
 	mustTrain(t, cfg, nil)
 	tests := []struct {
-		name   string
-		modify func(*Config)
-		msg    string
+		name     string
+		modify   func(*Config)
+		msg      string
+		mismatch bool // ErrResume: the checkpoint exists but this config does not continue it
 	}{
-		{"learning rate", func(c *Config) { c.LR = 0.01 }, "lr differ"},
-		{"seed and batch", func(c *Config) { c.Seed, c.BatchSize = 1, 8 }, "batch_size, seed differ"},
-		{"data", func(c *Config) { c.Dataset = housing }, "dataset"},
-		{"already done", func(c *Config) {}, "at epoch 4 already"},
-		{"missing", func(c *Config) { c.ResumeFrom = path + ".nope" }, "no model at"},
+		{"learning rate", func(c *Config) { c.LR = 0.01 }, "cannot resume from " + path + ": lr differs from the checkpoint's", true},
+		{"seed and batch", func(c *Config) { c.Seed, c.BatchSize = 1, 8 }, "batch_size, seed differ from", true},
+		{"data", func(c *Config) { c.Dataset = housing }, "dataset", true},
+		{"already done", func(c *Config) {}, "at epoch 4 already", true},
+		{"missing", func(c *Config) { c.ResumeFrom = path + ".nope" }, "no model at", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := cfg
 			c.ResumeFrom = path
 			tt.modify(&c)
-			if _, err := Train(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), tt.msg) {
+			_, err := Train(context.Background(), c, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("Train error = %v, want one saying %q", err, tt.msg)
+			}
+			if errors.Is(err, ErrResume) != tt.mismatch {
+				t.Errorf("Train error = %v: wraps ErrResume = %v, want %v", err, !tt.mismatch, tt.mismatch)
 			}
 		})
 	}
