@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -435,5 +436,14 @@ func TestCallTotals(t *testing.T) {
 	s.Abilities = []agent.AbilityStats{a, b}
 	if got, want := callTotals(s), "9 calls (4 success, 2 failure, 3 short_circuited)"; got != want {
 		t.Errorf("callTotals = %q, want %q", got, want)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, flag := range []string{"--version", "-v"} {
+		r := runCmd(t, "", flag)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "agentdash ") || !strings.HasSuffix(r.stdout, runtime.Version()+"\n") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want \"agentdash VERSION GOVERSION\"", flag, r.code, r.stdout, r.stderr)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/buildinfo"
 	"github.com/agentdash/agentdash/internal/demo"
 )
 
@@ -159,6 +160,7 @@ shows what happens. With no command it opens the terminal dashboard on the
 built-in demo agent.
 
 Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
+		Version:       buildinfo.Version(),
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -166,6 +168,7 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 			return runDashboard(cmd.Context(), env, &dash)
 		},
 	}
+	root.SetVersionTemplate("agentdash {{.Version}}\n")
 	dash.register(root.Flags())
 	root.SetIn(env.stdin)
 	root.SetOut(env.stdout)

@@ -10,13 +10,13 @@ import (
 	"math"
 	"os"
 	"reflect"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/agentdash/agentdash/internal/buildinfo"
 	"github.com/agentdash/agentdash/internal/series"
 )
 
@@ -190,22 +190,7 @@ func fromBucketsJSON(src []bucketJSON) []series.Bucket {
 }
 
 // softwareVersion names the running program for the checkpoint.
-func softwareVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "agentdash (unknown version)"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		switch {
-		case s.Key == "vcs.revision" && len(s.Value) >= 12:
-			v += " " + s.Value[:12]
-		case s.Key == "vcs.modified" && s.Value == "true":
-			v += "+dirty"
-		}
-	}
-	return fmt.Sprintf("agentdash %s %s", strings.TrimSpace(v), bi.GoVersion)
-}
+func softwareVersion() string { return "agentdash " + buildinfo.Version() }
 
 // checkpoint snapshots the trainer's state.
 func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
