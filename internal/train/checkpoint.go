@@ -153,7 +153,7 @@ type jfloat float64
 
 func (f jfloat) MarshalJSON() ([]byte, error) {
 	x := float64(f)
-	if math.IsNaN(x) || math.IsInf(x, 0) {
+	if !finite(x) {
 		return []byte("null"), nil
 	}
 	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
@@ -337,14 +337,6 @@ func describe(s *string) string {
 // check verifies that the checkpoint is internally consistent.
 func (c *Checkpoint) check() error {
 	nf := len(c.Features)
-	finite := func(xs ...float64) bool {
-		for _, x := range xs {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return false
-			}
-		}
-		return true
-	}
 	switch {
 	case nf == 0:
 		return errors.New("no features")
@@ -408,12 +400,12 @@ func (c *Checkpoint) Predict(x []float64) (float64, error) {
 	}
 	y := c.Bias
 	for j, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if !finite(v) {
 			return 0, fmt.Errorf("feature %q is %g; want a finite number", c.Features[j], v)
 		}
 		y += c.Weights[j] * v
 	}
-	if math.IsNaN(y) || math.IsInf(y, 0) {
+	if !finite(y) {
 		return 0, fmt.Errorf("the prediction for %v overflows float64", x)
 	}
 	return y, nil

@@ -274,7 +274,15 @@ func (t *trainer) standardize() {
 	t.scaler = sc
 }
 
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+// finite reports whether every x is a finite number (not NaN or ±Inf).
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // moments returns the mean and the standard deviation of column j of the
 // rows in xy, computed on the values divided by unit and scaled back.
@@ -339,7 +347,7 @@ func (t *trainer) rollback() {
 // diverged reports whether the last epoch's loss shows divergence.
 func (t *trainer) diverged() bool {
 	l := t.loss
-	return math.IsNaN(l) || math.IsInf(l, 0) || t.zeroLoss > 0 && l > divergeFactor*t.zeroLoss
+	return !finite(l) || t.zeroLoss > 0 && l > divergeFactor*t.zeroLoss
 }
 
 // run trains from the current state. onEpoch may be nil; pause, if not
