@@ -634,3 +634,33 @@ func TestPausedViewShowsOwnActions(t *testing.T) {
 		t.Errorf("paused, the tripped breaker is not shown forced open:\n%s", v)
 	}
 }
+
+// On the too-small screen only the size message shows: keys must not act on
+// the hidden panes (a prompt confirmed unseen, text typed into a hidden
+// form), and q quits as the message says, even over a capturing pane.
+func TestTooSmallScreenIgnoresPaneKeys(t *testing.T) {
+	m, _, a := newTest(t, 120, 40, 0)
+	send(t, m, panetest.Key("2"), panetest.Key("t")) // trip prompt for echo
+	m.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	send(t, m, panetest.Key("y"), panetest.Key("tab"), panetest.Key("1"))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if st := a.Snapshot().Abilities[0].Breaker.State; st.String() != "closed" {
+		t.Errorf("a y typed on the too-small screen tripped a breaker: %v", st)
+	}
+	if m.focus != 1 {
+		t.Errorf("focus moved to pane %d on the too-small screen", m.focus+1)
+	}
+
+	send(t, m, panetest.Key("esc"), panetest.Key("1"), panetest.Key("/")) // a capturing filter
+	if !m.panes[m.focus].Capturing() {
+		t.Fatal("the filter does not capture keys")
+	}
+	m.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	msgs := send(t, m, panetest.Key("q"))
+	if len(msgs) == 0 {
+		t.Fatal("q on the too-small screen did nothing")
+	}
+	if _, ok := msgs[len(msgs)-1].(tea.QuitMsg); !ok {
+		t.Errorf("q on the too-small screen: last message %T, want tea.QuitMsg", msgs[len(msgs)-1])
+	}
+}

@@ -7,6 +7,7 @@ package dashboard
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -223,6 +224,15 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	focused := m.panes[m.focus]
 	if msg.Type == tea.KeyCtrlC {
 		return m.quit()
+	}
+	if m.layout.kind == layoutTooSmall {
+		// Nothing but the size message is shown: a key must not act on a
+		// pane the user cannot see (a hidden form or prompt), and q quits
+		// as the message says, even when that pane was capturing keys.
+		if key.Matches(msg, m.keys.Quit) || msg.Type == tea.KeyRunes && strings.ContainsRune(string(msg.Runes), 'q') && !msg.Paste {
+			return m.quit()
+		}
+		return nil
 	}
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.showHelp && !focused.Capturing() {
 		return m.splitKeys(msg)
