@@ -5,13 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 	"go.uber.org/goleak"
 	"pgregory.net/rapid"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
+	"github.com/agentdash/agentdash/ui/theme"
 )
 
 // updating reports whether the test runs with -update (rewrite the golden
@@ -662,5 +666,39 @@ func TestTooSmallScreenIgnoresPaneKeys(t *testing.T) {
 	}
 	if _, ok := msgs[len(msgs)-1].(tea.QuitMsg); !ok {
 		t.Errorf("q on the too-small screen: last message %T, want tea.QuitMsg", msgs[len(msgs)-1])
+	}
+}
+
+// With NoColor on a terminal that has colours (Run's case), the screen has
+// no colour but keeps text attributes: the reverse-video text cursor of an
+// input and bold keys.
+func TestNoColorKeepsAttributes(t *testing.T) {
+	prev := lipgloss.ColorProfile()
+	lipgloss.SetColorProfile(termenv.TrueColor) // bubbles components draw with the default renderer
+	t.Cleanup(func() { lipgloss.SetColorProfile(prev) })
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.TrueColor)
+	a := panetest.NewAgent(t, panetest.NewClock(panetest.Epoch), 0)
+	m := newModel(t.Context(), Config{Agent: a, NoColor: true}, theme.NoColor(r))
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(0)})
+	send(t, m, panetest.Key("e")) // the arguments editor
+	v := m.View()
+	if !strings.Contains(v, "\x1b[7m") {
+		t.Errorf("no reverse-video cursor in the arguments editor:\n%q", v)
+	}
+	if !regexp.MustCompile(`\x1b\[[0-9;]*\b1m`).MatchString(v) {
+		t.Error("no bold text on the screen")
+	}
+	for _, m := range regexp.MustCompile(`\x1b\[([0-9:;]*)m`).FindAllStringSubmatch(v, -1) {
+		for _, p := range strings.Split(m[1], ";") {
+			if n, err := strconv.Atoi(p); err == nil && (n >= 30 && n <= 49 || n == 58 || n == 59 || n >= 90 && n <= 107) {
+				t.Fatalf("colour parameter %d in %q", n, m[0])
+			}
+		}
+	}
+	if got, want := ansi.Strip(v), ansi.Strip(theme.WithoutColor(v)); got != want {
+		t.Error("filtering changed the text")
 	}
 }

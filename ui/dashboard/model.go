@@ -44,7 +44,8 @@ type Config struct {
 	// FPS is the number of frames (agent snapshots) per second; 0 means
 	// DefaultFPS. The terminal renderer is capped at the same rate.
 	FPS int
-	// NoColor turns colour off (as NO_COLOR does).
+	// NoColor turns colour off, as NO_COLOR asks: text attributes such as
+	// bold and the reverse-video text cursor stay.
 	NoColor bool
 }
 
@@ -87,7 +88,8 @@ type Model struct {
 type tickMsg struct{ id int }
 
 // New returns the root model for cfg, drawing with the default lipgloss
-// renderer (Ascii when cfg.NoColor). cfg.Agent must not be nil. It is
+// renderer, or in plain text (no SGR sequence at all) when cfg.NoColor.
+// cfg.Agent must not be nil. It is
 // exported for tests and embedding; most callers want Run. Whoever creates
 // the model must call Close when done with it.
 func New(cfg Config) *Model {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -22,13 +23,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Agent == nil {
 		return ErrNoAgent
 	}
+	th := theme.New(nil)
 	if cfg.NoColor {
-		// Run owns the terminal, so it may set the process-wide renderer:
-		// bubbles components that build their own styles must not emit
-		// colour either.
-		lipgloss.SetColorProfile(termenv.Ascii)
+		// NO_COLOR removes colour, not text attributes, but the default
+		// renderer's profile is Ascii under NO_COLOR, which drops both (and
+		// with them the text cursor). Run owns the terminal, so it may set
+		// the process-wide profile to what the terminal supports; View
+		// filters the colours out of every frame (theme.WithoutColor).
+		lipgloss.SetColorProfile(termenv.NewOutput(os.Stdout).ColorProfile())
+		th = theme.NoColor(nil)
 	}
-	m := newModel(ctx, cfg, theme.New(nil))
+	m := newModel(ctx, cfg, th)
 	defer m.Close()
 
 	p := tea.NewProgram(m,

@@ -15,6 +15,13 @@ import (
 
 // View renders the whole screen: exactly height lines of width cells.
 func (m *Model) View() string {
+	if m.cfg.NoColor {
+		return theme.WithoutColor(m.view())
+	}
+	return m.view()
+}
+
+func (m *Model) view() string {
 	if m.width == 0 || m.height == 0 {
 		return "" // no WindowSizeMsg yet
 	}
@@ -441,7 +448,7 @@ func (m *Model) overlay(body, box string) string {
 	x := (m.width - bw) / 2
 	y := max((len(lines)-len(boxLines))/2, 0)
 	reset := ""
-	if m.theme.Color() {
+	if m.theme.Styled() {
 		reset = "\x1b[0m" // close any style the cut left open
 	}
 	for i, bl := range boxLines {

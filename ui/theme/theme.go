@@ -1,6 +1,7 @@
 // Package theme holds every lipgloss style the dashboard uses, created once
 // from a single renderer so that View functions never build styles and so that
-// NO_COLOR (or --no-color) switches the whole screen to plain text at once.
+// NO_COLOR switches the whole screen to one without colour at once (see
+// NoColor and WithoutColor).
 //
 // Colour is never the only carrier of meaning: every state the theme colours
 // (good, warn, bad, focus) is also spelled out in words or border shape by the
@@ -34,8 +35,9 @@ var (
 // Theme is the dashboard's style sheet. Build it once with New and share the
 // pointer; its fields are read-only after construction.
 type Theme struct {
-	r     *lipgloss.Renderer
-	color bool
+	r       *lipgloss.Renderer
+	styled  bool // the renderer emits SGR sequences
+	noColor bool // built by NoColor: the output is filtered by WithoutColor
 
 	// Text styles.
 	Text, Muted, Subtle, Accent, Bold lipgloss.Style
@@ -74,7 +76,7 @@ func New(r *lipgloss.Renderer) *Theme {
 		r = lipgloss.DefaultRenderer()
 	}
 	s := r.NewStyle
-	t := &Theme{r: r, color: r.ColorProfile() != termenv.Ascii}
+	t := &Theme{r: r, styled: r.ColorProfile() != termenv.Ascii}
 
 	t.Text = s().Foreground(colText)
 	t.Muted = s().Foreground(colMuted)
@@ -119,21 +121,40 @@ func New(r *lipgloss.Renderer) *Theme {
 	return t
 }
 
-// Ascii returns a theme that never emits colour or other SGR sequences, as
-// used for NO_COLOR and for golden tests.
+// Ascii returns a theme that never emits colour or other SGR sequences
+// (plain text, as golden tests want).
 func Ascii() *Theme {
 	r := lipgloss.NewRenderer(nil)
 	r.SetColorProfile(termenv.Ascii)
 	return New(r)
 }
 
+// NoColor returns the theme for NO_COLOR on renderer r
+// (lipgloss.DefaultRenderer() when nil), whose profile should be what the
+// terminal supports: text attributes (bold, underline, reverse video, which
+// draws the text cursor) are kept, colours are not. Its styles are New's,
+// so whoever writes the screen must pass every frame through WithoutColor,
+// which also removes the colours bubbles components choose by themselves.
+// Color reports false, so that code writing raw colour (asciigraph) does
+// not.
+func NoColor(r *lipgloss.Renderer) *Theme {
+	t := New(r)
+	t.noColor = true
+	return t
+}
+
 // Renderer returns the renderer all styles were created on; use it (not the
 // lipgloss package functions) for any style a component must build itself.
 func (t *Theme) Renderer() *lipgloss.Renderer { return t.r }
 
-// Color reports whether colour is emitted. Code that writes raw ANSI itself
-// (asciigraph) must check it and stay plain when it is false.
-func (t *Theme) Color() bool { return t.color }
+// Color reports whether colour is emitted. Code that writes raw ANSI colour
+// itself (asciigraph) must check it and stay plain when it is false.
+func (t *Theme) Color() bool { return t.styled && !t.noColor }
+
+// Styled reports whether styles emit SGR sequences at all (colour or text
+// attributes): code that cuts styled lines must then close what the cut
+// left open.
+func (t *Theme) Styled() bool { return t.styled }
 
 // HelpStyles returns styles for bubbles/help.
 func (t *Theme) HelpStyles() help.Styles { return t.help }
