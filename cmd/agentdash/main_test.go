@@ -378,6 +378,10 @@ func TestTrainInputErrors(t *testing.T) {
 		{[]string{"--lr", "5", "--epochs", "50"}, 1, []string{"diverged", "lower the learning rate"}},
 		{[]string{"--resume", done, "--epochs", "8"}, 2, []string{"cannot resume from", "at epoch 8 already"}},
 		{[]string{"--resume", done, "--epochs", "16", "--lr", "0.1"}, 2, []string{"cannot resume from", "lr differs"}},
+		{[]string{"--checkpoint", dir}, 2, []string{"cannot write a checkpoint to " + dir, "it is a directory"}},
+		{[]string{"--checkpoint", filepath.Join(bad, "m.json")}, 2, []string{bad + " is not a directory"}},
+		{[]string{"--dataset", dir}, 2, []string{dir + " is a directory", "not a CSV file"}},
+		{[]string{"--resume", dir}, 2, []string{dir, "it is a directory", "not an agentdash checkpoint"}},
 	}
 	for _, tt := range tests {
 		r := runCmd(t, "", append([]string{"train", "--checkpoint", filepath.Join(dir, "m.json")}, tt.args...)...)
@@ -386,6 +390,9 @@ func TestTrainInputErrors(t *testing.T) {
 			continue
 		}
 		r.wantOneLine(t, tt.want...)
+		if tt.args[1] == dir && strings.Count(r.stderr, dir) > 1 {
+			t.Errorf("train %v: the path is repeated: %s", tt.args, r.stderr)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "m.json")); err == nil {
 		t.Error("a failed run wrote a checkpoint")
@@ -444,6 +451,21 @@ func TestVersion(t *testing.T) {
 		r := runCmd(t, "", flag)
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "agentdash ") || !strings.HasSuffix(r.stdout, runtime.Version()+"\n") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want \"agentdash VERSION GOVERSION\"", flag, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// A run that fails after training (here: divergence) still prints its
+// summary, which says that no checkpoint was written.
+func TestTrainSummaryAfterFailure(t *testing.T) {
+	dir := chdir(t)
+	r := runCmd(t, "", "train", "--quiet", "--lr", "5", "--epochs", "50", "--checkpoint", filepath.Join(dir, "m.json"))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"stopped:     diverged", "weights:", "checkpoint:  none written"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
 }

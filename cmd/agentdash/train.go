@@ -210,9 +210,12 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		if werr := writeJSON(env.stdout, out, false); werr != nil {
 			return failed(werr)
 		}
-	} else if err == nil {
+	} else {
+		// Also after a failure (divergence, a checkpoint that could not be
+		// written): the summary says what was trained and that nothing was
+		// saved, so that the weights are not lost with the file.
 		writeTrainSummary(env.stdout, res)
-		if f.plot {
+		if f.plot && err == nil {
 			fmt.Fprintln(env.stdout)
 			fmt.Fprintln(env.stdout, lossPlot(res, 64, 12, isTerminal(env.stdout) && !env.noColor()))
 		}
@@ -233,8 +236,9 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 }
 
 // classifyTrainError tells input errors (bad data, a checkpoint that
-// cannot be resumed with these settings: exit 2) from job failures
-// (divergence, a checkpoint that cannot be written: exit 1).
+// cannot be resumed with these settings, a checkpoint path that cannot
+// take a file: exit 2) from job failures (divergence, a write that failed
+// after training: exit 1).
 func classifyTrainError(err error) error {
 	var pe *dataset.ParseError
 	switch {
@@ -242,7 +246,8 @@ func classifyTrainError(err error) error {
 		return failed(err)
 	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.Is(err, train.ErrResume), errors.As(err, &pe),
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
-		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget),
+		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),
+		errors.Is(err, train.ErrPath),
 		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
 		errors.Is(err, fs.ErrNotExist):
 		return err

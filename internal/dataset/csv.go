@@ -50,8 +50,13 @@ func LoadCSV(path, target string) (*Set, error) {
 	}
 	defer f.Close()
 	var size int64
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			return nil, fmt.Errorf("load csv: %s is a directory: %w", path, ErrNotFile)
+		}
+		if st.Mode().IsRegular() {
+			size = st.Size()
+		}
 	}
 	return readCSV(path, f, target, size, blockSize)
 }

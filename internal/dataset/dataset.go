@@ -35,6 +35,10 @@ func (s *Set) Row(i int) []float64 {
 	return s.XY[i*k : i*k+k : i*k+k]
 }
 
+// ErrNotFile is wrapped by the error [LoadCSV] returns for a path that
+// names a directory.
+var ErrNotFile = errors.New("not a CSV file")
+
 // Errors describing the shape of a CSV file, wrapped by [ParseError].
 var (
 	ErrRagged   = errors.New("wrong number of fields")

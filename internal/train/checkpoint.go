@@ -253,9 +253,13 @@ func (c *Checkpoint) MarshalJSON() ([]byte, error) {
 
 // LoadCheckpoint reads and validates the checkpoint at path. A missing file
 // gives an error wrapping fs.ErrNotExist; an empty, truncated or otherwise
-// malformed file one wrapping [ErrCorrupt]; a JSON file of another kind one
-// wrapping [ErrNotCheckpoint]; a newer schema one wrapping [ErrVersion].
+// malformed file one wrapping [ErrCorrupt]; a directory or a JSON file of
+// another kind one wrapping [ErrNotCheckpoint]; a newer schema one
+// wrapping [ErrVersion].
 func LoadCheckpoint(path string) (*Checkpoint, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("load checkpoint %s: it is a directory: %w", path, ErrNotCheckpoint)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -338,3 +338,77 @@ func TestSaveRefusesUnloadableCheckpoint(t *testing.T) {
 		t.Fatalf("the checkpoint on disk changed (err %v)", err)
 	}
 }
+
+// A symlink is written through: the file it points to is replaced and the
+// link stays, also when that file does not exist yet. A directory is
+// refused, as is a path below a regular file, both before anything is
+// written (checkWritable) and when writing.
+func TestAtomicWriteTargets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+
+	models := filepath.Join(dir, "models")
+	os.Mkdir(models, 0o755)
+	v1 := filepath.Join(models, "v1.json")
+	os.WriteFile(v1, []byte("old"), 0o644)
+	link := filepath.Join(dir, "current.json")
+	if err := os.Symlink(filepath.Join("models", "v1.json"), link); err != nil {
+		t.Skip("symlinks:", err)
+	}
+	if err := checkWritable(link); err != nil {
+		t.Fatalf("checkWritable(symlink): %v", err)
+	}
+	if err := writeFileAtomic(link, write); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(v1); string(got) != "new" {
+		t.Errorf("the symlink's target holds %q, want new", got)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symlink was replaced by a file")
+	}
+
+	dangling := filepath.Join(dir, "next.json")
+	os.Symlink(filepath.Join("models", "v2.json"), dangling)
+	if err := writeFileAtomic(dangling, write); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(models, "v2.json")); string(got) != "new" {
+		t.Errorf("a dangling symlink's target holds %q, want new", got)
+	}
+
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, bad := range []string{models, filepath.Join(file, "m.json")} {
+		if err := checkWritable(bad); !errors.Is(err, ErrPath) {
+			t.Errorf("checkWritable(%s) = %v, want ErrPath", bad, err)
+		}
+		if err := writeFileAtomic(bad, write); err == nil {
+			t.Errorf("writeFileAtomic(%s) succeeded", bad)
+		}
+	}
+	if err := checkWritable(models); !strings.Contains(err.Error(), "is a directory") || strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("message %q does not say what is wrong, or names a temporary file", err)
+	}
+	if err := checkWritable(filepath.Join(file, "sub", "m.json")); !strings.Contains(err.Error(), file+" is not a directory") {
+		t.Errorf("message %q does not name the file in the way", err)
+	}
+	if entries, _ := os.ReadDir(models); len(entries) != 2 {
+		t.Errorf("models/ holds %d entries, want v1.json and v2.json only", len(entries))
+	}
+}
+
+// A checkpoint path that cannot be written is an error before training,
+// not after it.
+func TestTrainChecksCheckpointPathFirst(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Checkpoint = t.TempDir()
+	epochs := 0
+	_, err := Train(t.Context(), cfg, func(Event) { epochs++ })
+	if !errors.Is(err, ErrPath) {
+		t.Fatalf("error = %v, want ErrPath", err)
+	}
+	if epochs != 0 {
+		t.Errorf("%d epochs ran before the error", epochs)
+	}
+}

@@ -151,6 +151,11 @@ func newTrainer(cfg Config) (*trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Checkpoint != "" {
+		if err := checkWritable(cfg.Checkpoint); err != nil {
+			return nil, err
+		}
+	}
 	var resume *Checkpoint
 	if cfg.ResumeFrom != "" {
 		ck, err := LoadCheckpoint(cfg.ResumeFrom)
