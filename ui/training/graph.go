@@ -127,24 +127,40 @@ func (g *graph) rangeOf(v graphView) (from, to int) {
 // plotWidth returns the width of the plot area of a graph w cells wide.
 func plotWidth(w int) int { return w - labelWidth - plotMargin - rightMargin }
 
-// resolution describes how many epochs each column of a graph w cells
-// wide summarises under view v ("≈512 epochs/col"), or "" when every
-// column is a single epoch (so there is no min/max envelope either).
-func (g *graph) resolution(v graphView, w int) string {
+// resolution describes how many epochs each plotted column of a graph w
+// cells wide spans under view v ("≈1.1k epochs/col"), or "" when a column
+// is about one epoch or less. banded reports whether the columns summarise
+// several distinct losses, that is whether the graph draws a min/max
+// envelope. Few wide buckets stretched over many columns (the tail of a
+// long run) span fewer epochs per column than per bucket: the note counts
+// columns, as the x axis does.
+func (g *graph) resolution(v graphView, w int) (note string, banded bool) {
 	from, to := g.rangeOf(v)
-	g.trainCols = series.AppendResample(g.trainCols[:0], g.data.train, from, to, max(plotWidth(w), 1))
-	return resolutionOf(g.trainCols)
+	plotW := max(plotWidth(w), 1)
+	g.trainCols = series.AppendResample(g.trainCols[:0], g.data.train, from, to, plotW)
+	return resolutionOf(g.trainCols, plotW), isBanded(g.trainCols)
 }
 
-func resolutionOf(cols []series.Bucket) string {
-	if len(cols) == 0 {
+// resolutionOf returns the note for buckets cols spread over plotW columns.
+func resolutionOf(cols []series.Bucket, plotW int) string {
+	if len(cols) == 0 || plotW <= 0 {
 		return ""
 	}
 	span := cols[len(cols)-1].End() - cols[0].Start
-	if per := (span + len(cols) - 1) / len(cols); per > 1 {
+	if per := int(math.Round(float64(span) / float64(plotW))); per > 1 {
 		return "≈" + pane.Count(uint64(per)) + " epochs/col"
 	}
 	return ""
+}
+
+// isBanded reports whether any bucket holds distinct finite losses.
+func isBanded(cols []series.Bucket) bool {
+	for _, k := range cols {
+		if k.Min < k.Max {
+			return true
+		}
+	}
+	return false
 }
 
 // build draws the graph.

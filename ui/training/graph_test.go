@@ -144,12 +144,43 @@ func TestGraphKeepsExtremes(t *testing.T) {
 	if !strings.Contains(out, "1e+03") && !strings.Contains(out, "1000") {
 		t.Fatalf("spike of 1000 lost (top label missing):\n%s", out)
 	}
-	if note := g.resolution(graphView{}, 80); note == "" {
-		t.Error("no resolution note for a bucketed graph")
+	if note, banded := g.resolution(graphView{}, 80); note == "" || !banded {
+		t.Errorf("bucketed graph: note %q, banded %v; want a note and the min/max envelope", note, banded)
 	}
-	if note := g.resolution(graphView{tail: 10}, 80); note == "" || note == "≈10 epochs/col" {
-		// The last 10 of 100,000 epochs lie in one bucket of many epochs.
-		t.Errorf("tail note %q does not report the bucket's real width", note)
+}
+
+// Regression: the tail of a long run holds a few wide buckets, stretched
+// over the plot's columns; the note said "≈3.9k epochs/col" (epochs per
+// bucket) on 89 columns showing about 100,000 epochs. It must count
+// columns, as the x axis does.
+func TestGraphResolutionCountsColumns(t *testing.T) {
+	long := history(decaying(3_000_000), nil, math.NaN())
+	short := history(decaying(40), nil, math.NaN())
+	const w = 89 + labelWidth + plotMargin + rightMargin // an 89-column plot
+	tests := []struct {
+		name       string
+		data       graphData
+		view       graphView
+		want       string
+		wantBanded bool
+	}{
+		{"full run", long, graphView{}, "≈33k epochs/col", true},
+		// 2,899,969..3,000,000 in 25 buckets of 4,096 epochs over 89 columns.
+		{"last 100,000", long, graphView{tail: 100_000}, "≈1.1k epochs/col", true},
+		{"fewer epochs than columns", short, graphView{}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGraph(theme.Ascii())
+			g.setData(tt.data)
+			if plotWidth(w) != 89 {
+				t.Fatalf("plot width %d", plotWidth(w))
+			}
+			note, banded := g.resolution(tt.view, w)
+			if note != tt.want || banded != tt.wantBanded {
+				t.Errorf("resolution = %q, %v; want %q, %v", note, banded, tt.want, tt.wantBanded)
+			}
+		})
 	}
 }
 

@@ -505,8 +505,8 @@ func (m *Model) legend(w int) []string {
 	if isFinite(m.graph.data.optimum) {
 		parts = append(parts, th.Good.Render("╌")+th.Muted.Render(" optimum"))
 	}
-	note := m.graph.resolution(m.view, w)
-	if note != "" {
+	note, banded := m.graph.resolution(m.view, w)
+	if banded {
 		parts = append(parts, th.Subtle.Render("·")+th.Muted.Render(" min/max"))
 	}
 	if m.view.ema {
