@@ -272,10 +272,11 @@ func (g *graph) build(v graphView, w, h int) string {
 	}
 	if axis {
 		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
+		ticks := max(2, min(6, plotW/14, int(last-first)+1))
 		opts = append(opts,
 			asciigraph.XAxisRange(first, last),
-			asciigraph.XAxisTickCount(max(2, min(6, plotW/14, int(last-first)+1))),
-			asciigraph.XAxisValueFormatter(xLabel(first, last)))
+			asciigraph.XAxisTickCount(ticks),
+			asciigraph.XAxisValueFormatter(xLabel(first, last, ticks)))
 	}
 	if th.Color() {
 		opts = append(opts, asciigraph.SeriesColors(colors...),
@@ -434,19 +435,39 @@ func fitNumber(v float64, w int) string {
 	return strings.Repeat(" ", w-len(s)) + s
 }
 
-// xLabel returns the epoch-axis formatter for the range [first, last]:
-// compact ("12k", "1.0M") when that tells the ticks apart, exact otherwise
-// (a tail view of 98,001..99,000 would read "98k 99k 99k").
-func xLabel(first, last float64) asciigraph.XAxisValueFormatterFunc {
-	exact := last < 10_000 || last-first < last/4
+// xLabel returns the epoch-axis formatter for ticks tickCount apart-
+// spaced over [first, last]: exact below 10,000, else compact ("225k",
+// "1.5M") with as many decimals as it takes to tell neighbouring ticks
+// apart, so a tail view of 2,600,961..2,704,407 reads "2.60M 2.62M …"
+// like the full run does rather than switching to raw numbers.
+func xLabel(first, last float64, tickCount int) asciigraph.XAxisValueFormatterFunc {
+	step := (last - first) / float64(max(tickCount-1, 1))
 	return func(v float64) string {
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return ""
 		}
-		n := uint64(math.Round(v))
-		if exact {
-			return strconv.FormatUint(n, 10)
+		if last < 10_000 {
+			return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 		}
-		return pane.Count(n)
+		return compactEpoch(v, step)
 	}
+}
+
+// compactEpoch formats epoch v with a k, M or G suffix and enough
+// decimals to resolve step epochs.
+func compactEpoch(v, step float64) string {
+	unit, suffix := 1.0, ""
+	switch {
+	case v >= 1e9:
+		unit, suffix = 1e9, "G"
+	case v >= 1e6:
+		unit, suffix = 1e6, "M"
+	case v >= 1e3:
+		unit, suffix = 1e3, "k"
+	}
+	decimals := 0
+	if step > 0 && unit > 1 {
+		decimals = min(max(0, int(math.Ceil(math.Log10(unit/step)))), int(math.Log10(unit)))
+	}
+	return strconv.FormatFloat(v/unit, 'f', decimals, 64) + suffix
 }

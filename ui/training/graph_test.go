@@ -257,3 +257,48 @@ func TestFitNumber(t *testing.T) {
 		}
 	}
 }
+
+// Regression: the tail view of a long run labelled its epoch axis
+// "2600961 … 2704407" while the full run reads "225k 451k 677k". Both use
+// the compact form, with enough decimals to tell the ticks apart.
+func TestXLabel(t *testing.T) {
+	tests := []struct {
+		name        string
+		first, last float64
+		ticks       int
+		values      []float64
+		want        []string
+	}{
+		{"short run is exact", 1, 5000, 6, []float64{1, 1000.6, 5000}, []string{"1", "1001", "5000"}},
+		{"full run", 1, 1_128_000, 6, []float64{1, 225_600, 451_200, 1_128_000}, []string{"1", "226k", "451k", "1.1M"}},
+		{"tail of a long run", 2_600_961, 2_704_407, 6, []float64{2_600_961, 2_621_650, 2_704_407}, []string{"2.60M", "2.62M", "2.70M"}},
+		{"narrow tail", 98_001, 99_000, 6, []float64{98_001, 98_200.8, 99_000}, []string{"98.0k", "98.2k", "99.0k"}},
+		{"not a number", 1, 1e6, 6, []float64{math.NaN(), -1, math.Inf(1)}, []string{"", "", ""}},
+	}
+	for _, tt := range tests {
+		f := xLabel(tt.first, tt.last, tt.ticks)
+		for i, v := range tt.values {
+			if got := f(v); got != tt.want[i] {
+				t.Errorf("%s: label of %v = %q, want %q", tt.name, v, got, tt.want[i])
+			}
+		}
+	}
+}
+
+func TestGraphTailAxisIsCompact(t *testing.T) {
+	g := newGraph(theme.Ascii())
+	g.setData(history(decaying(3_000_000), nil, math.NaN()))
+	out := g.render(graphView{tail: 100_000}, 104, 20)
+	axis := strings.Fields(out[strings.LastIndex(out, "\n")+1:])
+	if len(axis) < 2 {
+		t.Fatalf("no epoch labels:\n%s", out)
+	}
+	for i, l := range axis {
+		if !strings.HasSuffix(l, "M") {
+			t.Errorf("tail label %q is not compact:\n%s", l, out)
+		}
+		if i > 0 && l == axis[i-1] {
+			t.Errorf("repeated tail label %q:\n%s", l, out)
+		}
+	}
+}
