@@ -29,8 +29,10 @@ import (
 const HistoryBuckets = 1024
 
 // divergeFactor: a training loss this many times that of the all-zero
-// model counts as divergence.
-const divergeFactor = 1e6
+// model (where training starts) counts as divergence at once. A run that
+// ends with a loss above the all-zero model's, however slowly it got
+// there, diverged too (see run).
+const divergeFactor = 100
 
 // cancelRows is how many rows an epoch processes between checks for
 // cancellation.
@@ -407,6 +409,13 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 			break
 		}
 	}
+	if (stop == StopCompleted || stop == StopEarlyStopped) && t.epoch > start && t.zeroLoss > 0 && t.loss > t.zeroLoss {
+		// Training starts from the all-zero model: ending worse than it
+		// means the steps made the model worse, as a learning rate slightly
+		// too large does, growing the loss a little every epoch.
+		stop = StopDiverged
+		runErr = t.worseError()
+	}
 	res := t.result(stop)
 	if t.cfg.Checkpoint != "" && stop != StopDiverged && t.epoch > start {
 		if err := t.save(t.cfg.Checkpoint, stop); err != nil {
@@ -423,12 +432,23 @@ func (t *trainer) lossesAt() (float64, float64) {
 }
 
 func (t *trainer) divergedError(e int) error {
+	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %g against %g for the all-zero model; %s",
+		ErrDiverged, e, t.cfg.lrAt(e), t.loss, t.zeroLoss, t.divergedHint())
+}
+
+// worseError is the error of a run that ended with a model worse than the
+// all-zero one it started from.
+func (t *trainer) worseError() error {
+	return fmt.Errorf("%w: after %d epochs with learning rate %g the training loss %g is above the all-zero model's %g; %s",
+		ErrDiverged, t.epoch, t.cfg.lrAt(t.epoch), t.loss, t.zeroLoss, t.divergedHint())
+}
+
+func (t *trainer) divergedHint() string {
 	hint := "lower the learning rate"
 	if t.scaler == nil {
 		hint += " or turn on standardization (--standardize on)"
 	}
-	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %g against %g for the all-zero model; %s",
-		ErrDiverged, e, t.cfg.lrAt(e), t.loss, t.zeroLoss, hint)
+	return hint
 }
 
 // event builds the event for the epoch just completed; Weights is t.out.
