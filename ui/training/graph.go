@@ -259,7 +259,6 @@ func (g *graph) build(v graphView, w, h int) string {
 		asciigraph.Width(plotW),
 		asciigraph.Offset(plotMargin),
 		asciigraph.SeriesChars(chars...),
-		asciigraph.YAxisValueFormatter(yLabel(v.log)),
 	}
 	if lo, hi = tf(lo), tf(hi); !(hi-lo > 1e-9*max(math.Abs(hi), math.Abs(lo))) {
 		// A flat (or a single) value: give the axis some room so the line
@@ -268,8 +267,12 @@ func (g *graph) build(v graphView, w, h int) string {
 		if v.log {
 			pad = 0.5
 		}
-		opts = append(opts, asciigraph.LowerBound(lo-pad), asciigraph.UpperBound(hi+pad))
+		lo, hi = lo-pad, hi+pad
+		opts = append(opts, asciigraph.LowerBound(lo), asciigraph.UpperBound(hi))
+	} else {
+		lo, hi = linesRange(data)
 	}
+	opts = append(opts, asciigraph.YAxisValueFormatter(yLabel(v.log, yPrecision(lo, hi, plotH, v.log))))
 	if axis {
 		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
 		ticks := max(2, min(6, plotW/14, int(last-first)+1))
@@ -407,23 +410,78 @@ func sameLine(a, b []float64) bool {
 	return true
 }
 
+// Precision of the y labels: at least minYPrecision significant digits,
+// more (up to maxYPrecision) when neighbouring rows would otherwise read
+// the same, as long as the labels fit labelWidth.
+const (
+	minYPrecision = 3
+	maxYPrecision = 6
+)
+
 // yLabel returns the y-axis formatter: labelWidth cells, right-aligned,
-// three significant digits (the value itself on the log scale, not its
+// prec significant digits (the value itself on the log scale, not its
 // logarithm).
-func yLabel(log bool) asciigraph.YAxisValueFormatterFunc {
+func yLabel(log bool, prec int) asciigraph.YAxisValueFormatterFunc {
 	return func(v float64) string {
 		if log {
 			v = math.Pow(10, v)
 		}
-		return fitNumber(v, labelWidth)
+		return fitNumber(v, labelWidth, prec)
 	}
 }
 
-// fitNumber formats v with up to three significant digits in exactly w
+// linesRange returns the smallest and largest value drawn: the range
+// asciigraph spreads over the rows.
+func linesRange(lines [][]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, l := range lines {
+		for _, x := range l {
+			if x < lo { // NaN, a gap, is neither
+				lo = x
+			}
+			if x > hi {
+				hi = x
+			}
+		}
+	}
+	return lo, hi
+}
+
+// yPrecision returns the fewest significant digits (from minYPrecision)
+// that give every row of a plot of height+1 rows spanning [lo, hi] its own
+// label within labelWidth cells, or minYPrecision when none does.
+func yPrecision(lo, hi float64, height int, log bool) int {
+	if !isFinite(lo) || !isFinite(hi) || hi <= lo || height <= 0 {
+		return minYPrecision
+	}
+	step := (hi - lo) / float64(height)
+	value := func(i int) float64 {
+		v := hi - float64(i)*step
+		if log {
+			v = math.Pow(10, v)
+		}
+		return v
+	}
+next:
+	for prec := minYPrecision; prec <= maxYPrecision; prec++ {
+		prev := ""
+		for i := 0; i <= height; i++ {
+			s := strconv.FormatFloat(value(i), 'g', prec, 64)
+			if len(s) > labelWidth || s == prev {
+				continue next
+			}
+			prev = s
+		}
+		return prec
+	}
+	return minYPrecision
+}
+
+// fitNumber formats v with up to prec significant digits in exactly w
 // cells, dropping precision rather than overflowing.
-func fitNumber(v float64, w int) string {
+func fitNumber(v float64, w, prec int) string {
 	var s string
-	for prec := 3; prec >= 1; prec-- {
+	for ; prec >= 1; prec-- {
 		s = strconv.FormatFloat(v, 'g', prec, 64)
 		if len(s) <= w {
 			break

@@ -252,7 +252,7 @@ func TestSmooth(t *testing.T) {
 
 func TestFitNumber(t *testing.T) {
 	for _, v := range []float64{0, 1, -1, 0.0123456, 1e-300, -1.5e308, math.MaxFloat64, math.NaN(), math.Inf(-1)} {
-		if s := fitNumber(v, labelWidth); len(s) != labelWidth {
+		if s := fitNumber(v, labelWidth, minYPrecision); len(s) != labelWidth {
 			t.Errorf("fitNumber(%v) = %q, want %d cells", v, s, labelWidth)
 		}
 	}
@@ -299,6 +299,58 @@ func TestGraphTailAxisIsCompact(t *testing.T) {
 		}
 		if i > 0 && l == axis[i-1] {
 			t.Errorf("repeated tail label %q:\n%s", l, out)
+		}
+	}
+}
+
+// Regression: on a tall plot of a narrow loss range, three significant
+// digits gave neighbouring rows the same label ("0.0111 ┤" twice). Every
+// row's label must differ from the next, at every height.
+func TestGraphYLabelsDiffer(t *testing.T) {
+	histories := map[string]graphData{
+		"tail of a long run": history(decaying(3_000_000), nil, 0.49),
+		"narrow range":       history(append(repeat(0.0111, 500), repeat(0.0103, 500)...), nil, math.NaN()),
+	}
+	for name, data := range histories {
+		g := newGraph(theme.Ascii())
+		g.setData(data)
+		for _, v := range []graphView{{tail: 100_000}, {}, {log: true}} {
+			for h := 4; h <= 80; h++ {
+				out := g.render(v, 104, h)
+				prev := ""
+				for _, line := range strings.Split(out, "\n") {
+					i := strings.IndexAny(line, "┤┼")
+					if i < 0 {
+						continue
+					}
+					label := strings.TrimSpace(line[:i])
+					if label == prev {
+						t.Fatalf("%s %+v h=%d: label %q repeated:\n%s", name, v, h, label, out)
+					}
+					prev = label
+				}
+			}
+		}
+	}
+}
+
+func TestYPrecision(t *testing.T) {
+	tests := []struct {
+		lo, hi float64
+		height int
+		log    bool
+		want   int
+	}{
+		{0, 10, 10, false, minYPrecision},         // 10, 9, … 0
+		{0.49, 0.55, 70, false, 4},                // 0.5491, 0.5483, …
+		{0.0103, 0.0111, 40, false, 4},            // 0.01108, 0.01106, …
+		{1, 1 + 1e-12, 10, false, minYPrecision},  // no precision within the width tells these apart
+		{math.NaN(), 1, 10, false, minYPrecision}, // not a range
+		{-2, -1.99, 30, true, 5},                  // 10^-2 … 10^-1.99
+	}
+	for _, tt := range tests {
+		if got := yPrecision(tt.lo, tt.hi, tt.height, tt.log); got != tt.want {
+			t.Errorf("yPrecision(%v, %v, %d, %v) = %d, want %d", tt.lo, tt.hi, tt.height, tt.log, got, tt.want)
 		}
 	}
 }
