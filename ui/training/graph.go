@@ -24,8 +24,11 @@ const (
 	minPlotWidth  = 8
 	minPlotHeight = 2
 	// xAxisMinHeight is the graph height from which the epoch axis (two
-	// lines) is drawn.
-	xAxisMinHeight = 8
+	// lines) is drawn: it leaves a plot of five rows, which still shows
+	// the curve's shape. At 80×24 a finished run leaves the graph seven
+	// lines, and without the axis a tail view would not say which epochs
+	// it shows.
+	xAxisMinHeight = 7
 	// emaWeight is the smoothing weight of the EMA line (TensorBoard's
 	// slider): each column keeps this share of the previous smoothed value.
 	emaWeight = 0.8

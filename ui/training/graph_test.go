@@ -354,3 +354,35 @@ func TestYPrecision(t *testing.T) {
 		}
 	}
 }
+
+// Regression: at 80×24 a finished run leaves the graph 7 lines, and the
+// epoch axis was only drawn from 8.
+func TestGraphAxisAt80x24(t *testing.T) {
+	g := newGraph(theme.Ascii())
+	g.setData(history(decaying(300_000), nil, 0.5))
+	for h := 7; h <= 9; h++ {
+		out := g.render(graphView{tail: 10_000}, 78, h)
+		checkBlock(t, out, 78, h)
+		lines := strings.Split(out, "\n")
+		if !strings.Contains(lines[h-2], "└") || !strings.Contains(lines[h-1], "k") {
+			t.Errorf("h=%d: no epoch axis at the bottom:\n%s", h, out)
+		}
+		if rows := strings.Count(out, "┤") + strings.Count(out, "┼"); rows < 5 {
+			t.Errorf("h=%d: only %d plot rows:\n%s", h, rows, out)
+		}
+	}
+}
+
+// The pane at 80×24 (78×19 inside the frame) after a run whose statistics
+// take five lines still draws the epoch axis.
+func TestPaneAxisAt80x24(t *testing.T) {
+	m := newPane(t, train.Config{}, 78, 19)
+	loadHistory(m, 300_000)
+	m.result.Loss, m.result.BestLoss, m.result.BestEpoch = 0.01047, 0.009012, 222_552
+	m.result.ValLoss, m.result.OptimalLoss = 0.009254, 0.01038
+	m.dirty = true
+	v := m.View()
+	if !strings.Contains(v, "└") {
+		t.Errorf("no epoch axis at 80×24:\n%s", v)
+	}
+}
