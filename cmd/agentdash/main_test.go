@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/train"
 )
 
 // result is what one run of the command printed and returned.
@@ -467,5 +469,23 @@ func TestTrainSummaryAfterFailure(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// Without a closed-form optimum (data too wide for it) the epoch lines
+// have no gap and the summary says it was not computed, instead of "NaN".
+func TestTrainOutputWithoutOptimum(t *testing.T) {
+	e := train.Event{Epoch: 1, Epochs: 2, TrainLoss: 0.5, ValLoss: math.NaN(), OptimalLoss: math.NaN(), LR: 0.05, SamplesPerSec: 1e6}
+	if line := epochLine(e); strings.Contains(line, "gap") || strings.Contains(line, "NaN") {
+		t.Errorf("epoch line %q", line)
+	}
+	e.OptimalLoss = 0.25
+	if line := epochLine(e); !strings.Contains(line, "gap 0.25") {
+		t.Errorf("epoch line %q lacks the gap", line)
+	}
+	var b strings.Builder
+	writeTrainSummary(&b, &train.Result{Epochs: 2, Loss: 0.5, ValLoss: math.NaN(), OptimalLoss: math.NaN(), Weights: []float64{1, 2}})
+	if s := b.String(); !strings.Contains(s, "closed form: not computed") || strings.Contains(s, "NaN") {
+		t.Errorf("summary:\n%s", s)
 	}
 }

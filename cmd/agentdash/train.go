@@ -262,7 +262,10 @@ func epochLine(e train.Event) string {
 	if !math.IsNaN(e.ValLoss) {
 		fmt.Fprintf(&b, "  val %.6g", e.ValLoss)
 	}
-	fmt.Fprintf(&b, "  gap %.3g  lr %.4g  %s samples/s", e.TrainLoss-e.OptimalLoss, e.LR, humanRate(e.SamplesPerSec))
+	if !math.IsNaN(e.OptimalLoss) {
+		fmt.Fprintf(&b, "  gap %.3g", e.TrainLoss-e.OptimalLoss)
+	}
+	fmt.Fprintf(&b, "  lr %.4g  %s samples/s", e.LR, humanRate(e.SamplesPerSec))
 	return b.String()
 }
 
@@ -297,7 +300,11 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 		monitored = "validation"
 	}
 	fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
-	fmt.Fprintf(w, "closed form: %.6g  (gap %.3g)\n", res.OptimalLoss, res.Loss-res.OptimalLoss)
+	if math.IsNaN(res.OptimalLoss) {
+		fmt.Fprintf(w, "closed form: not computed (%d features are too many for it on this many rows)\n", len(res.Weights))
+	} else {
+		fmt.Fprintf(w, "closed form: %.6g  (gap %.3g)\n", res.OptimalLoss, res.Loss-res.OptimalLoss)
+	}
 	var ws []string
 	for i, x := range res.Weights {
 		name := fmt.Sprintf("w%d", i)

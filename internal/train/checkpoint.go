@@ -72,7 +72,7 @@ type Checkpoint struct {
 	Loss        float64 // training MSE at Epoch
 	ValLoss     float64 // validation MSE at Epoch; NaN without validation
 	BestLoss    float64 // lowest monitored loss
-	OptimalLoss float64 // closed-form least-squares MSE on the training rows
+	OptimalLoss float64 // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
 	StopReason  StopReason
 	History     []series.Bucket // training loss per epoch, downsampled
 	ValHistory  []series.Bucket // validation loss per epoch, downsampled
@@ -356,7 +356,7 @@ func (c *Checkpoint) check() error {
 		return fmt.Errorf("epoch %d is outside 1..%d", c.Epoch, c.Config.Epochs)
 	case c.BestEpoch < 1 || c.BestEpoch > c.Epoch:
 		return fmt.Errorf("best epoch %d is outside 1..%d", c.BestEpoch, c.Epoch)
-	case !finite(c.Loss, c.BestLoss, c.OptimalLoss, float64(c.state.Best)):
+	case !finite(c.Loss, c.BestLoss, float64(c.state.Best)) || math.IsInf(c.OptimalLoss, 0):
 		return errors.New("loss, best loss or optimal loss is not a finite number")
 	case c.state.Wait < 0 || c.state.Wait > c.Epoch:
 		return fmt.Errorf("resume state waited %d epochs of %d", c.state.Wait, c.Epoch)

@@ -38,10 +38,18 @@ func leastSquares(xy []float64, features int) (w []float64, b float64) {
 		for j, v := range row {
 			d[j] = v - mean[j]
 		}
+		// C is symmetric: only its upper triangle (and c) is summed.
 		for j := range features {
-			for k := range stride {
-				a[j*stride+k] += d[j] * d[k]
+			dj := d[j]
+			aj := a[j*stride : (j+1)*stride]
+			for k := j; k < stride; k++ {
+				aj[k] += dj * d[k]
 			}
+		}
+	}
+	for j := range features {
+		for k := range j {
+			a[j*stride+k] = a[k*stride+j]
 		}
 	}
 	w = make([]float64, features)

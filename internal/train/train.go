@@ -34,6 +34,14 @@ const HistoryBuckets = 1024
 // there, diverged too (see run).
 const divergeFactor = 100
 
+// MaxClosedFormWork bounds the work (multiply-adds, rows × features ×
+// (features+1) / 2) spent before training on the closed-form optimum that
+// losses are compared with (OptimalLoss, the "gap"): about half a second.
+// Wider data (1,000,000 rows with more than 31 features, 10,000 rows with
+// more than 315) trains without it rather than waiting for it, and its
+// features × features matrix stays small.
+const MaxClosedFormWork = 5e8
+
 // cancelRows is how many rows an epoch processes between checks for
 // cancellation.
 const cancelRows = 1 << 16
@@ -70,7 +78,7 @@ type Event struct {
 	ValLoss       float64       // MSE on the validation rows; NaN without validation
 	BestLoss      float64       // lowest monitored loss so far (validation if any, else training)
 	BestEpoch     int           // epoch of BestLoss
-	OptimalLoss   float64       // closed-form least-squares MSE on the training rows
+	OptimalLoss   float64       // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
 	LR            float64       // learning rate used in this epoch
 	SamplesPerSec float64       // training rows per second in this epoch
 	Elapsed       time.Duration // training time in this run, pauses excluded
@@ -88,7 +96,7 @@ type Result struct {
 	Loss        float64 // final training MSE
 	ValLoss     float64 // final validation MSE, NaN without validation
 	BestLoss    float64 // lowest monitored loss (validation if any, else training)
-	OptimalLoss float64 // closed-form least-squares MSE on the training rows
+	OptimalLoss float64 // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
 	Weights     []float64
 	Bias        float64
 	StopReason  StopReason
@@ -207,8 +215,11 @@ func newTrainer(cfg Config) (*trainer, error) {
 		return nil, fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
 			t.fp.Source, t.target, peak, ErrRange, hint)
 	}
-	w, b := leastSquares(t.train, f)
-	t.optimal = mse(t.train, w, b)
+	t.optimal = math.NaN()
+	if rows := len(t.train) / t.stride; float64(rows)*float64(f)*float64(f+1)/2 <= MaxClosedFormWork {
+		w, b := leastSquares(t.train, f)
+		t.optimal = mse(t.train, w, b)
+	}
 	if resume != nil {
 		if err := t.restore(resume); err != nil {
 			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)

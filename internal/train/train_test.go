@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -556,5 +557,58 @@ func TestHistoryFlatMemory(t *testing.T) {
 	}
 	if few, many := allocs(10), allocs(100_000); many > few {
 		t.Fatalf("%v allocations for 10 epochs, %v for 100,000", few, many)
+	}
+}
+
+// Data too wide for the closed-form optimum within MaxClosedFormWork
+// trains without it (OptimalLoss NaN) instead of spending the work, and
+// its checkpoint loads and resumes.
+func TestWideDataSkipsClosedForm(t *testing.T) {
+	const rows, features = 300, 2000
+	if float64(rows)*features*(features+1)/2 <= MaxClosedFormWork {
+		t.Fatal("the data is not wide enough for the test")
+	}
+	var b strings.Builder
+	for j := range features {
+		fmt.Fprintf(&b, "f%d,", j)
+	}
+	b.WriteString("y\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range rows {
+		y := 0.0
+		for j := range features {
+			x := rng.NormFloat64()
+			if j < 3 {
+				y += float64(j+1) * x
+			}
+			fmt.Fprintf(&b, "%.4f,", x)
+		}
+		fmt.Fprintf(&b, "%.4f\n", y)
+	}
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "wide.csv")
+	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Dataset, cfg.Checkpoint, cfg.Epochs, cfg.LR = csv, filepath.Join(dir, "m.json"), 4, 1e-4
+	res := mustTrain(t, cfg, func(e Event) {
+		if !math.IsNaN(e.OptimalLoss) {
+			t.Fatalf("epoch %d: OptimalLoss %g, want NaN (not computed)", e.Epoch, e.OptimalLoss)
+		}
+	})
+	if !math.IsNaN(res.OptimalLoss) || len(res.Weights) != features {
+		t.Fatalf("result: OptimalLoss %g, %d weights", res.OptimalLoss, len(res.Weights))
+	}
+	ck, err := LoadCheckpoint(cfg.Checkpoint)
+	if err != nil {
+		t.Fatalf("the checkpoint does not load: %v", err)
+	}
+	if !math.IsNaN(ck.OptimalLoss) {
+		t.Errorf("checkpoint OptimalLoss %g, want NaN", ck.OptimalLoss)
+	}
+	cfg.ResumeFrom, cfg.Epochs = cfg.Checkpoint, 6
+	if res := mustTrain(t, cfg, nil); res.Epochs != 6 {
+		t.Errorf("resumed to epoch %d, want 6", res.Epochs)
 	}
 }
