@@ -364,8 +364,8 @@ func TestDivergence(t *testing.T) {
 		{"synthetic", func(c *Config) { c.LR = 3 }, "lower the learning rate"},
 		// Full batches with a learning rate a little too large: the loss
 		// grows about a third each epoch, never exploding within the run.
-		{"slowly rising loss", func(c *Config) { c.LR, c.BatchSize, c.Epochs = 0.8, 1 << 20, 12 }, "above the all-zero model's"},
-		{"rising from the first epoch", func(c *Config) { c.LR, c.BatchSize, c.Epochs = 0.8, 1 << 20, 1 }, "lower the learning rate"},
+		{"slowly rising loss", func(c *Config) { c.LR, c.BatchSize, c.Epochs = 0.8, 1<<20, 12 }, "above the all-zero model's"},
+		{"rising from the first epoch", func(c *Config) { c.LR, c.BatchSize, c.Epochs = 0.8, 1<<20, 1 }, "lower the learning rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
