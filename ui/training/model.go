@@ -263,7 +263,9 @@ func (m *Model) browseKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.ema):
 		m.view.ema = !m.view.ema
 	case key.Matches(msg, k.tail):
-		m.view.tail = m.nextTail()
+		if next := m.nextTail(); next > 0 {
+			m.view.tail = next
+		}
 	case key.Matches(msg, k.full):
 		m.view.tail = 0
 	}
@@ -349,6 +351,12 @@ func (m *Model) start() tea.Cmd {
 	m.state, m.stopping, m.paused = launching, false, false
 	m.result, m.runErr, m.has = nil, nil, false
 	m.latest = train.Event{}
+	// The tail windows on offer depend on the run's length (see nextTail):
+	// one picked for the last run may cover all of the new one, or lie
+	// inside a single bucket of it, so the new run starts on the full
+	// view. The log scale and EMA are preferences about how to read any
+	// loss curve and stay as the user set them.
+	m.view.tail = 0
 	m.trainHist, m.valHist = m.trainHist[:0], m.valHist[:0]
 	m.graph.setData(graphData{optimum: math.NaN()})
 	return func() tea.Msg {
@@ -472,7 +480,9 @@ func (m *Model) finish() tea.Cmd {
 }
 
 // nextTail returns the tail window t switches to: the next larger one
-// worth showing, wrapping around to the smallest.
+// worth showing, wrapping around to the smallest, or 0 when no window is
+// worth showing (the run is shorter than the smallest, or its buckets are
+// too wide for every window shorter than it).
 func (m *Model) nextTail() int {
 	n, width := m.graph.data.n, 1
 	if len(m.trainHist) > 0 {
@@ -489,9 +499,6 @@ func (m *Model) nextTail() int {
 		if s > m.view.tail {
 			return s
 		}
-	}
-	if first == 0 { // nothing resolvable: the smallest window shows it all
-		return tailSizes[0]
 	}
 	return first
 }
@@ -526,8 +533,9 @@ func (m *Model) syncKeys() {
 	} else {
 		k.ema.SetHelp("e", "smooth")
 	}
-	k.tail.SetEnabled(browsing && hasData)
-	k.tail.SetHelp("t", "last "+pane.Count(uint64(m.nextTail())))
+	next := m.nextTail()
+	k.tail.SetEnabled(browsing && hasData && next > 0)
+	k.tail.SetHelp("t", "last "+pane.Count(uint64(next)))
 	k.full.SetEnabled(browsing && m.view.tail > 0)
 	k.apply.SetEnabled(m.editing)
 	k.cancel.SetEnabled(m.editing)

@@ -787,3 +787,38 @@ func TestNarrowFormSaysWhereMoreFieldsAre(t *testing.T) {
 		t.Errorf("all fields fit, yet the form says there are more:\n%s", v)
 	}
 }
+
+// Regression: after a long run viewed as "last 100,000" with log scale and
+// EMA, an 8-epoch run still showed "last 100,000" and the footer offered
+// "t last 100", which did nothing. A new run starts on the full view and
+// keeps the log scale and EMA; t is only offered when a window exists.
+func TestNewRunResetsTailKeepsPreferences(t *testing.T) {
+	m := newPane(t, shortConfig(t, 8), 160, 45)
+	loadHistory(m, 3_000_000)
+	for _, k := range []string{"l", "e", "t"} {
+		m.Update(press(k))
+	}
+	if m.view.tail != 100_000 || !m.view.log || !m.view.ema {
+		t.Fatalf("setup: view %+v", m.view)
+	}
+	startRun(t, m)
+	finishRun(t, m)
+	if m.view.tail != 0 {
+		t.Errorf("tail window %d carried over to the 8-epoch run", m.view.tail)
+	}
+	v := m.View()
+	if strings.Contains(v, "last 100,000") || !strings.Contains(v, "full run") {
+		t.Errorf("legend after the new run does not show the full run:\n%s", v)
+	}
+	if !strings.Contains(v, "EMA") || !strings.Contains(v, "log  full run") {
+		t.Errorf("log scale and EMA were not kept:\n%s", v)
+	}
+	if h := helpText(m); strings.Contains(h, "t last") {
+		t.Errorf("help offers a tail window for an 8-epoch run: %q", h)
+	}
+	before := m.view
+	m.Update(press("t"))
+	if m.view != before {
+		t.Errorf("t changed the view of an 8-epoch run: %+v", m.view)
+	}
+}
