@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"sync"
 )
 
@@ -356,8 +357,18 @@ func (p *parser) classify(ln []byte) (header bool, err error) {
 		cols = len(names)
 	}
 	if cols < 2 {
+		hint := ""
+		for _, sep := range []struct {
+			b    byte
+			name string
+		}{{';', "semicolons"}, {'\t', "tabs"}, {'|', "bars"}} {
+			if bytes.IndexByte(ln, sep.b) >= 0 {
+				hint = "; the line holds " + sep.name + ", but only commas separate fields"
+				break
+			}
+		}
 		return false, p.errAt(p.line, 0, 0, fmt.Errorf(
-			"%w: found %d, need one or more features followed by the target", ErrColumns, cols))
+			"%w: found %d, need one or more features followed by the target%s", ErrColumns, cols, hint))
 	}
 	t := cols - 1
 	if p.target != "" {
@@ -406,6 +417,20 @@ func (p *parser) header(ln []byte) ([]string, error) {
 			col, err = pe.Column, pe.Err
 		}
 		return nil, p.errAt(p.line, col, 0, fmt.Errorf("%w: %v", ErrHeader, err))
+	}
+	// Names must be UTF-8 text: checkpoints store them as JSON strings,
+	// and a resumed run compares them with the file's.
+	if nul := bytes.IndexByte(ln, 0) >= 0; nul || !utf8.Valid(ln) {
+		hint := "save the file as UTF-8"
+		if nul || bytes.HasPrefix(ln, []byte("\xff\xfe")) || bytes.HasPrefix(ln, []byte("\xfe\xff")) {
+			hint = "the file looks UTF-16: save it as UTF-8"
+		}
+		for j, name := range names {
+			if !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
+				return nil, p.errAt(p.line, 0, j+1, fmt.Errorf("%w: the name is not valid UTF-8; %s", ErrHeader, hint))
+			}
+		}
+		return nil, p.errAt(p.line, 0, 0, fmt.Errorf("%w: the line is not valid UTF-8; %s", ErrHeader, hint))
 	}
 	seen := make(map[string]int, len(names))
 	for j, name := range names {

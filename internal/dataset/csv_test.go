@@ -84,6 +84,11 @@ func TestReadCSVErrors(t *testing.T) {
 		{"target without header", "1,2\n", "y", ErrNoTarget, 1, 0, 0, "no header"},
 		{"quoted number", "x,y\n\"1\",2\n", "", ErrNotNumber, 2, 1, 1, `"\"1\"" is not a number (numbers must be written without quotes)`},
 		{"hex ok, double dot not", "x,y\n0x1p-2,1..0\n", "", ErrNotNumber, 2, 8, 2, `"1..0"`},
+		{"Latin-1 name", "x\xb0,y\n1,2\n", "", ErrHeader, 1, 0, 1, "the name is not valid UTF-8; save the file as UTF-8"},
+		{"UTF-16 with BOM", "\xff\xfex\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
+		{"UTF-16 without BOM", "a\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
+		{"semicolons", "a;b;y\n1;2;3\n", "", ErrColumns, 1, 0, 0, "the line holds semicolons, but only commas separate fields"},
+		{"tabs", "a\tb\ty\n1\t2\t3\n", "", ErrColumns, 1, 0, 0, "the line holds tabs"},
 		{"error line after blank lines", "x,y\n\n\n1,2\n\n1,q\n", "", ErrNotNumber, 6, 3, 2, "t.csv:6:3"},
 	}
 	for _, tt := range tests {

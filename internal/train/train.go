@@ -248,7 +248,11 @@ func (t *trainer) split(set *dataset.Set) error {
 		shuffleRows(set.XY, t.stride, &t.rng)
 	}
 	if n-nVal < 1 {
-		return fmt.Errorf("%w: %d rows leave none for training with val-fraction %g", ErrConfig, n, t.cfg.ValFraction)
+		rows := "rows leave"
+		if n == 1 {
+			rows = "row leaves"
+		}
+		return fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, t.cfg.ValFraction)
 	}
 	cut := (n - nVal) * t.stride
 	t.train, t.val = set.XY[:cut:cut], set.XY[cut:]

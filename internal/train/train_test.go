@@ -292,8 +292,8 @@ func TestDataErrors(t *testing.T) {
 	}
 	cfg = testConfig()
 	cfg.Synthetic.Samples, cfg.ValFraction = 1, 0.5
-	if _, err := Train(context.Background(), cfg, nil); !errors.Is(err, ErrConfig) {
-		t.Fatalf("one row with validation: %v, want ErrConfig", err)
+	if _, err := Train(context.Background(), cfg, nil); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "1 row leaves none") {
+		t.Fatalf("one row with validation: %v, want ErrConfig saying 1 row leaves none", err)
 	}
 }
 
