@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // refParse is a slow, obvious reading of the rules LoadCSV documents, used
@@ -38,6 +39,9 @@ func refParse(in, target string) (features []string, tgt string, xy []float64, e
 			case len(fields):
 				names = defaultNames(len(fields))
 			case 0:
+				if !utf8.ValidString(ln) || strings.IndexByte(ln, 0) >= 0 {
+					return nil, "", nil, i + 1, false // names must be UTF-8 text
+				}
 				r := csv.NewReader(strings.NewReader(ln))
 				r.TrimLeadingSpace = true
 				rec, err := r.Read()
