@@ -664,8 +664,13 @@ func TestLiveUpdatesEnableGraphKeys(t *testing.T) {
 	m := newPane(t, shortConfig(t, 1_000_000), 140, 40)
 	startRun(t, m)
 	tickUntil(t, m, func() bool { return m.graph.data.n >= 2 })
-	if !m.keys.log.Enabled() || !m.keys.tail.Enabled() {
+	if !m.keys.log.Enabled() || !m.keys.ema.Enabled() {
 		t.Fatal("graph keys still disabled once the loss history arrived")
+	}
+	// t waits until the run is longer than the smallest window.
+	tickUntil(t, m, func() bool { return m.keys.tail.Enabled() })
+	if n := m.graph.data.n; n <= tailSizes[0] {
+		t.Fatalf("t offered at %d epochs", n)
 	}
 	m.Update(press("l"))
 	if !m.view.log {
