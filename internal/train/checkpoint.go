@@ -425,6 +425,8 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
 		if x.Dataset != "" {
 			x.Dataset, x.Synthetic = "csv", Synthetic{}
+		} else {
+			x.Dataset = "synthetic"
 		}
 		if x.Schedule == "" {
 			x.Schedule = ScheduleConstant
@@ -432,18 +434,29 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		if x.Schedule == ScheduleConstant {
 			x.DecayRate, x.DecaySteps = 0, 0
 		}
-		if x.Standardize == "" {
-			x.Standardize = StandardizeAuto
+		// Settings are compared by what they do: "auto" standardization
+		// as the on or off it means for the data, and the target as the
+		// column it names, which restore checks once the data is read.
+		x.Standardize = StandardizeOff
+		if x.standardized() {
+			x.Standardize = StandardizeOn
 		}
+		x.Target = ""
 		return x
 	}
-	if diff := differingFields(norm(cfg), norm(old)); len(diff) > 0 {
+	if diff := differingFields(norm(cfg), norm(old), ""); len(diff) > 0 {
+		names, details := make([]string, len(diff)), make([]string, len(diff))
+		for i, d := range diff {
+			names[i] = d.name
+			details[i] = fmt.Sprintf("%s %v here, %v there", d.name, d.here, d.there)
+		}
 		verb := "differ"
 		if len(diff) == 1 {
 			verb = "differs"
+			details[0] = fmt.Sprintf("%v here, %v there", diff[0].here, diff[0].there)
 		}
-		return fmt.Errorf("%s %s from the checkpoint's; a resumed run must keep the settings that shape it",
-			strings.Join(diff, ", "), verb)
+		return fmt.Errorf("%s %s from the checkpoint's (%s); a resumed run must keep the settings that shape it",
+			strings.Join(names, ", "), verb, strings.Join(details, "; "))
 	}
 	if cfg.Epochs <= c.Epoch {
 		return fmt.Errorf("the checkpoint is at epoch %d already; set epochs above it to continue", c.Epoch)
@@ -459,8 +472,11 @@ func (t *trainer) restore(c *Checkpoint) error {
 		return fmt.Errorf("the data differs from the checkpoint's (%d rows, sha256 %q; checkpoint %d rows, sha256 %q)",
 			t.fp.Rows, t.fp.SHA256, c.Data.Rows, c.Data.SHA256)
 	}
+	if t.target != c.Target {
+		return fmt.Errorf("target differs from the checkpoint's (%q here, %q there)", t.target, c.Target)
+	}
 	if !slices.Equal(c.Features, t.features) {
-		return fmt.Errorf("the features %v differ from the checkpoint's %v", t.features, c.Features)
+		return fmt.Errorf("the features %q differ from the checkpoint's %q", t.features, c.Features)
 	}
 	hist, err := series.Restore(HistoryBuckets, c.History)
 	if err != nil {
@@ -527,14 +543,31 @@ func (r *Reloader) Load() (*Checkpoint, error) {
 
 // differingFields returns the JSON names of the fields in which a and b
 // differ.
-func differingFields(a, b Config) []string {
-	var diff []string
+// fieldDiff is a setting whose value here (the config given) differs from
+// the one there (the checkpoint's).
+type fieldDiff struct {
+	name        string
+	here, there any
+}
+
+// differingFields lists the fields of the structs a and b (of one type)
+// that differ, by JSON name, prefixed with prefix; struct fields are
+// compared field by field ("synthetic.noise").
+func differingFields(a, b any, prefix string) []fieldDiff {
+	var diff []fieldDiff
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	for i := range va.NumField() {
-		if !va.Field(i).Equal(vb.Field(i)) {
-			name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
-			diff = append(diff, name)
+		fa, fb := va.Field(i), vb.Field(i)
+		if fa.Equal(fb) {
+			continue
 		}
+		name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
+		name = prefix + name
+		if fa.Kind() == reflect.Struct {
+			diff = append(diff, differingFields(fa.Interface(), fb.Interface(), name+".")...)
+			continue
+		}
+		diff = append(diff, fieldDiff{name, fa.Interface(), fb.Interface()})
 	}
 	return diff
 }

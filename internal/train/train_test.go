@@ -491,7 +491,9 @@ func TestResumeMismatch(t *testing.T) {
 		mismatch bool // ErrResume: the checkpoint exists but this config does not continue it
 	}{
 		{"learning rate", func(c *Config) { c.LR = 0.01 }, "cannot resume from " + path + ": lr differs from the checkpoint's", true},
-		{"seed and batch", func(c *Config) { c.Seed, c.BatchSize = 1, 8 }, "batch_size, seed differ from", true},
+		{"learning rate values", func(c *Config) { c.LR = 0.01 }, "lr differs from the checkpoint's (0.01 here, 0.05 there)", true},
+		{"seed and batch", func(c *Config) { c.Seed, c.BatchSize = 1, 8 }, "batch_size, seed differ from the checkpoint's (batch_size 8 here, 32 there; seed 1 here", true},
+		{"synthetic noise", func(c *Config) { c.Synthetic.Noise = 0.5 }, "synthetic.noise differs from the checkpoint's (0.5 here, 0.1 there)", true},
 		{"data", func(c *Config) { c.Dataset = housing }, "dataset", true},
 		{"already done", func(c *Config) {}, "at epoch 4 already", true},
 		{"missing", func(c *Config) { c.ResumeFrom = path + ".nope" }, "no model at", false},
@@ -515,6 +517,27 @@ func TestResumeMismatch(t *testing.T) {
 	c.ResumeFrom, c.Epochs, c.Patience = path, 6, 2
 	if res := mustTrain(t, c, nil); res.Epochs != 6 {
 		t.Fatalf("extended run ended at %d, want 6", res.Epochs)
+	}
+}
+
+// Settings are compared by what they mean: naming the default target
+// column, or "on" for the standardization "auto" gave a CSV, continues the
+// run; another target does not.
+func TestResumeEquivalentSettings(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.Checkpoint, cfg.Epochs = housing, filepath.Join(t.TempDir(), "m.json"), 2
+	cfg.Target, cfg.Standardize = "", StandardizeAuto
+	mustTrain(t, cfg, nil)
+	same := cfg
+	same.ResumeFrom, same.Epochs, same.Target, same.Standardize = cfg.Checkpoint, 3, "price_k", StandardizeOn
+	if res := mustTrain(t, same, nil); res.Epochs != 3 {
+		t.Fatalf("resumed to epoch %d, want 3", res.Epochs)
+	}
+	other := same
+	other.Epochs, other.Target = 4, "sqft"
+	_, err := Train(context.Background(), other, nil)
+	if !errors.Is(err, ErrResume) || !strings.Contains(err.Error(), `target differs from the checkpoint's ("sqft" here, "price_k" there)`) {
+		t.Fatalf("resume with another target: %v", err)
 	}
 }
 
