@@ -34,6 +34,12 @@ const HistoryBuckets = 1024
 // there, diverged too (see run).
 const divergeFactor = 100
 
+// minPlainScale: a standard deviation below it may come from squared
+// deviations that lost precision to underflow (below about 1e-154 they are
+// under the smallest normal float64), so it is computed again on scaled
+// values.
+const minPlainScale = 1e-150
+
 // MaxClosedFormWork bounds the work (multiply-adds, rows × features ×
 // (features+1) / 2) spent before training on the closed-form optimum that
 // losses are compared with (OptimalLoss, the "gap"): about half a second.
@@ -271,15 +277,19 @@ func (t *trainer) standardize() {
 	sc := &Scaler{Mean: make([]float64, f), Scale: make([]float64, f)}
 	for j := range f {
 		mean, scale := moments(t.train, k, j, 1)
-		if !finite(mean) || !finite(scale) {
-			// The sums overflowed: finite values near the float64 limit.
-			// Summing them divided by the column's largest magnitude
-			// (at most 1 each) gives a finite mean and scale.
+		if !finite(mean) || !finite(scale) || scale < minPlainScale {
+			// The sums overflowed (finite values near the float64 limit),
+			// or the squared deviations underflowed (values near 1e-200
+			// would look constant). Summing the values divided by the
+			// column's largest magnitude (at most 1 each) gives a finite
+			// mean and a true scale; a constant column still gets 0.
 			peak := 0.0
 			for _, row := range rowsOf(t.train, k) {
 				peak = max(peak, math.Abs(row[j]))
 			}
-			mean, scale = moments(t.train, k, j, peak)
+			if peak > 0 {
+				mean, scale = moments(t.train, k, j, peak)
+			}
 		}
 		if scale == 0 {
 			scale = 1

@@ -344,6 +344,35 @@ func TestStandardizationNearFloatLimit(t *testing.T) {
 	}
 }
 
+// TestStandardizationTinyValues: a feature of values near 1e-200, whose
+// squared deviations underflow float64, is not mistaken for a constant: it
+// trains to the exact fit, and the checkpoint predicts.
+func TestStandardizationTinyValues(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "%de-200,%d\n", i, 2*i+1) // y = 2·(x/1e-200) + 1
+	}
+	data := filepath.Join(dir, "tiny.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.Checkpoint = data, 300, filepath.Join(dir, "model.json")
+	res := mustTrain(t, cfg, nil)
+	if res.Loss > 1e-6 || res.OptimalLoss > 1e-6 {
+		t.Fatalf("loss %g (closed form %g) after %d epochs, want the exact fit", res.Loss, res.OptimalLoss, cfg.Epochs)
+	}
+	ck, err := LoadCheckpoint(cfg.Checkpoint)
+	if err != nil {
+		t.Fatalf("the checkpoint written does not load: %v", err)
+	}
+	if y, err := ck.Predict([]float64{20e-200}); err != nil || math.Abs(y-41) > 1e-3 {
+		t.Fatalf("Predict(2e-199) = %g, %v; want 41", y, err)
+	}
+}
+
 func TestDivergence(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.json")
