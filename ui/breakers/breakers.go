@@ -99,7 +99,7 @@ var columns = []pane.Column{
 	colProbes:   {Title: "PROBES", Width: 6, Right: true, Drop: 3},
 	colCooldown: {Title: "COOLDOWN", Width: 8, Right: true},
 	colFault:    {Title: "FAULT", Width: 9, Drop: 1},
-	colLast:     {Title: "LAST TRANSITION", Width: 18, Flex: true},
+	colLast:     {Title: "LAST TRANSITION", Short: "LAST", Width: 18, Flex: true},
 }
 
 // Init implements pane.Pane.

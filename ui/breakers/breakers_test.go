@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -327,4 +328,33 @@ func FuzzParseFault(f *testing.F) {
 			t.Errorf("parseFault(%q, %q) = %+v: out of range", rate, lat, got)
 		}
 	})
+}
+
+// Regression: at 64-80 terminal columns the table's columns that are never
+// dropped were wider than the pane, so the frame cut every row (rows whose
+// last cell is "–" ended in a stray "…", the header in "LAST TRANSITI…").
+// Every table line now fits the pane, from the dashboard's minimum width
+// (64 columns, a 62-cell pane) up.
+func TestTableFitsEveryWidth(t *testing.T) {
+	f := newTest(t)
+	if err := f.a.Trip("echo"); err != nil { // a transition in the last column
+		t.Fatal(err)
+	}
+	f.refresh()
+	for w := 62; w <= 140; w++ {
+		f.m.SetSize(w, 20)
+		for i, l := range strings.Split(f.m.table.View(), "\n") {
+			if lw := ansi.StringWidth(l); lw > w {
+				t.Fatalf("width %d: table line %d is %d cells: %q", w, i, lw, l)
+			}
+		}
+		for _, l := range strings.Split(f.m.View(), "\n") {
+			if lw := ansi.StringWidth(l); lw > w {
+				t.Fatalf("width %d: line is %d cells: %q", w, lw, l)
+			}
+			if strings.HasSuffix(strings.TrimRight(l, " "), "–…") || strings.Contains(l, "TRANSITI…") {
+				t.Fatalf("width %d: line cut by the pane: %q", w, l)
+			}
+		}
+	}
 }

@@ -14,6 +14,9 @@ import (
 // Column describes one table column.
 type Column struct {
 	Title string
+	// Short, if set, is the title shown when the column is laid out
+	// narrower than Title.
+	Short string
 	// Width is the column's width in cells (the flex column's minimum).
 	Width int
 	// Right aligns numbers to the right edge.
@@ -205,11 +208,18 @@ func (t *Table) clamp() {
 	t.offset = max(0, min(t.offset, len(t.visible)-body))
 }
 
-// fitColumns decides which columns are shown at the current width: columns
-// are dropped in Drop order until the rest fit, then the flex column takes
-// what is left. Every column is followed by one space.
+// minFlexWidth is the narrowest the flex column gets before columns that
+// are never dropped are cut.
+const minFlexWidth = 4
+
+// fitColumns decides which columns are shown at the current width, and how
+// wide: columns are dropped in Drop order until the rest fit, then the flex
+// column takes what is left. When even the columns that are never dropped
+// do not fit, the flex column gives up width down to minFlexWidth, and
+// then the rightmost columns are narrowed or hidden, so that no line is
+// ever wider than the table. Every column is followed by one space.
 func (t *Table) fitColumns() {
-	avail := t.width - 2 // cursor marker
+	avail := max(t.width-2, 0) // cursor marker
 	hidden := make([]bool, len(t.cols))
 	need := func() int {
 		n := 0
@@ -233,17 +243,40 @@ func (t *Table) fitColumns() {
 		hidden[drop] = true
 	}
 	t.shown, t.widths = t.shown[:0], t.widths[:0]
-	spare := max(avail-need(), 0)
+	total, flex := 0, -1
 	for i, c := range t.cols {
 		if hidden[i] {
 			continue
 		}
-		w := c.Width
 		if c.Flex {
-			w += spare
+			flex = len(t.widths)
 		}
 		t.shown = append(t.shown, i)
-		t.widths = append(t.widths, w)
+		t.widths = append(t.widths, c.Width)
+		total += c.Width + 1
+	}
+	if flex >= 0 {
+		// Grow into the spare width, or shrink towards minFlexWidth.
+		d := avail - total
+		if d < 0 {
+			d = max(d, min(minFlexWidth-t.widths[flex], 0))
+		}
+		t.widths[flex] += d
+		total += d
+	}
+	t.cutRight(total - avail)
+}
+
+// cutRight takes excess cells off the shown columns, rightmost first,
+// hiding a column when less than one cell of it would be left.
+func (t *Table) cutRight(excess int) {
+	for j := len(t.widths) - 1; j >= 0 && excess > 0; j-- {
+		if t.widths[j] > excess {
+			t.widths[j] -= excess
+			return
+		}
+		excess -= t.widths[j] + 1
+		t.shown, t.widths = t.shown[:j], t.widths[:j]
 	}
 }
 
@@ -265,7 +298,7 @@ func (t *Table) View() string {
 	var line strings.Builder
 	line.WriteString("  ")
 	for j, ci := range t.shown {
-		writeCell(&line, t.cols[ci].Title, t.widths[j], t.cols[ci].Right)
+		writeCell(&line, t.cols[ci].title(t.widths[j]), t.widths[j], t.cols[ci].Right)
 	}
 	sb.WriteString(th.Muted.Render(theme.PadRight(line.String(), t.width)))
 
@@ -308,6 +341,14 @@ func (t *Table) View() string {
 	}
 	t.view = sb.String()
 	return t.view
+}
+
+// title returns the column's title for a width of w cells.
+func (c *Column) title(w int) string {
+	if c.Short != "" && ansi.StringWidth(c.Title) > w {
+		return c.Short
+	}
+	return c.Title
 }
 
 // writeCell writes text fitted to w cells (truncated with "…", padded on

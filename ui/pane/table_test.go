@@ -60,6 +60,44 @@ func TestTableColumnsFitWidth(t *testing.T) {
 	}
 }
 
+// Regression: when the columns that are never dropped were wider than the
+// table (the Breakers pane at 64-80 columns), lines overflowed and the
+// pane's frame cut every row. The flex column now shrinks, then the
+// rightmost columns are cut: every line is exactly the table's width.
+func TestTableNeverOverflows(t *testing.T) {
+	th := theme.Ascii()
+	cols := []Column{
+		{Title: "ABILITY", Width: 11},
+		{Title: "STATE", Width: 13},
+		{Title: "FAILED", Width: 10, Right: true},
+		{Title: "CONSEC", Width: 6, Right: true, Drop: 2},
+		{Title: "COOLDOWN", Width: 8, Right: true},
+		{Title: "FAULT", Width: 9, Drop: 1},
+		{Title: "LAST TRANSITION", Short: "LAST", Width: 18, Flex: true},
+	}
+	row := func(last string) []Cell {
+		return []Cell{{Text: "flaky"}, {Text: "○ OPEN", Style: &th.Bad}, {Text: "100% 5/5"}, {Text: "5"},
+			{Text: "2.5s"}, {Text: "90%"}, {Text: last, Style: &th.Muted}}
+	}
+	for w := 2; w <= 140; w++ {
+		tb := NewTable(th, cols)
+		tb.SetRows([][]Cell{row("failure-rate 3s ago"), row("–"), row("")})
+		tb.SetSize(w, 4)
+		lines := strings.Split(tb.View(), "\n")
+		for i, l := range lines {
+			if lw := ansi.StringWidth(l); lw != w {
+				t.Fatalf("width %d: line %d is %d cells: %q", w, i, lw, l)
+			}
+		}
+		if last := tb.ColumnWidth(6); last >= 4 && last < 15 && !strings.Contains(lines[0], "LAST ") {
+			t.Errorf("width %d: a %d-cell flex column should be titled LAST: %q", w, last, lines[0])
+		}
+		if w >= 62 && tb.ColumnWidth(6) < minFlexWidth {
+			t.Errorf("width %d: last transition column only %d cells", w, tb.ColumnWidth(6))
+		}
+	}
+}
+
 func TestTableCursorAndScroll(t *testing.T) {
 	down := tea.KeyMsg{Type: tea.KeyDown}
 	tb := testTable(10)
