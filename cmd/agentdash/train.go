@@ -299,7 +299,12 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 		fmt.Fprintf(w, "  validation %.6g", res.ValLoss)
 		monitored = "validation"
 	}
-	fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
+	if res.StopReason == train.StopEarlyStopped {
+		// Early stopping returns the best epoch's model, not the last one.
+		fmt.Fprintf(w, "  (the model of epoch %d, the best %s loss)\n", res.BestEpoch, monitored)
+	} else {
+		fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
+	}
 	if math.IsNaN(res.OptimalLoss) {
 		fmt.Fprintf(w, "closed form: not computed (%d features are too many for it on this many rows)\n", len(res.Weights))
 	} else {

@@ -55,6 +55,9 @@ type Scaler struct {
 
 // Checkpoint is a saved model with everything needed to explain, serve and
 // resume it. Weights and Bias are in original units: y = Weights·x + Bias.
+// The model is the last epoch's, except after early stopping, when it is
+// the best epoch's (BestEpoch): the one whose monitored loss made the run
+// stop waiting for better. Loss and ValLoss are that model's.
 type Checkpoint struct {
 	Format      string      // CheckpointFormat
 	Version     int         // schema version
@@ -69,8 +72,8 @@ type Checkpoint struct {
 	Bias        float64
 	Epoch       int // epochs completed
 	BestEpoch   int
-	Loss        float64 // training MSE at Epoch
-	ValLoss     float64 // validation MSE at Epoch; NaN without validation
+	Loss        float64 // training MSE of the model
+	ValLoss     float64 // validation MSE of the model; NaN without validation
 	BestLoss    float64 // lowest monitored loss
 	OptimalLoss float64 // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
 	StopReason  StopReason
@@ -80,12 +83,18 @@ type Checkpoint struct {
 	state resumeState
 }
 
-// resumeState is the exact optimizer state, in training units.
+// resumeState is the exact optimizer state, in training units: the last
+// epoch's model, which a resumed run continues from, and the best epoch's,
+// with its losses, which early stopping returns.
 type resumeState struct {
-	Weights []jfloat `json:"weights"`
-	Bias    jfloat   `json:"bias"`
-	Best    jfloat   `json:"best"`
-	Wait    int      `json:"wait"`
+	Weights     []jfloat `json:"weights"`
+	Bias        jfloat   `json:"bias"`
+	Best        jfloat   `json:"best"`
+	Wait        int      `json:"wait"`
+	BestWeights []jfloat `json:"best_weights,omitempty"` // absent in files written before it existed
+	BestBias    jfloat   `json:"best_bias"`
+	BestTrain   jfloat   `json:"best_train_loss"`
+	BestVal     jfloat   `json:"best_val_loss"`
 }
 
 // checkpointFile is the JSON form of a Checkpoint.
@@ -194,7 +203,8 @@ func softwareVersion() string { return "agentdash " + buildinfo.Version() }
 
 // checkpoint snapshots the trainer's state.
 func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
-	w, b := t.original(t.m.w, t.m.b, nil)
+	m, loss, vloss := t.final(stop)
+	w, b := t.original(m.w, m.b, nil)
 	t.mu.Lock()
 	hist, vhist := t.hist.Buckets(), t.vhist.Buckets()
 	t.mu.Unlock()
@@ -203,9 +213,11 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 		Created: time.Now().UTC().Truncate(time.Millisecond), Software: softwareVersion(),
 		Config: t.cfg, Data: t.fp, Features: slices.Clone(t.features), Target: t.target, Scaler: t.scaler,
 		Weights: w, Bias: b, Epoch: t.epoch, BestEpoch: t.bestEpoch,
-		Loss: t.loss, ValLoss: t.vloss, BestLoss: t.best, OptimalLoss: t.optimal,
+		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
 		StopReason: stop, History: hist, ValHistory: vhist,
-		state: resumeState{Weights: jfloats[float64, jfloat](t.m.w), Bias: jfloat(t.m.b), Best: jfloat(t.best), Wait: t.wait},
+		state: resumeState{Weights: jfloats[float64, jfloat](t.m.w), Bias: jfloat(t.m.b), Best: jfloat(t.best), Wait: t.wait,
+			BestWeights: jfloats[float64, jfloat](t.bestM.w), BestBias: jfloat(t.bestM.b),
+			BestTrain: jfloat(t.bestLoss), BestVal: jfloat(t.bestVloss)},
 	}
 }
 
@@ -350,6 +362,9 @@ func (c *Checkpoint) check() error {
 		return errors.New("weights or bias are not finite numbers")
 	case len(c.state.Weights) != nf || !finite(jfloats[jfloat, float64](c.state.Weights)...) || !finite(float64(c.state.Bias)):
 		return fmt.Errorf("resume state has %d weights for %d features, or non-finite values", len(c.state.Weights), nf)
+	case len(c.state.BestWeights) > 0 && (len(c.state.BestWeights) != nf ||
+		!finite(jfloats[jfloat, float64](c.state.BestWeights)...) || !finite(float64(c.state.BestBias), float64(c.state.BestTrain))):
+		return fmt.Errorf("resume state has %d best weights for %d features, or non-finite values", len(c.state.BestWeights), nf)
 	case c.Scaler != nil && (len(c.Scaler.Mean) != nf || len(c.Scaler.Scale) != nf):
 		return fmt.Errorf("scaler has %d means and %d scales for %d features", len(c.Scaler.Mean), len(c.Scaler.Scale), nf)
 	case c.Epoch < 1 || c.Epoch > c.Config.Epochs:
@@ -495,6 +510,12 @@ func (t *trainer) restore(c *Checkpoint) error {
 		shuffleRows(t.train, t.stride, &t.rng)
 	}
 	t.loss, t.vloss = t.lossesAt()
+	if len(c.state.BestWeights) == len(t.m.w) {
+		copy(t.bestM.w, jfloats[jfloat, float64](c.state.BestWeights))
+		t.bestM.b, t.bestLoss, t.bestVloss = float64(c.state.BestBias), float64(c.state.BestTrain), float64(c.state.BestVal)
+	} else { // an older file: the best model was not kept, the last one stands in
+		t.keepBest()
+	}
 	return nil
 }
 

@@ -97,13 +97,13 @@ type Result struct {
 	Config      Config
 	Features    []string // feature names; len(Weights)
 	Target      string
-	Epochs      int     // epochs completed, counting those before a resume
-	BestEpoch   int     // epoch of BestLoss
-	Loss        float64 // final training MSE
-	ValLoss     float64 // final validation MSE, NaN without validation
-	BestLoss    float64 // lowest monitored loss (validation if any, else training)
-	OptimalLoss float64 // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
-	Weights     []float64
+	Epochs      int       // epochs completed, counting those before a resume
+	BestEpoch   int       // epoch of BestLoss
+	Loss        float64   // training MSE of the model returned (see Weights)
+	ValLoss     float64   // validation MSE of the model returned, NaN without validation
+	BestLoss    float64   // lowest monitored loss (validation if any, else training)
+	OptimalLoss float64   // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
+	Weights     []float64 // the model in original units: the best epoch's after early stopping, else the last one's
 	Bias        float64
 	StopReason  StopReason
 	Checkpoint  string          // path written, "" if none was
@@ -146,6 +146,9 @@ type trainer struct {
 
 	m           model     // current model in training units
 	prev        model     // model before the current epoch, for rollback
+	bestM       model     // model of the best epoch, returned after early stopping
+	bestLoss    float64   // training loss of bestM
+	bestVloss   float64   // validation loss of bestM
 	out         []float64 // weights in original units, reused for events
 	optimal     float64   // closed-form loss
 	zeroLoss    float64   // loss of the all-zero model, for divergence
@@ -207,6 +210,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 	f := len(t.features)
 	t.m = model{w: make([]float64, f), grad: make([]float64, f)}
 	t.prev = model{w: make([]float64, f)}
+	t.bestM = model{w: make([]float64, f)}
 	t.out = make([]float64, f)
 	t.zeroLoss = t.m.mse(t.train)
 	if !finite(t.zeroLoss) {
@@ -416,6 +420,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 		}
 		if monitored < t.best-t.cfg.MinDelta {
 			t.best, t.bestEpoch, t.wait = monitored, e, 0
+			t.keepBest()
 		} else {
 			t.wait++
 		}
@@ -449,6 +454,22 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 		res.Checkpoint = t.cfg.Checkpoint
 	}
 	return res, runErr
+}
+
+// keepBest records the current model as the best one.
+func (t *trainer) keepBest() {
+	copy(t.bestM.w, t.m.w)
+	t.bestM.b, t.bestLoss, t.bestVloss = t.m.b, t.loss, t.vloss
+}
+
+// final returns the model a run that stopped for stop returns, with its
+// training and validation losses: the best epoch's after early stopping,
+// else the current one.
+func (t *trainer) final(stop StopReason) (*model, float64, float64) {
+	if stop == StopEarlyStopped {
+		return &t.bestM, t.bestLoss, t.bestVloss
+	}
+	return &t.m, t.loss, t.vloss
 }
 
 // lossesAt recomputes the losses of the current model.
@@ -493,12 +514,13 @@ func (t *trainer) event(took time.Duration) Event {
 }
 
 func (t *trainer) result(stop StopReason) *Result {
-	w, b := t.original(t.m.w, t.m.b, nil)
+	m, loss, vloss := t.final(stop)
+	w, b := t.original(m.w, m.b, nil)
 	return &Result{
 		Config:   t.cfg,
 		Features: slices.Clone(t.features), Target: t.target,
 		Epochs: t.epoch, BestEpoch: t.bestEpoch,
-		Loss: t.loss, ValLoss: t.vloss, BestLoss: t.best, OptimalLoss: t.optimal,
+		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
 		Weights: w, Bias: b,
 		StopReason: stop,
 		History:    t.hist, ValHistory: t.vhist,

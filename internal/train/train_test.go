@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -662,5 +663,60 @@ func TestWideDataSkipsClosedForm(t *testing.T) {
 	cfg.ResumeFrom, cfg.Epochs = cfg.Checkpoint, 6
 	if res := mustTrain(t, cfg, nil); res.Epochs != 6 {
 		t.Errorf("resumed to epoch %d, want 6", res.Epochs)
+	}
+}
+
+// After early stopping, the model returned and saved is the best epoch's,
+// not the last one's: its validation loss is the best one.
+func TestEarlyStoppingReturnsBestModel(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.Patience, cfg.Schedule, cfg.DecaySteps = housing, 300, 20, ScheduleStep, 50
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "m.json")
+	var atBest Event
+	var last Event
+	res := mustTrain(t, cfg, func(e Event) {
+		last = e
+		last.Weights = slices.Clone(e.Weights)
+		if e.Epoch == e.BestEpoch {
+			atBest = last
+		}
+	})
+	if res.StopReason != StopEarlyStopped || res.BestEpoch >= res.Epochs {
+		t.Fatalf("run stopped %s at epoch %d, best %d: the test needs an early stop after the best epoch", res.StopReason, res.Epochs, res.BestEpoch)
+	}
+	if !sameBits(res.Weights, atBest.Weights) || !sameFloat(res.Bias, atBest.Bias) {
+		t.Errorf("weights %v %v, want the best epoch's %v %v (the last epoch had %v %v)",
+			res.Weights, res.Bias, atBest.Weights, atBest.Bias, last.Weights, last.Bias)
+	}
+	if !sameFloat(res.ValLoss, res.BestLoss) || !sameFloat(res.Loss, atBest.TrainLoss) {
+		t.Errorf("losses %g / val %g, want the best epoch's %g / %g", res.Loss, res.ValLoss, atBest.TrainLoss, res.BestLoss)
+	}
+	ck, err := LoadCheckpoint(cfg.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(ck.Weights, res.Weights) || !sameFloat(ck.ValLoss, res.BestLoss) || ck.Epoch != res.Epochs {
+		t.Errorf("checkpoint: weights %v val %g epoch %d; want the best model, and the epochs run", ck.Weights, ck.ValLoss, ck.Epoch)
+	}
+	// A file written before the best model was kept still loads and
+	// resumes (the last model stands in for the best).
+	data, _ := os.ReadFile(cfg.Checkpoint)
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc["state"].(map[string]any), "best_weights")
+	old, _ := json.Marshal(doc)
+	if _, err := ParseCheckpoint(old); err != nil {
+		t.Fatalf("a checkpoint without best_weights: %v", err)
+	}
+	oldPath := filepath.Join(t.TempDir(), "old.json")
+	if err := os.WriteFile(oldPath, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	more := cfg
+	more.ResumeFrom, more.Checkpoint, more.Epochs, more.Patience = oldPath, oldPath, res.Epochs+5, 100
+	if r := mustTrain(t, more, nil); r.Epochs != res.Epochs+5 {
+		t.Fatalf("resumed from a checkpoint without best_weights to epoch %d, want %d", r.Epochs, res.Epochs+5)
 	}
 }
