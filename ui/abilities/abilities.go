@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -585,11 +586,72 @@ func (m *Model) SetSize(w, h int) {
 // listWidth is the width of the ability list column.
 func (m *Model) listWidth() int { return max(min(m.width/3, 32), 18) }
 
-// editorHeight fits the editor to its text, within limits set by the pane
-// height.
+// editorHeight fits the editor to its text as displayed, soft-wrapped rows
+// included (a long pasted line takes several), within limits set by the
+// pane height.
 func (m *Model) editorHeight() int {
-	lines := strings.Count(m.editor.Value(), "\n") + 1
-	return max(min(lines, m.height/4, 10), 1)
+	limit := max(min(m.height/4, 10), 1)
+	return min(wrappedRows(m.editor.Value(), m.editor.Width(), limit), limit)
+}
+
+// wrappedRows counts the rows text takes in a textarea whose text is width
+// cells wide, counting no further than limit.
+func wrappedRows(text string, width, limit int) int {
+	width = max(width, 1)
+	rows := 0
+	for rows < limit {
+		line, rest, more := strings.Cut(text, "\n")
+		rows += lineRows(line, width)
+		if !more {
+			break
+		}
+		text = rest
+	}
+	return rows
+}
+
+// lineRows counts the rows one line takes in a textarea width cells wide,
+// wrapping as bubbles' textarea does: at spaces, a word wider than a row
+// broken where it overflows, and a row more when the text fills the last
+// one (the textarea keeps a cell there for the cursor).
+func lineRows(line string, width int) int {
+	rows, rowW, wordW, spaces := 1, 0, 0, 0
+	for _, r := range line {
+		if unicode.IsSpace(r) {
+			spaces++
+		} else {
+			wordW += runeWidth(r)
+		}
+		switch {
+		case spaces > 0:
+			if rowW+wordW+spaces > width {
+				rows++
+				rowW = 0
+			}
+			rowW += wordW + spaces
+			wordW, spaces = 0, 0
+		case wordW+runeWidth(r) > width:
+			if rowW > 0 {
+				rows++
+			}
+			rowW, wordW = wordW, 0
+		}
+	}
+	if rowW+wordW+spaces >= width {
+		rows++
+	}
+	return rows
+}
+
+// runeWidth is the width of r in cells.
+func runeWidth(r rune) int {
+	if r < 0x80 {
+		if r < 0x20 || r == 0x7f {
+			return 0
+		}
+		return 1
+	}
+	return ansi.StringWidth(string(r))
 }
 
 var _ pane.Pane = (*Model)(nil)

@@ -2,10 +2,12 @@ package abilities
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/charmbracelet/bubbles/textarea"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"go.uber.org/goleak"
@@ -478,6 +480,71 @@ func TestResultLinesFitAnyHeight(t *testing.T) {
 					t.Errorf("result #%d in %dx%d: %d lines", rec.seq, w, h, len(lines))
 				}
 			}
+		}
+	}
+}
+
+// Regression: after pasting a 50k-character line the editor stayed one row
+// high, showing a wrapped fragment, because its height counted newlines
+// only. It counts soft-wrapped rows, up to the room the pane gives it.
+func TestEditorHeightCountsWrappedRows(t *testing.T) {
+	m, _ := newTest(t) // 100×30: at most 30/4 = 7 rows
+	w := m.editor.Width()
+	tests := []struct {
+		name string
+		text string
+		want int
+	}{
+		{"two short lines", "{\n}", 2},
+		// `{"text":` on a row of its own, then the word over three rows.
+		{"line of 2.5 widths", `{"text": "` + strings.Repeat("x", w*5/2-12) + `"}`, 4},
+		{"pasted 50k line", `{"text": "` + strings.Repeat("x", 50_000) + `"}`, 7},
+		{"short line then a long one", "{\n" + strings.Repeat("y", w+5) + "\n}", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			send(t, m, panetest.Key("e"))
+			m.editor.SetValue("")
+			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.text), Paste: true})
+			if got := m.editor.Height(); got != tt.want {
+				t.Errorf("editor height %d, want %d", got, tt.want)
+			}
+			send(t, m, panetest.Key("esc"))
+		})
+	}
+	// A wrapped line that fits shows whole, line number included.
+	send(t, m, panetest.Key("e"))
+	m.editor.SetValue("")
+	long := `{"text": "` + strings.Repeat("x", w*5/2-12) + `"}`
+	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(long), Paste: true})
+	if v := m.View(); !strings.Contains(v, ` 1 {"text":`) || !strings.Contains(v, `xx"}`) {
+		t.Errorf("the pasted line is not shown whole:\n%s", v)
+	}
+}
+
+// lineRows must wrap as the textarea does: compare with the textarea's own
+// row count for the line the cursor is on.
+func TestLineRowsMatchesTextarea(t *testing.T) {
+	words := []string{"a", "bb", "{\"text\":", "漢字", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", " ", "  ", "é"}
+	ta := textarea.New()
+	ta.ShowLineNumbers = false
+	ta.Prompt = ""
+	ta.CharLimit = 0
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		width := 5 + rnd.IntN(40)
+		ta.SetWidth(width)
+		var b strings.Builder
+		for range rnd.IntN(30) {
+			b.WriteString(words[rnd.IntN(len(words))])
+			if rnd.IntN(2) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		line := b.String()
+		ta.SetValue(line)
+		if got, want := lineRows(line, ta.Width()), ta.LineInfo().Height; got != want {
+			t.Fatalf("case %d: lineRows(%q, %d) = %d, textarea wraps it into %d rows", i, line, ta.Width(), got, want)
 		}
 	}
 }
