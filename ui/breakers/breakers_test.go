@@ -238,6 +238,10 @@ func TestParseFault(t *testing.T) {
 		{"", "", agent.Fault{}, ""},
 		{"12.5%", "1.5s", agent.Fault{FailureRate: 0.125, Latency: 1500 * time.Millisecond}, ""},
 		{"100", "250", agent.Fault{FailureRate: 1, Latency: 250 * time.Millisecond}, ""},
+		{"5 %", "", agent.Fault{FailureRate: 0.05}, ""}, // was rejected: got "5 "
+		{" 5% ", "", agent.Fault{FailureRate: 0.05}, ""},
+		{"%", "", agent.Fault{}, ""},
+		{"5 %%", "", agent.Fault{}, `got "5 %%"`},
 		{"-1", "", agent.Fault{}, "failure %"},
 		{"abc", "", agent.Fault{}, "failure %"},
 		{"10", "soon", agent.Fault{}, "latency: want a duration"},

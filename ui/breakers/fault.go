@@ -122,11 +122,13 @@ const maxLatency = time.Hour
 // milliseconds).
 func parseFault(rate, lat string) (agent.Fault, error) {
 	var f agent.Fault
-	rate = strings.TrimSuffix(strings.TrimSpace(rate), "%")
+	// "5%" and "5 %" alike; the error quotes what was typed.
+	typed := strings.TrimSpace(rate)
+	rate = strings.TrimSpace(strings.TrimSuffix(typed, "%"))
 	if rate != "" {
 		p, err := strconv.ParseFloat(rate, 64)
 		if err != nil || !(p >= 0 && p <= 100) { // also rejects NaN
-			return f, fmt.Errorf("failure %%: want a number from 0 to 100, got %q", rate)
+			return f, fmt.Errorf("failure %%: want a number from 0 to 100, got %q", typed)
 		}
 		f.FailureRate = p / 100
 	}
