@@ -3,6 +3,7 @@ package training
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,9 @@ func fields() []field {
 			get: func(c *train.Config) string { return strconv.FormatUint(c.Seed, 10) },
 			set: func(c *train.Config, s string) error {
 				v, err := strconv.ParseUint(s, 10, 64)
+				if errors.Is(err, strconv.ErrRange) {
+					return outOfRange(s, "", strconv.FormatUint(math.MaxUint64, 10))
+				}
 				if err != nil {
 					return fmt.Errorf("%q is not a non-negative whole number", s)
 				}
@@ -88,6 +92,9 @@ func intField(label, flag, help string, ptr func(*train.Config) *int) field {
 		get: func(c *train.Config) string { return strconv.Itoa(*ptr(c)) },
 		set: func(c *train.Config, s string) error {
 			v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+			if errors.Is(err, strconv.ErrRange) {
+				return outOfRange(s, strconv.Itoa(math.MinInt), strconv.Itoa(math.MaxInt))
+			}
 			if err != nil {
 				return fmt.Errorf("%q is not a whole number", s)
 			}
@@ -95,6 +102,16 @@ func intField(label, flag, help string, ptr func(*train.Config) *int) field {
 			return nil
 		},
 	}
+}
+
+// outOfRange is the error for a whole number s that parses but does not
+// fit: it names the bound s is beyond (lo is "" when the least is 0 and a
+// minus sign does not parse at all).
+func outOfRange(s, lo, hi string) error {
+	if strings.HasPrefix(s, "-") && lo != "" {
+		return fmt.Errorf("%q is out of range: at least %s", s, groupString(lo))
+	}
+	return fmt.Errorf("%q is out of range: at most %s", s, groupString(hi))
 }
 
 func floatField(label, flag, help string, ptr func(*train.Config) *float64) field {

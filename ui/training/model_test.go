@@ -150,6 +150,10 @@ func TestInvalidFormShowsErrorsAndDoesNotTrain(t *testing.T) {
 		{"schedule", "sometimes", `schedule: "sometimes" is not one of`},
 		{"standardize", "maybe", `standardize: "maybe" is not one of`},
 		{"synth noise", "1e", `synth noise: "1e" is not a number`},
+		// Whole numbers, but too large (or small) for the field.
+		{"epochs", "99999999999999999999", `epochs: "99999999999999999999" is out of range: at most 9,223,372,036,854,775,807`},
+		{"patience", "-99999999999999999999", `patience: "-99999999999999999999" is out of range: at least -9,223,372,036,854,775,808`},
+		{"seed", "99999999999999999999", `seed: "99999999999999999999" is out of range: at most 18,446,744,073,709,551,615`},
 		// Parsed, but rejected by train.Config.Validate.
 		{"epochs", "0", "epochs"},
 		{"learning rate", "-1", "lr"},

@@ -661,8 +661,10 @@ func signedPercent(f float64) string {
 }
 
 // groupDigits formats n with thousands separators: 1234567 -> "1,234,567".
-func groupDigits(n int) string {
-	s := strconv.Itoa(n)
+func groupDigits(n int) string { return groupString(strconv.Itoa(n)) }
+
+// groupString puts thousands separators into a decimal integer s.
+func groupString(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	if neg {
 		s = s[1:]
