@@ -831,3 +831,45 @@ func TestNewRunResetsTailKeepsPreferences(t *testing.T) {
 		t.Errorf("t changed the view of an 8-epoch run: %+v", m.view)
 	}
 }
+
+// Regression: with learning rate 1e308 the pane said "✗ diverged after
+// epoch 0" over the trainer's "training diverged at epoch 1". Both number
+// the epoch that blew up the same way.
+func TestDivergedEpochAgreesWithError(t *testing.T) {
+	cfg := shortConfig(t, 500)
+	cfg.LR = 1e308
+	m := newPane(t, cfg, 160, 40)
+	startRun(t, m)
+	finishRun(t, m)
+	if m.runErr == nil || !strings.Contains(m.runErr.Error(), "at epoch 1 ") {
+		t.Fatalf("error %v, want divergence at epoch 1", m.runErr)
+	}
+	v := runText(m.View())
+	if !strings.Contains(v, "✗ diverged at epoch 1 ") || strings.Contains(v, "epoch 0") {
+		t.Errorf("outcome does not say epoch 1:\n%s", m.View())
+	}
+}
+
+func TestDivergedOutcome(t *testing.T) {
+	tests := []struct {
+		name           string
+		epochs, best   int
+		target, patien int
+		want           string
+	}{
+		{"blew up mid-run", 41, 41, 100, 0, "✗ diverged at epoch 42"},
+		{"blew up at once", 0, 0, 100, 0, "✗ diverged at epoch 1"},
+		{"ended worse", 100, 3, 100, 0, "✗ diverged after 100 epochs"},
+		{"stopped early, worse", 20, 10, 100, 10, "✗ diverged after 20 epochs"},
+		{"one epoch, worse", 1, 1, 1, 0, "✗ diverged after 1 epoch ·"},
+	}
+	for _, tt := range tests {
+		m := newPane(t, shortConfig(t, 5), 160, 40)
+		m.state, m.runErr = finished, train.ErrDiverged
+		m.runCfg.Epochs, m.runCfg.Patience = tt.target, tt.patien
+		m.result = &train.Result{StopReason: train.StopDiverged, Epochs: tt.epochs, BestEpoch: tt.best}
+		if got := strings.Join(m.outcome(), " · "); !strings.HasPrefix(got+" ·", tt.want) {
+			t.Errorf("%s: outcome %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -372,7 +372,12 @@ func (m *Model) outcome() []string {
 	case train.StopCanceled:
 		head = th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs)
 	case train.StopDiverged:
-		head = th.Bad.Render("✗ diverged") + th.Text.Render(" after epoch "+epochs)
+		// Numbered as the trainer's error under this line numbers it.
+		if divergedMidRun(res, m.runCfg) {
+			head = th.Bad.Render("✗ diverged") + th.Text.Render(" at epoch "+groupDigits(res.Epochs+1))
+		} else {
+			head = th.Bad.Render("✗ diverged") + th.Text.Render(" after "+epochs+" "+plural(res.Epochs, "epoch", "epochs"))
+		}
 	default:
 		if err != nil {
 			head = th.Bad.Render("✗ failed") + th.Text.Render(" at epoch "+epochs)
@@ -389,6 +394,26 @@ func (m *Model) outcome() []string {
 		parts = append(parts, th.Muted.Render(rows+" rows"))
 	}
 	return parts
+}
+
+// divergedMidRun reports whether a diverged run stopped at an epoch whose
+// loss blew up: the trainer rolls that epoch back, so res.Epochs is the
+// last good one and its error names the next ("at epoch 1" after none).
+// Otherwise the run completed, or stopped early, with a model worse than
+// the all-zero one it started from, and its error counts the epochs run.
+func divergedMidRun(res *train.Result, cfg train.Config) bool {
+	if res.Epochs >= cfg.Epochs {
+		return false
+	}
+	earlyStopped := cfg.Patience > 0 && res.Epochs-res.BestEpoch >= cfg.Patience
+	return !earlyStopped
+}
+
+func plural(n int, singular, plural string) string {
+	if n == 1 {
+		return singular
+	}
+	return plural
 }
 
 // progress renders "epoch 123/1,000 12%", "ETA 3s" and "1.2M rows/s".
