@@ -472,11 +472,20 @@ func (m *Model) finish() tea.Cmd {
 	case err != nil:
 		return pane.Status("training failed: "+err.Error(), true)
 	case res != nil && res.Checkpoint != "":
-		return pane.Status(fmt.Sprintf("training %s: loss %.4g, saved %s", res.StopReason, res.Loss, res.Checkpoint), false)
+		return pane.Status(fmt.Sprintf("training %s: loss %.4g, saved %s", stopWord(res.StopReason), res.Loss, res.Checkpoint), false)
 	case res != nil:
-		return pane.Status(fmt.Sprintf("training %s: loss %.4g", res.StopReason, res.Loss), false)
+		return pane.Status(fmt.Sprintf("training %s: loss %.4g", stopWord(res.StopReason), res.Loss), false)
 	}
 	return nil
+}
+
+// stopWord says how a run ended in the pane's words: a run ended by s (the
+// trainer's "canceled") is "stopped", as the pane's outcome line says.
+func stopWord(r train.StopReason) string {
+	if r == train.StopCanceled {
+		return "stopped"
+	}
+	return string(r)
 }
 
 // nextTail returns the tail window t switches to: the next larger one

@@ -330,12 +330,16 @@ func TestPauseResumeStop(t *testing.T) {
 	if !m.stopping || !strings.Contains(m.View(), "stopping") {
 		t.Errorf("s did not show stopping:\n%s", m.View())
 	}
-	finishRun(t, m)
+	msgs := finishRun(t, m)
 	if m.result == nil || m.result.StopReason != train.StopCanceled {
 		t.Fatalf("stopped run result %+v, error %v", m.result, m.runErr)
 	}
 	if v := m.View(); !strings.Contains(v, "stopped") {
 		t.Errorf("view after stop lacks 'stopped':\n%s", v)
+	}
+	// The footer says "stopped" too (it said "training canceled").
+	if s, ok := statusOf(msgs); !ok || !strings.HasPrefix(s.Text, "training stopped: ") || strings.Contains(s.Text, "cancel") {
+		t.Errorf("status after stop = %+v, want \"training stopped: …\"", s)
 	}
 }
 
