@@ -877,3 +877,23 @@ func TestDivergedOutcome(t *testing.T) {
 		}
 	}
 }
+
+// Regression: while paused the pane kept showing the rate of the last
+// epoch before the pause, a single often-disturbed sample (442k rows/s
+// against 160M running). Like the ETA, the rate is hidden while paused.
+func TestPausedHidesRate(t *testing.T) {
+	th := theme.Ascii()
+	ev := train.Event{Epoch: 10, Epochs: 100, Elapsed: time.Second, SamplesPerSec: 442e3}
+	first := train.Event{Epoch: 1, Epochs: 100, Elapsed: 100 * time.Millisecond}
+	running := strings.Join(progress(th, ev, first, false), " · ")
+	if !strings.Contains(running, "442k rows/s") || !strings.Contains(running, "ETA") {
+		t.Errorf("running progress %q lacks the rate or ETA", running)
+	}
+	paused := strings.Join(progress(th, ev, first, true), " · ")
+	if strings.Contains(paused, "rows/s") || strings.Contains(paused, "ETA") {
+		t.Errorf("paused progress %q shows a rate or ETA", paused)
+	}
+	if !strings.Contains(paused, "epoch 10/100") {
+		t.Errorf("paused progress %q lacks the epoch", paused)
+	}
+}

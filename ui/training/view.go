@@ -417,6 +417,10 @@ func plural(n int, singular, plural string) string {
 }
 
 // progress renders "epoch 123/1,000 12%", "ETA 3s" and "1.2M rows/s".
+// While paused neither the ETA nor the rate is shown. The trainer's rate
+// leaves the pause out, but it is one epoch's: with epochs of
+// microseconds, the one running as the pause begins is often slowed many
+// times over, and that sample would stay on screen for the whole pause.
 func progress(th *theme.Theme, ev, first train.Event, paused bool) []string {
 	ep := th.Label.Render("epoch ") + th.Bold.Render(groupDigits(ev.Epoch)) + th.Muted.Render("/"+groupDigits(ev.Epochs))
 	if ev.Epochs > 0 {
@@ -426,7 +430,7 @@ func progress(th *theme.Theme, ev, first train.Event, paused bool) []string {
 	if eta, ok := etaOf(ev, first); ok && !paused {
 		parts = append(parts, th.Label.Render("ETA ")+th.Text.Render(pane.Uptime(eta+time.Second/2)))
 	}
-	if r := ev.SamplesPerSec; r > 0 && isFinite(r) {
+	if r := ev.SamplesPerSec; r > 0 && isFinite(r) && !paused {
 		parts = append(parts, th.Text.Render(pane.Rate(r))+th.Muted.Render(" rows/s"))
 	}
 	return parts
