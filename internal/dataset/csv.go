@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"slices"
@@ -83,6 +84,9 @@ func readCSV(name string, r io.Reader, target string, size int64, block int) (*S
 		n, err := io.ReadFull(r, buf[carry:])
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
+			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+				err = pe.Err // it names the file, which the message does already
+			}
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		data, fresh := buf[:carry+n], buf[carry:carry+n]

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 
@@ -273,5 +274,20 @@ func TestLoadAllocationsPerRow(t *testing.T) {
 	small, large := allocs(1000), allocs(200_000) // 1 block vs 4 blocks of 1 MiB
 	if large-small > 40 {
 		t.Fatalf("%v allocations for 1,000 rows but %v for 200,000", small, large)
+	}
+}
+
+// errReader fails like a file whose read fails with an I/O error.
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: "t.csv", Err: syscall.EIO}
+}
+
+// A read error names the file once ("read t.csv: input/output error").
+func TestReadCSVReadError(t *testing.T) {
+	_, err := ReadCSV("t.csv", errReader{}, "")
+	if !errors.Is(err, syscall.EIO) || strings.Count(err.Error(), "t.csv") != 1 {
+		t.Fatalf("error %q, want EIO naming t.csv once", err)
 	}
 }
