@@ -471,6 +471,8 @@ func (m *Model) finish() tea.Cmd {
 	switch {
 	case err != nil:
 		return pane.Status("training failed: "+err.Error(), true)
+	case res != nil && res.Epochs == 0:
+		return pane.Status(fmt.Sprintf("training %s before the first epoch: nothing saved", stopWord(res.StopReason)), false)
 	case res != nil && res.Checkpoint != "":
 		return pane.Status(fmt.Sprintf("training %s: loss %.4g, saved %s", stopWord(res.StopReason), res.Loss, res.Checkpoint), false)
 	case res != nil:

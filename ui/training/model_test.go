@@ -337,9 +337,15 @@ func TestPauseResumeStop(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "stopped") {
 		t.Errorf("view after stop lacks 'stopped':\n%s", v)
 	}
-	// The footer says "stopped" too (it said "training canceled").
-	if s, ok := statusOf(msgs); !ok || !strings.HasPrefix(s.Text, "training stopped: ") || strings.Contains(s.Text, "cancel") {
-		t.Errorf("status after stop = %+v, want \"training stopped: …\"", s)
+	// The footer says "stopped" too (it said "training canceled"), and a
+	// run stopped before its first epoch has no loss to show (it said
+	// "loss NaN").
+	want := "training stopped: loss "
+	if m.result.Epochs == 0 {
+		want = "training stopped before the first epoch: nothing saved"
+	}
+	if s, ok := statusOf(msgs); !ok || !strings.HasPrefix(s.Text, want) || strings.Contains(s.Text, "cancel") || strings.Contains(s.Text, "NaN") {
+		t.Errorf("status after stop = %+v, want %q…", s, want)
 	}
 }
 
@@ -895,5 +901,16 @@ func TestPausedHidesRate(t *testing.T) {
 	}
 	if !strings.Contains(paused, "epoch 10/100") {
 		t.Errorf("paused progress %q lacks the epoch", paused)
+	}
+}
+
+// After early stopping the model kept is the best epoch's: the outcome
+// says which epoch that is.
+func TestEarlyStoppedOutcomeNamesModelEpoch(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 160, 40)
+	m.state = finished
+	m.result = &train.Result{StopReason: train.StopEarlyStopped, Epochs: 25, BestEpoch: 5}
+	if got := strings.Join(m.outcome(), " · "); !strings.HasPrefix(got, "✓ early-stopped at epoch 25, model of epoch 5") {
+		t.Errorf("outcome %q", got)
 	}
 }

@@ -368,7 +368,8 @@ func (m *Model) outcome() []string {
 	case train.StopCompleted:
 		head = th.Good.Render("✓ completed") + th.Text.Render(" "+epochs+" epochs")
 	case train.StopEarlyStopped:
-		head = th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+" (no improvement)")
+		// The model kept is the best epoch's (see train.Result).
+		head = th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+", model of epoch "+groupDigits(res.BestEpoch))
 	case train.StopCanceled:
 		head = th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs)
 	case train.StopDiverged:
