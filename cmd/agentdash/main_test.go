@@ -381,6 +381,8 @@ func TestTrainInputErrors(t *testing.T) {
 		{[]string{"--resume", done, "--epochs", "8"}, 2, []string{"cannot resume from", "at epoch 8 already"}},
 		{[]string{"--resume", done, "--epochs", "16", "--lr", "0.1"}, 2, []string{"cannot resume from", "lr differs"}},
 		{[]string{"--checkpoint", dir}, 2, []string{"cannot write a checkpoint to " + dir, "it is a directory"}},
+		{[]string{"--dataset", ragged, "--features", "x,rooms"}, 2, []string{"ragged.csv:1", `no column is named "rooms"`}},
+		{[]string{"--dataset", ragged, "--features", ""}, 2, []string{"features names no column"}},
 		{[]string{"--checkpoint", filepath.Join(bad, "m.json")}, 2, []string{bad + " is not a directory"}},
 		{[]string{"--dataset", dir}, 2, []string{dir + " is a directory", "not a CSV file"}},
 		{[]string{"--resume", dir}, 2, []string{dir, "it is a directory", "not an agentdash checkpoint"}},
@@ -487,5 +489,22 @@ func TestTrainOutputWithoutOptimum(t *testing.T) {
 	writeTrainSummary(&b, &train.Result{Epochs: 2, Loss: 0.5, ValLoss: math.NaN(), OptimalLoss: math.NaN(), Weights: []float64{1, 2}})
 	if s := b.String(); !strings.Contains(s, "closed form: not computed") || strings.Contains(s, "NaN") {
 		t.Errorf("summary:\n%s", s)
+	}
+}
+
+// --features trains on the columns named and skips the others, which may
+// hold text.
+func TestTrainFeatures(t *testing.T) {
+	dir := chdir(t)
+	csv := filepath.Join(dir, "rows.csv")
+	if err := os.WriteFile(csv, []byte("id,a,note,b,y\nr1,1,\"big, old\",2,5\nr2,2,new,1,4\nr3,3,,3,9\nr4,4,x,0,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "", "train", "--quiet", "--dataset", csv, "--features", "b,a", "--val-fraction", "0", "--epochs", "5")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`weights:\s+b=\S+\s+a=\S+\n`).MatchString(r.stdout) {
+		t.Errorf("weights are not b then a:\n%s", r.stdout)
 	}
 }

@@ -44,6 +44,8 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.cfg.Seed, "seed", d.Seed, "seed for the synthetic data, the validation split and the shuffles")
 	fs.StringVar(&f.cfg.Dataset, "dataset", "", "CSV file (features then target per line, header optional); empty = synthetic data")
 	fs.StringVar(&f.cfg.Target, "target", "", "CSV target column name (default: the last column)")
+	fs.StringSliceVar(&f.cfg.Features, "features", nil,
+		"CSV feature columns, comma-separated, in the order the weights take them (default: every column but the target; columns left out are skipped and may hold text)")
 	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically)")
 	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory")
 	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
@@ -247,6 +249,7 @@ func classifyTrainError(err error) error {
 	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.Is(err, train.ErrResume), errors.As(err, &pe),
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
 		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),
+		errors.Is(err, dataset.ErrNoFeature), errors.Is(err, dataset.ErrQuote),
 		errors.Is(err, train.ErrPath),
 		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
 		errors.Is(err, fs.ErrNotExist):

@@ -53,7 +53,7 @@ func BenchmarkLoadCSV(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := LoadCSV(path, "")
+		s, err := LoadCSV(path, Columns{})
 		if err != nil || s.Rows() != benchRows {
 			b.Fatalf("LoadCSV: %v", err)
 		}

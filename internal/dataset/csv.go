@@ -29,10 +29,24 @@ const (
 	hashAside = 1 << 20
 )
 
+// Columns selects what LoadCSV loads from a file. The zero value loads
+// every column, the last one as the target.
+type Columns struct {
+	// Target names the target column; "" is the last column.
+	Target string
+	// Features names the feature columns, in the order the rows hold them;
+	// nil is every column but the target, in file order. Columns that are
+	// neither are skipped without being parsed, so they may hold text
+	// such as IDs or labels, quoted as in RFC 4180 when it has commas.
+	Features []string
+}
+
 // LoadCSV reads a numeric CSV file: one row per line, fields separated by
 // commas, an optional header row of column names, one or more feature
-// columns and a target column, which is the last column unless target names
-// another (naming a column needs a header).
+// columns and a target column, which is the last column unless cols names
+// another; cols may also name the features, leaving other columns out.
+// Columns of a file without a header are named x1..xN and y (x and y for
+// two columns).
 //
 // The first non-blank line is a header when none of its fields is a number
 // (header names may be quoted as in RFC 4180); a line mixing names and
@@ -45,7 +59,7 @@ const (
 // and field. The file is read in blocks of 8 MiB, each parsed on all CPUs;
 // apart from that buffer the loader holds only the parsed floats, sized from
 // the file length.
-func LoadCSV(path, target string) (*Set, error) {
+func LoadCSV(path string, cols Columns) (*Set, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load csv: %w", err)
@@ -60,22 +74,22 @@ func LoadCSV(path, target string) (*Set, error) {
 			size = st.Size()
 		}
 	}
-	return readCSV(path, f, target, size, blockSize)
+	return readCSV(path, f, cols, size, blockSize)
 }
 
 // ReadCSV is [LoadCSV] reading from r; name is used in errors and as the
 // set's Path.
-func ReadCSV(name string, r io.Reader, target string) (*Set, error) {
-	return readCSV(name, r, target, 0, blockSize)
+func ReadCSV(name string, r io.Reader, cols Columns) (*Set, error) {
+	return readCSV(name, r, cols, 0, blockSize)
 }
 
 // readCSV reads r in blocks of the given size (grown for longer lines);
 // size, if known, sizes the result up front.
-func readCSV(name string, r io.Reader, target string, size int64, block int) (*Set, error) {
+func readCSV(name string, r io.Reader, cols Columns, size int64, block int) (*Set, error) {
 	if size > 0 && size < int64(block) {
 		block = int(size) + 1 // one read sees the whole file and EOF
 	}
-	p := &parser{file: name, target: target, line: 1, size: size}
+	p := &parser{file: name, target: cols.Target, features: cols.Features, line: 1, size: size}
 	h := sha256.New()
 	buf := make([]byte, block)
 	carry := 0 // bytes of an unfinished line at the start of buf
@@ -121,15 +135,17 @@ func readCSV(name string, r io.Reader, target string, size int64, block int) (*S
 
 // parser turns complete lines of CSV into rows.
 type parser struct {
-	file   string
-	target string
-	size   int64 // input size if known, for sizing the result
-	bytes  int64 // input bytes read so far
-	line   int   // number of the next line to parse
+	file     string
+	target   string
+	features []string // selected feature columns; nil: all but the target
+	size     int64    // input size if known, for sizing the result
+	bytes    int64    // input bytes read so far
+	line     int      // number of the next line to parse
 
 	// Layout, known once the first non-blank line is seen (cols > 0).
-	cols       int      // fields per row
-	place      []int    // place[j] is the position of field j in a row
+	cols       int      // fields per line
+	width      int      // values per row: the features and the target
+	place      []int    // place[j] is the position of field j in a row, -1 if skipped
 	names      []string // column names in file order; nil without a header
 	headerLine int      // line of the header, 0 if none
 	set        Set
@@ -225,9 +241,9 @@ func (p *parser) parse(region []byte) error {
 	if old == 0 && p.size > 0 {
 		// Size the result from the first block's bytes per line.
 		est := int(float64(off)*float64(p.size)/float64(p.bytes)*1.01) + 16
-		s.XY = make([]float64, 0, est*p.cols)
+		s.XY = make([]float64, 0, est*p.width)
 	}
-	s.XY = slices.Grow(s.XY, off*p.cols)[:old+off*p.cols]
+	s.XY = slices.Grow(s.XY, off*p.width)[:old+off*p.width]
 	out := s.XY[old:]
 
 	if len(chunks) == 1 {
@@ -237,7 +253,7 @@ func (p *parser) parse(region []byte) error {
 		var wg sync.WaitGroup
 		for i := range chunks {
 			c := &chunks[i]
-			wg.Go(func() { c.rows, c.err = p.parseChunk(c.data, out[c.off*p.cols:], c.line) })
+			wg.Go(func() { c.rows, c.err = p.parseChunk(c.data, out[c.off*p.width:], c.line) })
 		}
 		wg.Wait()
 	}
@@ -246,7 +262,7 @@ func (p *parser) parse(region []byte) error {
 		if c.err != nil {
 			return c.err
 		}
-		n += copy(out[n:], out[c.off*p.cols:(c.off+c.rows)*p.cols])
+		n += copy(out[n:], out[c.off*p.width:(c.off+c.rows)*p.width])
 	}
 	s.XY = s.XY[:old+n]
 	return nil
@@ -255,7 +271,7 @@ func (p *parser) parse(region []byte) error {
 // parseChunk parses the lines of data, the first numbered line, into out,
 // which has room for one row per line, and returns the number of rows.
 func (p *parser) parseChunk(data []byte, out []float64, line int) (int, error) {
-	stride, place := p.cols, p.place
+	fields, width, place := p.cols, p.width, p.place
 	rows := 0
 	for line--; len(data) > 0; {
 		ln := data
@@ -271,15 +287,23 @@ func (p *parser) parseChunk(data []byte, out []float64, line int) (int, error) {
 		if blank(ln) {
 			continue
 		}
-		row := out[rows*stride : rows*stride+stride]
+		row := out[rows*width : rows*width+width]
 		pos := 0
-		for j := range stride {
+		for j := range fields {
 			if j > 0 {
 				if pos >= len(ln) {
 					return rows, p.errAt(line, len(ln)+1, 0,
-						fmt.Errorf("%w: found %d, want %d", ErrRagged, j, stride))
+						fmt.Errorf("%w: found %d, want %d", ErrRagged, j, fields))
 				}
 				pos++ // the comma
+			}
+			if place[j] < 0 {
+				end, err := skipField(ln, pos)
+				if err != nil {
+					return rows, p.errAt(line, fieldColumn(ln, pos), j+1, err)
+				}
+				pos = end
+				continue
 			}
 			v, end, err := parseField(ln, pos)
 			if err != nil {
@@ -289,9 +313,9 @@ func (p *parser) parseChunk(data []byte, out []float64, line int) (int, error) {
 			pos = end
 		}
 		if pos < len(ln) {
-			found := stride + bytes.Count(ln[pos:], []byte{','})
+			found := fields + bytes.Count(ln[pos:], []byte{','})
 			return rows, p.errAt(line, pos+1, 0,
-				fmt.Errorf("%w: found %d, want %d", ErrRagged, found, stride))
+				fmt.Errorf("%w: found %d, want %d", ErrRagged, found, fields))
 		}
 		rows++
 	}
@@ -388,24 +412,58 @@ func (p *parser) classify(ln []byte) (header bool, err error) {
 	if !header {
 		names = defaultNames(cols)
 	}
-	p.cols, p.names = cols, nil
+	keep, err := p.selectFeatures(names, t)
+	if err != nil {
+		return false, err
+	}
+	p.cols, p.width, p.names = cols, len(keep)+1, nil
 	if header {
 		p.names = names
 	}
 	p.place = make([]int, cols)
-	for j := range cols {
-		switch {
-		case j == t:
-			p.place[j] = cols - 1
-		case j > t:
-			p.place[j] = j - 1
-		default:
-			p.place[j] = j
-		}
+	for j := range p.place {
+		p.place[j] = -1
 	}
-	p.set.Features = slices.Delete(slices.Clone(names), t, t+1)
+	p.set.Features = make([]string, len(keep))
+	for i, j := range keep {
+		p.place[j] = i
+		p.set.Features[i] = names[j]
+	}
+	p.place[t] = len(keep)
 	p.set.Target = names[t]
 	return header, nil
+}
+
+// selectFeatures returns the columns of the features, in row order: those
+// named by p.features, or every column but the target t.
+func (p *parser) selectFeatures(names []string, t int) ([]int, error) {
+	if p.features == nil {
+		keep := make([]int, 0, len(names)-1)
+		for j := range names {
+			if j != t {
+				keep = append(keep, j)
+			}
+		}
+		return keep, nil
+	}
+	if len(p.features) == 0 {
+		return nil, p.errAt(p.line, 0, 0, fmt.Errorf("%w: the selection names no feature", ErrNoFeature))
+	}
+	keep := make([]int, len(p.features))
+	for i, name := range p.features {
+		j := slices.Index(names, name)
+		switch {
+		case j < 0:
+			return nil, p.errAt(p.line, 0, 0, fmt.Errorf(
+				"%w: no column is named %q (columns: %s)", ErrNoFeature, name, strings.Join(names, ", ")))
+		case j == t:
+			return nil, p.errAt(p.line, 0, 0, fmt.Errorf("%w: %q is the target", ErrNoFeature, name))
+		case slices.Contains(keep[:i], j):
+			return nil, p.errAt(p.line, 0, 0, fmt.Errorf("%w: %q is named twice", ErrNoFeature, name))
+		}
+		keep[i] = j
+	}
+	return keep, nil
 }
 
 // header parses a header line with encoding/csv, which handles quoting.
@@ -491,6 +549,39 @@ func blank(ln []byte) bool {
 		}
 	}
 	return true
+}
+
+// skipField returns the end of the field that starts at ln[pos], which is
+// not loaded: text up to the next comma, or a quoted string (with ""
+// for a quote) and blanks after it.
+func skipField(ln []byte, pos int) (int, error) {
+	i := pos
+	for i < len(ln) && isSpace(ln[i]) {
+		i++
+	}
+	if i == len(ln) || ln[i] != '"' {
+		if k := bytes.IndexByte(ln[pos:], ','); k >= 0 {
+			return pos + k, nil
+		}
+		return len(ln), nil
+	}
+	for i++; ; i += 2 { // past a quote, or past a doubled one
+		k := bytes.IndexByte(ln[i:], '"')
+		if k < 0 {
+			return 0, fmt.Errorf("%w: the quoted text does not end on its line", ErrQuote)
+		}
+		i += k
+		if i+1 < len(ln) && ln[i+1] == '"' {
+			continue
+		}
+		break
+	}
+	for i++; i < len(ln) && isSpace(ln[i]); i++ {
+	}
+	if i < len(ln) && ln[i] != ',' {
+		return 0, fmt.Errorf("%w: text follows the closing quote", ErrQuote)
+	}
+	return i, nil
 }
 
 // fieldColumn returns the 1-based column of the first non-blank byte of the

@@ -41,7 +41,7 @@ func TestReadCSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.target)
+			s, err := ReadCSV("t.csv", strings.NewReader(tt.in), Columns{Target: tt.target})
 			if err != nil {
 				t.Fatalf("ReadCSV: %v", err)
 			}
@@ -94,7 +94,7 @@ func TestReadCSVErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.target)
+			_, err := ReadCSV("t.csv", strings.NewReader(tt.in), Columns{Target: tt.target})
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("ReadCSV error = %v, want a *ParseError", err)
@@ -124,7 +124,7 @@ func TestReadCSVBlocks(t *testing.T) {
 			in.WriteString("\n  \n")
 		}
 	}
-	want, err := ReadCSV("t.csv", strings.NewReader(in.String()), "")
+	want, err := ReadCSV("t.csv", strings.NewReader(in.String()), Columns{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestReadCSVBlocks(t *testing.T) {
 		t.Errorf("fingerprint %s/%d, want %x/%d", want.SHA256, want.Bytes, sum, in.Len())
 	}
 	for _, block := range []int{1, 2, 3, 7, 16, 64, 1000} {
-		got, err := readCSV("t.csv", iotest.HalfReader(strings.NewReader(in.String())), "", 0, block)
+		got, err := readCSV("t.csv", iotest.HalfReader(strings.NewReader(in.String())), Columns{}, 0, block)
 		if err != nil {
 			t.Fatalf("block %d: %v", block, err)
 		}
@@ -146,7 +146,7 @@ func TestReadCSVBlocks(t *testing.T) {
 	}
 	// An error found in a later block still names the right line.
 	bad := in.String() + "1,2,x\n"
-	_, err = readCSV("t.csv", iotest.OneByteReader(strings.NewReader(bad)), "", 0, 5)
+	_, err = readCSV("t.csv", iotest.OneByteReader(strings.NewReader(bad)), Columns{}, 0, 5)
 	wantLine := strings.Count(bad, "\n")
 	if pe := (*ParseError)(nil); !errors.As(err, &pe) || pe.Line != wantLine || pe.Column != 5 {
 		t.Fatalf("error %v, want line %d column 5", err, wantLine)
@@ -168,7 +168,7 @@ func TestReadCSVParallel(t *testing.T) {
 		want = append(want, a, b, float64(i))
 	}
 	for _, block := range []int{256 << 10, blockSize} {
-		s, err := readCSV("big.csv", bytes.NewReader(in.Bytes()), "", int64(in.Len()), block)
+		s, err := readCSV("big.csv", bytes.NewReader(in.Bytes()), Columns{}, int64(in.Len()), block)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func TestReadCSVParallel(t *testing.T) {
 	lines := bytes.SplitAfter(in.Bytes(), []byte("\n"))
 	k := len(lines) - 3
 	lines[k] = []byte("1,2,oops\n")
-	_, err := readCSV("big.csv", bytes.NewReader(bytes.Join(lines, nil)), "", 0, 256<<10)
+	_, err := readCSV("big.csv", bytes.NewReader(bytes.Join(lines, nil)), Columns{}, 0, 256<<10)
 	if pe := (*ParseError)(nil); !errors.As(err, &pe) || pe.Line != k+1 {
 		t.Fatalf("error %v, want line %d", err, k+1)
 	}
@@ -193,7 +193,7 @@ func TestLoadCSVFile(t *testing.T) {
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadCSV(path, "")
+	s, err := LoadCSV(path, Columns{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestLoadCSVFile(t *testing.T) {
 	if !slices.Equal(s.Row(1), []float64{800, 2, 180}) || cap(s.Row(0)) != 3 {
 		t.Errorf("Row(1) = %v, want [800 2 180]", s.Row(1))
 	}
-	if _, err := LoadCSV(filepath.Join(dir, "missing.csv"), ""); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := LoadCSV(filepath.Join(dir, "missing.csv"), Columns{}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: error %v, want fs.ErrNotExist", err)
 	}
 }
@@ -266,7 +266,7 @@ func TestLoadAllocationsPerRow(t *testing.T) {
 		}
 		data := in.Bytes()
 		return testing.AllocsPerRun(3, func() {
-			if _, err := readCSV("t.csv", bytes.NewReader(data), "", int64(len(data)), 1<<20); err != nil {
+			if _, err := readCSV("t.csv", bytes.NewReader(data), Columns{}, int64(len(data)), 1<<20); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -286,8 +286,62 @@ func (errReader) Read([]byte) (int, error) {
 
 // A read error names the file once ("read t.csv: input/output error").
 func TestReadCSVReadError(t *testing.T) {
-	_, err := ReadCSV("t.csv", errReader{}, "")
+	_, err := ReadCSV("t.csv", errReader{}, Columns{})
 	if !errors.Is(err, syscall.EIO) || strings.Count(err.Error(), "t.csv") != 1 {
 		t.Fatalf("error %q, want EIO naming t.csv once", err)
+	}
+}
+
+// Columns selects features, in the order given, and skips the other
+// columns without parsing them, so they may hold (quoted) text.
+func TestReadCSVColumns(t *testing.T) {
+	const text = "id,a,name,b,y\n7,1,\"x, \"\"y\"\"\",2,3\nq,4, z ,5,6\n"
+	tests := []struct {
+		name, in string
+		cols     Columns
+		features []string
+		target   string
+		xy       []float64
+	}{
+		{"order given, text skipped", text, Columns{Features: []string{"b", "a"}}, []string{"b", "a"}, "y", []float64{2, 1, 3, 5, 4, 6}},
+		{"target and one feature", text, Columns{Target: "a", Features: []string{"b"}}, []string{"b"}, "a", []float64{2, 1, 5, 4}},
+		{"quoted skipped field with blanks", "a, c ,y\n1, \"t\" ,2\n", Columns{Features: []string{"a"}}, []string{"a"}, "y", []float64{1, 2}},
+		{"no header: default names", "1,2,3\n4,5,6\n", Columns{Features: []string{"x2"}}, []string{"x2"}, "y", []float64{2, 3, 5, 6}},
+		{"nil is every column", "a,b,y\n1,2,3\n", Columns{}, []string{"a", "b"}, "y", []float64{1, 2, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.cols)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(s.Features, tt.features) || s.Target != tt.target || !slices.Equal(s.XY, tt.xy) {
+				t.Errorf("got %q -> %q %v, want %q -> %q %v", s.Features, s.Target, s.XY, tt.features, tt.target, tt.xy)
+			}
+		})
+	}
+	errs := []struct {
+		name, in string
+		cols     Columns
+		want     error
+		line     int
+		msg      string
+	}{
+		{"unknown feature", text, Columns{Features: []string{"c"}}, ErrNoFeature, 1, `no column is named "c" (columns: id, a, name, b, y)`},
+		{"target as feature", text, Columns{Features: []string{"a", "y"}}, ErrNoFeature, 1, `"y" is the target`},
+		{"named twice", text, Columns{Features: []string{"a", "a"}}, ErrNoFeature, 1, `"a" is named twice`},
+		{"empty selection", text, Columns{Features: []string{}}, ErrNoFeature, 1, "names no feature"},
+		{"text in a loaded column", text, Columns{Features: []string{"id"}}, ErrNotNumber, 3, `field 1 ("id"): "q" is not a number`},
+		{"unterminated quote", "a,c,y\n1,\"t,2\n", Columns{Features: []string{"a"}}, ErrQuote, 2, "t.csv:2:3: field 2 (\"c\"): bad quoting: the quoted text does not end on its line"},
+		{"text after the quote", "a,c,y\n1,\"t\"x,2\n", Columns{Features: []string{"a"}}, ErrQuote, 2, "text follows the closing quote"},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.cols)
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, tt.want) || pe.Line != tt.line || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %v, want %v at line %d saying %q", err, tt.want, tt.line, tt.msg)
+			}
+		})
 	}
 }

@@ -15,7 +15,7 @@ import (
 // Set is a table of numeric rows: len(Features) feature values followed by
 // the target value per row, stored row-major in XY.
 type Set struct {
-	Features []string  // feature column names, in file order
+	Features []string  // feature column names, in row order
 	Target   string    // target column name
 	XY       []float64 // rows of Stride() values: features, then target
 	Path     string    // CSV file the rows came from; "" for generated data
@@ -46,6 +46,11 @@ var (
 	ErrHeader   = errors.New("bad header")
 	ErrColumns  = errors.New("too few columns")
 	ErrNoTarget = errors.New("no such target column")
+	// ErrNoFeature: a selected feature column is missing, is the target
+	// or is named twice.
+	ErrNoFeature = errors.New("bad feature selection")
+	// ErrQuote: a skipped text field's quoting is broken.
+	ErrQuote = errors.New("bad quoting")
 )
 
 // ParseError reports where a CSV input is wrong and what is wrong with it.

@@ -15,10 +15,11 @@ import (
 // refParse is a slow, obvious reading of the rules LoadCSV documents, used
 // as the model the fast loader must agree with. It returns the features,
 // target and rows, or the line of the first error (0 for a whole-file one).
-func refParse(in, target string) (features []string, tgt string, xy []float64, errLine int, ok bool) {
+func refParse(in, target string, selected []string) (features []string, tgt string, xy []float64, errLine int, ok bool) {
 	in = strings.TrimPrefix(in, "\xef\xbb\xbf")
 	lines := strings.Split(in, "\n")
 	cols, t := 0, 0
+	var keep []int // columns loaded as features, in row order
 	header := false
 	for i, ln := range lines {
 		ln = strings.TrimSuffix(ln, "\r")
@@ -26,6 +27,11 @@ func refParse(in, target string) (features []string, tgt string, xy []float64, e
 			continue
 		}
 		fields := strings.Split(ln, ",")
+		if cols > 0 {
+			if fields, ok = splitQuoted(ln); !ok {
+				return nil, "", nil, i + 1, false
+			}
+		}
 		if cols == 0 { // first non-blank line
 			numbers := 0
 			for _, f := range fields {
@@ -68,7 +74,28 @@ func refParse(in, target string) (features []string, tgt string, xy []float64, e
 				}
 			}
 			tgt = names[t]
-			features = slices.Delete(slices.Clone(names), t, t+1)
+			keep = keep[:0]
+			if selected == nil {
+				for j := range names {
+					if j != t {
+						keep = append(keep, j)
+					}
+				}
+			}
+			for _, name := range selected {
+				j := slices.Index(names, name)
+				if j < 0 || j == t || slices.Contains(keep, j) {
+					return nil, "", nil, i + 1, false
+				}
+				keep = append(keep, j)
+			}
+			if len(keep) == 0 {
+				return nil, "", nil, i + 1, false
+			}
+			features = nil
+			for _, j := range keep {
+				features = append(features, names[j])
+			}
 			if header {
 				continue
 			}
@@ -76,22 +103,62 @@ func refParse(in, target string) (features []string, tgt string, xy []float64, e
 		if len(fields) != cols {
 			return nil, "", nil, i + 1, false
 		}
-		row := make([]float64, 0, cols)
-		for _, f := range fields {
-			v, err := strconv.ParseFloat(strings.Trim(f, " \t"), 64)
+		row := make([]float64, 0, len(keep)+1)
+		for _, j := range append(slices.Clone(keep), t) {
+			v, err := strconv.ParseFloat(strings.Trim(fields[j], " \t"), 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, "", nil, i + 1, false
 			}
 			row = append(row, v)
 		}
-		y := row[t]
-		row = append(slices.Delete(row, t, t+1), y)
 		xy = append(xy, row...)
 	}
 	if len(xy) == 0 {
 		return nil, "", nil, 0, false
 	}
 	return features, tgt, xy, 0, true
+}
+
+// splitQuoted splits a data line into fields at commas, where a field
+// whose first non-blank byte is a quote is a quoted string that may hold
+// commas ("" is a quote) and only blanks may follow its closing quote. It
+// reports false for an unterminated quote or text after a closing one.
+func splitQuoted(ln string) ([]string, bool) {
+	var fields []string
+	for {
+		rest := strings.TrimLeft(ln, " \t")
+		if !strings.HasPrefix(rest, "\"") {
+			f, after, more := strings.Cut(ln, ",")
+			fields = append(fields, f)
+			if !more {
+				return fields, true
+			}
+			ln = after
+			continue
+		}
+		i := 1
+		for {
+			k := strings.IndexByte(rest[i:], '"')
+			if k < 0 {
+				return nil, false
+			}
+			i += k + 1
+			if i < len(rest) && rest[i] == '"' {
+				i++
+				continue
+			}
+			break
+		}
+		after := strings.TrimLeft(rest[i:], " \t")
+		fields = append(fields, ln[:len(ln)-len(rest)+i])
+		switch {
+		case after == "":
+			return fields, true
+		case after[0] != ',':
+			return nil, false
+		}
+		ln = after[1:]
+	}
 }
 
 // FuzzLoadCSV checks that the loader never panics, that it accepts exactly
@@ -105,16 +172,22 @@ func FuzzLoadCSV(f *testing.F) {
 		"x,y\n123456789012345678901,0.30000000000000004\n", "x,y\n1e-400,1e400\n", "x,2\n",
 	}
 	for _, s := range seeds {
-		f.Add([]byte(s), uint8(0), "")
+		f.Add([]byte(s), uint8(0), "", "")
 	}
-	f.Add([]byte("a,b,c\n1,2,3\n"), uint8(3), "b")
-	f.Fuzz(func(t *testing.T, data []byte, block uint8, target string) {
+	f.Add([]byte("a,b,c\n1,2,3\n"), uint8(3), "b", "")
+	f.Add([]byte("id,a,name,b,y\n7,1,\"x, \"\"y\"\"\",2,3\nq,4,z,5,6\n"), uint8(0), "", "b,a")
+	f.Add([]byte("id,a,y\n\"7,1,3\n"), uint8(0), "", "a")
+	f.Fuzz(func(t *testing.T, data []byte, block uint8, target, features string) {
 		bs := blockSize
 		if block > 0 {
 			bs = int(block)
 		}
-		s, err := readCSV("f.csv", bytes.NewReader(data), target, 0, bs)
-		features, tgt, xy, line, ok := refParse(string(data), target)
+		var selected []string
+		if features != "" {
+			selected = strings.Split(features, ",")
+		}
+		s, err := readCSV("f.csv", bytes.NewReader(data), Columns{Target: target, Features: selected}, 0, bs)
+		wantFeatures, tgt, xy, line, ok := refParse(string(data), target, selected)
 		if (err == nil) != ok {
 			t.Fatalf("loader error %v, reference ok %v (line %d)", err, ok, line)
 		}
@@ -128,8 +201,8 @@ func FuzzLoadCSV(f *testing.F) {
 			}
 			return
 		}
-		if !slices.Equal(s.Features, features) || s.Target != tgt {
-			t.Fatalf("columns %q -> %q, reference %q -> %q", s.Features, s.Target, features, tgt)
+		if !slices.Equal(s.Features, wantFeatures) || s.Target != tgt {
+			t.Fatalf("columns %q -> %q, reference %q -> %q", s.Features, s.Target, wantFeatures, tgt)
 		}
 		if !sameBits(s.XY, xy) {
 			t.Fatalf("values %v, reference %v", s.XY, xy)

@@ -450,13 +450,14 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 			x.DecayRate, x.DecaySteps = 0, 0
 		}
 		// Settings are compared by what they do: "auto" standardization
-		// as the on or off it means for the data, and the target as the
-		// column it names, which restore checks once the data is read.
+		// as the on or off it means for the data, and the target and the
+		// features as the columns they name, which restore checks once the
+		// data is read.
 		x.Standardize = StandardizeOff
 		if x.standardized() {
 			x.Standardize = StandardizeOn
 		}
-		x.Target = ""
+		x.Target, x.Features = "", nil
 		return x
 	}
 	if diff := differingFields(norm(cfg), norm(old), ""); len(diff) > 0 {
@@ -579,7 +580,7 @@ func differingFields(a, b any, prefix string) []fieldDiff {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	for i := range va.NumField() {
 		fa, fb := va.Field(i), vb.Field(i)
-		if fa.Equal(fb) {
+		if reflect.DeepEqual(fa.Interface(), fb.Interface()) {
 			continue
 		}
 		name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")

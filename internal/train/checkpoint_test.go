@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		time.Since(ck.Created) > time.Minute {
 		t.Errorf("header: %q v%d %q created %v", ck.Format, ck.Version, ck.Software, ck.Created)
 	}
-	if ck.Config != res.Config || !slices.Equal(ck.Features, []string{"sqft", "bedrooms", "age_years"}) || ck.Target != "price_k" {
+	if !reflect.DeepEqual(ck.Config, res.Config) || !slices.Equal(ck.Features, []string{"sqft", "bedrooms", "age_years"}) || ck.Target != "price_k" {
 		t.Errorf("config or columns differ: %+v %v %q", ck.Config, ck.Features, ck.Target)
 	}
 	if !sameBits(ck.Weights, res.Weights) || !sameFloat(ck.Bias, res.Bias) || ck.Epoch != 6 || ck.StopReason != StopCompleted ||

@@ -62,9 +62,13 @@ type Config struct {
 	BatchSize int     `json:"batch_size"` // rows per gradient step; >= 1 (larger than the data means full batch)
 	Seed      uint64  `json:"seed"`       // seeds the data, the split and every epoch's shuffle
 
-	Dataset    string `json:"dataset,omitempty"`    // CSV path; "" trains on Synthetic data
-	Target     string `json:"target,omitempty"`     // CSV target column; "" means the last column
-	Checkpoint string `json:"checkpoint,omitempty"` // where to save the model; "" saves nothing
+	Dataset string `json:"dataset,omitempty"` // CSV path; "" trains on Synthetic data
+	Target  string `json:"target,omitempty"`  // CSV target column; "" means the last column
+	// Features names the CSV feature columns, in the order the weights
+	// take them; nil means every column but the target. Columns named by
+	// neither are skipped unparsed, so they may hold text (IDs, labels).
+	Features   []string `json:"features,omitempty"`
+	Checkpoint string   `json:"checkpoint,omitempty"` // where to save the model; "" saves nothing
 	// ResumeFrom names a checkpoint to continue from, along the trajectory
 	// the saved run would have taken uninterrupted. Every other setting must
 	// equal the checkpoint's except Epochs (the new total, above the saved
@@ -131,6 +135,10 @@ func (c Config) Validate() error {
 		return bad("min-delta must be a finite number >= 0, got %g", c.MinDelta)
 	case c.Target != "" && c.Dataset == "":
 		return bad("target %q needs a dataset", c.Target)
+	case c.Features != nil && c.Dataset == "":
+		return bad("features need a dataset")
+	case c.Features != nil && len(c.Features) == 0:
+		return bad("features names no column (leave it out for every column but the target)")
 	}
 	switch c.Schedule {
 	case "", ScheduleConstant:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -155,7 +156,7 @@ func TestStartMatchesTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameRun(t, got, want)
-	if r.Config() != cfg {
+	if !reflect.DeepEqual(r.Config(), cfg) {
 		t.Fatal("Config() differs from the config given to Start")
 	}
 }

@@ -241,7 +241,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 // loadData reads the CSV or generates the synthetic rows.
 func loadData(cfg Config) (*dataset.Set, error) {
 	if cfg.Dataset != "" {
-		return dataset.LoadCSV(cfg.Dataset, cfg.Target)
+		return dataset.LoadCSV(cfg.Dataset, dataset.Columns{Target: cfg.Target, Features: cfg.Features})
 	}
 	s := cfg.Synthetic
 	return dataset.Synthetic(s.Samples, s.Weight, s.Bias, s.Noise, cfg.Seed)

@@ -720,3 +720,40 @@ func TestEarlyStoppingReturnsBestModel(t *testing.T) {
 		t.Fatalf("resumed from a checkpoint without best_weights to epoch %d, want %d", r.Epochs, res.Epochs+5)
 	}
 }
+
+// Config.Features picks the feature columns in the order given; a resumed
+// run must name the same ones.
+func TestFeatureSelection(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.Features, cfg.Epochs = housing, []string{"bedrooms", "sqft"}, 3
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "m.json")
+	res := mustTrain(t, cfg, nil)
+	if !slices.Equal(res.Features, []string{"bedrooms", "sqft"}) || len(res.Weights) != 2 || res.Target != "price_k" {
+		t.Fatalf("features %q (%d weights) -> %q", res.Features, len(res.Weights), res.Target)
+	}
+	ck, err := LoadCheckpoint(cfg.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ck.Predict([]float64{3, 2000}); err != nil {
+		t.Fatalf("predict with the selected features: %v", err)
+	}
+	other := cfg
+	other.ResumeFrom, other.Epochs, other.Features = cfg.Checkpoint, 5, []string{"sqft", "bedrooms"}
+	if _, err := Train(context.Background(), other, nil); !errors.Is(err, ErrResume) || !strings.Contains(err.Error(), "features") {
+		t.Fatalf("resume with other features: %v, want ErrResume about the features", err)
+	}
+	same := cfg
+	same.ResumeFrom, same.Epochs = cfg.Checkpoint, 5
+	if r := mustTrain(t, same, nil); r.Epochs != 5 {
+		t.Fatalf("resume with the same features ended at %d", r.Epochs)
+	}
+	for _, bad := range []Config{
+		func() Config { c := testConfig(); c.Features = []string{"x"}; return c }(),
+		func() Config { c := testConfig(); c.Dataset, c.Features = housing, []string{}; return c }(),
+	} {
+		if err := bad.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "features") {
+			t.Errorf("Validate(%v) = %v, want ErrConfig about features", bad.Features, err)
+		}
+	}
+}

@@ -55,6 +55,20 @@ func fields() []field {
 			func(c *train.Config) *string { return &c.Dataset }),
 		stringField("target", "target", "CSV target column name; empty = the last column", "(last column)",
 			func(c *train.Config) *string { return &c.Target }),
+		{
+			label: "features", flag: "features", placeholder: "(all but the target)",
+			help: "CSV feature columns, comma-separated; empty = all but the target",
+			get:  func(c *train.Config) string { return strings.Join(c.Features, ",") },
+			set: func(c *train.Config, s string) error {
+				c.Features = nil
+				for name := range strings.SplitSeq(s, ",") {
+					if name = strings.TrimSpace(name); name != "" {
+						c.Features = append(c.Features, name)
+					}
+				}
+				return nil
+			},
+		},
 		stringField("checkpoint", "checkpoint", "where the model is saved (the predict ability reads it)", "(none)",
 			func(c *train.Config) *string { return &c.Checkpoint }),
 		stringField("resume from", "resume-from", "checkpoint to continue training from; empty = fresh start", "(fresh start)",

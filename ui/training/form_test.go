@@ -3,6 +3,7 @@ package training
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestFormRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseForm: %v (%v)", err, errs)
 	}
-	if got != cfg {
+	if !reflect.DeepEqual(got, cfg) {
 		t.Fatalf("round trip changed the config:\n got %+v\nwant %+v", got, cfg)
 	}
 }
