@@ -191,13 +191,23 @@ func readFile(root, path string, maxBytes int64) (*FileContent, error) {
 		return nil, fmt.Errorf("open root %s: %w", root, err)
 	}
 	defer r.Close()
+	// The type is checked before opening: opening a named pipe waits for a
+	// writer, which may never come.
+	switch st, err := r.Stat(path); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, badPath(path, "no such file below %s", root)
+	case err != nil:
+		// os.Root refuses paths that leave the root (.., symlinks out of
+		// it) with an error naming the path.
+		return nil, badPath(path, "%v", unwrapPathError(err))
+	case !st.Mode().IsRegular():
+		return nil, badPath(path, "not a regular file")
+	}
 	f, err := r.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, badPath(path, "no such file below %s", root)
 		}
-		// os.Root refuses paths that leave the root (.., symlinks out of
-		// it) with an error naming the path.
 		return nil, badPath(path, "%v", unwrapPathError(err))
 	}
 	defer f.Close()
