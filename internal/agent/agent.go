@@ -19,7 +19,9 @@
 //     suppression: concurrent identical calls share one execution, run by
 //     the first of them (the leader) under the caller's values but not its
 //     cancellation, so the others (followers, which each wait with their
-//     own context) still get the result if the leader's context ends;
+//     own context) still get the result if the leader's context ends (when
+//     it ends with no follower waiting, the execution is abandoned and its
+//     context canceled);
 //  5. the global concurrency limit: a free slot at once, or a wait of up to
 //     Options.MaxWait (OutcomeRejected after that);
 //  6. fault injection, if set for the ability: added latency, then a
@@ -563,6 +565,25 @@ func (a *Agent) Close() {
 			}
 		}
 	})
+}
+
+// Shutdown is Close bounded by ctx: it returns nil once Close has
+// finished, or ctx's error if ctx ends first. Close then goes on in the
+// background until the abilities that ignore their context return; a
+// program that is about to exit (after a timeout, say) does not have to
+// wait for them.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Close()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // begin registers an execution unless the agent is closed; end

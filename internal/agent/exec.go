@@ -257,7 +257,7 @@ func (j *job) expire() {
 	}
 	j.ctx.cancel(byTimeout)
 	if j.fl != nil {
-		j.a.land(j.fl, timeoutExecution(j.e.timeout))
+		j.a.land(j.fl, timeoutExecution(j.e.timeout), false)
 		return
 	}
 	j.done <- timeoutExecution(j.e.timeout)
@@ -271,8 +271,13 @@ func sharedTimeoutError(bound time.Duration) error {
 	return fmt.Errorf("%w: the shared execution did not finish within %s", ErrTimeout, bound)
 }
 
+// canceledError is the error of a call whose caller's context (ctx, nil if
+// unknown) ended.
 func canceledError(ctx context.Context) error {
-	cause := context.Cause(ctx)
+	var cause error
+	if ctx != nil {
+		cause = context.Cause(ctx)
+	}
 	if cause == nil {
 		cause = context.Canceled
 	}

@@ -24,7 +24,11 @@ import (
 //
 // The shared execution runs under the caller's values but not its
 // cancellation, so that followers still get a result if the leader's
-// context ends, and under the ability's timeout. An inline leader waits
+// context ends, and under the ability's timeout. When the leader's context
+// ends while no follower has joined, nobody is left to wait for the
+// result: the execution is abandoned, its context canceled (so that an
+// ability honoring it stops, and an inline leader returns, at the caller's
+// deadline) and its key freed for the next identical call. An inline leader waits
 // for its own execution, which the timeout bounds if the ability honors
 // its context; an isolated execution (Ability.Isolate) runs in a goroutine
 // of its own, and the leader waits for it like a follower.
@@ -45,6 +49,14 @@ type flight struct {
 	key    string
 	hash   uint64 // of key, for entry.flights
 	permit breaker.Permit
+	// stop stops the watch on the leader's context (nil when it cannot
+	// end); the leader's goroutine alone uses it.
+	stop func() bool
+	// followers counts the callers that joined; abandoned is set when the
+	// leader left with none (the flight then left the table), landed when
+	// the outcome is in. Under entry.flightMu.
+	followers         int
+	abandoned, landed bool
 	// done is closed when x is set. It is created with the flight when the
 	// execution is isolated, else by the first follower; under
 	// entry.flightMu until the flight has landed.
@@ -61,6 +73,7 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 	e.flightMu.Lock()
 	f, slot := e.flights.find(h, key)
 	if f != nil {
+		f.followers++
 		if f.done == nil {
 			f.done = make(chan struct{})
 		}
@@ -87,18 +100,40 @@ func (a *Agent) callShared(ctx context.Context, e *entry, key []byte, args map[s
 	e.flights.insert(slot, f)
 	e.flightMu.Unlock()
 
+	if ctx.Done() != nil {
+		fctx := f.ctx
+		f.stop = context.AfterFunc(ctx, func() { a.leaderLeft(e, f, fctx) })
+	}
 	if e.isolate {
 		go a.runShared(f)
-		return a.await(ctx, e, f, f.done, start, false)
+		res, err := a.await(ctx, e, f, f.done, start, false)
+		f.stopWatch() // an isolated flight is never reused
+		return res, err
 	}
-	return a.lead(f, start)
+	return a.lead(ctx, f, start)
 }
 
-// lead runs a flight inline as its leader.
-func (a *Agent) lead(f *flight, start time.Duration) (Result, error) {
+// leaderLeft abandons flight f, whose execution context is fctx, when its
+// leader's context ctx has ended and no follower joined. It checks under
+// the lock that f is still that flight (a reusable flight may have landed
+// and been taken by another leader, with another context).
+func (a *Agent) leaderLeft(e *entry, f *flight, fctx *abilityCtx) {
+	e.flightMu.Lock()
+	if f.ctx != fctx || f.followers > 0 || f.landed || f.abandoned {
+		e.flightMu.Unlock()
+		return
+	}
+	f.abandoned = true
+	e.flights.remove(f)
+	e.flightMu.Unlock()
+	fctx.cancel(byCaller)
+}
+
+// lead runs a flight inline as its leader, whose context is ctx.
+func (a *Agent) lead(ctx context.Context, f *flight, start time.Duration) (Result, error) {
 	e := f.e
 	if !a.begin() {
-		a.land(f, closedExecution)
+		a.land(f, closedExecution, f.stopWatch())
 		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, ErrClosed)
 	}
 	defer a.end()
@@ -106,7 +141,8 @@ func (a *Agent) lead(f *flight, start time.Duration) (Result, error) {
 	returned := false
 	defer func() {
 		if !returned { // runtime.Goexit: followers get the failure as the goroutine ends
-			a.land(f, x)
+			f.stopWatch()
+			a.land(f, x, false)
 			_, _ = a.finish(e, start, Result{Outcome: x.outcome}, x.err)
 		}
 	}()
@@ -114,11 +150,21 @@ func (a *Agent) lead(f *flight, start time.Duration) (Result, error) {
 	// and Close, not by the leader's context.
 	end := a.runInline(context.Background(), &f.job, &x, start)
 	returned = true
-	if a.land(f, x) {
+	if x.outcome == OutcomeCanceled && x.err != ErrClosed {
+		x.err = canceledError(ctx) // abandoned: the leader's own reason
+	}
+	if a.land(f, x, f.stopWatch()) {
 		*f = flight{}
 		a.flights.Put(f)
 	}
 	return a.finishAt(e, start, end, Result{Value: x.value, Outcome: x.outcome}, x.err)
+}
+
+// stopWatch stops the watch on the leader's context and reports whether
+// the flight may be reused: not if the watch has started, since it may
+// still look at the flight.
+func (f *flight) stopWatch() bool {
+	return f.stop == nil || f.stop()
 }
 
 // runShared is the goroutine of an isolated flight.
@@ -126,13 +172,13 @@ func (a *Agent) runShared(f *flight) {
 	j := &f.job
 	if !a.begin() {
 		j.settled.Store(true)
-		a.land(f, closedExecution)
+		a.land(f, closedExecution, false)
 		return
 	}
 	defer a.end()
 	if x, ok := a.acquire(context.Background()); !ok {
 		j.settled.Store(true)
-		a.land(f, x)
+		a.land(f, x, false)
 		return
 	}
 	j.start(a.mono())
@@ -141,7 +187,7 @@ func (a *Agent) runShared(f *flight) {
 	defer func() { // also on runtime.Goexit
 		j.stop()
 		if j.settled.CompareAndSwap(false, true) {
-			a.land(f, x)
+			a.land(f, x, false)
 		}
 	}()
 	j.call(&x)
@@ -150,19 +196,29 @@ func (a *Agent) runShared(f *flight) {
 
 // land completes a flight with its outcome: a success is cached, the
 // breaker is told through the leader's permit, and the waiting callers are
-// released. It is called once per flight. A flight that no follower joined
-// is no longer referred to: land keeps it as the entry's spare if there is
-// none, else it reports that the caller may reuse it (free).
-func (a *Agent) land(f *flight, x execution) (free bool) {
+// released. It is called once per flight. A reusable flight that no
+// follower joined is no longer referred to: land keeps it as the entry's
+// spare if there is none, else it reports that the caller may reuse it
+// (free).
+func (a *Agent) land(f *flight, x execution, reusable bool) (free bool) {
 	e := f.e
 	if x.outcome == OutcomeSuccess {
 		e.cache.Set(f.key, x.value)
 	}
 	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
 	e.flightMu.Lock()
-	e.flights.remove(f)
-	f.x = x
+	if !f.abandoned {
+		e.flights.remove(f)
+	}
+	f.x, f.landed = x, true
 	done := f.done
+	if !reusable {
+		e.flightMu.Unlock()
+		if done != nil {
+			close(done)
+		}
+		return false
+	}
 	if done == nil && e.spare == nil {
 		*f = flight{}
 		e.spare = f
@@ -206,7 +262,11 @@ func (a *Agent) await(ctx context.Context, e *entry, f *flight, done <-chan stru
 	}
 	select {
 	case <-done: // also when it landed at the same moment: prefer the result
-		return a.finish(e, start, Result{Value: f.x.value, Shared: follower, Outcome: f.x.outcome}, f.x.err)
+		err := f.x.err
+		if f.x.outcome == OutcomeCanceled && !follower && ctx.Err() != nil {
+			err = canceledError(ctx) // abandoned by this leader: its own reason
+		}
+		return a.finish(e, start, Result{Value: f.x.value, Shared: follower, Outcome: f.x.outcome}, err)
 	default:
 	}
 	if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -313,4 +314,95 @@ func stuckLeader(t *testing.T, a *Agent, ab Ability) (release chan struct{}, lea
 	}()
 	<-started
 	return release, res
+}
+
+// A leader whose context ends while no follower waits abandons the shared
+// execution: its context is canceled, so an ability (or injected latency)
+// honoring it stops at the caller's deadline, and the next identical call
+// starts afresh instead of joining it.
+func TestLeaderAloneCancelsSharedExecution(t *testing.T) {
+	for _, isolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("isolate=%v", isolate), func(t *testing.T) {
+			a := newAgent(t, Options{})
+			var runs atomic.Int32
+			sawCancel := make(chan error, 2)
+			mustRegister(t, a, Ability{Name: "slow", Schema: textSchema(), CacheTTL: time.Minute, Isolate: isolate,
+				Timeout: 10 * time.Second,
+				Func: func(ctx context.Context, args map[string]any) (any, error) {
+					if runs.Add(1) > 1 {
+						return "second", nil
+					}
+					select {
+					case <-ctx.Done():
+						sawCancel <- ctx.Err()
+						return nil, ctx.Err()
+					case <-time.After(5 * time.Second):
+						return "late", nil
+					}
+				}})
+			args := map[string]any{"text": "x"}
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			begin := time.Now()
+			res, err := a.Call(ctx, "slow", args)
+			if took := time.Since(begin); took > 2*time.Second {
+				t.Fatalf("the call returned after %v, not at its 50ms deadline", took)
+			}
+			if res.Outcome != OutcomeCanceled || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Call = %+v, %v; want canceled by the caller's deadline", res, err)
+			}
+			select {
+			case <-sawCancel:
+			case <-time.After(2 * time.Second):
+				t.Fatal("the abandoned execution's context was not canceled")
+			}
+			if res, err := a.Call(t.Context(), "slow", args); err != nil || res.Value != "second" {
+				t.Fatalf("next call = %+v, %v; want a fresh execution", res, err)
+			}
+		})
+	}
+}
+
+// Injected latency on a cached ability honors the caller's deadline too
+// (it made `call --timeout` wait for the whole latency).
+func TestCallerDeadlineCutsInjectedLatency(t *testing.T) {
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Func: upper})
+	if err := a.SetFault("up", Fault{Latency: 3 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	res, err := a.Call(ctx, "up", map[string]any{"text": "x"})
+	if took := time.Since(begin); took > time.Second || res.Outcome != OutcomeCanceled || err == nil {
+		t.Fatalf("Call = %+v, %v after %v; want canceled at the 50ms deadline", res, err, took)
+	}
+	if st := statsOf(t, a, "up"); st.Breaker.WindowCalls != 0 {
+		t.Errorf("the caller's cancellation reached the breaker: %+v", st.Breaker)
+	}
+}
+
+// Shutdown returns at its context's end even while an ability that
+// ignores its context holds Close, and returns nil when Close finishes.
+func TestShutdownBounded(t *testing.T) {
+	a, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	mustRegister(t, a, Ability{Name: "stuck", Schema: textSchema(), Isolate: true, Timeout: 20 * time.Millisecond,
+		Func: func(context.Context, map[string]any) (any, error) { <-release; return "ok", nil }})
+	if res, _ := a.Call(t.Context(), "stuck", map[string]any{"text": "x"}); res.Outcome != OutcomeTimeout {
+		t.Fatalf("outcome %v, want timeout", res.Outcome)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := a.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown with a stuck ability = %v, want the context's deadline", err)
+	}
+	close(release)
+	if err := a.Shutdown(t.Context()); err != nil {
+		t.Fatalf("Shutdown once the ability returned = %v", err)
+	}
 }
