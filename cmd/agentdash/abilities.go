@@ -56,7 +56,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer closeAgent(a)
 			infos := a.Abilities()
 			if asJSON {
 				out := make([]abilityJSON, 0, len(infos))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,33 +46,38 @@ schema exits with status 2; a call that fails exits with status 1.`,
   echo '{"x": 4}' | agentdash call predict -`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if timeout < 0 {
+				return fmt.Errorf("--timeout %v: must not be negative (0 means the ability's own timeout)", timeout)
+			}
+			out := callPrinter{env: env, name: name, asJSON: asJSON}
 			raw := "{}"
 			if len(args) == 2 {
 				raw = args[1]
 			}
 			if raw == "-" {
-				data, err := io.ReadAll(io.LimitReader(env.stdin, 16<<20))
+				data, err := readStdin(cmd.Context(), env.stdin, maxStdinArgs)
 				if err != nil {
-					return fmt.Errorf("read arguments from stdin: %w", err)
+					return out.inputError(err)
 				}
 				raw = string(data)
 			}
 			callArgs, err := schema.ParseArgs([]byte(raw))
 			if err != nil {
-				return fmt.Errorf("call %s: arguments: %w", args[0], err)
+				return out.inputError(fmt.Errorf("call %s: arguments: %w", name, err))
 			}
 			a, err := af.newAgent()
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer closeAgent(a)
 			ctx := cmd.Context()
 			if timeout > 0 {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, timeout)
+				ctx, cancel = context.WithTimeoutCause(ctx, timeout, errCallTimeout{timeout})
 				defer cancel()
 			}
-			return callOnce(ctx, env, a, args[0], callArgs, asJSON)
+			return out.call(ctx, a, callArgs)
 		},
 	}
 	af.register(cmd.Flags())
@@ -80,47 +86,137 @@ schema exits with status 2; a call that fails exits with status 1.`,
 	return cmd
 }
 
-// callOnce calls name and prints the result; the returned error carries
-// the exit status (input errors unmarked, call failures marked failed).
-func callOnce(ctx context.Context, env *environment, a *agent.Agent, name string, args map[string]any, asJSON bool) error {
-	res, err := a.Call(ctx, name, args)
-	if err != nil {
-		if errors.Is(err, agent.ErrUnknownAbility) || errors.Is(err, agent.ErrBadArgs) {
-			return err
-		}
-		if asJSON {
-			out := callOutput{Ability: name, Outcome: res.Outcome.String(), Cached: res.Cached,
-				LatencySeconds: res.Latency.Seconds(), Error: err.Error()}
-			if werr := writeJSON(env.stdout, out, false); werr != nil {
-				return failed(werr)
-			}
-			return failed(fmt.Errorf("%w: %w", errSilentFailure, err))
-		}
-		return failed(err)
-	}
-	if asJSON {
-		return failed(writeJSON(env.stdout, callOutput{Ability: name, Outcome: res.Outcome.String(),
-			Cached: res.Cached, LatencySeconds: res.Latency.Seconds(), Result: res.Value}, false))
-	}
-	return failed(writeJSON(env.stdout, res.Value, isTerminal(env.stdout)))
+// maxStdinArgs bounds the arguments read from standard input.
+const maxStdinArgs = 16 << 20
+
+// shutdownGrace is how long a command waits, once its work is done, for
+// abilities still running (one that ignores its context after a timeout)
+// before it exits without them.
+const shutdownGrace = time.Second
+
+// closeAgent closes a, waiting at most shutdownGrace.
+func closeAgent(a *agent.Agent) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	_ = a.Shutdown(ctx) // past the grace, the process exits without them
 }
 
-// writeJSON writes v as one line of JSON, or indented when pretty.
-func writeJSON(w io.Writer, v any, pretty bool) error {
-	var (
+// errCallTimeout is the cause of a call that --timeout ended.
+type errCallTimeout struct{ d time.Duration }
+
+func (e errCallTimeout) Error() string { return fmt.Sprintf("no result within --timeout %v", e.d) }
+
+// readStdin reads all of r, at most limit bytes, unless ctx ends first (a
+// user who forgot to pipe the arguments presses Ctrl-C). The read itself
+// cannot be interrupted; the process exits without it.
+func readStdin(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
+	type read struct {
 		data []byte
 		err  error
-	)
-	if pretty {
-		data, err = json.MarshalIndent(v, "", "  ")
-	} else {
-		data, err = json.Marshal(v)
+	}
+	done := make(chan read, 1)
+	go func() {
+		data, err := io.ReadAll(io.LimitReader(r, limit+1))
+		done <- read{data, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, failed(errors.New("interrupted while reading the arguments from standard input"))
+	case rd := <-done:
+		switch {
+		case rd.err != nil:
+			return nil, fmt.Errorf("read arguments from standard input: %w", rd.err)
+		case int64(len(rd.data)) > limit:
+			return nil, fmt.Errorf("arguments on standard input exceed the %d MiB limit", limit>>20)
+		}
+		return rd.data, nil
+	}
+}
+
+// callPrinter runs the call of one ability and prints its outcome: the
+// result as JSON, or with --json one object whatever happened. The errors
+// it returns carry the exit status (input errors unmarked, failures marked
+// failed).
+type callPrinter struct {
+	env    *environment
+	name   string
+	asJSON bool
+}
+
+// inputError reports err, a problem with the call's input found before
+// the call (exit status 2, or what err says).
+func (p callPrinter) inputError(err error) error {
+	if !p.asJSON {
+		return err
+	}
+	return p.object(callOutput{Ability: p.name, Outcome: agent.OutcomeBadArgs.String(), Error: err.Error()}, err)
+}
+
+// object prints out and returns err marked as already reported, keeping
+// its exit status.
+func (p callPrinter) object(out callOutput, err error) error {
+	if werr := writeJSON(p.env.stdout, out, false); werr != nil {
+		return failed(werr)
+	}
+	if err == nil {
+		return nil
+	}
+	var f failure
+	if errors.As(err, &f) {
+		return failed(fmt.Errorf("%w: %w", errSilentFailure, err))
+	}
+	return fmt.Errorf("%w: %w", errSilentFailure, err)
+}
+
+func (p callPrinter) call(ctx context.Context, a *agent.Agent, args map[string]any) error {
+	res, err := a.Call(ctx, p.name, args)
+	outcome := res.Outcome.String()
+	var te errCallTimeout
+	if res.Outcome == agent.OutcomeCanceled && errors.As(context.Cause(ctx), &te) {
+		// The caller here is the command: its --timeout is a timeout.
+		outcome, err = agent.OutcomeTimeout.String(), fmt.Errorf("call %s: %w", p.name, te)
+	}
+	if err == nil && !jsonable(res.Value) {
+		outcome, err = agent.OutcomeFailure.String(), failed(fmt.Errorf(
+			"call %s: the result cannot be written as JSON (it holds NaN or an infinity)", p.name))
+		res.Value = nil
+	}
+	if err != nil && !errors.Is(err, agent.ErrUnknownAbility) && !errors.Is(err, agent.ErrBadArgs) {
+		err = failed(err)
+	}
+	if p.asJSON {
+		out := callOutput{Ability: p.name, Outcome: outcome, Cached: res.Cached,
+			LatencySeconds: res.Latency.Seconds(), Result: res.Value}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		return p.object(out, err)
 	}
 	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
+		return err
 	}
-	data = append(data, '\n')
-	if _, err := w.Write(data); err != nil {
+	return failed(writeJSON(p.env.stdout, res.Value, isTerminal(p.env.stdout)))
+}
+
+// jsonable reports whether v encodes as JSON: it fails on NaN and
+// infinities, which is what results of arithmetic can hold.
+func jsonable(v any) bool {
+	return json.NewEncoder(io.Discard).Encode(v) == nil
+}
+
+// writeJSON writes v as one line of JSON, or indented when pretty. HTML
+// characters are written as they are (a terminal is not a web page).
+func writeJSON(w io.Writer, v any, pretty bool) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if pretty {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode output: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil

@@ -40,7 +40,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer closeAgent(a)
 
 	tc := train.DefaultConfig()
 	if f.agent.checkpoint != "" {

@@ -64,7 +64,7 @@ results and a metrics table.`,
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer closeAgent(a)
 			return runDemo(cmd.Context(), env, a, asJSON)
 		},
 	}

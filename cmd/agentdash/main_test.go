@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -84,7 +85,15 @@ func TestExitCodes(t *testing.T) {
 		{name: "no model yet", args: []string{"call", "--checkpoint", ckpt, "predict", `{"x": 4}`}, code: 1,
 			stderr: []string{"no model has been trained yet", ckpt}},
 		{name: "caller timeout", args: []string{"call", "--timeout", "20ms", "sleep", `{"ms": 2000}`}, code: 1,
-			stderr: []string{"sleep"}},
+			stderr: []string{"call sleep: no result within --timeout 20ms"}},
+		{name: "caller timeout, cached ability", args: []string{"call", "--timeout", "50ms", "--fault", "uppercase=0/3s", "uppercase", `{"text": "x"}`},
+			code: 1, stderr: []string{"call uppercase: no result within --timeout 50ms"}},
+		{name: "negative timeout", args: []string{"call", "--timeout", "-1s", "sum", `{"a": 1, "b": 2}`}, code: 2,
+			stderr: []string{"--timeout -1s: must not be negative"}},
+		{name: "HTML characters as they are", args: []string{"call", "uppercase", `{"text": "<a&b>"}`}, code: 0, stdout: "\"<A&B>\"\n"},
+		{name: "sum overflow", args: []string{"call", "sum", `{"a": 1e308, "b": 1e308}`}, code: 2, stderr: []string{"overflows float64"}},
+		{name: "stdin over the limit", stdin: strings.Repeat(" ", maxStdinArgs+1), args: []string{"call", "sum", "-"}, code: 2,
+			stderr: []string{"arguments on standard input exceed the 16 MiB limit"}},
 		{name: "unknown command", args: []string{"fly"}, code: 2, stderr: []string{`unknown command "fly"`, "agentdash --help"}},
 		{name: "call without a name", args: []string{"call"}, code: 2,
 			stderr: []string{"agentdash: call: accepts between 1 and 2 arg(s), received 0", "usage: agentdash call NAME"}},
@@ -142,8 +151,33 @@ func TestCallJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
 	}
-	if out.Outcome != "canceled" || out.Error == "" {
-		t.Errorf("failed call --json = %+v, want outcome canceled with an error", out)
+	if out.Outcome != "timeout" || !strings.Contains(out.Error, "no result within --timeout 20ms") {
+		t.Errorf("timed-out call --json = %+v, want outcome timeout with an error", out)
+	}
+
+	// Input errors print their object too, with the exit status 2.
+	for _, args := range [][]string{{"sum", `{"a": "x", "b": 1}`}, {"nope"}, {"sum", `{"a": 2,`}} {
+		r = runCmd(t, "", append([]string{"call", "--json"}, args...)...)
+		out = callOutput{}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 2 {
+			t.Fatalf("call --json %v: exit %d, stdout %q (%v)", args, r.code, r.stdout, err)
+		}
+		if out.Ability != args[0] || out.Outcome != "bad_args" || out.Error == "" || r.stderr != "" {
+			t.Errorf("call --json %v = %+v, stderr %q; want one bad_args object and nothing on stderr", args, out, r.stderr)
+		}
+	}
+}
+
+// Ctrl-C while call waits for its arguments on standard input ends it.
+func TestCallStdinInterrupted(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"call", "sum", "-"}, pr, &out, &errOut, func(string) string { return "" })
+	if code != 1 || !strings.Contains(errOut.String(), "interrupted while reading the arguments") {
+		t.Fatalf("exit %d, stderr %q; want 1, interrupted", code, errOut.String())
 	}
 }
 

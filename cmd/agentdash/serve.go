@@ -56,7 +56,7 @@ are logged on stderr as they happen.`,
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer closeAgent(a)
 			for _, name := range abilities {
 				if _, ok := a.Lookup(name); !ok {
 					return fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a))

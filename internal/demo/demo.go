@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,7 +135,10 @@ func Sum() agent.Ability {
 		Func: func(_ context.Context, args map[string]any) (any, error) {
 			a, _ := schema.Number(args["a"]) // the schema guarantees numbers
 			b, _ := schema.Number(args["b"])
-			return a + b, nil
+			if s := a + b; !math.IsInf(s, 0) {
+				return s, nil
+			}
+			return nil, fmt.Errorf("%w: %g + %g overflows float64", agent.ErrBadArgs, a, b)
 		},
 	}
 }

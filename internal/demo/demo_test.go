@@ -53,6 +53,16 @@ func TestOriginalDemo(t *testing.T) {
 	}
 }
 
+// A sum beyond float64 is the caller's mistake, not an infinite result
+// (which cannot be written as JSON and would be cached as a success).
+func TestSumOverflow(t *testing.T) {
+	a := newDemo(t, Config{})
+	res, err := a.Call(context.Background(), "sum", map[string]any{"a": 1e308, "b": 1e308})
+	if !errors.Is(err, agent.ErrBadArgs) || res.Outcome != agent.OutcomeBadArgs || !strings.Contains(err.Error(), "overflows float64") {
+		t.Fatalf("sum(1e308, 1e308) = %+v, %v; want bad arguments: overflows float64", res, err)
+	}
+}
+
 func TestAbilitiesRegistered(t *testing.T) {
 	a := newDemo(t, Config{})
 	var names []string
