@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -42,8 +43,14 @@ are logged on stderr as they happen.`,
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if rate < 0 {
-				return fmt.Errorf("--load %v: must not be negative", rate)
+			switch {
+			case math.IsNaN(rate) || rate < 0:
+				return fmt.Errorf("--load %v: must be a number of calls per second, 0 or more", rate)
+			case rate > 0 && len(abilities) == 0:
+				return errors.New("--load-ability names no ability for the load")
+			case rate/float64(max(len(abilities), 1)) > load.MaxRate:
+				return fmt.Errorf("--load %v: at most %d calls/s per ability, %d in all for %s",
+					rate, load.MaxRate, load.MaxRate*len(abilities), strings.Join(abilities, ", "))
 			}
 			if duration < 0 {
 				return fmt.Errorf("--duration %v: must not be negative", duration)
