@@ -112,6 +112,8 @@ func TestExitCodes(t *testing.T) {
 			stderr: []string{"--load 150000: at most 100000 calls/s per ability, 100000 in all for sum"}},
 		{name: "load without abilities", args: []string{"serve", "--load", "5", "--load-ability", ""}, code: 2,
 			stderr: []string{"--load-ability names no ability"}},
+		{name: "control characters escaped", args: []string{"call", "--root", dir, "read_file", `{"path": "x\u001b[31mRED\u0000"}`}, code: 2,
+			stderr: []string{`read x\x1b[31mRED\x00: `}},
 		{name: "help", args: []string{"call", "--help"}, code: 0},
 		{name: "root help", args: []string{"--help"}, code: 0},
 		{name: "dashboard needs a terminal", args: nil, code: 2, stderr: []string{"terminal"}},

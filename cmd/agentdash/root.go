@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -77,8 +79,28 @@ func (e *environment) report(err error) int {
 		return code
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
-	fmt.Fprintf(e.stderr, "agentdash: %s\n", msg)
+	fmt.Fprintf(e.stderr, "agentdash: %s\n", escapeControls(msg))
 	return code
+}
+
+// escapeControls writes the control characters of s (which may quote the
+// user's input: a path, an ability name) as Go escapes, so that an error
+// message cannot drive the terminal (ESC sequences) or hide text (NUL,
+// carriage return).
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r) // '\x1b', '\r', '\x00'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // agentFlags are the flags of every command that builds the demo agent.
