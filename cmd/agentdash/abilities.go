@@ -50,7 +50,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "abilities",
 		Short: "List the demo agent's abilities with their metadata and argument schema",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := af.newAgent()
 			if err != nil {

@@ -58,7 +58,7 @@ func newDemoCmd(env *environment) *cobra.Command {
 		Long: `Run the original demo: call uppercase {"text": "orfeas"} and sum {"a": 2, "b": 3}
 twice each (the second call of each is served from the cache) and print the
 results and a metrics table.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := af.newAgent()
 			if err != nil {

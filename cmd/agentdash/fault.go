@@ -12,6 +12,7 @@ import (
 
 // faultSpec is one --fault flag: inject f into the named ability.
 type faultSpec struct {
+	raw     string // the flag's value
 	ability string
 	fault   agent.Fault
 }
@@ -39,7 +40,7 @@ func parseFault(s string) (faultSpec, error) {
 			return faultSpec{}, fmt.Errorf("--fault %q: latency %s is negative", s, lat)
 		}
 	}
-	return faultSpec{ability: name, fault: agent.Fault{FailureRate: rate, Latency: lat}}, nil
+	return faultSpec{raw: s, ability: name, fault: agent.Fault{FailureRate: rate, Latency: lat}}, nil
 }
 
 // parseRate parses a probability written as a fraction ("0.25") or a
@@ -48,7 +49,8 @@ func parseRate(s string) (float64, error) {
 	pct := strings.HasSuffix(s, "%")
 	num := strings.TrimSuffix(s, "%")
 	r, err := strconv.ParseFloat(num, 64)
-	if err != nil || math.IsNaN(r) || math.IsInf(r, 0) {
+	// ParseFloat takes Go's digit separators ("0_5" is 5): not here.
+	if err != nil || math.IsNaN(r) || math.IsInf(r, 0) || strings.Contains(num, "_") {
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	if pct {

@@ -14,10 +14,10 @@ func TestParseFault(t *testing.T) {
 		want    faultSpec
 		wantErr string
 	}{
-		{in: "flaky=0.9", want: faultSpec{"flaky", agent.Fault{FailureRate: 0.9}}},
-		{in: "sum=50%/20ms", want: faultSpec{"sum", agent.Fault{FailureRate: 0.5, Latency: 20 * time.Millisecond}}},
-		{in: "sleep=0/1s", want: faultSpec{"sleep", agent.Fault{Latency: time.Second}}},
-		{in: "flaky=1", want: faultSpec{"flaky", agent.Fault{FailureRate: 1}}},
+		{in: "flaky=0.9", want: faultSpec{"flaky=0.9", "flaky", agent.Fault{FailureRate: 0.9}}},
+		{in: "sum=50%/20ms", want: faultSpec{"sum=50%/20ms", "sum", agent.Fault{FailureRate: 0.5, Latency: 20 * time.Millisecond}}},
+		{in: "sleep=0/1s", want: faultSpec{"sleep=0/1s", "sleep", agent.Fault{Latency: time.Second}}},
+		{in: "flaky=1", want: faultSpec{"flaky=1", "flaky", agent.Fault{FailureRate: 1}}},
 		{in: "flaky", wantErr: "want NAME=RATE[/LATENCY]"},
 		{in: "=0.5", wantErr: "want NAME=RATE[/LATENCY]"},
 		{in: "flaky=", wantErr: "want NAME=RATE[/LATENCY]"},
@@ -26,6 +26,7 @@ func TestParseFault(t *testing.T) {
 		{in: "flaky=150%", wantErr: "150% is outside 0 to 1"},
 		{in: "flaky=-0.1", wantErr: "outside 0 to 1"},
 		{in: "flaky=NaN", wantErr: "not a number"},
+		{in: "flaky=0_5", wantErr: `"0_5" is not a number`}, // ParseFloat alone reads 5
 		{in: "flaky=0.5/soon", wantErr: `latency "soon"`},
 		{in: "flaky=0.5/-1s", wantErr: "negative"},
 	}

@@ -133,6 +133,9 @@ func (f *agentFlags) newAgent() (*agent.Agent, error) {
 	if f.cacheSize < 1 {
 		return nil, fmt.Errorf("--cache-size %d: must be at least 1", f.cacheSize)
 	}
+	if f.root == "" {
+		return nil, errors.New("--root is empty: give the directory read_file may read below")
+	}
 	st, err := os.Stat(f.root)
 	if err != nil {
 		return nil, fmt.Errorf("--root %s: %w", f.root, err)
@@ -160,7 +163,7 @@ func (f *agentFlags) newAgent() (*agent.Agent, error) {
 	for _, s := range specs {
 		if _, ok := a.Lookup(s.ability); !ok {
 			a.Close()
-			return nil, fmt.Errorf("--fault %s: unknown ability %q (known: %s)", s.ability, s.ability, knownAbilities(a))
+			return nil, fmt.Errorf("--fault %q: unknown ability %q (known: %s)", s.raw, s.ability, knownAbilities(a))
 		}
 		if err := a.SetFault(s.ability, s.fault); err != nil {
 			a.Close()
@@ -199,6 +202,7 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpCommand(newHelpCmd())
 	root.AddCommand(
 		newDemoCmd(env),
 		newAbilitiesCmd(env),
@@ -210,6 +214,32 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		c.Args = usageArgs(c.Args)
 	}
 	return root
+}
+
+// noArgs refuses positional arguments for a command without
+// subcommands, saying so: cobra.NoArgs would call the first one an unknown
+// command.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("takes no arguments, got %q", args[0])
+	}
+	return nil
+}
+
+// newHelpCmd is "agentdash help [command]", which cobra would also answer
+// for an unknown topic with the root's help and exit status 0.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return fmt.Errorf("help: unknown command %q (see 'agentdash --help')", strings.Join(args, " "))
+			}
+			return target.Help()
+		},
+	}
 }
 
 // where prefixes a usage error of c: errors are printed after

@@ -41,7 +41,7 @@ are logged on stderr as they happen.`,
 		Example: `  agentdash serve
   agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
 			case math.IsNaN(rate) || rate < 0:
@@ -51,6 +51,9 @@ are logged on stderr as they happen.`,
 			case rate/float64(max(len(abilities), 1)) > load.MaxRate:
 				return fmt.Errorf("--load %v: at most %d calls/s per ability, %d in all for %s",
 					rate, load.MaxRate, load.MaxRate*len(abilities), strings.Join(abilities, ", "))
+			}
+			if addr == "" {
+				return fmt.Errorf("--metrics-addr is empty: give host:port, e.g. %s", exporter.DefaultAddr)
 			}
 			if duration < 0 {
 				return fmt.Errorf("--duration %v: must not be negative", duration)

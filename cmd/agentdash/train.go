@@ -90,7 +90,7 @@ complete epoch.`,
 		Example: `  agentdash train --epochs 8 --lr 0.05 --batch-size 32 --seed 123
   agentdash train --dataset assets/housing.csv --epochs 200 --patience 10 --plot
   agentdash train --json | jq -c 'select(.stop_reason)'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.cfg.Schedule = train.Schedule(f.schedule)
 			f.cfg.Standardize = train.Standardize(f.standardize)

@@ -85,7 +85,7 @@ func load(r *train.Reloader) (*train.Checkpoint, error) {
 		return nil, fmt.Errorf("%w: %s does not exist (train one first: `agentdash train`, or the dashboard's Training pane)", ErrNoModel, r.Path())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
+		return nil, err // "load checkpoint PATH: …", after the caller's "call predict: "
 	}
 	return ckpt, nil
 }
