@@ -155,7 +155,7 @@ func (p callPrinter) inputError(err error) error {
 // object prints out and returns err marked as already reported, keeping
 // its exit status.
 func (p callPrinter) object(out callOutput, err error) error {
-	if werr := writeJSON(p.env.stdout, out, false); werr != nil {
+	if werr := writeJSON(p.env.stdout, out, isTerminal(p.env.stdout)); werr != nil {
 		return failed(werr)
 	}
 	if err == nil {

@@ -32,6 +32,8 @@ type demoResult struct {
 	Result         any            `json:"result"`
 	Cached         bool           `json:"cached"`
 	LatencySeconds float64        `json:"latency_seconds"`
+	Outcome        string         `json:"outcome"`
+	Error          string         `json:"error,omitempty"`
 }
 
 // abilityMetrics is one ability's row of `demo --json`.
@@ -73,8 +75,14 @@ results and a metrics table.`,
 	return cmd
 }
 
+// runDemo makes the demo's calls and prints them with the metrics. A call
+// that fails (a --fault, say) is shown with its error and the demo goes
+// on, so that the metrics show it too; the exit status is then 1.
 func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool) error {
-	var results []demoResult
+	var (
+		results  []demoResult
+		firstErr error
+	)
 	for round := 0; round < 2; round++ {
 		for _, c := range demoCalls {
 			args, err := schema.ParseArgs([]byte(c.args))
@@ -82,12 +90,19 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 				return fmt.Errorf("demo %s: %w", c.ability, err)
 			}
 			res, err := a.Call(ctx, c.ability, args)
+			r := demoResult{Ability: c.ability, Args: args, Result: res.Value,
+				Cached: res.Cached, LatencySeconds: res.Latency.Seconds(), Outcome: res.Outcome.String()}
 			if err != nil {
-				return failed(err)
+				r.Error = err.Error()
+				if firstErr == nil {
+					firstErr = err
+				}
 			}
-			results = append(results, demoResult{Ability: c.ability, Args: args, Result: res.Value,
-				Cached: res.Cached, LatencySeconds: res.Latency.Seconds()})
+			results = append(results, r)
 		}
+	}
+	if firstErr != nil {
+		firstErr = failed(fmt.Errorf("demo: %w", firstErr))
 	}
 	snap := a.Snapshot()
 	if asJSON {
@@ -108,11 +123,20 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 			}
 			out.Metrics = append(out.Metrics, m)
 		}
-		return failed(writeJSON(env.stdout, out, false))
+		if err := writeJSON(env.stdout, out, isTerminal(env.stdout)); err != nil {
+			return failed(err)
+		}
+		if firstErr != nil {
+			return failed(fmt.Errorf("%w: %w", errSilentFailure, firstErr)) // reported in the object
+		}
+		return nil
 	}
 	for _, r := range results {
 		args, _ := json.Marshal(r.Args)
 		val, _ := json.Marshal(r.Result)
+		if r.Error != "" {
+			val = []byte(r.Outcome)
+		}
 		cached := ""
 		if r.Cached {
 			cached = ", cached"
@@ -121,7 +145,10 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 			pane.Duration(time.Duration(r.LatencySeconds*float64(time.Second))), cached)
 	}
 	fmt.Fprintln(env.stdout)
-	return failed(writeMetricsTable(env.stdout, snap, true))
+	if err := writeMetricsTable(env.stdout, snap, true); err != nil {
+		return failed(err)
+	}
+	return firstErr
 }
 
 // writeMetricsTable prints one row per ability; activeOnly skips abilities

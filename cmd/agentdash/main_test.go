@@ -222,6 +222,23 @@ func TestDemo(t *testing.T) {
 	if len(out.Metrics) != 2 || out.Metrics[0].CacheHits != 1 || out.Metrics[0].CacheMisses != 1 {
 		t.Errorf("demo --json metrics = %+v", out.Metrics)
 	}
+
+	// A failing call is shown with its error and the demo goes on: the
+	// metrics show it, and the exit status is 1 (one stderr line, or the
+	// object alone with --json).
+	r = runCmd(t, "", "demo", "--fault", "uppercase=1")
+	if r.code != 1 || !strings.Contains(r.stdout, "-> failure") || !strings.Contains(r.stdout, "ABILITY") {
+		t.Errorf("failing demo: exit %d\n%s", r.code, r.stdout)
+	}
+	r.wantOneLine(t, "demo: call uppercase: injected fault")
+	r = runCmd(t, "", "demo", "--json", "--fault", "uppercase=1")
+	out.Calls = nil
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 1 || r.stderr != "" {
+		t.Fatalf("failing demo --json: exit %d, %v, stderr %q\n%s", r.code, err, r.stderr, r.stdout)
+	}
+	if len(out.Calls) != 4 || out.Calls[0].Outcome != "failure" || out.Calls[0].Error == "" || out.Calls[1].Outcome != "success" {
+		t.Errorf("failing demo --json calls = %+v", out.Calls)
+	}
 }
 
 func TestAbilities(t *testing.T) {
