@@ -29,7 +29,9 @@ func (e *ParseError) Error() string {
 // json.Unmarshal: the text must be exactly one JSON object (not an array or
 // scalar, no trailing data), a key may not repeat, and an integer literal
 // that a float64 cannot hold exactly (such as 2^53+1) is rejected rather than
-// silently rounded.
+// silently rounded, as is a nonzero number too small for a float64 (such
+// as 1e-400, which would become 0). Other numbers with a fraction or an
+// exponent round to the nearest float64, as JSON numbers usually do.
 // Numbers become float64. Errors are *ParseError with the line and column.
 func ParseArgs(data []byte) (map[string]any, error) {
 	start := skipSpace(data, 0)
@@ -132,11 +134,23 @@ func (p *parser) number(lit string) (float64, error) {
 	if err != nil || math.IsInf(f, 0) {
 		return 0, errorAt(p.data, at, fmt.Sprintf("number %s is out of range", lit))
 	}
+	if f == 0 && strings.ContainsAny(mantissa(lit), "123456789") {
+		return 0, errorAt(p.data, at, fmt.Sprintf("number %s is too small for float64 (it would become 0)", lit))
+	}
 	if integer, _ := scanNumber(lit); integer && !exactInteger(lit, f) {
 		return 0, errorAt(p.data, at, fmt.Sprintf("integer %s has no exact float64 representation (nearest is %s)",
 			lit, new(big.Float).SetFloat64(f).Text('f', 0)))
 	}
 	return f, nil
+}
+
+// mantissa returns the digits of the number literal lit before its
+// exponent.
+func mantissa(lit string) string {
+	if i := strings.IndexAny(lit, "eE"); i >= 0 {
+		return lit[:i]
+	}
+	return lit
 }
 
 // exactInteger reports whether the integer literal lit equals its float64

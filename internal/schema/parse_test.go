@@ -42,6 +42,7 @@ func TestParseArgs(t *testing.T) {
 		{name: "escaped duplicate key", in: `{"a":1,"\u0061":2}`, wantErr: `invalid arguments at line 1, column 8: duplicate key "a"`},
 		{name: "control character", in: "{\"a\":\"\x01\"}", wantErr: `invalid arguments at line 1, column 7: invalid character '\x01' in string literal`},
 		{name: "out of range", in: `{"a":[1e400]}`, wantErr: "invalid arguments at line 1, column 7: number 1e400 is out of range"},
+		{name: "underflow", in: `{"a":1.5e-400}`, wantErr: "invalid arguments at line 1, column 6: number 1.5e-400 is too small for float64 (it would become 0)"},
 		{name: "inexact integer", in: `{"a":9007199254740993}`, wantErr: "invalid arguments at line 1, column 6: integer 9007199254740993 has no exact float64 representation (nearest is 9007199254740992)"},
 		{name: "big exact integers", in: `{"a":100000000000000000,"b":-1152921504606846976}`, want: map[string]any{"a": 1e17, "b": -1152921504606846976.0}},
 		{name: "huge inexact integer", in: `{"a":123456789012345678901234567890}`, wantErr: "invalid arguments at line 1, column 6: integer 123456789012345678901234567890 has no exact float64 representation (nearest is 123456789012345677877719597056)"},
@@ -82,5 +83,17 @@ func TestParseArgsDeepNesting(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("ParseArgs(deep) = %v, want *ParseError", err)
+	}
+}
+
+// Zero written any way, and numbers that round to a subnormal float64,
+// are not underflows.
+func TestParseArgsSmallNumbers(t *testing.T) {
+	got, err := ParseArgs([]byte(`{"a": 0e-400, "b": -0.000, "c": 1e-320, "d": 12345678901234567890.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["a"] != 0.0 || got["b"] != 0.0 || got["c"] != 1e-320 || got["d"] != 12345678901234567890.5 {
+		t.Errorf("ParseArgs = %v", got)
 	}
 }
