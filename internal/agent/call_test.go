@@ -327,10 +327,8 @@ func TestDuplicateSuppression(t *testing.T) {
 			}
 		})
 	}
-	// Every caller has missed the cache; give the last ones a moment to
-	// join the execution that the gate holds open.
-	waitFor(t, "all callers to miss the cache", func() bool { return statsOf(t, a, "up").CacheMisses == n })
-	time.Sleep(20 * time.Millisecond)
+	// Every caller joins the execution that the gate holds open.
+	waitFor(t, "all callers to join the flight", func() bool { return followers(t, a, "up") == n-1 })
 	close(gate)
 	wg.Wait()
 	if r := runs.Load(); r != 1 {
@@ -391,8 +389,7 @@ func TestSharedExecutionSurvivesFirstCaller(t *testing.T) {
 				res, _ := a.Call(t.Context(), "up", args)
 				secondDone <- res
 			}()
-			waitFor(t, "the second caller to miss the cache", func() bool { return statsOf(t, a, "up").CacheMisses == 2 })
-			time.Sleep(10 * time.Millisecond) // let it join the flight
+			waitFor(t, "the second caller to join the flight", func() bool { return followers(t, a, "up") == 1 })
 			cancelFirst()
 			wantFirst := OutcomeSuccess
 			if isolate {
@@ -591,8 +588,7 @@ func TestInlineGoexit(t *testing.T) {
 		_, err := a.Call(t.Context(), "exit", nil)
 		follower <- err
 	}()
-	waitFor(t, "the follower to miss the cache", func() bool { return statsOf(t, a, "exit").CacheMisses == 2 })
-	time.Sleep(10 * time.Millisecond) // let it join the flight
+	waitFor(t, "the follower to join the flight", func() bool { return followers(t, a, "exit") == 1 })
 	close(gate)
 	<-leader
 	if err := <-follower; !errors.Is(err, ErrPanic) || err.Error() != "call exit: ability panicked: it called runtime.Goexit" {

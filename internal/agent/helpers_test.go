@@ -98,3 +98,23 @@ func statsOf(t fataler, a *Agent, name string) AbilityStats {
 	t.Fatalf("no stats for %q", name)
 	return AbilityStats{}
 }
+
+// followers returns the number of callers waiting on the flights of the
+// named ability, so that a test can wait for them to join instead of
+// sleeping.
+func followers(t testing.TB, a *Agent, name string) int {
+	t.Helper()
+	e, err := a.entryFor(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.flightMu.Lock()
+	defer e.flightMu.Unlock()
+	n := 0
+	for _, f := range e.flights.slots {
+		if f != nil {
+			n += f.followers
+		}
+	}
+	return n
+}
