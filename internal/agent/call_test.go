@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -803,5 +804,23 @@ func cancelOnceRunning(name string) func(*testing.T, *Agent) (context.Context, f
 			cancel()
 		}()
 		return ctx, cancel
+	}
+}
+
+// A timeout of math.MaxInt64 means "never", not an overflowed deadline in
+// the past; a huge event buffer is capped rather than a panic.
+func TestExtremeTimeoutAndBuffer(t *testing.T) {
+	a := newAgent(t, Options{DefaultTimeout: math.MaxInt64})
+	for _, name := range []string{"cached", "isolated", "plain"} {
+		mustRegister(t, a, Ability{Name: name, Schema: textSchema(), Timeout: math.MaxInt64,
+			CacheTTL: map[bool]time.Duration{true: time.Minute}[name == "cached"], Isolate: name == "isolated", Func: upper})
+		if res, err := a.Call(t.Context(), name, map[string]any{"text": "x"}); err != nil || res.Value != "X" {
+			t.Errorf("%s with a MaxInt64 timeout: %+v, %v", name, res, err)
+		}
+	}
+	s := a.Subscribe(math.MaxInt)
+	defer s.Close()
+	if c := cap(s.C()); c != MaxEventBuffer {
+		t.Errorf("buffer %d, want MaxEventBuffer", c)
 	}
 }

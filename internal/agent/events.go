@@ -57,14 +57,18 @@ type Subscription struct {
 	closed bool
 }
 
+// MaxEventBuffer is the largest buffer Subscribe gives a subscription.
+const MaxEventBuffer = 1 << 20
+
 // Subscribe returns a subscription to all events with a buffer of the given
-// size (buffer <= 0 means DefaultEventBuffer). Publishing costs nothing
-// while there are no subscriptions. After Close the subscription's channel
-// is closed at once.
+// size (buffer <= 0 means DefaultEventBuffer; more than MaxEventBuffer
+// means MaxEventBuffer). Publishing costs nothing while there are no
+// subscriptions. After Close the subscription's channel is closed at once.
 func (a *Agent) Subscribe(buffer int) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultEventBuffer
 	}
+	buffer = min(buffer, MaxEventBuffer)
 	s := &Subscription{agent: a, ch: make(chan Event, buffer)}
 	a.subMu.Lock()
 	defer a.subMu.Unlock()

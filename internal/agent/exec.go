@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -128,7 +129,16 @@ func (j *job) judge(x *execution, now time.Duration) {
 // runs from there (the timeout covers fault injection and the function).
 func (j *job) start(now time.Duration) {
 	j.e.inFlight.Add(1)
-	j.ctx.until = now + j.e.timeout
+	j.ctx.until = addSat(now, j.e.timeout)
+}
+
+// addSat returns a+b for non-negative durations, or the largest duration
+// when the sum overflows (a timeout of math.MaxInt64 means "never").
+func addSat(a, b time.Duration) time.Duration {
+	if b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // stop releases what a started execution holds, when its function has

@@ -245,9 +245,9 @@ func (a *Agent) await(ctx context.Context, e *entry, f *flight, done <-chan stru
 		tc    <-chan time.Time
 	)
 	if follower {
-		bound = a.opts.MaxWait + e.timeout
+		bound = addSat(a.opts.MaxWait, e.timeout)
 		if fl := e.fault.Load(); fl != nil {
-			bound += fl.Latency
+			bound = addSat(bound, fl.Latency)
 		}
 		t = a.getTimer(bound)
 		tc = t.C

@@ -17,6 +17,10 @@ const (
 	StreamData = 0x5eed_da7a
 )
 
+// MaxSyntheticSamples is the most rows Synthetic makes: 100 million rows
+// of two float64s are 1.6 GB.
+const MaxSyntheticSamples = 100_000_000
+
 // Synthetic returns n rows of y = weight·x + bias + noise·ε with one feature
 // x drawn uniformly from [-2, 2) and ε approximately standard normal, from
 // the PCG generator of math/rand/v2 seeded with (seed, [StreamData]).
@@ -31,8 +35,8 @@ const (
 // which is bell-shaped and bounded by ±2√3.
 func Synthetic(n int, weight, bias, noise float64, seed uint64) (*Set, error) {
 	switch {
-	case n < 1:
-		return nil, fmt.Errorf("synthetic data: %d samples, want at least 1", n)
+	case n < 1 || n > MaxSyntheticSamples:
+		return nil, fmt.Errorf("synthetic data: %d samples, want 1 to %d", n, MaxSyntheticSamples)
 	case !finite(weight) || !finite(bias):
 		return nil, fmt.Errorf("synthetic data: weight %g and bias %g must be finite", weight, bias)
 	case !finite(noise) || noise < 0:

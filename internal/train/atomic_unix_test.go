@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -54,5 +55,30 @@ func TestAtomicWritePermissions(t *testing.T) {
 	}
 	if fi, _ := os.Stat(kept); fi.Mode().Perm() != 0o640 {
 		t.Errorf("rewritten file: mode %v, want its old -rw-r-----", fi.Mode().Perm())
+	}
+}
+
+// LoadCheckpoint refuses what it could read forever or without end: a pipe
+// (which would block) and a file over MaxCheckpointBytes.
+func TestLoadCheckpointRefusesSpecialAndHugeFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	if _, err := LoadCheckpoint(fifo); !errors.Is(err, ErrNotCheckpoint) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("LoadCheckpoint(pipe) = %v", err)
+	}
+	huge := filepath.Join(dir, "huge.json")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxCheckpointBytes + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := LoadCheckpoint(huge); !errors.Is(err, ErrNotCheckpoint) || !strings.Contains(err.Error(), "MiB") {
+		t.Errorf("LoadCheckpoint(huge) = %v", err)
 	}
 }

@@ -263,14 +263,30 @@ func (c *Checkpoint) MarshalJSON() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
+// MaxCheckpointBytes bounds the file LoadCheckpoint reads. A checkpoint
+// holds a weight per feature and two loss histories of HistoryBuckets
+// buckets: a few MiB even for wide data.
+const MaxCheckpointBytes = 256 << 20
+
 // LoadCheckpoint reads and validates the checkpoint at path. A missing file
 // gives an error wrapping fs.ErrNotExist; an empty, truncated or otherwise
 // malformed file one wrapping [ErrCorrupt]; a directory or a JSON file of
 // another kind one wrapping [ErrNotCheckpoint]; a newer schema one
 // wrapping [ErrVersion].
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	switch fi, err := os.Stat(path); {
+	case err != nil && errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("load checkpoint: no model at %s (train one first): %w", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("load checkpoint: %w", err)
+	case fi.IsDir():
 		return nil, fmt.Errorf("load checkpoint %s: it is a directory: %w", path, ErrNotCheckpoint)
+	case !fi.Mode().IsRegular():
+		// A device or a pipe could be read forever.
+		return nil, fmt.Errorf("load checkpoint %s: not a regular file: %w", path, ErrNotCheckpoint)
+	case fi.Size() > MaxCheckpointBytes:
+		return nil, fmt.Errorf("load checkpoint %s: %d bytes, over the %d MiB a checkpoint can be: %w",
+			path, fi.Size(), MaxCheckpointBytes>>20, ErrNotCheckpoint)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"github.com/agentdash/agentdash/internal/dataset"
 	"math"
 	"path/filepath"
 )
@@ -160,8 +161,8 @@ func (c Config) Validate() error {
 	if c.Dataset == "" {
 		s := c.Synthetic
 		switch {
-		case s.Samples < 1:
-			return bad("samples must be at least 1, got %d", s.Samples)
+		case s.Samples < 1 || s.Samples > dataset.MaxSyntheticSamples:
+			return bad("samples must be from 1 to %d, got %d", dataset.MaxSyntheticSamples, s.Samples)
 		case !finite(s.Weight) || !finite(s.Bias):
 			return bad("weight and bias must be finite, got %g and %g", s.Weight, s.Bias)
 		case !finite(s.Noise) || s.Noise < 0:
