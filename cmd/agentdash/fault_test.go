@@ -23,12 +23,13 @@ func TestParseFault(t *testing.T) {
 		{in: "flaky=", wantErr: "want NAME=RATE[/LATENCY]"},
 		{in: "flaky=lots", wantErr: `failure rate: "lots" is not a number`},
 		{in: "flaky=1.5", wantErr: "1.5 is outside 0 to 1"},
-		{in: "flaky=150%", wantErr: "150% is outside 0 to 1"},
+		{in: "flaky=150%", wantErr: "150% is outside 0% to 100%"},
 		{in: "flaky=-0.1", wantErr: "outside 0 to 1"},
 		{in: "flaky=NaN", wantErr: "not a number"},
 		{in: "flaky=0_5", wantErr: `"0_5" is not a number`}, // ParseFloat alone reads 5
-		{in: "flaky=0.5/soon", wantErr: `latency "soon"`},
+		{in: "flaky=0.5/soon", wantErr: `latency: "soon" is not a duration`},
 		{in: "flaky=0.5/-1s", wantErr: "negative"},
+		{in: "flaky=0.5/2h", wantErr: `latency: "2h" is over the 1h0m0s limit`},
 	}
 	for _, tt := range tests {
 		got, err := parseFault(tt.in)

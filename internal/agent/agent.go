@@ -499,8 +499,8 @@ func (a *Agent) SetFault(name string, f Fault) error {
 	if !(f.FailureRate >= 0 && f.FailureRate <= 1) { // also rejects NaN
 		return fmt.Errorf("set fault on %q: failure rate %v is outside [0, 1]", name, f.FailureRate)
 	}
-	if f.Latency < 0 {
-		return fmt.Errorf("set fault on %q: latency %s is negative", name, f.Latency)
+	if f.Latency < 0 || f.Latency > MaxFaultLatency {
+		return fmt.Errorf("set fault on %q: latency %s is outside 0 to %s", name, f.Latency, MaxFaultLatency)
 	}
 	if f == (Fault{}) {
 		e.fault.Store(nil)

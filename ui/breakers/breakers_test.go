@@ -197,7 +197,7 @@ func TestFaultForm(t *testing.T) {
 	f.send(panetest.Key("ctrl+u"))
 	f.send(panetest.Type("150")...)
 	f.send(panetest.Key("enter"))
-	if v := f.m.View(); !strings.Contains(v, "failure %: want a number from 0 to 100") || !f.m.Capturing() {
+	if v := f.m.View(); !strings.Contains(v, "failure %: 150% is outside 0% to 100%") || !f.m.Capturing() {
 		t.Fatalf("bad percentage not reported inline:\n%s", v)
 	}
 	f.send(panetest.Key("ctrl+u"))
@@ -241,15 +241,16 @@ func TestParseFault(t *testing.T) {
 		{"5 %", "", agent.Fault{FailureRate: 0.05}, ""}, // was rejected: got "5 "
 		{" 5% ", "", agent.Fault{FailureRate: 0.05}, ""},
 		{"%", "", agent.Fault{}, ""},
-		{"5 %%", "", agent.Fault{}, `got "5 %%"`},
+		{"5 %%", "", agent.Fault{}, `"5 %%" is not a number`},
 		{"-1", "", agent.Fault{}, "failure %"},
 		{"abc", "", agent.Fault{}, "failure %"},
-		{"10", "soon", agent.Fault{}, "latency: want a duration"},
-		{"10", "-5ms", agent.Fault{}, "latency: must not be negative"},
+		{"10", "soon", agent.Fault{}, "latency: \"soon\" is not a duration"},
+		{"10", "-5ms", agent.Fault{}, "latency: \"-5ms\" is negative"},
 		{"NaN", "", agent.Fault{}, "failure %"},
-		{"10", "Inf", agent.Fault{}, "latency: want a duration"},
-		{"10", "2h", agent.Fault{}, "latency: at most 1h0m0s"},
-		{"10", "1e12", agent.Fault{}, "latency: at most 1h0m0s"},
+		{"10", "Inf", agent.Fault{}, "latency: \"Inf\" is not a duration"},
+		{"10", "2h", agent.Fault{}, "latency: \"2h\" is over the 1h0m0s limit"},
+		{"10", "1e12", agent.Fault{}, "latency: \"1e12\" is over the 1h0m0s limit"},
+		{"0_5", "", agent.Fault{}, `"0_5" is not a number`}, // ParseFloat alone reads 5,
 	}
 	for _, tt := range tests {
 		got, err := parseFault(tt.rate, tt.lat)

@@ -1,12 +1,8 @@
 package breakers
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -113,47 +109,19 @@ func (f *faultForm) update(msg tea.KeyMsg) (fault *agent.Fault, done bool, err e
 	return nil, false, nil
 }
 
-// maxLatency bounds the injected latency: beyond it every call would just
-// time out (the longest ability timeout is far shorter).
-const maxLatency = time.Hour
-
 // parseFault reads a failure percentage (0-100, "%" optional) and an added
 // latency (a Go duration such as "250ms", or a plain number of
-// milliseconds).
+// milliseconds), with the agent's rules for both.
 func parseFault(rate, lat string) (agent.Fault, error) {
-	var f agent.Fault
-	// "5%" and "5 %" alike; the error quotes what was typed.
-	typed := strings.TrimSpace(rate)
-	rate = strings.TrimSpace(strings.TrimSuffix(typed, "%"))
-	if rate != "" {
-		p, err := strconv.ParseFloat(rate, 64)
-		if err != nil || !(p >= 0 && p <= 100) { // also rejects NaN
-			return f, fmt.Errorf("failure %%: want a number from 0 to 100, got %q", typed)
-		}
-		f.FailureRate = p / 100
+	r, err := agent.ParseFaultRate(rate, true)
+	if err != nil {
+		return agent.Fault{}, fmt.Errorf("failure %%: %w", err)
 	}
-	lat = strings.TrimSpace(lat)
-	if lat != "" {
-		d, err := time.ParseDuration(lat)
-		if err != nil {
-			ms, nerr := strconv.ParseFloat(lat, 64)
-			if nerr != nil || math.IsNaN(ms) || math.IsInf(ms, 0) {
-				return f, fmt.Errorf("latency: want a duration like 250ms or 1.5s, got %q", lat)
-			}
-			if math.Abs(ms) > maxLatency.Seconds()*1000 {
-				return f, fmt.Errorf("latency: at most %s, got %q", maxLatency, lat)
-			}
-			d = time.Duration(ms * float64(time.Millisecond))
-		}
-		if d < 0 {
-			return f, errors.New("latency: must not be negative")
-		}
-		if d > maxLatency {
-			return f, fmt.Errorf("latency: at most %s, got %q", maxLatency, lat)
-		}
-		f.Latency = d
+	d, err := agent.ParseFaultLatency(lat, true)
+	if err != nil {
+		return agent.Fault{}, fmt.Errorf("latency: %w", err)
 	}
-	return f, nil
+	return agent.Fault{FailureRate: r, Latency: d}, nil
 }
 
 func (f *faultForm) view() string {
