@@ -168,7 +168,8 @@ func TestSetFaultValidation(t *testing.T) {
 		{Fault{FailureRate: -0.1}, `set fault on "flaky": failure rate -0.1 is outside [0, 1]`},
 		{Fault{FailureRate: 1.5}, `set fault on "flaky": failure rate 1.5 is outside [0, 1]`},
 		{Fault{FailureRate: math.NaN()}, `set fault on "flaky": failure rate NaN is outside [0, 1]`},
-		{Fault{Latency: -time.Millisecond}, `set fault on "flaky": latency -1ms is negative`},
+		{Fault{Latency: -time.Millisecond}, `set fault on "flaky": latency -1ms is outside 0 to 1h0m0s`},
+		{Fault{Latency: MaxFaultLatency + 1}, `set fault on "flaky": latency 1h0m0.000000001s is outside 0 to 1h0m0s`},
 	}
 	for _, tt := range bad {
 		if err := a.SetFault("flaky", tt.f); err == nil || err.Error() != tt.want {
