@@ -7,12 +7,12 @@
 package abilities
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -453,14 +453,26 @@ func (r *record) fill(res agent.Result, err error) {
 		return
 	}
 	if len(b) > maxResult {
-		cut := bytes.LastIndexByte(b[:maxResult], '\n')
-		if cut < 0 {
-			cut = maxResult
-		}
-		r.value = strings.ToValidUTF8(string(b[:cut]), "") + "\n… (" + strconv.Itoa(len(b)) + " bytes, cut for display)"
+		r.value = cutResult(b)
 		return
 	}
 	r.value = string(b)
+}
+
+// cutResult keeps the first maxResult bytes of the encoded result b, backed
+// off to a rune boundary, and says how long the whole was. It cuts within a
+// line when it must: a string value, such as a file's content, is one JSON
+// line however many lines it holds. A line cut short ends in "…".
+func cutResult(b []byte) string {
+	cut := maxResult
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	head, end := b[:cut], "\n"
+	if len(head) > 0 && head[len(head)-1] != '\n' {
+		end = "…\n"
+	}
+	return strings.ToValidUTF8(string(head), "") + end + "… (" + strconv.Itoa(len(b)) + " bytes, cut for display)"
 }
 
 // maxResult caps the text kept for displaying one result (the viewer

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/textarea"
 	tea "github.com/charmbracelet/bubbletea"
@@ -546,5 +547,26 @@ func TestLineRowsMatchesTextarea(t *testing.T) {
 		if got, want := lineRows(line, ta.Width()), ta.LineInfo().Height; got != want {
 			t.Fatalf("case %d: lineRows(%q, %d) = %d, textarea wraps it into %d rows", i, line, ta.Width(), got, want)
 		}
+	}
+}
+
+// A big file's content is one JSON line (its newlines are \n escapes), so a
+// cut result keeps the first maxResult bytes of it, not just the lines before.
+func TestLongResultCutWithinLine(t *testing.T) {
+	content := strings.Repeat("line é\n", maxResult/4) // encodes to > maxResult on one line
+	var r record
+	r.fill(agent.Result{Value: map[string]any{"content": content, "size": len(content)}}, nil)
+	head, tail, ok := strings.Cut(r.value, "…\n… (")
+	if !ok || !strings.HasSuffix(tail, " bytes, cut for display)") {
+		t.Fatalf("cut result not marked as cut: ...%q", r.value[max(len(r.value)-80, 0):])
+	}
+	if !utf8.ValidString(head) {
+		t.Error("cut result is not valid UTF-8")
+	}
+	if len(head) < maxResult-utf8.UTFMax || len(head) > maxResult {
+		t.Errorf("kept %d bytes, want the first %d", len(head), maxResult)
+	}
+	if !strings.Contains(head, `"content": "line é\nline é\n`) {
+		t.Errorf("file content not shown: %q", head[:min(len(head), 200)])
 	}
 }
