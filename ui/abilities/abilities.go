@@ -38,6 +38,8 @@ const historySize = 50
 
 type keyMap struct {
 	Call, Edit, Defaults, Back, Newline, Open, Close key.Binding
+	// Top and Bottom jump to the result viewer's start and end.
+	Top, Bottom key.Binding
 }
 
 // Model is the Abilities pane. Create it with New.
@@ -112,6 +114,8 @@ func New(common pane.Common, c Caller) *Model {
 			Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("ctrl+j", "newline")),
 			Open:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open result")),
 			Close:    key.NewBinding(key.WithKeys("esc", "o", "q"), key.WithHelp("esc", "close result")),
+			Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "start")),
+			Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "end")),
 		},
 		viewer: viewport.New(0, 0),
 		filter: pane.NewFilter(t),
@@ -347,8 +351,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if m.viewing != nil {
-		if key.Matches(msg, m.keys.Close) {
+		switch {
+		case key.Matches(msg, m.keys.Close):
 			m.viewing = nil
+			return nil
+		case key.Matches(msg, m.keys.Top):
+			m.viewer.GotoTop()
+			return nil
+		case key.Matches(msg, m.keys.Bottom):
+			m.viewer.GotoBottom()
 			return nil
 		}
 		var cmd tea.Cmd
@@ -541,6 +552,8 @@ func (m *Model) updateKeys() {
 	filtering := m.filter.Typing()
 	m.keys.Open.SetEnabled(m.focused && has && !filtering && !m.editing && m.last[in.Name] != nil)
 	m.keys.Close.SetEnabled(m.viewing != nil)
+	m.keys.Top.SetEnabled(m.viewing != nil)
+	m.keys.Bottom.SetEnabled(m.viewing != nil)
 	m.keys.Call.SetEnabled(m.focused && has && !filtering)
 	m.keys.Edit.SetEnabled(m.focused && has && !filtering && !m.editing)
 	m.keys.Defaults.SetEnabled(m.focused && has && !filtering)
@@ -552,7 +565,7 @@ func (m *Model) updateKeys() {
 func (m *Model) ShortHelp() []key.Binding {
 	if m.viewing != nil {
 		k := m.viewer.KeyMap
-		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, m.keys.Close}
+		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, m.keys.Top, m.keys.Bottom, m.keys.Close}
 	}
 	if m.editing {
 		return []key.Binding{m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back}
@@ -575,7 +588,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 		m.filter.FullHelp(),
 		{pane.Heading("selected ability"), m.keys.Call, m.keys.Edit, m.keys.Defaults, m.keys.Open},
 		{pane.Heading("editing arguments"), m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back},
-		{pane.Heading("result viewer"), viewing(v.Up), viewing(v.Down), viewing(v.PageUp), viewing(v.PageDown), m.keys.Close},
+		{pane.Heading("result viewer"), viewing(v.Up), viewing(v.Down), viewing(v.PageUp), viewing(v.PageDown), viewing(m.keys.Top), viewing(m.keys.Bottom), m.keys.Close},
 	}
 }
 

@@ -570,3 +570,38 @@ func TestLongResultCutWithinLine(t *testing.T) {
 		t.Errorf("file content not shown: %q", head[:min(len(head), 200)])
 	}
 }
+
+func TestResultViewerJumpsToStartAndEnd(t *testing.T) {
+	m, _ := newTest(t)
+	m.editor.SetValue(`{"text": "` + strings.Repeat("lorem ipsum ", 400) + `"}`)
+	send(t, m, panetest.Key("enter"), panetest.Key("o"))
+	for _, k := range []string{"G", "end"} {
+		send(t, m, panetest.Key("home"))
+		send(t, m, panetest.Key(k))
+		if !m.viewer.AtBottom() || m.viewer.YOffset == 0 {
+			t.Errorf("%s did not go to the end (offset %d)", k, m.viewer.YOffset)
+		}
+		if !strings.Contains(m.View(), "100% · esc closes") {
+			t.Errorf("view after %s not at 100%%:\n%s", k, m.View())
+		}
+	}
+	for _, k := range []string{"g", "home"} {
+		send(t, m, panetest.Key("end"))
+		send(t, m, panetest.Key(k))
+		if m.viewer.YOffset != 0 {
+			t.Errorf("%s did not go to the start (offset %d)", k, m.viewer.YOffset)
+		}
+	}
+	var help []string
+	for _, b := range m.ShortHelp() {
+		help = append(help, b.Help().Key)
+	}
+	for _, want := range []string{"g/home", "G/end"} {
+		if !strings.Contains(strings.Join(help, " "), want) {
+			t.Errorf("viewer help %q lacks %q", help, want)
+		}
+	}
+	if m.Capturing() != true {
+		t.Error("a jump closed the viewer")
+	}
+}
