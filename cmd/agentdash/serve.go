@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -143,6 +144,9 @@ func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func
 		var ae *exporter.AddressError
 		if errors.As(err, &ae) {
 			return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil, failed(fmt.Errorf("%w (choose another with --metrics-addr)", err))
 		}
 		return nil, nil, failed(err)
 	}

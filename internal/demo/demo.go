@@ -36,16 +36,18 @@ type Config struct {
 	// Checkpoint is the model that predict serves; "" means the trainer's
 	// default checkpoint path.
 	Checkpoint string
-	// Flaky is the fault injected into the flaky ability at start. The zero
-	// value means DefaultFlakyFault.
+	// Flaky is the fault injected into the flaky ability at start: nil
+	// means DefaultFlakyFault(), and a pointer to the zero Fault means none.
 	Flaky *agent.Fault
 	// Agent configures the agent itself.
 	Agent agent.Options
 }
 
-// DefaultFlakyFault is the fault the flaky ability starts with: it fails one
-// call in five and adds 20 ms of latency.
-var DefaultFlakyFault = agent.Fault{FailureRate: 0.2, Latency: 20 * time.Millisecond}
+// DefaultFlakyFault returns the fault the flaky ability starts with: it
+// fails one call in five and adds 20 ms of latency.
+func DefaultFlakyFault() agent.Fault {
+	return agent.Fault{FailureRate: 0.2, Latency: 20 * time.Millisecond}
+}
 
 // New returns an agent with the demo abilities registered. The caller owns
 // the agent and must Close it.
@@ -83,7 +85,7 @@ func New(cfg Config) (*agent.Agent, error) {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}
-	fault := DefaultFlakyFault
+	fault := DefaultFlakyFault()
 	if cfg.Flaky != nil {
 		fault = *cfg.Flaky
 	}
@@ -280,7 +282,7 @@ func Sleep() agent.Ability {
 
 // Flaky returns an ability that does no work of its own: its failures and
 // latency come from the agent's fault injection (see agent.SetFault), which
-// New sets to DefaultFlakyFault. It is the ability to watch a breaker trip.
+// New sets to DefaultFlakyFault(). It is the ability to watch a breaker trip.
 func Flaky() agent.Ability {
 	return agent.Ability{
 		Name:        "flaky",

@@ -73,8 +73,8 @@ func TestAbilitiesRegistered(t *testing.T) {
 		t.Errorf("abilities = %s", got)
 	}
 	f, err := a.Fault("flaky")
-	if err != nil || f != DefaultFlakyFault {
-		t.Errorf("flaky fault = %+v, %v; want %+v", f, err, DefaultFlakyFault)
+	if err != nil || f != DefaultFlakyFault() {
+		t.Errorf("flaky fault = %+v, %v; want %+v", f, err, DefaultFlakyFault())
 	}
 }
 

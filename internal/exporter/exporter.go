@@ -207,6 +207,9 @@ func checkAddr(addr string) error {
 // rather than discovered later, and serves /metrics in a goroutine owned by
 // the returned Server.
 func Start(addr string, src Source) (*Server, error) {
+	if src == nil {
+		return nil, errors.New("exporter: Start needs a Source (an *agent.Agent)")
+	}
 	if addr == "" {
 		addr = DefaultAddr
 	}
@@ -216,7 +219,7 @@ func Start(addr string, src Source) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("metrics address %s: port already in use (choose another with --metrics-addr)", addr)
+			return nil, fmt.Errorf("metrics address %s: port already in use: %w", addr, syscall.EADDRINUSE)
 		}
 		return nil, fmt.Errorf("metrics address %s: %w", addr, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,6 +193,13 @@ func TestStartErrors(t *testing.T) {
 		if errors.As(err, &ae) != tt.malformed {
 			t.Errorf("Start(%q) = %v: is an *AddressError = %v, want %v", tt.addr, err, !tt.malformed, tt.malformed)
 		}
+		if !tt.malformed && !errors.Is(err, syscall.EADDRINUSE) {
+			t.Errorf("Start(%q) = %v: does not wrap EADDRINUSE", tt.addr, err)
+		}
+	}
+	if s, err := Start("127.0.0.1:0", nil); err == nil {
+		_ = s.Close(context.Background())
+		t.Error("Start with a nil Source succeeded (every scrape would fail)")
 	}
 }
 
