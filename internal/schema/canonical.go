@@ -86,6 +86,16 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 
 var errTooDeep = fmt.Errorf("nested more than %d levels deep (cyclic value?)", maxDepth)
 
+// wrapPath prefixes err with where in the value it happened (format takes
+// the element and %w), except errTooDeep: a path a thousand levels long
+// says nothing, and building it costs time quadratic in the depth.
+func wrapPath(err error, format string, elem any) error {
+	if err == errTooDeep {
+		return err
+	}
+	return fmt.Errorf(format, elem, err)
+}
+
 // smallObject is the number of members an object may have to be sorted in
 // stack arrays; larger objects sort a heap-allocated slice of keys.
 const smallObject = 8
@@ -140,7 +150,7 @@ func appendMember(dst []byte, i int, k string, v any, depth int) ([]byte, error)
 	}
 	dst = append(dst, ':')
 	if dst, err = appendValue(dst, v, depth+1); err != nil {
-		return dst, fmt.Errorf("%q: %w", k, err)
+		return dst, wrapPath(err, "%q: %w", k)
 	}
 	return dst, nil
 }
@@ -296,7 +306,7 @@ func appendArray[T any](dst []byte, x []T, appendElem func([]byte, T) ([]byte, e
 		}
 		var err error
 		if dst, err = appendElem(dst, e); err != nil {
-			return dst, fmt.Errorf("[%d]: %w", i, err)
+			return dst, wrapPath(err, "[%d]: %w", i)
 		}
 	}
 	return append(dst, ']'), nil

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -135,5 +136,16 @@ func BenchmarkValidate(b *testing.B) {
 		if _, err := s.Validate(args); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A value nested too deep (a cycle) gives a short error, not one path
+// element per level.
+func TestCanonicalTooDeepErrorIsShort(t *testing.T) {
+	cyclic := map[string]any{}
+	cyclic["a"] = []any{cyclic}
+	_, err := AppendCanonical(nil, cyclic)
+	if err == nil || len(err.Error()) > 100 || !strings.Contains(err.Error(), "nested more than 1000 levels deep") {
+		t.Fatalf("error %q (%d bytes)", err, len(fmt.Sprint(err)))
 	}
 }

@@ -48,7 +48,7 @@ func ParseArgs(data []byte) (map[string]any, error) {
 	if data[start] != '{' {
 		return nil, errorAt(data, start, fmt.Sprintf("arguments must be a JSON object, got %s", jsonKind(data[start])))
 	}
-	p := parser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	p := parser{data: data, dec: json.NewDecoder(bytes.NewReader(data)), depth: 1}
 	p.dec.UseNumber()
 	if _, err := p.dec.Token(); err != nil { // the '{'
 		return nil, syntaxError(data, err)
@@ -57,8 +57,9 @@ func ParseArgs(data []byte) (map[string]any, error) {
 }
 
 type parser struct {
-	data []byte
-	dec  *json.Decoder
+	data  []byte
+	dec   *json.Decoder
+	depth int // arrays and objects open around the next value
 }
 
 // object parses the members of an object whose '{' has been read.
@@ -117,6 +118,12 @@ func (p *parser) value() (any, error) {
 	}
 	switch t := tok.(type) {
 	case json.Delim:
+		// The same limit as validation and cache keys, so that arguments
+		// that parse are never refused later for their depth alone.
+		if p.depth++; p.depth > maxDepth {
+			return nil, errorAt(p.data, int(p.dec.InputOffset())-1, fmt.Sprintf("arguments nested more than %d levels deep", maxDepth))
+		}
+		defer func() { p.depth-- }()
 		if t == '{' {
 			return p.object()
 		}

@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,25 @@ func TestParseArgsSmallNumbers(t *testing.T) {
 	}
 	if got["a"] != 0.0 || got["b"] != 0.0 || got["c"] != 1e-320 || got["d"] != 12345678901234567890.5 {
 		t.Errorf("ParseArgs = %v", got)
+	}
+}
+
+// Nesting is limited to the depth validation and cache keys accept, so
+// that arguments which parse are never refused later for depth alone.
+func TestParseArgsDepth(t *testing.T) {
+	nested := func(n int) []byte {
+		return []byte(`{"a":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
+	}
+	v, err := ParseArgs(nested(maxDepth))
+	if err != nil {
+		t.Fatalf("depth %d: %v", maxDepth, err)
+	}
+	if _, err := AppendCanonical(nil, v); err != nil {
+		t.Fatalf("depth %d parses but has no cache key: %v", maxDepth, err)
+	}
+	_, err = ParseArgs(nested(maxDepth + 1))
+	var pe *ParseError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "nested more than 1000 levels deep") || pe.Column != 1005 {
+		t.Fatalf("depth %d: %v, want a ParseError at column 1005 (the 1001st level)", maxDepth+1, err)
 	}
 }
