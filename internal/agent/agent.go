@@ -230,7 +230,9 @@ type Func func(ctx context.Context, args map[string]any) (any, error)
 type Ability struct {
 	// Name is unique, 1 to 64 characters: a lowercase letter, then
 	// lowercase letters, digits and underscores.
-	Name        string
+	Name string
+	// Description says what the ability does, in a sentence (shown by the
+	// dashboard and `agentdash abilities`).
 	Description string
 	// Schema describes the arguments; nil means any object. It must not be
 	// modified after Register.
@@ -257,15 +259,18 @@ type Ability struct {
 	Func Func
 }
 
-// Info describes a registered ability, with defaults applied.
+// Info describes a registered ability, with defaults applied: the fields
+// of its Ability but Func.
 type Info struct {
 	Name        string
 	Description string
-	Schema      *schema.Schema
-	Timeout     time.Duration
-	CacheTTL    time.Duration
-	Isolate     bool
-	Breaker     breaker.Settings
+	// Schema is the ability's own schema, shared rather than copied: it is
+	// read-only, and changing it would change how calls are validated.
+	Schema   *schema.Schema
+	Timeout  time.Duration    // never 0: Options.DefaultTimeout applied
+	CacheTTL time.Duration    // 0: not cached
+	Isolate  bool             // executions run in a goroutine of their own
+	Breaker  breaker.Settings // with the breaker package's defaults applied
 }
 
 // Register adds an ability. It fails with an error naming the problem if the
@@ -525,8 +530,10 @@ func (a *Agent) Fault(name string) (Fault, error) {
 // Close stops the agent: new calls and registrations fail with ErrClosed,
 // running abilities see their context canceled, and Close waits until they
 // have returned (an ability that ignores its context delays Close until it
-// returns). It then stops the caches' clean-up goroutines and closes every
-// subscription. Close is idempotent.
+// returns; Shutdown bounds the wait). It then stops the caches' clean-up
+// goroutines and closes every subscription. Close is idempotent. An
+// ability must not call Close, which would wait for the ability itself:
+// it may call go a.Close() instead.
 func (a *Agent) Close() {
 	a.closeOnce.Do(func() {
 		a.regMu.Lock()

@@ -85,9 +85,9 @@ var (
 // ability, e.g. `call sum: bad arguments: argument "a": want number, got
 // string`.
 type CallError struct {
-	Ability string
-	Outcome Outcome
-	Err     error
+	Ability string  // the name called
+	Outcome Outcome // never OutcomeSuccess
+	Err     error   // the cause: one of the package's sentinel errors, or the ability's own error
 }
 
 // Error returns "call NAME: " followed by the cause.

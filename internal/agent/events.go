@@ -35,15 +35,15 @@ func (k EventKind) String() string {
 // Outcome, Cached, Shared, Latency and Err (empty on success); transition
 // events fill Transition.
 type Event struct {
-	Kind       EventKind
-	At         time.Time
-	Ability    string
-	Outcome    Outcome
-	Cached     bool
-	Shared     bool
-	Latency    time.Duration
-	Err        string
-	Transition breaker.Transition
+	Kind       EventKind          // EventResult or EventTransition
+	At         time.Time          // when the call ended or the breaker changed state
+	Ability    string             // the ability's name
+	Outcome    Outcome            // result: how the call ended
+	Cached     bool               // result: the value came from the cache
+	Shared     bool               // result: the value came from a concurrent identical call
+	Latency    time.Duration      // result: how long the call took
+	Err        string             // result: the error's message; "" on success
+	Transition breaker.Transition // transition: from, to and why
 }
 
 // Subscription receives the agent's events. Delivery never blocks a call:

@@ -12,9 +12,9 @@ import (
 // taken under a lock, so counters of a call in progress may be seen in
 // different states.
 type Snapshot struct {
-	Name   string
-	Taken  time.Time
-	Uptime time.Duration
+	Name   string        // Options.Name
+	Taken  time.Time     // when the snapshot was taken
+	Uptime time.Duration // since New
 	// Limit is MaxConcurrent; InUse the slots taken (running abilities,
 	// including ones whose caller gave up, and injected latency); Waiting
 	// the calls waiting for a slot.
@@ -27,11 +27,14 @@ type Snapshot struct {
 // AbilityStats are the metrics of one ability.
 type AbilityStats struct {
 	Name string
-	// Calls counts every call that found the ability; Outcomes splits it.
+	// Calls counts every call that found the ability; Outcomes splits it,
+	// indexed by Outcome (a cache hit is a success).
 	Calls    uint64
 	Outcomes [NumOutcomes]uint64
 	// Cache counters (zero when the ability is not Cached). Evictions
-	// counts entries removed for size or expiry.
+	// counts entries removed for size or expiry; CacheEntries is the
+	// number of results held now; Cached says whether the ability has a
+	// cache (CacheTTL > 0).
 	CacheHits, CacheMisses, CacheEvictions uint64
 	CacheEntries                           int
 	Cached                                 bool
@@ -49,8 +52,8 @@ type AbilityStats struct {
 	// its time; empty when no call failed.
 	LastError   string
 	LastErrorAt time.Time
-	Breaker     breaker.Stats
-	Fault       Fault
+	Breaker     breaker.Stats // the breaker's state, window and last transition
+	Fault       Fault         // the fault injected now; zero for none
 	// LatencyBuckets are the all-time cumulative buckets for Prometheus.
 	LatencyBuckets []latency.Bucket
 }

@@ -50,9 +50,9 @@ const (
 type Transition struct {
 	Name     string    // breaker name
 	At       time.Time // when the change was applied (by the breaker's clock)
-	From, To State
-	Reason   Reason
-	Detail   string // human-readable, e.g. "6/10 failed (60% >= 50%)"
+	From, To State     // the states left and entered
+	Reason   Reason    // why: threshold, cooldown, probe result or manual
+	Detail   string    // human-readable, e.g. "6/10 failed (60% >= 50%)"
 }
 
 // String formats t as "name: from -> to (reason: detail)".
@@ -133,7 +133,7 @@ func (e *OpenError) Unwrap() error { return ErrOpen }
 
 // Stats is a consistent snapshot of a breaker, taken under its lock.
 type Stats struct {
-	State State
+	State State // the state now
 	// WindowCalls and WindowFailures count the outcomes in the sliding
 	// window. The window is cleared whenever the breaker closes and is
 	// left as it was (showing what tripped it) while not closed.

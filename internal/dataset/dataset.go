@@ -57,10 +57,10 @@ var (
 // Line and Column are 1-based; Column counts bytes and is 0 when the error
 // concerns the whole line or file, Field is the 1-based field number or 0.
 type ParseError struct {
-	File   string
-	Line   int
-	Column int
-	Field  int
+	File   string // the file's path (or the name given to ReadCSV)
+	Line   int    // 1-based; 0 for the whole file
+	Column int    // 1-based byte column; 0 for the whole line
+	Field  int    // 1-based field number; 0 for the whole line
 	Name   string // name of the column from the header, if any
 	Err    error  // what was wrong; wraps one of the Err... values
 }

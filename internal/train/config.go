@@ -49,10 +49,10 @@ const (
 // y = Weight·x + Bias + noise with x uniform on [-2, 2) and noise of
 // standard deviation Noise (see dataset.Synthetic).
 type Synthetic struct {
-	Samples int     `json:"samples"`
-	Weight  float64 `json:"weight"`
-	Bias    float64 `json:"bias"`
-	Noise   float64 `json:"noise"`
+	Samples int     `json:"samples"` // rows, 1 to dataset.MaxSyntheticSamples
+	Weight  float64 `json:"weight"`  // the true weight
+	Bias    float64 `json:"bias"`    // the true bias
+	Noise   float64 `json:"noise"`   // standard deviation of the noise, >= 0
 }
 
 // Config configures a training run. Start from [DefaultConfig]; the zero

@@ -94,18 +94,18 @@ type Event struct {
 
 // Result describes a finished run.
 type Result struct {
-	Config      Config
-	Features    []string // feature names; len(Weights)
-	Target      string
-	Epochs      int       // epochs completed, counting those before a resume
-	BestEpoch   int       // epoch of BestLoss
-	Loss        float64   // training MSE of the model returned (see Weights)
-	ValLoss     float64   // validation MSE of the model returned, NaN without validation
-	BestLoss    float64   // lowest monitored loss (validation if any, else training)
-	OptimalLoss float64   // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
-	Weights     []float64 // the model in original units: the best epoch's after early stopping, else the last one's
-	Bias        float64
-	StopReason  StopReason
+	Config      Config          // the run's configuration, as given
+	Features    []string        // feature names; len(Weights)
+	Target      string          // the target column's name
+	Epochs      int             // epochs completed, counting those before a resume
+	BestEpoch   int             // epoch of BestLoss
+	Loss        float64         // training MSE of the model returned (see Weights)
+	ValLoss     float64         // validation MSE of the model returned, NaN without validation
+	BestLoss    float64         // lowest monitored loss (validation if any, else training)
+	OptimalLoss float64         // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
+	Weights     []float64       // the model in original units: the best epoch's after early stopping, else the last one's
+	Bias        float64         // of the same model
+	StopReason  StopReason      // why the run ended
 	Checkpoint  string          // path written, "" if none was
 	History     *series.Bounded // training loss per epoch
 	ValHistory  *series.Bounded // validation loss per epoch; empty without validation
