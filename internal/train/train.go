@@ -492,7 +492,7 @@ func (t *trainer) worseError() error {
 func (t *trainer) divergedHint() string {
 	hint := "lower the learning rate"
 	if t.scaler == nil {
-		hint += " or turn on standardization (--standardize on)"
+		hint += " or turn on standardization (standardize on)"
 	}
 	return hint
 }
