@@ -263,6 +263,7 @@ func (g *graph) build(v graphView, w, h int) string {
 		asciigraph.Offset(plotMargin),
 		asciigraph.SeriesChars(chars...),
 	}
+	flat := false
 	if lo, hi = tf(lo), tf(hi); !(hi-lo > 1e-9*max(math.Abs(hi), math.Abs(lo))) {
 		// A flat (or a single) value: give the axis some room so the line
 		// sits mid-plot and the labels differ.
@@ -270,12 +271,15 @@ func (g *graph) build(v graphView, w, h int) string {
 		if v.log {
 			pad = 0.5
 		}
-		lo, hi = lo-pad, hi+pad
-		opts = append(opts, asciigraph.LowerBound(lo), asciigraph.UpperBound(hi))
+		lo, hi, flat = lo-pad, hi+pad, true
 	} else {
 		lo, hi = linesRange(data)
 	}
-	opts = append(opts, asciigraph.YAxisValueFormatter(yLabel(v.log, yPrecision(lo, hi, plotH, v.log))))
+	base := offsetLines(data, lo, hi)
+	if flat {
+		opts = append(opts, asciigraph.LowerBound(lo-base), asciigraph.UpperBound(hi-base))
+	}
+	opts = append(opts, asciigraph.YAxisValueFormatter(yLabel(v.log, base, yPrecision(lo, hi, plotH, v.log))))
 	if axis {
 		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
 		ticks := max(2, min(6, plotW/14, int(last-first)+1))
@@ -421,11 +425,30 @@ const (
 	maxYPrecision = 6
 )
 
-// yLabel returns the y-axis formatter: labelWidth cells, right-aligned,
-// prec significant digits (the value itself on the log scale, not its
-// logarithm).
-func yLabel(log bool, prec int) asciigraph.YAxisValueFormatterFunc {
+// offsetLines subtracts lo from every value of lines spanning [lo, hi]
+// and returns what it subtracted: lo, or 0 when hi-lo overflows. asciigraph
+// puts value v on row round(v·ratio) - round(lo·ratio) rather than
+// round((v-lo)·ratio), a row too high whenever the two fractions add up
+// past a half; offset by lo, the axis starts at 0 and the row is exact.
+// The labels add base back (see yLabel).
+func offsetLines(lines [][]float64, lo, hi float64) (base float64) {
+	if !isFinite(hi - lo) {
+		return 0
+	}
+	for _, l := range lines {
+		for i := range l {
+			l[i] -= lo
+		}
+	}
+	return lo
+}
+
+// yLabel returns the y-axis formatter for values drawn offset by base:
+// labelWidth cells, right-aligned, prec significant digits (the value
+// itself on the log scale, not its logarithm).
+func yLabel(log bool, base float64, prec int) asciigraph.YAxisValueFormatterFunc {
 	return func(v float64) string {
+		v += base
 		if log {
 			v = math.Pow(10, v)
 		}

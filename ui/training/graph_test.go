@@ -2,8 +2,10 @@ package training
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -384,5 +386,67 @@ func TestPaneAxisAt80x24(t *testing.T) {
 	v := m.View()
 	if !strings.Contains(v, "└") {
 		t.Errorf("no epoch axis at 80×24:\n%s", v)
+	}
+}
+
+// plotRows returns, for each plot row of out (top first), its y label and
+// its plot cells (the runes right of the axis).
+func plotRows(t *testing.T, out string) (labels []float64, cells [][]rune) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		i := strings.IndexAny(line, "┤┼")
+		if i < 0 {
+			continue
+		}
+		l, err := strconv.ParseFloat(strings.TrimSpace(line[:i]), 64)
+		if err != nil {
+			t.Fatalf("row label %q: %v\n%s", line[:i], err, out)
+		}
+		labels = append(labels, l)
+		_, size := utf8.DecodeRuneInString(line[i:])
+		cells = append(cells, []rune(line[i+size:]))
+	}
+	return labels, cells
+}
+
+// Regression: asciigraph rounds v·ratio and min·ratio separately, which put
+// a value a row above its gridline whenever the two fractions added up
+// past a half. Each flat stretch of the loss must be drawn on the row
+// whose label is nearest its value, a value on a gridline on that
+// gridline's row.
+func TestGraphDrawsValuesOnTheirRows(t *testing.T) {
+	const w, h = 80, 20 // 17 rows apart: the plot is 65 columns, 18 rows
+	lo, hi := 1.03, 2.03
+	step := (hi - lo) / 17
+	levels := []float64{0, 1.3, 3, 4.7, 7.2, 10, 12.35, 15.6, 17} // in steps above lo
+	const stretch = 7                                             // epochs per level
+	var xs []float64
+	for _, k := range levels {
+		xs = append(xs, repeat(lo+k*step, stretch)...)
+	}
+	g := newGraph(theme.Ascii())
+	g.setData(history(xs, nil, math.NaN()))
+	out := g.render(graphView{}, w, h)
+	labels, cells := plotRows(t, out)
+	if len(labels) != 18 {
+		t.Fatalf("%d plot rows, want 18:\n%s", len(labels), out)
+	}
+	cols := plotWidth(w)
+	for i, k := range levels {
+		v := lo + k*step
+		// The middle of the stretch: epochs map to columns linearly.
+		col := int(math.Round((float64(i*stretch) + stretch/2) * float64(cols-1) / float64(len(xs)-1)))
+		row := -1
+		for r := range cells {
+			if col < len(cells[r]) && cells[r][col] == '─' {
+				row = r
+			}
+		}
+		if row < 0 {
+			t.Fatalf("level %v: nothing drawn in column %d:\n%s", v, col, out)
+		}
+		if d := math.Abs(labels[row] - v); d > step/2 {
+			t.Errorf("%.4f drawn on the row labelled %v (%.2f rows off):\n%s", v, labels[row], d/step, out)
+		}
 	}
 }
