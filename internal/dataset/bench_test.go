@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -53,7 +54,7 @@ func BenchmarkLoadCSV(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := LoadCSV(path, Columns{})
+		s, err := LoadCSV(context.Background(), path, Columns{})
 		if err != nil || s.Rows() != benchRows {
 			b.Fatalf("LoadCSV: %v", err)
 		}

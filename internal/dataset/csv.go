@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -56,10 +57,11 @@ type Columns struct {
 // CRLF line ends and a UTF-8 byte order mark are accepted.
 //
 // Errors in the data are *[ParseError] values naming the file, line, column
-// and field. The file is read in blocks of 8 MiB, each parsed on all CPUs;
+// and field. Canceling ctx stops the reading between blocks, with an error
+// wrapping ctx's cause. The file is read in blocks of 8 MiB, each parsed on all CPUs;
 // apart from that buffer the loader holds only the parsed floats, sized from
 // the file length.
-func LoadCSV(path string, cols Columns) (*Set, error) {
+func LoadCSV(ctx context.Context, path string, cols Columns) (*Set, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load csv: %w", err)
@@ -74,18 +76,18 @@ func LoadCSV(path string, cols Columns) (*Set, error) {
 			size = st.Size()
 		}
 	}
-	return readCSV(path, f, cols, size, blockSize)
+	return readCSV(ctx, path, f, cols, size, blockSize)
 }
 
 // ReadCSV is [LoadCSV] reading from r; name is used in errors and as the
 // set's Path.
-func ReadCSV(name string, r io.Reader, cols Columns) (*Set, error) {
-	return readCSV(name, r, cols, 0, blockSize)
+func ReadCSV(ctx context.Context, name string, r io.Reader, cols Columns) (*Set, error) {
+	return readCSV(ctx, name, r, cols, 0, blockSize)
 }
 
 // readCSV reads r in blocks of the given size (grown for longer lines);
 // size, if known, sizes the result up front.
-func readCSV(name string, r io.Reader, cols Columns, size int64, block int) (*Set, error) {
+func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size int64, block int) (*Set, error) {
 	if size > 0 && size < int64(block) {
 		block = int(size) + 1 // one read sees the whole file and EOF
 	}
@@ -95,6 +97,9 @@ func readCSV(name string, r io.Reader, cols Columns, size int64, block int) (*Se
 	carry := 0 // bytes of an unfinished line at the start of buf
 	bom := true
 	for {
+		if err := ctx.Err(); err != nil { // checked between blocks of the file
+			return nil, fmt.Errorf("read %s: %w", name, context.Cause(ctx))
+		}
 		n, err := io.ReadFull(r, buf[carry:])
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -41,7 +42,7 @@ func TestReadCSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ReadCSV("t.csv", strings.NewReader(tt.in), Columns{Target: tt.target})
+			s, err := ReadCSV(context.Background(), "t.csv", strings.NewReader(tt.in), Columns{Target: tt.target})
 			if err != nil {
 				t.Fatalf("ReadCSV: %v", err)
 			}
@@ -94,7 +95,7 @@ func TestReadCSVErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadCSV("t.csv", strings.NewReader(tt.in), Columns{Target: tt.target})
+			_, err := ReadCSV(context.Background(), "t.csv", strings.NewReader(tt.in), Columns{Target: tt.target})
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("ReadCSV error = %v, want a *ParseError", err)
@@ -124,7 +125,7 @@ func TestReadCSVBlocks(t *testing.T) {
 			in.WriteString("\n  \n")
 		}
 	}
-	want, err := ReadCSV("t.csv", strings.NewReader(in.String()), Columns{})
+	want, err := ReadCSV(context.Background(), "t.csv", strings.NewReader(in.String()), Columns{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestReadCSVBlocks(t *testing.T) {
 		t.Errorf("fingerprint %s/%d, want %x/%d", want.SHA256, want.Bytes, sum, in.Len())
 	}
 	for _, block := range []int{1, 2, 3, 7, 16, 64, 1000} {
-		got, err := readCSV("t.csv", iotest.HalfReader(strings.NewReader(in.String())), Columns{}, 0, block)
+		got, err := readCSV(context.Background(), "t.csv", iotest.HalfReader(strings.NewReader(in.String())), Columns{}, 0, block)
 		if err != nil {
 			t.Fatalf("block %d: %v", block, err)
 		}
@@ -146,7 +147,7 @@ func TestReadCSVBlocks(t *testing.T) {
 	}
 	// An error found in a later block still names the right line.
 	bad := in.String() + "1,2,x\n"
-	_, err = readCSV("t.csv", iotest.OneByteReader(strings.NewReader(bad)), Columns{}, 0, 5)
+	_, err = readCSV(context.Background(), "t.csv", iotest.OneByteReader(strings.NewReader(bad)), Columns{}, 0, 5)
 	wantLine := strings.Count(bad, "\n")
 	if pe := (*ParseError)(nil); !errors.As(err, &pe) || pe.Line != wantLine || pe.Column != 5 {
 		t.Fatalf("error %v, want line %d column 5", err, wantLine)
@@ -168,7 +169,7 @@ func TestReadCSVParallel(t *testing.T) {
 		want = append(want, a, b, float64(i))
 	}
 	for _, block := range []int{256 << 10, blockSize} {
-		s, err := readCSV("big.csv", bytes.NewReader(in.Bytes()), Columns{}, int64(in.Len()), block)
+		s, err := readCSV(context.Background(), "big.csv", bytes.NewReader(in.Bytes()), Columns{}, int64(in.Len()), block)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +181,7 @@ func TestReadCSVParallel(t *testing.T) {
 	lines := bytes.SplitAfter(in.Bytes(), []byte("\n"))
 	k := len(lines) - 3
 	lines[k] = []byte("1,2,oops\n")
-	_, err := readCSV("big.csv", bytes.NewReader(bytes.Join(lines, nil)), Columns{}, 0, 256<<10)
+	_, err := readCSV(context.Background(), "big.csv", bytes.NewReader(bytes.Join(lines, nil)), Columns{}, 0, 256<<10)
 	if pe := (*ParseError)(nil); !errors.As(err, &pe) || pe.Line != k+1 {
 		t.Fatalf("error %v, want line %d", err, k+1)
 	}
@@ -193,7 +194,7 @@ func TestLoadCSVFile(t *testing.T) {
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadCSV(path, Columns{})
+	s, err := LoadCSV(context.Background(), path, Columns{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestLoadCSVFile(t *testing.T) {
 	if !slices.Equal(s.Row(1), []float64{800, 2, 180}) || cap(s.Row(0)) != 3 {
 		t.Errorf("Row(1) = %v, want [800 2 180]", s.Row(1))
 	}
-	if _, err := LoadCSV(filepath.Join(dir, "missing.csv"), Columns{}); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := LoadCSV(context.Background(), filepath.Join(dir, "missing.csv"), Columns{}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: error %v, want fs.ErrNotExist", err)
 	}
 }
@@ -266,7 +267,7 @@ func TestLoadAllocationsPerRow(t *testing.T) {
 		}
 		data := in.Bytes()
 		return testing.AllocsPerRun(3, func() {
-			if _, err := readCSV("t.csv", bytes.NewReader(data), Columns{}, int64(len(data)), 1<<20); err != nil {
+			if _, err := readCSV(context.Background(), "t.csv", bytes.NewReader(data), Columns{}, int64(len(data)), 1<<20); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -286,7 +287,7 @@ func (errReader) Read([]byte) (int, error) {
 
 // A read error names the file once ("read t.csv: input/output error").
 func TestReadCSVReadError(t *testing.T) {
-	_, err := ReadCSV("t.csv", errReader{}, Columns{})
+	_, err := ReadCSV(context.Background(), "t.csv", errReader{}, Columns{})
 	if !errors.Is(err, syscall.EIO) || strings.Count(err.Error(), "t.csv") != 1 {
 		t.Fatalf("error %q, want EIO naming t.csv once", err)
 	}
@@ -311,7 +312,7 @@ func TestReadCSVColumns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.cols)
+			s, err := ReadCSV(context.Background(), "t.csv", strings.NewReader(tt.in), tt.cols)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -337,11 +338,21 @@ func TestReadCSVColumns(t *testing.T) {
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadCSV("t.csv", strings.NewReader(tt.in), tt.cols)
+			_, err := ReadCSV(context.Background(), "t.csv", strings.NewReader(tt.in), tt.cols)
 			var pe *ParseError
 			if !errors.As(err, &pe) || !errors.Is(err, tt.want) || pe.Line != tt.line || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("error %v, want %v at line %d saying %q", err, tt.want, tt.line, tt.msg)
 			}
 		})
+	}
+}
+
+// A canceled context stops the reading, with an error wrapping its cause.
+func TestReadCSVCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ReadCSV(ctx, "t.csv", strings.NewReader("x,y\n1,2\n"), Columns{})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "t.csv") {
+		t.Fatalf("error %v, want context.Canceled naming the file", err)
 	}
 }

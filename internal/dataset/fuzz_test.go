@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"math"
@@ -186,7 +187,7 @@ func FuzzLoadCSV(f *testing.F) {
 		if features != "" {
 			selected = strings.Split(features, ",")
 		}
-		s, err := readCSV("f.csv", bytes.NewReader(data), Columns{Target: target, Features: selected}, 0, bs)
+		s, err := readCSV(context.Background(), "f.csv", bytes.NewReader(data), Columns{Target: target, Features: selected}, 0, bs)
 		wantFeatures, tgt, xy, line, ok := refParse(string(data), target, selected)
 		if (err == nil) != ok {
 			t.Fatalf("loader error %v, reference ok %v (line %d)", err, ok, line)

@@ -18,7 +18,7 @@ func benchTrainer(b *testing.B, batch int) *trainer {
 	cfg.BatchSize = batch
 	cfg.LR = 0.01
 	cfg.Checkpoint = ""
-	t, err := newTrainer(cfg)
+	t, err := newTrainer(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

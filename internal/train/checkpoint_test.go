@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -327,7 +328,7 @@ func TestSaveRefusesUnloadableCheckpoint(t *testing.T) {
 	}
 	resumed := cfg
 	resumed.ResumeFrom, resumed.Epochs = cfg.Checkpoint, cfg.Epochs+1
-	tr, err := newTrainer(resumed)
+	tr, err := newTrainer(context.Background(), resumed)
 	if err != nil {
 		t.Fatal(err)
 	}

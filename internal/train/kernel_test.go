@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -141,7 +142,7 @@ func TestEpochAllocations(t *testing.T) {
 	for _, samples := range []int{1000, 3 * cancelRows} {
 		cfg := testConfig()
 		cfg.Synthetic.Samples = samples
-		tr, err := newTrainer(cfg)
+		tr, err := newTrainer(context.Background(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestEpochAllocations(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.Dataset = housing
-	tr, err := newTrainer(cfg)
+	tr, err := newTrainer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

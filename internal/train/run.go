@@ -36,7 +36,7 @@ type Run struct {
 // called. Configuration and data errors are returned here; the outcome of
 // training is given by Result. See [Train] for the stop semantics.
 func Start(ctx context.Context, cfg Config) (*Run, error) {
-	t, err := newTrainer(cfg)
+	t, err := newTrainer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -123,9 +123,11 @@ type Result struct {
 // epoch interrupted by the cancellation is discarded). On divergence Train
 // returns the result at the last good epoch and an error wrapping
 // [ErrDiverged], and does not touch the checkpoint file. A checkpoint is
-// saved only when at least one epoch completed in this run.
+// saved only when at least one epoch completed in this run. A ctx canceled
+// while the data is being read ends Train with an error wrapping its cause,
+// before any epoch.
 func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error) {
-	t, err := newTrainer(cfg)
+	t, err := newTrainer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +168,7 @@ type trainer struct {
 
 // newTrainer validates cfg, loads and prepares the data, and restores the
 // state of the checkpoint to resume from, if any.
-func newTrainer(cfg Config) (*trainer, error) {
+func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 		}
 		resume = ck
 	}
-	set, err := loadData(cfg)
+	set, err := loadData(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -239,9 +241,9 @@ func newTrainer(cfg Config) (*trainer, error) {
 }
 
 // loadData reads the CSV or generates the synthetic rows.
-func loadData(cfg Config) (*dataset.Set, error) {
+func loadData(ctx context.Context, cfg Config) (*dataset.Set, error) {
 	if cfg.Dataset != "" {
-		return dataset.LoadCSV(cfg.Dataset, dataset.Columns{Target: cfg.Target, Features: cfg.Features})
+		return dataset.LoadCSV(ctx, cfg.Dataset, dataset.Columns{Target: cfg.Target, Features: cfg.Features})
 	}
 	s := cfg.Synthetic
 	return dataset.Synthetic(s.Samples, s.Weight, s.Bias, s.Noise, cfg.Seed)

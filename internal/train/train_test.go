@@ -101,7 +101,7 @@ func TestDeterminism(t *testing.T) {
 func leastSquaresOriginal(t *testing.T, cfg Config) ([]float64, float64) {
 	t.Helper()
 	cfg.Standardize = StandardizeOff
-	tr, err := newTrainer(cfg)
+	tr, err := newTrainer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestStandardizationReportsOriginalUnits(t *testing.T) {
 	on := testConfig()
 	on.Dataset, on.Epochs, on.Schedule, on.DecaySteps = housing, 200, ScheduleExponential, 20
 	res := mustTrain(t, on, nil)
-	tr, err := newTrainer(func() Config { c := on; c.Standardize = StandardizeOff; return c }())
+	tr, err := newTrainer(context.Background(), func() Config { c := on; c.Standardize = StandardizeOff; return c }())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,7 +456,7 @@ func TestCancel(t *testing.T) {
 func TestCancelMidEpoch(t *testing.T) {
 	cfg := testConfig()
 	cfg.Synthetic.Samples, cfg.BatchSize = 3*cancelRows, 64
-	tr, err := newTrainer(cfg)
+	tr, err := newTrainer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -756,5 +756,18 @@ func TestFeatureSelection(t *testing.T) {
 		if err := bad.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "features") {
 			t.Errorf("Validate(%v) = %v, want ErrConfig about features", bad.Features, err)
 		}
+	}
+}
+
+// Training a CSV with a canceled context stops before any epoch, with an
+// error (the data was not read).
+func TestTrainCanceledWhileLoading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg := testConfig()
+	cfg.Dataset = housing
+	epochs := 0
+	if _, err := Train(ctx, cfg, func(Event) { epochs++ }); !errors.Is(err, context.Canceled) || epochs != 0 {
+		t.Fatalf("Train = %v after %d epochs, want context.Canceled before any", err, epochs)
 	}
 }
