@@ -279,10 +279,10 @@ func (g *graph) build(v graphView, w, h int) string {
 	if flat {
 		opts = append(opts, asciigraph.LowerBound(lo-base), asciigraph.UpperBound(hi-base))
 	}
-	opts = append(opts, asciigraph.YAxisValueFormatter(yLabel(v.log, base, yPrecision(lo, hi, plotH, v.log))))
+	opts = append(opts, asciigraph.YAxisValueFormatter(yAxis(lo, hi, base, plotH, v.log)))
 	if axis {
 		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
-		ticks := max(2, min(6, plotW/14, int(last-first)+1))
+		ticks := epochTicks(first, last, min(6, plotW/14))
 		opts = append(opts,
 			asciigraph.XAxisRange(first, last),
 			asciigraph.XAxisTickCount(ticks),
@@ -443,6 +443,61 @@ func offsetLines(lines [][]float64, lo, hi float64) (base float64) {
 	return lo
 }
 
+// yAxis returns the y-axis formatter of a plot of height+1 rows spanning
+// [lo, hi] whose values are drawn offset by base: on the linear scale a
+// fixed number of decimals that step evenly (yDecimals) when there is one,
+// else significant digits (yLabel).
+func yAxis(lo, hi, base float64, height int, log bool) asciigraph.YAxisValueFormatterFunc {
+	if d, ok := yDecimals(lo, hi, height); ok && !log {
+		return func(v float64) string { return fixedLabel(v+base, d) }
+	}
+	return yLabel(log, base, yPrecision(lo, hi, height, log))
+}
+
+// yDecimals returns the fewest decimals with which the labels of a plot of
+// height+1 rows spanning [lo, hi] look evenly stepped, each labelWidth
+// cells at most: the labels are exact, or a decimal is at most a tenth of
+// the row step, so that rounding cannot make the steps visibly uneven
+// ("333 331 330 328" for a step of 1.5 becomes "333.0 331.5 330.0 328.5").
+// ok is false when no number of decimals does, as for very large or very
+// small values.
+func yDecimals(lo, hi float64, height int) (decimals int, ok bool) {
+	if !isFinite(lo) || !isFinite(hi) || hi <= lo || height <= 0 {
+		return 0, false
+	}
+	step := (hi - lo) / float64(height)
+	for d := 0; d <= labelWidth-2; d++ { // "0." and d digits
+		exact := true
+		for i := 0; i <= height; i++ {
+			v := hi - float64(i)*step
+			s := strconv.FormatFloat(v, 'f', d, 64)
+			if len(s) > labelWidth {
+				return 0, false // more decimals are only longer
+			}
+			if x, _ := strconv.ParseFloat(s, 64); math.Abs(x-v) > step*1e-6 {
+				exact = false
+			}
+		}
+		if exact || math.Pow10(-d) <= step/10 {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// fixedLabel formats v with d decimals, right-aligned in labelWidth cells
+// ("0.0" rather than "-0.0" for a value that rounds to zero).
+func fixedLabel(v float64, d int) string {
+	s := strconv.FormatFloat(v, 'f', d, 64)
+	if s[0] == '-' && strings.Trim(s, "-0.") == "" {
+		s = s[1:]
+	}
+	if len(s) > labelWidth {
+		return fitNumber(v, labelWidth, maxYPrecision)
+	}
+	return strings.Repeat(" ", labelWidth-len(s)) + s
+}
+
 // yLabel returns the y-axis formatter for values drawn offset by base:
 // labelWidth cells, right-aligned, prec significant digits (the value
 // itself on the log scale, not its logarithm).
@@ -519,6 +574,40 @@ func fitNumber(v float64, w, prec int) string {
 	return strings.Repeat(" ", w-len(s)) + s
 }
 
+// minRoundedStep is the tick step in epochs from which an epoch axis may
+// round its labels: a label then moves by at most a twentieth of the step.
+const minRoundedStep = 10
+
+// exactEpochs is the epoch below which the axis labels are exact numbers;
+// from it they are compact ("226k") and so rounded anyway.
+const exactEpochs = 10_000
+
+// epochTicks returns how many ticks, from 2 to maxTicks, to put on an epoch
+// axis over [first, last]. Labels that are exact numbers step by a whole
+// number of epochs, so that they are evenly spaced ("1 4 7 10", not
+// "1 3 5 6 8 10"): the most ticks that do, if at least 3; else maxTicks
+// if they are at least minRoundedStep epochs apart (a 300-epoch run: 299
+// has no small divisor); else just the two ends. Compact labels take
+// maxTicks when they are that far apart. There are never more ticks than
+// epochs.
+func epochTicks(first, last float64, maxTicks int) int {
+	span := last - first
+	maxTicks = max(2, min(maxTicks, int(span)+1))
+	rounded := span/float64(maxTicks-1) >= minRoundedStep
+	if last >= exactEpochs && rounded {
+		return maxTicks
+	}
+	for n := maxTicks; n > 2; n-- {
+		if step := span / float64(n-1); step == math.Trunc(step) {
+			return n
+		}
+	}
+	if rounded {
+		return maxTicks
+	}
+	return 2
+}
+
 // xLabel returns the epoch-axis formatter for ticks tickCount apart-
 // spaced over [first, last]: exact below 10,000, else compact ("225k",
 // "1.5M") with as many decimals as it takes to tell neighbouring ticks
@@ -530,7 +619,7 @@ func xLabel(first, last float64, tickCount int) asciigraph.XAxisValueFormatterFu
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return ""
 		}
-		if last < 10_000 {
+		if last < exactEpochs {
 			return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 		}
 		return compactEpoch(v, step)

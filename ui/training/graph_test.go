@@ -450,3 +450,83 @@ func TestGraphDrawsValuesOnTheirRows(t *testing.T) {
 		}
 	}
 }
+
+func TestEpochTicks(t *testing.T) {
+	tests := []struct {
+		first, last float64
+		max, want   int
+	}{
+		{1, 10, 6, 4},                // 1 4 7 10, not 1 2.8 4.6 …
+		{1, 11, 6, 6},                // 1 3 5 7 9 11
+		{1, 8, 6, 2},                 // 7 is prime: only the ends are whole
+		{1, 4, 6, 4},                 // one tick per epoch
+		{1, 1, 6, 2},                 // a single epoch
+		{1, 300, 6, 6},               // 59.8 apart: rounding moves a label 1/120 of a step
+		{1, 100, 6, 4},               // 1 34 67 100, not 1 21 41 60 80 100
+		{1, 63, 6, 3},                // 1 32 63
+		{1, 10, 1, 2},                // a narrow plot still has its ends
+		{2_600_961, 2_704_407, 6, 6}, // compact labels are rounded anyway
+	}
+	for _, tt := range tests {
+		if got := epochTicks(tt.first, tt.last, tt.max); got != tt.want {
+			t.Errorf("epochTicks(%v, %v, %d) = %d, want %d", tt.first, tt.last, tt.max, got, tt.want)
+		}
+	}
+}
+
+// Regression: a 10-epoch run at 160×48 labelled its equally spaced ticks
+// "1 3 5 6 8 10". The labels of a short run step by the same whole number
+// of epochs.
+func TestGraphEpochLabelsStepEvenly(t *testing.T) {
+	for _, n := range []int{5, 10, 12, 25, 63, 100} {
+		for _, w := range []int{80, 120, 160} {
+			g := newGraph(theme.Ascii())
+			g.setData(history(decaying(n), nil, math.NaN()))
+			out := g.render(graphView{}, w-2, 20)
+			var epochs []int
+			for _, f := range strings.Fields(out[strings.LastIndex(out, "\n")+1:]) {
+				e, err := strconv.Atoi(f)
+				if err != nil {
+					t.Fatalf("n=%d w=%d: epoch label %q: %v\n%s", n, w, f, err, out)
+				}
+				epochs = append(epochs, e)
+			}
+			if len(epochs) < 2 || epochs[0] != 1 || epochs[len(epochs)-1] != n {
+				t.Fatalf("n=%d w=%d: epoch labels %v, want 1 … %d\n%s", n, w, epochs, n, out)
+			}
+			for i := 2; i < len(epochs); i++ {
+				if epochs[i]-epochs[i-1] != epochs[1]-epochs[0] {
+					t.Errorf("n=%d w=%d: epoch labels %v step unevenly\n%s", n, w, epochs, out)
+					break
+				}
+			}
+		}
+	}
+}
+
+// Regression: zoomed in, three significant digits labelled rows 1.5 apart
+// "333 331 330 328 327". On the linear scale the labels of neighbouring
+// rows differ by the row step, give or take a tenth of it.
+func TestGraphYLabelsStepEvenly(t *testing.T) {
+	histories := map[string]graphData{
+		"zoomed":     history([]float64{333, 332, 331, 330.5, 329, 328, 327.2, 327}, nil, math.NaN()),
+		"decaying":   history(decaying(300), decaying(300), 0.5),
+		"narrow":     history(append(repeat(0.0111, 50), repeat(0.0103, 50)...), nil, math.NaN()),
+		"large":      history([]float64{123_456, 98_765, 54_321}, nil, math.NaN()),
+		"below zero": history([]float64{0.3, -0.2, 0.1, -0.05}, nil, math.NaN()),
+	}
+	for name, data := range histories {
+		g := newGraph(theme.Ascii())
+		g.setData(data)
+		for h := 5; h <= 40; h++ {
+			out := g.render(graphView{}, 100, h)
+			labels, _ := plotRows(t, out)
+			step := (labels[0] - labels[len(labels)-1]) / float64(len(labels)-1)
+			for i := 1; i < len(labels); i++ {
+				if d := labels[i-1] - labels[i]; math.Abs(d-step) > step/10+1e-12 {
+					t.Fatalf("%s h=%d: labels %v and %v are %v apart, the step is %v:\n%s", name, h, labels[i-1], labels[i], d, step, out)
+				}
+			}
+		}
+	}
+}
