@@ -231,3 +231,20 @@ func TestAllTimeCountsEveryCall(t *testing.T) {
 		}
 	}
 }
+
+// Regression: the latency sparkline's caption read "peak 0.0ms" for calls
+// of a few hundred microseconds.
+func TestLatencyPeakUsesDurations(t *testing.T) {
+	m, _ := newTest(t)
+	s := panetest.Snapshot(0)
+	m.Update(pane.SnapshotMsg{Snap: s})
+	// One second later echo has run 100 more calls of 40µs each.
+	s.Taken = s.Taken.Add(time.Second)
+	s.Abilities[0].Latency.Count += 100
+	s.Abilities[0].Latency.Sum += 100 * 40 * time.Microsecond
+	m.Update(pane.SnapshotMsg{Snap: s})
+	send(t, m, panetest.Key("v"))
+	if v := m.View(); !strings.Contains(v, "mean latency over the last minute · peak 40µs") {
+		t.Errorf("latency peak not shown as 40µs:\n%s", v)
+	}
+}

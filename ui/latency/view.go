@@ -3,6 +3,7 @@ package latency
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/ui/pane"
@@ -179,7 +180,7 @@ func (m *Model) detailView() string {
 	peakText := pane.Rate(peak) + "/s"
 	if m.showLat {
 		what = "mean latency"
-		peakText = strconv.FormatFloat(peak, 'f', 1, 64) + "ms"
+		peakText = pane.Duration(time.Duration(peak * float64(time.Millisecond))) // the series is in ms
 	}
 	title := t.Bold.Render(a.Name) + t.Muted.Render(" · "+what+" over the last minute · peak ") + peakText
 	// Stretch the minute across the pane: each second gets k cells.
