@@ -59,6 +59,9 @@ type Model struct {
 	inputs  []textinput.Model
 	errs    []error // per-field parse errors (nil = fine)
 	formErr error   // parse summary or Config.Validate's verdict
+	// formCfg is the form's config as it last parsed and validated: what
+	// the idle status describes (kept while the form is invalid).
+	formCfg train.Config
 	cursor  int
 	editing bool
 	before  string // the edited field's text before editing (esc restores it)
@@ -114,13 +117,14 @@ func New(c pane.Common, cfg train.Config) *Model {
 		cfg.Checkpoint = def.Checkpoint
 	}
 	m := &Model{
-		common: c,
-		th:     c.Theme,
-		keys:   newKeyMap(),
-		base:   cfg,
-		fields: fields(),
-		graph:  newGraph(c.Theme),
-		dirty:  true,
+		common:  c,
+		th:      c.Theme,
+		keys:    newKeyMap(),
+		base:    cfg,
+		formCfg: cfg,
+		fields:  fields(),
+		graph:   newGraph(c.Theme),
+		dirty:   true,
 	}
 	m.inputs = make([]textinput.Model, len(m.fields))
 	for i, f := range m.fields {
@@ -314,13 +318,18 @@ func (m *Model) stopEditing() {
 	m.validate()
 }
 
-// validate re-parses every field and re-runs Config.Validate.
+// validate re-parses every field and re-runs Config.Validate, keeping the
+// config when it is good.
 func (m *Model) validate() {
 	texts := make([]string, len(m.inputs))
 	for i := range m.inputs {
 		texts[i] = m.inputs[i].Value()
 	}
-	_, m.errs, m.formErr = parseForm(m.base, m.fields, texts)
+	var cfg train.Config
+	cfg, m.errs, m.formErr = parseForm(m.base, m.fields, texts)
+	if m.formErr == nil {
+		m.formCfg = cfg
+	}
 	m.dirty = true
 }
 

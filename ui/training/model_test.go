@@ -914,3 +914,22 @@ func TestEarlyStoppedOutcomeNamesModelEpoch(t *testing.T) {
 		t.Errorf("outcome %q", got)
 	}
 }
+
+// Regression: the idle status described the startup config, not the form:
+// after setting a dataset it still read "data synthetic, 1,000 rows".
+func TestIdleDataFollowsTheForm(t *testing.T) {
+	m := newPane(t, shortConfig(t, 3), 160, 40)
+	setField(t, m, "synth samples", "2500")
+	if v := runText(m.View()); !strings.Contains(v, "data synthetic, 2,500 rows") {
+		t.Errorf("idle status does not follow the samples field:\n%s", v)
+	}
+	setField(t, m, "dataset", "houses.csv")
+	if v := runText(m.View()); !strings.Contains(v, "data houses.csv") {
+		t.Errorf("idle status does not follow the dataset field:\n%s", v)
+	}
+	// An invalid form keeps the last config that was good.
+	setField(t, m, "epochs", "0")
+	if v := runText(m.View()); !strings.Contains(v, "data houses.csv") {
+		t.Errorf("idle status lost the dataset while the form is invalid:\n%s", v)
+	}
+}

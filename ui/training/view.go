@@ -271,7 +271,7 @@ func (m *Model) statsLines(w int) []string {
 	case idle:
 		return slices.Concat(
 			pack(w, th.Muted.Render("○ idle"), th.Key.Render("enter")+th.KeyDesc.Render(" trains with this config")),
-			pack(w, th.Label.Render("data ")+m.dataSummary(m.base)),
+			pack(w, th.Label.Render("data ")+m.dataSummary(m.formCfg)),
 			pack(w, th.Label.Render("saves to ")+checkpointName(m.inputs[m.fieldIndex("checkpoint")].Value())),
 		)
 	case launching:
