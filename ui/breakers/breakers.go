@@ -365,20 +365,30 @@ func cooldownText(d time.Duration) string {
 func faultShort(f agent.Fault) string {
 	switch {
 	case f.FailureRate > 0 && f.Latency > 0:
-		return pane.Percent(f.FailureRate) + " +" + pane.Duration(f.Latency)
+		return faultRate(f.FailureRate) + " +" + pane.Duration(f.Latency)
 	case f.FailureRate > 0:
-		return pane.Percent(f.FailureRate)
+		return faultRate(f.FailureRate)
 	case f.Latency > 0:
 		return "+" + pane.Duration(f.Latency)
 	}
 	return "–"
 }
 
+// faultRate is an injected failure rate as a percentage. One below 1 %
+// keeps two significant digits ("0.5%", "0.05%"), so that an active fault
+// never reads "0%".
+func faultRate(r float64) string {
+	if r > 0 && r < 0.01 {
+		return strconv.FormatFloat(r*100, 'g', 2, 64) + "%"
+	}
+	return pane.Percent(r)
+}
+
 // faultText is the fault in words: "25% failures +50ms".
 func faultText(f agent.Fault) string {
 	var parts []string
 	if f.FailureRate > 0 {
-		parts = append(parts, pane.Percent(f.FailureRate)+" failures")
+		parts = append(parts, faultRate(f.FailureRate)+" failures")
 	}
 	if f.Latency > 0 {
 		parts = append(parts, "+"+pane.Duration(f.Latency))

@@ -363,3 +363,24 @@ func TestTableFitsEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+// Regression: a 0.5 % fault read "0%" in the FAULT column and the detail.
+func TestSmallFaultRateIsNotZero(t *testing.T) {
+	f := newTest(t)
+	if err := f.a.SetFault("echo", agent.Fault{FailureRate: 0.005}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	v := f.m.View()
+	if !strings.Contains(v, "fault 0.5% failures") {
+		t.Errorf("detail does not show the 0.5%% fault:\n%s", v)
+	}
+	if row := strings.Split(v, "\n")[1]; !strings.Contains(row, " 0.5% ") {
+		t.Errorf("echo's row does not show the 0.5%% fault: %q", row)
+	}
+	for r, want := range map[float64]string{0.005: "0.5%", 0.0004: "0.04%", 0.0125: "1%", 0.25: "25%", 1: "100%"} {
+		if got := faultRate(r); got != want {
+			t.Errorf("faultRate(%v) = %q, want %q", r, got, want)
+		}
+	}
+}
