@@ -98,7 +98,7 @@ var columns = []pane.Column{
 	colConsec:   {Title: "CONSEC", Width: 6, Right: true, Drop: 2},
 	colProbes:   {Title: "PROBES", Width: 6, Right: true, Drop: 3},
 	colCooldown: {Title: "COOLDOWN", Width: 8, Right: true},
-	colFault:    {Title: "FAULT", Width: 9, Drop: 1},
+	colFault:    {Title: "FAULT", Width: 13, Fit: true}, // as wide as the faults shown; LAST TRANSITION gives way
 	colLast:     {Title: "LAST TRANSITION", Short: "LAST", Width: 18, Flex: true},
 }
 

@@ -384,3 +384,21 @@ func TestSmallFaultRateIsNotZero(t *testing.T) {
 		}
 	}
 }
+
+// Regression: in the 160×48 grid (a 78-cell pane) the FAULT column cut
+// "100% +250ms" while LAST TRANSITION had room to spare, and in the
+// 140×40 grid (68 cells) it was dropped. It now takes the width its cells
+// need before LAST TRANSITION takes the rest.
+func TestFaultColumnFitsItsText(t *testing.T) {
+	f := newTest(t)
+	if err := f.a.SetFault("echo", agent.Fault{FailureRate: 1, Latency: 250 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	for _, w := range []int{118, 78, 68} {
+		f.m.SetSize(w, 20)
+		if v := f.m.View(); !strings.Contains(strings.Split(v, "\n")[1], " 100% +250ms ") {
+			t.Errorf("width %d: fault not shown in full:\n%s", w, v)
+		}
+	}
+}

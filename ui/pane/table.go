@@ -17,7 +17,8 @@ type Column struct {
 	// Short, if set, is the title shown when the column is laid out
 	// narrower than Title.
 	Short string
-	// Width is the column's width in cells (the flex column's minimum).
+	// Width is the column's width in cells (the flex column's minimum, a
+	// Fit column's maximum).
 	Width int
 	// Right aligns numbers to the right edge.
 	Right bool
@@ -26,6 +27,10 @@ type Column struct {
 	// Drop is the order in which columns are hidden when the table is too
 	// narrow: the highest Drop goes first; 0 is never dropped.
 	Drop int
+	// Fit makes the column as wide as its widest cell or its title, but no
+	// wider than Width, for a column that is mostly short and sometimes
+	// long. It takes that width before the flex column takes the rest.
+	Fit bool
 }
 
 // Cell is one table cell: plain text plus an optional style (a pointer to a
@@ -53,6 +58,7 @@ type Table struct {
 	cursor, offset int // cursor and scroll offset, in visible rows
 	width, height  int
 
+	fits   []int // per column: its width before layout (Fit columns: what the rows need)
 	shown  []int // indexes of the visible columns
 	widths []int // their widths, flex resolved
 	view   string
@@ -67,9 +73,14 @@ type tableKeys struct {
 
 // NewTable returns an empty table with the given columns.
 func NewTable(t *theme.Theme, cols []Column) *Table {
+	fits := make([]int, len(cols))
+	for i, c := range cols {
+		fits[i] = c.Width
+	}
 	return &Table{
 		theme: t,
 		cols:  cols,
+		fits:  fits,
 		dirty: true,
 		keys: tableKeys{
 			up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
@@ -101,8 +112,32 @@ func (t *Table) ShortHelp(f *Filter, own ...key.Binding) []key.Binding {
 // afterwards.
 func (t *Table) SetRows(rows [][]Cell) {
 	t.rows = rows
+	if t.measure() {
+		t.fitColumns()
+	}
 	t.refilter()
 	t.dirty = true
+}
+
+// measure sets the width of each Fit column to what its title and cells
+// need (at most its Width) and reports whether any changed.
+func (t *Table) measure() bool {
+	changed := false
+	for i, c := range t.cols {
+		if !c.Fit {
+			continue
+		}
+		w := ansi.StringWidth(c.Title)
+		for _, r := range t.rows {
+			if i < len(r) {
+				w = max(w, ansi.StringWidth(r[i].Text))
+			}
+		}
+		if w = min(w, c.Width); w != t.fits[i] {
+			t.fits[i], changed = w, true
+		}
+	}
+	return changed
 }
 
 // SetFilter shows only the rows whose first cell contains f (case
@@ -213,8 +248,8 @@ func (t *Table) clamp() {
 const minFlexWidth = 4
 
 // fitColumns decides which columns are shown at the current width, and how
-// wide: columns are dropped in Drop order until the rest fit, then the flex
-// column takes what is left. When even the columns that are never dropped
+// wide: columns are dropped in Drop order until the rest fit (Fit columns
+// at the width their cells need), then the flex column takes what is left. When even the columns that are never dropped
 // do not fit, the flex column gives up width down to minFlexWidth, and
 // then the rightmost columns are narrowed or hidden, so that no line is
 // ever wider than the table. Every column is followed by one space.
@@ -223,9 +258,9 @@ func (t *Table) fitColumns() {
 	hidden := make([]bool, len(t.cols))
 	need := func() int {
 		n := 0
-		for i, c := range t.cols {
+		for i := range t.cols {
 			if !hidden[i] {
-				n += c.Width + 1
+				n += t.fits[i] + 1
 			}
 		}
 		return n
@@ -252,8 +287,8 @@ func (t *Table) fitColumns() {
 			flex = len(t.widths)
 		}
 		t.shown = append(t.shown, i)
-		t.widths = append(t.widths, c.Width)
-		total += c.Width + 1
+		t.widths = append(t.widths, t.fits[i])
+		total += t.fits[i] + 1
 	}
 	if flex >= 0 {
 		// Grow into the spare width, or shrink towards minFlexWidth.

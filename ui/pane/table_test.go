@@ -221,3 +221,35 @@ func TestTableViewIsCached(t *testing.T) {
 		t.Error("view not re-rendered after the cursor moved")
 	}
 }
+
+// A Fit column is as wide as its widest cell (or title), up to its Width,
+// and takes that width before the flex column takes the rest.
+func TestTableFitColumnFollowsRows(t *testing.T) {
+	tb := NewTable(theme.Ascii(), []Column{
+		{Title: "NAME", Width: 6},
+		{Title: "FIT", Width: 12, Fit: true},
+		{Title: "NOTE", Width: 10, Flex: true},
+	})
+	tb.SetSize(40, 5)
+	avail := 40 - 2 - (6 + 1) - 1 // cursor marker, NAME, the flex column's gap
+	for _, tt := range []struct {
+		text string
+		want int
+	}{
+		{"–", 3},                      // the title
+		{"100% +250ms", 11},           // the cell
+		{"a very long cell text", 12}, // at most Width
+		{"", 3},                       // and back
+	} {
+		tb.SetRows([][]Cell{{{Text: "a"}, {Text: "x"}, {Text: "note"}}, {{Text: "b"}, {Text: tt.text}, {Text: "note"}}})
+		if got := tb.ColumnWidth(1); got != tt.want {
+			t.Errorf("%q: fit column %d wide, want %d", tt.text, got, tt.want)
+		}
+		if got := tb.ColumnWidth(2); got != avail-tt.want-1 {
+			t.Errorf("%q: flex column %d wide, want the remaining %d", tt.text, got, avail-tt.want-1)
+		}
+		if tt.want == ansi.StringWidth(tt.text) && !strings.Contains(tb.View(), tt.text+" note") {
+			t.Errorf("%q not shown in full:\n%s", tt.text, tb.View())
+		}
+	}
+}
