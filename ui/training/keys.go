@@ -27,7 +27,7 @@ func newKeyMap() keyMap {
 		stop:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop")),
 		log:    key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "log scale")),
 		ema:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "smooth")),
-		tail:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "last N")),
+		tail:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "last N epochs")),
 		full:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "full run")),
 		apply:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),

@@ -555,7 +555,11 @@ func (m *Model) syncKeys() {
 	}
 	next := m.nextTail()
 	k.tail.SetEnabled(browsing && hasData && next > 0)
-	k.tail.SetHelp("t", "last "+pane.Count(uint64(next)))
+	if next > 0 {
+		k.tail.SetHelp("t", "last "+pane.Count(uint64(next)))
+	} else {
+		k.tail.SetHelp("t", "last N epochs") // no tail view yet: the help says what t does
+	}
 	k.full.SetEnabled(browsing && m.view.tail > 0)
 	k.apply.SetEnabled(m.editing)
 	k.cancel.SetEnabled(m.editing)

@@ -933,3 +933,23 @@ func TestIdleDataFollowsTheForm(t *testing.T) {
 		t.Errorf("idle status lost the dataset while the form is invalid:\n%s", v)
 	}
 }
+
+// Regression: with no tail view to offer (no data yet, or a run too short
+// for one) the help overlay listed the disabled key as "t last 0".
+func TestTailHelpWithoutTail(t *testing.T) {
+	m := newPane(t, shortConfig(t, 3), 140, 40)
+	check := func(when string) {
+		t.Helper()
+		for _, group := range m.FullHelp() {
+			for _, b := range group {
+				if h := b.Help(); h.Key == "t" && (strings.Contains(h.Desc, " 0") || b.Enabled()) {
+					t.Errorf("%s: tail key %q %q (enabled %v)", when, h.Key, h.Desc, b.Enabled())
+				}
+			}
+		}
+	}
+	check("idle")
+	startRun(t, m)
+	finishRun(t, m)
+	check("after a 3-epoch run")
+}
