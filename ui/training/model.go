@@ -9,9 +9,12 @@
 package training
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"os"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
@@ -19,6 +22,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
@@ -70,6 +74,7 @@ type Model struct {
 	state    state
 	run      *train.Run
 	runCfg   train.Config
+	features []string           // the run's feature names, in weight order (see featureNames)
 	cancel   context.CancelFunc // cancels the run's context
 	launch   *launch
 	stopping bool
@@ -91,11 +96,13 @@ type Model struct {
 	out   string
 }
 
-// launch is a train.Start in flight. done is closed when run and err are set.
+// launch is a train.Start in flight. done is closed when run, err and
+// features are set.
 type launch struct {
-	done chan struct{}
-	run  *train.Run
-	err  error
+	done     chan struct{}
+	run      *train.Run
+	err      error
+	features []string
 }
 
 // launchedMsg reports that train.Start returned.
@@ -358,7 +365,7 @@ func (m *Model) start() tea.Cmd {
 	l := &launch{done: make(chan struct{})}
 	m.cancel, m.launch, m.runCfg = cancel, l, cfg
 	m.state, m.stopping, m.paused = launching, false, false
-	m.result, m.runErr, m.has = nil, nil, false
+	m.result, m.runErr, m.has, m.features = nil, nil, false, nil
 	m.latest = train.Event{}
 	// The tail windows on offer depend on the run's length (see nextTail):
 	// one picked for the last run may cover all of the new one, or lie
@@ -371,8 +378,42 @@ func (m *Model) start() tea.Cmd {
 	return func() tea.Msg {
 		defer close(l.done)
 		l.run, l.err = train.Start(ctx, cfg)
+		if l.err == nil {
+			l.features = featureNames(ctx, cfg)
+		}
 		return launchedMsg{l: l}
 	}
+}
+
+// headBytes is how much of a CSV file featureNames reads.
+const headBytes = 64 << 10
+
+// featureNames returns the feature names of a run on cfg, in weight order,
+// so that its weights are named while it runs (train.Run names them only
+// in its Result). It parses the whole lines among the first headBytes of
+// the CSV file with the loader the run used, which has just read all of
+// it, so the names are the Result's. It returns nil for synthetic data or
+// when those lines hold no data row.
+func featureNames(ctx context.Context, cfg train.Config) []string {
+	if cfg.Dataset == "" {
+		return nil
+	}
+	f, err := os.Open(cfg.Dataset)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	head := make([]byte, headBytes)
+	n, err := io.ReadFull(f, head)
+	head = head[:n]
+	if err == nil { // the file may go on: keep whole lines
+		head = head[:bytes.LastIndexByte(head, '\n')+1]
+	}
+	set, err := dataset.ReadCSV(ctx, cfg.Dataset, bytes.NewReader(head), dataset.Columns{Target: cfg.Target, Features: cfg.Features})
+	if err != nil {
+		return nil
+	}
+	return set.Features
 }
 
 // launched takes over the run that train.Start returned.
@@ -382,6 +423,7 @@ func (m *Model) launched(l *launch) tea.Cmd {
 	}
 	m.launch = nil
 	m.dirty = true
+	m.features = l.features
 	if l.err != nil {
 		m.cancel()
 		m.state, m.runErr = finished, l.err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -952,4 +953,60 @@ func TestTailHelpWithoutTail(t *testing.T) {
 	startRun(t, m)
 	finishRun(t, m)
 	check("after a 3-epoch run")
+}
+
+// Regression: during a CSV run the weights read "w 0.1197 9.184 -0.5426",
+// after it "sqft=0.1197 …". They are named the same way while it runs.
+func TestCSVRunNamesWeightsWhileRunning(t *testing.T) {
+	cfg := shortConfig(t, 1_000_000)
+	cfg.Dataset = filepath.Join("..", "..", "assets", "housing.csv")
+	if _, err := os.Stat(cfg.Dataset); err != nil {
+		t.Skipf("no sample CSV: %v", err)
+	}
+	m := newPane(t, cfg, 160, 40)
+	startRun(t, m)
+	tickUntil(t, m, func() bool { return m.has })
+	if m.state != running {
+		t.Fatalf("state %v, want running", m.state)
+	}
+	v := m.View()
+	for _, want := range []string{"sqft=", "bedrooms=", "age_years="} {
+		if !strings.Contains(v, want) {
+			t.Errorf("live view lacks weight %q:\n%s", want, v)
+		}
+	}
+	m.Update(press("s"))
+	finishRun(t, m)
+	if m.result == nil || !slices.Equal(m.features, m.result.Features) {
+		t.Errorf("names during the run %q, in the result %q", m.features, m.result.Features)
+	}
+}
+
+func TestFeatureNames(t *testing.T) {
+	dir := t.TempDir()
+	headerless := filepath.Join(dir, "plain.csv")
+	if err := os.WriteFile(headerless, []byte("1,2,3\n4,5,6\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	onlyHeader := filepath.Join(dir, "header.csv")
+	if err := os.WriteFile(onlyHeader, []byte("a,b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	housing := filepath.Join("..", "..", "assets", "housing.csv")
+	tests := []struct {
+		cfg  train.Config
+		want []string
+	}{
+		{train.Config{}, nil}, // synthetic
+		{train.Config{Dataset: headerless}, []string{"x1", "x2"}},
+		{train.Config{Dataset: onlyHeader}, nil},
+		{train.Config{Dataset: filepath.Join(dir, "missing.csv")}, nil},
+		{train.Config{Dataset: housing, Target: "sqft"}, []string{"bedrooms", "age_years", "price_k"}},
+		{train.Config{Dataset: housing, Features: []string{"age_years", "sqft"}}, []string{"age_years", "sqft"}},
+	}
+	for _, tt := range tests {
+		if got := featureNames(t.Context(), tt.cfg); !slices.Equal(got, tt.want) {
+			t.Errorf("featureNames(%q, target %q, features %q) = %q, want %q", tt.cfg.Dataset, tt.cfg.Target, tt.cfg.Features, got, tt.want)
+		}
+	}
 }

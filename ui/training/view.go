@@ -492,8 +492,7 @@ func (m *Model) lossParts() []string {
 func (m *Model) modelParts(w int) []string {
 	th := m.th
 	ev := m.latest
-	weights, bias := ev.Weights, ev.Bias
-	var names []string
+	weights, bias, names := ev.Weights, ev.Bias, m.features
 	if r := m.result; r != nil && m.state == finished {
 		weights, bias, names = r.Weights, r.Bias, r.Features
 	}
