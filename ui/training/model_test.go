@@ -992,6 +992,10 @@ func TestFeatureNames(t *testing.T) {
 	if err := os.WriteFile(onlyHeader, []byte("a,b\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	long := filepath.Join(dir, "long.csv") // longer than featureNames reads
+	if err := os.WriteFile(long, []byte("p,q,rr\n"+strings.Repeat("1.25,2.5,3.75\n", headBytes/5)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	housing := filepath.Join("..", "..", "assets", "housing.csv")
 	tests := []struct {
 		cfg  train.Config
@@ -1000,6 +1004,7 @@ func TestFeatureNames(t *testing.T) {
 		{train.Config{}, nil}, // synthetic
 		{train.Config{Dataset: headerless}, []string{"x1", "x2"}},
 		{train.Config{Dataset: onlyHeader}, nil},
+		{train.Config{Dataset: long}, []string{"p", "q"}},
 		{train.Config{Dataset: filepath.Join(dir, "missing.csv")}, nil},
 		{train.Config{Dataset: housing, Target: "sqft"}, []string{"bedrooms", "age_years", "price_k"}},
 		{train.Config{Dataset: housing, Features: []string{"age_years", "sqft"}}, []string{"age_years", "sqft"}},
