@@ -282,7 +282,7 @@ func (g *graph) build(v graphView, w, h int) string {
 	opts = append(opts, asciigraph.YAxisValueFormatter(yAxis(lo, hi, base, plotH, v.log)))
 	if axis {
 		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
-		ticks := epochTicks(first, last, min(6, plotW/14))
+		ticks := epochTicks(first, last, plotW)
 		opts = append(opts,
 			asciigraph.XAxisRange(first, last),
 			asciigraph.XAxisTickCount(ticks),
@@ -582,28 +582,46 @@ const minRoundedStep = 10
 // from it they are compact ("226k") and so rounded anyway.
 const exactEpochs = 10_000
 
-// epochTicks returns how many ticks, from 2 to maxTicks, to put on an epoch
-// axis over [first, last]. Labels that are exact numbers step by a whole
-// number of epochs, so that they are evenly spaced ("1 4 7 10", not
-// "1 3 5 6 8 10"): the most ticks that do, if at least 3; else maxTicks
-// if they are at least minRoundedStep epochs apart (a 300-epoch run: 299
-// has no small divisor); else just the two ends. Compact labels take
-// maxTicks when they are that far apart. There are never more ticks than
-// epochs.
-func epochTicks(first, last float64, maxTicks int) int {
+// Tick spacing of the epoch axis: at most maxTicks ticks, at least
+// tickGap columns apart, which fits compact labels ("2.60M"); exact labels
+// of a short run may sit closer, exactTickGap columns beyond their width.
+const (
+	maxTicks     = 6
+	tickGap      = 14
+	exactTickGap = 3
+)
+
+// epochTicks returns how many ticks to put on an epoch axis over
+// [first, last] under a plot plotW columns wide. Labels that are exact
+// numbers step by a whole number of epochs, so that they are evenly spaced
+// ("1 4 7 10", not "1 3 5 6 8 10"): the most ticks that do within the
+// usual spacing, if at least 3; else the usual number if they are at
+// least minRoundedStep epochs apart (a 300-epoch run: 299 has no small
+// divisor); else the fewest more that step evenly and still fit their
+// labels (an 8-epoch run: "1 2 … 8"); else just the two ends. Compact
+// labels are rounded anyway and take the usual number. There are never
+// more ticks than epochs.
+func epochTicks(first, last float64, plotW int) int {
 	span := last - first
-	maxTicks = max(2, min(maxTicks, int(span)+1))
-	rounded := span/float64(maxTicks-1) >= minRoundedStep
+	most := max(2, min(maxTicks, plotW/tickGap, int(span)+1))
+	whole := func(n int) bool { step := span / float64(n-1); return step == math.Trunc(step) }
+	rounded := span/float64(most-1) >= minRoundedStep
 	if last >= exactEpochs && rounded {
-		return maxTicks
+		return most
 	}
-	for n := maxTicks; n > 2; n-- {
-		if step := span / float64(n-1); step == math.Trunc(step) {
+	for n := most; n > 2; n-- {
+		if whole(n) {
 			return n
 		}
 	}
 	if rounded {
-		return maxTicks
+		return most
+	}
+	gap := len(strconv.Itoa(int(last))) + exactTickGap
+	for n := most + 1; n <= min(int(span)+1, (plotW-1)/gap+1); n++ {
+		if whole(n) {
+			return n
+		}
 	}
 	return 2
 }

@@ -454,22 +454,25 @@ func TestGraphDrawsValuesOnTheirRows(t *testing.T) {
 func TestEpochTicks(t *testing.T) {
 	tests := []struct {
 		first, last float64
-		max, want   int
+		plotW, want int
 	}{
-		{1, 10, 6, 4},                // 1 4 7 10, not 1 2.8 4.6 …
-		{1, 11, 6, 6},                // 1 3 5 7 9 11
-		{1, 8, 6, 2},                 // 7 is prime: only the ends are whole
-		{1, 4, 6, 4},                 // one tick per epoch
-		{1, 1, 6, 2},                 // a single epoch
-		{1, 300, 6, 6},               // 59.8 apart: rounding moves a label 1/120 of a step
-		{1, 100, 6, 4},               // 1 34 67 100, not 1 21 41 60 80 100
-		{1, 63, 6, 3},                // 1 32 63
-		{1, 10, 1, 2},                // a narrow plot still has its ends
-		{2_600_961, 2_704_407, 6, 6}, // compact labels are rounded anyway
+		{1, 10, 84, 4},                // 1 4 7 10, not 1 2.8 4.6 …
+		{1, 11, 84, 6},                // 1 3 5 7 9 11
+		{1, 8, 84, 8},                 // 7 is prime: one tick per epoch
+		{1, 8, 63, 8},                 // the demo's run at 160×48
+		{1, 14, 84, 14},               // 13 is prime
+		{1, 14, 40, 2},                // … and the labels do not fit
+		{1, 4, 84, 4},                 // one tick per epoch
+		{1, 1, 84, 2},                 // a single epoch
+		{1, 300, 84, 6},               // 59.8 apart: rounding moves a label 1/120 of a step
+		{1, 100, 84, 4},               // 1 34 67 100, not 1 21 41 60 80 100
+		{1, 63, 84, 3},                // 1 32 63
+		{1, 10, 14, 2},                // a narrow plot still has its ends
+		{2_600_961, 2_704_407, 84, 6}, // compact labels are rounded anyway
 	}
 	for _, tt := range tests {
-		if got := epochTicks(tt.first, tt.last, tt.max); got != tt.want {
-			t.Errorf("epochTicks(%v, %v, %d) = %d, want %d", tt.first, tt.last, tt.max, got, tt.want)
+		if got := epochTicks(tt.first, tt.last, tt.plotW); got != tt.want {
+			t.Errorf("epochTicks(%v, %v, %d) = %d, want %d", tt.first, tt.last, tt.plotW, got, tt.want)
 		}
 	}
 }
@@ -478,7 +481,7 @@ func TestEpochTicks(t *testing.T) {
 // "1 3 5 6 8 10". The labels of a short run step by the same whole number
 // of epochs.
 func TestGraphEpochLabelsStepEvenly(t *testing.T) {
-	for _, n := range []int{5, 10, 12, 25, 63, 100} {
+	for _, n := range []int{5, 8, 10, 12, 13, 25, 63, 100} {
 		for _, w := range []int{80, 120, 160} {
 			g := newGraph(theme.Ascii())
 			g.setData(history(decaying(n), nil, math.NaN()))
