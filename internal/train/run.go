@@ -101,6 +101,13 @@ func (r *Run) History(dst []series.Bucket, val bool) []series.Bucket {
 	return r.t.hist.AppendBuckets(dst)
 }
 
+// Features returns the names of the run's features, in the order of the
+// weights of its events (the data is loaded by the time Start returns).
+func (r *Run) Features() []string { return slices.Clone(r.t.features) }
+
+// Target returns the name of the run's target column.
+func (r *Run) Target() string { return r.t.target }
+
 // Config returns the run's configuration.
 func (r *Run) Config() Config { return r.t.cfg }
 

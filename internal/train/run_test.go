@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -179,5 +180,24 @@ func TestStartDiverges(t *testing.T) {
 	}
 	if res, err := r.Result(); err == nil || res.StopReason != StopDiverged {
 		t.Fatalf("Result() = %+v, %v; want divergence", res, err)
+	}
+}
+
+// A run names its features and target as soon as Start returns, in the
+// order of its events' weights.
+func TestRunFeatures(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.Features, cfg.Epochs = housing, []string{"age_years", "sqft"}, 2
+	r, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Features(); !slices.Equal(got, []string{"age_years", "sqft"}) || r.Target() != "price_k" {
+		t.Errorf("Features() = %q, Target() = %q", got, r.Target())
+	}
+	<-r.Done()
+	res, _ := r.Result()
+	if !slices.Equal(r.Features(), res.Features) {
+		t.Errorf("Features() %q, Result.Features %q", r.Features(), res.Features)
 	}
 }

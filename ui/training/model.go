@@ -9,12 +9,9 @@
 package training
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math"
-	"os"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
@@ -22,7 +19,6 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
@@ -74,7 +70,7 @@ type Model struct {
 	state    state
 	run      *train.Run
 	runCfg   train.Config
-	features []string           // the run's feature names, in weight order (see featureNames)
+	features []string           // the run's feature names, in weight order
 	cancel   context.CancelFunc // cancels the run's context
 	launch   *launch
 	stopping bool
@@ -379,41 +375,10 @@ func (m *Model) start() tea.Cmd {
 		defer close(l.done)
 		l.run, l.err = train.Start(ctx, cfg)
 		if l.err == nil {
-			l.features = featureNames(ctx, cfg)
+			l.features = l.run.Features()
 		}
 		return launchedMsg{l: l}
 	}
-}
-
-// headBytes is how much of a CSV file featureNames reads.
-const headBytes = 64 << 10
-
-// featureNames returns the feature names of a run on cfg, in weight order,
-// so that its weights are named while it runs (train.Run names them only
-// in its Result). It parses the whole lines among the first headBytes of
-// the CSV file with the loader the run used, which has just read all of
-// it, so the names are the Result's. It returns nil for synthetic data or
-// when those lines hold no data row.
-func featureNames(ctx context.Context, cfg train.Config) []string {
-	if cfg.Dataset == "" {
-		return nil
-	}
-	f, err := os.Open(cfg.Dataset)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	head := make([]byte, headBytes)
-	n, err := io.ReadFull(f, head)
-	head = head[:n]
-	if err == nil { // the file may go on: keep whole lines
-		head = head[:bytes.LastIndexByte(head, '\n')+1]
-	}
-	set, err := dataset.ReadCSV(ctx, cfg.Dataset, bytes.NewReader(head), dataset.Columns{Target: cfg.Target, Features: cfg.Features})
-	if err != nil {
-		return nil
-	}
-	return set.Features
 }
 
 // launched takes over the run that train.Start returned.

@@ -981,37 +981,3 @@ func TestCSVRunNamesWeightsWhileRunning(t *testing.T) {
 		t.Errorf("names during the run %q, in the result %q", m.features, m.result.Features)
 	}
 }
-
-func TestFeatureNames(t *testing.T) {
-	dir := t.TempDir()
-	headerless := filepath.Join(dir, "plain.csv")
-	if err := os.WriteFile(headerless, []byte("1,2,3\n4,5,6\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	onlyHeader := filepath.Join(dir, "header.csv")
-	if err := os.WriteFile(onlyHeader, []byte("a,b\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	long := filepath.Join(dir, "long.csv") // longer than featureNames reads
-	if err := os.WriteFile(long, []byte("p,q,rr\n"+strings.Repeat("1.25,2.5,3.75\n", headBytes/5)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	housing := filepath.Join("..", "..", "assets", "housing.csv")
-	tests := []struct {
-		cfg  train.Config
-		want []string
-	}{
-		{train.Config{}, nil}, // synthetic
-		{train.Config{Dataset: headerless}, []string{"x1", "x2"}},
-		{train.Config{Dataset: onlyHeader}, nil},
-		{train.Config{Dataset: long}, []string{"p", "q"}},
-		{train.Config{Dataset: filepath.Join(dir, "missing.csv")}, nil},
-		{train.Config{Dataset: housing, Target: "sqft"}, []string{"bedrooms", "age_years", "price_k"}},
-		{train.Config{Dataset: housing, Features: []string{"age_years", "sqft"}}, []string{"age_years", "sqft"}},
-	}
-	for _, tt := range tests {
-		if got := featureNames(t.Context(), tt.cfg); !slices.Equal(got, tt.want) {
-			t.Errorf("featureNames(%q, target %q, features %q) = %q, want %q", tt.cfg.Dataset, tt.cfg.Target, tt.cfg.Features, got, tt.want)
-		}
-	}
-}
