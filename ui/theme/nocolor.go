@@ -54,54 +54,68 @@ func WithoutColor(s string) string {
 }
 
 // writeSGR writes the SGR sequence with parameters params, less its colour
-// parameters.
+// parameters (or nothing, when only colours were set). It walks the
+// parameters in place, without splitting them into a slice: a frame holds
+// thousands of sequences.
 func writeSGR(b *strings.Builder, params string) {
 	if params == "" {
 		b.WriteString("\x1b[m") // a reset
 		return
 	}
-	var kept [16]string
-	keep := kept[:0]
-	fields := strings.Split(params, ";")
-	for k := 0; k < len(fields); k++ {
-		f := fields[k]
-		if c := strings.IndexByte(f, ':'); c >= 0 {
+	kept := 0
+	for rest, more := params, true; more; {
+		var f string
+		f, rest, more = strings.Cut(rest, ";")
+		switch c := strings.IndexByte(f, ':'); {
+		case c >= 0:
 			// A parameter with sub-parameters: "38:2::255:0:0" is a
 			// colour, "4:3" (curly underline) is not.
 			if !isExtendedColor(f[:c]) {
-				keep = append(keep, f)
+				kept = keepParam(b, kept, f)
 			}
-			continue
-		}
-		switch {
 		case isExtendedColor(f):
 			// "38;5;N" or "38;2;R;G;B": the colour's own parameters follow.
-			if k+1 < len(fields) {
-				switch fields[k+1] {
-				case "5":
-					k += 2
-				case "2":
-					k += 4
-				default:
-					k = len(fields) // malformed: nothing after it can be trusted
-				}
+			if !more {
+				break
+			}
+			var kind string
+			kind, rest, more = strings.Cut(rest, ";")
+			switch kind {
+			case "5":
+				rest, more = dropParams(rest, more, 1)
+			case "2":
+				rest, more = dropParams(rest, more, 3)
+			default:
+				more = false // malformed: nothing after it can be trusted
 			}
 		case isColor(f):
 		default:
-			keep = append(keep, f)
+			kept = keepParam(b, kept, f)
 		}
 	}
-	if len(keep) == 0 {
-		return
+	if kept > 0 {
+		b.WriteByte('m')
 	}
-	b.WriteString("\x1b[")
-	for k, f := range keep {
-		if k > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(f)
+}
+
+// keepParam writes parameter f of an SGR sequence, opening the sequence
+// if it is the first (kept of them so far), and returns kept+1.
+func keepParam(b *strings.Builder, kept int, f string) int {
+	if kept == 0 {
+		b.WriteString("\x1b[")
+	} else {
+		b.WriteByte(';')
 	}
-	b.WriteByte('m')
+	b.WriteString(f)
+	return kept + 1
+}
+
+// dropParams skips n parameters of rest; more says whether there are any.
+func dropParams(rest string, more bool, n int) (string, bool) {
+	for ; n > 0 && more; n-- {
+		_, rest, more = strings.Cut(rest, ";")
+	}
+	return rest, more
 }
 
 // isExtendedColor reports whether an SGR parameter introduces a 256-colour

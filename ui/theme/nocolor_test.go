@@ -164,3 +164,25 @@ func nonSGR(s string) string {
 }
 
 var sgrOnly = regexp.MustCompile(`^\x1b\[[0-?]*m$`)
+
+// BenchmarkWithoutColor filters a 200×60 screen drawn in true colour, 20
+// styled runs a line: the cost NO_COLOR adds to every frame.
+func BenchmarkWithoutColor(b *testing.B) {
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.TrueColor)
+	th := New(r)
+	styles := []lipgloss.Style{th.Key, th.Muted, th.Good, th.Bad, th.Selected}
+	var sb strings.Builder
+	for line := range 60 {
+		for i := range 20 {
+			sb.WriteString(styles[(line+i)%len(styles)].Render("ten chars "))
+		}
+		sb.WriteByte('\n')
+	}
+	frame := sb.String()
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = WithoutColor(frame)
+	}
+}
