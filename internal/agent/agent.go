@@ -455,11 +455,15 @@ func unknownAbility(r *registry, name string) error {
 	return fmt.Errorf("%w %q (known: %s)", ErrUnknownAbility, name, known)
 }
 
-// Trip forces the named ability's breaker open until Reset.
+// Trip forces the named ability's breaker open until Reset. After Close it
+// fails with ErrClosed, as Reset and SetFault do.
 func (a *Agent) Trip(name string) error {
 	e, err := a.entryFor(name)
 	if err != nil {
 		return fmt.Errorf("trip: %w", err)
+	}
+	if a.closed.Load() {
+		return fmt.Errorf("trip %s: %w", name, ErrClosed)
 	}
 	e.breaker.Trip()
 	return nil
@@ -470,6 +474,9 @@ func (a *Agent) Reset(name string) error {
 	e, err := a.entryFor(name)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
+	}
+	if a.closed.Load() {
+		return fmt.Errorf("reset %s: %w", name, ErrClosed)
 	}
 	e.breaker.Reset()
 	return nil
@@ -495,11 +502,14 @@ type Fault struct {
 }
 
 // SetFault sets the fault injected into the named ability; the zero Fault
-// turns injection off. It may be called at any time.
+// turns injection off. It may be called at any time before Close.
 func (a *Agent) SetFault(name string, f Fault) error {
 	e, err := a.entryFor(name)
 	if err != nil {
 		return fmt.Errorf("set fault: %w", err)
+	}
+	if a.closed.Load() {
+		return fmt.Errorf("set fault on %s: %w", name, ErrClosed)
 	}
 	if !(f.FailureRate >= 0 && f.FailureRate <= 1) { // also rejects NaN
 		return fmt.Errorf("set fault on %q: failure rate %v is outside [0, 1]", name, f.FailureRate)

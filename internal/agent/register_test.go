@@ -208,3 +208,20 @@ func TestOutcomeString(t *testing.T) {
 		t.Error("EventKind strings")
 	}
 }
+
+// After Close, the admin calls fail with ErrClosed, as Call and Register do.
+func TestAdminAfterClose(t *testing.T) {
+	a, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRegister(t, a, Ability{Name: "echo", Func: noop})
+	a.Close()
+	for name, err := range map[string]error{
+		"Trip": a.Trip("echo"), "Reset": a.Reset("echo"), "SetFault": a.SetFault("echo", Fault{FailureRate: 0.5}),
+	} {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", name, err)
+		}
+	}
+}
