@@ -574,3 +574,18 @@ func TestTrainFeatures(t *testing.T) {
 		t.Errorf("weights are not b then a:\n%s", r.stdout)
 	}
 }
+
+// --quiet prints the summary alone (no blank line before it), and a run
+// that diverges in its first epoch says no epoch completed instead of
+// "best … +Inf at epoch 0".
+func TestTrainSummaryEdges(t *testing.T) {
+	dir := chdir(t)
+	r := runCmd(t, "", "train", "--quiet", "--epochs", "1", "--checkpoint", filepath.Join(dir, "m.json"))
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "stopped:") {
+		t.Errorf("--quiet: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = runCmd(t, "", "train", "--quiet", "--lr", "1e308", "--checkpoint", filepath.Join(dir, "m.json"))
+	if r.code != 1 || !strings.Contains(r.stdout, "no epoch completed") || strings.Contains(r.stdout, "Inf") {
+		t.Errorf("diverged at once: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+}

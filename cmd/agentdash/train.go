@@ -216,6 +216,9 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		// Also after a failure (divergence, a checkpoint that could not be
 		// written): the summary says what was trained and that nothing was
 		// saved, so that the weights are not lost with the file.
+		if !f.quiet { // a blank line between the epoch lines and the summary
+			fmt.Fprintln(env.stdout)
+		}
 		writeTrainSummary(env.stdout, res)
 		if f.plot && err == nil {
 			fmt.Fprintln(env.stdout)
@@ -294,7 +297,7 @@ func roundElapsed(d time.Duration) time.Duration {
 }
 
 func writeTrainSummary(w io.Writer, res *train.Result) {
-	fmt.Fprintf(w, "\nstopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
+	fmt.Fprintf(w, "stopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
 		roundElapsed(res.Elapsed), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
 	fmt.Fprintf(w, "loss:        %.6g", res.Loss)
 	monitored := "training" // the loss early stopping watches
@@ -302,10 +305,13 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 		fmt.Fprintf(w, "  validation %.6g", res.ValLoss)
 		monitored = "validation"
 	}
-	if res.StopReason == train.StopEarlyStopped {
+	switch {
+	case res.Epochs == 0:
+		fmt.Fprintln(w, "  (no epoch completed: the untrained model)")
+	case res.StopReason == train.StopEarlyStopped:
 		// Early stopping returns the best epoch's model, not the last one.
 		fmt.Fprintf(w, "  (the model of epoch %d, the best %s loss)\n", res.BestEpoch, monitored)
-	} else {
+	default:
 		fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
 	}
 	if math.IsNaN(res.OptimalLoss) {
