@@ -340,8 +340,12 @@ func (h *Histogram) Recent() Summary {
 }
 
 // exportBounds are the Prometheus bucket upper bounds in seconds: a
-// 1-2.5-5 series from 100 µs to 10 s, then 30 s and 60 s.
+// 1-2.5-5 series from 5 µs to 10 s, then 30 s and 60 s. The lowest ones
+// matter: a cache hit takes a few microseconds, and a histogram whose
+// first bound is 100 µs would report its quantiles as fractions of 100 µs.
 var exportBounds = [...]float64{
+	0.000005,
+	0.00001, 0.000025, 0.00005,
 	0.0001, 0.00025, 0.0005,
 	0.001, 0.0025, 0.005,
 	0.01, 0.025, 0.05,
@@ -351,7 +355,7 @@ var exportBounds = [...]float64{
 }
 
 // ExportBounds returns the finite upper bounds, in seconds, that Buckets
-// reports (18 bounds from 100 µs to 60 s).
+// reports (22 bounds from 5 µs to 60 s).
 func ExportBounds() []float64 {
 	b := exportBounds
 	return b[:]

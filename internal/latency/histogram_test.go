@@ -298,17 +298,17 @@ func TestBucketsAppends(t *testing.T) {
 	if len(got) != 1+len(exportBounds)+1 || &got[0] != &dst[0] {
 		t.Fatalf("Buckets did not append to dst: len %d", len(got))
 	}
-	want := map[float64]uint64{0.0001: 0, 0.00025: 1, 10: 1, 30: 2, 60: 2}
+	want := map[float64]uint64{0.000005: 0, 0.0001: 0, 0.00025: 1, 10: 1, 30: 2, 60: 2}
 	for _, b := range got[1:] {
 		if w, ok := want[b.UpperBound]; ok && b.Count != w {
 			t.Errorf("le=%v count %d, want %d", b.UpperBound, b.Count, w)
 		}
 	}
-	if eb := ExportBounds(); len(eb) != 18 || eb[0] != 0.0001 || eb[17] != 60 {
+	if eb := ExportBounds(); len(eb) != 22 || eb[0] != 0.000005 || eb[21] != 60 {
 		t.Errorf("ExportBounds() = %v", eb)
 	} else {
 		eb[0] = 42 // a copy: must not change the histogram's bounds
-		if ExportBounds()[0] != 0.0001 {
+		if ExportBounds()[0] != 0.000005 {
 			t.Error("ExportBounds returned shared storage")
 		}
 	}
@@ -434,5 +434,19 @@ func TestSummaryAndBucketsAgree(t *testing.T) {
 	}
 	if last := buckets[len(buckets)-1]; last.Count != sum.Count || sum.Count != 500 {
 		t.Errorf("+Inf bucket %d, summary count %d, want 500 both", last.Count, sum.Count)
+	}
+}
+
+// A cache hit's few microseconds land under the 5 µs bound, not in the
+// first bucket of a histogram starting at 100 µs.
+func TestMicrosecondsExported(t *testing.T) {
+	h := NewHistogram(nil)
+	h.Observe(3 * time.Microsecond)
+	h.Observe(40 * time.Microsecond)
+	for _, b := range h.Buckets(nil) {
+		want := map[float64]uint64{0.000005: 1, 0.00001: 1, 0.000025: 1, 0.00005: 2}[b.UpperBound]
+		if b.UpperBound <= 0.00005 && b.Count != want {
+			t.Errorf("le=%g count %d, want %d", b.UpperBound, b.Count, want)
+		}
 	}
 }
