@@ -16,16 +16,26 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// The first signal asks the command to stop; once it has been
-		// delivered, the default handling is back, so a second one ends
-		// the process even if something does not stop.
-		<-ctx.Done()
-		stop()
+		// The first signal asks the command to stop; a second one ends the
+		// process at once, even if something does not stop. (Restoring the
+		// default handling instead would not do: a process started with
+		// SIGINT ignored, as under nohup, would get "ignore" back.)
+		<-signals
+		cancel()
+		s := <-signals
+		code := exitFailed
+		if n, ok := s.(syscall.Signal); ok {
+			code = 128 + int(n)
+		}
+		os.Exit(code)
 	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
-	stop()
+	signal.Stop(signals)
+	cancel()
 	os.Exit(code)
 }
 

@@ -99,6 +99,13 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
+	var gens []*load.Generator
+	stopLoad := func() { // waits for the generators' calls, so the summary counts them
+		for _, g := range gens {
+			g.Stop()
+		}
+	}
+	defer stopLoad()
 	if rate > 0 && len(abilities) > 0 {
 		per := rate / float64(len(abilities))
 		for _, name := range abilities {
@@ -106,7 +113,7 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 			if err != nil {
 				return err
 			}
-			defer g.Stop()
+			gens = append(gens, g)
 		}
 		fmt.Fprintf(env.stderr, "agentdash: generating %.4g calls/s over %v (%s)\n", rate, abilities, mode)
 	}
@@ -121,7 +128,20 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) { // interrupted, not --duration
 				fmt.Fprintln(env.stderr, "agentdash: shutting down")
 			}
-			fmt.Fprintf(env.stderr, "agentdash: served for %s: %s\n", time.Since(began).Round(time.Millisecond), callTotals(a.Snapshot()))
+			served := time.Since(began).Round(time.Millisecond)
+			stopLoad()
+			var skipped uint64
+			for _, g := range gens {
+				skipped += g.Skipped()
+			}
+			summary := callTotals(a.Snapshot())
+			if skipped > 0 {
+				// Ticks the generators could not send: the abilities were
+				// slower than the rate, with load.DefaultMaxInFlight
+				// calls already outstanding.
+				summary += fmt.Sprintf("; %d more not sent, the abilities being too slow for --load %.4g", skipped, rate)
+			}
+			fmt.Fprintf(env.stderr, "agentdash: served for %s: %s\n", served, summary)
 			return nil
 		case ev, ok := <-events.C():
 			if !ok {
@@ -135,7 +155,8 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 }
 
 // startExporter starts the Prometheus exporter on addr; stop shuts it down
-// gracefully, giving in-flight scrapes up to 5 seconds. A malformed address
+// gracefully, giving in-flight scrapes up to a second (a scrape takes
+// milliseconds; a client that stalls must not hold the exit). A malformed address
 // is an input error; a failure to listen on a well-formed one (a port in
 // use) is a job failure.
 func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func(), err error) {
@@ -151,7 +172,7 @@ func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func
 		return nil, nil, failed(err)
 	}
 	return srv, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Close(ctx)
 	}, nil

@@ -26,7 +26,10 @@ const (
 	// Repeat sends the same arguments every call, so a cached ability is
 	// served from its cache after the first call.
 	Repeat Mode = iota
-	// Vary makes every call's arguments unique, so every call misses the cache.
+	// Vary makes every call's arguments unique, so every call misses the
+	// cache. An uncached ability runs on every call anyway, so its
+	// arguments are left as they are (varying a number could take it out
+	// of the schema's range: sleep's ms).
 	Vary
 	// Mixed alternates: every other call repeats the base arguments, so a
 	// cached ability sees a hit ratio of about one half.
@@ -85,6 +88,7 @@ type Spec struct {
 // for concurrent use.
 type Generator struct {
 	spec    Spec
+	vary    bool // the ability is cached: Vary and Mixed change arguments
 	cancel  context.CancelFunc
 	done    chan struct{}
 	sent    atomic.Uint64
@@ -119,7 +123,7 @@ func Start(ctx context.Context, a *agent.Agent, s Spec) (*Generator, error) {
 	s.Args = maps.Clone(s.Args)
 
 	ctx, cancel := context.WithCancel(ctx)
-	g := &Generator{spec: s, cancel: cancel, done: make(chan struct{})}
+	g := &Generator{spec: s, vary: info.CacheTTL > 0, cancel: cancel, done: make(chan struct{})}
 	go g.run(ctx, a)
 	return g, nil
 }
@@ -179,7 +183,7 @@ func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 		for ; owed >= 1; owed-- {
 			args := g.spec.Args
 			n++
-			if g.spec.Mode == Vary || g.spec.Mode == Mixed && n%2 == 0 {
+			if g.vary && (g.spec.Mode == Vary || g.spec.Mode == Mixed && n%2 == 0) {
 				args = vary(args, n)
 			}
 			ok := calls.TryGo(func() error {

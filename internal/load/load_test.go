@@ -41,15 +41,22 @@ func newAgent(t *testing.T, r *recorder) *agent.Agent {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	err = a.Register(agent.Ability{
-		Name: "echo",
-		Schema: &schema.Schema{Type: "object", Properties: map[string]*schema.Property{
-			"text": {Type: "string", Default: "hi"},
-		}},
-		Func: r.call,
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, ttl := range []time.Duration{0, time.Minute} {
+		name := "echo"
+		if ttl > 0 {
+			name = "cached_echo"
+		}
+		err = a.Register(agent.Ability{
+			Name: name,
+			Schema: &schema.Schema{Type: "object", Properties: map[string]*schema.Property{
+				"text": {Type: "string", Default: "hi"},
+			}},
+			CacheTTL: ttl,
+			Func:     r.call,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return a
 }
@@ -88,7 +95,7 @@ func TestRepeatSendsTheSameArgs(t *testing.T) {
 func TestVarySendsUniqueArgs(t *testing.T) {
 	r := &recorder{}
 	a := newAgent(t, r)
-	g, err := Start(context.Background(), a, Spec{Ability: "echo", Rate: 500, Mode: Vary,
+	g, err := Start(context.Background(), a, Spec{Ability: "cached_echo", Rate: 500, Mode: Vary,
 		Args: map[string]any{"text": "x"}})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +111,25 @@ func TestVarySendsUniqueArgs(t *testing.T) {
 			t.Fatalf("vary mode sent %q, want the base text with a suffix", s)
 		}
 		seen[s] = true
+	}
+}
+
+// An uncached ability runs on every call anyway: vary leaves its
+// arguments as they are (a varied number could leave the schema's range).
+func TestVaryLeavesUncachedArgs(t *testing.T) {
+	r := &recorder{}
+	a := newAgent(t, r)
+	g, err := Start(context.Background(), a, Spec{Ability: "echo", Rate: 500, Mode: Vary,
+		Args: map[string]any{"text": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "10 calls", func() bool { return len(r.calls()) >= 10 })
+	g.Stop()
+	for _, s := range r.calls() {
+		if s != "x" {
+			t.Fatalf("vary changed an uncached ability's argument to %q", s)
+		}
 	}
 }
 
@@ -178,22 +204,22 @@ func TestVaryNumbers(t *testing.T) {
 func TestMixedAlternates(t *testing.T) {
 	r := &recorder{}
 	a := newAgent(t, r)
-	g, err := Start(context.Background(), a, Spec{Ability: "echo", Rate: 500, Mode: Mixed,
+	g, err := Start(context.Background(), a, Spec{Ability: "cached_echo", Rate: 500, Mode: Mixed,
 		Args: map[string]any{"text": "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "20 calls", func() bool { return len(r.calls()) >= 20 })
 	g.Stop()
-	var repeated, varied int
-	for _, s := range r.calls() {
-		if s == "x" {
-			repeated++
-		} else {
-			varied++
+	// Repeated calls hit the cache (after the first), varied ones miss it.
+	var st agent.AbilityStats
+	for _, ab := range a.Snapshot().Abilities {
+		if ab.Name == "cached_echo" {
+			st = ab
 		}
 	}
-	if repeated == 0 || varied == 0 || repeated > varied+g.spec.MaxInFlight || varied > repeated+g.spec.MaxInFlight {
-		t.Errorf("mixed mode sent %d repeated and %d varied calls, want about half each", repeated, varied)
+	hits, misses := int(st.CacheHits), int(st.CacheMisses)
+	if hits == 0 || misses == 0 || hits > misses+g.spec.MaxInFlight || misses > hits+g.spec.MaxInFlight+1 {
+		t.Errorf("mixed mode: %d cache hits and %d misses, want about half each", hits, misses)
 	}
 }
