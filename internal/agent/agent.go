@@ -257,6 +257,12 @@ type Ability struct {
 	Isolate bool
 	// Func runs the ability.
 	Func Func
+	// Example, if not nil, returns example arguments that suit the ability
+	// as it is now (a model's feature count, say), or nil to fall back on
+	// the schema's examples. Tools call it (the dashboard's "example
+	// args", the load generator); Call never does. It must be quick and
+	// safe for concurrent use.
+	Example func() map[string]any
 }
 
 // Info describes a registered ability, with defaults applied: the fields
@@ -271,6 +277,21 @@ type Info struct {
 	CacheTTL time.Duration    // 0: not cached
 	Isolate  bool             // executions run in a goroutine of their own
 	Breaker  breaker.Settings // with the breaker package's defaults applied
+	Example  func() map[string]any
+}
+
+// ExampleArgs returns example arguments for the ability: Ability.Example's
+// when it gives some, else the schema's examples and defaults.
+func (in Info) ExampleArgs() map[string]any {
+	if in.Example != nil {
+		if ex := in.Example(); ex != nil {
+			return ex
+		}
+	}
+	if in.Schema == nil {
+		return map[string]any{}
+	}
+	return in.Schema.Example()
 }
 
 // Register adds an ability. It fails with an error naming the problem if the
@@ -400,6 +421,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		CacheTTL:    ab.CacheTTL,
 		Isolate:     ab.Isolate,
 		Breaker:     b.Settings(),
+		Example:     ab.Example,
 	}
 	return e, nil
 }

@@ -264,3 +264,27 @@ func TestPredictCorruptCheckpoint(t *testing.T) {
 		t.Errorf("predict with a foreign checkpoint: %v, want a failure naming %s", err, path)
 	}
 }
+
+// predict's example arguments follow the model it serves: none without a
+// model (the schema's {"x": 4} applies), one number per feature after
+// training, at the features' training means.
+func TestPredictExampleFollowsModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.json")
+	a := newDemo(t, Config{Checkpoint: path})
+	in, _ := a.Lookup("predict")
+	if got := in.ExampleArgs(); got["x"] != 4.0 {
+		t.Errorf("example without a model = %v, want the schema's x 4", got)
+	}
+	cfg := train.DefaultConfig()
+	cfg.Dataset, cfg.Checkpoint, cfg.Epochs = "../../assets/housing.csv", path, 2
+	if _, err := train.Train(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	x, ok := in.ExampleArgs()["x"].([]float64)
+	if !ok || len(x) != 3 {
+		t.Fatalf("example after training = %v, want 3 features", in.ExampleArgs())
+	}
+	if res, err := a.Call(context.Background(), "predict", map[string]any{"x": x}); err != nil || res.Outcome != agent.OutcomeSuccess {
+		t.Errorf("predict with its own example: %+v, %v", res, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"time"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -33,6 +34,15 @@ func Predict(path string) agent.Ability {
 			AdditionalProperties: ptr(false),
 		},
 		Timeout: 2 * time.Second,
+		// The example follows the model being served: its features'
+		// training means, one per feature, in the model's order.
+		Example: func() map[string]any {
+			ckpt, err := r.Load()
+			if err != nil {
+				return nil
+			}
+			return map[string]any{"x": exampleInput(ckpt)}
+		},
 		Func: func(_ context.Context, args map[string]any) (any, error) {
 			x, err := features(args["x"])
 			if err != nil {
@@ -51,6 +61,32 @@ func Predict(path string) agent.Ability {
 			return y, nil
 		},
 	}
+}
+
+// exampleInput is a typical input of the model: each feature's mean on the
+// training rows (rounded for reading) when the features were standardized,
+// else 1; a number for a single feature, else an array.
+func exampleInput(ckpt *train.Checkpoint) any {
+	x := make([]float64, len(ckpt.Features))
+	for i := range x {
+		x[i] = 1
+		if ckpt.Scaler != nil {
+			x[i] = roundTo(ckpt.Scaler.Mean[i], 3)
+		}
+	}
+	if len(x) == 1 {
+		return x[0]
+	}
+	return x
+}
+
+// roundTo rounds v to the given number of significant digits.
+func roundTo(v float64, digits int) float64 {
+	f, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
+	if err != nil {
+		return v
+	}
+	return f
 }
 
 // features converts the "x" argument to a feature vector.

@@ -117,8 +117,8 @@ func Start(ctx context.Context, a *agent.Agent, s Spec) (*Generator, error) {
 	if s.MaxInFlight == 0 {
 		s.MaxInFlight = DefaultMaxInFlight
 	}
-	if s.Args == nil && info.Schema != nil {
-		s.Args = info.Schema.Example()
+	if s.Args == nil {
+		s.Args = info.ExampleArgs()
 	}
 	s.Args = maps.Clone(s.Args)
 

@@ -243,12 +243,9 @@ func (m *Model) syncEditor() {
 	m.dirty = true
 }
 
-// exampleArgs is the schema's example arguments as indented JSON.
+// exampleArgs is the ability's example arguments as indented JSON.
 func exampleArgs(in agent.Info) string {
-	if in.Schema == nil {
-		return "{}"
-	}
-	ex := in.Schema.Example()
+	ex := in.ExampleArgs()
 	if len(ex) == 0 {
 		return "{}"
 	}

@@ -605,3 +605,17 @@ func TestResultViewerJumpsToStartAndEnd(t *testing.T) {
 		t.Error("a jump closed the viewer")
 	}
 }
+
+// An ability's own Example (one that follows a trained model, say) wins
+// over its schema's examples, and the schema's are the fallback.
+func TestExampleArgsPrefersAbilityExample(t *testing.T) {
+	sch := &schema.Schema{Type: "object", Properties: map[string]*schema.Property{"x": {Examples: []any{4.0}}}}
+	dynamic := agent.Info{Schema: sch, Example: func() map[string]any { return map[string]any{"x": []float64{3, 1850}} }}
+	if got := exampleArgs(dynamic); !strings.Contains(got, "1850") {
+		t.Errorf("exampleArgs = %s, want the ability's example", got)
+	}
+	none := agent.Info{Schema: sch, Example: func() map[string]any { return nil }}
+	if got := exampleArgs(none); !strings.Contains(got, `"x": 4`) {
+		t.Errorf("exampleArgs = %s, want the schema's example", got)
+	}
+}
