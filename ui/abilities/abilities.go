@@ -62,10 +62,14 @@ type Model struct {
 	viewing *record
 
 	// args holds the editor text per ability, so switching keeps edits.
-	args    map[string]string
-	current string // ability whose args are in the editor
-	argErr  string // parse/validation error of the editor text, "" if valid
-	notSent bool   // the last enter was refused because of argErr
+	args map[string]string
+	// prefilled is the example text each ability's editor was last filled
+	// with: text left as it was follows the ability's current example
+	// (predict's changes with the model it serves).
+	prefilled map[string]string
+	current   string // ability whose args are in the editor
+	argErr    string // parse/validation error of the editor text, "" if valid
+	notSent   bool   // the last enter was refused because of argErr
 
 	seq      int
 	inFlight map[string]int
@@ -99,13 +103,14 @@ type callDoneMsg struct{ rec *record }
 func New(common pane.Common, c Caller) *Model {
 	t := common.Theme
 	m := &Model{
-		c:        common,
-		caller:   c,
-		args:     make(map[string]string),
-		inFlight: make(map[string]int),
-		last:     make(map[string]*record),
-		stats:    make(map[string]string),
-		dirty:    true,
+		c:         common,
+		caller:    c,
+		args:      make(map[string]string),
+		prefilled: make(map[string]string),
+		inFlight:  make(map[string]int),
+		last:      make(map[string]*record),
+		stats:     make(map[string]string),
+		dirty:     true,
 		keys: keyMap{
 			Call:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "call")),
 			Edit:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit args")),
@@ -232,8 +237,9 @@ func (m *Model) syncEditor() {
 	}
 	m.current = in.Name
 	text, ok := m.args[in.Name]
-	if !ok {
+	if !ok || text == m.prefilled[in.Name] { // never edited: the example as it is now
 		text = exampleArgs(in)
+		m.prefilled[in.Name] = text
 	}
 	m.editor.SetValue(text)
 	m.editor.SetHeight(m.editorHeight())
@@ -289,7 +295,24 @@ func (m *Model) Init() tea.Cmd { return nil }
 func (m *Model) Title() string { return "Abilities" }
 
 // Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true; m.updateKeys(); m.dirty = true }
+func (m *Model) Focus() { m.focused = true; m.refreshExample(); m.updateKeys(); m.dirty = true }
+
+// refreshExample puts the selected ability's example as it is now in the
+// editor if the text there is still the example it was filled with: the
+// user may have trained another model for predict in the meantime.
+func (m *Model) refreshExample() {
+	in, ok := m.Selected()
+	if !ok || in.Name != m.current || m.editor.Value() != m.prefilled[in.Name] {
+		return
+	}
+	if text := exampleArgs(in); text != m.editor.Value() {
+		m.prefilled[in.Name] = text
+		m.editor.SetValue(text)
+		m.editor.SetHeight(m.editorHeight())
+		m.editor.CursorStart()
+		m.validate()
+	}
+}
 
 // Blur implements pane.Pane; editing stops, the result viewer closes and a
 // filter being typed is kept as it is.
@@ -415,7 +438,9 @@ func (m *Model) resetArgs() {
 	if !ok {
 		return
 	}
-	m.editor.SetValue(exampleArgs(in))
+	text := exampleArgs(in)
+	m.prefilled[in.Name] = text
+	m.editor.SetValue(text)
 	m.editor.SetHeight(m.editorHeight())
 	m.validate()
 	m.notSent = false

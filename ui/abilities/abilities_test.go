@@ -619,3 +619,46 @@ func TestExampleArgsPrefersAbilityExample(t *testing.T) {
 		t.Errorf("exampleArgs = %s, want the schema's example", got)
 	}
 }
+
+// Untouched example arguments follow the ability's current example (a
+// retrained model) when the pane is shown again or the ability reselected;
+// edited arguments are kept.
+func TestExampleArgsFollowTheAbility(t *testing.T) {
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	var n atomic.Int32
+	n.Store(1)
+	for _, name := range []string{"dyn", "other"} {
+		if err := a.Register(agent.Ability{Name: name, Func: func(context.Context, map[string]any) (any, error) { return 1, nil },
+			Example: func() map[string]any { return map[string]any{"n": float64(n.Load())} }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a)
+	m.SetSize(100, 30)
+	m.Focus()
+	if got := m.editor.Value(); !strings.Contains(got, `"n": 1`) {
+		t.Fatalf("editor %q, want n 1", got)
+	}
+	n.Store(2)
+	m.Blur()
+	m.Focus()
+	if got := m.editor.Value(); !strings.Contains(got, `"n": 2`) {
+		t.Errorf("after the example changed, shown again: %q, want n 2", got)
+	}
+	n.Store(3)
+	send(t, m, panetest.Key("down"), panetest.Key("up"))
+	if got := m.editor.Value(); !strings.Contains(got, `"n": 3`) {
+		t.Errorf("after the example changed, reselected: %q, want n 3", got)
+	}
+	setArgs(t, m, `{"n": 9}`)
+	n.Store(4)
+	m.Blur()
+	m.Focus()
+	if got := m.editor.Value(); got != `{"n": 9}` {
+		t.Errorf("edited args replaced: %q", got)
+	}
+}
