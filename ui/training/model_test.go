@@ -981,3 +981,18 @@ func TestCSVRunNamesWeightsWhileRunning(t *testing.T) {
 		t.Errorf("names during the run %q, in the result %q", m.features, m.result.Features)
 	}
 }
+
+// A run that diverges in its first epoch shows no loss or weights (they
+// would be the untrained model's) and no promise of a loss curve.
+func TestDivergedAtOnceShowsNoModel(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 160, 40)
+	m.state, m.runErr = finished, train.ErrDiverged
+	m.result = &train.Result{StopReason: train.StopDiverged, Epochs: 0, Loss: 98037.5, ValLoss: 102900,
+		Weights: []float64{0, 0, 0}, Features: []string{"sqft", "bedrooms", "age_years"}}
+	m.dirty = true
+	v := m.View()
+	if !strings.Contains(v, "no epoch completed") || strings.Contains(v, "9.804e+04") || strings.Contains(v, "sqft=0") ||
+		strings.Contains(v, "appears here once training starts") {
+		t.Errorf("view after a divergence in epoch 1:\n%s", v)
+	}
+}

@@ -256,7 +256,7 @@ func (m *Model) runBlock(w, h int) string {
 		legend = legend[:min(len(legend), 2)]
 		lines = append(lines, legend...)
 		lines = append(lines, m.graph.render(m.view, w, gh-len(legend)))
-	} else if gh >= 4 {
+	} else if gh >= 4 && m.state != finished {
 		lines = append(lines, "", m.th.Muted.Render("the loss curve appears here once training starts"))
 	}
 	return theme.Block(strings.Join(lines, "\n"), w, h)
@@ -300,7 +300,11 @@ func (m *Model) statsLines(w int) []string {
 	} else {
 		lines = pack(w, m.outcome()...)
 	}
-	if m.has || m.result != nil {
+	switch {
+	case m.state == finished && m.result != nil && m.result.Epochs == 0:
+		// What the result holds is the untrained model: not a result.
+		lines = append(lines, th.Muted.Render("no epoch completed: no model was trained"))
+	case m.has || m.result != nil:
 		lines = append(lines, pack(w, m.lossParts()...)...)
 		lines = append(lines, pack(w, m.modelParts(w)...)...)
 	}
