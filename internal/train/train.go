@@ -480,14 +480,14 @@ func (t *trainer) lossesAt() (float64, float64) {
 }
 
 func (t *trainer) divergedError(e int) error {
-	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %g against %g for the all-zero model; %s",
+	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %.6g against %.6g for the all-zero model; %s",
 		ErrDiverged, e, t.cfg.lrAt(e), t.loss, t.zeroLoss, t.divergedHint())
 }
 
 // worseError is the error of a run that ended with a model worse than the
 // all-zero one it started from.
 func (t *trainer) worseError() error {
-	return fmt.Errorf("%w: after %d epochs with learning rate %g the training loss %g is above the all-zero model's %g; %s",
+	return fmt.Errorf("%w: after %d epochs with learning rate %g the training loss %.6g is above the all-zero model's %.6g; %s",
 		ErrDiverged, t.epoch, t.cfg.lrAt(t.epoch), t.loss, t.zeroLoss, t.divergedHint())
 }
 
