@@ -565,13 +565,20 @@ func TestStartErrorIsShown(t *testing.T) {
 	}
 }
 
-func TestCSVRunShowsFeatureNames(t *testing.T) {
-	cfg := shortConfig(t, 20)
+// housingPane returns a 160×40 pane set to train epochs on the shipped
+// housing CSV.
+func housingPane(t *testing.T, epochs int) *Model {
+	t.Helper()
+	cfg := shortConfig(t, epochs)
 	cfg.Dataset = filepath.Join("..", "..", "assets", "housing.csv")
 	if _, err := os.Stat(cfg.Dataset); err != nil {
 		t.Skipf("no sample CSV: %v", err)
 	}
-	m := newPane(t, cfg, 160, 40)
+	return newPane(t, cfg, 160, 40)
+}
+
+func TestCSVRunShowsFeatureNames(t *testing.T) {
+	m := housingPane(t, 20)
 	startRun(t, m)
 	finishRun(t, m)
 	if m.runErr != nil {
@@ -958,12 +965,7 @@ func TestTailHelpWithoutTail(t *testing.T) {
 // Regression: during a CSV run the weights read "w 0.1197 9.184 -0.5426",
 // after it "sqft=0.1197 …". They are named the same way while it runs.
 func TestCSVRunNamesWeightsWhileRunning(t *testing.T) {
-	cfg := shortConfig(t, 1_000_000)
-	cfg.Dataset = filepath.Join("..", "..", "assets", "housing.csv")
-	if _, err := os.Stat(cfg.Dataset); err != nil {
-		t.Skipf("no sample CSV: %v", err)
-	}
-	m := newPane(t, cfg, 160, 40)
+	m := housingPane(t, 1_000_000)
 	startRun(t, m)
 	tickUntil(t, m, func() bool { return m.has })
 	if m.state != running {
