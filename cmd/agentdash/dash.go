@@ -23,7 +23,7 @@ func (f *dashFlags) register(fs *pflag.FlagSet) {
 	f.agent.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. "+exporter.DefaultAddr+"); off by default")
 	fs.StringVar(&f.dataset, "dataset", "", "CSV dataset to prefill the training form with (default: synthetic data)")
-	fs.IntVar(&f.fps, "fps", 15, "maximum frames per second of the dashboard (1-60)")
+	intVar(fs, &f.fps, "fps", 15, "maximum frames per second of the dashboard (1-60)")
 }
 
 // defaultCheckpoint is where the trainer writes and predict reads by default.

@@ -122,6 +122,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "empty metrics address", args: []string{"serve", "--metrics-addr", ""}, code: 2, stderr: []string{"--metrics-addr is empty"}},
 		{name: "fault on an unknown ability", args: []string{"demo", "--fault", "nope=0.5"}, code: 2,
 			stderr: []string{`--fault "nope=0.5": unknown ability "nope"`}},
+		{name: "hex count", args: []string{"train", "--samples", "0x10"}, code: 2,
+			stderr: []string{`invalid argument "0x10" for "--samples" flag: "0x10" is not a whole number`}},
 		{name: "help", args: []string{"call", "--help"}, code: 0},
 		{name: "root help", args: []string{"--help"}, code: 0},
 		{name: "dashboard needs a terminal", args: nil, code: 2, stderr: []string{"terminal"}},
@@ -583,6 +585,11 @@ func TestTrainSummaryEdges(t *testing.T) {
 	r := runCmd(t, "", "train", "--quiet", "--epochs", "1", "--checkpoint", filepath.Join(dir, "m.json"))
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "stopped:") {
 		t.Errorf("--quiet: exit %d, stdout %q", r.code, r.stdout)
+	}
+	// Counts are decimal: 010 is ten epochs, not eight (octal).
+	r = runCmd(t, "", "train", "--quiet", "--epochs", "010", "--checkpoint", filepath.Join(dir, "m.json"))
+	if r.code != 0 || !strings.Contains(r.stdout, "after 10 epochs") {
+		t.Errorf("--epochs 010: exit %d, stdout %q", r.code, r.stdout)
 	}
 	r = runCmd(t, "", "train", "--quiet", "--lr", "1e308", "--checkpoint", filepath.Join(dir, "m.json"))
 	if r.code != 1 || !strings.Contains(r.stdout, "no epoch completed") || strings.Contains(r.stdout, "Inf") {

@@ -116,9 +116,9 @@ type agentFlags struct {
 func (f *agentFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.root, "root", ".", "directory that the read_file ability may read below")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "model checkpoint served by the predict ability (default "+defaultCheckpoint()+")")
-	fs.IntVar(&f.maxConcurrent, "max-concurrent", agent.DefaultMaxConcurrent, "global limit on concurrently running calls")
+	intVar(fs, &f.maxConcurrent, "max-concurrent", agent.DefaultMaxConcurrent, "global limit on concurrently running calls")
 	fs.DurationVar(&f.maxWait, "max-wait", agent.DefaultMaxWait, "how long a call waits for a free slot before it is rejected")
-	fs.IntVar(&f.cacheSize, "cache-size", agent.DefaultCacheSize, "most results kept in each ability's cache")
+	intVar(fs, &f.cacheSize, "cache-size", agent.DefaultCacheSize, "most results kept in each ability's cache")
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault: NAME=RATE[/LATENCY], e.g. flaky=0.9/50ms (repeatable; flaky=0 removes flaky's default)")
 }
 
