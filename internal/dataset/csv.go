@@ -62,7 +62,7 @@ type Columns struct {
 // apart from that buffer the loader holds only the parsed floats, sized from
 // the file length.
 func LoadCSV(ctx context.Context, path string, cols Columns) (*Set, error) {
-	f, err := os.Open(path)
+	f, err := openCtx(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("load csv: %w", err)
 	}
@@ -77,6 +77,35 @@ func LoadCSV(ctx context.Context, path string, cols Columns) (*Set, error) {
 		}
 	}
 	return readCSV(ctx, path, f, cols, size, blockSize)
+}
+
+// openCtx opens path for reading. Opening a named pipe waits for a writer,
+// which may never come, so that open runs apart and ctx can end the wait
+// (the open is then left to the process's exit).
+func openCtx(ctx context.Context, path string) (*os.File, error) {
+	if st, err := os.Stat(path); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() { // close it if the open ever completes
+			if o := <-done; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("open %s: waiting for a writer: %w", path, context.Cause(ctx))
+	}
 }
 
 // ReadCSV is [LoadCSV] reading from r; name is used in errors and as the
