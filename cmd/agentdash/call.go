@@ -47,10 +47,10 @@ schema exits with status 2; a call that fails exits with status 1.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if timeout < 0 {
-				return fmt.Errorf("--timeout %v: must not be negative (0 means the ability's own timeout)", timeout)
-			}
 			out := callPrinter{env: env, name: name, asJSON: asJSON}
+			if timeout < 0 {
+				return out.inputError(fmt.Errorf("--timeout %v: must not be negative (0 means the ability's own timeout)", timeout))
+			}
 			raw := "{}"
 			if len(args) == 2 {
 				raw = args[1]
@@ -68,7 +68,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 			}
 			a, err := af.newAgent()
 			if err != nil {
-				return err
+				return out.inputError(err)
 			}
 			defer closeAgent(a)
 			ctx := cmd.Context()
@@ -82,7 +82,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 	}
 	af.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print an object with outcome, cached flag, latency and result or error")
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 2s); 0 means the ability's own timeout")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 2s), within the ability's own timeout, which still applies; 0: only the ability's")
 	return cmd
 }
 
@@ -149,7 +149,12 @@ func (p callPrinter) inputError(err error) error {
 	if !p.asJSON {
 		return err
 	}
-	return p.object(callOutput{Ability: p.name, Outcome: agent.OutcomeBadArgs.String(), Error: err.Error()}, err)
+	outcome := agent.OutcomeBadArgs
+	var f failure
+	if errors.As(err, &f) { // not the input's fault: the wait for it was interrupted
+		outcome = agent.OutcomeCanceled
+	}
+	return p.object(callOutput{Ability: p.name, Outcome: outcome.String(), Error: err.Error()}, err)
 }
 
 // object prints out and returns err marked as already reported, keeping

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -27,11 +28,8 @@ func main() {
 		<-signals
 		cancel()
 		s := <-signals
-		code := exitFailed
-		if n, ok := s.(syscall.Signal); ok {
-			code = 128 + int(n)
-		}
-		os.Exit(code)
+		fmt.Fprintf(os.Stderr, "agentdash: %v again: stopped without waiting for the rest\n", s)
+		os.Exit(exitFailed)
 	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	signal.Stop(signals)

@@ -535,7 +535,7 @@ func TestTrainSummaryAfterFailure(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"stopped:     diverged", "weights:", "checkpoint:  none written"} {
+	for _, want := range []string{"stopped:     diverged", "checkpoint:  none written"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -594,5 +594,31 @@ func TestTrainSummaryEdges(t *testing.T) {
 	r = runCmd(t, "", "train", "--quiet", "--lr", "1e308", "--checkpoint", filepath.Join(dir, "m.json"))
 	if r.code != 1 || !strings.Contains(r.stdout, "no epoch completed") || strings.Contains(r.stdout, "Inf") {
 		t.Errorf("diverged at once: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+}
+
+// --json with --quiet prints the summary object alone; call --json prints
+// an object for a bad flag too, and a canceled wait for stdin is canceled,
+// not bad arguments.
+func TestJSONEdges(t *testing.T) {
+	dir := chdir(t)
+	r := runCmd(t, "", "train", "--json", "--quiet", "--epochs", "3", "--checkpoint", filepath.Join(dir, "m.json"))
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stdout, `"stop_reason"`) {
+		t.Errorf("train --json --quiet: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, "", "call", "--json", "--timeout", "-1s", "sum", `{"a": 1, "b": 2}`)
+	var out callOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 2 || out.Outcome != "bad_args" {
+		t.Errorf("call --json --timeout -1s: exit %d, stdout %q", r.code, r.stdout)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"call", "--json", "sum", "-"}, pr, &stdout, &stderr, func(string) string { return "" })
+	out = callOutput{}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != 1 || out.Outcome != "canceled" {
+		t.Errorf("call --json on an interrupted stdin: exit %d, stdout %q", code, stdout.String())
 	}
 }

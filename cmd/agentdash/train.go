@@ -46,7 +46,7 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.Target, "target", "", "CSV target column name (default: the last column)")
 	fs.StringSliceVar(&f.cfg.Features, "features", nil,
 		"CSV feature columns, comma-separated, in the order the weights take them (default: every column but the target; columns left out are skipped and may hold text)")
-	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically)")
+	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing)")
 	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory")
 	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
@@ -173,7 +173,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		}
 		printed := false
 		switch {
-		case f.asJSON:
+		case f.asJSON && !f.quiet:
 			writeErr = writeJSON(env.stdout, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
 				Loss: jsonFloat(e.TrainLoss), ValLoss: jsonFloat(e.ValLoss), BestLoss: jsonFloat(e.BestLoss),
 				LR: e.LR, SamplesPerSec: e.SamplesPerSec, Weights: e.Weights, Bias: e.Bias}, false)
@@ -299,6 +299,11 @@ func roundElapsed(d time.Duration) time.Duration {
 func writeTrainSummary(w io.Writer, res *train.Result) {
 	fmt.Fprintf(w, "stopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
 		roundElapsed(res.Elapsed), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
+	if res.Epochs == 0 || math.IsNaN(res.Loss) {
+		fmt.Fprintln(w, "loss:        none (no epoch completed: no model was trained)")
+		writeCheckpointLine(w, res)
+		return
+	}
 	fmt.Fprintf(w, "loss:        %.6g", res.Loss)
 	monitored := "training" // the loss early stopping watches
 	if !math.IsNaN(res.ValLoss) {
@@ -329,6 +334,11 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 	}
 	fmt.Fprintf(w, "weights:     %s\n", strings.Join(ws, "  "))
 	fmt.Fprintf(w, "bias:        %.6g\n", res.Bias)
+	writeCheckpointLine(w, res)
+}
+
+// writeCheckpointLine ends the summary with where the model was saved.
+func writeCheckpointLine(w io.Writer, res *train.Result) {
 	if res.Checkpoint != "" {
 		fmt.Fprintf(w, "checkpoint:  %s\n", res.Checkpoint)
 	} else {
