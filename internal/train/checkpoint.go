@@ -454,6 +454,16 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 	old := c.Config
 	norm := func(x Config) Config {
 		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
+		// Settings are compared by what they do: "auto" standardization
+		// as the on or off it means for the data (decided before Dataset
+		// is rewritten below), and the target and the features as the
+		// columns they name, which restore checks once the data is read.
+		std := StandardizeOff
+		if x.standardized() {
+			std = StandardizeOn
+		}
+		x.Standardize = std
+		x.Target, x.Features = "", nil
 		if x.Dataset != "" {
 			x.Dataset, x.Synthetic = "csv", Synthetic{}
 		} else {
@@ -465,18 +475,15 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		if x.Schedule == ScheduleConstant {
 			x.DecayRate, x.DecaySteps = 0, 0
 		}
-		// Settings are compared by what they do: "auto" standardization
-		// as the on or off it means for the data, and the target and the
-		// features as the columns they name, which restore checks once the
-		// data is read.
-		x.Standardize = StandardizeOff
-		if x.standardized() {
-			x.Standardize = StandardizeOn
-		}
-		x.Target, x.Features = "", nil
 		return x
 	}
-	if diff := differingFields(norm(cfg), norm(old), ""); len(diff) > 0 {
+	diff := differingFields(norm(cfg), norm(old), "")
+	if slices.ContainsFunc(diff, func(d fieldDiff) bool { return d.name == "dataset" }) {
+		// A CSV run has no synthetic settings: listing them would report
+		// values nobody set.
+		diff = slices.DeleteFunc(diff, func(d fieldDiff) bool { return strings.HasPrefix(d.name, "synthetic.") })
+	}
+	if len(diff) > 0 {
 		names, details := make([]string, len(diff)), make([]string, len(diff))
 		for i, d := range diff {
 			names[i] = d.name

@@ -525,7 +525,8 @@ func TestResumeMismatch(t *testing.T) {
 		{"learning rate values", func(c *Config) { c.LR = 0.01 }, "lr differs from the checkpoint's (0.01 here, 0.05 there)", true},
 		{"seed and batch", func(c *Config) { c.Seed, c.BatchSize = 1, 8 }, "batch_size, seed differ from the checkpoint's (batch_size 8 here, 32 there; seed 1 here", true},
 		{"synthetic noise", func(c *Config) { c.Synthetic.Noise = 0.5 }, "synthetic.noise differs from the checkpoint's (0.5 here, 0.1 there)", true},
-		{"data", func(c *Config) { c.Dataset = housing }, "dataset", true},
+		{"standardize on, where auto meant off", func(c *Config) { c.Standardize = StandardizeOn }, "standardize differs from the checkpoint's (on here, off there)", true},
+		{"data", func(c *Config) { c.Dataset = housing }, "dataset, standardize differ from the checkpoint's (dataset csv here, synthetic there; standardize on here, off there)", true},
 		{"already done", func(c *Config) {}, "at epoch 4 already", true},
 		{"missing", func(c *Config) { c.ResumeFrom = path + ".nope" }, "no model at", false},
 	}
