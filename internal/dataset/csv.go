@@ -47,7 +47,7 @@ type Columns struct {
 // columns and a target column, which is the last column unless cols names
 // another; cols may also name the features, leaving other columns out.
 // Columns of a file without a header are named x1..xN and y (x and y for
-// two columns).
+// two columns), for the target as for the features.
 //
 // The first non-blank line is a header when none of its fields is a number
 // (header names may be quoted as in RFC 4180); a line mixing names and
@@ -432,19 +432,17 @@ func (p *parser) classify(ln []byte) (header bool, err error) {
 		return false, p.errAt(p.line, 0, 0, fmt.Errorf(
 			"%w: found %d, need one or more features followed by the target%s", ErrColumns, cols, hint))
 	}
+	if !header {
+		// The columns of a file without a header go by their default
+		// names, for the target as for the features.
+		names = defaultNames(cols)
+	}
 	t := cols - 1
 	if p.target != "" {
-		if !header {
-			return false, p.errAt(p.line, 0, 0, fmt.Errorf(
-				"%w: target %q is named but the file has no header row", ErrNoTarget, p.target))
-		}
 		if t = slices.Index(names, p.target); t < 0 {
 			return false, p.errAt(p.line, 0, 0, fmt.Errorf(
 				"%w: no column is named %q (columns: %s)", ErrNoTarget, p.target, strings.Join(names, ", ")))
 		}
-	}
-	if !header {
-		names = defaultNames(cols)
 	}
 	keep, err := p.selectFeatures(names, t)
 	if err != nil {

@@ -83,7 +83,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"unnamed column", "x,,y\n1,2,3\n", "", ErrHeader, 1, 0, 2, "no name"},
 		{"bad quoting", "\"x,y\n1,2\n", "", ErrHeader, 1, 5, 0, "bad header"},
 		{"unknown target", "a,b\n1,2\n", "c", ErrNoTarget, 1, 0, 0, `no column is named "c" (columns: a, b)`},
-		{"target without header", "1,2\n", "y", ErrNoTarget, 1, 0, 0, "no header"},
+		{"target without header", "1,2\n", "z", ErrNoTarget, 1, 0, 0, `no column is named "z" (columns: x, y)`},
 		{"quoted number", "x,y\n\"1\",2\n", "", ErrNotNumber, 2, 1, 1, `"\"1\"" is not a number (numbers must be written without quotes)`},
 		{"hex ok, double dot not", "x,y\n0x1p-2,1..0\n", "", ErrNotNumber, 2, 8, 2, `"1..0"`},
 		{"Latin-1 name", "x\xb0,y\n1,2\n", "", ErrHeader, 1, 0, 1, "the name is not valid UTF-8; save the file as UTF-8"},
@@ -308,6 +308,7 @@ func TestReadCSVColumns(t *testing.T) {
 		{"target and one feature", text, Columns{Target: "a", Features: []string{"b"}}, []string{"b"}, "a", []float64{2, 1, 5, 4}},
 		{"quoted skipped field with blanks", "a, c ,y\n1, \"t\" ,2\n", Columns{Features: []string{"a"}}, []string{"a"}, "y", []float64{1, 2}},
 		{"no header: default names", "1,2,3\n4,5,6\n", Columns{Features: []string{"x2"}}, []string{"x2"}, "y", []float64{2, 3, 5, 6}},
+		{"no header: target by default name", "1,2,3\n", Columns{Target: "x1"}, []string{"x2", "y"}, "x1", []float64{2, 3, 1}},
 		{"nil is every column", "a,b,y\n1,2,3\n", Columns{}, []string{"a", "b"}, "y", []float64{1, 2, 3}},
 	}
 	for _, tt := range tests {

@@ -66,7 +66,7 @@ func refParse(in, target string, selected []string) (features []string, tgt stri
 				return nil, "", nil, i + 1, false
 			}
 			cols, t = len(names), len(names)-1
-			if cols < 2 || target != "" && !header {
+			if cols < 2 {
 				return nil, "", nil, i + 1, false
 			}
 			if target != "" {
