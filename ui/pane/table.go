@@ -302,11 +302,15 @@ func (t *Table) fitColumns() {
 	t.cutRight(total - avail)
 }
 
+// minCutWidth is the narrowest a cut column is shown: narrower, it would
+// hold little but "…", and is hidden instead.
+const minCutWidth = 3
+
 // cutRight takes excess cells off the shown columns, rightmost first,
-// hiding a column when less than one cell of it would be left.
+// hiding a column when fewer than minCutWidth cells of it would be left.
 func (t *Table) cutRight(excess int) {
 	for j := len(t.widths) - 1; j >= 0 && excess > 0; j-- {
-		if t.widths[j] > excess {
+		if t.widths[j]-excess >= minCutWidth {
 			t.widths[j] -= excess
 			return
 		}

@@ -95,6 +95,12 @@ func TestTableNeverOverflows(t *testing.T) {
 		if w >= 62 && tb.ColumnWidth(6) < minFlexWidth {
 			t.Errorf("width %d: last transition column only %d cells", w, tb.ColumnWidth(6))
 		}
+		// A column cut so narrow it would show only "…" is hidden instead.
+		for i := range cols {
+			if cw := tb.ColumnWidth(i); cw > 0 && cw < minCutWidth && cw < cols[i].Width {
+				t.Errorf("width %d: column %s cut to %d cells", w, cols[i].Title, cw)
+			}
+		}
 	}
 }
 
