@@ -181,17 +181,20 @@ func (p callPrinter) call(ctx context.Context, a *agent.Agent, args map[string]a
 		// The caller here is the command: its --timeout is a timeout.
 		outcome, err = agent.OutcomeTimeout.String(), fmt.Errorf("call %s: %w", p.name, te)
 	}
-	if err == nil && !jsonable(res.Value) {
-		outcome, err = agent.OutcomeFailure.String(), failed(fmt.Errorf(
-			"call %s: the result cannot be written as JSON (it holds NaN or an infinity)", p.name))
-		res.Value = nil
+	var value json.RawMessage // the result, encoded once for both outputs
+	if err == nil {
+		if value, err = encodeValue(res.Value); err != nil {
+			outcome, err = agent.OutcomeFailure.String(), fmt.Errorf("call %s: the result cannot be written as JSON: %w", p.name, err)
+		}
 	}
 	if err != nil && !errors.Is(err, agent.ErrUnknownAbility) && !errors.Is(err, agent.ErrBadArgs) {
 		err = failed(err)
 	}
 	if p.asJSON {
-		out := callOutput{Ability: p.name, Outcome: outcome, Cached: res.Cached,
-			LatencySeconds: res.Latency.Seconds(), Result: res.Value}
+		out := callOutput{Ability: p.name, Outcome: outcome, Cached: res.Cached, LatencySeconds: res.Latency.Seconds()}
+		if value != nil {
+			out.Result = value
+		}
 		if err != nil {
 			out.Error = err.Error()
 		}
@@ -200,13 +203,19 @@ func (p callPrinter) call(ctx context.Context, a *agent.Agent, args map[string]a
 	if err != nil {
 		return err
 	}
-	return failed(writeJSON(p.env.stdout, res.Value, isTerminal(p.env.stdout)))
+	return failed(writeJSON(p.env.stdout, value, isTerminal(p.env.stdout)))
 }
 
-// jsonable reports whether v encodes as JSON: it fails on NaN and
-// infinities, which is what results of arithmetic can hold.
-func jsonable(v any) bool {
-	return json.NewEncoder(io.Discard).Encode(v) == nil
+// encodeValue encodes a call's result as JSON, keeping < > & as they are;
+// it fails on NaN and infinities, which results of arithmetic can hold.
+func encodeValue(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // writeJSON writes v as one line of JSON, or indented when pretty. HTML
