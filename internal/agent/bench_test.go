@@ -80,6 +80,23 @@ func BenchmarkCallParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkCallCacheMissCancelable is BenchmarkCallCacheMiss from a
+// caller whose context can be canceled, as the CLI's and the dashboard's
+// can: the leader of each execution watches that context, to abandon the
+// execution if it leaves with no follower waiting.
+func BenchmarkCallCacheMissCancelable(b *testing.B) {
+	a := benchAgent(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	eachUnique(b, func(args map[string]any, _ string) {
+		res, err := a.Call(ctx, "noop", args)
+		if err != nil || res.Cached {
+			b.Fatalf("%+v, %v", res, err)
+		}
+	})
+}
+
 // eachUnique calls call b.N times with unique arguments
 // {"text": "orfeas-<i>"} and their canonical key (for the hand-made peer,
 // which takes a prebuilt key). They are made in batches with the timer
