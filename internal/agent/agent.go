@@ -67,7 +67,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/agentdash/agentdash/internal/breaker"
@@ -105,10 +104,9 @@ type Options struct {
 	DefaultTimeout time.Duration
 	// Now is the clock for breaker cooldowns, cache expiry, rolling
 	// latency windows and event times; default time.Now. Call latencies are
-	// always measured with the real monotonic clock. With the default clock
-	// cache expiry is honored to within 10 ms (see cacheClockResolution);
-	// with a custom clock it is exact, but the caches do no periodic
-	// clean-up: expired entries are dropped when read or evicted by size.
+	// always measured with the real monotonic clock. Cache expiry is exact
+	// with either clock; the memory of expired entries is reclaimed by a
+	// sweep about once per TTL of real time (see cache.go).
 	Now func() time.Time
 }
 
@@ -149,10 +147,9 @@ type Agent struct {
 	realNow bool // now is time.Now: the end time of a call doubles as the metrics time
 	started time.Time
 
-	cacheClock *otter.CoarseClock // nil with a custom Options.Now
-	sem        *semaphore.Weighted
-	inUse      atomic.Int64
-	waiting    atomic.Int64
+	sem     *semaphore.Weighted
+	inUse   atomic.Int64
+	waiting atomic.Int64
 
 	// The registry is copy-on-write so that the call path reads it with one
 	// atomic load and no lock.
@@ -196,7 +193,6 @@ func New(opts Options) (*Agent, error) {
 	a := &Agent{opts: o, now: o.Now, sem: semaphore.NewWeighted(int64(o.MaxConcurrent))}
 	if a.now == nil {
 		a.now, a.realNow = time.Now, true
-		a.cacheClock = otter.NewCoarseClock(cacheClockResolution)
 	}
 	a.started = a.now()
 	a.epoch = time.Now()
@@ -389,26 +385,8 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 	}
 	e.breaker = b
 	if ab.CacheTTL > 0 {
-		// Hits and misses are counted by the call path, which knows them
-		// anyway, and evictions (size or expiry) by OnAtomicDeletion:
-		// otter's stats.Counter would add about 20 ns to every lookup
-		// (a striped adder behind a panic-recovering wrapper), a tenth of
-		// a cache hit.
-		o := &otter.Options[string, any]{
-			MaximumSize:      a.opts.CacheSize,
-			ExpiryCalculator: otter.ExpiryWriting[string, any](ab.CacheTTL),
-			OnAtomicDeletion: func(d otter.DeletionEvent[string, any]) {
-				if d.WasEvicted() {
-					e.cacheEvictions.Add(1)
-				}
-			},
-		}
-		if a.realNow {
-			o.Clock = a.cacheClock
-		} else {
-			o.Clock = clock{a.now}
-		}
-		if e.cache, err = otter.New(o); err != nil {
+		e.cacheTTL = ab.CacheTTL
+		if e.cache, err = a.newCache(e, ab.CacheTTL); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 		e.flights = newFlightTable()
@@ -425,21 +403,6 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 	}
 	return e, nil
 }
-
-// cacheClockResolution is the precision of cache expiry with the real
-// clock. A cache with expiry reads its clock on every lookup, and reading
-// the precise time is a large part of a cache hit (about 40 ns of it on our
-// 2-core VMs); otter's CoarseClock reads it once per resolution in one
-// goroutine shared by all the agent's caches, stopped by Close.
-const cacheClockResolution = 10 * time.Millisecond
-
-// clock adapts Options.Now to otter's Clock. It has no ticks, so the cache
-// starts no clean-up goroutine: with a fake clock, ticks of real time would
-// be meaningless anyway.
-type clock struct{ now func() time.Time }
-
-func (c clock) NowNano() int64                      { return c.now().UnixNano() }
-func (c clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // Abilities lists the registered abilities sorted by name. The slice is a
 // copy the caller may keep.
@@ -589,11 +552,9 @@ func (a *Agent) Close() {
 		}
 		for _, e := range a.registry.Load().sorted {
 			if e.cache != nil {
+				e.stopSweep()
 				e.cache.StopAllGoroutines()
 			}
-		}
-		if a.cacheClock != nil {
-			a.cacheClock.Stop()
 		}
 		a.subMu.Lock()
 		subs := a.subs.Swap(nil)

@@ -28,9 +28,13 @@ type entry struct {
 
 	// cache is nil when the ability is not cached. flights suppresses
 	// duplicate executions of cached abilities (see shared.go).
-	cache       *otter.Cache[string, any]
+	cache       *otter.Cache[string, stamped]
+	cacheTTL    time.Duration
 	cacheHits   atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
 	cacheMisses atomic.Uint64
+	sweepArmed  atomic.Bool // a sweep of the cache's expired entries is armed (see cache.go)
+	sweepMu     sync.Mutex
+	sweepTimer  *time.Timer // under sweepMu
 	flightMu    sync.Mutex
 	flights     flightTable
 	spare       *flight // a landed inline flight, zeroed, for the next leader; under flightMu
@@ -44,7 +48,7 @@ type entry struct {
 	lastErr  atomic.Pointer[lastError]
 
 	// cacheEvictions is counted by the cache's maintenance goroutine, on
-	// every eviction: kept on a cache line of its own so that its writes do
+	// every eviction for size: kept on a cache line of its own so that its writes do
 	// not keep taking the line of the fields the call path writes from the
 	// calling goroutines.
 	_              cpu.CacheLinePad
@@ -130,7 +134,7 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	// retain it, and the buffer is not modified until the lookup has
 	// returned. Keys that are stored (the in-flight table's, which is also
 	// the one given to Set) are real copies.
-	if v, ok := e.cache.GetIfPresent(unsafe.String(unsafe.SliceData(key), len(key))); ok {
+	if v, ok := e.lookup(a, unsafe.String(unsafe.SliceData(key), len(key)), start); ok {
 		e.breaker.Done(permit, breaker.Ignored)
 		return a.finishHit(e, start, v), nil
 	}

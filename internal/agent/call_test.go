@@ -430,14 +430,7 @@ func TestCacheTTLWithFakeClock(t *testing.T) {
 			runs.Add(1)
 			return upper(ctx, args)
 		}})
-	call := func(text string) Result {
-		t.Helper()
-		res, err := a.Call(t.Context(), "up", map[string]any{"text": text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	call := func(text string) Result { return callText(t, a, "up", text) }
 	steps := []struct {
 		advance    time.Duration
 		text       string

@@ -267,7 +267,7 @@ func (j *job) expire() {
 	}
 	j.ctx.cancel(byTimeout)
 	if j.fl != nil {
-		j.a.land(j.fl, timeoutExecution(j.e.timeout), false)
+		j.a.land(j.fl, timeoutExecution(j.e.timeout), 0, false)
 		return
 	}
 	j.done <- timeoutExecution(j.e.timeout)

@@ -55,6 +55,17 @@ func mustRegister(t testing.TB, a *Agent, ab Ability) {
 	}
 }
 
+// callText calls the ability name with {"text": text}, failing the test
+// on an error.
+func callText(t testing.TB, a *Agent, name, text string) Result {
+	t.Helper()
+	res, err := a.Call(t.Context(), name, map[string]any{"text": text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // textSchema is the schema of the uppercase ability.
 func textSchema() *schema.Schema {
 	return &schema.Schema{

@@ -31,11 +31,14 @@ import (
 	"github.com/agentdash/agentdash/internal/schema"
 )
 
-// peerCache is configured like an ability's cache, including the coarse
-// clock, so that the comparison is about the pipelines, not the caches.
+// peerCache is an otter cache of an ability's size and TTL, with expiry
+// as a user of failsafe-go or otter would set it up: otter's own
+// (ExpiryWriting), with its coarse clock ticking every 10 ms so that
+// lookups do not read the precise time. (An ability's cache stamps its
+// entries instead; see cache.go.)
 func peerCache(b *testing.B) *otter.Cache[string, any] {
 	b.Helper()
-	clock := otter.NewCoarseClock(cacheClockResolution)
+	clock := otter.NewCoarseClock(10 * time.Millisecond)
 	c, err := otter.New(&otter.Options[string, any]{
 		MaximumSize:      DefaultCacheSize,
 		ExpiryCalculator: otter.ExpiryWriting[string, any](time.Hour),

@@ -133,7 +133,7 @@ func (a *Agent) leaderLeft(e *entry, f *flight, fctx *abilityCtx) {
 func (a *Agent) lead(ctx context.Context, f *flight, start time.Duration) (Result, error) {
 	e := f.e
 	if !a.begin() {
-		a.land(f, closedExecution, f.stopWatch())
+		a.land(f, closedExecution, 0, f.stopWatch())
 		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, ErrClosed)
 	}
 	defer a.end()
@@ -142,7 +142,7 @@ func (a *Agent) lead(ctx context.Context, f *flight, start time.Duration) (Resul
 	defer func() {
 		if !returned { // runtime.Goexit: followers get the failure as the goroutine ends
 			f.stopWatch()
-			a.land(f, x, false)
+			a.land(f, x, a.mono(), false)
 			_, _ = a.finish(e, start, Result{Outcome: x.outcome}, x.err)
 		}
 	}()
@@ -153,7 +153,7 @@ func (a *Agent) lead(ctx context.Context, f *flight, start time.Duration) (Resul
 	if x.outcome == OutcomeCanceled && x.err != ErrClosed {
 		x.err = canceledError(ctx) // abandoned: the leader's own reason
 	}
-	if a.land(f, x, f.stopWatch()) {
+	if a.land(f, x, end, f.stopWatch()) {
 		*f = flight{}
 		a.flights.Put(f)
 	}
@@ -172,38 +172,43 @@ func (a *Agent) runShared(f *flight) {
 	j := &f.job
 	if !a.begin() {
 		j.settled.Store(true)
-		a.land(f, closedExecution, false)
+		a.land(f, closedExecution, 0, false)
 		return
 	}
 	defer a.end()
 	if x, ok := a.acquire(context.Background()); !ok {
 		j.settled.Store(true)
-		a.land(f, x, false)
+		a.land(f, x, 0, false)
 		return
 	}
 	j.start(a.mono())
 	j.ctx.watch()
-	var x execution
+	var (
+		x   execution
+		end time.Duration
+	)
 	defer func() { // also on runtime.Goexit
 		j.stop()
 		if j.settled.CompareAndSwap(false, true) {
-			a.land(f, x, false)
+			a.land(f, x, end, false)
 		}
 	}()
 	j.call(&x)
-	j.judge(&x, a.mono())
+	end = a.mono()
+	j.judge(&x, end)
 }
 
 // land completes a flight with its outcome: a success is cached, the
 // breaker is told through the leader's permit, and the waiting callers are
-// released. It is called once per flight. A reusable flight that no
+// released. It is called once per flight; at is when the execution ended
+// (a reading of a.mono), which a cached result's TTL runs from. A reusable flight that no
 // follower joined is no longer referred to: land keeps it as the entry's
 // spare if there is none, else it reports that the caller may reuse it
 // (free).
-func (a *Agent) land(f *flight, x execution, reusable bool) (free bool) {
+func (a *Agent) land(f *flight, x execution, at time.Duration, reusable bool) (free bool) {
 	e := f.e
 	if x.outcome == OutcomeSuccess {
-		e.cache.Set(f.key, x.value)
+		e.store(a, f.key, x.value, at)
 	}
 	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
 	e.flightMu.Lock()
