@@ -142,6 +142,39 @@ func TestCacheHitAllocations(t *testing.T) {
 	}
 }
 
+// TestCancelableMissAllocations: a miss from a caller whose context can
+// be canceled allocates no more than one from context.Background (the
+// leader's context is watched only when the ability waits on its own).
+func TestCancelableMissAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "noop", Schema: textSchema(), CacheTTL: time.Hour, Func: noop})
+	i := 0
+	misses := func(ctx context.Context) float64 {
+		args := make([]map[string]any, 1001) // AllocsPerRun runs once more to warm up
+		for j := range args {
+			args[j] = map[string]any{"text": "orfeas-" + strconv.Itoa(i)}
+			i++
+		}
+		j := 0
+		return testing.AllocsPerRun(1000, func() {
+			res, err := a.Call(ctx, "noop", args[j])
+			j++
+			if err != nil || res.Cached {
+				t.Fatalf("%+v, %v", res, err)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	background, cancelable := misses(context.Background()), misses(ctx)
+	if cancelable > background {
+		t.Fatalf("a miss allocates %v times from a cancelable context, %v from context.Background", cancelable, background)
+	}
+}
+
 // BenchmarkCallUncached is the same call on an ability without a cache
 // (CacheTTL 0): every call runs the pipeline's execution path (slot and
 // the ability inline under its deadline), without the cache store and

@@ -379,17 +379,9 @@ func TestSharedExecutionSurvivesFirstCaller(t *testing.T) {
 				}})
 			args := map[string]any{"text": "orfeas"}
 			firstCtx, cancelFirst := context.WithCancel(t.Context())
-			firstDone := make(chan Result, 1)
-			go func() {
-				res, _ := a.Call(firstCtx, "up", args)
-				firstDone <- res
-			}()
+			firstDone := callAsync(firstCtx, a, "up", args)
 			<-started
-			secondDone := make(chan Result, 1)
-			go func() {
-				res, _ := a.Call(t.Context(), "up", args)
-				secondDone <- res
-			}()
+			secondDone := callAsync(t.Context(), a, "up", args)
 			waitFor(t, "the second caller to join the flight", func() bool { return followers(t, a, "up") == 1 })
 			cancelFirst()
 			wantFirst := OutcomeSuccess

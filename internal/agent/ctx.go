@@ -10,8 +10,9 @@ import (
 
 // abilityCtx is the context an ability runs with: the caller's values, a
 // deadline at the ability's timeout, and cancellation when the timeout
-// expires, the agent closes, the function returns, or (for an uncached
-// inline execution) the caller's context ends.
+// expires, the agent closes, the function returns, the caller's context
+// ends (for an uncached execution), or the leader's context ends while no
+// follower waits (for a shared one: the execution is abandoned).
 //
 // It is written by hand rather than made with context.WithTimeout because
 // the call path can do the same job for a fraction of the cost:
@@ -19,8 +20,8 @@ import (
 // call (about 0.6 µs on the 2-core machines we measure on). This context is
 // allocated with its execution (apart from a reusable flight's: it is never
 // reused, since the ability may keep it) and is watched lazily: the deadline
-// timer, the registration with Close and the propagation of the caller's
-// cancellation are set up only when someone can wait for a cancellation
+// timer, the registration with Close and the watch on the caller's (or
+// leader's) context are set up only when someone can wait for a cancellation
 // (Done or AfterFunc). An ability that never waits, which includes every
 // quick one, costs neither a timer nor a lock of the agent; Err notices an
 // undelivered cancellation by looking at the clock, the agent and the
@@ -31,19 +32,45 @@ import (
 // context.Cause reports Err, except that a caller's cancellation that
 // reaches an uncached inline execution reports the caller's cause.
 type abilityCtx struct {
-	a      *Agent
-	j      *job            // isolated executions only: the job the deadline expires (nil inline)
-	values context.Context // for Value: the caller's, without its cancellation unless follow
+	a *Agent
+	// j is the job of an isolated execution, whose deadline expire
+	// settles, or of an inline flight (kind leadsFlight), whose flight is
+	// j.fl; nil for an uncached inline execution.
+	j      *job
+	values context.Context // the caller's (the leader's, for a flight): see kind
 	until  time.Duration   // the deadline, as an offset from the agent's epoch
 	w      *watcher        // set by the first Done or AfterFunc (or watch); under mu
 	mu     sync.Mutex
-	follow bool // values is the caller's context (parent), whose cancellation cancels this one
+	kind   ctxKind
 	// state is why the context was canceled (set once, by cancel or
 	// release; Err derives from it) | watchedBit (set by the first
-	// watchLocked). Kept in one atomic word so that release, for a context
-	// nobody watched, needs a single compare-and-swap instead of the lock.
+	// watchLocked, or when the context looks at its flight). Kept in one
+	// atomic word so that release, for a context nobody watched, needs a
+	// single compare-and-swap instead of the lock.
 	state atomic.Uint32
 }
+
+// ctxKind says what an abilityCtx takes from its caller's context
+// (values): always its values, and
+type ctxKind uint8
+
+const (
+	// nothing else (an isolated flight, whose leader handles its own
+	// leaving);
+	valuesOnly ctxKind = iota
+	// its cancellation and its deadline (an uncached inline execution);
+	followsCaller
+	// its deadline (an uncached isolated execution, whose caller's
+	// leaving is handled by its job);
+	callerDeadline
+	// for an inline flight, the leader's leaving: when the leader's
+	// context ends while no follower has joined, the flight is abandoned
+	// (see shared.go). The leader runs the execution and cannot leave
+	// before it returns, so only an ability that waits on its context
+	// (which sets up the watch) or asks for its Err can tell, and only
+	// then does the leader's context need watching.
+	leadsFlight
+)
 
 const (
 	watchedBit = 1 << 7
@@ -92,27 +119,10 @@ const (
 
 type afterFunc struct{ f func() }
 
-// detached returns ctx without its cancellation, for an execution that
-// must outlive its caller. A context without a Done channel can never be
-// canceled, so it is used as it is (context.WithoutCancel allocates).
-func detached(ctx context.Context) context.Context {
-	if ctx.Done() == nil {
-		return ctx
-	}
-	return context.WithoutCancel(ctx)
-}
-
 // parent returns the caller's context whose deadline applies (nil: none).
-// It is not kept in a field of its own, which keeps the context, allocated
-// with every execution, in a smaller size class: it is values when the
-// context follows the caller, and the job's for an uncached isolated
-// execution (values is then detached from it).
 func (c *abilityCtx) parent() context.Context {
-	switch {
-	case c.follow:
+	if c.kind == followsCaller || c.kind == callerDeadline {
 		return c.values
-	case c.j != nil:
-		return c.j.parent
 	}
 	return nil
 }
@@ -162,16 +172,33 @@ func (c *abilityCtx) poll() error {
 		c.cancel(byClose)
 	case a.mono() >= c.until:
 		c.cancel(byTimeout)
-	case c.follow && c.values.Err() != nil:
+	case c.kind == followsCaller && c.values.Err() != nil:
 		c.cancel(byCaller)
+	case c.kind == leadsFlight && c.values.Err() != nil:
+		// Pin the flight first: a released context must not look at it
+		// (it may be reused), and a pinned flight is not reused.
+		if interruption(c.state.Or(watchedBit)&whyMask) == notInterrupted {
+			f := c.j.fl
+			c.a.leaderLeft(f.e, f, c)
+		}
 	default:
 		return nil
 	}
 	return c.whyErr()
 }
 
-// Value returns the caller's value for key.
-func (c *abilityCtx) Value(key any) any { return c.values.Value(key) }
+// Value returns the caller's value for key. The caller's cancellation is
+// hidden unless the context follows it, so that context.Cause, which
+// looks for the nearest cancelable context through Value, reports this
+// context's own error. Hiding it costs an allocation per Value, which is
+// cheaper than allocating the detached view with every execution when
+// most abilities never ask for a value.
+func (c *abilityCtx) Value(key any) any {
+	if c.kind == followsCaller || c.values.Done() == nil {
+		return c.values.Value(key)
+	}
+	return context.WithoutCancel(c.values).Value(key)
+}
 
 // AfterFunc arranges for f to run in its own goroutine once the context is
 // canceled, as context.AfterFunc does; the context package uses it to
@@ -237,8 +264,17 @@ func (c *abilityCtx) watchLocked() []*afterFunc {
 		return c.cancelLocked(byTimeout)
 	}
 	w.dt = a.armDeadline(c, d)
-	if c.follow && c.values.Done() != nil {
+	if c.values.Done() == nil {
+		return nil
+	}
+	switch c.kind {
+	case followsCaller:
 		w.stop = context.AfterFunc(c.values, func() { c.cancel(byCaller) })
+	case leadsFlight:
+		// The flight is pinned: watchedBit is set, and the context was not
+		// released.
+		f := c.j.fl
+		w.stop = context.AfterFunc(c.values, func() { a.leaderLeft(f.e, f, c) })
 	}
 	return nil
 }
@@ -312,11 +348,19 @@ func (c *abilityCtx) release() {
 	runAfters(afters)
 }
 
+// unpinned reports whether the context was released without having been
+// watched or having looked at its flight: then nothing it started can
+// refer to the flight, which may be reused. It is called once the
+// function has returned.
+func (c *abilityCtx) unpinned() bool {
+	return c.state.Load() == uint32(byReturn)
+}
+
 // expire is called by the deadline timer. An inline execution's
 // function, still running, returns the outcome; an isolated one is settled
 // by its job.
 func (c *abilityCtx) expire() {
-	if c.j != nil {
+	if c.j != nil && c.kind != leadsFlight {
 		c.j.expire()
 		return
 	}

@@ -34,13 +34,10 @@ type job struct {
 	// shared.go): the flight may be reused, while an ability may keep its
 	// context, so the context is never reused.
 	ctx *abilityCtx
-	// parent is the caller's context of an uncached isolated execution,
-	// whose deadline applies (see abilityCtx.parent).
-	parent context.Context
 
 	settled atomic.Bool    // isolated: the outcome is settled
 	done    chan execution // isolated, uncached: receives the settled outcome
-	fl      *flight        // isolated, shared: the flight it runs for
+	fl      *flight        // shared: the flight it runs for
 }
 
 // jobWithCtx is a job that is never reused, with its context in the same
@@ -192,7 +189,7 @@ func (a *Agent) callInline(ctx context.Context, e *entry, args map[string]any, p
 	jc := &jobWithCtx{job: job{a: a, e: e, args: args}}
 	j := &jc.job
 	j.ctx = &jc.c
-	j.ctx.a, j.ctx.values, j.ctx.follow = a, ctx, true
+	j.ctx.a, j.ctx.values, j.ctx.kind = a, ctx, followsCaller
 	var x execution
 	returned := false
 	defer func() {
@@ -225,8 +222,7 @@ func (a *Agent) runDirect(ctx context.Context, e *entry, args map[string]any) ex
 	jc := &jobWithCtx{job: job{a: a, e: e, args: args}}
 	j := &jc.job
 	j.ctx = &jc.c
-	j.parent = ctx // the caller's deadline applies too
-	j.ctx.a, j.ctx.j, j.ctx.values = a, j, detached(ctx)
+	j.ctx.a, j.ctx.j, j.ctx.values, j.ctx.kind = a, j, ctx, callerDeadline
 	j.done = make(chan execution, 1) // one sender: whoever settles
 	j.start(a.mono())
 	j.ctx.watch()
@@ -266,7 +262,7 @@ func (j *job) expire() {
 		return // the function returned (or the caller left) first
 	}
 	j.ctx.cancel(byTimeout)
-	if j.fl != nil {
+	if j.fl != nil { // an isolated flight's
 		j.a.land(j.fl, timeoutExecution(j.e.timeout), 0, false)
 		return
 	}

@@ -66,6 +66,17 @@ func callText(t testing.TB, a *Agent, name, text string) Result {
 	return res
 }
 
+// callAsync starts a call in a goroutine; its result arrives on the
+// returned channel.
+func callAsync(ctx context.Context, a *Agent, name string, args map[string]any) <-chan Result {
+	res := make(chan Result, 1)
+	go func() {
+		r, _ := a.Call(ctx, name, args)
+		res <- r
+	}()
+	return res
+}
+
 // textSchema is the schema of the uppercase ability.
 func textSchema() *schema.Schema {
 	return &schema.Schema{

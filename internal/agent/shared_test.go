@@ -177,38 +177,47 @@ func TestCloseCancelsSharedExecution(t *testing.T) {
 func TestAbilityContext(t *testing.T) {
 	a := newAgent(t, Options{})
 	type key struct{}
-	var got struct {
-		value       any
-		deadline    time.Duration
-		hasDeadline bool
-		childErr    error
-		cause       error
-	}
-	mustRegister(t, a, Ability{Name: "ctx", Timeout: 30 * time.Millisecond, Func: func(ctx context.Context, _ map[string]any) (any, error) {
-		got.value = ctx.Value(key{})
-		d, ok := ctx.Deadline()
-		got.deadline, got.hasDeadline = time.Until(d), ok
-		child, cancel := context.WithCancel(ctx) // propagated through AfterFunc, no goroutine
-		defer cancel()
-		<-child.Done()
-		got.childErr = child.Err()
-		got.cause = context.Cause(ctx)
-		return nil, ctx.Err()
-	}})
-	ctx := context.WithValue(t.Context(), key{}, "v")
-	res, _ := a.Call(ctx, "ctx", nil)
-	waitFor(t, "the ability to return", func() bool { return a.Snapshot().InUse == 0 })
-	if res.Outcome != OutcomeTimeout {
-		t.Fatalf("outcome %v", res.Outcome)
-	}
-	if got.value != "v" || !got.hasDeadline || got.deadline <= 0 || got.deadline > 30*time.Millisecond {
-		t.Fatalf("ability saw value %v, deadline in %v (%v)", got.value, got.deadline, got.hasDeadline)
-	}
-	if !errors.Is(got.childErr, context.Canceled) && !errors.Is(got.childErr, context.DeadlineExceeded) {
-		t.Fatalf("derived context error %v", got.childErr)
-	}
-	if !errors.Is(got.cause, context.DeadlineExceeded) {
-		t.Fatalf("context.Cause = %v, want DeadlineExceeded", got.cause)
+	// Every kind of execution: its context carries the caller's values, has
+	// the ability's deadline, propagates to derived contexts, and
+	// context.Cause reports its own error, not the caller's (none).
+	for _, ttl := range []time.Duration{0, time.Minute} {
+		for _, isolate := range []bool{false, true} {
+			name := fmt.Sprintf("ctx_ttl%v_isolate%v", ttl, isolate)
+			var got struct {
+				value       any
+				deadline    time.Duration
+				hasDeadline bool
+				childErr    error
+				cause       error
+			}
+			mustRegister(t, a, Ability{Name: name, Timeout: 30 * time.Millisecond, CacheTTL: ttl, Isolate: isolate,
+				Func: func(ctx context.Context, _ map[string]any) (any, error) {
+					got.value = ctx.Value(key{})
+					d, ok := ctx.Deadline()
+					got.deadline, got.hasDeadline = time.Until(d), ok
+					child, cancel := context.WithCancel(ctx) // propagated through AfterFunc, no goroutine
+					defer cancel()
+					<-child.Done()
+					got.childErr = child.Err()
+					got.cause = context.Cause(ctx)
+					return nil, ctx.Err()
+				}})
+			ctx := context.WithValue(t.Context(), key{}, "v")
+			res, _ := a.Call(ctx, name, nil)
+			waitFor(t, "the ability to return", func() bool { return a.Snapshot().InUse == 0 })
+			if res.Outcome != OutcomeTimeout {
+				t.Fatalf("%s: outcome %v", name, res.Outcome)
+			}
+			if got.value != "v" || !got.hasDeadline || got.deadline <= 0 || got.deadline > 30*time.Millisecond {
+				t.Fatalf("%s: ability saw value %v, deadline in %v (%v)", name, got.value, got.deadline, got.hasDeadline)
+			}
+			if !errors.Is(got.childErr, context.Canceled) && !errors.Is(got.childErr, context.DeadlineExceeded) {
+				t.Fatalf("%s: derived context error %v", name, got.childErr)
+			}
+			if !errors.Is(got.cause, context.DeadlineExceeded) {
+				t.Fatalf("%s: context.Cause = %v, want DeadlineExceeded", name, got.cause)
+			}
+		}
 	}
 
 	// The caller's earlier deadline is reported too.
@@ -221,6 +230,42 @@ func TestAbilityContext(t *testing.T) {
 	res, err := a.Call(cctx, "dl", nil)
 	if err != nil || res.Value.(time.Duration) > time.Minute {
 		t.Fatalf("deadline with an earlier caller deadline: %v, %v", res.Value, err)
+	}
+}
+
+// TestSharedContextCause: a shared execution outlives its leader's
+// cancellation when a follower waits; its context's cause is then its own
+// (the timeout), not the leader's.
+func TestSharedContextCause(t *testing.T) {
+	for _, isolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("isolate=%v", isolate), func(t *testing.T) {
+			a := newAgent(t, Options{})
+			started := make(chan struct{})
+			cause := make(chan error, 1)
+			mustRegister(t, a, Ability{Name: "slow", CacheTTL: time.Minute, Timeout: 200 * time.Millisecond, Isolate: isolate,
+				Func: func(ctx context.Context, _ map[string]any) (any, error) {
+					close(started)
+					<-ctx.Done()
+					cause <- context.Cause(ctx)
+					return nil, ctx.Err()
+				}})
+			lctx, cancel := context.WithCancelCause(t.Context())
+			leader := callAsync(lctx, a, "slow", nil)
+			<-started
+			follower := callAsync(t.Context(), a, "slow", nil)
+			waitFor(t, "the follower to join", func() bool { return followers(t, a, "slow") == 1 })
+			leaderGone := errors.New("leader gone")
+			cancel(leaderGone)
+			if got := (<-follower).Outcome; got != OutcomeTimeout {
+				t.Fatalf("follower outcome %v, want timeout", got)
+			}
+			if got := <-cause; !errors.Is(got, context.DeadlineExceeded) {
+				t.Fatalf("context.Cause = %v, want DeadlineExceeded", got)
+			}
+			if got := (<-leader).Outcome; got != OutcomeCanceled && got != OutcomeTimeout {
+				t.Fatalf("leader outcome %v", got)
+			}
+		})
 	}
 }
 
@@ -360,6 +405,34 @@ func TestLeaderAloneCancelsSharedExecution(t *testing.T) {
 				t.Fatalf("next call = %+v, %v; want a fresh execution", res, err)
 			}
 		})
+	}
+}
+
+// TestLeaderAlonePolledErr: an inline ability that never waits on its
+// context but polls Err sees the execution abandoned once its lone
+// leader's context has ended, and the next identical call starts afresh.
+func TestLeaderAlonePolledErr(t *testing.T) {
+	a := newAgent(t, Options{})
+	var runs atomic.Int32
+	mustRegister(t, a, Ability{Name: "poll", Schema: textSchema(), CacheTTL: time.Minute, Timeout: 10 * time.Second,
+		Func: func(ctx context.Context, _ map[string]any) (any, error) {
+			if runs.Add(1) > 1 {
+				return "second", nil
+			}
+			for ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			return nil, ctx.Err()
+		}})
+	args := map[string]any{"text": "x"}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	res, err := a.Call(ctx, "poll", args)
+	if res.Outcome != OutcomeCanceled || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Call = %+v, %v; want canceled by the caller's deadline", res, err)
+	}
+	if res, err := a.Call(t.Context(), "poll", args); err != nil || res.Value != "second" || res.Cached {
+		t.Fatalf("next call = %+v, %v; want a fresh execution", res, err)
 	}
 }
 
