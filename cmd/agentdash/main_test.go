@@ -95,6 +95,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "stdin over the limit", stdin: strings.Repeat(" ", maxStdinArgs+1), args: []string{"call", "sum", "-"}, code: 2,
 			stderr: []string{"arguments on standard input exceed the 16 MiB limit"}},
 		{name: "unknown command", args: []string{"fly"}, code: 2, stderr: []string{`unknown command "fly"`, "agentdash --help"}},
+		{name: "help for an unknown command", args: []string{"fly", "--help"}, code: 2, stderr: []string{`unknown command "fly"`}},
 		{name: "call without a name", args: []string{"call"}, code: 2,
 			stderr: []string{"agentdash: call: accepts between 1 and 2 arg(s), received 0", "usage: agentdash call NAME"}},
 		{name: "extra argument", args: []string{"abilities", "all"}, code: 2,

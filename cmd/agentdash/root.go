@@ -31,6 +31,9 @@ type environment struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// helpErr is a usage error found while answering --help, which cobra
+	// gives no way to return.
+	helpErr error
 }
 
 // isTerminal reports whether w is a terminal (so progress bars and colour
@@ -203,6 +206,20 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpCommand(newHelpCmd())
+	// cobra answers --help before it checks the arguments, so "agentdash
+	// fly --help" would print the root's help and succeed; the root takes
+	// no arguments, so "fly" is an unknown command, reported as without
+	// --help.
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c == root {
+			if err := c.ValidateArgs(c.Flags().Args()); err != nil {
+				env.helpErr = err
+				return
+			}
+		}
+		help(c, args)
+	})
 	root.AddCommand(
 		newDemoCmd(env),
 		newAbilitiesCmd(env),
