@@ -482,7 +482,7 @@ func TestTrainInterrupted(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("interrupted train: exit %d, want 1\n%s", code, errOut.String())
 	}
-	if !strings.Contains(errOut.String(), "training interrupted after 0 of 100000 epochs") {
+	if !strings.Contains(errOut.String(), "training interrupted before the first epoch; nothing saved") {
 		t.Errorf("stderr = %q", errOut.String())
 	}
 }

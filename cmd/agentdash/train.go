@@ -249,6 +249,9 @@ func classifyTrainError(err error) error {
 	switch {
 	case errors.Is(err, train.ErrDiverged):
 		return failed(err)
+	case errors.Is(err, context.Canceled):
+		// Ctrl-C while the data was read, generated or prepared.
+		return failed(errors.New("training interrupted before the first epoch; nothing saved"))
 	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.Is(err, train.ErrResume), errors.As(err, &pe),
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
 		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),

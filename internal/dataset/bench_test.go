@@ -19,7 +19,7 @@ const benchRows = 1_000_000
 // (about 26 bytes a row, 26 MB) and returns the path and size.
 func writeBenchCSV(b *testing.B) (string, int64) {
 	b.Helper()
-	s, err := Synthetic(benchRows, 2, 1, 0.5, 1)
+	s, err := Synthetic(context.Background(), benchRows, 2, 1, 0.5, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -21,6 +22,10 @@ const (
 // of two float64s are 1.6 GB.
 const MaxSyntheticSamples = 100_000_000
 
+// cancelRows is how many rows Synthetic makes between checks of its
+// context.
+const cancelRows = 1 << 20
+
 // Synthetic returns n rows of y = weight·x + bias + noise·ε with one feature
 // x drawn uniformly from [-2, 2) and ε approximately standard normal, from
 // the PCG generator of math/rand/v2 seeded with (seed, [StreamData]).
@@ -33,7 +38,10 @@ const MaxSyntheticSamples = 100_000_000
 // results may differ in the last bit between platforms; it is the
 // Irwin–Hall sum of four uniforms, centred and scaled to unit variance,
 // which is bell-shaped and bounded by ±2√3.
-func Synthetic(n int, weight, bias, noise float64, seed uint64) (*Set, error) {
+//
+// Making the largest sets takes seconds; Synthetic checks ctx every
+// million rows and returns its error if it has ended.
+func Synthetic(ctx context.Context, n int, weight, bias, noise float64, seed uint64) (*Set, error) {
 	switch {
 	case n < 1 || n > MaxSyntheticSamples:
 		return nil, fmt.Errorf("synthetic data: %d samples, want 1 to %d", n, MaxSyntheticSamples)
@@ -46,6 +54,9 @@ func Synthetic(n int, weight, bias, noise float64, seed uint64) (*Set, error) {
 	unit := func() float64 { return float64(rng.Uint64()>>11) * 0x1p-53 } // exact, in [0, 1)
 	xy := make([]float64, 2*n)
 	for i := range n {
+		if i%cancelRows == 0 && i > 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("synthetic data: %w", ctx.Err())
+		}
 		x := float64(unit()*4) - 2
 		eps := float64((unit() + unit() + unit() + unit() - 2) * sqrt3)
 		xy[2*i] = x

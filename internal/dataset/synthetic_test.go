@@ -1,9 +1,11 @@
 package dataset
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"math"
 	"testing"
 )
@@ -12,7 +14,7 @@ import (
 // out on every OS and architecture (CI cross-runs this test); if it ever
 // changes, checkpoints' data fingerprints and every seeded run change too.
 func TestSyntheticGolden(t *testing.T) {
-	s, err := Synthetic(1000, 2, 1, 0.1, 123)
+	s, err := Synthetic(t.Context(), 1000, 2, 1, 0.1, 123)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func TestSyntheticGolden(t *testing.T) {
 
 func TestSyntheticShape(t *testing.T) {
 	const n = 200_000
-	s, err := Synthetic(n, -3, 5, 0.5, 7)
+	s, err := Synthetic(t.Context(), n, -3, 5, 0.5, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +56,11 @@ func TestSyntheticShape(t *testing.T) {
 	if math.Abs(sx/n) > 0.02 || math.Abs(mean) > 0.01 || math.Abs(sd-0.5) > 0.01 {
 		t.Errorf("mean x %.4f, noise mean %.4f sd %.4f; want ~0, ~0, ~0.5", sx/n, mean, sd)
 	}
-	other, _ := Synthetic(n, -3, 5, 0.5, 8)
+	other, _ := Synthetic(t.Context(), n, -3, 5, 0.5, 8)
 	if sameBits(other.XY, s.XY) {
 		t.Error("seeds 7 and 8 gave the same data")
 	}
-	again, _ := Synthetic(n, -3, 5, 0.5, 7)
+	again, _ := Synthetic(t.Context(), n, -3, 5, 0.5, 7)
 	if !sameBits(again.XY, s.XY) {
 		t.Error("seed 7 gave different data on a second call")
 	}
@@ -69,8 +71,17 @@ func TestSyntheticInvalid(t *testing.T) {
 		n                  int
 		weight, bias, nois float64
 	}{{0, 1, 1, 0}, {10, math.NaN(), 1, 0}, {10, 1, math.Inf(1), 0}, {10, 1, 1, -1}, {10, 1, 1, math.NaN()}} {
-		if _, err := Synthetic(tt.n, tt.weight, tt.bias, tt.nois, 1); err == nil {
+		if _, err := Synthetic(t.Context(), tt.n, tt.weight, tt.bias, tt.nois, 1); err == nil {
 			t.Errorf("Synthetic(%d, %g, %g, %g) succeeded, want error", tt.n, tt.weight, tt.bias, tt.nois)
 		}
+	}
+}
+
+// TestSyntheticCanceled: making a large set stops when its context ends.
+func TestSyntheticCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if s, err := Synthetic(ctx, 2*cancelRows+1, 2, 1, 0.1, 1); !errors.Is(err, context.Canceled) || s != nil {
+		t.Fatalf("Synthetic with a canceled context = %v, %v; want context.Canceled", s, err)
 	}
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -506,7 +507,7 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 // restore loads the checkpoint's state into a freshly prepared trainer and
 // replays the shuffles of the completed epochs, so the next epoch sees the
 // rows in the order an uninterrupted run would.
-func (t *trainer) restore(c *Checkpoint) error {
+func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	if c.Data.SHA256 != t.fp.SHA256 || c.Data.Rows != t.fp.Rows || c.Data.TrainRows != t.fp.TrainRows {
 		return fmt.Errorf("the data differs from the checkpoint's (%d rows, sha256 %q; checkpoint %d rows, sha256 %q)",
 			t.fp.Rows, t.fp.SHA256, c.Data.Rows, c.Data.SHA256)
@@ -531,7 +532,9 @@ func (t *trainer) restore(c *Checkpoint) error {
 	t.epoch, t.best, t.bestEpoch, t.wait = c.Epoch, float64(c.state.Best), c.BestEpoch, c.state.Wait
 	for e := 1; e <= t.epoch; e++ {
 		seedEpoch(&t.rng, t.cfg.Seed, e)
-		shuffleRows(t.train, t.stride, &t.rng)
+		if err := shuffleRows(ctx, t.train, t.stride, &t.rng); err != nil {
+			return err
+		}
 	}
 	t.loss, t.vloss = t.lossesAt()
 	if len(c.state.BestWeights) == len(t.m.w) {

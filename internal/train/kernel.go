@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -54,18 +55,32 @@ func bounded(rng *rand.PCG, n uint64) uint64 {
 }
 
 // shuffleRows permutes the rows of xy uniformly at random in place
-// (Fisher–Yates).
-func shuffleRows(xy []float64, stride int, rng *rand.PCG) {
-	n := len(xy) / stride
+// (Fisher–Yates). It checks ctx every cancelRows rows and returns its
+// error, leaving the rows partly shuffled, if it has ended: a shuffle of
+// 100 million rows takes seconds.
+func shuffleRows(ctx context.Context, xy []float64, stride int, rng *rand.PCG) error {
+	for hi := len(xy)/stride - 1; hi > 0; {
+		lo := max(hi-cancelRows, 0)
+		shuffleRange(xy, stride, rng, hi, lo)
+		hi = lo
+		if hi > 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// shuffleRange runs the Fisher–Yates steps i = hi down to lo+1.
+func shuffleRange(xy []float64, stride int, rng *rand.PCG, hi, lo int) {
 	if stride == 2 {
-		for i := n - 1; i > 0; i-- {
+		for i := hi; i > lo; i-- {
 			j := int(bounded(rng, uint64(i+1)))
 			a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
 			a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
 		}
 		return
 	}
-	for i := n - 1; i > 0; i-- {
+	for i := hi; i > lo; i-- {
 		j := int(bounded(rng, uint64(i+1)))
 		a, b := xy[i*stride:(i+1)*stride], xy[j*stride:(j+1)*stride]
 		for k := range a {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,7 +14,7 @@ import (
 // TestSGDOneFeatureMatchesGeneral: the unrolled one-feature kernel and the
 // general loop compute the same bits.
 func TestSGDOneFeatureMatchesGeneral(t *testing.T) {
-	set, err := dataset.Synthetic(1000, 2, 1, 0.3, 9)
+	set, err := dataset.Synthetic(context.Background(), 1000, 2, 1, 0.3, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,9 @@ func TestShuffleRows(t *testing.T) {
 				}
 			}
 			rng.Seed(uint64(trial), 1)
-			shuffleRows(xy, stride, &rng)
+			if err := shuffleRows(context.Background(), xy, stride, &rng); err != nil {
+				t.Fatal(err)
+			}
 			seen := map[int]bool{}
 			for pos := range n {
 				row := int(xy[pos*stride]) / 10
@@ -161,5 +164,39 @@ func TestEpochAllocations(t *testing.T) {
 	e := 0
 	if allocs := testing.AllocsPerRun(5, func() { e++; tr.step(t.Context(), e) }); allocs != 0 {
 		t.Fatalf("three features: %v allocations per epoch, want 0", allocs)
+	}
+}
+
+// TestShuffleRowsChunked: shuffling in chunks between cancellation checks
+// draws the same permutation as one Fisher–Yates pass (seeded runs and
+// resumed checkpoints depend on it), and a canceled context stops it.
+func TestShuffleRowsChunked(t *testing.T) {
+	for _, stride := range []int{2, 3} {
+		n := 2*cancelRows + 3
+		xy := make([]float64, n*stride)
+		for i := range xy {
+			xy[i] = float64(i)
+		}
+		want := slices.Clone(xy)
+		var rng rand.PCG
+		rng.Seed(7, 8)
+		for i := n - 1; i > 0; i-- { // the textbook pass, row by row
+			j := int(bounded(&rng, uint64(i+1)))
+			for k := range stride {
+				want[i*stride+k], want[j*stride+k] = want[j*stride+k], want[i*stride+k]
+			}
+		}
+		rng.Seed(7, 8)
+		if err := shuffleRows(t.Context(), xy, stride, &rng); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(xy, want) {
+			t.Fatalf("stride %d: the chunked shuffle differs from one pass", stride)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := shuffleRows(ctx, xy, stride, &rng); !errors.Is(err, context.Canceled) {
+			t.Fatalf("stride %d: shuffle with a canceled context = %v, want context.Canceled", stride, err)
+		}
 	}
 }

@@ -124,8 +124,9 @@ type Result struct {
 // returns the result at the last good epoch and an error wrapping
 // [ErrDiverged], and does not touch the checkpoint file. A checkpoint is
 // saved only when at least one epoch completed in this run. A ctx canceled
-// while the data is being read ends Train with an error wrapping its cause,
-// before any epoch.
+// before the first epoch starts (while the data is read or generated, or
+// prepared: split, standardized, a resumed run's order replayed) ends
+// Train with an error wrapping its cause.
 func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error) {
 	t, err := newTrainer(ctx, cfg)
 	if err != nil {
@@ -203,9 +204,11 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 		vloss:    math.NaN(),
 		best:     math.Inf(1),
 	}
-	if err := t.split(set); err != nil {
+	if err := t.split(ctx, set); err != nil {
 		return nil, err
 	}
+	// The passes over the rows below take a fraction of a second each for
+	// the largest data; ctx is checked between them.
 	if cfg.standardized() {
 		t.standardize()
 	}
@@ -214,6 +217,9 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	t.prev = model{w: make([]float64, f)}
 	t.bestM = model{w: make([]float64, f)}
 	t.out = make([]float64, f)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t.zeroLoss = t.m.mse(t.train)
 	if !finite(t.zeroLoss) {
 		peak := 0.0
@@ -227,13 +233,22 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 		return nil, fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
 			t.fp.Source, t.target, peak, ErrRange, hint)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t.optimal = math.NaN()
 	if rows := len(t.train) / t.stride; float64(rows)*float64(f)*float64(f+1)/2 <= MaxClosedFormWork {
 		w, b := leastSquares(t.train, f)
 		t.optimal = mse(t.train, w, b)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if resume != nil {
-		if err := t.restore(resume); err != nil {
+		if err := t.restore(ctx, resume); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
 		}
 	}
@@ -246,18 +261,20 @@ func loadData(ctx context.Context, cfg Config) (*dataset.Set, error) {
 		return dataset.LoadCSV(ctx, cfg.Dataset, dataset.Columns{Target: cfg.Target, Features: cfg.Features})
 	}
 	s := cfg.Synthetic
-	return dataset.Synthetic(s.Samples, s.Weight, s.Bias, s.Noise, cfg.Seed)
+	return dataset.Synthetic(ctx, s.Samples, s.Weight, s.Bias, s.Noise, cfg.Seed)
 }
 
 // split shuffles the rows once with the split stream and holds out the
 // last ValFraction of them for validation.
-func (t *trainer) split(set *dataset.Set) error {
+func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 	n := set.Rows()
 	nVal := int(math.Floor(t.cfg.ValFraction * float64(n)))
 	if t.cfg.ValFraction > 0 {
 		nVal = max(nVal, 1)
 		t.rng.Seed(t.cfg.Seed, streamSplit)
-		shuffleRows(set.XY, t.stride, &t.rng)
+		if err := shuffleRows(ctx, set.XY, t.stride, &t.rng); err != nil {
+			return err
+		}
 	}
 	if n-nVal < 1 {
 		rows := "rows leave"
@@ -358,7 +375,9 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 	copy(t.prev.w, t.m.w)
 	t.prev.b = t.m.b
 	seedEpoch(&t.rng, t.cfg.Seed, e)
-	shuffleRows(t.train, t.stride, &t.rng)
+	if shuffleRows(ctx, t.train, t.stride, &t.rng) != nil {
+		return false // the model is untouched; the row order is replayed on resume
+	}
 	lr := t.cfg.lrAt(e)
 	// Process whole batches between cancellation checks.
 	batch := min(t.cfg.BatchSize, len(t.train)/t.stride)

@@ -439,12 +439,13 @@ func TestCancel(t *testing.T) {
 	if err != nil || ck.Epoch != 3 || ck.StopReason != StopCanceled {
 		t.Fatalf("checkpoint %+v, %v", ck, err)
 	}
-	// Canceled before any epoch: nothing is written.
+	// Canceled before any epoch (while the data is prepared): an error,
+	// and nothing is written.
 	fresh := filepath.Join(t.TempDir(), "none.json")
 	cfg.Checkpoint = fresh
 	res, err = Train(ctx, cfg, nil)
-	if err != nil || res.Epochs != 0 || res.Checkpoint != "" {
-		t.Fatalf("pre-canceled Train = %+v, %v", res, err)
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("pre-canceled Train = %+v, %v; want context.Canceled", res, err)
 	}
 	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a checkpoint was written without any epoch: %v", err)

@@ -10,6 +10,7 @@ package training
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -75,12 +76,15 @@ type Model struct {
 	launch   *launch
 	stopping bool
 	paused   bool
-	latest   train.Event
-	has      bool        // latest is set
-	first    train.Event // the first event this run published (for the ETA)
-	result   *train.Result
-	runErr   error
-	closed   bool
+	// stoppedEarly: the last run was stopped (s) while its data was still
+	// loading, so it has no result.
+	stoppedEarly bool
+	latest       train.Event
+	has          bool        // latest is set
+	first        train.Event // the first event this run published (for the ETA)
+	result       *train.Result
+	runErr       error
+	closed       bool
 
 	// The loss curve.
 	trainHist, valHist []series.Bucket
@@ -360,7 +364,7 @@ func (m *Model) start() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.common.Ctx)
 	l := &launch{done: make(chan struct{})}
 	m.cancel, m.launch, m.runCfg = cancel, l, cfg
-	m.state, m.stopping, m.paused = launching, false, false
+	m.state, m.stopping, m.paused, m.stoppedEarly = launching, false, false, false
 	m.result, m.runErr, m.has, m.features = nil, nil, false, nil
 	m.latest = train.Event{}
 	// The tail windows on offer depend on the run's length (see nextTail):
@@ -391,6 +395,12 @@ func (m *Model) launched(l *launch) tea.Cmd {
 	m.features = l.features
 	if l.err != nil {
 		m.cancel()
+		if m.stopping && errors.Is(l.err, context.Canceled) {
+			// s while the data was loading: a stop, not a failure.
+			m.state, m.stopping, m.stoppedEarly = finished, false, true
+			m.syncKeys()
+			return pane.Status("training stopped before the first epoch: nothing saved", false)
+		}
 		m.state, m.runErr = finished, l.err
 		m.syncKeys()
 		return pane.Status("training failed to start: "+l.err.Error(), true)

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -308,6 +309,37 @@ func TestTrainingCompletes(t *testing.T) {
 	// A second run can start from the finished state.
 	startRun(t, m)
 	finishRun(t, m)
+}
+
+// TestStopWhileLoading: s while the data is still loading stops the run
+// before its first epoch; that is a stop, not a failure to start.
+func TestStopWhileLoading(t *testing.T) {
+	m := newPane(t, shortConfig(t, 10), 140, 40)
+	launch := m.Update(press("enter")) // the launch has not run yet: the data is "loading"
+	if m.state != launching {
+		t.Fatalf("state %v after enter, want launching", m.state)
+	}
+	m.Update(press("s"))
+	msgs := run(m, launch)
+	if m.state != finished || m.runErr != nil || m.run != nil {
+		t.Fatalf("state %v, run %v, error %v; want finished without an error", m.state, m.run, m.runErr)
+	}
+	st, ok := statusOf(msgs)
+	if !ok || st.Err || !strings.Contains(st.Text, "stopped before the first epoch") {
+		t.Errorf("status %+v, want a stop before the first epoch", st)
+	}
+	if v := m.View(); !strings.Contains(v, "stopped before the first epoch") || strings.Contains(v, "failed") {
+		t.Errorf("view after a stop while loading:\n%s", v)
+	}
+	if _, err := os.Stat(m.base.Checkpoint); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a checkpoint was written: %v", err)
+	}
+	// The next run starts afresh.
+	startRun(t, m)
+	finishRun(t, m)
+	if v := m.View(); strings.Contains(v, "before the first epoch") {
+		t.Errorf("the next run's view still says it stopped while loading:\n%s", v)
+	}
 }
 
 func TestPauseResumeStop(t *testing.T) {

@@ -364,6 +364,9 @@ func (m *Model) outcome() []string {
 	th := m.th
 	res, err := m.result, m.runErr
 	if res == nil {
+		if m.stoppedEarly {
+			return []string{th.Warn.Render("■ stopped") + th.Text.Render(" before the first epoch: nothing saved")}
+		}
 		return []string{th.Bad.Render("✗ failed to start")}
 	}
 	epochs := groupDigits(res.Epochs)
