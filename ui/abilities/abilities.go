@@ -55,7 +55,10 @@ type Model struct {
 	query   string // the filter text the list was built for
 	editor  textarea.Model
 	editing bool
-	focused bool
+	// overflowed: the editor's text took more rows than it shows at the
+	// last fitEditor, so its view may be scrolled down.
+	overflowed bool
+	focused    bool
 
 	// viewer shows the selected ability's last result in full, scrollable.
 	viewer  viewport.Model
@@ -242,8 +245,8 @@ func (m *Model) syncEditor() {
 		m.prefilled[in.Name] = text
 	}
 	m.editor.SetValue(text)
-	m.editor.SetHeight(m.editorHeight())
 	m.editor.CursorStart()
+	m.fitEditor()
 	m.validate()
 	m.notSent = false
 	m.dirty = true
@@ -308,8 +311,8 @@ func (m *Model) refreshExample() {
 	if text := exampleArgs(in); text != m.editor.Value() {
 		m.prefilled[in.Name] = text
 		m.editor.SetValue(text)
-		m.editor.SetHeight(m.editorHeight())
 		m.editor.CursorStart()
+		m.fitEditor()
 		m.validate()
 	}
 }
@@ -334,7 +337,9 @@ func (m *Model) Editing() bool { return m.editing }
 
 func (m *Model) startEditing() tea.Cmd {
 	m.editing = true
-	return m.editor.Focus()
+	cmd := m.editor.Focus()
+	m.fitEditor()
+	return cmd
 }
 
 func (m *Model) stopEditing() {
@@ -359,10 +364,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.dirty = true
 		return cmd
 	}
-	// Component messages (none today: cursors do not blink).
+	// Component messages: the text the textarea read from the clipboard
+	// for its paste key (cursors do not blink).
 	if m.editing {
-		var cmd tea.Cmd
-		m.editor, cmd = m.editor.Update(msg)
+		cmd := m.updateEditor(msg)
 		m.dirty = true
 		return cmd
 	}
@@ -397,15 +402,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.resetArgs()
 			return nil
 		}
-		var cmd tea.Cmd
-		before := m.editor.Value()
-		m.editor, cmd = m.editor.Update(msg)
-		if m.editor.Value() != before {
-			m.validate()
-			m.notSent = false
-			m.editor.SetHeight(m.editorHeight())
-		}
-		return cmd
+		return m.updateEditor(msg)
 	}
 	if !m.filter.Typing() {
 		switch {
@@ -441,7 +438,7 @@ func (m *Model) resetArgs() {
 	text := exampleArgs(in)
 	m.prefilled[in.Name] = text
 	m.editor.SetValue(text)
-	m.editor.SetHeight(m.editorHeight())
+	m.fitEditor()
 	m.validate()
 	m.notSent = false
 }
@@ -623,7 +620,7 @@ func (m *Model) SetSize(w, h int) {
 	lw := m.listWidth()
 	m.list.SetSize(lw, max(h-1, 1)) // below the title line
 	m.editor.SetWidth(max(w-lw-3, 10))
-	m.editor.SetHeight(m.editorHeight())
+	m.fitEditor() // the text wraps anew
 	if m.viewing != nil {
 		m.openResult() // re-wrap to the new width
 	}
@@ -633,13 +630,74 @@ func (m *Model) SetSize(w, h int) {
 // listWidth is the width of the ability list column.
 func (m *Model) listWidth() int { return max(min(m.width/3, 32), 18) }
 
-// editorHeight fits the editor to its text as displayed, soft-wrapped rows
-// included (a long pasted line takes several), within limits set by the
-// pane height.
-func (m *Model) editorHeight() int {
-	limit := max(min(m.height/4, 10), 1)
-	return min(wrappedRows(m.editor.Value(), m.editor.Width(), limit), limit)
+// updateEditor passes msg (a key, or the text the textarea read from the
+// clipboard) to the argument editor; when it changed the text, the text is
+// validated and the editor fitted to it, the cursor in view.
+func (m *Model) updateEditor(msg tea.Msg) tea.Cmd {
+	before, height := m.editor.Value(), m.editor.Height()
+	// The textarea scrolls its view to the cursor in Update, at the height
+	// it has then: let that be the height the editor can grow to, or text
+	// that makes it grow is scrolled within the old height and shown from
+	// its second row, above an empty one.
+	m.editor.SetHeight(m.editorMaxHeight())
+	var cmd tea.Cmd
+	m.editor, cmd = m.editor.Update(msg)
+	if m.editor.Value() == before {
+		m.editor.SetHeight(height)
+		return cmd
+	}
+	m.validate()
+	m.notSent = false
+	m.fitEditor()
+	return cmd
 }
+
+// fitEditor sizes the editor to its text, within limits set by the pane
+// height, and scrolls its view so that text that fits is shown whole and,
+// while editing, the cursor is in view.
+//
+// The textarea scrolls only at the end of its Update, and only as far as
+// the text it rendered last reaches: its viewport holds the lines of its
+// previous View and clamps the scroll to them. After a paste that adds
+// more rows than the editor shows (a 50,000-character line is hundreds),
+// the view stayed where the old text ended, the cursor far below it,
+// until the next key scrolled again with the pasted rows rendered. So
+// the editor is rendered here with the text and height it has now, then
+// handed a message it ignores, whose Update scrolls to the cursor.
+func (m *Model) fitEditor() {
+	limit := m.editorMaxHeight()
+	rows := wrappedRows(m.editor.Value(), m.editor.Width(), limit+1)
+	m.editor.SetHeight(min(rows, limit))
+	if rows <= limit && m.overflowed {
+		m.editorToTop()
+	}
+	m.overflowed = rows > limit
+	if !m.editing {
+		return // no cursor is drawn
+	}
+	_ = m.editor.View()
+	m.editor, _ = m.editor.Update(nil)
+}
+
+// editorToTop scrolls the editor's view to the text's first row, the
+// cursor staying where it is. The textarea scrolls up only as far as the
+// cursor, so text that came to fit (by deleting, or a wider pane) would
+// be shown from a later row, above empty ones; SetValue is what scrolls
+// it to the top, and puts the cursor at the end.
+func (m *Model) editorToTop() {
+	row, li := m.editor.Line(), m.editor.LineInfo()
+	col := li.StartColumn + li.ColumnOffset
+	m.editor.SetValue(m.editor.Value())
+	for m.editor.Line() > row {
+		m.editor.CursorUp()
+	}
+	m.editor.SetCursor(col)
+}
+
+// editorMaxHeight is the most rows the editor takes: a quarter of the
+// pane, at most 10. Within it the editor is as tall as its text as
+// displayed, soft-wrapped rows included (a long pasted line takes several).
+func (m *Model) editorMaxHeight() int { return max(min(m.height/4, 10), 1) }
 
 // wrappedRows counts the rows text takes in a textarea whose text is width
 // cells wide, counting no further than limit.

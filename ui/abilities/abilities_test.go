@@ -3,6 +3,7 @@ package abilities
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/textarea"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -520,6 +523,124 @@ func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(long), Paste: true})
 	if v := m.View(); !strings.Contains(v, ` 1 {"text":`) || !strings.Contains(v, `xx"}`) {
 		t.Errorf("the pasted line is not shown whole:\n%s", v)
+	}
+}
+
+// showCursor makes bubbles draw the text cursor in reverse video: its style
+// comes from lipgloss' default renderer, which writes no attributes in tests.
+func showCursor(t *testing.T) {
+	prev := lipgloss.ColorProfile()
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	t.Cleanup(func() { lipgloss.SetColorProfile(prev) })
+}
+
+// editorRows returns the argument editor's rows in view v, ANSI kept.
+func editorRows(t *testing.T, m *Model, v string) []string {
+	t.Helper()
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "Arguments (editing)") {
+			rows := lines[i+1 : min(i+1+m.editor.Height(), len(lines))]
+			for j, r := range rows {
+				_, rows[j], _ = strings.Cut(r, "│ ")
+			}
+			return rows
+		}
+	}
+	t.Fatalf("no argument editor in view:\n%s", v)
+	return nil
+}
+
+// Regression: after a long paste the cursor was not shown until the next
+// key. The textarea scrolls to its cursor in Update, but only as far as the
+// text of its previous View reaches, so the view stayed at the top of a
+// pasted 50k line, the cursor hundreds of rows below it.
+func TestPasteShowsCursor(t *testing.T) {
+	showCursor(t)
+	m, _ := newTest(t)
+	for _, tt := range []struct {
+		name  string
+		paste string
+		want  int // characters in the editor
+	}{
+		{"pasted 50k line", `{"text": "` + strings.Repeat("x", 50_000) + `"}`, 50_012},
+		{"paste over the limit", `{"text": "` + strings.Repeat("x", 70_000) + `"}`, 64 << 10},
+		{"pasted lines", strings.Repeat(`{"text": "x"}`+"\n", 500), 7000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			send(t, m, panetest.Key("e"))
+			m.editor.SetValue("")
+			m.View()
+			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
+			if n := m.editor.Length(); n != tt.want {
+				t.Errorf("%d characters in the editor, want %d", n, tt.want)
+			}
+			pasted := m.View()
+			rows := editorRows(t, m, pasted)
+			if len(rows) != 7 {
+				t.Errorf("editor %d rows high, want 7", len(rows))
+			}
+			if last := rows[len(rows)-1]; !strings.Contains(last, "\x1b[7m") {
+				t.Errorf("no cursor on the editor's last row after the paste:\n%s", strings.Join(rows, "\n"))
+			}
+			// The cursor is at the end already: a key that moves it there
+			// changes nothing, and must show what the paste showed.
+			send(t, m, panetest.Key("ctrl+e"))
+			if again := m.View(); again != pasted {
+				t.Errorf("the view changed with the next key, from\n%s\nto\n%s",
+					strings.Join(rows, "\n"), strings.Join(editorRows(t, m, again), "\n"))
+			}
+			send(t, m, panetest.Key("esc"))
+		})
+	}
+}
+
+// While a typed line wraps onto more rows, and while it is deleted again,
+// the editor shows the cursor and, as long as the text fits, all of it:
+// the textarea scrolled to the cursor at the editor's old height (the pane
+// fits it to the text after the key), so a line that grew a row was shown
+// from its second row above an empty one, and text that came to fit again
+// stayed scrolled.
+func TestEditorShowsTextAndCursorAsItGrows(t *testing.T) {
+	showCursor(t)
+	m, _ := newTest(t) // at most 7 rows
+	send(t, m, panetest.Key("e"))
+	m.editor.SetValue("")
+	m.View()
+	n := m.editor.Width() * 9
+	keys := append(panetest.Type(strings.Repeat("x", n)), slices.Repeat([]tea.Msg{panetest.Key("backspace")}, n)...)
+	for i, k := range keys {
+		send(t, m, k)
+		rows := editorRows(t, m, m.View())
+		all := strings.Join(rows, "\n")
+		if !strings.Contains(all, "\x1b[7m") {
+			t.Fatalf("key %d: no cursor in the editor:\n%s", i+1, all)
+		}
+		if m.editor.Value() != "" && len(rows) < 7 && !strings.HasPrefix(ansi.Strip(rows[0]), " 1 x") {
+			t.Fatalf("key %d: the text fits in %d rows but its first is not shown:\n%s", i+1, len(rows), all)
+		}
+	}
+}
+
+// A resize wraps the text anew: the cursor stays in view, and text that
+// comes to fit in a wider pane is shown whole.
+func TestEditorInViewAfterResize(t *testing.T) {
+	showCursor(t)
+	m, _ := newTest(t) // 100×30: at most 7 rows
+	send(t, m, panetest.Key("e"))
+	m.editor.SetValue("")
+	text := strings.Repeat("x", m.editor.Width()*8)
+	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
+	for _, w := range []int{80, 200} { // 7 rows of a longer text, then 5 of all of it
+		m.SetSize(w, 30)
+		rows := editorRows(t, m, m.View())
+		all := strings.Join(rows, "\n")
+		if !strings.Contains(rows[len(rows)-1], "\x1b[7m") {
+			t.Errorf("width %d: no cursor on the editor's last row:\n%s", w, all)
+		}
+		if fits := len(rows) < 7; fits != (w == 200) || fits && !strings.HasPrefix(ansi.Strip(rows[0]), " 1 x") {
+			t.Errorf("width %d: the editor shows the text from the wrong row:\n%s", w, all)
+		}
 	}
 }
 
