@@ -19,9 +19,12 @@
 //     suppression: concurrent identical calls share one execution, run by
 //     the first of them (the leader) under the caller's values but not its
 //     cancellation, so the others (followers, which each wait with their
-//     own context) still get the result if the leader's context ends (when
+//     own context) still get the result if the leader's context ends. When
 //     it ends with no follower waiting, the execution is abandoned and its
-//     context canceled);
+//     context canceled, as soon as the ability can tell: an isolated one
+//     at once, an inline one (which its leader is running) when it waits
+//     on its context or asks for Err; one that does neither runs to the
+//     end, and identical calls join it meanwhile;
 //  5. the global concurrency limit: a free slot at once, or a wait of up to
 //     Options.MaxWait (OutcomeRejected after that);
 //  6. fault injection, if set for the ability: added latency, then a
@@ -106,7 +109,8 @@ type Options struct {
 	// latency windows and event times; default time.Now. Call latencies are
 	// always measured with the real monotonic clock. Cache expiry is exact
 	// with either clock; the memory of expired entries is reclaimed by a
-	// sweep about once per TTL of real time (see cache.go).
+	// sweep once per TTL of real time, clamped to between 1 s and 1 min
+	// (see cache.go).
 	Now func() time.Time
 }
 
@@ -386,7 +390,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 	e.breaker = b
 	if ab.CacheTTL > 0 {
 		e.cacheTTL = ab.CacheTTL
-		if e.cache, err = a.newCache(e, ab.CacheTTL); err != nil {
+		if e.cache, err = a.newCache(e); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 		e.flights = newFlightTable()

@@ -31,8 +31,8 @@ type stamped struct {
 	expires time.Duration
 }
 
-// newCache returns the cache of an ability whose results live for ttl.
-func (a *Agent) newCache(e *entry, ttl time.Duration) (*otter.Cache[string, stamped], error) {
+// newCache returns the cache of ability e.
+func (a *Agent) newCache(e *entry) (*otter.Cache[string, stamped], error) {
 	// Hits and misses are counted by the call path, which knows them
 	// anyway, and evictions by OnAtomicDeletion: otter's stats.Counter
 	// would add about 20 ns to every lookup (a striped adder behind a

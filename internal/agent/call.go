@@ -47,10 +47,12 @@ type entry struct {
 	rate     *latency.Rate
 	lastErr  atomic.Pointer[lastError]
 
-	// cacheEvictions is counted by the cache's maintenance goroutine, on
-	// every eviction for size: kept on a cache line of its own so that its writes do
-	// not keep taking the line of the fields the call path writes from the
-	// calling goroutines.
+	// cacheEvictions is counted on every eviction: for size by the
+	// cache's maintenance goroutine, for expiry by sweeps and by stores
+	// that overwrite an expired entry. It is kept on a cache line of its
+	// own so that the maintenance goroutine's writes do not keep taking
+	// the line of the fields the call path writes from the calling
+	// goroutines.
 	_              cpu.CacheLinePad
 	cacheEvictions atomic.Uint64
 	_              cpu.CacheLinePad

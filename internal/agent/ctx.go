@@ -348,12 +348,14 @@ func (c *abilityCtx) release() {
 	runAfters(afters)
 }
 
-// unpinned reports whether the context was released without having been
-// watched or having looked at its flight: then nothing it started can
-// refer to the flight, which may be reused. It is called once the
-// function has returned.
+// unpinned reports whether nothing the context started can refer to its
+// flight, which may then be reused: it was released without having been
+// watched or having looked at the flight, or (no slot) the execution never
+// started, so the ability never had it. It is called once the execution
+// has ended or been given up.
 func (c *abilityCtx) unpinned() bool {
-	return c.state.Load() == uint32(byReturn)
+	s := c.state.Load()
+	return s == uint32(byReturn) || s == uint32(notInterrupted)
 }
 
 // expire is called by the deadline timer. An inline execution's
