@@ -1,11 +1,12 @@
 package agent
 
 // Comparison benchmarks: the same no-op ability behind other compositions,
-// measured in the same run as BenchmarkCallCacheHit/Miss. They follow the
-// same rules: argument maps made outside the timed loop; a miss is a call
-// with arguments never seen before (unique per iteration), which runs the
-// function and stores its result in an otter cache of the same size, TTL
-// and clock as an ability's.
+// measured in the same run as BenchmarkCallCacheHit/Miss/MissNewKeys. They
+// follow the same rules (see bench_test.go): argument maps made outside the
+// timed loop; a miss either repeats the same arguments, whose result lives
+// for 1 ns (Miss), or uses arguments never seen before, whose result lives
+// for an hour (MissNewKeys); the function runs on every miss and its result
+// is stored in an otter cache of the same size as an ability's.
 //
 //   - Failsafe: a failsafe-go executor composing a cache policy, a circuit
 //     breaker and a bulkhead, over an otter cache; the key is built from
@@ -14,6 +15,14 @@ package agent
 //     with a prebuilt key: the floor of what the pipeline's parts cost
 //     without validation, key building, timeouts, panic recovery, duplicate
 //     suppression, metrics or events.
+//
+// The peers' caches expire entries as a user of otter would set them up:
+// with otter's own expiry (ExpiryWriting). An hour's TTL is read on
+// otter's coarse clock, which ticks every 10 ms so that lookups do not read
+// the precise time; 1 ns needs the precise clock, or entries would live
+// for up to 10 ms. (An ability's cache stamps its entries instead and
+// compares the stamp with the clock reading the call makes anyway; see
+// cache.go.)
 
 import (
 	"context"
@@ -31,26 +40,24 @@ import (
 	"github.com/agentdash/agentdash/internal/schema"
 )
 
-// peerCache is an otter cache of an ability's size and TTL, with expiry
-// as a user of failsafe-go or otter would set it up: otter's own
-// (ExpiryWriting), with its coarse clock ticking every 10 ms so that
-// lookups do not read the precise time. (An ability's cache stamps its
-// entries instead; see cache.go.)
-func peerCache(b *testing.B) *otter.Cache[string, any] {
+// peerCache returns an otter cache of an ability's size whose entries
+// live for ttl (see above for its clock).
+func peerCache(b *testing.B, ttl time.Duration) *otter.Cache[string, any] {
 	b.Helper()
-	clock := otter.NewCoarseClock(10 * time.Millisecond)
-	c, err := otter.New(&otter.Options[string, any]{
+	o := &otter.Options[string, any]{
 		MaximumSize:      DefaultCacheSize,
-		ExpiryCalculator: otter.ExpiryWriting[string, any](time.Hour),
-		Clock:            clock,
-	})
+		ExpiryCalculator: otter.ExpiryWriting[string, any](ttl),
+	}
+	if ttl >= time.Second {
+		clock := otter.NewCoarseClock(10 * time.Millisecond)
+		b.Cleanup(clock.Stop)
+		o.Clock = clock
+	}
+	c, err := otter.New(o)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		c.StopAllGoroutines()
-		clock.Stop()
-	})
+	b.Cleanup(func() { c.StopAllGoroutines() })
 	return c
 }
 
@@ -60,8 +67,16 @@ type otterAdapter struct{ c *otter.Cache[string, any] }
 func (o otterAdapter) Get(key string) (any, bool) { return o.c.GetIfPresent(key) }
 func (o otterAdapter) Set(key string, v any)      { o.c.Set(key, v) }
 
-func failsafeExecutor(b *testing.B) failsafe.Executor[any] {
-	cache := cachepolicy.NewBuilder[any](otterAdapter{peerCache(b)}).Build()
+// failsafePeer is a failsafe-go executor whose cache keeps results for
+// ttl, with a count of the function's runs (to check that misses miss).
+type failsafePeer struct {
+	ex   failsafe.Executor[any]
+	buf  []byte
+	runs int
+}
+
+func newFailsafePeer(b *testing.B, ttl time.Duration) *failsafePeer {
+	cache := cachepolicy.NewBuilder[any](otterAdapter{peerCache(b, ttl)}).Build()
 	// The breaker mirrors breaker.Settings' defaults: half of a 20-call
 	// window, 5 s cooldown, 2 successes to close.
 	breaker := circuitbreaker.NewBuilder[any]().
@@ -70,51 +85,79 @@ func failsafeExecutor(b *testing.B) failsafe.Executor[any] {
 		WithDelay(5 * time.Second).
 		Build()
 	bh := bulkhead.NewBuilder[any](64).WithMaxWaitTime(DefaultMaxWait).Build()
-	return failsafe.With[any](cache, breaker, bh)
+	return &failsafePeer{ex: failsafe.With[any](cache, breaker, bh)}
 }
 
-func failsafeCall(b *testing.B, ex failsafe.Executor[any], buf []byte, args map[string]any) []byte {
-	buf, err := schema.AppendCanonical(buf[:0], args)
+func (p *failsafePeer) call(b *testing.B, args map[string]any) {
+	buf, err := schema.AppendCanonical(p.buf[:0], args)
 	if err != nil {
 		b.Fatal(err)
 	}
+	p.buf = buf
 	ctx := cachepolicy.ContextWithCacheKey(context.Background(), "noop:"+string(buf))
-	if _, err := ex.WithContext(ctx).Get(func() (any, error) { return noop(ctx, args) }); err != nil {
+	if _, err := p.ex.WithContext(ctx).Get(func() (any, error) {
+		p.runs++
+		return noop(ctx, args)
+	}); err != nil {
 		b.Fatal(err)
 	}
-	return buf
+}
+
+// checkRuns fails b unless the function ran runs times, as it must for
+// every miss and only for them.
+func checkRuns(b *testing.B, got, want int) {
+	b.Helper()
+	if got != want {
+		b.Fatalf("the function ran %d times, want %d", got, want)
+	}
 }
 
 func BenchmarkPeerFailsafeHit(b *testing.B) {
-	ex := failsafeExecutor(b)
+	p := newFailsafePeer(b, time.Hour)
 	args := map[string]any{"text": "orfeas"}
-	buf := failsafeCall(b, ex, nil, args)
+	p.call(b, args)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = failsafeCall(b, ex, buf, args)
+		p.call(b, args)
 	}
+	checkRuns(b, p.runs, 1)
 }
 
 func BenchmarkPeerFailsafeMiss(b *testing.B) {
-	ex := failsafeExecutor(b)
-	var buf []byte
+	p := newFailsafePeer(b, expiredTTL)
+	args := map[string]any{"text": "orfeas"}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		p.call(b, args)
+		n++
+	}
+	checkRuns(b, p.runs, n)
+}
+
+func BenchmarkPeerFailsafeMissNewKeys(b *testing.B) {
+	p := newFailsafePeer(b, time.Hour)
+	n := 0
 	b.ReportAllocs()
 	eachUnique(b, func(args map[string]any, _ string) {
-		buf = failsafeCall(b, ex, buf, args)
+		p.call(b, args)
+		n++
 	})
+	checkRuns(b, p.runs, n)
 }
 
 type handPeer struct {
 	sem   *semaphore.Weighted
 	cb    *gobreaker.CircuitBreaker[any]
 	cache *otter.Cache[string, any]
+	runs  int
 }
 
-func newHandPeer(b *testing.B) *handPeer {
+func newHandPeer(b *testing.B, ttl time.Duration) *handPeer {
 	return &handPeer{
 		sem:   semaphore.NewWeighted(64),
 		cb:    gobreaker.NewCircuitBreaker[any](gobreaker.Settings{Name: "noop", Timeout: 5 * time.Second}),
-		cache: peerCache(b),
+		cache: peerCache(b, ttl),
 	}
 }
 
@@ -127,6 +170,7 @@ func (h *handPeer) call(ctx context.Context, key string, args map[string]any) (a
 			return nil, err
 		}
 		defer h.sem.Release(1)
+		h.runs++
 		return noop(ctx, args)
 	})
 	if err == nil {
@@ -135,29 +179,48 @@ func (h *handPeer) call(ctx context.Context, key string, args map[string]any) (a
 	return v, err
 }
 
-func BenchmarkPeerHandHit(b *testing.B) {
-	h := newHandPeer(b)
+// benchHandSameKey calls the hand-made peer with the same prebuilt key
+// every time, its results living for ttl, and returns the calls made.
+func benchHandSameKey(b *testing.B, h *handPeer) int {
 	ctx := context.Background()
 	args := map[string]any{"text": "orfeas"}
 	const key = `{"text":"orfeas"}`
-	if _, err := h.call(ctx, key, args); err != nil {
-		b.Fatal(err)
-	}
+	n := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := h.call(ctx, key, args); err != nil {
 			b.Fatal(err)
 		}
+		n++
 	}
+	return n
+}
+
+func BenchmarkPeerHandHit(b *testing.B) {
+	h := newHandPeer(b, time.Hour)
+	if _, err := h.call(context.Background(), `{"text":"orfeas"}`, map[string]any{"text": "orfeas"}); err != nil {
+		b.Fatal(err)
+	}
+	benchHandSameKey(b, h)
+	checkRuns(b, h.runs, 1)
 }
 
 func BenchmarkPeerHandMiss(b *testing.B) {
-	h := newHandPeer(b)
+	h := newHandPeer(b, expiredTTL)
+	n := benchHandSameKey(b, h)
+	checkRuns(b, h.runs, n)
+}
+
+func BenchmarkPeerHandMissNewKeys(b *testing.B) {
+	h := newHandPeer(b, time.Hour)
 	ctx := context.Background()
+	n := 0
 	b.ReportAllocs()
 	eachUnique(b, func(args map[string]any, key string) {
 		if _, err := h.call(ctx, key, args); err != nil {
 			b.Fatal(err)
 		}
+		n++
 	})
+	checkRuns(b, h.runs, n)
 }
