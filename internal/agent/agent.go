@@ -70,6 +70,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/agentdash/agentdash/internal/breaker"
@@ -108,9 +109,8 @@ type Options struct {
 	// Now is the clock for breaker cooldowns, cache expiry, rolling
 	// latency windows and event times; default time.Now. Call latencies are
 	// always measured with the real monotonic clock. Cache expiry is exact
-	// with either clock; the memory of expired entries is reclaimed by a
-	// sweep once per TTL of real time, clamped to between 1 s and 1 min
-	// (see cache.go).
+	// with either clock; with a custom clock, expired entries are removed
+	// by the maintenance that later writes trigger (see cache.go).
 	Now func() time.Time
 }
 
@@ -151,9 +151,10 @@ type Agent struct {
 	realNow bool // now is time.Now: the end time of a call doubles as the metrics time
 	started time.Time
 
-	sem     *semaphore.Weighted
-	inUse   atomic.Int64
-	waiting atomic.Int64
+	cacheClock *otter.CoarseClock // nil with a custom Options.Now
+	sem        *semaphore.Weighted
+	inUse      atomic.Int64
+	waiting    atomic.Int64
 
 	// The registry is copy-on-write so that the call path reads it with one
 	// atomic load and no lock.
@@ -197,6 +198,7 @@ func New(opts Options) (*Agent, error) {
 	a := &Agent{opts: o, now: o.Now, sem: semaphore.NewWeighted(int64(o.MaxConcurrent))}
 	if a.now == nil {
 		a.now, a.realNow = time.Now, true
+		a.cacheClock = otter.NewCoarseClock(cacheClockResolution)
 	}
 	a.started = a.now()
 	a.epoch = time.Now()
@@ -390,7 +392,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 	e.breaker = b
 	if ab.CacheTTL > 0 {
 		e.cacheTTL = ab.CacheTTL
-		if e.cache, err = a.newCache(e); err != nil {
+		if e.cache, err = a.newCache(e, ab.CacheTTL); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 		e.flights = newFlightTable()
@@ -556,9 +558,11 @@ func (a *Agent) Close() {
 		}
 		for _, e := range a.registry.Load().sorted {
 			if e.cache != nil {
-				e.stopSweep()
 				e.cache.StopAllGoroutines()
 			}
+		}
+		if a.cacheClock != nil {
+			a.cacheClock.Stop()
 		}
 		a.subMu.Lock()
 		subs := a.subs.Swap(nil)

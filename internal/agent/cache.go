@@ -8,22 +8,31 @@ import (
 )
 
 // An ability's result cache is an otter cache bounded by size, whose
-// entries carry their own expiry time (stamped) instead of being given to
-// otter's expiry policy. otter keeps expiring entries in a timer wheel,
-// which every insertion and eviction must update, and it reads its clock
-// on every lookup; a call reads the clock anyway (it measures its
-// latency), so a stamp compared with that reading makes expiry exact and
-// costs nothing: a cache hit became about 10 ns cheaper and a miss, which
-// inserts and (the cache being full) evicts, about 50 ns. It also needs no
-// clock goroutine waking a hundred times a second.
-//
-// What otter's timer wheel did besides is the sweep: an expired entry is
-// no longer served, but it would keep its memory until overwritten or
-// evicted by size. A sweep removes the expired entries of an ability's
-// cache every sweepInterval after a store, as long as the cache is not
-// empty; an idle agent arms no timer. Sweeps run under the agent's
-// lifecycle (begin/end), so Close waits for a running one and stops the
-// armed timers.
+// entries also carry their own expiry time (stamped). otter's expiry
+// removes expired entries (so that they neither hold memory nor take the
+// place of live ones: its size policy keeps frequently used entries, and
+// would otherwise refuse new results in favour of popular expired ones).
+// It reads a coarse clock that ticks every cacheClockResolution, so it is
+// given the TTL plus that resolution, and the stamp, compared with the
+// clock reading the call makes anyway, decides exactly whether a result is
+// still served. A result found expired is replaced in place by the next
+// one, without a new entry.
+
+// cacheClockResolution is the precision of otter's clock with the real
+// clock. A cache with expiry reads its clock on every lookup, and reading
+// the precise time is a large part of a cache hit (about 40 ns of it on our
+// 2-core VMs); otter's CoarseClock reads it once per resolution in one
+// goroutine shared by all the agent's caches, stopped by Close.
+const cacheClockResolution = 10 * time.Millisecond
+
+// clock adapts Options.Now to otter's Clock. It has no ticks, so the cache
+// starts no clean-up goroutine: with a fake clock, ticks of real time would
+// be meaningless anyway (expired entries are removed by the maintenance
+// that writes trigger).
+type clock struct{ now func() time.Time }
+
+func (c clock) NowNano() int64                      { return c.now().UnixNano() }
+func (c clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // stamped is a cached result with the cache time at which it expires.
 type stamped struct {
@@ -31,24 +40,32 @@ type stamped struct {
 	expires time.Duration
 }
 
-// newCache returns the cache of ability e.
-func (a *Agent) newCache(e *entry) (*otter.Cache[string, stamped], error) {
+// newCache returns the cache of ability e, whose results live for ttl.
+func (a *Agent) newCache(e *entry, ttl time.Duration) (*otter.Cache[string, stamped], error) {
 	// Hits and misses are counted by the call path, which knows them
 	// anyway, and evictions by OnAtomicDeletion: otter's stats.Counter
 	// would add about 20 ns to every lookup (a striped adder behind a
 	// panic-recovering wrapper), a tenth of a cache hit.
-	return otter.New(&otter.Options[string, stamped]{
-		MaximumSize: a.opts.CacheSize,
+	o := &otter.Options[string, stamped]{
+		MaximumSize:      a.opts.CacheSize,
+		ExpiryCalculator: otter.ExpiryWriting[string, stamped](addSat(ttl, cacheClockResolution)),
 		OnAtomicDeletion: func(d otter.DeletionEvent[string, stamped]) {
-			// An eviction is a removal for size, or of an expired entry
-			// (by a sweep, or overwritten by a new result). Replacing a
-			// live entry, which two executions of the same arguments can
-			// do after an abandoned one, is not.
-			if d.Cause == otter.CauseOverflow || d.Value.expires <= a.cacheNow() {
+			// An eviction is a removal for size or expiry, including a
+			// result replaced after its stamp expired but before otter's
+			// coarser expiry removed it. Replacing a live result, which
+			// two executions of the same arguments can do after an
+			// abandoned one, is not.
+			if d.WasEvicted() || d.Cause == otter.CauseReplacement && d.Value.expires <= a.cacheNow() {
 				e.cacheEvictions.Add(1)
 			}
 		},
-	})
+	}
+	if a.realNow {
+		o.Clock = a.cacheClock
+	} else {
+		o.Clock = clock{a.now}
+	}
+	return otter.New(o)
 }
 
 // cacheNow returns the current cache time: the monotonic time since the
@@ -79,8 +96,7 @@ func (e *entry) lookup(a *Agent, key string, now time.Duration) (any, bool) {
 	return v.value, true
 }
 
-// store caches value for key, produced at monotonic time at, and makes
-// sure a sweep is armed.
+// store caches value for key, produced at monotonic time at.
 func (e *entry) store(a *Agent, key string, value any, at time.Duration) {
 	now := a.cacheAt(at)
 	expires := now + e.cacheTTL
@@ -88,69 +104,4 @@ func (e *entry) store(a *Agent, key string, value any, at time.Duration) {
 		expires = math.MaxInt64 // a TTL of "forever" overflows
 	}
 	e.cache.Set(key, stamped{value: value, expires: expires})
-	// Set happens before this load, and a sweep clears the flag before it
-	// looks at the cache's size: either this store sees the flag clear and
-	// arms a sweep, or the sweep sees the entry and arms the next one.
-	if !e.sweepArmed.Load() {
-		a.armSweep(e)
-	}
-}
-
-// sweepInterval returns how often the expired entries of a cache whose
-// results live for ttl are swept: every TTL, within [1 s, 1 min], so that
-// an expired entry keeps its memory at most about one TTL longer, and a
-// long TTL does not leave them for hours.
-func sweepInterval(ttl time.Duration) time.Duration {
-	return min(max(ttl, time.Second), time.Minute)
-}
-
-// armSweep arms e's sweep unless it is armed.
-func (a *Agent) armSweep(e *entry) {
-	if !e.sweepArmed.CompareAndSwap(false, true) {
-		return
-	}
-	d := sweepInterval(e.cacheTTL)
-	e.sweepMu.Lock()
-	defer e.sweepMu.Unlock()
-	if e.sweepTimer == nil {
-		e.sweepTimer = time.AfterFunc(d, func() { a.sweep(e) })
-		return
-	}
-	e.sweepTimer.Reset(d)
-}
-
-// sweep removes the expired entries of e's cache and arms the next sweep
-// if entries are left. It does nothing once the agent is closing.
-func (a *Agent) sweep(e *entry) {
-	if !a.begin() {
-		return
-	}
-	defer a.end()
-	e.sweepArmed.Store(false)
-	now := a.cacheNow()
-	for key, v := range e.cache.All() {
-		if v.expires > now {
-			continue
-		}
-		// The entry may have been overwritten since it was read.
-		e.cache.ComputeIfPresent(key, func(old stamped) (stamped, otter.ComputeOp) {
-			if old.expires > now {
-				return old, otter.CancelOp
-			}
-			return old, otter.InvalidateOp
-		})
-	}
-	if e.cache.EstimatedSize() > 0 {
-		a.armSweep(e)
-	}
-}
-
-// stopSweep stops e's sweep timer; Close calls it once no execution or
-// sweep is running, so none can arm it again.
-func (e *entry) stopSweep() {
-	e.sweepMu.Lock()
-	defer e.sweepMu.Unlock()
-	if e.sweepTimer != nil {
-		e.sweepTimer.Stop()
-	}
 }

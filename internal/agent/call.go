@@ -32,9 +32,6 @@ type entry struct {
 	cacheTTL    time.Duration
 	cacheHits   atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
 	cacheMisses atomic.Uint64
-	sweepArmed  atomic.Bool // a sweep of the cache's expired entries is armed (see cache.go)
-	sweepMu     sync.Mutex
-	sweepTimer  *time.Timer // under sweepMu
 	flightMu    sync.Mutex
 	flights     flightTable
 	spare       *flight // a landed inline flight, zeroed, for the next leader; under flightMu
@@ -47,12 +44,10 @@ type entry struct {
 	rate     *latency.Rate
 	lastErr  atomic.Pointer[lastError]
 
-	// cacheEvictions is counted on every eviction: for size by the
-	// cache's maintenance goroutine, for expiry by sweeps and by stores
-	// that overwrite an expired entry. It is kept on a cache line of its
-	// own so that the maintenance goroutine's writes do not keep taking
-	// the line of the fields the call path writes from the calling
-	// goroutines.
+	// cacheEvictions is counted on every eviction, mostly by the cache's
+	// maintenance goroutine: kept on a cache line of its own so that its
+	// writes do not keep taking the line of the fields the call path
+	// writes from the calling goroutines.
 	_              cpu.CacheLinePad
 	cacheEvictions atomic.Uint64
 	_              cpu.CacheLinePad
