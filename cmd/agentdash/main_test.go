@@ -334,6 +334,31 @@ func chdir(t *testing.T) string {
 	return dir
 }
 
+// TestTrainResumeSummary: a resumed run's summary counts all its epochs
+// but gives the time and rate of those it ran itself.
+func TestTrainResumeSummary(t *testing.T) {
+	chdir(t)
+	if r := runCmd(t, "", "train", "--epochs", "3", "--checkpoint", "m.json", "--quiet"); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCmd(t, "", "train", "--epochs", "4", "--resume", "m.json", "--checkpoint", "m.json")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`stopped: +completed after 4 epochs \(1 in this run, [^,]+, [0-9.]+[kMG]? samples/s\)`).MatchString(r.stdout) {
+		t.Errorf("resumed summary:\n%s", r.stdout)
+	}
+	r = runCmd(t, "", "train", "--epochs", "5", "--resume", "m.json", "--checkpoint", "m.json", "--json")
+	var sum struct {
+		Epochs  int `json:"epochs"`
+		Resumed int `json:"resumed_epochs"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Epochs != 5 || sum.Resumed != 4 {
+		t.Errorf("resumed --json summary %+v, %v:\n%s", sum, err, r.stdout)
+	}
+}
+
 func TestTrainThenPredict(t *testing.T) {
 	chdir(t)
 	r := runCmd(t, "", "train")

@@ -128,6 +128,7 @@ type summaryJSON struct {
 	BestEpoch      int       `json:"best_epoch"`
 	OptimalLoss    jsonFloat `json:"optimal_loss"`
 	Epochs         int       `json:"epochs"`
+	ResumedEpochs  int       `json:"resumed_epochs"`
 	StopReason     string    `json:"stop_reason"`
 	Checkpoint     string    `json:"checkpoint"`
 	ElapsedSeconds float64   `json:"elapsed_seconds"`
@@ -204,7 +205,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	if f.asJSON {
 		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
 			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
-			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), Epochs: res.Epochs,
+			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), Epochs: res.Epochs, ResumedEpochs: res.Resumed,
 			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
 		if err != nil {
 			out.Error = err.Error()
@@ -300,8 +301,22 @@ func roundElapsed(d time.Duration) time.Duration {
 }
 
 func writeTrainSummary(w io.Writer, res *train.Result) {
-	fmt.Fprintf(w, "stopped:     %s after %d epochs (%s, %s samples/s)\n", res.StopReason, res.Epochs,
-		roundElapsed(res.Elapsed), humanRate(float64(res.Samples)*float64(res.Epochs)/math.Max(res.Elapsed.Seconds(), 1e-9)))
+	fmt.Fprintf(w, "stopped:     %s after %d %s", res.StopReason, res.Epochs, plural(res.Epochs, "epoch", "epochs"))
+	// The time and rate are this run's: a resumed run's earlier epochs
+	// were timed by the run that did them.
+	ran := res.Epochs - res.Resumed
+	var notes []string
+	if res.Resumed > 0 {
+		notes = append(notes, fmt.Sprintf("%d in this run", ran))
+	}
+	if ran > 0 {
+		rate := float64(res.Samples) * float64(ran) / math.Max(res.Elapsed.Seconds(), 1e-9)
+		notes = append(notes, roundElapsed(res.Elapsed).String(), humanRate(rate)+" samples/s")
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(notes, ", "))
+	}
+	fmt.Fprintln(w)
 	if res.Epochs == 0 || math.IsNaN(res.Loss) {
 		fmt.Fprintln(w, "loss:        none (no epoch completed: no model was trained)")
 		writeCheckpointLine(w, res)
@@ -394,4 +409,12 @@ func lossPlot(res *train.Result, width, height int, color bool) string {
 		legend += "   ··· " + legends[1]
 	}
 	return asciigraph.PlotMany(data, opts...) + "\n" + legend
+}
+
+// plural returns one for n == 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -530,6 +530,7 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	copy(t.m.w, jfloats[jfloat, float64](c.state.Weights))
 	t.m.b = float64(c.state.Bias)
 	t.epoch, t.best, t.bestEpoch, t.wait = c.Epoch, float64(c.state.Best), c.BestEpoch, c.state.Wait
+	t.resumed = c.Epoch
 	for e := 1; e <= t.epoch; e++ {
 		seedEpoch(&t.rng, t.cfg.Seed, e)
 		if err := shuffleRows(ctx, t.train, t.stride, &t.rng); err != nil {

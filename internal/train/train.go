@@ -98,6 +98,7 @@ type Result struct {
 	Features    []string        // feature names; len(Weights)
 	Target      string          // the target column's name
 	Epochs      int             // epochs completed, counting those before a resume
+	Resumed     int             // epochs completed before this run, by the run resumed (0 without a resume)
 	BestEpoch   int             // epoch of BestLoss
 	Loss        float64         // training MSE of the model returned (see Weights)
 	ValLoss     float64         // validation MSE of the model returned, NaN without validation
@@ -109,7 +110,7 @@ type Result struct {
 	Checkpoint  string          // path written, "" if none was
 	History     *series.Bounded // training loss per epoch
 	ValHistory  *series.Bounded // validation loss per epoch; empty without validation
-	Elapsed     time.Duration   // training time in this run, pauses excluded
+	Elapsed     time.Duration   // training time of the epochs completed in this run, pauses excluded
 	Samples     int             // training rows
 	ValSamples  int             // validation rows
 }
@@ -156,6 +157,7 @@ type trainer struct {
 	optimal     float64   // closed-form loss
 	zeroLoss    float64   // loss of the all-zero model, for divergence
 	epoch       int       // epochs completed
+	resumed     int       // epochs completed before this run (the checkpoint's)
 	loss, vloss float64
 	best        float64 // best monitored loss
 	bestEpoch   int
@@ -540,7 +542,7 @@ func (t *trainer) result(stop StopReason) *Result {
 	return &Result{
 		Config:   t.cfg,
 		Features: slices.Clone(t.features), Target: t.target,
-		Epochs: t.epoch, BestEpoch: t.bestEpoch,
+		Epochs: t.epoch, Resumed: t.resumed, BestEpoch: t.bestEpoch,
 		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
 		Weights: w, Bias: b,
 		StopReason: stop,
