@@ -81,6 +81,15 @@ schema exits with status 2; a call that fails exits with status 1.`,
 		},
 	}
 	af.register(cmd.Flags())
+	// A flag that cannot be parsed is an input error too, which --json
+	// reports as an object.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		err = flagError(c, err)
+		if !wantsJSON(env.args) {
+			return err
+		}
+		return callPrinter{env: env, asJSON: true}.inputError(err)
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print an object with outcome, cached flag, latency and result or error")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 2s), within the ability's own timeout, which still applies; 0: only the ability's")
 	return cmd

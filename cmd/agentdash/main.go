@@ -40,7 +40,7 @@ func main() {
 // run executes the command line args and returns the process exit status.
 // It is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
 	cmd := newRootCmd(env)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

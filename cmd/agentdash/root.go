@@ -31,6 +31,7 @@ type environment struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	args           []string // the command line, without the program's name
 	// helpErr is a usage error found while answering --help, which cobra
 	// gives no way to return.
 	helpErr error
@@ -177,7 +178,10 @@ func (f *agentFlags) newAgent() (*agent.Agent, error) {
 }
 
 func newRootCmd(env *environment) *cobra.Command {
-	var dash dashFlags
+	var (
+		dash        dashFlags
+		showVersion bool
+	)
 	root := &cobra.Command{
 		Use:   "agentdash",
 		Short: "Run abilities for an agent, train small models, and watch it all live",
@@ -188,22 +192,26 @@ shows what happens. With no command it opens the terminal dashboard on the
 built-in demo agent.
 
 Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
-		Version:       buildinfo.Version(),
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				_, err := fmt.Fprintf(env.stdout, "agentdash %s\n", buildinfo.Version())
+				return err
+			}
 			return runDashboard(cmd.Context(), env, &dash)
 		},
 	}
-	root.SetVersionTemplate("agentdash {{.Version}}\n")
+	// --version is a flag of the root's own rather than cobra's, which
+	// answers it before checking the arguments ("agentdash fly --version"
+	// would print the version and succeed).
+	root.Flags().BoolVarP(&showVersion, "version", "v", false, "print the version and exit")
 	dash.register(root.Flags())
 	root.SetIn(env.stdin)
 	root.SetOut(env.stdout)
 	root.SetErr(env.stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpCommand(newHelpCmd())
 	// cobra answers --help before it checks the arguments, so "agentdash
@@ -257,6 +265,25 @@ func newHelpCmd() *cobra.Command {
 			return target.Help()
 		},
 	}
+}
+
+// flagError says which command a flag error is about and how to call it.
+func flagError(c *cobra.Command, err error) error {
+	return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
+}
+
+// wantsJSON reports whether args ask for --json (before any "--"): when a
+// flag cannot be parsed, --json may not have been parsed yet.
+func wantsJSON(args []string) bool {
+	for _, arg := range args {
+		switch arg {
+		case "--":
+			return false
+		case "--json", "--json=true", "--json=1":
+			return true
+		}
+	}
+	return false
 }
 
 // where prefixes a usage error of c: errors are printed after
