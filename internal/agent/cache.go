@@ -50,12 +50,9 @@ func (a *Agent) newCache(e *entry, ttl time.Duration) (*otter.Cache[string, stam
 		MaximumSize:      a.opts.CacheSize,
 		ExpiryCalculator: otter.ExpiryWriting[string, stamped](addSat(ttl, cacheClockResolution)),
 		OnAtomicDeletion: func(d otter.DeletionEvent[string, stamped]) {
-			// An eviction is a removal for size or expiry, including a
-			// result replaced after its stamp expired but before otter's
-			// coarser expiry removed it. Replacing a live result, which
-			// two executions of the same arguments can do after an
-			// abandoned one, is not.
-			if d.WasEvicted() || d.Cause == otter.CauseReplacement && d.Value.expires <= a.cacheNow() {
+			// Removals for size or by otter's expiry; store counts the
+			// results it replaces after their stamp expired.
+			if d.WasEvicted() {
 				e.cacheEvictions.Add(1)
 			}
 		},
@@ -68,18 +65,9 @@ func (a *Agent) newCache(e *entry, ttl time.Duration) (*otter.Cache[string, stam
 	return otter.New(o)
 }
 
-// cacheNow returns the current cache time: the monotonic time since the
-// agent's epoch with the real clock, else Options.Now since the agent
-// started.
-func (a *Agent) cacheNow() time.Duration {
-	if a.realNow {
-		return a.mono()
-	}
-	return a.cacheAt(0)
-}
-
 // cacheAt returns the cache time of the monotonic time mono (a reading of
-// a.mono); with a custom clock it reads that clock instead.
+// a.mono): mono itself with the real clock; with a custom clock it reads
+// that clock instead, as an offset from the agent's start.
 func (a *Agent) cacheAt(mono time.Duration) time.Duration {
 	if a.realNow {
 		return mono
@@ -103,5 +91,11 @@ func (e *entry) store(a *Agent, key string, value any, at time.Duration) {
 	if expires < now {
 		expires = math.MaxInt64 // a TTL of "forever" overflows
 	}
-	e.cache.Set(key, stamped{value: value, expires: expires})
+	// A result replaced after its stamp expired, before otter's coarser
+	// expiry removed it, is evicted by expiry too. Replacing a live one,
+	// which two executions of the same arguments can do after an
+	// abandoned one, is not an eviction.
+	if old, inserted := e.cache.Set(key, stamped{value: value, expires: expires}); !inserted && old.expires <= now {
+		e.cacheEvictions.Add(1)
+	}
 }
