@@ -47,6 +47,7 @@ func Start(ctx context.Context, cfg Config) (*Run, error) {
 		updates: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	r.pause.onWait = r.signal
 	go func() {
 		defer close(r.done)
 		defer cancel()
@@ -76,8 +77,9 @@ func (r *Run) signal() {
 }
 
 // Updates returns a channel that receives a value when something changed
-// (an epoch finished, the run paused, resumed or ended) since the last
-// receive. It is never closed; select on Done as well.
+// (an epoch finished, a pause was requested or took effect, the run
+// resumed or ended) since the last receive. It is never closed; select on
+// Done as well.
 func (r *Run) Updates() <-chan struct{} { return r.updates }
 
 // Latest returns the event of the most recent epoch, or false before the
@@ -112,22 +114,33 @@ func (r *Run) Target() string { return r.t.target }
 func (r *Run) Config() Config { return r.t.cfg }
 
 // Pause makes the run wait before its next epoch until Resume or Stop.
-// The epoch in progress finishes first.
+// The epoch in progress finishes first: Paused reports the request at once,
+// Waiting once the pause has taken effect, which Updates signals.
 func (r *Run) Pause() {
 	if r.pause.set(true) {
 		r.signal()
 	}
 }
 
-// Resume continues a paused run.
+// Resume continues a paused run. Called before the pause took effect, it
+// cancels the pause: the run goes on without stopping between epochs.
 func (r *Run) Resume() {
 	if r.pause.set(false) {
 		r.signal()
 	}
 }
 
-// Paused reports whether the run is paused.
+// Paused reports whether a pause is requested: Pause was called and Resume
+// was not since. The epoch in progress may still be running; see Waiting.
 func (r *Run) Paused() bool { return r.pause.paused() }
+
+// Waiting reports whether the pause has taken effect: the run is paused and
+// holding between epochs, training nothing until Resume or Stop. It turns
+// true some time after Pause, when the epoch in progress has finished (a
+// value is sent on Updates then), and false as Resume returns (or once Stop
+// has released the loop). Waiting implies Paused; a run that ends, or
+// finishes its last epoch, while a pause is pending never waits.
+func (r *Run) Waiting() bool { return r.pause.isWaiting() }
 
 // Stop cancels the run; it ends as if its context were canceled (see
 // [Train]). Stop does not wait: use Done or Result.
@@ -145,8 +158,13 @@ func (r *Run) Result() (*Result, error) {
 
 // pauser blocks the training loop between epochs while paused.
 type pauser struct {
-	mu sync.Mutex
-	ch chan struct{} // non-nil while paused; closed on resume
+	// onWait, if set, is called (without the lock) each time the loop
+	// starts waiting. It is set before the loop starts.
+	onWait func()
+
+	mu      sync.Mutex
+	ch      chan struct{} // non-nil while paused; closed on resume
+	waiting bool          // the loop is blocked in wait on ch
 }
 
 // set pauses or resumes and reports whether that changed anything.
@@ -159,6 +177,7 @@ func (p *pauser) set(pause bool) bool {
 	case !pause && p.ch != nil:
 		close(p.ch)
 		p.ch = nil
+		p.waiting = false // the loop is released, whenever it wakes up
 	default:
 		return false
 	}
@@ -171,15 +190,33 @@ func (p *pauser) paused() bool {
 	return p.ch != nil
 }
 
-// wait returns when not paused or ctx is done.
-func (p *pauser) wait(ctx context.Context) {
+// isWaiting reports whether the loop is blocked in wait.
+func (p *pauser) isWaiting() bool {
 	p.mu.Lock()
-	ch := p.ch
-	p.mu.Unlock()
-	if ch != nil {
+	defer p.mu.Unlock()
+	return p.waiting
+}
+
+// wait returns when not paused or ctx is done. A pause requested again
+// between a resume and the loop waking up holds the loop at once.
+func (p *pauser) wait(ctx context.Context) {
+	for ctx.Err() == nil {
+		p.mu.Lock()
+		ch := p.ch
+		p.waiting = ch != nil
+		p.mu.Unlock()
+		if ch == nil {
+			return
+		}
+		if p.onWait != nil {
+			p.onWait()
+		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
 		}
+		p.mu.Lock()
+		p.waiting = false
+		p.mu.Unlock()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -200,4 +201,155 @@ func TestRunFeatures(t *testing.T) {
 	if !slices.Equal(r.Features(), res.Features) {
 		t.Errorf("Features() %q, Result.Features %q", r.Features(), res.Features)
 	}
+}
+
+// waitUntil fails t unless cond holds within 10 s.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A pause requested during an epoch is pending (paused, not waiting) until
+// the epoch ends; then the loop waits, says so once through onWait, and
+// runs no epoch until resumed.
+func TestPauseRequestedThenWaiting(t *testing.T) {
+	tr, err := newTrainer(t.Context(), longConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{}, 10)
+	p := &pauser{onWait: func() { waited <- struct{}{} }}
+	var last atomic.Int64
+	onEpoch := func(ev Event) {
+		last.Store(int64(ev.Epoch))
+		if ev.Epoch == 3 {
+			// Still inside epoch 3 (its event is being published): the
+			// pause is requested but cannot have taken effect.
+			p.set(true)
+			if !p.paused() || p.isWaiting() {
+				t.Errorf("during epoch 3 after a pause: paused %v, waiting %v; want true, false", p.paused(), p.isWaiting())
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	type outcome struct {
+		res *Result
+		err error
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := tr.run(ctx, onEpoch, p)
+		out <- outcome{res, err}
+	}()
+
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pause did not take effect within 10 s")
+	}
+	if !p.isWaiting() || !p.paused() {
+		t.Fatalf("after onWait: waiting %v, paused %v; want both", p.isWaiting(), p.paused())
+	}
+	if e := last.Load(); e != 3 {
+		t.Fatalf("waiting after epoch %d, want 3", e)
+	}
+	p.set(false)
+	if p.isWaiting() || p.paused() {
+		t.Fatalf("after resume: waiting %v, paused %v; want neither", p.isWaiting(), p.paused())
+	}
+	waitUntil(t, func() bool { return last.Load() > 3 })
+	cancel()
+	o := <-out
+	if o.err != nil || o.res.StopReason != StopCanceled || o.res.Epochs <= 3 {
+		t.Fatalf("run = %+v, %v; want canceled after epoch 3", o.res, o.err)
+	}
+	if len(waited) != 0 {
+		t.Errorf("onWait called %d more times", len(waited))
+	}
+}
+
+// Resume before the loop reaches the pause cancels it: the loop never
+// waits.
+func TestResumeCancelsPendingPause(t *testing.T) {
+	called := false
+	p := &pauser{onWait: func() { called = true }}
+	p.set(true)
+	if !p.paused() || p.isWaiting() {
+		t.Fatalf("requested: paused %v, waiting %v; want true, false", p.paused(), p.isWaiting())
+	}
+	p.set(false)
+	p.wait(t.Context()) // returns at once
+	if called || p.isWaiting() || p.paused() {
+		t.Fatalf("onWait called %v, waiting %v, paused %v; want none", called, p.isWaiting(), p.paused())
+	}
+}
+
+// Canceling the context releases a waiting loop, which then no longer
+// reports waiting.
+func TestWaitEndsOnCancel(t *testing.T) {
+	waited := make(chan struct{}, 1)
+	p := &pauser{onWait: func() { waited <- struct{}{} }}
+	p.set(true)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.wait(ctx)
+	}()
+	<-waited
+	if !p.isWaiting() {
+		t.Fatal("not waiting after onWait")
+	}
+	cancel()
+	<-done
+	if p.isWaiting() || !p.paused() {
+		t.Fatalf("after cancel: waiting %v, paused %v; want false, true", p.isWaiting(), p.paused())
+	}
+}
+
+// Through Run: Pause is reported at once, Waiting once the loop holds, and
+// an update is sent then; Resume clears both.
+func TestRunReportsWaiting(t *testing.T) {
+	r, err := Start(t.Context(), longConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { r.Stop(); <-r.Done() }()
+	waitEpoch(t, r, 1)
+	r.Pause()
+	if !r.Paused() {
+		t.Fatal("Paused() = false after Pause")
+	}
+	// The pause taking effect is signalled: checking only on updates,
+	// Waiting is seen to turn true.
+	deadline := time.After(10 * time.Second)
+	for waiting := false; !waiting; {
+		select {
+		case <-r.Updates():
+			waiting = r.Waiting()
+		case <-r.Done():
+			t.Fatal("run ended while pausing")
+		case <-deadline:
+			t.Fatal("no update reported the pause taking effect within 10 s")
+		}
+	}
+	held, _ := r.Latest()
+	if !r.Paused() || !r.Waiting() {
+		t.Fatalf("paused %v, waiting %v; want both", r.Paused(), r.Waiting())
+	}
+	if now, _ := r.Latest(); now.Epoch != held.Epoch {
+		t.Fatalf("epoch advanced from %d to %d while waiting", held.Epoch, now.Epoch)
+	}
+	r.Resume()
+	if r.Paused() || r.Waiting() {
+		t.Fatalf("after Resume: paused %v, waiting %v; want neither", r.Paused(), r.Waiting())
+	}
+	waitEpoch(t, r, held.Epoch+1)
 }
