@@ -75,7 +75,10 @@ type Model struct {
 	cancel   context.CancelFunc // cancels the run's context
 	launch   *launch
 	stopping bool
-	paused   bool
+	// paused: a pause is requested (train.Run.Paused). The trainer pauses
+	// between epochs, so the epoch in progress runs on until held: the
+	// pause has taken effect (train.Run.Waiting) as of the last refresh.
+	paused, held bool
 	// stoppedEarly: the last run was stopped (s) while its data was still
 	// loading, so it has no result.
 	stoppedEarly bool
@@ -364,7 +367,7 @@ func (m *Model) start() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.common.Ctx)
 	l := &launch{done: make(chan struct{})}
 	m.cancel, m.launch, m.runCfg = cancel, l, cfg
-	m.state, m.stopping, m.paused, m.stoppedEarly = launching, false, false, false
+	m.state, m.stopping, m.paused, m.held, m.stoppedEarly = launching, false, false, false, false
 	m.result, m.runErr, m.has, m.features = nil, nil, false, nil
 	m.latest = train.Event{}
 	// The tail windows on offer depend on the run's length (see nextTail):
@@ -413,6 +416,10 @@ func (m *Model) launched(l *launch) tea.Cmd {
 	return nil
 }
 
+// togglePause requests a pause, or resumes: space during the epoch that
+// a pause waits for cancels the pause. A pause takes effect only when the
+// epoch in progress ends; the run then signals Updates and the next frame's
+// refresh shows it held, so until then the pane says "pausing".
 func (m *Model) togglePause() {
 	if m.run == nil || m.stopping {
 		return
@@ -422,7 +429,7 @@ func (m *Model) togglePause() {
 	} else {
 		m.run.Pause()
 	}
-	m.paused = m.run.Paused()
+	m.paused, m.held = m.run.Paused(), false
 }
 
 // poll takes the run's latest progress, at most once per frame, without
@@ -466,6 +473,7 @@ func (m *Model) refresh() {
 	m.valHist = m.run.History(m.valHist[:0], true)
 	m.setGraphData()
 	m.paused = m.run.Paused()
+	m.held = m.paused && m.run.Waiting()
 	m.syncKeys() // graph keys work once there is data
 	m.dirty = true
 }
@@ -486,7 +494,7 @@ func (m *Model) setGraphData() {
 func (m *Model) finish() tea.Cmd {
 	res, err := m.run.Result()
 	m.run, m.state, m.result, m.runErr = nil, finished, res, err
-	m.stopping, m.paused = false, false
+	m.stopping, m.paused, m.held = false, false, false
 	m.cancel()
 	if res != nil && math.IsNaN(m.graph.data.optimum) {
 		m.graph.data.optimum = res.OptimalLoss
@@ -551,9 +559,12 @@ func (m *Model) syncKeys() {
 	k.change.SetEnabled(browsing && len(m.fields[m.cursor].choices) > 0)
 	k.start.SetEnabled(browsing && (m.state == idle || m.state == finished))
 	k.pause.SetEnabled(browsing && live)
-	if m.paused {
+	switch {
+	case m.paused && m.held:
 		k.pause.SetHelp("space", "resume")
-	} else {
+	case m.paused:
+		k.pause.SetHelp("space", "cancel pause")
+	default:
 		k.pause.SetHelp("space", "pause")
 	}
 	k.stop.SetEnabled(browsing && (live || m.state == launching))

@@ -349,15 +349,30 @@ func TestPauseResumeStop(t *testing.T) {
 	if !m.run.Paused() || !m.paused {
 		t.Fatal("space did not pause the run")
 	}
-	if v := m.View(); !strings.Contains(v, "PAUSED") {
-		t.Errorf("paused view lacks PAUSED:\n%s", v)
+	// The trainer pauses between epochs: until the run reports the pause
+	// taking effect (on Updates, seen at the next frame) the pane says so.
+	if v := m.View(); !strings.Contains(v, "pausing after this epoch") || strings.Contains(v, "PAUSED") {
+		t.Errorf("view right after space, before the run held:\n%s", v)
 	}
-	if h := helpText(m); !strings.Contains(h, "resume") {
+	if h := helpText(m); !strings.Contains(h, "space cancel pause") {
+		t.Errorf("help while pausing = %q, want cancel pause", h)
+	}
+	tickUntil(t, m, func() bool { return m.held })
+	if !m.run.Waiting() {
+		t.Fatal("the pane shows the run held, the run does not wait")
+	}
+	if v := m.View(); !strings.Contains(v, "PAUSED") || strings.Contains(v, "pausing") {
+		t.Errorf("view once the run held lacks PAUSED:\n%s", v)
+	}
+	if h := helpText(m); !strings.Contains(h, "space resume") {
 		t.Errorf("help while paused = %q, want resume", h)
 	}
 	m.Update(press("space"))
-	if m.run.Paused() || m.paused {
+	if m.run.Paused() || m.paused || m.held {
 		t.Fatal("space did not resume the run")
+	}
+	if v := m.View(); !strings.Contains(v, "▶ training") {
+		t.Errorf("view after resume:\n%s", v)
 	}
 	m.Update(press("s"))
 	if !m.stopping || !strings.Contains(m.View(), "stopping") {
@@ -1030,3 +1045,60 @@ func TestDivergedAtOnceShowsNoModel(t *testing.T) {
 		t.Errorf("view after a divergence in epoch 1:\n%s", v)
 	}
 }
+
+// Regression: space during a long epoch showed "PAUSED" at once, though the
+// trainer pauses only between epochs, so the epoch ran on and a new epoch
+// and loss appeared under "PAUSED". Until the pause takes effect the status
+// says "pausing", with the ETA and rate still shown: training goes on.
+func TestPausingUntilTheEpochEnds(t *testing.T) {
+	m := newPane(t, shortConfig(t, 8), 140, 40)
+	m.state, m.has, m.paused, m.held = running, true, true, false
+	m.latest = train.Event{Epoch: 1, Epochs: 8, Elapsed: 4 * time.Second, SamplesPerSec: 22.5e6, TrainLoss: 0.5}
+	m.first = m.latest
+	m.syncKeys()
+	m.dirty = true
+	v := runText(m.View())
+	for _, want := range []string{"⏸ pausing after this epoch…", "space cancels", "epoch 1/8", "ETA", "rows/s"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("pausing view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "PAUSED") {
+		t.Errorf("pausing view says PAUSED:\n%s", v)
+	}
+	// The epoch ends and the run holds: now it is paused, without the
+	// rate of the epoch that ran into the pause.
+	m.latest.Epoch, m.latest.TrainLoss, m.held = 2, 0.4, true
+	m.syncKeys()
+	m.dirty = true
+	v = runText(m.View())
+	if !strings.Contains(v, "PAUSED") || !strings.Contains(v, "epoch 2/8") || strings.Contains(v, "pausing") ||
+		strings.Contains(v, "ETA") || strings.Contains(v, "rows/s") {
+		t.Errorf("held view:\n%s", v)
+	}
+}
+
+// space again before the pause took effect cancels it: the run never
+// holds and goes on training.
+func TestSpaceCancelsPendingPause(t *testing.T) {
+	m := newPane(t, shortConfig(t, 1_000_000), 140, 40)
+	startRun(t, m)
+	tickUntil(t, m, func() bool { return m.has })
+	m.Update(press("space"))
+	if !strings.Contains(m.View(), "pausing after this epoch") {
+		t.Fatalf("view after space:\n%s", m.View())
+	}
+	m.Update(press("space"))
+	if m.run.Paused() || m.run.Waiting() || m.paused || m.held {
+		t.Fatalf("second space: run paused %v waiting %v, pane paused %v held %v; want none",
+			m.run.Paused(), m.run.Waiting(), m.paused, m.held)
+	}
+	epoch := m.latest.Epoch
+	tickUntil(t, m, func() bool { return m.latest.Epoch > epoch })
+	if v := runText(m.View()); !strings.Contains(v, "▶ training") || strings.Contains(v, "paus") || strings.Contains(v, "PAUSED") {
+		t.Errorf("view after canceling the pause:\n%s", v)
+	}
+	m.Update(press("s"))
+	finishRun(t, m)
+}
+

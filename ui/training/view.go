@@ -287,14 +287,17 @@ func (m *Model) statsLines(w int) []string {
 		switch {
 		case m.stopping:
 			status = th.Warn.Render("■ stopping…")
-		case m.paused:
+		case m.paused && m.held:
 			status = th.Badge.Render(" PAUSED ") + th.KeyDesc.Render(" space resumes")
+		case m.paused:
+			// The trainer pauses between epochs: this one runs on.
+			status = th.Warn.Render("⏸ pausing after this epoch…") + th.KeyDesc.Render(" space cancels")
 		default:
 			status = th.Good.Render("▶ training")
 		}
 		parts := []string{status}
 		if m.has {
-			parts = append(parts, progress(th, m.latest, m.first, m.paused)...)
+			parts = append(parts, progress(th, m.latest, m.first, m.paused && m.held)...)
 		}
 		lines = pack(w, parts...)
 	} else {
@@ -425,10 +428,11 @@ func plural(n int, singular, plural string) string {
 }
 
 // progress renders "epoch 123/1,000 12%", "ETA 3s" and "1.2M rows/s".
-// While paused neither the ETA nor the rate is shown. The trainer's rate
-// leaves the pause out, but it is one epoch's: with epochs of
-// microseconds, the one running as the pause begins is often slowed many
-// times over, and that sample would stay on screen for the whole pause.
+// While paused (held: not while a pause waits for the epoch in progress)
+// neither the ETA nor the rate is shown. The trainer's rate leaves the
+// pause out, but it is one epoch's: with epochs of microseconds, the one
+// running as the pause begins is often slowed many times over, and that
+// sample would stay on screen for the whole pause.
 func progress(th *theme.Theme, ev, first train.Event, paused bool) []string {
 	ep := th.Label.Render("epoch ") + th.Bold.Render(groupDigits(ev.Epoch)) + th.Muted.Render("/"+groupDigits(ev.Epochs))
 	if ev.Epochs > 0 {
