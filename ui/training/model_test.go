@@ -1102,3 +1102,19 @@ func TestSpaceCancelsPendingPause(t *testing.T) {
 	finishRun(t, m)
 }
 
+// s after the data loaded but before epoch 1 completed: the headline says
+// what the footer says, not "stopped at epoch 0".
+func TestStoppedBeforeFirstEpochHeadline(t *testing.T) {
+	m := newPane(t, shortConfig(t, 8), 160, 40)
+	m.state = finished
+	m.result = &train.Result{StopReason: train.StopCanceled, Samples: 90_000_000, ValSamples: 10_000_000}
+	got := strings.Join(m.outcome(), " · ")
+	if !strings.HasPrefix(got, "■ stopped before the first epoch") || strings.Contains(got, "epoch 0") ||
+		!strings.Contains(got, "90,000,000 train + 10,000,000 val rows") {
+		t.Errorf("outcome %q", got)
+	}
+	m.result.Epochs = 3
+	if got := strings.Join(m.outcome(), " · "); !strings.HasPrefix(got, "■ stopped at epoch 3") {
+		t.Errorf("outcome after 3 epochs %q", got)
+	}
+}

@@ -381,7 +381,11 @@ func (m *Model) outcome() []string {
 		// The model kept is the best epoch's (see train.Result).
 		head = th.Good.Render("✓ early-stopped") + th.Text.Render(" at epoch "+epochs+", model of epoch "+groupDigits(res.BestEpoch))
 	case train.StopCanceled:
-		head = th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs)
+		if res.Epochs == 0 { // stopped once the data had loaded (cf. stoppedEarly)
+			head = th.Warn.Render("■ stopped") + th.Text.Render(" before the first epoch")
+		} else {
+			head = th.Warn.Render("■ stopped") + th.Text.Render(" at epoch "+epochs)
+		}
 	case train.StopDiverged:
 		// Numbered as the trainer's error under this line numbers it.
 		if divergedMidRun(res, m.runCfg) {
