@@ -9,6 +9,7 @@ package abilities
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -55,10 +56,15 @@ type Model struct {
 	query   string // the filter text the list was built for
 	editor  textarea.Model
 	editing bool
-	// overflowed: the editor's text took more rows than it shows at the
-	// last fitEditor, so its view may be scrolled down.
-	overflowed bool
-	focused    bool
+	// scrolled: the editor's view may be scrolled down from the text's
+	// first row: it was fitted while editing text it cannot show whole,
+	// and its text has not been set anew since (SetValue scrolls to the
+	// top).
+	scrolled bool
+	// fitRows and fitHeight are the rows the editor's text took and the
+	// editor's height at the last fitEditor.
+	fitRows, fitHeight int
+	focused            bool
 
 	// viewer shows the selected ability's last result in full, scrollable.
 	viewer  viewport.Model
@@ -244,7 +250,7 @@ func (m *Model) syncEditor() {
 		text = exampleArgs(in)
 		m.prefilled[in.Name] = text
 	}
-	m.editor.SetValue(text)
+	m.setEditorText(text)
 	m.editor.CursorStart()
 	m.fitEditor()
 	m.validate()
@@ -310,7 +316,7 @@ func (m *Model) refreshExample() {
 	}
 	if text := exampleArgs(in); text != m.editor.Value() {
 		m.prefilled[in.Name] = text
-		m.editor.SetValue(text)
+		m.setEditorText(text)
 		m.editor.CursorStart()
 		m.fitEditor()
 		m.validate()
@@ -437,7 +443,7 @@ func (m *Model) resetArgs() {
 	}
 	text := exampleArgs(in)
 	m.prefilled[in.Name] = text
-	m.editor.SetValue(text)
+	m.setEditorText(text)
 	m.fitEditor()
 	m.validate()
 	m.notSent = false
@@ -630,6 +636,13 @@ func (m *Model) SetSize(w, h int) {
 // listWidth is the width of the ability list column.
 func (m *Model) listWidth() int { return max(min(m.width/3, 32), 18) }
 
+// setEditorText puts text in the editor, the cursor at its end and the
+// view at its first row; fit the editor to it next (fitEditor).
+func (m *Model) setEditorText(text string) {
+	m.editor.SetValue(text)
+	m.scrolled = false
+}
+
 // updateEditor passes msg (a key, or the text the textarea read from the
 // clipboard) to the argument editor; when it changed the text, the text is
 // validated and the editor fitted to it, the cursor in view.
@@ -653,8 +666,8 @@ func (m *Model) updateEditor(msg tea.Msg) tea.Cmd {
 }
 
 // fitEditor sizes the editor to its text, within limits set by the pane
-// height, and scrolls its view so that text that fits is shown whole and,
-// while editing, the cursor is in view.
+// height, and scrolls its view so that text that fits is shown whole and
+// text that does not fills the editor, the cursor in view while editing.
 //
 // The textarea scrolls only at the end of its Update, and only as far as
 // the text it rendered last reaches: its viewport holds the lines of its
@@ -663,20 +676,78 @@ func (m *Model) updateEditor(msg tea.Msg) tea.Cmd {
 // the view stayed where the old text ended, the cursor far below it,
 // until the next key scrolled again with the pasted rows rendered. So
 // the editor is rendered here with the text and height it has now, then
-// handed a message it ignores, whose Update scrolls to the cursor.
+// scrolled (scrollToCursor).
 func (m *Model) fitEditor() {
 	limit := m.editorMaxHeight()
-	rows := wrappedRows(m.editor.Value(), m.editor.Width(), limit+1)
-	m.editor.SetHeight(min(rows, limit))
-	if rows <= limit && m.overflowed {
-		m.editorToTop()
+	rows := wrappedRows(m.editor.Value(), m.editor.Width(), math.MaxInt)
+	height := min(rows, limit)
+	m.editor.SetHeight(height)
+	// The view may end below the text only if the text lost rows or the
+	// editor gained some since the last fit: the textarea never scrolls
+	// further down than the cursor.
+	below := rows < m.fitRows || height > m.fitHeight
+	m.fitRows, m.fitHeight = rows, height
+	if rows <= limit {
+		if m.scrolled {
+			m.editorToTop()
+		}
+		return
 	}
-	m.overflowed = rows > limit
-	if !m.editing {
-		return // no cursor is drawn
+	if m.editing || m.scrolled {
+		// Not editing, a view that editing scrolled keeps the cursor in
+		// it; one it did not shows the first rows, as SetValue left it.
+		m.scrollToCursor(rows, below)
+		m.scrolled = true
 	}
-	_ = m.editor.View()
+}
+
+// scrollToCursor scrolls the editor's view, whose text overflows it in
+// rows, to the cursor and, when it may end below the text, so that it
+// shows no row past the text's end.
+//
+// The textarea scrolls only to bring the cursor into view. It keeps its
+// scroll offset when the text rewraps into fewer rows (a wider pane, rows
+// deleted after the cursor) or the editor grows taller, so its view could
+// end below the text, empty rows under its last one, and stayed so while
+// the cursor was in it. An offset past the text's end (a pane shrunk then
+// grown back: the narrow text had more rows) its viewport moved into the
+// padding rows it renders below the text, and the textarea scrolled back
+// up only as far as the cursor: the text's last row at the view's top,
+// every other row empty. Nothing exported reads or sets the offset, so the
+// cursor moves instead: when it is below top, the first row of the view
+// that ends at the text's last row, it is moved up to top, to which the
+// textarea scrolls up if its view starts lower (a view starting higher
+// shows top already), and is then put back, in that view.
+func (m *Model) scrollToCursor(rows int, below bool) {
+	if !m.editing { // the textarea scrolls only while focused
+		_ = m.editor.Focus() // nil: the cursor does not blink
+		defer m.editor.Blur()
+	}
+	_ = m.editor.View() // the text's rows at the current width and height
 	m.editor, _ = m.editor.Update(nil)
+	if !below {
+		return
+	}
+
+	text := m.editor.Value()
+	top := rows - m.editor.Height()
+	row, li := m.editor.Line(), m.editor.LineInfo()
+	before := 0
+	for range row {
+		line, rest, _ := strings.Cut(text, "\n")
+		before += lineRows(line, m.editor.Width())
+		text = rest
+	}
+	up := before + li.RowOffset - top
+	if up <= 0 {
+		return // the view starts at or above the cursor, so above top
+	}
+	col := li.StartColumn + li.ColumnOffset
+	for range up {
+		m.editor.CursorUp()
+	}
+	m.editor, _ = m.editor.Update(nil)
+	m.restoreCursor(row, col)
 }
 
 // editorToTop scrolls the editor's view to the text's first row, the
@@ -686,10 +757,18 @@ func (m *Model) fitEditor() {
 // it to the top, and puts the cursor at the end.
 func (m *Model) editorToTop() {
 	row, li := m.editor.Line(), m.editor.LineInfo()
-	col := li.StartColumn + li.ColumnOffset
 	m.editor.SetValue(m.editor.Value())
+	m.scrolled = false
+	m.restoreCursor(row, li.StartColumn+li.ColumnOffset)
+}
+
+// restoreCursor moves the editor's cursor to column col of line row.
+func (m *Model) restoreCursor(row, col int) {
 	for m.editor.Line() > row {
 		m.editor.CursorUp()
+	}
+	for m.editor.Line() < row {
+		m.editor.CursorDown()
 	}
 	m.editor.SetCursor(col)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -641,6 +642,118 @@ func TestEditorInViewAfterResize(t *testing.T) {
 		if fits := len(rows) < 7; fits != (w == 200) || fits && !strings.HasPrefix(ansi.Strip(rows[0]), " 1 x") {
 			t.Errorf("width %d: the editor shows the text from the wrong row:\n%s", w, all)
 		}
+	}
+}
+
+// Pane sizes the dashboard gives the Abilities pane (its frame's content):
+// at 120×40 and 80×24 one pane under a tab bar, at 160×48 a 2×2 grid.
+var (
+	pane120x40 = [2]int{118, 35} // the editor at most 8 rows
+	pane80x24  = [2]int{78, 19}  // 4 rows
+	grid160x48 = [2]int{78, 21}  // 5 rows
+)
+
+// checkEditorFull fails unless the editor shows as many rows of text as it
+// is high, no row past the text's end, and (editing) the cursor on its
+// last row: the text overflows the editor and the cursor is at its end.
+func checkEditorFull(t *testing.T, m *Model, when string) {
+	t.Helper()
+	v := m.View()
+	label := "Arguments"
+	if m.editing {
+		label = "Arguments (editing)"
+	}
+	var rows []string
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		if _, after, ok := strings.Cut(l, "│ "); ok && strings.TrimRight(ansi.Strip(after), " ") == label {
+			rows = lines[i+1 : min(i+1+m.editor.Height(), len(lines))]
+			break
+		}
+	}
+	if rows == nil {
+		t.Fatalf("%s: no argument editor in view:\n%s", when, v)
+	}
+	for j, r := range rows {
+		_, rows[j], _ = strings.Cut(r, "│ ")
+	}
+	all := strings.Join(rows, "\n")
+	if want := m.editorMaxHeight(); len(rows) != want {
+		t.Fatalf("%s: editor %d rows high, want %d:\n%s", when, len(rows), want, all)
+	}
+	for j, r := range rows {
+		if strings.TrimSpace(ansi.Strip(r)) == "" {
+			t.Fatalf("%s: editor row %d of %d is past the text's end:\n%s", when, j+1, len(rows), all)
+		}
+	}
+	if m.editing && !strings.Contains(rows[len(rows)-1], "\x1b[7m") {
+		t.Fatalf("%s: no cursor on the editor's last row:\n%s", when, all)
+	}
+}
+
+// Regression: after the pane shrank and grew back (120×40, 80×24, 120×40),
+// the editor showed the last row of a long paste at its top, empty rows
+// below it, and keys did not scroll it back. The textarea keeps its scroll
+// offset through resizes, and scrolls only to show the cursor: the offset
+// of the narrow layout, where the text takes more rows, was past the end of
+// the wide layout's text. Not editing, the editor showed no text at all.
+func TestEditorFullAfterResizes(t *testing.T) {
+	showCursor(t)
+	for _, tt := range []struct {
+		name, paste string
+		oneLine     bool
+	}{
+		{"pasted 50k line", `{"text": "` + strings.Repeat("x", 50_000) + `"}`, true},
+		{"pasted 500 lines", "{\n" + strings.Repeat(`  "text": "x",`+"\n", 498) + "}", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newTest(t)
+			resize := func(s [2]int) { m.SetSize(s[0], s[1]) }
+			resize(pane120x40)
+			send(t, m, panetest.Key("e"), panetest.Key("ctrl+r"))
+			send(t, m, slices.Repeat([]tea.Msg{panetest.Key("backspace")}, 30)...)
+			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
+			checkEditorFull(t, m, "after the paste")
+
+			resize(pane80x24)
+			checkEditorFull(t, m, "shrunk to 80×24")
+			resize(pane120x40)
+			checkEditorFull(t, m, "back at 120×40")
+			send(t, m, panetest.Key("x"))
+			checkEditorFull(t, m, "a key typed after the resizes")
+			send(t, m, panetest.Key("backspace"))
+			checkEditorFull(t, m, "backspace after the resizes")
+
+			// The 2×2 grid, then a tab again, then the grid.
+			for i, s := range [][2]int{grid160x48, pane80x24, grid160x48} {
+				resize(s)
+				checkEditorFull(t, m, "grid resize "+strconv.Itoa(i+1))
+			}
+
+			// A storm of resizes, as dragging a window's corner sends.
+			rnd := rand.New(rand.NewPCG(3, 4))
+			for i := range 20 {
+				w, h := 62+rnd.IntN(140), 16+rnd.IntN(44)
+				resize([2]int{w, h})
+				checkEditorFull(t, m, "resize "+strconv.Itoa(i+1)+" to "+strconv.Itoa(w)+"×"+strconv.Itoa(h))
+			}
+			resize(pane120x40)
+			checkEditorFull(t, m, "back at 120×40 after the storm")
+			if tt.oneLine {
+				// Deleting the rows below the cursor scrolls the view up.
+				send(t, m, panetest.Key("up"), panetest.Key("up"), panetest.Key("up"), panetest.Key("ctrl+k"))
+				checkEditorFull(t, m, "the last rows deleted")
+			}
+
+			// Not editing, the editor keeps what it showed through resizes.
+			resize(pane80x24)
+			send(t, m, panetest.Key("esc"))
+			checkEditorFull(t, m, "not editing")
+			for i, s := range [][2]int{pane120x40, grid160x48, pane80x24, pane120x40} {
+				resize(s)
+				checkEditorFull(t, m, "not editing, resize "+strconv.Itoa(i+1))
+			}
+		})
 	}
 }
 
