@@ -250,8 +250,7 @@ func (m *Model) syncEditor() {
 		text = exampleArgs(in)
 		m.prefilled[in.Name] = text
 	}
-	m.setEditorText(text)
-	m.editor.CursorStart()
+	m.setEditorText(text) // the cursor at the end, as ctrl+r leaves it
 	m.fitEditor()
 	m.validate()
 	m.notSent = false
@@ -317,7 +316,6 @@ func (m *Model) refreshExample() {
 	if text := exampleArgs(in); text != m.editor.Value() {
 		m.prefilled[in.Name] = text
 		m.setEditorText(text)
-		m.editor.CursorStart()
 		m.fitEditor()
 		m.validate()
 	}

@@ -296,6 +296,43 @@ func TestEditorKeepsArgsPerAbilityAndResets(t *testing.T) {
 	}
 }
 
+// Regression: e put the cursor at the start of the text's last line (its
+// closing brace), where ctrl+r puts it at the end: text typed right after
+// e went before the brace.
+func TestEditStartsAtTheEnd(t *testing.T) {
+	m, _ := newTest(t)
+	for range m.list.Items() {
+		in, _ := m.Selected()
+		send(t, m, panetest.Key("e"))
+		send(t, m, panetest.Type("!")...)
+		if got, want := m.editor.Value(), exampleArgs(in)+"!"; got != want {
+			t.Errorf("%s: typed after e: %q, want %q", in.Name, got, want)
+		}
+		send(t, m, panetest.Key("ctrl+r"), panetest.Key("esc"), panetest.Key("down"))
+	}
+
+	// The example filled in anew when the pane is shown again.
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	var n atomic.Int32
+	if err := a.Register(agent.Ability{Name: "dyn", Func: func(context.Context, map[string]any) (any, error) { return 1, nil },
+		Example: func() map[string]any { return map[string]any{"n": float64(n.Load())} }}); err != nil {
+		t.Fatal(err)
+	}
+	m = New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a)
+	m.SetSize(100, 30)
+	n.Store(2)
+	m.Focus()
+	send(t, m, panetest.Key("e"))
+	send(t, m, panetest.Type("!")...)
+	if got, want := m.editor.Value(), "{\n  \"n\": 2\n}!"; got != want {
+		t.Errorf("typed after e, the example refreshed: %q, want %q", got, want)
+	}
+}
+
 func TestEditingCapturesAndEnterCalls(t *testing.T) {
 	m, c := newTest(t)
 	send(t, m, panetest.Key("e"))
