@@ -163,7 +163,7 @@ func New(common pane.Common, c Caller) *Model {
 	m.editor = textarea.New()
 	m.editor.Prompt = ""
 	m.editor.ShowLineNumbers = true
-	m.editor.CharLimit = 64 << 10
+	m.editor.CharLimit = maxArgs
 	m.editor.MaxHeight = 0
 	m.editor.KeyMap.InsertNewline = m.keys.Newline
 	m.editor.Placeholder = "{}"
@@ -291,9 +291,27 @@ func (m *Model) validate() {
 	if !ok {
 		return
 	}
-	if _, err := parseArgs(in, m.editor.Value()); err != nil {
-		m.argErr = err.Error()
+	text := m.editor.Value()
+	if _, err := parseArgs(in, text); err != nil {
+		m.argErr = m.argsError(text, err)
 	}
+}
+
+// maxArgs is the most the argument editor holds, in cells (a wide
+// character counts two); a paste past it is cut.
+const maxArgs = 64 << 10
+
+// argsError is the message for err, the parse or validation error of text,
+// the editor's. The textarea cuts a paste at its limit without a word, and
+// the error is then about the cut, at a column past anything typed: text at
+// the limit is said to have been cut there.
+func (m *Model) argsError(text string, err error) string {
+	// A character takes no more cells than bytes: the text's byte length
+	// rules out most texts before the textarea counts cells.
+	if len(text) >= maxArgs && m.editor.Length() >= maxArgs {
+		return "text cut at the " + strconv.Itoa(maxArgs>>10) + " KiB limit: " + err.Error()
+	}
+	return err.Error()
 }
 
 // Init implements pane.Pane.
@@ -454,9 +472,10 @@ func (m *Model) call() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	args, err := parseArgs(in, m.editor.Value())
+	text := m.editor.Value()
+	args, err := parseArgs(in, text)
 	if err != nil {
-		m.argErr, m.notSent = err.Error(), true
+		m.argErr, m.notSent = m.argsError(text, err), true
 		return nil
 	}
 	compact, _ := json.Marshal(args)

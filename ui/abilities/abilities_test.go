@@ -296,6 +296,37 @@ func TestEditorKeepsArgsPerAbilityAndResets(t *testing.T) {
 	}
 }
 
+// Regression: a paste past the editor's 64 KiB limit was cut silently, and
+// the only message was a JSON error at the column where it was cut.
+func TestPasteCutAtLimitSaysSo(t *testing.T) {
+	const cut = "text cut at the 64 KiB limit: "
+	for _, tt := range []struct {
+		name, paste string
+		cut         bool
+	}{
+		{"paste past the limit", `{"text": "` + strings.Repeat("x", 70_000) + `"}`, true},
+		{"long paste under it", `{"text": "` + strings.Repeat("x", 60_000), false},
+		{"bad JSON", `{"text": `, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, c := newTest(t)
+			send(t, m, panetest.Key("e"))
+			m.editor.SetValue("")
+			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
+			if got := strings.HasPrefix(m.argErr, cut); got != tt.cut {
+				t.Errorf("error %q; says the text was cut: %v, want %v", m.argErr, got, tt.cut)
+			}
+			if tt.cut && !strings.Contains(m.View(), "✗ "+cut) {
+				t.Errorf("view does not say the text was cut:\n%s", m.View())
+			}
+			send(t, m, panetest.Key("enter"))
+			if got := strings.HasPrefix(m.argErr, cut); got != tt.cut || !m.notSent || c.calls.Load() != 0 {
+				t.Errorf("after enter: error %q, not sent %v, %d calls", m.argErr, m.notSent, c.calls.Load())
+			}
+		})
+	}
+}
+
 // Regression: e put the cursor at the start of the text's last line (its
 // closing brace), where ctrl+r puts it at the end: text typed right after
 // e went before the brace.
