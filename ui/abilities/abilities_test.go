@@ -2,6 +2,7 @@ package abilities
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -293,6 +294,43 @@ func TestEditorKeepsArgsPerAbilityAndResets(t *testing.T) {
 	send(t, m, panetest.Key("ctrl+r"))
 	if got := m.editor.Value(); !strings.Contains(got, `"hello"`) {
 		t.Errorf("ctrl+r did not restore the example: %q", got)
+	}
+}
+
+// Regression: an argument error that wrapped onto more lines was shown in
+// the error colour on its first line only: the style was rendered before
+// the message was wrapped, its start left on the first line.
+func TestArgErrorColouredOnEveryLine(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.TrueColor)
+	th := theme.New(r)
+	red := th.Error.Render("x")
+	red = red[:strings.Index(red, "x")] // the error colour's start
+	m := New(pane.Common{Ctx: t.Context(), Theme: th}, panetest.NewAgent(t, panetest.NewClock(panetest.Epoch), 0))
+	m.SetSize(70, 30) // a right column 47 wide
+	m.Focus()
+	setArgs(t, m, `{"text": "hello", "other`)
+	for _, notSent := range []bool{false, true} {
+		if notSent {
+			send(t, m, panetest.Key("enter"))
+		}
+		var shown []string
+		for _, l := range strings.Split(m.View(), "\n") {
+			_, right, _ := strings.Cut(l, "│ ")
+			if plain := strings.TrimSpace(ansi.Strip(right)); strings.HasPrefix(plain, "✗") || len(shown) > 0 && plain != "" && !strings.HasPrefix(plain, "Result") {
+				shown = append(shown, right)
+			} else if len(shown) > 0 {
+				break
+			}
+		}
+		if len(shown) < 2 {
+			t.Fatalf("not sent %v: the error takes %d lines, want it wrapped onto more:\n%s", notSent, len(shown), strings.Join(shown, "\n"))
+		}
+		for i, l := range shown {
+			if !strings.Contains(l, red) {
+				t.Errorf("not sent %v: error line %d of %d not in the error colour: %q", notSent, i+1, len(shown), l)
+			}
+		}
 	}
 }
 

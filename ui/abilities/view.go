@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -77,7 +78,7 @@ func (m *Model) detailView(w int) string {
 	in, ok := m.Selected()
 	if !ok {
 		if m.query != "" {
-			return strings.Join(wrap(t.Warn.Render("no ability matches \""+m.query+"\""), w, 2), "\n") + "\n" +
+			return strings.Join(wrap(t.Warn, "no ability matches \""+m.query+"\"", w, 2), "\n") + "\n" +
 				t.Key.Render("esc") + t.KeyDesc.Render(" clears the filter · ") +
 				t.Key.Render("/") + t.KeyDesc.Render(" starts a new one")
 		}
@@ -95,7 +96,7 @@ func (m *Model) detailView(w int) string {
 	// Name, live summary, description.
 	add(t.Bold.Render(in.Name) + "  " + t.Muted.Render(m.stats[in.Name]))
 	if in.Description != "" {
-		add(wrap(t.Text.Render(in.Description), w, 2)...)
+		add(wrap(t.Text, in.Description, w, 2)...)
 	}
 	// Schema and policy.
 	infoMax := max(h/4, 2)
@@ -110,9 +111,9 @@ func (m *Model) detailView(w int) string {
 	add(strings.Split(m.editor.View(), "\n")...)
 	switch {
 	case m.argErr != "" && m.notSent:
-		add(wrap(t.Error.Render("✗ not sent: "+m.argErr), w, 3)...)
+		add(wrap(t.Error, "✗ not sent: "+m.argErr, w, 3)...)
 	case m.argErr != "":
-		add(wrap(t.Error.Render("✗ "+m.argErr), w, 3)...)
+		add(wrap(t.Error, "✗ "+m.argErr, w, 3)...)
 	default:
 		add(t.Good.Render("✓ valid") + t.Muted.Render(" · enter calls "+in.Name))
 	}
@@ -270,15 +271,19 @@ func historyLatency(r *record) string {
 	return r.latency
 }
 
-// wrap word-wraps s to width w (ANSI-aware; words longer than w are
-// broken) and keeps at most n lines, the last one ending in "…" when text
-// was cut.
-func wrap(s string, w, n int) []string {
+// wrap word-wraps s to width w (words longer than w are broken), keeps at
+// most n lines, the last one ending in "…" when text was cut, and renders
+// each line in style st: a style rendered before wrapping would start on
+// the first line only.
+func wrap(st lipgloss.Style, s string, w, n int) []string {
 	lines, _ := wrapCut(s, w, n)
+	for i, l := range lines {
+		lines[i] = st.Render(l)
+	}
 	return lines
 }
 
-// wrapCut is wrap that also reports whether lines were cut.
+// wrapCut wraps as wrap does, unstyled, and reports whether lines were cut.
 func wrapCut(s string, w, n int) ([]string, bool) {
 	if n <= 0 || w <= 0 {
 		return nil, s != ""
