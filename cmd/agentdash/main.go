@@ -18,6 +18,7 @@ import (
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
+	env := newEnvironment(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -28,10 +29,11 @@ func main() {
 		<-signals
 		cancel()
 		s := <-signals
+		env.aborts.run()
 		fmt.Fprintf(os.Stderr, "agentdash: %v again: stopped without waiting for the rest\n", s)
 		os.Exit(exitFailed)
 	}()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	code := env.run(ctx)
 	signal.Stop(signals)
 	cancel()
 	os.Exit(code)
@@ -40,9 +42,17 @@ func main() {
 // run executes the command line args and returns the process exit status.
 // It is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
+	return newEnvironment(args, stdin, stdout, stderr, getenv).run(ctx)
+}
+
+func newEnvironment(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *environment {
+	return &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args, aborts: &abortHooks{}}
+}
+
+// run executes the command line and returns the exit status.
+func (env *environment) run(ctx context.Context) int {
 	cmd := newRootCmd(env)
-	cmd.SetArgs(args)
+	cmd.SetArgs(env.args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		err = env.helpErr

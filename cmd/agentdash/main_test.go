@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -650,5 +651,17 @@ func TestJSONEdges(t *testing.T) {
 	out = callOutput{}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != 1 || out.Outcome != "canceled" {
 		t.Errorf("call --json on an interrupted stdin: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+func TestAbortHooks(t *testing.T) {
+	var h abortHooks
+	var ran []string
+	h.add(func() { ran = append(ran, "a") })
+	remove := h.add(func() { ran = append(ran, "b") })
+	remove()
+	h.run()
+	if !slices.Equal(ran, []string{"a"}) {
+		t.Fatalf("ran %q, want only the hook still registered", ran)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -32,6 +33,7 @@ type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	args           []string // the command line, without the program's name
+	aborts         *abortHooks
 	// helpErr is a usage error found while answering --help, which cobra
 	// gives no way to return.
 	helpErr error
@@ -311,5 +313,40 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 			return fmt.Errorf("%s%w (usage: %s)", where(c), err, c.UseLine())
 		}
 		return nil
+	}
+}
+
+// abortHooks are what commands ask to be done if the process ends at once,
+// on a second interrupt, without waiting for them: undo what a step cut
+// short would leave behind.
+type abortHooks struct {
+	mu   sync.Mutex
+	next int
+	fns  map[int]func()
+}
+
+// add registers f until the returned function is called.
+func (h *abortHooks) add(f func()) (remove func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fns == nil {
+		h.fns = make(map[int]func())
+	}
+	id := h.next
+	h.next++
+	h.fns[id] = f
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.fns, id)
+	}
+}
+
+// run calls the registered functions.
+func (h *abortHooks) run() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, f := range h.fns {
+		f()
 	}
 }

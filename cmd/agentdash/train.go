@@ -192,6 +192,11 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 			lastDraw = time.Now()
 		}
 	}
+	if f.cfg.Checkpoint != "" {
+		// A second interrupt during the checkpoint write ends the process
+		// before the write can clean up after itself.
+		defer env.aborts.add(func() { _ = train.RemoveTemporaryFiles(f.cfg.Checkpoint) })()
+	}
 	res, err := train.Train(ctx, f.cfg, onEpoch)
 	if bar != nil {
 		_ = bar.Finish()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -80,6 +81,40 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("write %s: sync directory: %w", path, err)
+	}
+	return nil
+}
+
+// RemoveTemporaryFiles removes the temporary files that this process has
+// left beside the checkpoint at path while writing it. A program that ends
+// abruptly, without waiting for a write in progress (on a second
+// interrupt, say), calls it to leave nothing behind; the checkpoint itself
+// is untouched. A write in progress then fails, and the checkpoint keeps
+// its previous content.
+func RemoveTemporaryFiles(path string) error {
+	target, _, err := resolveTarget(path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(target)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove temporary files of %s: %w", path, err)
+	}
+	prefix := tempPrefix(filepath.Base(target))
+	var errs []error
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("remove temporary files of %s: %w", path, errors.Join(errs...))
 	}
 	return nil
 }
@@ -168,11 +203,18 @@ func fileKind(m fs.FileMode) string {
 	return "special file"
 }
 
+// tempPrefix is the name prefix of the temporary files this process
+// creates for the file named base. The process ID in it lets
+// RemoveTemporaryFiles tell this process's files from another's.
+func tempPrefix(base string) string {
+	return "." + base + ".tmp-" + strconv.Itoa(os.Getpid()) + "-"
+}
+
 // createTemp creates a new file in dir for the file named base, with mode
 // 0666 less the umask (os.CreateTemp would make it 0600).
 func createTemp(dir, base string) (*os.File, string, error) {
 	for range 100 {
-		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		name := filepath.Join(dir, tempPrefix(base)+strconv.FormatUint(uint64(rand.Uint32()), 10))
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue

@@ -1,0 +1,49 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestRemoveTemporaryFiles: the temporary files this process left beside a
+// checkpoint go; the checkpoint, other files and another process's
+// temporary files stay.
+func TestRemoveTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.json")
+	keep := []string{"model.json", ".model.json.tmp-1-42", "other.json", ".other.json.tmp-" + strconv.Itoa(os.Getpid()) + "-7"}
+	for _, name := range keep {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		f, _, err := createTemp(dir, "model.json") // as a write cut short would leave it
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	if err := RemoveTemporaryFiles(path); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(left)
+	slices.Sort(keep)
+	if !slices.Equal(left, keep) {
+		t.Fatalf("left %q, want %q", left, keep)
+	}
+	if err := RemoveTemporaryFiles(filepath.Join(dir, "missing", "m.json")); err != nil {
+		t.Fatalf("in a directory that does not exist: %v", err)
+	}
+}
