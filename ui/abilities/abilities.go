@@ -22,6 +22,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rivo/uniseg"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/schema"
@@ -301,6 +302,31 @@ func (m *Model) validate() {
 // character counts two); a paste past it is cut.
 const maxArgs = 64 << 10
 
+// fitRunes cuts the characters k inserts into the editor, whose text is
+// text, to the room left below maxArgs, counted in cells as the editor's
+// limit is. The textarea compares that room with the number of characters
+// instead, so a paste of wide characters got past the limit whole, and
+// then nothing could be typed.
+func (m *Model) fitRunes(k tea.KeyMsg, text string) tea.KeyMsg {
+	// A character takes no more cells than bytes, and a pasted one at most
+	// two: most keys are ruled out before the textarea counts cells.
+	if len(text)+2*len(k.Runes) <= maxArgs {
+		return k
+	}
+	room := maxArgs - m.editor.Length()
+	for i, r := range k.Runes {
+		w := 1 // a newline takes a place of its own in the limit
+		if r != '\n' {
+			w = uniseg.StringWidth(string(r))
+		}
+		if room -= w; room < 0 {
+			k.Runes = k.Runes[:i:i]
+			break
+		}
+	}
+	return k
+}
+
 // argsError is the message for err, the parse or validation error of text,
 // the editor's. The textarea cuts a paste at its limit without a word, and
 // the error is then about the cut, at a column past anything typed: text at
@@ -308,7 +334,9 @@ const maxArgs = 64 << 10
 func (m *Model) argsError(text string, err error) string {
 	// A character takes no more cells than bytes: the text's byte length
 	// rules out most texts before the textarea counts cells.
-	if len(text) >= maxArgs && m.editor.Length() >= maxArgs {
+	// fitRunes cuts to whole characters, so a cut text of wide ones can
+	// end a cell short of the limit.
+	if len(text) >= maxArgs-1 && m.editor.Length() >= maxArgs-1 {
 		return "text cut at the " + strconv.Itoa(maxArgs>>10) + " KiB limit: " + err.Error()
 	}
 	return err.Error()
@@ -665,6 +693,9 @@ func (m *Model) setEditorText(text string) {
 // validated and the editor fitted to it, the cursor in view.
 func (m *Model) updateEditor(msg tea.Msg) tea.Cmd {
 	before, height := m.editor.Value(), m.editor.Height()
+	if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyRunes {
+		msg = m.fitRunes(k, before)
+	}
 	// The textarea scrolls its view to the cursor in Update, at the height
 	// it has then: let that be the height the editor can grow to, or text
 	// that makes it grow is scrolled within the old height and shown from

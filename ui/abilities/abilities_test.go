@@ -365,6 +365,31 @@ func TestPasteCutAtLimitSaysSo(t *testing.T) {
 	}
 }
 
+// Regression: the textarea measured the room left in cells but a paste in
+// characters, so a paste of wide characters got in whole, past the limit,
+// and then nothing could be typed.
+func TestWidePasteCutAtLimit(t *testing.T) {
+	m, _ := newTest(t)
+	send(t, m, panetest.Key("e"))
+	m.editor.SetValue("")
+	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(`{"text":"` + strings.Repeat("漢", 40_000) + `"}`), Paste: true})
+	if n := m.editor.Length(); n > maxArgs {
+		t.Fatalf("the editor holds %d cells, over its limit of %d", n, maxArgs)
+	}
+	if !strings.HasPrefix(m.argErr, "text cut at the 64 KiB limit: ") {
+		t.Errorf("error %q does not say the text was cut", m.argErr)
+	}
+	for range 2 {
+		send(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	for _, r := range `"}` {
+		send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	if v := m.editor.Value(); !strings.HasSuffix(v, `漢"}`) || m.argErr != "" {
+		t.Fatalf("typing below the limit: text ends %q, error %q", v[max(0, len(v)-12):], m.argErr)
+	}
+}
+
 // Regression: e put the cursor at the start of the text's last line (its
 // closing brace), where ctrl+r puts it at the end: text typed right after
 // e went before the brace.
