@@ -33,9 +33,9 @@ type AbilityStats struct {
 	Outcomes [NumOutcomes]uint64
 	// Cache counters (zero when the ability is not Cached). Evictions
 	// counts entries removed for size or expiry; CacheEntries is the
-	// number of results held now (an expired result is removed within
-	// about 10 ms); Cached says whether the ability has a cache
-	// (CacheTTL > 0).
+	// number of results held now, counting an expired one until otter's
+	// expiry removes it, shortly after its TTL (it is never served);
+	// Cached says whether the ability has a cache (CacheTTL > 0).
 	CacheHits, CacheMisses, CacheEvictions uint64
 	CacheEntries                           int
 	Cached                                 bool
