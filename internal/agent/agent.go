@@ -529,7 +529,9 @@ func (a *Agent) Fault(name string) (Fault, error) {
 }
 
 // Close stops the agent: new calls and registrations fail with ErrClosed,
-// running abilities see their context canceled, and Close waits until they
+// as do the calls waiting for a concurrency slot (no ability starts once
+// Close has begun), running abilities see their context canceled, and
+// Close waits until they
 // have returned (an ability that ignores its context delays Close until it
 // returns; Shutdown bounds the wait). It then stops the caches' clean-up
 // goroutines and closes every subscription. Close is idempotent. An

@@ -157,7 +157,10 @@ func (a *Agent) runInline(wctx context.Context, j *job, x *execution, start time
 		// A slot was free at once: the deadline runs from the start of the
 		// call, a fraction of a microsecond earlier, which saves a clock
 		// read.
-		a.inUse.Add(1)
+		if !a.tookSlot() {
+			*x = closedExecution
+			return start
+		}
 	} else {
 		r, ok := a.acquireSlow(wctx)
 		start = a.mono()
@@ -294,7 +297,9 @@ func canceledError(ctx context.Context) error {
 // to MaxWait.
 func (a *Agent) acquire(ctx context.Context) (execution, bool) {
 	if a.sem.TryAcquire(1) {
-		a.inUse.Add(1)
+		if !a.tookSlot() {
+			return closedExecution, false
+		}
 		return execution{}, true
 	}
 	return a.acquireSlow(ctx)
@@ -319,8 +324,24 @@ func (a *Agent) acquireSlow(ctx context.Context) (execution, bool) {
 		return execution{outcome: OutcomeRejected,
 			err: fmt.Errorf("%w (all %d slots stayed busy for %s)", ErrRejected, a.opts.MaxConcurrent, a.opts.MaxWait)}, false
 	}
-	a.inUse.Add(1)
+	if !a.tookSlot() {
+		return closedExecution, false
+	}
 	return execution{}, true
+}
+
+// tookSlot accounts for a slot just taken, unless Close has begun: then it
+// gives the slot back, so that no ability starts once Close has begun.
+// Close cancels the slot waits from another goroutine while the abilities
+// it cancels free their slots, so a waiter may get a slot meanwhile; Close
+// sets closed before it cancels anything, so such a waiter sees it.
+func (a *Agent) tookSlot() bool {
+	if a.closed.Load() {
+		a.sem.Release(1)
+		return false
+	}
+	a.inUse.Add(1)
+	return true
 }
 
 func (a *Agent) releaseSlot() {
