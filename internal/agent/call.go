@@ -42,7 +42,12 @@ type entry struct {
 	inFlight atomic.Int64
 	hist     *latency.Histogram
 	rate     *latency.Rate
-	lastErr  atomic.Pointer[lastError]
+	// lastErr is the latest failure the breaker counted (a failure or a
+	// timeout); lastRejection the latest call refused before or by the
+	// ability for its arguments, the breaker or the limit. Kept apart so
+	// that the short-circuits of an open breaker do not hide what opened it.
+	lastErr       atomic.Pointer[lastError]
+	lastRejection atomic.Pointer[lastError]
 
 	// cacheEvictions is counted on every eviction, mostly by the cache's
 	// maintenance goroutine: kept on a cache line of its own so that its
@@ -160,7 +165,12 @@ func (a *Agent) finishAt(e *entry, start, end time.Duration, res Result, err err
 	var msg string
 	if err != nil {
 		msg = err.Error()
-		e.lastErr.Store(&lastError{msg: msg, at: at})
+		switch res.Outcome {
+		case OutcomeFailure, OutcomeTimeout:
+			e.lastErr.Store(&lastError{msg: msg, at: at})
+		case OutcomeShortCircuited, OutcomeRejected, OutcomeBadArgs:
+			e.lastRejection.Store(&lastError{msg: msg, at: at})
+		}
 		err = &CallError{Ability: e.info.Name, Outcome: res.Outcome, Err: err}
 	}
 	if a.subs.Load() != nil {

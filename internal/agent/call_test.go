@@ -149,8 +149,15 @@ func TestCallOutcomes(t *testing.T) {
 			if st.Breaker.WindowCalls != tt.breakerSees {
 				t.Fatalf("breaker window holds %d outcomes, want %d", st.Breaker.WindowCalls, tt.breakerSees)
 			}
-			if tt.want != OutcomeSuccess && st.LastError == "" {
-				t.Fatal("LastError not recorded")
+			switch tt.want {
+			case OutcomeFailure, OutcomeTimeout:
+				if st.LastError == "" || st.LastRejection != "" {
+					t.Fatalf("a failure left LastError %q, LastRejection %q", st.LastError, st.LastRejection)
+				}
+			case OutcomeShortCircuited, OutcomeRejected, OutcomeBadArgs:
+				if st.LastRejection == "" || st.LastError != "" {
+					t.Fatalf("a rejection left LastError %q, LastRejection %q", st.LastError, st.LastRejection)
+				}
 			}
 		})
 	}
@@ -807,5 +814,46 @@ func TestExtremeTimeoutAndBuffer(t *testing.T) {
 	defer s.Close()
 	if c := cap(s.C()); c != MaxEventBuffer {
 		t.Errorf("buffer %d, want MaxEventBuffer", c)
+	}
+}
+
+// TestLastErrorKeepsWhatOpenedBreaker: the calls an open breaker
+// short-circuits, and bad arguments, are rejections; LastError still says
+// which failure opened the breaker.
+func TestLastErrorKeepsWhatOpenedBreaker(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			clk := newFakeClock()
+			a := newAgent(t, Options{Now: clk.Now})
+			ab := Ability{Name: "dep", Schema: textSchema(), Breaker: breaker.Settings{ConsecutiveFailures: 2, Cooldown: time.Minute},
+				Func: func(context.Context, map[string]any) (any, error) { return nil, errors.New("database down") }}
+			if cached {
+				ab.CacheTTL = time.Minute
+			}
+			mustRegister(t, a, ab)
+			for range 2 {
+				_, _ = a.Call(t.Context(), "dep", map[string]any{"text": "x"})
+			}
+			failedAt := clk.Now()
+			clk.Advance(time.Second)
+			if res, _ := a.Call(t.Context(), "dep", map[string]any{"text": "x"}); res.Outcome != OutcomeShortCircuited {
+				t.Fatalf("outcome after 2 failures = %v, want short-circuited", res.Outcome)
+			}
+			st := statsOf(t, a, "dep")
+			if st.LastError != "database down" || !st.LastErrorAt.Equal(failedAt) {
+				t.Fatalf("LastError after a short-circuit = %q at %v, want the failure that opened the breaker", st.LastError, st.LastErrorAt)
+			}
+			if !strings.Contains(st.LastRejection, "circuit breaker is open") || !st.LastRejectionAt.Equal(clk.Now()) {
+				t.Fatalf("LastRejection = %q at %v, want the short-circuit", st.LastRejection, st.LastRejectionAt)
+			}
+			clk.Advance(time.Second)
+			if res, _ := a.Call(t.Context(), "dep", map[string]any{"text": 1}); res.Outcome != OutcomeBadArgs {
+				t.Fatalf("outcome of a bad argument = %v", res.Outcome)
+			}
+			st = statsOf(t, a, "dep")
+			if st.LastError != "database down" || !strings.Contains(st.LastRejection, "text") || !st.LastRejectionAt.Equal(clk.Now()) {
+				t.Fatalf("after a bad argument: LastError %q, LastRejection %q at %v", st.LastError, st.LastRejection, st.LastRejectionAt)
+			}
+		})
 	}
 }

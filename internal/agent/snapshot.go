@@ -49,12 +49,21 @@ type AbilityStats struct {
 	// each of the last 60 seconds, oldest first.
 	Rate       float64
 	RateSeries []float64
-	// LastError is the message of the latest failed call and LastErrorAt
-	// its time; empty when no call failed.
+	// LastError is the message of the latest failure the breaker counted
+	// (OutcomeFailure or OutcomeTimeout) and LastErrorAt its time; empty
+	// when there was none. Once the breaker opens, it still says what
+	// opened it.
 	LastError   string
 	LastErrorAt time.Time
-	Breaker     breaker.Stats // the breaker's state, window and last transition
-	Fault       Fault         // the fault injected now; zero for none
+	// LastRejection is the message of the latest call refused for its
+	// arguments, by the breaker or by the concurrency limit
+	// (OutcomeBadArgs, OutcomeShortCircuited, OutcomeRejected) and
+	// LastRejectionAt its time; empty when there was none. Canceled calls
+	// are recorded in neither.
+	LastRejection   string
+	LastRejectionAt time.Time
+	Breaker         breaker.Stats // the breaker's state, window and last transition
+	Fault           Fault         // the fault injected now; zero for none
 	// LatencyBuckets are the all-time cumulative buckets for Prometheus.
 	LatencyBuckets []latency.Bucket
 }
@@ -106,6 +115,9 @@ func (e *entry) stats() AbilityStats {
 	}
 	if le := e.lastErr.Load(); le != nil {
 		st.LastError, st.LastErrorAt = le.msg, le.at
+	}
+	if lr := e.lastRejection.Load(); lr != nil {
+		st.LastRejection, st.LastRejectionAt = lr.msg, lr.at
 	}
 	if f := e.fault.Load(); f != nil {
 		st.Fault = *f
