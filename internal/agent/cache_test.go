@@ -2,6 +2,9 @@ package agent
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -87,5 +90,44 @@ func TestExpiryIsExact(t *testing.T) {
 		case !res.Cached:
 			return // expired, and stored again
 		}
+	}
+}
+
+// TestCacheOvershootIsBounded: under a storm of new keys from many
+// goroutines, a cache may hold more than CacheSize entries while otter's
+// maintenance catches up, but no more than Options.CacheSize documents;
+// once maintenance has run, no more than CacheSize.
+func TestCacheOvershootIsBounded(t *testing.T) {
+	const size, writers, perWriter = 1000, 8, 4000
+	a := newAgent(t, Options{CacheSize: size})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Hour, Func: upper})
+	e := a.registry.Load().byName["up"]
+	p := 1
+	for p < min(runtime.GOMAXPROCS(0), runtime.NumCPU()) {
+		p *= 2
+	}
+	// The documented bound, plus a few for EstimatedSize, a sum of
+	// striped counters read while evictions go on.
+	bound := size + 2*128*p + 2 + writers + 16
+	var most atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				e.store(a, fmt.Sprint(w, "/", i), i, a.mono())
+				if n := int64(e.cache.EstimatedSize()); n > most.Load() {
+					most.Store(n) // a racy maximum: the samples are what matters
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("at most %d entries seen at CacheSize %d (documented bound %d)", most.Load(), size, bound)
+	if most.Load() > int64(bound) {
+		t.Fatalf("%d entries seen at CacheSize %d, more than the documented %d", most.Load(), size, bound)
+	}
+	e.cache.CleanUp()
+	if n := e.cache.EstimatedSize(); n > size {
+		t.Fatalf("%d entries after maintenance at CacheSize %d", n, size)
 	}
 }

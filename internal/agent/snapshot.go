@@ -34,8 +34,9 @@ type AbilityStats struct {
 	// Cache counters (zero when the ability is not Cached). Evictions
 	// counts entries removed for size or expiry; CacheEntries is the
 	// number of results held now, counting an expired one until otter's
-	// expiry removes it, shortly after its TTL (it is never served);
-	// Cached says whether the ability has a cache (CacheTTL > 0).
+	// expiry removes it, shortly after its TTL (it is never served), and
+	// briefly more than Options.CacheSize under a storm of new keys (see
+	// there); Cached says whether the ability has a cache (CacheTTL > 0).
 	CacheHits, CacheMisses, CacheEvictions uint64
 	CacheEntries                           int
 	Cached                                 bool
