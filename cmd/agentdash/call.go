@@ -58,7 +58,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 			if raw == "-" {
 				data, err := readStdin(cmd.Context(), env.stdin, maxStdinArgs)
 				if err != nil {
-					return out.inputError(err)
+					return out.inputError(fmt.Errorf("call %s: %w", name, err))
 				}
 				raw = string(data)
 			}

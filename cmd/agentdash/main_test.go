@@ -94,7 +94,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "HTML characters as they are", args: []string{"call", "uppercase", `{"text": "<a&b>"}`}, code: 0, stdout: "\"<A&B>\"\n"},
 		{name: "sum overflow", args: []string{"call", "sum", `{"a": 1e308, "b": 1e308}`}, code: 2, stderr: []string{"overflows float64"}},
 		{name: "stdin over the limit", stdin: strings.Repeat(" ", maxStdinArgs+1), args: []string{"call", "sum", "-"}, code: 2,
-			stderr: []string{"arguments on standard input exceed the 16 MiB limit"}},
+			stderr: []string{"agentdash: call sum: arguments on standard input exceed the 16 MiB limit"}},
 		{name: "unknown command", args: []string{"fly"}, code: 2, stderr: []string{`unknown command "fly"`, "agentdash --help"}},
 		{name: "help for an unknown command", args: []string{"fly", "--help"}, code: 2, stderr: []string{`unknown command "fly"`}},
 		{name: "version with an unknown command", args: []string{"fly", "--version"}, code: 2, stderr: []string{`unknown command "fly"`}},
@@ -126,6 +126,10 @@ func TestExitCodes(t *testing.T) {
 			stderr: []string{`demo: takes no arguments, got "extra"`}},
 		{name: "empty root", args: []string{"demo", "--root", ""}, code: 2, stderr: []string{"--root is empty"}},
 		{name: "empty metrics address", args: []string{"serve", "--metrics-addr", ""}, code: 2, stderr: []string{"--metrics-addr is empty"}},
+		{name: "metrics address with a bad IPv4 host", args: []string{"serve", "--metrics-addr", "256.0.0.1:9"}, code: 2,
+			stderr: []string{`agentdash: --metrics-addr: metrics address "256.0.0.1:9": host "256.0.0.1" is not a valid IPv4 address`}},
+		{name: "metrics address with a bad host name", args: []string{"serve", "--metrics-addr", "no_such host:9"}, code: 2,
+			stderr: []string{`host "no_such host" is not an IP address or a host name`}},
 		{name: "fault on an unknown ability", args: []string{"demo", "--fault", "nope=0.5"}, code: 2,
 			stderr: []string{`--fault "nope=0.5": unknown ability "nope"`}},
 		{name: "hex count", args: []string{"train", "--samples", "0x10"}, code: 2,
@@ -199,7 +203,7 @@ func TestCallStdinInterrupted(t *testing.T) {
 	defer cancel()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"call", "sum", "-"}, pr, &out, &errOut, func(string) string { return "" })
-	if code != 1 || !strings.Contains(errOut.String(), "interrupted while reading the arguments") {
+	if code != 1 || !strings.Contains(errOut.String(), "call sum: interrupted while reading the arguments") {
 		t.Fatalf("exit %d, stderr %q; want 1, interrupted", code, errOut.String())
 	}
 }

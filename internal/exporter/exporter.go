@@ -14,6 +14,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -186,9 +188,12 @@ func (e *AddressError) Error() string {
 }
 
 // checkAddr checks that addr is host:port with a port from 0 to 65535 (or
-// a service name the system knows, as net.Listen accepts).
+// a service name the system knows, as net.Listen accepts) and a host that
+// is empty (every interface), a literal IP address or a syntactically
+// valid host name, without resolving it: a malformed host is the user's
+// input, not something to look up.
 func checkAddr(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		var ae *net.AddrError
 		reason := err.Error()
@@ -197,10 +202,49 @@ func checkAddr(addr string) error {
 		}
 		return &AddressError{Addr: addr, Reason: fmt.Sprintf("want host:port (e.g. %s): %s", DefaultAddr, reason)}
 	}
+	if reason := checkHost(host); reason != "" {
+		return &AddressError{Addr: addr, Reason: fmt.Sprintf("host %q %s", host, reason)}
+	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
 		return &AddressError{Addr: addr, Reason: fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
 	}
 	return nil
+}
+
+// checkHost says what is wrong with host ("" if nothing): it must be empty,
+// an IP address or a host name of RFC 1123 labels (letters, digits and
+// hyphens, 1 to 63 each, no hyphen at either end; 253 characters at most).
+// A name whose last label is all digits can only be meant as an IPv4
+// address, as no top-level domain is numeric (RFC 3696). Written by hand:
+// the standard library resolves names but has no syntax check of its own,
+// and these few rules do not warrant a validation library.
+func checkHost(host string) string {
+	if host == "" {
+		return ""
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return ""
+	}
+	const notHost = "is not an IP address or a host name"
+	name := strings.TrimSuffix(host, ".")
+	if name == "" || len(name) > 253 {
+		return notHost
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return notHost
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Sprintf("%s: %q is not allowed in a host name", notHost, r)
+			}
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return "is not a valid IPv4 address (each of its 4 numbers is 0 to 255)"
+	}
+	return ""
 }
 
 // Start binds addr at once, so that a port in use is reported to the caller

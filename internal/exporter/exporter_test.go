@@ -178,6 +178,13 @@ func TestStartErrors(t *testing.T) {
 		{":notaport", `port "notaport" is not a number`, true},
 		{"127.0.0.1:-1", `port "-1" is not a number`, true},
 		{"[::1", "want host:port", true},
+		{"256.0.0.1:9", `metrics address "256.0.0.1:9": host "256.0.0.1" is not a valid IPv4 address`, true},
+		{"1.2.3:9", `host "1.2.3" is not a valid IPv4 address`, true},
+		{"bad_host:9", `host "bad_host" is not an IP address or a host name: '_' is not allowed`, true},
+		{"-lead.example:9", `host "-lead.example" is not an IP address or a host name`, true},
+		{"a..b:9", `host "a..b" is not an IP address`, true},
+		{"[::1%]:9", `host "::1%" is not an IP address`, true},
+		{"localhost:99999", `port "99999" is not a number`, true},
 	}
 	for _, tt := range tests {
 		s, err := Start(tt.addr, a)
@@ -218,6 +225,17 @@ func TestGrafanaDashboardUsesExportedNames(t *testing.T) {
 	for _, name := range used {
 		if !strings.Contains(body, "\n"+name) {
 			t.Errorf("dashboard uses %s, which the exporter does not export", name)
+		}
+	}
+}
+
+// TestCheckHostAccepts: every form a listen address's host may take passes
+// the syntax check (which resolves nothing).
+func TestCheckHostAccepts(t *testing.T) {
+	for _, host := range []string{"", "localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1%eth0",
+		"example.com", "example.com.", "my-host", "a1.b2", "metrics.internal", "x"} {
+		if reason := checkHost(host); reason != "" {
+			t.Errorf("checkHost(%q) = %q, want it accepted", host, reason)
 		}
 	}
 }
