@@ -214,7 +214,6 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 	root.SetOut(env.stdout)
 	root.SetErr(env.stderr)
 	root.SetFlagErrorFunc(flagError)
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpCommand(newHelpCmd())
 	// cobra answers --help before it checks the arguments, so "agentdash
 	// fly --help" would print the root's help and succeed; the root takes
@@ -237,6 +236,7 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		newServeCmd(env),
 		newTrainCmd(env),
 	)
+	initCompletion(root)
 	for _, c := range append(root.Commands(), root) {
 		c.Args = usageArgs(c.Args)
 	}
