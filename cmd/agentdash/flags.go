@@ -1,9 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -66,4 +71,55 @@ func intVar(fs *pflag.FlagSet, p *int, name string, def int, usage string) {
 func uintVar(fs *pflag.FlagSet, p *uint64, name string, def uint64, usage string) {
 	*p = def
 	fs.Var(decimal[uint64]{p}, name, usage)
+}
+
+// flagHint suggests the long flag that an unknown flag was meant to be:
+// PowerShell and other Windows tools write flags with one dash and in
+// PascalCase (-Epochs 8, -ValFraction 0.2), which pflag reads as the
+// shorthands -E, -p, … It compares the word with c's long flags ignoring
+// case, dashes and underscores, and returns "; did you mean --epochs?" or
+// "" when nothing matches.
+func flagHint(c *cobra.Command, err error) string {
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) {
+		return ""
+	}
+	word := ne.GetSpecifiedShortnames() // -Epochs: "Epochs"
+	if word == "" {
+		word = ne.GetSpecifiedName() // --Epochs: "Epochs"
+	}
+	word, _, _ = strings.Cut(word, "=") // -Epochs=8
+	if word == "" {
+		return ""
+	}
+	// A word that starts with a shorthand's letter (-version, -help) has
+	// lost it to that shorthand by the time pflag finds the next letter
+	// unknown: the word is also tried with each one put back.
+	keys := []string{flagKey(word)}
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Shorthand != "" {
+			keys = append(keys, flagKey(f.Shorthand+word))
+		}
+	})
+	var match string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if match == "" && !f.Hidden && slices.Contains(keys, flagKey(f.Name)) {
+			match = f.Name
+		}
+	})
+	if match == "" {
+		return ""
+	}
+	return "; did you mean --" + match + "?"
+}
+
+// flagKey is name in lower case without dashes and underscores, so that
+// val-fraction, ValFraction and VAL_FRACTION compare equal.
+func flagKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, name)
 }

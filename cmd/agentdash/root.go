@@ -271,7 +271,7 @@ func newHelpCmd() *cobra.Command {
 
 // flagError says which command a flag error is about and how to call it.
 func flagError(c *cobra.Command, err error) error {
-	return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
+	return fmt.Errorf("%s%w%s (see '%s --help')", where(c), err, flagHint(c, err), c.CommandPath())
 }
 
 // wantsJSON reports whether args ask for --json (before any "--"): when a
