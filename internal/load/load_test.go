@@ -194,7 +194,7 @@ func TestParseMode(t *testing.T) {
 }
 
 func fptr(v float64) *float64 { return &v }
-func iptr(v int) *int          { return &v }
+func iptr(v int) *int         { return &v }
 
 // vary changes only what the schema says stays valid.
 func TestVary(t *testing.T) {
