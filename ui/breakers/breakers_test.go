@@ -137,6 +137,18 @@ func TestResetAndResetAll(t *testing.T) {
 	}
 }
 
+// r on a closed breaker changes nothing and says so.
+func TestResetClosedSaysSo(t *testing.T) {
+	f := newTest(t)
+	msgs := f.send(panetest.Key("r"))
+	if s := statusOf(msgs); s != "echo: breaker already closed" {
+		t.Errorf("status = %q, want %q", s, "echo: breaker already closed")
+	}
+	if got := f.state("echo"); got != breaker.Closed {
+		t.Errorf("state %v", got)
+	}
+}
+
 func TestKeysEnabledByState(t *testing.T) {
 	f := newTest(t)
 	enabled := func() string {
