@@ -465,7 +465,7 @@ func (m *Model) detailView() string {
 	l1 := t.Bold.Render(s.Name) + "  " + st.Style.Render(st.Text)
 	switch b.State {
 	case breaker.Open:
-		l1 += t.Muted.Render("  rejecting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
+		l1 += t.Muted.Render("  short-circuiting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
 	case breaker.HalfOpen:
 		set := m.settings[s.Name]
 		l1 += t.Muted.Render(fmt.Sprintf("  probing: %d of %d probes in flight, %d/%d successes to close",

@@ -181,6 +181,11 @@ func TestCooldownCountsDown(t *testing.T) {
 	if !strings.Contains(v, "○ OPEN") || !strings.Contains(v, "5.0s") {
 		t.Fatalf("open breaker with full cooldown not shown:\n%s", v)
 	}
+	// The calls an open breaker refuses are short_circuited (as the metrics
+	// and the Cache pane call them), not rejected, which is a full limit.
+	if !strings.Contains(v, "short-circuiting calls; half-open in 5.0s") || strings.Contains(v, "rejecting") {
+		t.Errorf("open breaker's detail does not say it short-circuits calls:\n%s", v)
+	}
 	f.clock.Advance(1500 * time.Millisecond)
 	f.refresh()
 	if v := f.m.View(); !strings.Contains(v, "3.5s") || !strings.Contains(v, "half-open in 3.5s") {
