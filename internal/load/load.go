@@ -207,8 +207,8 @@ func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 
-	var owed float64 // fractional calls carried between ticks
-	var n uint64
+	var owed float64     // fractional calls carried between ticks
+	var n, varied uint64 // calls, and calls with varied arguments
 	for {
 		select {
 		case <-ctx.Done():
@@ -226,7 +226,10 @@ func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 			args := sp.Args
 			n++
 			if g.vary && (sp.Mode == Vary || sp.Mode == Mixed && n%2 == 0) {
-				args = vary(g.schema, args, n)
+				// Counted apart from n, so that Mixed cycles through all of
+				// an argument's examples, not the even ones only.
+				varied++
+				args = vary(g.schema, args, varied)
 			}
 			ok := calls.TryGo(func() error {
 				if _, err := a.Call(ctx, name, args); err != nil && ctx.Err() == nil {

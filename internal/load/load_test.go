@@ -315,6 +315,41 @@ func TestRetuneKeepsCounts(t *testing.T) {
 	}
 }
 
+// Mixed varies every other call through all of an argument's examples,
+// not only those at even positions.
+func TestMixedCyclesEveryExample(t *testing.T) {
+	r := &recorder{}
+	a := newAgent(t, r)
+	err := a.Register(agent.Ability{
+		Name: "pick",
+		Schema: &schema.Schema{Type: "object", Properties: map[string]*schema.Property{
+			"text": {Type: "string", Examples: []any{"a", "b"}},
+		}},
+		CacheTTL: time.Nanosecond, // cached, but every call runs
+		Func:     r.call,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Start(context.Background(), a, Spec{Ability: "pick", Rate: 500, Mode: Mixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	waitFor(t, "both examples", func() bool {
+		seen := map[string]bool{}
+		for _, s := range r.calls() {
+			seen[s] = true
+		}
+		return seen["a"] && seen["b"]
+	})
+	for _, s := range r.calls() {
+		if s != "a" && s != "b" {
+			t.Fatalf("mixed sent %q, not one of the examples", s)
+		}
+	}
+}
+
 func TestMixedAlternates(t *testing.T) {
 	r := &recorder{}
 	a := newAgent(t, r)
