@@ -197,12 +197,12 @@ const tickEvery = 10 * time.Millisecond
 
 func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 	defer close(g.done)
-	var calls errgroup.Group
-	calls.SetLimit(g.spec.MaxInFlight)
-	defer func() { _ = calls.Wait() }()
-
 	sp := g.Spec()
 	name := sp.Ability // never retuned; the calls' closures must not read sp
+	var calls errgroup.Group
+	calls.SetLimit(sp.MaxInFlight)
+	defer func() { _ = calls.Wait() }()
+
 	interval, perTick := pacing(sp.Rate)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
