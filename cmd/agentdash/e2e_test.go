@@ -77,8 +77,9 @@ func TestDashboardEndToEnd(t *testing.T) {
 	term.waitFor("uppercase selected, arguments prefilled", onScreen(
 		"/uppercase · 1 of", "▸ uppercase", `"text": "orfeas"`, "✓ valid · enter calls uppercase"))
 	term.keys("Enter")
-	// The call count comes with the next live snapshot, after the result.
-	afterCall := term.waitFor("the uppercase result", onScreen(`"ORFEAS"`, "#1 ✓ success", "breaker closed · 1 call"))
+	// The result is the string's text, not quoted JSON; the call count
+	// comes with the next live snapshot, after the result.
+	afterCall := term.waitFor("the uppercase result", onScreen("│ ORFEAS ", "#1 ✓ success", "breaker closed · 1 call"))
 	t.Logf("screen after calling uppercase:\n%s", afterCall)
 
 	// Breakers: select sum, trip it (with confirmation), reset it.

@@ -163,7 +163,7 @@ func ReadFile(root string, maxBytes int64) agent.Ability {
 		Schema: &schema.Schema{
 			Type: "object",
 			Properties: map[string]*schema.Property{
-				"path": {Type: "string", Description: "Path relative to the root.", Examples: []any{"README.md"}, MinLength: ptr(1)},
+				"path": {Type: "string", Description: "Path relative to the root.", Examples: fileExamples(root, maxBytes), MinLength: ptr(1)},
 			},
 			Required:             []string{"path"},
 			AdditionalProperties: ptr(false),
@@ -178,6 +178,55 @@ func ReadFile(root string, maxBytes int64) agent.Ability {
 			return readFile(root, args["path"].(string), maxBytes)
 		},
 	}
+}
+
+// Limits of fileExamples: the directory entries it looks at, the examples
+// it keeps, and the size of a file it reads to check that read_file would
+// return it. They keep the check quick whatever the root holds.
+const (
+	maxExampleEntries = 64
+	maxExamples       = 8
+	maxExampleBytes   = 64 << 10
+)
+
+// fileExamples returns paths that read_file reads without error: the
+// small text files directly below root, README.md first when it is one.
+// They are the ability's examples, so that tools that vary its arguments
+// (the load generator) vary among files that exist instead of inventing
+// paths. A single file is offered under two spellings ("f" and "./f"),
+// so there is still something to vary; with none, the example is the
+// conventional README.md.
+func fileExamples(root string, maxBytes int64) []any {
+	var names []string
+	if _, err := readFile(root, "README.md", maxBytes); err == nil {
+		names = append(names, "README.md")
+	}
+	entries, _ := os.ReadDir(root) // what it listed before an error is still good
+	for i, e := range entries {
+		if i == maxExampleEntries || len(names) == maxExamples {
+			break
+		}
+		if e.Name() == "README.md" || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err != nil || info.Size() > min(maxBytes, maxExampleBytes) {
+			continue
+		}
+		if _, err := readFile(root, e.Name(), maxBytes); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	switch len(names) {
+	case 0:
+		return []any{"README.md"}
+	case 1:
+		names = append(names, "./"+names[0])
+	}
+	examples := make([]any, len(names))
+	for i, n := range names {
+		examples[i] = n
+	}
+	return examples
 }
 
 // badPath reports a path the caller should not have asked for: it wraps

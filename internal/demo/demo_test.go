@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	loadgen "github.com/agentdash/agentdash/internal/load"
 	"github.com/agentdash/agentdash/internal/train"
 )
 
@@ -286,5 +288,66 @@ func TestPredictExampleFollowsModel(t *testing.T) {
 	}
 	if res, err := a.Call(context.Background(), "predict", map[string]any{"x": x}); err != nil || res.Outcome != agent.OutcomeSuccess {
 		t.Errorf("predict with its own example: %+v, %v", res, err)
+	}
+}
+
+// Load on every demo ability, in every mode, sends only arguments the
+// ability accepts: varied read_file paths are files that exist, whether
+// the root holds several files or one.
+func TestLoadSendsNoBadArgs(t *testing.T) {
+	several := t.TempDir()
+	for _, name := range []string{"README.md", "a.txt", "b.txt", "big.txt", "bin.dat"} {
+		body := "text of " + name + "\n"
+		switch name {
+		case "big.txt":
+			body = strings.Repeat("x", 2048) // over MaxFileBytes below
+		case "bin.dat":
+			body = "\x00\x01"
+		}
+		if err := os.WriteFile(filepath.Join(several, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(several, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	one := t.TempDir()
+	if err := os.WriteFile(filepath.Join(one, "notes.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []struct{ name, dir string }{{"several files", several}, {"one file", one}} {
+		for _, mode := range []loadgen.Mode{loadgen.Repeat, loadgen.Vary, loadgen.Mixed} {
+			t.Run(root.name+"/"+mode.String(), func(t *testing.T) {
+				a := newDemo(t, Config{Root: root.dir, MaxFileBytes: 1024,
+					Checkpoint: filepath.Join(t.TempDir(), "m.json")})
+				for _, in := range a.Abilities() {
+					calls := func() uint64 {
+						for _, s := range a.Snapshot().Abilities {
+							if s.Name == in.Name {
+								return s.Calls
+							}
+						}
+						return 0
+					}
+					g, err := loadgen.Start(t.Context(), a, loadgen.Spec{Ability: in.Name, Rate: 1000, Mode: mode})
+					if err != nil {
+						t.Fatal(err)
+					}
+					deadline := time.Now().Add(20 * time.Second)
+					for calls() < 20 && time.Now().Before(deadline) {
+						time.Sleep(5 * time.Millisecond)
+					}
+					g.Stop()
+					if n := calls(); n < 20 {
+						t.Fatalf("%s: only %d calls ended", in.Name, n)
+					}
+				}
+				for _, s := range a.Snapshot().Abilities {
+					if n := s.Outcomes[agent.OutcomeBadArgs]; n > 0 {
+						t.Errorf("%s: %d of %d calls had bad arguments (last error: %s)", s.Name, n, s.Calls, s.LastError)
+					}
+				}
+			})
+		}
 	}
 }

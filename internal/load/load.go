@@ -13,10 +13,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/schema"
 )
 
 // Mode says how the arguments of successive calls relate to each other.
@@ -26,10 +28,14 @@ const (
 	// Repeat sends the same arguments every call, so a cached ability is
 	// served from its cache after the first call.
 	Repeat Mode = iota
-	// Vary makes every call's arguments unique, so every call misses the
-	// cache. An uncached ability runs on every call anyway, so its
-	// arguments are left as they are (varying a number could take it out
-	// of the schema's range: sleep's ms).
+	// Vary changes every call's arguments, so calls miss the cache. Only
+	// what the ability's schema says stays valid is changed (see vary):
+	// an argument with enum values or several examples cycles through
+	// them (read_file's examples are files that exist below its root), so
+	// its arguments repeat after that many calls; otherwise the first
+	// free-form string gets a unique suffix, or the first number an
+	// offset within its bounds. An uncached ability runs on every call
+	// anyway, so its arguments are left as they are.
 	Vary
 	// Mixed alternates: every other call repeats the base arguments, so a
 	// cached ability sees a hit ratio of about one half.
@@ -84,13 +90,18 @@ type Spec struct {
 	MaxInFlight int
 }
 
-// Generator sends calls at a steady rate until stopped. Its methods are safe
+// Generator sends calls at a steady rate until stopped. Its counters cover
+// its whole life, whatever Retune changed on the way. Its methods are safe
 // for concurrent use.
 type Generator struct {
-	spec    Spec
-	vary    bool // the ability is cached: Vary and Mixed change arguments
-	cancel  context.CancelFunc
-	done    chan struct{}
+	mu     sync.Mutex
+	spec   Spec          // Rate and Mode change under mu (Retune)
+	tuned  chan struct{} // signals run that Rate or Mode changed
+	schema *schema.Schema
+	vary   bool // the ability is cached: Vary and Mixed change arguments
+	cancel context.CancelFunc
+	done   chan struct{}
+
 	sent    atomic.Uint64
 	skipped atomic.Uint64
 	failed  atomic.Uint64
@@ -105,11 +116,8 @@ func Start(ctx context.Context, a *agent.Agent, s Spec) (*Generator, error) {
 	if !ok {
 		return nil, fmt.Errorf("load: unknown ability %q", s.Ability)
 	}
-	if math.IsNaN(s.Rate) || s.Rate <= 0 || s.Rate > MaxRate {
-		return nil, fmt.Errorf("load: rate %v calls/s not in (0, %d]", s.Rate, MaxRate)
-	}
-	if s.Mode != Repeat && s.Mode != Vary && s.Mode != Mixed {
-		return nil, fmt.Errorf("load: unknown mode %d", s.Mode)
+	if err := checkTuning(s.Rate, s.Mode); err != nil {
+		return nil, err
 	}
 	if s.MaxInFlight < 0 {
 		return nil, fmt.Errorf("load: max in-flight %d is negative", s.MaxInFlight)
@@ -123,14 +131,44 @@ func Start(ctx context.Context, a *agent.Agent, s Spec) (*Generator, error) {
 	s.Args = maps.Clone(s.Args)
 
 	ctx, cancel := context.WithCancel(ctx)
-	g := &Generator{spec: s, vary: info.CacheTTL > 0, cancel: cancel, done: make(chan struct{})}
+	g := &Generator{spec: s, schema: info.Schema, vary: info.CacheTTL > 0, cancel: cancel,
+		done: make(chan struct{}), tuned: make(chan struct{}, 1)}
 	go g.run(ctx, a)
 	return g, nil
 }
 
-// Spec returns the generator's traffic description.
+func checkTuning(rate float64, mode Mode) error {
+	if math.IsNaN(rate) || rate <= 0 || rate > MaxRate {
+		return fmt.Errorf("load: rate %v calls/s not in (0, %d]", rate, MaxRate)
+	}
+	if mode != Repeat && mode != Vary && mode != Mixed {
+		return fmt.Errorf("load: unknown mode %d", mode)
+	}
+	return nil
+}
+
+// Retune changes the rate and mode of a running generator. Its counters
+// carry on: they count the whole load session, not the current setting.
+func (g *Generator) Retune(rate float64, mode Mode) error {
+	if err := checkTuning(rate, mode); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.spec.Rate, g.spec.Mode = rate, mode
+	g.mu.Unlock()
+	select {
+	case g.tuned <- struct{}{}:
+	default: // a signal is pending; run reads the latest spec
+	}
+	return nil
+}
+
+// Spec returns the generator's traffic description, with the rate and
+// mode as last set.
 func (g *Generator) Spec() Spec {
+	g.mu.Lock()
 	s := g.spec
+	g.mu.Unlock()
 	s.Args = maps.Clone(s.Args)
 	return s
 }
@@ -159,35 +197,42 @@ const tickEvery = 10 * time.Millisecond
 
 func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 	defer close(g.done)
+	sp := g.Spec()
+	name := sp.Ability // never retuned; the calls' closures must not read sp
 	var calls errgroup.Group
-	calls.SetLimit(g.spec.MaxInFlight)
+	calls.SetLimit(sp.MaxInFlight)
 	defer func() { _ = calls.Wait() }()
 
-	interval := time.Duration(float64(time.Second) / g.spec.Rate)
-	if interval < tickEvery {
-		interval = tickEvery
-	}
-	perTick := g.spec.Rate * interval.Seconds()
+	interval, perTick := pacing(sp.Rate)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 
-	var owed float64 // fractional calls carried between ticks
-	var n uint64
+	var owed float64     // fractional calls carried between ticks
+	var n, varied uint64 // calls, and calls with varied arguments
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-g.tuned:
+			sp = g.Spec()
+			interval, perTick = pacing(sp.Rate)
+			ticker.Reset(interval)
+			owed = min(owed, 1) // no burst of what the old rate owed
+			continue
 		case <-ticker.C:
 		}
 		owed += perTick
 		for ; owed >= 1; owed-- {
-			args := g.spec.Args
+			args := sp.Args
 			n++
-			if g.vary && (g.spec.Mode == Vary || g.spec.Mode == Mixed && n%2 == 0) {
-				args = vary(args, n)
+			if g.vary && (sp.Mode == Vary || sp.Mode == Mixed && n%2 == 0) {
+				// Counted apart from n, so that Mixed cycles through all of
+				// an argument's examples, not the even ones only.
+				varied++
+				args = vary(g.schema, args, varied)
 			}
 			ok := calls.TryGo(func() error {
-				if _, err := a.Call(ctx, g.spec.Ability, args); err != nil && ctx.Err() == nil {
+				if _, err := a.Call(ctx, name, args); err != nil && ctx.Err() == nil {
 					g.failed.Add(1)
 				}
 				return nil
@@ -201,27 +246,95 @@ func (g *Generator) run(ctx context.Context, a *agent.Agent) {
 	}
 }
 
-// vary returns a copy of args made unique by n: the first string argument
-// (by name) gets a "#n" suffix, otherwise the first number gets n added.
-// Arguments without either are returned unchanged.
-func vary(args map[string]any, n uint64) map[string]any {
+// pacing returns the ticker interval for rate and the calls due per tick.
+func pacing(rate float64) (time.Duration, float64) {
+	interval := max(time.Duration(float64(time.Second)/rate), tickEvery)
+	return interval, rate * interval.Seconds()
+}
+
+// vary returns a copy of args changed by n in the first argument (by name)
+// that can be changed without leaving what the schema s allows:
+//   - an argument with enum values, or several examples, takes the next of
+//     them: the ability vouches for those, while any other value could be
+//     refused (a path must name a file that exists);
+//   - a string with at most one example gets a "#n" suffix, if its
+//     maxLength leaves room;
+//   - a number gets n added, wrapped into its minimum and maximum.
+//
+// Arguments with none of these are returned unchanged.
+func vary(s *schema.Schema, args map[string]any, n uint64) map[string]any {
 	keys := make([]string, 0, len(args))
 	for k := range args {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var props map[string]*schema.Property
+	if s != nil {
+		props = s.Properties
+	}
 	out := maps.Clone(args)
 	for _, k := range keys {
-		if s, ok := args[k].(string); ok {
-			out[k] = s + "#" + strconv.FormatUint(n, 10)
-			return out
-		}
-	}
-	for _, k := range keys {
-		if f, ok := args[k].(float64); ok {
-			out[k] = f + float64(n)
+		if v, ok := varyValue(props[k], args[k], n); ok {
+			out[k] = v
 			return out
 		}
 	}
 	return out
+}
+
+// varyValue returns v changed by n as p allows, or false if it cannot be.
+// p is nil for an argument the schema does not describe.
+func varyValue(p *schema.Property, v any, n uint64) (any, bool) {
+	var bounds schema.Property
+	if p != nil {
+		switch {
+		case len(p.Enum) > 1:
+			return p.Enum[n%uint64(len(p.Enum))], true
+		case len(p.Enum) == 1:
+			return nil, false
+		case len(p.Examples) > 1:
+			return p.Examples[n%uint64(len(p.Examples))], true
+		}
+		bounds = *p
+	}
+	switch v := v.(type) {
+	case string:
+		s := v + "#" + strconv.FormatUint(n, 10)
+		if bounds.MaxLength != nil && utf8.RuneCountInString(s) > *bounds.MaxLength {
+			return nil, false
+		}
+		return s, true
+	case float64:
+		return varyNumber(v, n, bounds.Minimum, bounds.Maximum, bounds.Type == schema.TypeInteger)
+	}
+	return nil, false
+}
+
+// varyNumber adds n to v, wrapping the sum into [lo, hi] where those are
+// set (a span of whole numbers when integer).
+func varyNumber(v float64, n uint64, lo, hi *float64, integer bool) (any, bool) {
+	switch {
+	case lo == nil && hi == nil:
+		return v + float64(n), true
+	case hi == nil:
+		return v + float64(n), true // adding keeps it above lo
+	case lo == nil:
+		return v - float64(n), true // subtracting keeps it below hi
+	}
+	span := *hi - *lo
+	if integer {
+		span = math.Floor(*hi) - math.Ceil(*lo) + 1
+	}
+	if !(span > 0) || math.IsInf(span, 0) {
+		return nil, false
+	}
+	base := *lo
+	if integer {
+		base = math.Ceil(*lo)
+	}
+	off := math.Mod(v-base+float64(n%(1<<53)), span)
+	if off < 0 {
+		off += span
+	}
+	return base + off, true
 }

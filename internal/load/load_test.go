@@ -2,12 +2,15 @@ package load
 
 import (
 	"context"
+	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+	"pgregory.net/rapid"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/schema"
@@ -190,14 +193,160 @@ func TestParseMode(t *testing.T) {
 	}
 }
 
-func TestVaryNumbers(t *testing.T) {
-	got := vary(map[string]any{"a": 2.0, "b": 3.0}, 5)
-	if got["a"] != 7.0 || got["b"] != 3.0 {
-		t.Errorf("vary = %v, want a changed by 5 and b unchanged", got)
+func fptr(v float64) *float64 { return &v }
+func iptr(v int) *int         { return &v }
+
+// vary changes only what the schema says stays valid.
+func TestVary(t *testing.T) {
+	str := &schema.Property{Type: schema.TypeString}
+	tests := []struct {
+		name  string
+		props map[string]*schema.Property
+		args  map[string]any
+		n     uint64
+		want  map[string]any
+	}{
+		{"first number, no schema", nil, map[string]any{"a": 2.0, "b": 3.0}, 5, map[string]any{"a": 7.0, "b": 3.0}},
+		{"nothing to vary", nil, map[string]any{"flag": true}, 1, map[string]any{"flag": true}},
+		{"string suffix", map[string]*schema.Property{"text": str}, map[string]any{"text": "x"}, 3, map[string]any{"text": "x#3"}},
+		{"one example is free text",
+			map[string]*schema.Property{"text": {Type: schema.TypeString, Examples: []any{"orfeas"}}},
+			map[string]any{"text": "orfeas"}, 2, map[string]any{"text": "orfeas#2"}},
+		{"several examples are cycled, never altered",
+			map[string]*schema.Property{"path": {Type: schema.TypeString, Examples: []any{"a.txt", "b.txt", "c.txt"}}},
+			map[string]any{"path": "a.txt"}, 4, map[string]any{"path": "b.txt"}},
+		{"enum is cycled",
+			map[string]*schema.Property{"unit": {Type: schema.TypeString, Enum: []any{"ms", "s"}}},
+			map[string]any{"unit": "ms"}, 1, map[string]any{"unit": "s"}},
+		{"a one-value enum is left, the next argument varied",
+			map[string]*schema.Property{"a": {Type: schema.TypeString, Enum: []any{"only"}}, "b": str},
+			map[string]any{"a": "only", "b": "x"}, 1, map[string]any{"a": "only", "b": "x#1"}},
+		{"no room under maxLength",
+			map[string]*schema.Property{"code": {Type: schema.TypeString, MaxLength: iptr(3)}},
+			map[string]any{"code": "abc"}, 1, map[string]any{"code": "abc"}},
+		{"integer wraps into its bounds",
+			map[string]*schema.Property{"ms": {Type: schema.TypeInteger, Minimum: fptr(0), Maximum: fptr(10)}},
+			map[string]any{"ms": 8.0}, 5, map[string]any{"ms": 2.0}},
+		{"number under a maximum only goes down",
+			map[string]*schema.Property{"x": {Type: schema.TypeNumber, Maximum: fptr(1)}},
+			map[string]any{"x": 1.0}, 5, map[string]any{"x": -4.0}},
 	}
-	base := map[string]any{"flag": true}
-	if got := vary(base, 1); got["flag"] != true {
-		t.Errorf("vary without strings or numbers changed args: %v", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s *schema.Schema
+			if tt.props != nil {
+				s = &schema.Schema{Type: "object", Properties: tt.props}
+			}
+			got := vary(s, tt.args, tt.n)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("vary(%v, %d) = %v, want %v", tt.args, tt.n, got, tt.want)
+			}
+			if s != nil {
+				if _, err := s.Validate(got); err != nil {
+					t.Errorf("varied arguments %v are invalid: %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+// Varied arguments validate against their schema whatever n is.
+func TestVaryStaysValid(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		lo := rapid.Float64Range(-1e6, 1e6).Draw(t, "lo")
+		hi := lo + rapid.Float64Range(0, 1e6).Draw(t, "span")
+		integer := rapid.Bool().Draw(t, "integer")
+		typ := schema.TypeNumber
+		if integer {
+			typ = schema.TypeInteger
+			lo, hi = math.Floor(lo), math.Floor(hi)
+		}
+		v := rapid.Float64Range(lo, hi).Draw(t, "v")
+		if integer {
+			v = math.Floor(v)
+		}
+		s := &schema.Schema{Type: "object", Properties: map[string]*schema.Property{
+			"x": {Type: typ, Minimum: fptr(lo), Maximum: fptr(hi)},
+		}}
+		n := rapid.Uint64().Draw(t, "n")
+		got := vary(s, map[string]any{"x": v}, n)
+		if _, err := s.Validate(got); err != nil {
+			t.Fatalf("vary(%v, %d) = %v: %v", v, n, got, err)
+		}
+	})
+}
+
+// Retune changes the rate and mode without starting the counts over: they
+// count the load session.
+func TestRetuneKeepsCounts(t *testing.T) {
+	r := &recorder{}
+	a := newAgent(t, r)
+	g, err := Start(context.Background(), a, Spec{Ability: "cached_echo", Rate: 500, Mode: Repeat,
+		Args: map[string]any{"text": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	waitFor(t, "10 calls", func() bool { return g.Sent() >= 10 })
+	before := g.Sent()
+	if err := g.Retune(1000, Vary); err != nil {
+		t.Fatal(err)
+	}
+	if sp := g.Spec(); sp.Rate != 1000 || sp.Mode != Vary {
+		t.Errorf("Spec() after Retune = %v/s %v, want 1000/s vary", sp.Rate, sp.Mode)
+	}
+	if g.Sent() < before {
+		t.Errorf("Sent() went from %d to %d on Retune", before, g.Sent())
+	}
+	// The new mode takes effect: varied texts arrive.
+	waitFor(t, "a varied call", func() bool {
+		for _, s := range r.calls() {
+			if strings.HasPrefix(s, "x#") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := g.Retune(0, Vary); err == nil {
+		t.Error("Retune(0) succeeded")
+	}
+	if err := g.Retune(1, 9); err == nil {
+		t.Error("Retune with mode 9 succeeded")
+	}
+}
+
+// Mixed varies every other call through all of an argument's examples,
+// not only those at even positions.
+func TestMixedCyclesEveryExample(t *testing.T) {
+	r := &recorder{}
+	a := newAgent(t, r)
+	err := a.Register(agent.Ability{
+		Name: "pick",
+		Schema: &schema.Schema{Type: "object", Properties: map[string]*schema.Property{
+			"text": {Type: "string", Examples: []any{"a", "b"}},
+		}},
+		CacheTTL: time.Nanosecond, // cached, but every call runs
+		Func:     r.call,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Start(context.Background(), a, Spec{Ability: "pick", Rate: 500, Mode: Mixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	waitFor(t, "both examples", func() bool {
+		seen := map[string]bool{}
+		for _, s := range r.calls() {
+			seen[s] = true
+		}
+		return seen["a"] && seen["b"]
+	})
+	for _, s := range r.calls() {
+		if s != "a" && s != "b" {
+			t.Fatalf("mixed sent %q, not one of the examples", s)
+		}
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package abilities is the dashboard's Abilities pane: a filterable list of
 // the agent's abilities with their description and schema, a JSON argument
-// editor prefilled from the schema, asynchronous calls whose result (pretty
-// JSON or error), latency and cache flag are shown, and a history of recent
+// editor prefilled from the schema, asynchronous calls whose result (text
+// for a string, pretty JSON otherwise, or the error), latency and cache flag
+// are shown, and a history of recent
 // calls. Arguments that are not valid JSON or break the schema are reported
 // inline and never sent.
 package abilities
@@ -102,7 +103,7 @@ type record struct {
 	latency string
 	cached  bool
 	shared  bool
-	value   string // pretty JSON of the result
+	value   string // the result formatted for reading (formatResult)
 	err     string
 }
 
@@ -528,7 +529,7 @@ func (r *record) fill(res agent.Result, err error) {
 		r.err = err.Error()
 		return
 	}
-	b, jerr := json.MarshalIndent(res.Value, "", "  ")
+	b, jerr := formatResult(res.Value)
 	if jerr != nil {
 		r.err = "result is not JSON-encodable: " + jerr.Error()
 		return
@@ -540,10 +541,10 @@ func (r *record) fill(res agent.Result, err error) {
 	r.value = string(b)
 }
 
-// cutResult keeps the first maxResult bytes of the encoded result b, backed
-// off to a rune boundary, and says how long the whole was. It cuts within a
-// line when it must: a string value, such as a file's content, is one JSON
-// line however many lines it holds. A line cut short ends in "…".
+// cutResult keeps the first maxResult bytes of the formatted result b,
+// backed off to a rune boundary, and says how long the whole was. It cuts
+// within a line when it must: a long string without line breaks is one
+// line. A line cut short ends in "…".
 func cutResult(b []byte) string {
 	cut := maxResult
 	for cut > 0 && !utf8.RuneStart(b[cut]) {

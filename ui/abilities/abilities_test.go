@@ -3,6 +3,7 @@ package abilities
 import (
 	"context"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -915,10 +916,10 @@ func TestLineRowsMatchesTextarea(t *testing.T) {
 	}
 }
 
-// A big file's content is one JSON line (its newlines are \n escapes), so a
-// cut result keeps the first maxResult bytes of it, not just the lines before.
+// A long string without line breaks is one line, so a cut result keeps
+// the first maxResult bytes of it, not just the lines before.
 func TestLongResultCutWithinLine(t *testing.T) {
-	content := strings.Repeat("line é\n", maxResult/4) // encodes to > maxResult on one line
+	content := strings.Repeat("word é ", maxResult/4) // encodes to > maxResult on one line
 	var r record
 	r.fill(agent.Result{Value: map[string]any{"content": content, "size": len(content)}}, nil)
 	head, tail, ok := strings.Cut(r.value, "…\n… (")
@@ -931,8 +932,68 @@ func TestLongResultCutWithinLine(t *testing.T) {
 	if len(head) < maxResult-utf8.UTFMax || len(head) > maxResult {
 		t.Errorf("kept %d bytes, want the first %d", len(head), maxResult)
 	}
-	if !strings.Contains(head, `"content": "line é\nline é\n`) {
-		t.Errorf("file content not shown: %q", head[:min(len(head), 200)])
+	if !strings.Contains(head, `"content": "word é word é `) {
+		t.Errorf("content not shown: %q", head[:min(len(head), 200)])
+	}
+}
+
+// fileContent has the shape of read_file's result.
+type fileContent struct {
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	Content string `json:"content"`
+}
+
+func TestFormatResult(t *testing.T) {
+	tests := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"string as text", "ORFEAS", "ORFEAS"},
+		{"lines as lines", "# Title\r\n\nline <2> & \"3\"\n", "# Title\n\nline <2> & \"3\""},
+		{"tabs to spaces", "a\tb\n\tc", "a   b\n    c"},
+		{"controls made visible", "red \x1b[31mX\x7f\u0085", "red ␛[31mX␡\uFFFD"},
+		{"number", 5.0, "5"},
+		{"object as JSON", map[string]any{"a": "<b>", "n": []any{1, 2}},
+			"{\n  \"a\": \"<b>\",\n  \"n\": [\n    1,\n    2\n  ]\n}"},
+		{"file content as text", fileContent{Path: "notes.txt", Size: 12, Content: "hello\n\tworld\n"},
+			"{\n  \"path\": \"notes.txt\",\n  \"size\": 12\n}\n\n── content\nhello\n    world"},
+		{"only text", map[string]any{"log": "a\nb"}, "── log\na\nb"},
+		{"nested strings stay JSON", map[string]any{"x": map[string]any{"s": "a\nb"}},
+			"{\n  \"x\": {\n    \"s\": \"a\\nb\"\n  }\n}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := formatResult(tt.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("formatResult(%#v) =\n%s\nwant\n%s", tt.v, got, tt.want)
+			}
+		})
+	}
+	if _, err := formatResult(math.NaN()); err == nil {
+		t.Error("NaN formatted without error")
+	}
+}
+
+// read_file's content shows in the result area as the file reads, not as
+// an escaped JSON string.
+func TestFileResultShownAsText(t *testing.T) {
+	m, _ := newTest(t)
+	r := &record{seq: 1, ability: "echo"}
+	r.fill(agent.Result{Value: fileContent{Path: "notes.txt", Size: 22, Content: "first line\nsecond line\n"}}, nil)
+	m.finish(r)
+	v := m.View()
+	for _, want := range []string{"── content", "│ first line", "│ second line"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, `\n`) {
+		t.Errorf("view shows escaped line breaks:\n%s", v)
 	}
 }
 

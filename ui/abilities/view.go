@@ -118,10 +118,15 @@ func (m *Model) detailView(w int) string {
 		add(t.Good.Render("✓ valid") + t.Muted.Render(" · enter calls "+in.Name))
 	}
 
-	// History takes up to a fifth of the pane at the bottom.
+	// History takes up to a fifth of the pane at the bottom, but not the
+	// first lines of the result: in a small pane the result of the call
+	// matters more than the list of calls.
 	histH := 0
 	if len(m.history) > 0 {
 		histH = min(len(m.history), max(h/5, 2)) + 1
+		if histH = min(histH, h-len(lines)-m.resultMinLines(in.Name, w)); histH < 2 {
+			histH = 0 // a title without an entry says nothing
+		}
 	}
 	resH := h - len(lines) - histH
 	if resH > 0 {
@@ -185,6 +190,26 @@ func propLine(t *theme.Theme, name string, p *schema.Property, required bool) st
 		s += t.Muted.Render(" — " + p.Description)
 	}
 	return s
+}
+
+// resultShownFirst is how many lines of a result's body come before the
+// history when the pane is short of room.
+const resultShownFirst = 3
+
+// resultMinLines is the height resultLines needs to show the title line
+// and the first lines of the result (or that there is none yet).
+func (m *Model) resultMinLines(ability string, w int) int {
+	r := m.last[ability]
+	if r == nil {
+		return 2
+	}
+	body := r.value
+	if r.err != "" {
+		body = r.err
+	}
+	body, _ = firstLines(body, resultShownFirst, resultShownFirst*w*4)
+	bl, _ := wrapCut(body, w, resultShownFirst)
+	return 1 + len(bl)
 }
 
 // resultLines shows the latest finished call of ability (or that calls are

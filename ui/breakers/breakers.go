@@ -7,6 +7,7 @@ package breakers
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -217,6 +218,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		})
 	case key.Matches(msg, m.keys.Reset):
 		return m.do(func() error { return m.ctl.Reset(name) }, "breaker "+name+" reset (closed)")
+	case slices.Contains(m.keys.Reset.Keys(), msg.String()):
+		// r is left out of the help on a closed breaker; pressed anyway, it
+		// says why it does nothing.
+		return pane.Status(name+": breaker already closed", false)
 	case key.Matches(msg, m.keys.ResetAll):
 		m.confirm.Ask(fmt.Sprintf("Reset all %d breakers to closed?", len(m.stats)), func() tea.Cmd {
 			return m.do(func() error { m.ctl.ResetAll(); return nil }, "all breakers reset")
@@ -460,7 +465,7 @@ func (m *Model) detailView() string {
 	l1 := t.Bold.Render(s.Name) + "  " + st.Style.Render(st.Text)
 	switch b.State {
 	case breaker.Open:
-		l1 += t.Muted.Render("  rejecting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
+		l1 += t.Muted.Render("  short-circuiting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
 	case breaker.HalfOpen:
 		set := m.settings[s.Name]
 		l1 += t.Muted.Render(fmt.Sprintf("  probing: %d of %d probes in flight, %d/%d successes to close",

@@ -137,6 +137,18 @@ func TestResetAndResetAll(t *testing.T) {
 	}
 }
 
+// r on a closed breaker changes nothing and says so.
+func TestResetClosedSaysSo(t *testing.T) {
+	f := newTest(t)
+	msgs := f.send(panetest.Key("r"))
+	if s := statusOf(msgs); s != "echo: breaker already closed" {
+		t.Errorf("status = %q, want %q", s, "echo: breaker already closed")
+	}
+	if got := f.state("echo"); got != breaker.Closed {
+		t.Errorf("state %v", got)
+	}
+}
+
 func TestKeysEnabledByState(t *testing.T) {
 	f := newTest(t)
 	enabled := func() string {
@@ -168,6 +180,11 @@ func TestCooldownCountsDown(t *testing.T) {
 	v := f.m.View()
 	if !strings.Contains(v, "○ OPEN") || !strings.Contains(v, "5.0s") {
 		t.Fatalf("open breaker with full cooldown not shown:\n%s", v)
+	}
+	// The calls an open breaker refuses are short_circuited (as the metrics
+	// and the Cache pane call them), not rejected, which is a full limit.
+	if !strings.Contains(v, "short-circuiting calls; half-open in 5.0s") || strings.Contains(v, "rejecting") {
+		t.Errorf("open breaker's detail does not say it short-circuits calls:\n%s", v)
 	}
 	f.clock.Advance(1500 * time.Millisecond)
 	f.refresh()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -700,5 +701,28 @@ func TestNoColorKeepsAttributes(t *testing.T) {
 	}
 	if got, want := ansi.Strip(v), ansi.Strip(theme.WithoutColor(v)); got != want {
 		t.Error("filtering changed the text")
+	}
+}
+
+// At the smallest size (64×18) the Cache & latency table says how many
+// abilities are out of view, and the Abilities pane shows the result of a
+// call before its history.
+func TestSmallestSizeShowsWhatMatters(t *testing.T) {
+	m, _, _ := newTest(t, 64, 18, 3)
+	send(t, m, panetest.Key("3"))
+	v := m.View()
+	checkScreen(t, v, 64, 18)
+	if !strings.Contains(v, "↓ 2 more rows") {
+		t.Errorf("the cache table does not say rows are out of view:\n%s", v)
+	}
+
+	m, _, _ = newTest(t, 64, 18, 3)
+	send(t, m, panetest.Key("enter"), panetest.Key("enter"))
+	v = m.View()
+	checkScreen(t, v, 64, 18)
+	lines := strings.Split(v, "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "Result  #2") })
+	if i < 0 || i+1 == len(lines) || !strings.HasSuffix(strings.TrimRight(lines[i+1], " ┃"), "│ {") {
+		t.Errorf("the result of the call is not shown under its title:\n%s", v)
 	}
 }

@@ -233,12 +233,17 @@ func (m *Model) startLoad(name string) tea.Cmd {
 	return pane.Status("load: "+rateText(rateSteps[m.rateStep])+" "+m.mode.String()+" → "+name, false)
 }
 
-// restartLoad applies a new rate or mode to a running generator.
+// restartLoad applies a new rate or mode to a running generator, whose
+// counts carry on: they are the load session's, from l to l.
 func (m *Model) restartLoad() tea.Cmd {
 	if m.gen == nil {
 		return nil
 	}
-	return m.startLoad(m.gen.Spec().Ability)
+	rate := rateSteps[m.rateStep]
+	if err := m.gen.Retune(rate, m.mode); err != nil {
+		return pane.Status(err.Error(), true)
+	}
+	return pane.Status("load: "+rateText(rate)+" "+m.mode.String()+" → "+m.gen.Spec().Ability, false)
 }
 
 // stopLoad stops the generator without blocking the UI: outstanding calls

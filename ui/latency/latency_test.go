@@ -205,8 +205,8 @@ func TestFilterNarrowsTable(t *testing.T) {
 }
 
 // TestAllTimeCountsEveryCall: the detail's all-time count is every call,
-// as in the other panes, including those rejected before they ran (which
-// have no latency and are listed as rejected).
+// as in the other panes, including those refused before they ran (which
+// have no latency and are listed by outcome: short_circuited here).
 func TestAllTimeCountsEveryCall(t *testing.T) {
 	m, a := newTest(t)
 	args := map[string]any{"text": "hi"}
@@ -225,7 +225,7 @@ func TestAllTimeCountsEveryCall(t *testing.T) {
 	}
 	m.Update(pane.SnapshotMsg{Snap: a.Snapshot()})
 	v := m.View()
-	for _, want := range []string{"all-time 5 calls", "3 rejected"} {
+	for _, want := range []string{"all-time 5 calls", "3 short_circuited"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("detail lacks %q:\n%s", want, v)
 		}
@@ -246,5 +246,57 @@ func TestLatencyPeakUsesDurations(t *testing.T) {
 	send(t, m, panetest.Key("v"))
 	if v := m.View(); !strings.Contains(v, "mean latency over the last minute · peak 40µs") {
 		t.Errorf("latency peak not shown as 40µs:\n%s", v)
+	}
+}
+
+// The detail names each outcome as the metrics' outcome label does:
+// rejected (no concurrency slot) and short_circuited (open breaker) apart.
+func TestDetailNamesOutcomes(t *testing.T) {
+	m, _ := newTest(t)
+	s := panetest.Snapshot(0)
+	f := &s.Abilities[1] // fail: 30 failure, 10 short_circuited
+	f.Outcomes[agent.OutcomeRejected] = 4
+	f.Outcomes[agent.OutcomeTimeout] = 2
+	m.Update(pane.SnapshotMsg{Snap: s})
+	send(t, m, panetest.Key("down"))
+	v := m.View()
+	for _, want := range []string{"30 failure", "2 timeout", "4 rejected", "10 short_circuited"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// The load line's counts are the load session's: +, - and m change the
+// rate and mode of the running generator without starting them over.
+func TestLoadCountsSurviveRetune(t *testing.T) {
+	m, _ := newTest(t)
+	for range 4 {
+		send(t, m, panetest.Key("+")) // 200/s
+	}
+	send(t, m, panetest.Key("l"))
+	g := m.Generator()
+	deadline := time.Now().Add(10 * time.Second)
+	for g.Sent() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := g.Sent()
+	if before < 3 {
+		t.Fatalf("only %d calls sent", before)
+	}
+	send(t, m, panetest.Key("+"), panetest.Key("m"), panetest.Key("-"))
+	if m.Generator() != g {
+		t.Fatal("changing the rate or mode started a new load session")
+	}
+	if sp := g.Spec(); sp.Rate != 200 || sp.Mode != load.Vary {
+		t.Errorf("after + m -: %v/s %v, want 200/s vary", sp.Rate, sp.Mode)
+	}
+	if g.Sent() < before {
+		t.Errorf("sent went from %d to %d", before, g.Sent())
+	}
+	m.dirty = true
+	v := m.View()
+	if !strings.Contains(v, "load ▶ 200/s vary → echo · sent ") || strings.Contains(v, "sent 0 ") {
+		t.Errorf("load line does not carry the session's count:\n%s", v)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
@@ -193,19 +195,32 @@ func (m *Model) detailView() string {
 	}
 	spark := t.Accent.Render(pane.Sparkline(wide, m.width))
 	l := a.Latency
-	// Every call counts (as in the other panes), including those rejected
+	// Every call counts (as in the other panes), including those refused
 	// before they ran, which have no latency: the quantiles are over the
-	// calls that ran or were served from the cache.
+	// calls that ran or were served from the cache. The outcomes are named
+	// as the CLI and the metrics' outcome label name them.
 	sum := t.Label.Render("all-time ") + pane.Count(a.Calls) + t.Muted.Render(" calls")
+	for o := agent.Outcome(0); o < agent.NumOutcomes; o++ {
+		if n := a.Outcomes[o]; n > 0 && o != agent.OutcomeSuccess {
+			sum += t.Muted.Render(" · ") + outcomeStyle(t, o).Render(pane.Count(n)+" "+o.String())
+		}
+	}
 	if l.Count > 0 {
 		sum += t.Muted.Render(" · p50 ") + pane.Duration(l.P50) + t.Muted.Render(" p95 ") + pane.Duration(l.P95) +
 			t.Muted.Render(" p99 ") + pane.Duration(l.P99) + t.Muted.Render(" max ") + pane.Duration(l.Max)
 	}
-	if fails := a.Outcomes[agent.OutcomeFailure] + a.Outcomes[agent.OutcomeTimeout]; fails > 0 {
-		sum += t.Muted.Render(" · ") + t.Bad.Render(pane.Count(fails)+" failed")
-	}
-	if sc := a.Outcomes[agent.OutcomeShortCircuited] + a.Outcomes[agent.OutcomeRejected]; sc > 0 {
-		sum += t.Muted.Render(" · ") + t.Warn.Render(pane.Count(sc)+" rejected")
-	}
 	return title + "\n" + spark + "\n" + sum
+}
+
+// outcomeStyle colours a count of calls that did not succeed: the
+// ability's own failures and bad arguments as bad, calls refused for
+// capacity or an open breaker as a warning.
+func outcomeStyle(t *theme.Theme, o agent.Outcome) *lipgloss.Style {
+	switch o {
+	case agent.OutcomeRejected, agent.OutcomeShortCircuited:
+		return &t.Warn
+	case agent.OutcomeCanceled:
+		return &t.Muted
+	}
+	return &t.Bad
 }

@@ -91,6 +91,20 @@ func Plural(n int, singular, plural string) string {
 	return strconv.Itoa(n) + " " + plural
 }
 
+// MoreRows says how many rows are out of view above and below, for the
+// line under a list cut to fit: "↑ 2 more rows · ↓ 1 more row", or "" when
+// every row is shown.
+func MoreRows(above, below int) string {
+	var parts []string
+	if above > 0 {
+		parts = append(parts, "↑ "+Plural(above, "more row", "more rows"))
+	}
+	if below > 0 {
+		parts = append(parts, "↓ "+Plural(below, "more row", "more rows"))
+	}
+	return strings.Join(parts, " · ")
+}
+
 // Rate formats a per-second rate: "0", "0.4", "12.5", "340", "1.2k".
 func Rate(r float64) string {
 	switch {

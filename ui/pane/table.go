@@ -209,7 +209,7 @@ func (t *Table) ColumnWidth(i int) int {
 
 // Update moves the cursor for navigation keys and reports whether msg was one.
 func (t *Table) Update(msg tea.KeyMsg) bool {
-	k, page := &t.keys, max(t.height-2, 1)
+	k, page := &t.keys, max(t.bodyRows()-1, 1)
 	switch {
 	case key.Matches(msg, k.up):
 		t.cursor--
@@ -231,9 +231,20 @@ func (t *Table) Update(msg tea.KeyMsg) bool {
 	return true
 }
 
+// bodyRows is how many rows the table shows below its header: all the
+// height, or one line less when rows do not all fit, for the line that
+// says how many are out of view.
+func (t *Table) bodyRows() int {
+	body := max(t.height-1, 1)
+	if len(t.visible) > body && body >= 2 {
+		return body - 1
+	}
+	return body
+}
+
 func (t *Table) clamp() {
 	t.cursor = max(0, min(t.cursor, len(t.visible)-1))
-	body := max(t.height-1, 1)
+	body := t.bodyRows()
 	if t.cursor < t.offset {
 		t.offset = t.cursor
 	}
@@ -320,7 +331,8 @@ func (t *Table) cutRight(excess int) {
 }
 
 // View renders the header and the visible rows; the selected row is marked
-// with "▸" and highlighted, so it reads without colour too.
+// with "▸" and highlighted, so it reads without colour too. When rows do
+// not all fit, the last line says how many are above and below.
 func (t *Table) View() string {
 	if !t.dirty {
 		return t.view
@@ -341,7 +353,8 @@ func (t *Table) View() string {
 	}
 	sb.WriteString(th.Muted.Render(theme.PadRight(line.String(), t.width)))
 
-	end := min(t.offset+t.height-1, len(t.visible))
+	body := t.bodyRows()
+	end := min(t.offset+body, len(t.visible))
 	for v := t.offset; v < end; v++ {
 		sb.WriteByte('\n')
 		row := t.rows[t.visible[v]]
@@ -377,6 +390,11 @@ func (t *Table) View() string {
 		if used < t.width {
 			sb.WriteString(strings.Repeat(" ", t.width-used))
 		}
+	}
+	if body < t.height-1 {
+		more := ansi.Truncate("  "+MoreRows(t.offset, len(t.visible)-end), t.width, "…")
+		sb.WriteByte('\n')
+		sb.WriteString(th.Muted.Render(theme.PadRight(more, t.width)))
 	}
 	t.view = sb.String()
 	return t.view

@@ -142,6 +142,44 @@ func TestTableCursorAndScroll(t *testing.T) {
 	}
 }
 
+// A table too short for its rows says on its last line how many are out
+// of view, above and below; one that fits has no such line.
+func TestTableSaysWhatIsOutOfView(t *testing.T) {
+	tb := testTable(6)
+	tb.SetSize(30, 5) // header + 3 rows + the hint
+	lines := strings.Split(tb.View(), "\n")
+	if len(lines) != 5 || strings.TrimSpace(lines[4]) != "↓ 3 more rows" || !strings.Contains(lines[3], "row2") {
+		t.Errorf("top of a long table:\n%s", tb.View())
+	}
+	for range 4 {
+		tb.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	lines = strings.Split(tb.View(), "\n")
+	if got := strings.TrimSpace(lines[4]); got != "↑ 2 more rows · ↓ 1 more row" || !strings.Contains(lines[3], "▸ row4") {
+		t.Errorf("middle: hint %q:\n%s", got, tb.View())
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w != 30 {
+			t.Errorf("line %d is %d wide: %q", i, w, l)
+		}
+	}
+	tb.SetSize(30, 7) // every row fits
+	if v := tb.View(); strings.Contains(v, "more row") || !strings.Contains(v, "row5") {
+		t.Errorf("a table that fits shows a hint or lacks a row:\n%s", v)
+	}
+}
+
+func TestMoreRows(t *testing.T) {
+	for _, tt := range []struct {
+		above, below int
+		want         string
+	}{{0, 0, ""}, {1, 0, "↑ 1 more row"}, {0, 2, "↓ 2 more rows"}, {3, 1, "↑ 3 more rows · ↓ 1 more row"}} {
+		if got := MoreRows(tt.above, tt.below); got != tt.want {
+			t.Errorf("MoreRows(%d, %d) = %q, want %q", tt.above, tt.below, got, tt.want)
+		}
+	}
+}
+
 func TestTableFilter(t *testing.T) {
 	tb := testTable(12) // row0 .. row11
 	tb.SetSize(30, 20)

@@ -134,6 +134,11 @@ func floatField(label, flag, help string, ptr func(*train.Config) *float64) fiel
 		get: func(c *train.Config) string { return strconv.FormatFloat(*ptr(c), 'g', -1, 64) },
 		set: func(c *train.Config, s string) error {
 			v, err := strconv.ParseFloat(s, 64)
+			if errors.Is(err, strconv.ErrRange) {
+				// ParseFloat reports only overflow as out of range
+				// (a tiny value rounds to 0).
+				return fmt.Errorf("%q is out of range: at most ±%.2g", s, math.MaxFloat64)
+			}
 			if err != nil {
 				return fmt.Errorf("%q is not a number", s)
 			}

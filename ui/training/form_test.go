@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,4 +109,23 @@ func FuzzParseForm(f *testing.F) {
 			t.Fatalf("error %v is neither a field error nor a config error", err)
 		}
 	})
+}
+
+// A number too large for float64 is out of range, as a whole number too
+// large for its field is, not "not a number".
+func TestFloatOutOfRange(t *testing.T) {
+	fs := fields()
+	i := slices.IndexFunc(fs, func(f field) bool { return f.label == "learning rate" })
+	for _, tt := range []struct{ text, want string }{
+		{"1e400", `learning rate: "1e400" is out of range: at most ±1.8e+308`},
+		{"-1e400", `learning rate: "-1e400" is out of range: at most ±1.8e+308`},
+		{"abc", `learning rate: "abc" is not a number`},
+	} {
+		texts := formTexts(fs, train.DefaultConfig())
+		texts[i] = tt.text
+		_, errs, _ := parseForm(train.DefaultConfig(), fs, texts)
+		if errs[i] == nil || errs[i].Error() != tt.want {
+			t.Errorf("%q: error %v, want %s", tt.text, errs[i], tt.want)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
@@ -71,6 +72,7 @@ type Model struct {
 	state    state
 	run      *train.Run
 	runCfg   train.Config
+	runTexts []string           // the form's texts when the run started
 	features []string           // the run's feature names, in weight order
 	cancel   context.CancelFunc // cancels the run's context
 	launch   *launch
@@ -340,6 +342,12 @@ func (m *Model) validate() {
 	if m.formErr == nil {
 		m.formCfg = cfg
 	}
+	if m.state == finished && m.result == nil && m.runErr != nil && !slices.Equal(texts, m.runTexts) {
+		// The run that failed to start was about the form as it was: once a
+		// field changes, its error no longer describes what enter would do.
+		m.state, m.runErr = idle, nil
+		m.syncKeys()
+	}
 	m.dirty = true
 }
 
@@ -363,6 +371,10 @@ func (m *Model) start() tea.Cmd {
 	cfg, err := m.config()
 	if err != nil {
 		return pane.Status("cannot train: "+err.Error(), true)
+	}
+	m.runTexts = m.runTexts[:0]
+	for i := range m.inputs {
+		m.runTexts = append(m.runTexts, m.inputs[i].Value())
 	}
 	ctx, cancel := context.WithCancel(m.common.Ctx)
 	l := &launch{done: make(chan struct{})}

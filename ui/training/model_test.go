@@ -612,6 +612,30 @@ func TestStartErrorIsShown(t *testing.T) {
 	}
 }
 
+// A start error describes the form as it was: once a field changes, the
+// pane is idle again and no longer shows it.
+func TestStartErrorClearsWhenTheFormChanges(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 140, 40)
+	setField(t, m, "dataset", "nonexistent.csv")
+	run(m, m.Update(press("enter")))
+	if v := m.View(); !strings.Contains(v, "nonexistent.csv: ") {
+		t.Fatalf("start error not shown:\n%s", v)
+	}
+	// Moving around does not change the form: the error stays.
+	m.Update(press("down"))
+	if m.runErr == nil {
+		t.Fatal("moving the cursor cleared the start error")
+	}
+	setField(t, m, "dataset", "")
+	v := m.View()
+	if m.runErr != nil || m.state != idle || strings.Contains(v, "✗") || strings.Contains(v, "nonexistent") {
+		t.Errorf("state %v, error %v after the field was fixed:\n%s", m.state, m.runErr, v)
+	}
+	if !strings.Contains(v, "○ idle") {
+		t.Errorf("fixed form is not idle:\n%s", v)
+	}
+}
+
 // housingPane returns a 160×40 pane set to train epochs on the shipped
 // housing CSV.
 func housingPane(t *testing.T, epochs int) *Model {

@@ -122,15 +122,8 @@ func (m *Model) formBlock(w, h, cols int) string {
 	if len(lines) < h {
 		// The line between the fields and the messages says which way
 		// more fields are when they do not all fit.
-		var more []string
-		if first > 0 {
-			more = append(more, "↑ "+pane.Plural(first, "more row", "more rows"))
-		}
-		if below := rows - first - avail; below > 0 {
-			more = append(more, "↓ "+pane.Plural(below, "more row", "more rows"))
-		}
-		if len(more) > 0 {
-			lines = append(lines, m.th.Muted.Render("  "+strings.Join(more, " · ")))
+		if more := pane.MoreRows(first, rows-first-avail); more != "" {
+			lines = append(lines, m.th.Muted.Render("  "+more))
 		} else {
 			lines = append(lines, "")
 		}
