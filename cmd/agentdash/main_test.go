@@ -460,12 +460,17 @@ func TestTrainInputErrors(t *testing.T) {
 	if err := os.WriteFile(huge, []byte("x,price\n1,1e200\n2,3e200\n3,5e200\n4,1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	hugeVal := filepath.Join(dir, "ht.csv") // with the default seed, 1e200 is in the validation row
+	if err := os.WriteFile(hugeVal, []byte("x,y\n1,1e200\n2,4\n3,6\n4,8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		code int
 		want []string
 	}{
 		{[]string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
+		{[]string{"--dataset", hugeVal}, 2, []string{"ht.csv", `target "y"`, "out of range"}},
 		{[]string{"--lr", "-1"}, 2, []string{"lr"}},
 		{[]string{"--lr", "NaN"}, 2, []string{"lr"}},
 		{[]string{"--batch-size", "x"}, 2, []string{"--batch-size"}},

@@ -222,19 +222,10 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t.zeroLoss = t.m.mse(t.train)
-	if !finite(t.zeroLoss) {
-		peak := 0.0
-		for _, row := range rowsOf(t.train, t.stride) {
-			peak = max(peak, math.Abs(row[f]))
-		}
-		hint := "rescale the column"
-		if cfg.Dataset == "" {
-			hint = "lower the synthetic weight, bias or noise"
-		}
-		return nil, fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
-			t.fp.Source, t.target, peak, ErrRange, hint)
+	if err := t.checkRange(); err != nil {
+		return nil, err
 	}
+	t.zeroLoss = t.m.mse(t.train)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -255,6 +246,68 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 		}
 	}
 	return t, nil
+}
+
+// maxUnit is the largest magnitude a value may have in training units:
+// its square, the least a squared error involving it reaches with a weight
+// of order 1, must be a finite float64.
+var maxUnit = math.Sqrt(math.MaxFloat64)
+
+// checkRange refuses data whose squared errors overflow float64, over the
+// training and the validation rows alike, so that the same file is refused
+// up front whichever split its rows land in: a target whose squares sum to
+// more than float64 holds (the all-zero model's loss, where training
+// starts), or a feature value beyond maxUnit in training units. Standardized
+// training rows are always in range (within √rows standard deviations of
+// their mean); a validation row is not if its value is that far from them.
+func (t *trainer) checkRange() error {
+	f, k := len(t.features), t.stride
+	var sum, peakY float64
+	peakX := make([]float64, f) // largest magnitude in training units
+	for _, xy := range [][]float64{t.train, t.val} {
+		for _, row := range rowsOf(xy, k) {
+			y := row[f]
+			sum += y * y
+			peakY = max(peakY, math.Abs(y))
+			for j, x := range row[:f] {
+				peakX[j] = max(peakX[j], math.Abs(x))
+			}
+		}
+	}
+	if !finite(sum) {
+		hint := "rescale the column"
+		if t.cfg.Dataset == "" {
+			hint = "lower the synthetic weight, bias or noise"
+		}
+		return fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
+			t.fp.Source, t.target, peakY, ErrRange, hint)
+	}
+	for j, peak := range peakX {
+		if peak <= maxUnit {
+			continue
+		}
+		if t.scaler == nil {
+			return fmt.Errorf("%s: feature %q: values up to %.3g are %w: their square overflows float64; rescale the column or turn on standardization (standardize on)",
+				t.fp.Source, t.features[j], peak, ErrRange)
+		}
+		return fmt.Errorf("%s: feature %q: a value of %.3g is %w: it lies %.3g standard deviations from the mean of the training rows, and its square overflows float64; rescale the column or remove the row",
+			t.fp.Source, t.features[j], t.rawPeak(j), ErrRange, peak)
+	}
+	return nil
+}
+
+// rawPeak returns the value, in original units, of the largest magnitude
+// feature j has in training units over all rows.
+func (t *trainer) rawPeak(j int) float64 {
+	z := 0.0
+	for _, xy := range [][]float64{t.train, t.val} {
+		for _, row := range rowsOf(xy, t.stride) {
+			if math.Abs(row[j]) > math.Abs(z) {
+				z = row[j]
+			}
+		}
+	}
+	return z*t.scaler.Scale[j] + t.scaler.Mean[j]
 }
 
 // loadData reads the CSV or generates the synthetic rows.

@@ -773,3 +773,53 @@ func TestTrainCanceledWhileLoading(t *testing.T) {
 		t.Fatalf("Train = %v after %d epochs, want context.Canceled before any", err, epochs)
 	}
 }
+
+// TestRangeWhicheverSplit: a target whose square overflows float64 is
+// refused up front whichever split its row lands in, and so is a feature
+// value out of range in training units (raw without standardization; with
+// it, one in a validation row far from the training rows' spread).
+func TestRangeWhicheverSplit(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	hugeY := write("hy.csv", "x,y\n1,1e200\n2,4\n3,6\n4,8\n5,10\n6,12\n7,14\n8,16\n")
+	hugeX := write("hx.csv", "x,y\n1e200,2\n2,4\n3,6\n4,8\n5,10\n6,12\n7,14\n8,16\n")
+	for _, frac := range []float64{0, 0.125, 0.25, 0.5, 0.75} {
+		for seed := range uint64(8) {
+			cfg := testConfig()
+			cfg.ValFraction, cfg.Seed = frac, seed
+			cfg.Dataset = hugeY
+			if _, err := newTrainer(context.Background(), cfg); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), `target "y"`) {
+				t.Errorf("target 1e200, val-fraction %g, seed %d: %v, want ErrRange naming the target", frac, seed, err)
+			}
+			cfg.Dataset, cfg.Standardize = hugeX, StandardizeOff
+			if _, err := newTrainer(context.Background(), cfg); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), `feature "x": values up to 1e+200`) {
+				t.Errorf("raw feature 1e200, val-fraction %g, seed %d: %v, want ErrRange naming the feature", frac, seed, err)
+			}
+		}
+	}
+	// Standardized, the value is in range in the training rows (the scale
+	// takes it in) and out of range in a validation row.
+	var inTrain, inVal int
+	for seed := range uint64(16) {
+		cfg := testConfig()
+		cfg.Dataset, cfg.ValFraction, cfg.Seed = hugeX, 0.25, seed
+		tr, err := newTrainer(context.Background(), cfg)
+		switch {
+		case err == nil && tr.scaler.Scale[0] > 1e199:
+			inTrain++
+		case errors.Is(err, ErrRange) && strings.Contains(err.Error(), `feature "x": a value of 1e+200 is out of range`):
+			inVal++
+		default:
+			t.Errorf("standardized feature 1e200, seed %d: %v", seed, err)
+		}
+	}
+	if inTrain == 0 || inVal == 0 {
+		t.Errorf("the huge row was in the training rows for %d seeds, in the validation rows for %d: want both", inTrain, inVal)
+	}
+}
