@@ -261,11 +261,55 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	// Inverse-time decay accepts rates above 1.
-	cfg := DefaultConfig()
-	cfg.Schedule, cfg.DecayRate = ScheduleInverseTime, 3
-	if err := cfg.Validate(); err != nil {
-		t.Errorf("inverse-time with rate 3: %v", err)
+}
+
+// TestDecayRateBounds: each schedule's decay rate is accepted exactly
+// where the error for a refused one says it must be.
+func TestDecayRateBounds(t *testing.T) {
+	const unit, positive = "in (0, 1]", "a finite number > 0"
+	tests := []struct {
+		schedule Schedule
+		rate     float64
+		rule     string // "" if valid
+	}{
+		{ScheduleConstant, -1, ""}, // not used
+		{ScheduleConstant, 7, ""},
+		{ScheduleConstant, math.NaN(), ""},
+	}
+	for _, s := range []Schedule{ScheduleStep, ScheduleExponential} {
+		tests = append(tests, []struct {
+			schedule Schedule
+			rate     float64
+			rule     string
+		}{
+			{s, 0.5, ""}, {s, 1, ""}, {s, 1e-300, ""},
+			{s, 0, unit}, {s, -1, unit}, {s, 1.0000001, unit}, {s, 2, unit},
+			{s, math.NaN(), unit}, {s, math.Inf(1), unit},
+		}...)
+	}
+	s := ScheduleInverseTime
+	tests = append(tests, []struct {
+		schedule Schedule
+		rate     float64
+		rule     string
+	}{
+		{s, 0.5, ""}, {s, 1, ""}, {s, 2, ""}, {s, 1e300, ""},
+		{s, 0, positive}, {s, -1, positive}, {s, math.NaN(), positive}, {s, math.Inf(1), positive},
+	}...)
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		cfg.Schedule, cfg.DecayRate = tt.schedule, tt.rate
+		err := cfg.Validate()
+		if tt.rule == "" {
+			if err != nil {
+				t.Errorf("%s, rate %g: %v, want valid", tt.schedule, tt.rate, err)
+			}
+			continue
+		}
+		want := fmt.Sprintf("decay-rate for the %s schedule must be %s, got %g", tt.schedule, tt.rule, tt.rate)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s, rate %g: %v, want %q", tt.schedule, tt.rate, err, want)
+		}
 	}
 }
 
