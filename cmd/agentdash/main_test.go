@@ -670,3 +670,29 @@ func TestAbortHooks(t *testing.T) {
 		t.Fatalf("ran %q, want only the hook still registered", ran)
 	}
 }
+
+// TestTrainUnreadableInputs: a dataset or a checkpoint to resume that
+// exists but cannot be read is an input error (exit 2), as a missing one is.
+func TestTrainUnreadableInputs(t *testing.T) {
+	dir := chdir(t)
+	unreadable := filepath.Join(dir, "locked.csv")
+	if err := os.WriteFile(unreadable, []byte("x,y\n1,2\n2,4\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(unreadable); err == nil {
+		// Root reads any file; /proc/self/mem opens but fails to read.
+		f.Close()
+		unreadable = "/proc/self/mem"
+		if _, err := os.Stat(unreadable); err != nil {
+			t.Skip("no file is unreadable here")
+		}
+	}
+	for _, flag := range []string{"--dataset", "--resume"} {
+		r := runCmd(t, "", "train", "--checkpoint", "", flag, unreadable)
+		if r.code != 2 {
+			t.Errorf("train %s %s: exit %d, want 2 (%s)", flag, unreadable, r.code, r.stderr)
+			continue
+		}
+		r.wantOneLine(t, unreadable)
+	}
+}

@@ -52,7 +52,7 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
 	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
 	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules())
-	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay factor of the step/exponential/inverse-time schedules")
+	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for step and exponential, in (0, 1]; > 0 for inverse-time")
 	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule")
 	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
 	intVar(fs, &f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
@@ -262,7 +262,7 @@ func classifyTrainError(err error) error {
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
 		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),
 		errors.Is(err, dataset.ErrNoFeature), errors.Is(err, dataset.ErrQuote),
-		errors.Is(err, train.ErrPath),
+		errors.Is(err, train.ErrPath), errors.Is(err, train.ErrInput),
 		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
 		errors.Is(err, fs.ErrNotExist):
 		return err

@@ -76,6 +76,17 @@ var ErrResume = errors.New("cannot resume")
 // too large for the squared error to be computed in float64.
 var ErrRange = errors.New("out of range")
 
+// ErrInput is wrapped, alongside the cause, by every error reading a run's
+// inputs: its data (a CSV file that cannot be opened, read or parsed) and
+// the checkpoint it resumes.
+var ErrInput = errors.New("bad training input")
+
+// inputError marks err as wrapping ErrInput without changing its text.
+type inputError struct{ err error }
+
+func (e inputError) Error() string   { return e.err.Error() }
+func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
+
 // Event reports the state after an epoch.
 type Event struct {
 	Epoch         int           // epochs completed, counting those before a resume
@@ -184,7 +195,7 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	if cfg.ResumeFrom != "" {
 		ck, err := LoadCheckpoint(cfg.ResumeFrom)
 		if err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
+			return nil, inputError{fmt.Errorf("resume: %w", err)}
 		}
 		if err := ck.canContinue(cfg); err != nil {
 			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
@@ -193,6 +204,9 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	}
 	set, err := loadData(ctx, cfg)
 	if err != nil {
+		if ctx.Err() == nil {
+			err = inputError{err}
+		}
 		return nil, err
 	}
 	t := &trainer{
