@@ -471,6 +471,9 @@ func TestTrainInputErrors(t *testing.T) {
 	}{
 		{[]string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
 		{[]string{"--dataset", hugeVal}, 2, []string{"ht.csv", `target "y"`, "out of range"}},
+		{[]string{"--dataset", hugeVal, "--samples", "1000"}, 2, []string{"--samples applies to synthetic data only", "--dataset"}},
+		{[]string{"--dataset", hugeVal, "--weight", "2", "--noise=0.1"}, 2, []string{"--weight, --noise apply to synthetic data only", "--dataset"}},
+		{[]string{"--dataset", hugeVal, "--bias", "1"}, 2, []string{"--bias applies to synthetic data only"}},
 		{[]string{"--lr", "-1"}, 2, []string{"lr"}},
 		{[]string{"--lr", "NaN"}, 2, []string{"lr"}},
 		{[]string{"--batch-size", "x"}, 2, []string{"--batch-size"}},
@@ -607,6 +610,15 @@ func TestTrainFeatures(t *testing.T) {
 	r := runCmd(t, "", "train", "--quiet", "--dataset", csv, "--features", "b,a", "--val-fraction", "0", "--epochs", "5")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`weights:\s+b=\S+\s+a=\S+\n`).MatchString(r.stdout) {
+		t.Errorf("weights are not b then a:\n%s", r.stdout)
+	}
+	// Blanks around names, as written after commas, are not part of them.
+	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", csv, "--features", "b, a ", "--target", " y",
+		"--val-fraction", "0", "--epochs", "5")
+	if r.code != 0 {
+		t.Fatalf("--features \"b, a \" --target \" y\": exit %d: %s", r.code, r.stderr)
 	}
 	if !regexp.MustCompile(`weights:\s+b=\S+\s+a=\S+\n`).MatchString(r.stdout) {
 		t.Errorf("weights are not b then a:\n%s", r.stdout)

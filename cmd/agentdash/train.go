@@ -64,6 +64,35 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the final summary")
 }
 
+// syntheticFlags shape the synthetic data, which a --dataset replaces.
+var syntheticFlags = []string{"samples", "weight", "bias", "noise"}
+
+// check trims the blanks around column names ("sqft, bedrooms") and refuses
+// synthetic-data flags given with --dataset, which would be ignored, as
+// --target without a dataset is refused.
+func (f *trainFlags) check(fs *pflag.FlagSet) error {
+	f.cfg.Target = strings.TrimSpace(f.cfg.Target)
+	for i, name := range f.cfg.Features {
+		f.cfg.Features[i] = strings.TrimSpace(name)
+	}
+	if f.cfg.Dataset == "" {
+		return nil
+	}
+	var given []string
+	for _, name := range syntheticFlags {
+		if fs.Changed(name) {
+			given = append(given, "--"+name)
+		}
+	}
+	switch len(given) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%s applies to synthetic data only and is not used with --dataset: leave it out", given[0])
+	}
+	return fmt.Errorf("%s apply to synthetic data only and are not used with --dataset: leave them out", strings.Join(given, ", "))
+}
+
 func joinSchedules() string {
 	var s []string
 	for _, sc := range train.Schedules() {
@@ -94,6 +123,9 @@ complete epoch.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.cfg.Schedule = train.Schedule(f.schedule)
 			f.cfg.Standardize = train.Standardize(f.standardize)
+			if err := f.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if err := f.cfg.Validate(); err != nil {
 				return err
 			}
