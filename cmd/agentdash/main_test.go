@@ -708,3 +708,36 @@ func TestTrainUnreadableInputs(t *testing.T) {
 		r.wantOneLine(t, unreadable)
 	}
 }
+
+// TestTrainResumeWritesItsCheckpoint: --resume without --checkpoint saves
+// to the checkpoint it resumes, not to the default one; --checkpoint given
+// explicitly still says where.
+func TestTrainResumeWritesItsCheckpoint(t *testing.T) {
+	chdir(t)
+	if r := runCmd(t, "", "train", "--quiet", "--checkpoint", "mine.json"); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCmd(t, "", "train", "--quiet", "--resume", "mine.json", "--epochs", "12")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "checkpoint:  mine.json\n") {
+		t.Errorf("summary does not name mine.json:\n%s", r.stdout)
+	}
+	if ck, err := train.LoadCheckpoint("mine.json"); err != nil || ck.Epoch != 12 {
+		t.Errorf("mine.json after resuming to 12 epochs: %+v, %v", ck, err)
+	}
+	if _, err := os.Stat(filepath.Join("checkpoints", "model.json")); err == nil {
+		t.Error("resuming wrote the default checkpoint")
+	}
+	r = runCmd(t, "", "train", "--quiet", "--resume", "mine.json", "--epochs", "16", "--checkpoint", "other.json")
+	if r.code != 0 {
+		t.Fatalf("resume to other.json: exit %d: %s", r.code, r.stderr)
+	}
+	if ck, err := train.LoadCheckpoint("other.json"); err != nil || ck.Epoch != 16 {
+		t.Errorf("other.json: %+v, %v", ck, err)
+	}
+	if ck, err := train.LoadCheckpoint("mine.json"); err != nil || ck.Epoch != 12 {
+		t.Errorf("mine.json after resuming into other.json: %+v, %v", ck, err)
+	}
+}
