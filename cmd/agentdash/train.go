@@ -46,8 +46,8 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.Target, "target", "", "CSV target column name (default: the last column)")
 	fs.StringSliceVar(&f.cfg.Features, "features", nil,
 		"CSV feature columns, comma-separated, in the order the weights take them (default: every column but the target; columns left out are skipped and may hold text)")
-	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing)")
-	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory")
+	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing; with --resume, default: the checkpoint resumed)")
+	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory, and save to it (unless --checkpoint is given)")
 	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
 	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
@@ -67,10 +67,16 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 // syntheticFlags shape the synthetic data, which a --dataset replaces.
 var syntheticFlags = []string{"samples", "weight", "bias", "noise"}
 
-// check trims the blanks around column names ("sqft, bedrooms") and refuses
-// synthetic-data flags given with --dataset, which would be ignored, as
-// --target without a dataset is refused.
+// check completes and checks the flags beyond what Config.Validate does:
+// --resume without --checkpoint writes the checkpoint it resumes; blanks
+// around column names ("sqft, bedrooms") are trimmed; synthetic-data flags
+// given with --dataset, which would be ignored, are refused, as --target
+// without a dataset is.
 func (f *trainFlags) check(fs *pflag.FlagSet) error {
+	if f.cfg.ResumeFrom != "" && !fs.Changed("checkpoint") {
+		// A resumed run continues its own file, not the default one.
+		f.cfg.Checkpoint = f.cfg.ResumeFrom
+	}
 	f.cfg.Target = strings.TrimSpace(f.cfg.Target)
 	for i, name := range f.cfg.Features {
 		f.cfg.Features[i] = strings.TrimSpace(name)
