@@ -40,11 +40,15 @@ const divergeFactor = 100
 // values.
 const minPlainScale = 1e-150
 
-// MaxClosedFormWork bounds the work (multiply-adds, rows × features ×
-// (features+1) / 2) spent before training on the closed-form optimum that
-// losses are compared with (OptimalLoss, the "gap"): about half a second.
-// Wider data (1,000,000 rows with more than 31 features, 10,000 rows with
-// more than 315) trains without it rather than waiting for it, and its
+// MaxClosedFormWork bounds the work (multiply-adds, see closedFormWork:
+// rows × features × (features+1) / 2 for the covariances and features³ / 3
+// for the factorisations) spent before training on the closed-form optimum
+// that losses are compared with (OptimalLoss, the "gap"): about half a
+// second. Beyond MinClosedFormWork it is also not computed when it costs
+// more than the training it is compared with (3 × epochs × rows ×
+// (features+1)): see Result.OptimalSkipped. Wider data (1,000,000 rows with
+// more than 31 features, 10,000 rows with more than 310, any data with more
+// than 1,144) trains without it rather than waiting for it, and its
 // features × features matrix stays small.
 const MaxClosedFormWork = 5e8
 
@@ -87,6 +91,43 @@ type inputError struct{ err error }
 func (e inputError) Error() string   { return e.err.Error() }
 func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
 
+// Phase names what a run is doing before and around its epochs, as
+// reported to [WithPhases]; all but PhaseTraining can take seconds on large
+// data, and every one of them stops soon after the context is canceled.
+type Phase string
+
+// The phases of a run, in order. PhaseReference is skipped when the
+// closed-form reference is not computed (see MaxClosedFormWork), and
+// PhaseReplaying without a resume.
+const (
+	PhaseLoading   Phase = "loading the data"                     // reading the CSV file or generating the synthetic rows
+	PhasePreparing Phase = "preparing the data"                   // split, standardization, range checks
+	PhaseReference Phase = "computing the closed-form reference"  // the optimum losses are compared with
+	PhaseReplaying Phase = "replaying the resumed run's shuffles" // so the next epoch sees the rows in the saved run's order
+	PhaseTraining  Phase = "training"                             // the epochs
+	PhaseSaving    Phase = "saving the checkpoint"                // after the last epoch
+)
+
+// Option adjusts how [Train] and [Start] report on a run.
+type Option func(*options)
+
+type options struct {
+	onPhase func(Phase)
+}
+
+// WithPhases calls fn as each phase of the run begins, on the goroutine
+// that runs it (for [Start], PhaseLoading to PhaseReplaying on the caller's
+// and the rest on the run's). fn must return quickly.
+func WithPhases(fn func(Phase)) Option {
+	return func(o *options) { o.onPhase = fn }
+}
+
+func (o *options) phase(p Phase) {
+	if o.onPhase != nil {
+		o.onPhase(p)
+	}
+}
+
 // Event reports the state after an epoch.
 type Event struct {
 	Epoch         int           // epochs completed, counting those before a resume
@@ -105,25 +146,28 @@ type Event struct {
 
 // Result describes a finished run.
 type Result struct {
-	Config      Config          // the run's configuration, as given
-	Features    []string        // feature names; len(Weights)
-	Target      string          // the target column's name
-	Epochs      int             // epochs completed, counting those before a resume
-	Resumed     int             // epochs completed before this run, by the run resumed (0 without a resume)
-	BestEpoch   int             // epoch of BestLoss
-	Loss        float64         // training MSE of the model returned (see Weights)
-	ValLoss     float64         // validation MSE of the model returned, NaN without validation
-	BestLoss    float64         // lowest monitored loss (validation if any, else training)
-	OptimalLoss float64         // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
-	Weights     []float64       // the model in original units: the best epoch's after early stopping, else the last one's
-	Bias        float64         // of the same model
-	StopReason  StopReason      // why the run ended
-	Checkpoint  string          // path written, "" if none was
-	History     *series.Bounded // training loss per epoch
-	ValHistory  *series.Bounded // validation loss per epoch; empty without validation
-	Elapsed     time.Duration   // training time of the epochs completed in this run, pauses excluded
-	Samples     int             // training rows
-	ValSamples  int             // validation rows
+	Config      Config   // the run's configuration, as given
+	Features    []string // feature names; len(Weights)
+	Target      string   // the target column's name
+	Epochs      int      // epochs completed, counting those before a resume
+	Resumed     int      // epochs completed before this run, by the run resumed (0 without a resume)
+	BestEpoch   int      // epoch of BestLoss
+	Loss        float64  // training MSE of the model returned (see Weights)
+	ValLoss     float64  // validation MSE of the model returned, NaN without validation
+	BestLoss    float64  // lowest monitored loss (validation if any, else training)
+	OptimalLoss float64  // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
+	// OptimalSkipped says why OptimalLoss was not computed (the estimated
+	// work, and the limit it is over); "" when it was.
+	OptimalSkipped string
+	Weights        []float64       // the model in original units: the best epoch's after early stopping, else the last one's
+	Bias           float64         // of the same model
+	StopReason     StopReason      // why the run ended
+	Checkpoint     string          // path written, "" if none was
+	History        *series.Bounded // training loss per epoch
+	ValHistory     *series.Bounded // validation loss per epoch; empty without validation
+	Elapsed        time.Duration   // training time of the epochs completed in this run, pauses excluded
+	Samples        int             // training rows
+	ValSamples     int             // validation rows
 }
 
 // Train runs training to completion, cancellation, early stop or
@@ -139,8 +183,8 @@ type Result struct {
 // before the first epoch starts (while the data is read or generated, or
 // prepared: split, standardized, a resumed run's order replayed) ends
 // Train with an error wrapping its cause.
-func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error) {
-	t, err := newTrainer(ctx, cfg)
+func Train(ctx context.Context, cfg Config, onEpoch func(Event), opts ...Option) (*Result, error) {
+	t, err := newTrainer(ctx, cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +194,7 @@ func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error
 // trainer holds a prepared run.
 type trainer struct {
 	cfg      Config
+	opts     options
 	features []string
 	target   string
 	fp       Fingerprint
@@ -166,6 +211,7 @@ type trainer struct {
 	bestVloss   float64   // validation loss of bestM
 	out         []float64 // weights in original units, reused for events
 	optimal     float64   // closed-form loss
+	skipped     string    // why optimal was not computed
 	zeroLoss    float64   // loss of the all-zero model, for divergence
 	epoch       int       // epochs completed
 	resumed     int       // epochs completed before this run (the checkpoint's)
@@ -182,9 +228,13 @@ type trainer struct {
 
 // newTrainer validates cfg, loads and prepares the data, and restores the
 // state of the checkpoint to resume from, if any.
-func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
+func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if cfg.Checkpoint != "" {
 		if err := checkWritable(cfg.Checkpoint); err != nil {
@@ -202,6 +252,7 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 		}
 		resume = ck
 	}
+	o.phase(PhaseLoading)
 	set, err := loadData(ctx, cfg)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -209,8 +260,10 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 		}
 		return nil, err
 	}
+	o.phase(PhasePreparing)
 	t := &trainer{
 		cfg:      cfg,
+		opts:     o,
 		features: set.Features,
 		target:   set.Target,
 		stride:   set.Stride(),
@@ -244,19 +297,24 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 		return nil, err
 	}
 	t.optimal = math.NaN()
-	if rows := len(t.train) / t.stride; float64(rows)*float64(f)*float64(f+1)/2 <= MaxClosedFormWork {
-		w, b := leastSquares(t.train, f)
+	if t.skipped = skipClosedForm(cfg.Epochs, len(t.train)/t.stride, f); t.skipped == "" {
+		o.phase(PhaseReference)
+		w, b, err := leastSquares(ctx, t.train, f)
+		if err != nil {
+			return nil, err
+		}
 		t.optimal = mse(t.train, w, b)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if resume != nil {
+		o.phase(PhaseReplaying)
 		if err := t.restore(ctx, resume); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
+		}
+		if err := ctx.Err(); err != nil { // the replay checks it only on long data
+			return nil, err
 		}
 	}
 	return t, nil
@@ -482,6 +540,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 	stop := StopCompleted
 	var runErr error
 	start := t.epoch
+	t.opts.phase(PhaseTraining)
 	for e := t.epoch + 1; e <= t.cfg.Epochs; e++ {
 		if pause != nil {
 			pause.wait(ctx)
@@ -538,6 +597,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 	}
 	res := t.result(stop)
 	if t.cfg.Checkpoint != "" && stop != StopDiverged && t.epoch > start {
+		t.opts.phase(PhaseSaving)
 		if err := t.save(t.cfg.Checkpoint, stop); err != nil {
 			return res, err
 		}
@@ -610,7 +670,7 @@ func (t *trainer) result(stop StopReason) *Result {
 		Config:   t.cfg,
 		Features: slices.Clone(t.features), Target: t.target,
 		Epochs: t.epoch, Resumed: t.resumed, BestEpoch: t.bestEpoch,
-		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
+		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal, OptimalSkipped: t.skipped,
 		Weights: w, Bias: b,
 		StopReason: stop,
 		History:    t.hist, ValHistory: t.vhist,

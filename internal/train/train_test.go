@@ -105,7 +105,7 @@ func leastSquaresOriginal(t *testing.T, cfg Config) ([]float64, float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return leastSquares(tr.train, len(tr.features))
+	return mustSolve(t, tr.train, len(tr.features))
 }
 
 // TestConvergence trains to the closed-form optimum. Tolerance: the final
@@ -865,5 +865,142 @@ func TestRangeWhicheverSplit(t *testing.T) {
 	}
 	if inTrain == 0 || inVal == 0 {
 		t.Errorf("the huge row was in the training rows for %d seeds, in the validation rows for %d: want both", inTrain, inVal)
+	}
+}
+
+// TestSkipClosedForm: the closed-form reference is computed when cheap in
+// absolute terms or next to the training, never past MaxClosedFormWork.
+func TestSkipClosedForm(t *testing.T) {
+	tests := []struct {
+		epochs, rows, features int
+		want                   string // "" when computed, else part of the reason
+	}{
+		{8, 900, 1, ""},
+		{1, 100_000, 10, ""},  // 5.5e6: below MinClosedFormWork
+		{1000, 1000, 300, ""}, // 5.4e7, training 9e8
+		{1, 1000, 300, "more than the training itself (9e+05)"}, // 5.4e7, training 9e5
+		{1, 20, 5000, "5000 features on 20 rows would take about 4.2e+10 multiply-adds, over the limit"},
+		{10_000, 40, 1200, "over the limit"}, // cubic: 5.8e8 to factorise 1200 features
+		{100, 1_000_000, 40, "over the limit"},
+	}
+	for _, tt := range tests {
+		got := skipClosedForm(tt.epochs, tt.rows, tt.features)
+		if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+			t.Errorf("skipClosedForm(%d epochs, %d rows, %d features) = %q, want %q", tt.epochs, tt.rows, tt.features, got, tt.want)
+		}
+	}
+}
+
+// wideCSV writes rows rows of features random features and a target made
+// of the first three.
+func wideCSV(t *testing.T, rows, features int) string {
+	t.Helper()
+	var b strings.Builder
+	for j := range features {
+		fmt.Fprintf(&b, "f%d,", j)
+	}
+	b.WriteString("y\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range rows {
+		y := 0.0
+		for j := range features {
+			x := rng.NormFloat64()
+			if j < 3 {
+				y += float64(j+1) * x
+			}
+			fmt.Fprintf(&b, "%.3f,", x)
+		}
+		fmt.Fprintf(&b, "%.3f\n", y)
+	}
+	path := filepath.Join(t.TempDir(), "wide.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestWideDataReference: 1,200 features on 40 rows fit the covariance
+// budget but not the cubic factorisation: the reference is skipped, saying
+// why, instead of being computed before the first epoch.
+func TestWideDataReference(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.LR = wideCSV(t, 40, 1200), 1, 1e-4
+	var phases []Phase
+	res, err := Train(context.Background(), cfg, nil, WithPhases(func(p Phase) { phases = append(phases, p) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(res.OptimalLoss) || !strings.Contains(res.OptimalSkipped, "1200 features on 36 rows") {
+		t.Errorf("OptimalLoss %g, OptimalSkipped %q: want NaN and why", res.OptimalLoss, res.OptimalSkipped)
+	}
+	if want := []Phase{PhaseLoading, PhasePreparing, PhaseTraining}; !slices.Equal(phases, want) {
+		t.Errorf("phases %q, want %q", phases, want)
+	}
+}
+
+// TestPhases: a run reports each phase as it begins, and a context
+// canceled in any of them ends the run: before training with the context's
+// error, during it as a canceled run.
+func TestPhases(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.Checkpoint = housing, 3, filepath.Join(dir, "m.json")
+	var phases []Phase
+	res, err := Train(context.Background(), cfg, nil, WithPhases(func(p Phase) { phases = append(phases, p) }))
+	if err != nil || math.IsNaN(res.OptimalLoss) || res.OptimalSkipped != "" {
+		t.Fatalf("Train: %v; OptimalLoss %g, skipped %q", err, res.OptimalLoss, res.OptimalSkipped)
+	}
+	if want := []Phase{PhaseLoading, PhasePreparing, PhaseReference, PhaseTraining, PhaseSaving}; !slices.Equal(phases, want) {
+		t.Errorf("phases %q, want %q", phases, want)
+	}
+	resumed := cfg
+	resumed.ResumeFrom, resumed.Epochs, resumed.Checkpoint = cfg.Checkpoint, 5, filepath.Join(dir, "resumed.json")
+	phases = nil
+	if _, err := Train(context.Background(), resumed, nil, WithPhases(func(p Phase) { phases = append(phases, p) })); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Phase{PhaseLoading, PhasePreparing, PhaseReference, PhaseReplaying, PhaseTraining, PhaseSaving}; !slices.Equal(phases, want) {
+		t.Errorf("resumed: phases %q, want %q", phases, want)
+	}
+	for _, at := range []Phase{PhaseLoading, PhasePreparing, PhaseReference, PhaseReplaying, PhaseTraining} {
+		ctx, cancel := context.WithCancel(context.Background())
+		res, err := Train(ctx, resumed, nil, WithPhases(func(p Phase) {
+			if p == at {
+				cancel()
+			}
+		}))
+		cancel()
+		if at == PhaseTraining {
+			if err != nil || res.StopReason != StopCanceled || res.Epochs != 3 {
+				t.Errorf("canceled at %q: %v, %+v", at, err, res)
+			}
+			continue
+		}
+		if !errors.Is(err, context.Canceled) || res != nil {
+			t.Errorf("canceled at %q: %v, want context.Canceled", at, err)
+		}
+	}
+}
+
+// TestLeastSquaresCanceled: the closed-form solve stops when its context
+// is canceled, in the covariances and in the factorisation, instead of
+// finishing work cubic in the features.
+func TestLeastSquaresCanceled(t *testing.T) {
+	const rows, features = 4, 3000
+	xy := make([]float64, rows*(features+1))
+	for i := range xy {
+		xy[i] = float64(i % 7)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := leastSquares(ctx, xy, features); !errors.Is(err, context.Canceled) {
+		t.Errorf("leastSquares on a canceled context: %v", err)
+	}
+	a := make([]float64, features*(features+1))
+	for j := range features {
+		a[j*(features+1)+j] = 1
+	}
+	if _, err := solveCholesky(ctx, a, features, 0, make([]float64, features)); !errors.Is(err, context.Canceled) {
+		t.Errorf("solveCholesky on a canceled context: %v", err)
 	}
 }
