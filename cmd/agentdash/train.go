@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/guptarohit/asciigraph"
@@ -24,6 +25,16 @@ import (
 // text mode); a run of more epochs prints every k-th epoch and the last.
 const maxEpochLines = 100
 
+// aliveEvery: a run whose epoch lines are thinned out also prints the line
+// of an epoch that ends this long after the last line, so that a log
+// without the terminal's progress bar shows it is alive.
+const aliveEvery = 10 * time.Second
+
+// statusAfter is how long a phase before or after the epochs (loading,
+// preparing, the closed-form reference, a resume's replay, saving) runs
+// before the command says on stderr what it is doing.
+const statusAfter = time.Second
+
 // trainFlags binds the trainer's config to flags named as in the original
 // PowerShell runner (-Epochs -Lr -BatchSize -Seed -Dataset -Checkpoint).
 type trainFlags struct {
@@ -33,11 +44,13 @@ type trainFlags struct {
 	plot        bool
 	asJSON      bool
 	quiet       bool
+	now         func() time.Time // the clock; tests set it
 }
 
 func (f *trainFlags) register(fs *pflag.FlagSet) {
 	d := train.DefaultConfig()
 	f.cfg = d
+	f.now = time.Now
 	intVar(fs, &f.cfg.Epochs, "epochs", d.Epochs, "passes over the training data")
 	fs.Float64Var(&f.cfg.LR, "lr", d.LR, "learning rate (initial, with a decaying --schedule)")
 	intVar(fs, &f.cfg.BatchSize, "batch-size", d.BatchSize, "rows per gradient step")
@@ -165,6 +178,7 @@ type summaryJSON struct {
 	BestLoss       jsonFloat `json:"best_loss"`
 	BestEpoch      int       `json:"best_epoch"`
 	OptimalLoss    jsonFloat `json:"optimal_loss"`
+	OptimalSkipped string    `json:"optimal_skipped,omitempty"` // why optimal_loss is null
 	Epochs         int       `json:"epochs"`
 	ResumedEpochs  int       `json:"resumed_epochs"`
 	StopReason     string    `json:"stop_reason"`
@@ -205,7 +219,9 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	var (
 		writeErr error
 		lastDraw time.Time
+		lastLine = f.now() // when the last epoch line was printed
 	)
+	alive := bar == nil && every > 1 // epoch lines are thinned out and nothing else moves
 	onEpoch := func(e train.Event) {
 		if writeErr != nil {
 			return
@@ -216,12 +232,21 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 			writeErr = writeJSON(env.stdout, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
 				Loss: jsonFloat(e.TrainLoss), ValLoss: jsonFloat(e.ValLoss), BestLoss: jsonFloat(e.BestLoss),
 				LR: e.LR, SamplesPerSec: e.SamplesPerSec, Weights: e.Weights, Bias: e.Bias}, false)
-		case !f.quiet && (e.Epoch%every == 0 || e.Epoch == e.Epochs):
+		case f.quiet:
+		case e.Epoch%every == 0 || e.Epoch == e.Epochs:
 			if bar != nil {
 				_ = bar.Clear()
 			}
 			_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
 			printed = true
+			if alive {
+				lastLine = f.now()
+			}
+		case alive:
+			if now := f.now(); now.Sub(lastLine) >= aliveEvery {
+				_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
+				lastLine = now
+			}
 		}
 		// The bar is redrawn under the epoch lines at most 10 times a
 		// second, so that drawing never slows a fast run.
@@ -235,7 +260,13 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		// before the write can clean up after itself.
 		defer env.aborts.add(func() { _ = train.RemoveTemporaryFiles(f.cfg.Checkpoint) })()
 	}
-	res, err := train.Train(ctx, f.cfg, onEpoch)
+	var opts []train.Option
+	if !f.quiet {
+		status := &phaseStatus{w: env.stderr, now: f.now}
+		defer status.watch()()
+		opts = append(opts, train.WithPhases(status.set))
+	}
+	res, err := train.Train(ctx, f.cfg, onEpoch, opts...)
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -248,7 +279,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	if f.asJSON {
 		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
 			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
-			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), Epochs: res.Epochs, ResumedEpochs: res.Resumed,
+			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), OptimalSkipped: res.OptimalSkipped, Epochs: res.Epochs, ResumedEpochs: res.Resumed,
 			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
 		if err != nil {
 			out.Error = err.Error()
@@ -282,6 +313,62 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		return failed(fmt.Errorf("training interrupted after %d of %d epochs; %s", res.Epochs, f.cfg.Epochs, saved))
 	}
 	return nil
+}
+
+// phaseStatus says on stderr what a run is doing once a phase other than
+// the epochs (which print their own lines) has taken statusAfter, once per
+// phase: loading a large file or a resume's replay would otherwise look
+// like a hang.
+type phaseStatus struct {
+	w   io.Writer
+	now func() time.Time
+
+	mu    sync.Mutex
+	phase train.Phase
+	since time.Time
+	shown bool
+}
+
+// set records the phase that begins; it is a train.WithPhases callback.
+func (s *phaseStatus) set(p train.Phase) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phase, s.since, s.shown = p, s.now(), false
+}
+
+// tick prints the current phase if it has run statusAfter and was not
+// printed yet.
+func (s *phaseStatus) tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase == "" || s.phase == train.PhaseTraining || s.shown || s.now().Sub(s.since) < statusAfter {
+		return
+	}
+	s.shown = true
+	fmt.Fprintf(s.w, "agentdash: %s…\n", s.phase)
+}
+
+// watch ticks s in a new goroutine until the function it returns is
+// called, which waits for that goroutine to end.
+func (s *phaseStatus) watch() (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(statusAfter / 10)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				s.tick()
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
 }
 
 // classifyTrainError tells input errors (bad data, a checkpoint that
@@ -381,7 +468,11 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 		fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
 	}
 	if math.IsNaN(res.OptimalLoss) {
-		fmt.Fprintf(w, "closed form: not computed (%d features are too many for it on this many rows)\n", len(res.Weights))
+		why := res.OptimalSkipped
+		if why == "" {
+			why = "too costly for this data"
+		}
+		fmt.Fprintf(w, "closed form: not computed: %s\n", why)
 	} else {
 		fmt.Fprintf(w, "closed form: %.6g  (gap %.3g)\n", res.OptimalLoss, res.Loss-res.OptimalLoss)
 	}
