@@ -47,7 +47,7 @@ const minPlainScale = 1e-150
 // second. Beyond MinClosedFormWork it is also not computed when it costs
 // more than the training it is compared with (3 × epochs × rows ×
 // (features+1)): see Result.OptimalSkipped. Wider data (1,000,000 rows with
-// more than 31 features, 10,000 rows with more than 310, any data with more
+// more than 31 features, 10,000 rows with more than 312, any data with more
 // than 1,144) trains without it rather than waiting for it, and its
 // features × features matrix stays small.
 const MaxClosedFormWork = 5e8
@@ -172,7 +172,7 @@ type Result struct {
 
 // Train runs training to completion, cancellation, early stop or
 // divergence, calling onEpoch (if not nil) after every epoch on the calling
-// goroutine. Event.Weights is reused between calls: copy it to keep it.
+// goroutine; opts can ask for the steps of the run ([WithPhases]). Event.Weights is reused between calls: copy it to keep it.
 //
 // Cancellation is a normal stop: Train returns the result so far with
 // StopReason "canceled" and a nil error, and saves the checkpoint (an
