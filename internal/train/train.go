@@ -146,33 +146,35 @@ type Event struct {
 
 // Result describes a finished run.
 type Result struct {
-	Config      Config   // the run's configuration, as given
-	Features    []string // feature names; len(Weights)
-	Target      string   // the target column's name
-	Epochs      int      // epochs completed, counting those before a resume
-	Resumed     int      // epochs completed before this run, by the run resumed (0 without a resume)
-	BestEpoch   int      // epoch of BestLoss
-	Loss        float64  // training MSE of the model returned (see Weights)
-	ValLoss     float64  // validation MSE of the model returned, NaN without validation
-	BestLoss    float64  // lowest monitored loss (validation if any, else training)
-	OptimalLoss float64  // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
-	// OptimalSkipped says why OptimalLoss was not computed (the estimated
-	// work, and the limit it is over); "" when it was.
+	Config      Config          // the run's configuration, as given
+	Features    []string        // feature names; len(Weights)
+	Target      string          // the target column's name
+	Epochs      int             // epochs completed, counting those before a resume
+	Resumed     int             // epochs completed before this run, by the run resumed (0 without a resume)
+	BestEpoch   int             // epoch of BestLoss
+	Loss        float64         // training MSE of the model returned (see Weights)
+	ValLoss     float64         // validation MSE of the model returned, NaN without validation
+	BestLoss    float64         // lowest monitored loss (validation if any, else training)
+	OptimalLoss float64         // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
+	Weights     []float64       // the model in original units: the best epoch's after early stopping, else the last one's
+	Bias        float64         // of the same model
+	StopReason  StopReason      // why the run ended
+	Checkpoint  string          // path written, "" if none was
+	History     *series.Bounded // training loss per epoch
+	ValHistory  *series.Bounded // validation loss per epoch; empty without validation
+	Elapsed     time.Duration   // training time of the epochs completed in this run, pauses excluded
+	Samples     int             // training rows
+	ValSamples  int             // validation rows
+
+	// OptimalSkipped says why OptimalLoss was not computed (its estimated
+	// work and the limit that is over); "" when it was.
 	OptimalSkipped string
-	Weights        []float64       // the model in original units: the best epoch's after early stopping, else the last one's
-	Bias           float64         // of the same model
-	StopReason     StopReason      // why the run ended
-	Checkpoint     string          // path written, "" if none was
-	History        *series.Bounded // training loss per epoch
-	ValHistory     *series.Bounded // validation loss per epoch; empty without validation
-	Elapsed        time.Duration   // training time of the epochs completed in this run, pauses excluded
-	Samples        int             // training rows
-	ValSamples     int             // validation rows
 }
 
 // Train runs training to completion, cancellation, early stop or
 // divergence, calling onEpoch (if not nil) after every epoch on the calling
-// goroutine; opts can ask for the steps of the run ([WithPhases]). Event.Weights is reused between calls: copy it to keep it.
+// goroutine; opts can ask for the steps of the run ([WithPhases]).
+// Event.Weights is reused between calls: copy it to keep it.
 //
 // Cancellation is a normal stop: Train returns the result so far with
 // StopReason "canceled" and a nil error, and saves the checkpoint (an
