@@ -877,8 +877,9 @@ func TestSkipClosedForm(t *testing.T) {
 	}{
 		{8, 900, 1, ""},
 		{1, 100_000, 10, ""},  // 5.5e6: below MinClosedFormWork
-		{1000, 1000, 300, ""}, // 5.4e7, training 9e8
-		{1, 1000, 300, "more than the training itself (9e+05)"}, // 5.4e7, training 9e5
+		{1, 1000, 300, ""},    // 5.4e7: below MinClosedFormWork
+		{1000, 5000, 300, ""}, // 2.4e8, training 4.5e9
+		{1, 5000, 300, "more than the training itself (4.5e+06)"}, // 2.4e8, training 4.5e6
 		{1, 20, 5000, "5000 features on 20 rows would take about 4.2e+10 multiply-adds, over the limit"},
 		{10_000, 40, 1200, "over the limit"}, // cubic: 5.8e8 to factorise 1200 features
 		{100, 1_000_000, 40, "over the limit"},
