@@ -127,8 +127,11 @@ func newTrainCmd(env *environment) *cobra.Command {
 		Short: "Train a linear regression model and write a checkpoint",
 		Long: `Train a linear regression model by mini-batch gradient descent on seeded
 synthetic data or a CSV file, deterministically: the same flags give the same
-loss history and weights, bit for bit. Prints one line per epoch (every k-th
-epoch on long runs), a progress bar when stdout is a terminal, and a summary.
+loss history and weights, bit for bit. Prints one line per epoch (on long runs
+every k-th epoch, and without a terminal one at least every 10 s), a progress
+bar when stdout is a terminal, and a summary. A step other than the epochs
+that takes over a second (loading, the closed-form reference, …) is named on
+stderr.
 The checkpoint is served by the predict ability:
 
   agentdash train && agentdash call predict '{"x": 4}'
