@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -12,9 +13,13 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/train"
@@ -464,12 +469,20 @@ func TestTrainInputErrors(t *testing.T) {
 	if err := os.WriteFile(huge, []byte("x,price\n1,1e200\n2,3e200\n3,5e200\n4,1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	hugeVal := filepath.Join(dir, "ht.csv") // with the default seed, 1e200 is in the validation row
+	if err := os.WriteFile(hugeVal, []byte("x,y\n1,1e200\n2,4\n3,6\n4,8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		code int
 		want []string
 	}{
 		{[]string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
+		{[]string{"--dataset", hugeVal}, 2, []string{"ht.csv", `target "y"`, "out of range"}},
+		{[]string{"--dataset", hugeVal, "--samples", "1000"}, 2, []string{"--samples applies to synthetic data only", "--dataset"}},
+		{[]string{"--dataset", hugeVal, "--weight", "2", "--noise=0.1"}, 2, []string{"--weight, --noise apply to synthetic data only", "--dataset"}},
+		{[]string{"--dataset", hugeVal, "--bias", "1"}, 2, []string{"--bias applies to synthetic data only"}},
 		{[]string{"--lr", "-1"}, 2, []string{"lr"}},
 		{[]string{"--lr", "NaN"}, 2, []string{"lr"}},
 		{[]string{"--batch-size", "x"}, 2, []string{"--batch-size"}},
@@ -589,8 +602,9 @@ func TestTrainOutputWithoutOptimum(t *testing.T) {
 		t.Errorf("epoch line %q lacks the gap", line)
 	}
 	var b strings.Builder
-	writeTrainSummary(&b, &train.Result{Epochs: 2, Loss: 0.5, ValLoss: math.NaN(), OptimalLoss: math.NaN(), Weights: []float64{1, 2}})
-	if s := b.String(); !strings.Contains(s, "closed form: not computed") || strings.Contains(s, "NaN") {
+	writeTrainSummary(&b, &train.Result{Epochs: 2, Loss: 0.5, ValLoss: math.NaN(), OptimalLoss: math.NaN(), Weights: []float64{1, 2},
+		OptimalSkipped: "2 features on 9 rows would take about 1e+11 multiply-adds"})
+	if s := b.String(); !strings.Contains(s, "closed form: not computed: 2 features on 9 rows would take about 1e+11 multiply-adds\n") || strings.Contains(s, "NaN") {
 		t.Errorf("summary:\n%s", s)
 	}
 }
@@ -606,6 +620,15 @@ func TestTrainFeatures(t *testing.T) {
 	r := runCmd(t, "", "train", "--quiet", "--dataset", csv, "--features", "b,a", "--val-fraction", "0", "--epochs", "5")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`weights:\s+b=\S+\s+a=\S+\n`).MatchString(r.stdout) {
+		t.Errorf("weights are not b then a:\n%s", r.stdout)
+	}
+	// Blanks around names, as written after commas, are not part of them.
+	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", csv, "--features", "b, a ", "--target", " y",
+		"--val-fraction", "0", "--epochs", "5")
+	if r.code != 0 {
+		t.Fatalf("--features \"b, a \" --target \" y\": exit %d: %s", r.code, r.stderr)
 	}
 	if !regexp.MustCompile(`weights:\s+b=\S+\s+a=\S+\n`).MatchString(r.stdout) {
 		t.Errorf("weights are not b then a:\n%s", r.stdout)
@@ -668,4 +691,189 @@ func TestAbortHooks(t *testing.T) {
 	if !slices.Equal(ran, []string{"a"}) {
 		t.Fatalf("ran %q, want only the hook still registered", ran)
 	}
+}
+
+// TestTrainUnreadableInputs: a dataset or a checkpoint to resume that
+// exists but cannot be read is an input error (exit 2), as a missing one is.
+func TestTrainUnreadableInputs(t *testing.T) {
+	dir := chdir(t)
+	unreadable := filepath.Join(dir, "locked.csv")
+	if err := os.WriteFile(unreadable, []byte("x,y\n1,2\n2,4\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(unreadable); err == nil {
+		// Root reads any file; /proc/self/mem opens but fails to read.
+		f.Close()
+		unreadable = "/proc/self/mem"
+		if _, err := os.Stat(unreadable); err != nil {
+			t.Skip("no file is unreadable here")
+		}
+	}
+	for _, flag := range []string{"--dataset", "--resume"} {
+		r := runCmd(t, "", "train", "--checkpoint", "", flag, unreadable)
+		if r.code != 2 {
+			t.Errorf("train %s %s: exit %d, want 2 (%s)", flag, unreadable, r.code, r.stderr)
+			continue
+		}
+		r.wantOneLine(t, unreadable)
+	}
+}
+
+// TestTrainResumeWritesItsCheckpoint: --resume without --checkpoint saves
+// to the checkpoint it resumes, not to the default one; --checkpoint given
+// explicitly still says where.
+func TestTrainResumeWritesItsCheckpoint(t *testing.T) {
+	chdir(t)
+	if r := runCmd(t, "", "train", "--quiet", "--checkpoint", "mine.json"); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCmd(t, "", "train", "--quiet", "--resume", "mine.json", "--epochs", "12")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "checkpoint:  mine.json\n") {
+		t.Errorf("summary does not name mine.json:\n%s", r.stdout)
+	}
+	if ck, err := train.LoadCheckpoint("mine.json"); err != nil || ck.Epoch != 12 {
+		t.Errorf("mine.json after resuming to 12 epochs: %+v, %v", ck, err)
+	}
+	if _, err := os.Stat(filepath.Join("checkpoints", "model.json")); err == nil {
+		t.Error("resuming wrote the default checkpoint")
+	}
+	r = runCmd(t, "", "train", "--quiet", "--resume", "mine.json", "--epochs", "16", "--checkpoint", "other.json")
+	if r.code != 0 {
+		t.Fatalf("resume to other.json: exit %d: %s", r.code, r.stderr)
+	}
+	if ck, err := train.LoadCheckpoint("other.json"); err != nil || ck.Epoch != 16 {
+		t.Errorf("other.json: %+v, %v", ck, err)
+	}
+	if ck, err := train.LoadCheckpoint("mine.json"); err != nil || ck.Epoch != 12 {
+		t.Errorf("mine.json after resuming into other.json: %+v, %v", ck, err)
+	}
+}
+
+// wideCSV writes a CSV file of rows rows of features features in dir.
+func wideCSV(t *testing.T, dir string, rows, features int) string {
+	t.Helper()
+	var b strings.Builder
+	for j := range features {
+		fmt.Fprintf(&b, "f%d,", j)
+	}
+	b.WriteString("y\n")
+	for i := range rows {
+		for j := range features {
+			fmt.Fprintf(&b, "%d,", (i*31+j*17)%13-6)
+		}
+		fmt.Fprintf(&b, "%d\n", 2*((i*31)%13-6)) // y = 2·f0
+	}
+	path := filepath.Join(dir, "wide.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestTrainWideData: on data too wide for the closed-form reference the
+// summary and --json say why it was skipped, and an interrupt before the
+// first epoch ends the run.
+func TestTrainWideData(t *testing.T) {
+	dir := chdir(t)
+	csv := wideCSV(t, dir, 40, 1200)
+	r := runCmd(t, "", "train", "--dataset", csv, "--epochs", "1", "--lr", "1e-5", "--checkpoint", "", "--quiet")
+	if r.code != 0 || !strings.Contains(r.stdout, "closed form: not computed: 1200 features on 36 rows would take about") {
+		t.Errorf("exit %d, stderr %q, summary:\n%.500s", r.code, r.stderr, r.stdout)
+	}
+	r = runCmd(t, "", "train", "--dataset", csv, "--epochs", "1", "--lr", "1e-5", "--checkpoint", "", "--quiet", "--json")
+	var sum struct {
+		Optimal *float64 `json:"optimal_loss"`
+		Skipped string   `json:"optimal_skipped"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Optimal != nil || !strings.Contains(sum.Skipped, "1200 features") {
+		t.Errorf("--json summary %+v, %v:\n%.500s", sum, err, r.stdout)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"train", "--dataset", csv, "--checkpoint", ""}, strings.NewReader(""), &out, &errOut,
+		func(string) string { return "" })
+	if code != 1 || !strings.Contains(errOut.String(), "interrupted before the first epoch") {
+		t.Errorf("interrupted: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// fakeClock is a clock that moves step forward on every reading.
+type fakeClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+// TestTrainAliveLines: without a terminal, a run whose epoch lines are
+// thinned out prints an epoch's line at least every aliveEvery of its
+// clock, here 3 s a epoch: a line every 4 epochs, not every 20.
+func TestTrainAliveLines(t *testing.T) {
+	chdir(t)
+	var out, errOut bytes.Buffer
+	env := newEnvironment(nil, strings.NewReader(""), &out, &errOut, func(string) string { return "" })
+	var f trainFlags
+	f.register(pflag.NewFlagSet("train", pflag.ContinueOnError))
+	clock := &fakeClock{t: time.Unix(0, 0), step: 3 * time.Second}
+	f.now = clock.now
+	f.cfg.Epochs, f.cfg.Synthetic.Samples, f.cfg.Checkpoint = 2000, 20, ""
+	if err := runTrain(context.Background(), env, &f); err != nil {
+		t.Fatal(err)
+	}
+	var epochs []int
+	for _, m := range regexp.MustCompile(`(?m)^epoch +(\d+)/2000  loss \S+.* samples/s$`).FindAllStringSubmatch(out.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		epochs = append(epochs, n)
+	}
+	if len(epochs) < 2000/4 {
+		t.Fatalf("%d epoch lines, want one at least every 4 epochs:\n%s", len(epochs), out.String())
+	}
+	for i, e := range epochs {
+		prev := 0
+		if i > 0 {
+			prev = epochs[i-1]
+		}
+		if e-prev > 4 {
+			t.Fatalf("epoch %d printed after epoch %d: %d epochs (%v) without a line", e, prev, e-prev, time.Duration(e-prev)*clock.step)
+		}
+	}
+	if epochs[len(epochs)-1] != 2000 {
+		t.Errorf("last line for epoch %d, want 2000", epochs[len(epochs)-1])
+	}
+}
+
+// TestPhaseStatus: a phase that runs statusAfter is named once on stderr;
+// a shorter one and the epochs are not.
+func TestPhaseStatus(t *testing.T) {
+	var b bytes.Buffer
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	s := &phaseStatus{w: &b, now: clock.now}
+	s.tick() // no phase yet
+	s.set(train.PhaseLoading)
+	clock.step = statusAfter / 2
+	s.tick()
+	s.set(train.PhaseReference)
+	s.tick()
+	clock.step = statusAfter
+	s.tick()
+	s.tick()
+	s.set(train.PhaseTraining)
+	s.tick()
+	s.set(train.PhaseSaving)
+	s.tick()
+	if want := "agentdash: computing the closed-form reference…\nagentdash: saving the checkpoint…\n"; b.String() != want {
+		t.Errorf("status lines %q, want %q", b.String(), want)
+	}
+	stop := s.watch() // the goroutine ends when stopped
+	stop()
 }

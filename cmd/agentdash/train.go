@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/guptarohit/asciigraph"
@@ -24,6 +25,16 @@ import (
 // text mode); a run of more epochs prints every k-th epoch and the last.
 const maxEpochLines = 100
 
+// aliveEvery: a run whose epoch lines are thinned out also prints the line
+// of an epoch that ends this long after the last line, so that a log
+// without the terminal's progress bar shows it is alive.
+const aliveEvery = 10 * time.Second
+
+// statusAfter is how long a phase before or after the epochs (loading,
+// preparing, the closed-form reference, a resume's replay, saving) runs
+// before the command says on stderr what it is doing.
+const statusAfter = time.Second
+
 // trainFlags binds the trainer's config to flags named as in the original
 // PowerShell runner (-Epochs -Lr -BatchSize -Seed -Dataset -Checkpoint).
 type trainFlags struct {
@@ -33,11 +44,13 @@ type trainFlags struct {
 	plot        bool
 	asJSON      bool
 	quiet       bool
+	now         func() time.Time // the clock; tests set it
 }
 
 func (f *trainFlags) register(fs *pflag.FlagSet) {
 	d := train.DefaultConfig()
 	f.cfg = d
+	f.now = time.Now
 	intVar(fs, &f.cfg.Epochs, "epochs", d.Epochs, "passes over the training data")
 	fs.Float64Var(&f.cfg.LR, "lr", d.LR, "learning rate (initial, with a decaying --schedule)")
 	intVar(fs, &f.cfg.BatchSize, "batch-size", d.BatchSize, "rows per gradient step")
@@ -46,13 +59,13 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.Target, "target", "", "CSV target column name (default: the last column)")
 	fs.StringSliceVar(&f.cfg.Features, "features", nil,
 		"CSV feature columns, comma-separated, in the order the weights take them (default: every column but the target; columns left out are skipped and may hold text)")
-	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing)")
-	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory")
+	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing; with --resume, default: the checkpoint resumed)")
+	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory, and save to it (unless --checkpoint is given)")
 	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
 	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
 	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules())
-	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay factor of the step/exponential/inverse-time schedules")
+	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for step and exponential, in (0, 1]; > 0 for inverse-time")
 	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule")
 	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
 	intVar(fs, &f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
@@ -62,6 +75,41 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.plot, "plot", false, "draw the loss curve when done")
 	fs.BoolVar(&f.asJSON, "json", false, "write one JSON object per epoch, then a final summary object")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the final summary")
+}
+
+// syntheticFlags shape the synthetic data, which a --dataset replaces.
+var syntheticFlags = []string{"samples", "weight", "bias", "noise"}
+
+// check completes and checks the flags beyond what Config.Validate does:
+// --resume without --checkpoint writes the checkpoint it resumes; blanks
+// around column names ("sqft, bedrooms") are trimmed; synthetic-data flags
+// given with --dataset, which would be ignored, are refused, as --target
+// without a dataset is.
+func (f *trainFlags) check(fs *pflag.FlagSet) error {
+	if f.cfg.ResumeFrom != "" && !fs.Changed("checkpoint") {
+		// A resumed run continues its own file, not the default one.
+		f.cfg.Checkpoint = f.cfg.ResumeFrom
+	}
+	f.cfg.Target = strings.TrimSpace(f.cfg.Target)
+	for i, name := range f.cfg.Features {
+		f.cfg.Features[i] = strings.TrimSpace(name)
+	}
+	if f.cfg.Dataset == "" {
+		return nil
+	}
+	var given []string
+	for _, name := range syntheticFlags {
+		if fs.Changed(name) {
+			given = append(given, "--"+name)
+		}
+	}
+	switch len(given) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%s applies to synthetic data only and is not used with --dataset: leave it out", given[0])
+	}
+	return fmt.Errorf("%s apply to synthetic data only and are not used with --dataset: leave them out", strings.Join(given, ", "))
 }
 
 func joinSchedules() string {
@@ -79,8 +127,11 @@ func newTrainCmd(env *environment) *cobra.Command {
 		Short: "Train a linear regression model and write a checkpoint",
 		Long: `Train a linear regression model by mini-batch gradient descent on seeded
 synthetic data or a CSV file, deterministically: the same flags give the same
-loss history and weights, bit for bit. Prints one line per epoch (every k-th
-epoch on long runs), a progress bar when stdout is a terminal, and a summary.
+loss history and weights, bit for bit. Prints one line per epoch (on long runs
+every k-th epoch, and without a terminal one at least every 10 s), a progress
+bar when stdout is a terminal, and a summary. A step other than the epochs
+that takes over a second (loading, the closed-form reference, …) is named on
+stderr.
 The checkpoint is served by the predict ability:
 
   agentdash train && agentdash call predict '{"x": 4}'
@@ -94,6 +145,9 @@ complete epoch.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.cfg.Schedule = train.Schedule(f.schedule)
 			f.cfg.Standardize = train.Standardize(f.standardize)
+			if err := f.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if err := f.cfg.Validate(); err != nil {
 				return err
 			}
@@ -127,6 +181,7 @@ type summaryJSON struct {
 	BestLoss       jsonFloat `json:"best_loss"`
 	BestEpoch      int       `json:"best_epoch"`
 	OptimalLoss    jsonFloat `json:"optimal_loss"`
+	OptimalSkipped string    `json:"optimal_skipped,omitempty"` // why optimal_loss is null
 	Epochs         int       `json:"epochs"`
 	ResumedEpochs  int       `json:"resumed_epochs"`
 	StopReason     string    `json:"stop_reason"`
@@ -167,7 +222,9 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	var (
 		writeErr error
 		lastDraw time.Time
+		lastLine = f.now() // when the last epoch line was printed
 	)
+	alive := bar == nil && every > 1 // epoch lines are thinned out and nothing else moves
 	onEpoch := func(e train.Event) {
 		if writeErr != nil {
 			return
@@ -178,12 +235,21 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 			writeErr = writeJSON(env.stdout, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
 				Loss: jsonFloat(e.TrainLoss), ValLoss: jsonFloat(e.ValLoss), BestLoss: jsonFloat(e.BestLoss),
 				LR: e.LR, SamplesPerSec: e.SamplesPerSec, Weights: e.Weights, Bias: e.Bias}, false)
-		case !f.quiet && (e.Epoch%every == 0 || e.Epoch == e.Epochs):
+		case f.quiet:
+		case e.Epoch%every == 0 || e.Epoch == e.Epochs:
 			if bar != nil {
 				_ = bar.Clear()
 			}
 			_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
 			printed = true
+			if alive {
+				lastLine = f.now()
+			}
+		case alive:
+			if now := f.now(); now.Sub(lastLine) >= aliveEvery {
+				_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
+				lastLine = now
+			}
 		}
 		// The bar is redrawn under the epoch lines at most 10 times a
 		// second, so that drawing never slows a fast run.
@@ -197,7 +263,13 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		// before the write can clean up after itself.
 		defer env.aborts.add(func() { _ = train.RemoveTemporaryFiles(f.cfg.Checkpoint) })()
 	}
-	res, err := train.Train(ctx, f.cfg, onEpoch)
+	var opts []train.Option
+	if !f.quiet {
+		status := &phaseStatus{w: env.stderr, now: f.now}
+		defer status.watch()()
+		opts = append(opts, train.WithPhases(status.set))
+	}
+	res, err := train.Train(ctx, f.cfg, onEpoch, opts...)
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -210,7 +282,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	if f.asJSON {
 		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
 			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
-			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), Epochs: res.Epochs, ResumedEpochs: res.Resumed,
+			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), OptimalSkipped: res.OptimalSkipped, Epochs: res.Epochs, ResumedEpochs: res.Resumed,
 			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
 		if err != nil {
 			out.Error = err.Error()
@@ -246,6 +318,62 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	return nil
 }
 
+// phaseStatus says on stderr what a run is doing once a phase other than
+// the epochs (which print their own lines) has taken statusAfter, once per
+// phase: loading a large file or a resume's replay would otherwise look
+// like a hang.
+type phaseStatus struct {
+	w   io.Writer
+	now func() time.Time
+
+	mu    sync.Mutex
+	phase train.Phase
+	since time.Time
+	shown bool
+}
+
+// set records the phase that begins; it is a train.WithPhases callback.
+func (s *phaseStatus) set(p train.Phase) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phase, s.since, s.shown = p, s.now(), false
+}
+
+// tick prints the current phase if it has run statusAfter and was not
+// printed yet.
+func (s *phaseStatus) tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase == "" || s.phase == train.PhaseTraining || s.shown || s.now().Sub(s.since) < statusAfter {
+		return
+	}
+	s.shown = true
+	fmt.Fprintf(s.w, "agentdash: %s…\n", s.phase)
+}
+
+// watch ticks s in a new goroutine until the function it returns is
+// called, which waits for that goroutine to end.
+func (s *phaseStatus) watch() (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(statusAfter / 10)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				s.tick()
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
 // classifyTrainError tells input errors (bad data, a checkpoint that
 // cannot be resumed with these settings, a checkpoint path that cannot
 // take a file: exit 2) from job failures (divergence, a write that failed
@@ -262,7 +390,7 @@ func classifyTrainError(err error) error {
 		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
 		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),
 		errors.Is(err, dataset.ErrNoFeature), errors.Is(err, dataset.ErrQuote),
-		errors.Is(err, train.ErrPath),
+		errors.Is(err, train.ErrPath), errors.Is(err, train.ErrInput),
 		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
 		errors.Is(err, fs.ErrNotExist):
 		return err
@@ -343,7 +471,11 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 		fmt.Fprintf(w, "  (best %s %.6g at epoch %d)\n", monitored, res.BestLoss, res.BestEpoch)
 	}
 	if math.IsNaN(res.OptimalLoss) {
-		fmt.Fprintf(w, "closed form: not computed (%d features are too many for it on this many rows)\n", len(res.Weights))
+		why := res.OptimalSkipped
+		if why == "" {
+			why = "too costly for this data"
+		}
+		fmt.Fprintf(w, "closed form: not computed: %s\n", why)
 	} else {
 		fmt.Fprintf(w, "closed form: %.6g  (gap %.3g)\n", res.OptimalLoss, res.Loss-res.OptimalLoss)
 	}

@@ -28,6 +28,18 @@ const (
 	ScheduleInverseTime Schedule = "inverse-time"
 )
 
+// decayBounds returns the open lower and closed upper bound of the decay
+// rate of a decaying schedule, and the rule in words. A step or exponential
+// rate multiplies the learning rate, so above 1 it grows (1 keeps it
+// constant); an inverse-time rate divides it by 1 + r·k, which decays for
+// any r > 0, as Keras's InverseTimeDecay allows.
+func (s Schedule) decayBounds() (lo, hi float64, rule string) {
+	if s == ScheduleInverseTime {
+		return 0, math.MaxFloat64, "a finite number > 0"
+	}
+	return 0, 1, "in (0, 1]"
+}
+
 // Schedules lists the valid schedules, for help texts and forms.
 func Schedules() []Schedule {
 	return []Schedule{ScheduleConstant, ScheduleStep, ScheduleExponential, ScheduleInverseTime}
@@ -147,8 +159,9 @@ func (c Config) Validate() error {
 		if c.DecaySteps < 1 {
 			return bad("decay-steps must be at least 1, got %d", c.DecaySteps)
 		}
-		if !finite(c.DecayRate) || c.DecayRate <= 0 || c.DecayRate > 1 && c.Schedule != ScheduleInverseTime {
-			return bad("decay-rate for the %s schedule must be in (0, 1], got %g", c.Schedule, c.DecayRate)
+		lo, hi, bounds := c.Schedule.decayBounds()
+		if !finite(c.DecayRate) || c.DecayRate <= lo || c.DecayRate > hi {
+			return bad("decay-rate for the %s schedule must be %s, got %g", c.Schedule, bounds, c.DecayRate)
 		}
 	default:
 		return bad("schedule %q is not one of %v", c.Schedule, Schedules())

@@ -110,6 +110,15 @@ func TestBounded(t *testing.T) {
 	}
 }
 
+func mustSolve(t *testing.T, xy []float64, features int) ([]float64, float64) {
+	t.Helper()
+	w, b, err := leastSquares(context.Background(), xy, features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, b
+}
+
 func TestLeastSquares(t *testing.T) {
 	// Exact data y = 3a - 2b + 5 is fitted exactly.
 	var xy []float64
@@ -117,7 +126,7 @@ func TestLeastSquares(t *testing.T) {
 		a, b := float64(i%7), float64(i*i%11)
 		xy = append(xy, a, b, 3*a-2*b+5)
 	}
-	w, b := leastSquares(xy, 2)
+	w, b := mustSolve(t, xy, 2)
 	if math.Abs(w[0]-3) > 1e-9 || math.Abs(w[1]+2) > 1e-9 || math.Abs(b-5) > 1e-9 {
 		t.Fatalf("exact fit: w %v b %v, want [3 -2] 5", w, b)
 	}
@@ -128,13 +137,13 @@ func TestLeastSquares(t *testing.T) {
 		a := float64(i)
 		xy = append(xy, a, a, 4*a+1)
 	}
-	w, b = leastSquares(xy, 2)
+	w, b = mustSolve(t, xy, 2)
 	if math.Abs(w[0]-2) > 1e-6 || math.Abs(w[1]-2) > 1e-6 || math.Abs(b-1) > 1e-6 || mse(xy, w, b) > 1e-9 {
 		t.Fatalf("duplicate column: w %v b %v loss %g, want [2 2] 1 and loss 0", w, b, mse(xy, w, b))
 	}
 	// All features constant: the optimum predicts the mean.
 	xy = []float64{7, 1, 7, 2, 7, 6}
-	w, b = leastSquares(xy, 1)
+	w, b = mustSolve(t, xy, 1)
 	if w[0] != 0 || b != 3 {
 		t.Fatalf("constant feature: w %v b %v, want [0] 3", w, b)
 	}

@@ -35,8 +35,8 @@ type Run struct {
 // goroutine, which stops when training ends, ctx is canceled or Stop is
 // called. Configuration and data errors are returned here; the outcome of
 // training is given by Result. See [Train] for the stop semantics.
-func Start(ctx context.Context, cfg Config) (*Run, error) {
-	t, err := newTrainer(ctx, cfg)
+func Start(ctx context.Context, cfg Config, opts ...Option) (*Run, error) {
+	t, err := newTrainer(ctx, cfg, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,51 @@
 package train
 
 import (
+	"context"
+	"fmt"
 	"math"
 )
+
+// MinClosedFormWork is the work (multiply-adds, see closedFormWork) up to
+// which the closed-form reference is always computed, whatever the
+// training costs: about a tenth of a second, too little to notice.
+const MinClosedFormWork = 1e8
+
+// closedFormWork estimates the multiply-adds leastSquares spends on rows
+// rows of features features: the covariance matrix's upper triangle
+// (rows·f·(f+1)/2), then up to two Cholesky factorisations (f³/6 each, the
+// second one if the first finds the matrix singular).
+func closedFormWork(rows, features int) float64 {
+	r, f := float64(rows), float64(features)
+	return r*f*(f+1)/2 + f*f*f/3
+}
+
+// trainingWork estimates the multiply-adds of epochs epochs of training on
+// rows rows of features features: per row and epoch, a prediction and a
+// gradient in the step and a prediction for the loss.
+func trainingWork(epochs, rows, features int) float64 {
+	return 3 * float64(epochs) * float64(rows) * float64(features+1)
+}
+
+// skipClosedForm says why the closed-form reference is not worth computing
+// for a run of epochs epochs on rows rows of features features, or "" if it
+// is: it is computed when it costs at most MinClosedFormWork, or at most
+// both MaxClosedFormWork and the training it is compared with. Its cost is
+// cubic in the features, the training's linear, so wide data skips it: 20
+// rows of 5,000 features would take about 4e10 multiply-adds and 400 MB,
+// where an epoch takes 3e5.
+func skipClosedForm(epochs, rows, features int) string {
+	work, train := closedFormWork(rows, features), trainingWork(epochs, rows, features)
+	switch {
+	case work <= MinClosedFormWork || work <= MaxClosedFormWork && work <= train:
+		return ""
+	case work > MaxClosedFormWork:
+		return fmt.Sprintf("%d features on %d rows would take about %.2g multiply-adds, over the limit of %.2g (about half a second)",
+			features, rows, work, float64(MaxClosedFormWork))
+	}
+	return fmt.Sprintf("%d features on %d rows would take about %.2g multiply-adds, more than the training itself (%.2g)",
+		features, rows, work, train)
+}
 
 // leastSquares returns the weights and bias minimising the mean squared
 // error over the rows of xy (stride = features + 1), the closed-form
@@ -18,8 +61,9 @@ import (
 // fallback adds a ridge of 1e-9·trace(C)/features to the diagonal, which
 // picks the solution of smallest norm to within that ridge and changes the
 // loss negligibly. If every feature is constant the optimum predicts the
-// mean of y.
-func leastSquares(xy []float64, features int) (w []float64, b float64) {
+// mean of y. It returns ctx's error if ctx is canceled midway, checked
+// every few million multiply-adds.
+func leastSquares(ctx context.Context, xy []float64, features int) (w []float64, b float64, err error) {
 	stride := features + 1
 	n := len(xy) / stride
 	mean := make([]float64, stride)
@@ -34,7 +78,11 @@ func leastSquares(xy []float64, features int) (w []float64, b float64) {
 	// a is the augmented matrix [C | c], row-major, features × stride.
 	a := make([]float64, features*stride)
 	d := make([]float64, stride)
-	for _, row := range rowsOf(xy, stride) {
+	every := max(1, cancelWork/(features*stride)) // rows between checks
+	for i, row := range rowsOf(xy, stride) {
+		if i%every == 0 && ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
 		for j, v := range row {
 			d[j] = v - mean[j]
 		}
@@ -58,21 +106,30 @@ func leastSquares(xy []float64, features int) (w []float64, b float64) {
 		trace += a[j*stride+j]
 	}
 	if trace > 0 {
-		if !solveCholesky(a, features, 0, w) {
-			solveCholesky(a, features, 1e-9*trace/float64(features), w)
+		ok, err := solveCholesky(ctx, a, features, 0, w)
+		if err == nil && !ok {
+			_, err = solveCholesky(ctx, a, features, 1e-9*trace/float64(features), w)
+		}
+		if err != nil {
+			return nil, 0, err
 		}
 	}
 	b = mean[features]
 	for j := range features {
 		b -= w[j] * mean[j]
 	}
-	return w, b
+	return w, b, nil
 }
+
+// cancelWork is about how many multiply-adds leastSquares does between
+// checks of its context: a few milliseconds.
+const cancelWork = 1 << 22
 
 // solveCholesky solves (C + ridge·I)·w = c for the n×n symmetric matrix C
 // stored with c as augmented rows of a (stride n+1), leaving a unchanged.
-// It reports false if the matrix is not numerically positive definite.
-func solveCholesky(a []float64, n int, ridge float64, w []float64) bool {
+// It reports false if the matrix is not numerically positive definite, and
+// returns ctx's error if ctx is canceled midway.
+func solveCholesky(ctx context.Context, a []float64, n int, ridge float64, w []float64) (bool, error) {
 	stride := n + 1
 	maxDiag := 0.0
 	for j := range n {
@@ -80,7 +137,14 @@ func solveCholesky(a []float64, n int, ridge float64, w []float64) bool {
 	}
 	// L is lower triangular with C + ridge·I = L·Lᵀ.
 	l := make([]float64, n*n)
+	work := 0 // multiply-adds since the last check of ctx
 	for i := range n {
+		if work += i * i / 2; work >= cancelWork {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			work = 0
+		}
 		for j := 0; j <= i; j++ {
 			s := a[i*stride+j]
 			if i == j {
@@ -91,7 +155,7 @@ func solveCholesky(a []float64, n int, ridge float64, w []float64) bool {
 			}
 			if i == j {
 				if s <= 1e-12*maxDiag {
-					return false
+					return false, nil
 				}
 				l[i*n+i] = math.Sqrt(s)
 			} else {
@@ -114,5 +178,5 @@ func solveCholesky(a []float64, n int, ridge float64, w []float64) bool {
 		}
 		w[i] = s / l[i*n+i]
 	}
-	return true
+	return true, nil
 }

@@ -40,11 +40,15 @@ const divergeFactor = 100
 // values.
 const minPlainScale = 1e-150
 
-// MaxClosedFormWork bounds the work (multiply-adds, rows × features ×
-// (features+1) / 2) spent before training on the closed-form optimum that
-// losses are compared with (OptimalLoss, the "gap"): about half a second.
-// Wider data (1,000,000 rows with more than 31 features, 10,000 rows with
-// more than 315) trains without it rather than waiting for it, and its
+// MaxClosedFormWork bounds the work (multiply-adds, see closedFormWork:
+// rows × features × (features+1) / 2 for the covariances and features³ / 3
+// for the factorisations) spent before training on the closed-form optimum
+// that losses are compared with (OptimalLoss, the "gap"): about half a
+// second. Beyond MinClosedFormWork it is also not computed when it costs
+// more than the training it is compared with (3 × epochs × rows ×
+// (features+1)): see Result.OptimalSkipped. Wider data (1,000,000 rows with
+// more than 31 features, 10,000 rows with more than 312, any data with more
+// than 1,144) trains without it rather than waiting for it, and its
 // features × features matrix stays small.
 const MaxClosedFormWork = 5e8
 
@@ -75,6 +79,54 @@ var ErrResume = errors.New("cannot resume")
 // ErrRange is wrapped by the error returned when the target's values are
 // too large for the squared error to be computed in float64.
 var ErrRange = errors.New("out of range")
+
+// ErrInput is wrapped, alongside the cause, by every error reading a run's
+// inputs: its data (a CSV file that cannot be opened, read or parsed) and
+// the checkpoint it resumes.
+var ErrInput = errors.New("bad training input")
+
+// inputError marks err as wrapping ErrInput without changing its text.
+type inputError struct{ err error }
+
+func (e inputError) Error() string   { return e.err.Error() }
+func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
+
+// Phase names what a run is doing before and around its epochs, as
+// reported to [WithPhases]; all but PhaseTraining can take seconds on large
+// data, and every one of them stops soon after the context is canceled.
+type Phase string
+
+// The phases of a run, in order. PhaseReference is skipped when the
+// closed-form reference is not computed (see MaxClosedFormWork), and
+// PhaseReplaying without a resume.
+const (
+	PhaseLoading   Phase = "loading the data"                     // reading the CSV file or generating the synthetic rows
+	PhasePreparing Phase = "preparing the data"                   // split, standardization, range checks
+	PhaseReference Phase = "computing the closed-form reference"  // the optimum losses are compared with
+	PhaseReplaying Phase = "replaying the resumed run's shuffles" // so the next epoch sees the rows in the saved run's order
+	PhaseTraining  Phase = "training"                             // the epochs
+	PhaseSaving    Phase = "saving the checkpoint"                // after the last epoch
+)
+
+// Option adjusts how [Train] and [Start] report on a run.
+type Option func(*options)
+
+type options struct {
+	onPhase func(Phase)
+}
+
+// WithPhases calls fn as each phase of the run begins, on the goroutine
+// that runs it (for [Start], PhaseLoading to PhaseReplaying on the caller's
+// and the rest on the run's). fn must return quickly.
+func WithPhases(fn func(Phase)) Option {
+	return func(o *options) { o.onPhase = fn }
+}
+
+func (o *options) phase(p Phase) {
+	if o.onPhase != nil {
+		o.onPhase(p)
+	}
+}
 
 // Event reports the state after an epoch.
 type Event struct {
@@ -113,11 +165,16 @@ type Result struct {
 	Elapsed     time.Duration   // training time of the epochs completed in this run, pauses excluded
 	Samples     int             // training rows
 	ValSamples  int             // validation rows
+
+	// OptimalSkipped says why OptimalLoss was not computed (its estimated
+	// work and the limit that is over); "" when it was.
+	OptimalSkipped string
 }
 
 // Train runs training to completion, cancellation, early stop or
 // divergence, calling onEpoch (if not nil) after every epoch on the calling
-// goroutine. Event.Weights is reused between calls: copy it to keep it.
+// goroutine; opts can ask for the steps of the run ([WithPhases]).
+// Event.Weights is reused between calls: copy it to keep it.
 //
 // Cancellation is a normal stop: Train returns the result so far with
 // StopReason "canceled" and a nil error, and saves the checkpoint (an
@@ -128,8 +185,8 @@ type Result struct {
 // before the first epoch starts (while the data is read or generated, or
 // prepared: split, standardized, a resumed run's order replayed) ends
 // Train with an error wrapping its cause.
-func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error) {
-	t, err := newTrainer(ctx, cfg)
+func Train(ctx context.Context, cfg Config, onEpoch func(Event), opts ...Option) (*Result, error) {
+	t, err := newTrainer(ctx, cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +196,7 @@ func Train(ctx context.Context, cfg Config, onEpoch func(Event)) (*Result, error
 // trainer holds a prepared run.
 type trainer struct {
 	cfg      Config
+	opts     options
 	features []string
 	target   string
 	fp       Fingerprint
@@ -155,6 +213,7 @@ type trainer struct {
 	bestVloss   float64   // validation loss of bestM
 	out         []float64 // weights in original units, reused for events
 	optimal     float64   // closed-form loss
+	skipped     string    // why optimal was not computed
 	zeroLoss    float64   // loss of the all-zero model, for divergence
 	epoch       int       // epochs completed
 	resumed     int       // epochs completed before this run (the checkpoint's)
@@ -171,9 +230,13 @@ type trainer struct {
 
 // newTrainer validates cfg, loads and prepares the data, and restores the
 // state of the checkpoint to resume from, if any.
-func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
+func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if cfg.Checkpoint != "" {
 		if err := checkWritable(cfg.Checkpoint); err != nil {
@@ -184,19 +247,25 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	if cfg.ResumeFrom != "" {
 		ck, err := LoadCheckpoint(cfg.ResumeFrom)
 		if err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
+			return nil, inputError{fmt.Errorf("resume: %w", err)}
 		}
 		if err := ck.canContinue(cfg); err != nil {
 			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
 		}
 		resume = ck
 	}
+	o.phase(PhaseLoading)
 	set, err := loadData(ctx, cfg)
 	if err != nil {
+		if ctx.Err() == nil {
+			err = inputError{err}
+		}
 		return nil, err
 	}
+	o.phase(PhasePreparing)
 	t := &trainer{
 		cfg:      cfg,
+		opts:     o,
 		features: set.Features,
 		target:   set.Target,
 		stride:   set.Stride(),
@@ -222,39 +291,97 @@ func newTrainer(ctx context.Context, cfg Config) (*trainer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t.zeroLoss = t.m.mse(t.train)
-	if !finite(t.zeroLoss) {
-		peak := 0.0
-		for _, row := range rowsOf(t.train, t.stride) {
-			peak = max(peak, math.Abs(row[f]))
-		}
-		hint := "rescale the column"
-		if cfg.Dataset == "" {
-			hint = "lower the synthetic weight, bias or noise"
-		}
-		return nil, fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
-			t.fp.Source, t.target, peak, ErrRange, hint)
+	if err := t.checkRange(); err != nil {
+		return nil, err
 	}
+	t.zeroLoss = t.m.mse(t.train)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	t.optimal = math.NaN()
-	if rows := len(t.train) / t.stride; float64(rows)*float64(f)*float64(f+1)/2 <= MaxClosedFormWork {
-		w, b := leastSquares(t.train, f)
+	if t.skipped = skipClosedForm(cfg.Epochs, len(t.train)/t.stride, f); t.skipped == "" {
+		o.phase(PhaseReference)
+		w, b, err := leastSquares(ctx, t.train, f)
+		if err != nil {
+			return nil, err
+		}
 		t.optimal = mse(t.train, w, b)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if resume != nil {
+		o.phase(PhaseReplaying)
 		if err := t.restore(ctx, resume); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
 		}
+		if err := ctx.Err(); err != nil { // the replay checks it only on long data
+			return nil, err
+		}
 	}
 	return t, nil
+}
+
+// maxUnit is the largest magnitude a value may have in training units:
+// its square, the least a squared error involving it reaches with a weight
+// of order 1, must be a finite float64.
+var maxUnit = math.Sqrt(math.MaxFloat64)
+
+// checkRange refuses data whose squared errors overflow float64, over the
+// training and the validation rows alike, so that the same file is refused
+// up front whichever split its rows land in: a target whose squares sum to
+// more than float64 holds (the all-zero model's loss, where training
+// starts), or a feature value beyond maxUnit in training units. Standardized
+// training rows are always in range (within √rows standard deviations of
+// their mean); a validation row is not if its value is that far from them.
+func (t *trainer) checkRange() error {
+	f, k := len(t.features), t.stride
+	var sum, peakY float64
+	peakX := make([]float64, f) // largest magnitude in training units
+	for _, xy := range [][]float64{t.train, t.val} {
+		for _, row := range rowsOf(xy, k) {
+			y := row[f]
+			sum += y * y
+			peakY = max(peakY, math.Abs(y))
+			for j, x := range row[:f] {
+				peakX[j] = max(peakX[j], math.Abs(x))
+			}
+		}
+	}
+	if !finite(sum) {
+		hint := "rescale the column"
+		if t.cfg.Dataset == "" {
+			hint = "lower the synthetic weight, bias or noise"
+		}
+		return fmt.Errorf("%s: target %q: values up to %.3g are %w: their squared error overflows float64; %s",
+			t.fp.Source, t.target, peakY, ErrRange, hint)
+	}
+	for j, peak := range peakX {
+		if peak <= maxUnit {
+			continue
+		}
+		if t.scaler == nil {
+			return fmt.Errorf("%s: feature %q: values up to %.3g are %w: their square overflows float64; rescale the column or turn on standardization (standardize on)",
+				t.fp.Source, t.features[j], peak, ErrRange)
+		}
+		return fmt.Errorf("%s: feature %q: a value of %.3g is %w: it lies %.3g standard deviations from the mean of the training rows, and its square overflows float64; rescale the column or remove the row",
+			t.fp.Source, t.features[j], t.rawPeak(j), ErrRange, peak)
+	}
+	return nil
+}
+
+// rawPeak returns the value, in original units, of the largest magnitude
+// feature j has in training units over all rows.
+func (t *trainer) rawPeak(j int) float64 {
+	z := 0.0
+	for _, xy := range [][]float64{t.train, t.val} {
+		for _, row := range rowsOf(xy, t.stride) {
+			if math.Abs(row[j]) > math.Abs(z) {
+				z = row[j]
+			}
+		}
+	}
+	return z*t.scaler.Scale[j] + t.scaler.Mean[j]
 }
 
 // loadData reads the CSV or generates the synthetic rows.
@@ -415,6 +542,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 	stop := StopCompleted
 	var runErr error
 	start := t.epoch
+	t.opts.phase(PhaseTraining)
 	for e := t.epoch + 1; e <= t.cfg.Epochs; e++ {
 		if pause != nil {
 			pause.wait(ctx)
@@ -471,6 +599,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 	}
 	res := t.result(stop)
 	if t.cfg.Checkpoint != "" && stop != StopDiverged && t.epoch > start {
+		t.opts.phase(PhaseSaving)
 		if err := t.save(t.cfg.Checkpoint, stop); err != nil {
 			return res, err
 		}
@@ -543,7 +672,7 @@ func (t *trainer) result(stop StopReason) *Result {
 		Config:   t.cfg,
 		Features: slices.Clone(t.features), Target: t.target,
 		Epochs: t.epoch, Resumed: t.resumed, BestEpoch: t.bestEpoch,
-		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
+		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal, OptimalSkipped: t.skipped,
 		Weights: w, Bias: b,
 		StopReason: stop,
 		History:    t.hist, ValHistory: t.vhist,

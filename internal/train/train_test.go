@@ -105,7 +105,7 @@ func leastSquaresOriginal(t *testing.T, cfg Config) ([]float64, float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return leastSquares(tr.train, len(tr.features))
+	return mustSolve(t, tr.train, len(tr.features))
 }
 
 // TestConvergence trains to the closed-form optimum. Tolerance: the final
@@ -261,11 +261,55 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	// Inverse-time decay accepts rates above 1.
-	cfg := DefaultConfig()
-	cfg.Schedule, cfg.DecayRate = ScheduleInverseTime, 3
-	if err := cfg.Validate(); err != nil {
-		t.Errorf("inverse-time with rate 3: %v", err)
+}
+
+// TestDecayRateBounds: each schedule's decay rate is accepted exactly
+// where the error for a refused one says it must be.
+func TestDecayRateBounds(t *testing.T) {
+	const unit, positive = "in (0, 1]", "a finite number > 0"
+	tests := []struct {
+		schedule Schedule
+		rate     float64
+		rule     string // "" if valid
+	}{
+		{ScheduleConstant, -1, ""}, // not used
+		{ScheduleConstant, 7, ""},
+		{ScheduleConstant, math.NaN(), ""},
+	}
+	for _, s := range []Schedule{ScheduleStep, ScheduleExponential} {
+		tests = append(tests, []struct {
+			schedule Schedule
+			rate     float64
+			rule     string
+		}{
+			{s, 0.5, ""}, {s, 1, ""}, {s, 1e-300, ""},
+			{s, 0, unit}, {s, -1, unit}, {s, 1.0000001, unit}, {s, 2, unit},
+			{s, math.NaN(), unit}, {s, math.Inf(1), unit},
+		}...)
+	}
+	s := ScheduleInverseTime
+	tests = append(tests, []struct {
+		schedule Schedule
+		rate     float64
+		rule     string
+	}{
+		{s, 0.5, ""}, {s, 1, ""}, {s, 2, ""}, {s, 1e300, ""},
+		{s, 0, positive}, {s, -1, positive}, {s, math.NaN(), positive}, {s, math.Inf(1), positive},
+	}...)
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		cfg.Schedule, cfg.DecayRate = tt.schedule, tt.rate
+		err := cfg.Validate()
+		if tt.rule == "" {
+			if err != nil {
+				t.Errorf("%s, rate %g: %v, want valid", tt.schedule, tt.rate, err)
+			}
+			continue
+		}
+		want := fmt.Sprintf("decay-rate for the %s schedule must be %s, got %g", tt.schedule, tt.rule, tt.rate)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s, rate %g: %v, want %q", tt.schedule, tt.rate, err, want)
+		}
 	}
 }
 
@@ -771,5 +815,193 @@ func TestTrainCanceledWhileLoading(t *testing.T) {
 	epochs := 0
 	if _, err := Train(ctx, cfg, func(Event) { epochs++ }); !errors.Is(err, context.Canceled) || epochs != 0 {
 		t.Fatalf("Train = %v after %d epochs, want context.Canceled before any", err, epochs)
+	}
+}
+
+// TestRangeWhicheverSplit: a target whose square overflows float64 is
+// refused up front whichever split its row lands in, and so is a feature
+// value out of range in training units (raw without standardization; with
+// it, one in a validation row far from the training rows' spread).
+func TestRangeWhicheverSplit(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	hugeY := write("hy.csv", "x,y\n1,1e200\n2,4\n3,6\n4,8\n5,10\n6,12\n7,14\n8,16\n")
+	hugeX := write("hx.csv", "x,y\n1e200,2\n2,4\n3,6\n4,8\n5,10\n6,12\n7,14\n8,16\n")
+	for _, frac := range []float64{0, 0.125, 0.25, 0.5, 0.75} {
+		for seed := range uint64(8) {
+			cfg := testConfig()
+			cfg.ValFraction, cfg.Seed = frac, seed
+			cfg.Dataset = hugeY
+			if _, err := newTrainer(context.Background(), cfg); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), `target "y"`) {
+				t.Errorf("target 1e200, val-fraction %g, seed %d: %v, want ErrRange naming the target", frac, seed, err)
+			}
+			cfg.Dataset, cfg.Standardize = hugeX, StandardizeOff
+			if _, err := newTrainer(context.Background(), cfg); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), `feature "x": values up to 1e+200`) {
+				t.Errorf("raw feature 1e200, val-fraction %g, seed %d: %v, want ErrRange naming the feature", frac, seed, err)
+			}
+		}
+	}
+	// Standardized, the value is in range in the training rows (the scale
+	// takes it in) and out of range in a validation row.
+	var inTrain, inVal int
+	for seed := range uint64(16) {
+		cfg := testConfig()
+		cfg.Dataset, cfg.ValFraction, cfg.Seed = hugeX, 0.25, seed
+		tr, err := newTrainer(context.Background(), cfg)
+		switch {
+		case err == nil && tr.scaler.Scale[0] > 1e199:
+			inTrain++
+		case errors.Is(err, ErrRange) && strings.Contains(err.Error(), `feature "x": a value of 1e+200 is out of range`):
+			inVal++
+		default:
+			t.Errorf("standardized feature 1e200, seed %d: %v", seed, err)
+		}
+	}
+	if inTrain == 0 || inVal == 0 {
+		t.Errorf("the huge row was in the training rows for %d seeds, in the validation rows for %d: want both", inTrain, inVal)
+	}
+}
+
+// TestSkipClosedForm: the closed-form reference is computed when cheap in
+// absolute terms or next to the training, never past MaxClosedFormWork.
+func TestSkipClosedForm(t *testing.T) {
+	tests := []struct {
+		epochs, rows, features int
+		want                   string // "" when computed, else part of the reason
+	}{
+		{8, 900, 1, ""},
+		{1, 100_000, 10, ""},  // 5.5e6: below MinClosedFormWork
+		{1, 1000, 300, ""},    // 5.4e7: below MinClosedFormWork
+		{1000, 5000, 300, ""}, // 2.4e8, training 4.5e9
+		{1, 5000, 300, "more than the training itself (4.5e+06)"}, // 2.4e8, training 4.5e6
+		{1, 20, 5000, "5000 features on 20 rows would take about 4.2e+10 multiply-adds, over the limit"},
+		{10_000, 40, 1200, "over the limit"}, // cubic: 5.8e8 to factorise 1200 features
+		{100, 1_000_000, 40, "over the limit"},
+	}
+	for _, tt := range tests {
+		got := skipClosedForm(tt.epochs, tt.rows, tt.features)
+		if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+			t.Errorf("skipClosedForm(%d epochs, %d rows, %d features) = %q, want %q", tt.epochs, tt.rows, tt.features, got, tt.want)
+		}
+	}
+}
+
+// wideCSV writes rows rows of features random features and a target made
+// of the first three.
+func wideCSV(t *testing.T, rows, features int) string {
+	t.Helper()
+	var b strings.Builder
+	for j := range features {
+		fmt.Fprintf(&b, "f%d,", j)
+	}
+	b.WriteString("y\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range rows {
+		y := 0.0
+		for j := range features {
+			x := rng.NormFloat64()
+			if j < 3 {
+				y += float64(j+1) * x
+			}
+			fmt.Fprintf(&b, "%.3f,", x)
+		}
+		fmt.Fprintf(&b, "%.3f\n", y)
+	}
+	path := filepath.Join(t.TempDir(), "wide.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestWideDataReference: 1,200 features on 40 rows fit the covariance
+// budget but not the cubic factorisation: the reference is skipped, saying
+// why, instead of being computed before the first epoch.
+func TestWideDataReference(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.LR = wideCSV(t, 40, 1200), 1, 1e-4
+	var phases []Phase
+	res, err := Train(context.Background(), cfg, nil, WithPhases(func(p Phase) { phases = append(phases, p) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(res.OptimalLoss) || !strings.Contains(res.OptimalSkipped, "1200 features on 36 rows") {
+		t.Errorf("OptimalLoss %g, OptimalSkipped %q: want NaN and why", res.OptimalLoss, res.OptimalSkipped)
+	}
+	if want := []Phase{PhaseLoading, PhasePreparing, PhaseTraining}; !slices.Equal(phases, want) {
+		t.Errorf("phases %q, want %q", phases, want)
+	}
+}
+
+// TestPhases: a run reports each phase as it begins, and a context
+// canceled in any of them ends the run: before training with the context's
+// error, during it as a canceled run.
+func TestPhases(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig()
+	cfg.Dataset, cfg.Epochs, cfg.Checkpoint = housing, 3, filepath.Join(dir, "m.json")
+	var phases []Phase
+	res, err := Train(context.Background(), cfg, nil, WithPhases(func(p Phase) { phases = append(phases, p) }))
+	if err != nil || math.IsNaN(res.OptimalLoss) || res.OptimalSkipped != "" {
+		t.Fatalf("Train: %v; OptimalLoss %g, skipped %q", err, res.OptimalLoss, res.OptimalSkipped)
+	}
+	if want := []Phase{PhaseLoading, PhasePreparing, PhaseReference, PhaseTraining, PhaseSaving}; !slices.Equal(phases, want) {
+		t.Errorf("phases %q, want %q", phases, want)
+	}
+	resumed := cfg
+	resumed.ResumeFrom, resumed.Epochs, resumed.Checkpoint = cfg.Checkpoint, 5, filepath.Join(dir, "resumed.json")
+	phases = nil
+	if _, err := Train(context.Background(), resumed, nil, WithPhases(func(p Phase) { phases = append(phases, p) })); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Phase{PhaseLoading, PhasePreparing, PhaseReference, PhaseReplaying, PhaseTraining, PhaseSaving}; !slices.Equal(phases, want) {
+		t.Errorf("resumed: phases %q, want %q", phases, want)
+	}
+	for _, at := range []Phase{PhaseLoading, PhasePreparing, PhaseReference, PhaseReplaying, PhaseTraining} {
+		ctx, cancel := context.WithCancel(context.Background())
+		res, err := Train(ctx, resumed, nil, WithPhases(func(p Phase) {
+			if p == at {
+				cancel()
+			}
+		}))
+		cancel()
+		if at == PhaseTraining {
+			if err != nil || res.StopReason != StopCanceled || res.Epochs != 3 {
+				t.Errorf("canceled at %q: %v, %+v", at, err, res)
+			}
+			continue
+		}
+		if !errors.Is(err, context.Canceled) || res != nil {
+			t.Errorf("canceled at %q: %v, want context.Canceled", at, err)
+		}
+	}
+}
+
+// TestLeastSquaresCanceled: the closed-form solve stops when its context
+// is canceled, in the covariances and in the factorisation, instead of
+// finishing work cubic in the features.
+func TestLeastSquaresCanceled(t *testing.T) {
+	const rows, features = 4, 3000
+	xy := make([]float64, rows*(features+1))
+	for i := range xy {
+		xy[i] = float64(i % 7)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := leastSquares(ctx, xy, features); !errors.Is(err, context.Canceled) {
+		t.Errorf("leastSquares on a canceled context: %v", err)
+	}
+	a := make([]float64, features*(features+1))
+	for j := range features {
+		a[j*(features+1)+j] = 1
+	}
+	if _, err := solveCholesky(ctx, a, features, 0, make([]float64, features)); !errors.Is(err, context.Canceled) {
+		t.Errorf("solveCholesky on a canceled context: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
@@ -76,6 +77,7 @@ type Model struct {
 	features []string           // the run's feature names, in weight order
 	cancel   context.CancelFunc // cancels the run's context
 	launch   *launch
+	phase    train.Phase // the launch's step as of the last frame
 	stopping bool
 	// paused: a pause is requested (train.Run.Paused). The trainer pauses
 	// between epochs, so the epoch in progress runs on until held: the
@@ -108,6 +110,13 @@ type launch struct {
 	run      *train.Run
 	err      error
 	features []string
+	phase    atomic.Value // train.Phase: the step train.Start is in (loading, preparing, …)
+}
+
+// currentPhase returns the step train.Start reported last.
+func (l *launch) currentPhase() train.Phase {
+	p, _ := l.phase.Load().(train.Phase)
+	return p
 }
 
 // launchedMsg reports that train.Start returned.
@@ -380,6 +389,7 @@ func (m *Model) start() tea.Cmd {
 	l := &launch{done: make(chan struct{})}
 	m.cancel, m.launch, m.runCfg = cancel, l, cfg
 	m.state, m.stopping, m.paused, m.held, m.stoppedEarly = launching, false, false, false, false
+	m.phase = ""
 	m.result, m.runErr, m.has, m.features = nil, nil, false, nil
 	m.latest = train.Event{}
 	// The tail windows on offer depend on the run's length (see nextTail):
@@ -392,7 +402,7 @@ func (m *Model) start() tea.Cmd {
 	m.graph.setData(graphData{optimum: math.NaN()})
 	return func() tea.Msg {
 		defer close(l.done)
-		l.run, l.err = train.Start(ctx, cfg)
+		l.run, l.err = train.Start(ctx, cfg, train.WithPhases(func(p train.Phase) { l.phase.Store(p) }))
 		if l.err == nil {
 			l.features = l.run.Features()
 		}
@@ -448,6 +458,13 @@ func (m *Model) togglePause() {
 // ever blocking: the run signals "something changed" on Updates and the
 // pane reads a coalesced snapshot.
 func (m *Model) poll() tea.Cmd {
+	if m.launch != nil {
+		// Loading large data, or the closed-form reference, can take
+		// seconds: the pane says which.
+		if p := m.launch.currentPhase(); p != m.phase {
+			m.phase, m.dirty = p, true
+		}
+	}
 	if m.run == nil {
 		return nil
 	}

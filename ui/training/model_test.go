@@ -1142,3 +1142,24 @@ func TestStoppedBeforeFirstEpochHeadline(t *testing.T) {
 		t.Errorf("outcome after 3 epochs %q", got)
 	}
 }
+
+// TestLaunchPhase: while train.Start prepares the run, the pane names its
+// step (the closed-form reference can take a while on wide data).
+func TestLaunchPhase(t *testing.T) {
+	m := newPane(t, shortConfig(t, 10), 140, 40)
+	launch := m.Update(press("enter"))
+	if v := m.View(); !strings.Contains(v, "◌ loading data…") {
+		t.Errorf("view before the launch ran:\n%s", v)
+	}
+	m.launch.phase.Store(train.PhaseReference)
+	m.Update(pane.TickMsg{})
+	if v := m.View(); !strings.Contains(v, "◌ computing the closed-form reference…") {
+		t.Errorf("view while the reference is computed:\n%s", v)
+	}
+	l := m.launch
+	l.phase.Store(train.Phase("none yet"))
+	run(m, launch)
+	if l.currentPhase() == "none yet" {
+		t.Error("train.Start reported no step to the pane")
+	}
+}

@@ -269,7 +269,7 @@ func (m *Model) statsLines(w int) []string {
 		)
 	case launching:
 		return slices.Concat(
-			pack(w, th.Info.Render("◌ loading data…")),
+			pack(w, th.Info.Render("◌ "+launchStep(m.phase)+"…")),
 			pack(w, th.Label.Render("data ")+m.dataSummary(m.runCfg)),
 		)
 	}
@@ -717,4 +717,16 @@ func groupString(s string) string {
 		return "-" + sb.String()
 	}
 	return sb.String()
+}
+
+// launchStep says what a launching run is doing: the step train.Start
+// reported, until the epochs begin.
+func launchStep(p train.Phase) string {
+	switch p {
+	case "", train.PhaseLoading:
+		return "loading data"
+	case train.PhaseTraining, train.PhaseSaving:
+		return "starting"
+	}
+	return string(p)
 }
