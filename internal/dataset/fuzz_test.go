@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,17 +28,19 @@ func refParse(in, target string, selected []string) (features []string, tgt stri
 		if strings.Trim(ln, " \t") == "" {
 			continue
 		}
-		fields := strings.Split(ln, ",")
-		if cols > 0 {
-			if fields, ok = splitQuoted(ln); !ok {
-				return nil, "", nil, i + 1, false
-			}
+		fields, quotedOK := splitQuoted(ln)
+		if cols > 0 && !quotedOK {
+			return nil, "", nil, i + 1, false
 		}
 		if cols == 0 { // first non-blank line
+			if !quotedOK { // the header's parser or the number check refuses it
+				fields = strings.Split(ln, ",")
+			}
 			numbers := 0
 			for _, f := range fields {
-				_, err := strconv.ParseFloat(strings.Trim(f, " \t"), 64)
-				if err == nil || errors.Is(err, strconv.ErrRange) {
+				text, quoted := unquote(f)
+				_, err := strconv.ParseFloat(text, 64)
+				if err == nil || errors.Is(err, strconv.ErrRange) || quoted && commaNumber(text) {
 					numbers++
 				}
 			}
@@ -106,7 +109,8 @@ func refParse(in, target string, selected []string) (features []string, tgt stri
 		}
 		row := make([]float64, 0, len(keep)+1)
 		for _, j := range append(slices.Clone(keep), t) {
-			v, err := strconv.ParseFloat(strings.Trim(fields[j], " \t"), 64)
+			text, _ := unquote(fields[j])
+			v, err := strconv.ParseFloat(text, 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, "", nil, i + 1, false
 			}
@@ -162,6 +166,31 @@ func splitQuoted(ln string) ([]string, bool) {
 	}
 }
 
+// unquote returns the text of a field split by splitQuoted: without blanks
+// around it and, if quoted, without the quotes and blanks inside them.
+func unquote(f string) (text string, quoted bool) {
+	f = strings.Trim(f, " \t")
+	if len(f) >= 2 && f[0] == '"' {
+		return strings.Trim(f[1:len(f)-1], " \t"), true
+	}
+	return f, false
+}
+
+// thousandsRE matches a number written with thousands separators.
+var thousandsRE = regexp.MustCompile(`^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[^,]*)?$`)
+
+// commaNumber reports whether a quoted text is a number written with a
+// decimal comma or thousands separators.
+func commaNumber(text string) bool {
+	if strings.Count(text, ",") == 1 {
+		if _, err := strconv.ParseFloat(strings.Replace(text, ",", ".", 1), 64); err == nil {
+			return true
+		}
+	}
+	_, err := strconv.ParseFloat(strings.ReplaceAll(text, ",", ""), 64)
+	return thousandsRE.MatchString(text) && err == nil
+}
+
 // FuzzLoadCSV checks that the loader never panics, that it accepts exactly
 // what the reference accepts, with bit-identical values (so the fast number
 // path equals strconv.ParseFloat) and the same error line, whatever the
@@ -178,6 +207,13 @@ func FuzzLoadCSV(f *testing.F) {
 	f.Add([]byte("a,b,c\n1,2,3\n"), uint8(3), "b", "")
 	f.Add([]byte("id,a,name,b,y\n7,1,\"x, \"\"y\"\"\",2,3\nq,4,z,5,6\n"), uint8(0), "", "b,a")
 	f.Add([]byte("id,a,y\n\"7,1,3\n"), uint8(0), "", "a")
+	for _, s := range []string{
+		"\"x\",\"y\"\n\"1\",\"2\"\n", "\"1\",\" 2 \"\n\"3\" ,4\n", "x,y\n\"1,5\",2\n", "\"1,5\",\"2\"\n",
+		"x,y\n\"1,234.5\",\"\"\"\"\n", "\"a\",\"1\"\n", "x,y\n\"1\"2,3\n", "x,y\n1,2,\"3,4\"\n", "x,y\n\"\"\"1\"\"\",2\n",
+	} {
+		f.Add([]byte(s), uint8(0), "", "")
+		f.Add([]byte(s), uint8(5), "", "")
+	}
 	f.Fuzz(func(t *testing.T, data []byte, block uint8, target, features string) {
 		bs := blockSize
 		if block > 0 {
