@@ -28,6 +28,9 @@ const (
 	minChunk = 64 << 10
 	// hashAside is the least block size worth hashing on its own goroutine.
 	hashAside = 1 << 20
+	// sniffSize is how much of the start of the input is checked for
+	// signs of a compressed or binary file.
+	sniffSize = 8 << 10
 )
 
 // Columns selects what LoadCSV loads from a file. The zero value loads
@@ -57,7 +60,10 @@ type Columns struct {
 // number with a comma is an error that says whether the comma looks like a
 // decimal comma or a thousands separator. NaN and infinities are rejected.
 // Blank lines are skipped, CRLF line ends and a UTF-8 byte order mark are
-// accepted.
+// accepted. An input that opens like a compressed file (gzip, zip, zstd,
+// xz, bzip2) or holds a control byte other than tab, CR and LF in its
+// first 8 KiB is refused as not text ([ErrBinary]); UTF-16 is refused
+// by name.
 //
 // Errors in the data are *[ParseError] values naming the file, line, column
 // and field. Canceling ctx stops the reading between blocks, with an error
@@ -124,6 +130,17 @@ func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size i
 		block = int(size) + 1 // one read sees the whole file and EOF
 	}
 	p := &parser{file: name, target: cols.Target, features: cols.Features, line: 1, size: size}
+	// Sniff the start of the input, whatever the block size, so that a
+	// compressed or binary file is named as such rather than as bad CSV.
+	head := make([]byte, sniffSize)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, readError(name, err)
+	}
+	if err := sniff(name, head[:n]); err != nil {
+		return nil, err
+	}
+	r = io.MultiReader(bytes.NewReader(head[:n]), r)
 	h := sha256.New()
 	buf := make([]byte, block)
 	carry := 0 // bytes of an unfinished line at the start of buf
@@ -135,10 +152,7 @@ func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size i
 		n, err := io.ReadFull(r, buf[carry:])
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
-			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-				err = pe.Err // it names the file, which the message does already
-			}
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, readError(name, err)
 		}
 		data, fresh := buf[:carry+n], buf[carry:carry+n]
 		p.bytes += int64(n)
@@ -168,6 +182,14 @@ func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size i
 		}
 	}
 	return p.finish(h)
+}
+
+// readError wraps an error reading the named input.
+func readError(name string, err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // it names the file, which the message does already
+	}
+	return fmt.Errorf("read %s: %w", name, err)
 }
 
 // parser turns complete lines of CSV into rows.

@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -104,6 +106,14 @@ func TestReadCSVErrors(t *testing.T) {
 		{"Latin-1 name", "x\xb0,y\n1,2\n", "", ErrHeader, 1, 0, 1, "the name is not valid UTF-8; save the file as UTF-8"},
 		{"UTF-16 with BOM", "\xff\xfex\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
 		{"UTF-16 without BOM", "a\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
+		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03x,y\n", "", ErrBinary, 0, 0, 0, "t.csv: not CSV text: the file looks gzip-compressed: decompress it first (gunzip)"},
+		{"zip", "PK\x03\x04\x14\x00", "", ErrBinary, 0, 0, 0, "the file looks a zip archive (as .xlsx workbooks are)"},
+		{"zstd", "\x28\xb5\x2f\xfd\x04", "", ErrBinary, 0, 0, 0, "the file looks zstd-compressed: decompress it first (unzstd)"},
+		{"bzip2", "BZh91AY&SY\x01", "", ErrBinary, 0, 0, 0, "bzip2-compressed"},
+		{"xz", "\xfd7zXZ\x00\x00", "", ErrBinary, 0, 0, 0, "xz-compressed"},
+		{"text that starts like bzip2", "BZh9,y\n1,z\n", "", ErrNotNumber, 2, 3, 2, `field 2 ("y"): "z" is not a number`},
+		{"NUL bytes", "x,y\n1,2\n3,\x004\x00\x00\x00\n", "", ErrBinary, 3, 3, 0, "t.csv:3:3: not CSV text: the file looks binary (it holds the control byte 0x00)"},
+		{"control byte in a name", "\xef\xbb\xbfx\x1b[31m,y\n1,2\n", "", ErrBinary, 1, 2, 0, "control byte 0x1b"},
 		{"semicolons", "a;b;y\n1;2;3\n", "", ErrColumns, 1, 0, 0, "the line holds semicolons, but only commas separate fields"},
 		{"tabs", "a\tb\ty\n1\t2\t3\n", "", ErrColumns, 1, 0, 0, "the line holds tabs"},
 		{"error line after blank lines", "x,y\n\n\n1,2\n\n1,q\n", "", ErrNotNumber, 6, 3, 2, "t.csv:6:3"},
@@ -370,5 +380,41 @@ func TestReadCSVCanceled(t *testing.T) {
 	_, err := ReadCSV(ctx, "t.csv", strings.NewReader("x,y\n1,2\n"), Columns{})
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "t.csv") {
 		t.Fatalf("error %v, want context.Canceled naming the file", err)
+	}
+}
+
+// TestLoadCSVCompressed loads real compressed files as a user might give
+// them: each is named for what it is, not taken for UTF-16 or bad CSV.
+func TestLoadCSVCompressed(t *testing.T) {
+	const text = "x,y\n1,2\n3,4\n"
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(text))
+	zw.Close()
+	var zipped bytes.Buffer
+	aw := zip.NewWriter(&zipped)
+	w, err := aw.Create("d.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(text))
+	aw.Close()
+	for _, tt := range []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"d.csv.gz", gz.Bytes(), "not CSV text: the file looks gzip-compressed: decompress it first (gunzip)"},
+		{"d.zip", zipped.Bytes(), "not CSV text: the file looks a zip archive"},
+	} {
+		path := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadCSV(context.Background(), path, Columns{})
+		if !errors.Is(err, ErrBinary) || !strings.HasPrefix(err.Error(), path+": "+tt.msg) {
+			t.Errorf("%s: error %v, want %s: %s", tt.name, err, path, tt.msg)
+		}
 	}
 }

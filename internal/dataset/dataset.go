@@ -56,8 +56,10 @@ var (
 	// ErrNoFeature: a selected feature column is missing, is the target
 	// or is named twice.
 	ErrNoFeature = errors.New("bad feature selection")
-	// ErrQuote: a skipped text field's quoting is broken.
+	// ErrQuote: a quoted field's quoting is broken.
 	ErrQuote = errors.New("bad quoting")
+	// ErrBinary: the input looks compressed or binary rather than text.
+	ErrBinary = errors.New("not CSV text")
 )
 
 // ParseError reports where a CSV input is wrong and what is wrong with it.
