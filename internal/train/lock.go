@@ -30,8 +30,8 @@ func (e *LockedError) Error() string {
 	if e.PID > 0 {
 		holder = "process " + strconv.Itoa(e.PID)
 	}
-	return fmt.Sprintf("%s: checkpoint %s is being written by another training run (%s); "+
-		"wait for it to end or write another checkpoint", ErrLocked, e.Path, holder)
+	return fmt.Sprintf("checkpoint %s is being written by another training run (%s); "+
+		"wait for it to end or write another checkpoint", e.Path, holder)
 }
 
 // Unwrap returns ErrLocked.
