@@ -211,3 +211,29 @@ func deadPID(t *testing.T) int {
 	}
 	return cmd.Process.Pid
 }
+
+// TestStartHoldsLockUntilDone: a run started in the background (as the
+// dashboard starts them) holds the checkpoint's lock until it is done.
+func TestStartHoldsLockUntilDone(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "model.json")
+	cfg.Epochs = 1 << 30
+	r, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := cfg
+	second.Epochs = 8
+	_, err = Train(context.Background(), second, nil)
+	var le *LockedError
+	if !errors.As(err, &le) || le.PID != os.Getpid() {
+		t.Errorf("Train during a Start run: %v, want a *LockedError naming this process", err)
+	}
+	r.Stop()
+	if _, err := r.Result(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), second, nil); err != nil {
+		t.Errorf("Train after the Start run was done: %v", err)
+	}
+}
