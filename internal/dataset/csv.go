@@ -632,7 +632,7 @@ func quotedEnd(ln []byte, q int) (closing, end int, err error) {
 	for {
 		k := bytes.IndexByte(ln[i:], '"')
 		if k < 0 {
-			return 0, len(ln), fmt.Errorf("%w: the quoted text does not end on its line", ErrQuote)
+			return 0, len(ln), fmt.Errorf("%w: the quoted text does not end on its line (a field cannot span lines)", ErrQuote)
 		}
 		i += k
 		if i+1 < len(ln) && ln[i+1] == '"' {

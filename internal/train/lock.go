@@ -49,6 +49,7 @@ const lockTries = 10
 // the process dies, so a lock file left by a killed run does not block the
 // next one. The directory is created if missing. Once locked, temporary
 // files that runs no longer alive left beside the checkpoint are removed.
+// On a file system that has no file locks, the run goes on unlocked.
 func LockCheckpoint(path string) (unlock func(), err error) {
 	target, _, err := resolveTarget(path)
 	if err != nil {
@@ -62,6 +63,11 @@ func LockCheckpoint(path string) (unlock func(), err error) {
 	for range lockTries {
 		l := flock.New(name, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
 		ok, err := l.TryLock()
+		if errors.Is(err, errors.ErrUnsupported) {
+			// A file system without locks (some FUSE and network ones)
+			// must not stop training: the run goes on unlocked.
+			return func() { os.Remove(name) }, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", path, unwrapPathError(err))
 		}
