@@ -41,7 +41,10 @@ func refParse(in, target string, selected []string) (features []string, tgt stri
 			}
 			numbers := 0
 			for _, f := range fields {
-				text, quoted := unquote(f)
+				text, quoted := strings.Trim(f, " \t"), false
+				if quotedOK {
+					text, quoted = unquote(f)
+				}
 				_, err := strconv.ParseFloat(text, 64)
 				if err == nil || errors.Is(err, strconv.ErrRange) || quoted && commaNumber(text) {
 					numbers++
