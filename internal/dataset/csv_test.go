@@ -107,7 +107,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"UTF-16 with BOM", "\xff\xfex\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
 		{"UTF-16 without BOM", "a\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
 		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03x,y\n", "", ErrBinary, 0, 0, 0, "t.csv: not CSV text: the file looks gzip-compressed: decompress it first (gunzip)"},
-		{"zip", "PK\x03\x04\x14\x00", "", ErrBinary, 0, 0, 0, "the file looks a zip archive (as .xlsx workbooks are)"},
+		{"zip", "PK\x03\x04\x14\x00", "", ErrBinary, 0, 0, 0, "the file looks like a zip archive (as .xlsx workbooks are)"},
 		{"zstd", "\x28\xb5\x2f\xfd\x04", "", ErrBinary, 0, 0, 0, "the file looks zstd-compressed: decompress it first (unzstd)"},
 		{"bzip2", "BZh91AY&SY\x01", "", ErrBinary, 0, 0, 0, "bzip2-compressed"},
 		{"xz", "\xfd7zXZ\x00\x00", "", ErrBinary, 0, 0, 0, "xz-compressed"},
@@ -406,7 +406,7 @@ func TestLoadCSVCompressed(t *testing.T) {
 		msg  string
 	}{
 		{"d.csv.gz", gz.Bytes(), "not CSV text: the file looks gzip-compressed: decompress it first (gunzip)"},
-		{"d.zip", zipped.Bytes(), "not CSV text: the file looks a zip archive"},
+		{"d.zip", zipped.Bytes(), "not CSV text: the file looks like a zip archive"},
 	} {
 		path := filepath.Join(dir, tt.name)
 		if err := os.WriteFile(path, tt.data, 0o644); err != nil {

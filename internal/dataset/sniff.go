@@ -13,7 +13,7 @@ var compressed = []struct {
 	fix   string
 }{
 	{[]string{"\x1f\x8b"}, "gzip-compressed", "decompress it first (gunzip)"},
-	{[]string{"PK\x03\x04", "PK\x05\x06", "PK\x07\x08"}, "a zip archive (as .xlsx workbooks are)",
+	{[]string{"PK\x03\x04", "PK\x05\x06", "PK\x07\x08"}, "like a zip archive (as .xlsx workbooks are)",
 		"extract the CSV file or export the sheet as CSV"},
 	{[]string{"\x28\xb5\x2f\xfd"}, "zstd-compressed", "decompress it first (unzstd)"},
 	{[]string{"\xfd7zXZ\x00"}, "xz-compressed", "decompress it first (unxz)"},
