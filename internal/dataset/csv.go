@@ -28,6 +28,9 @@ const (
 	minChunk = 64 << 10
 	// hashAside is the least block size worth hashing on its own goroutine.
 	hashAside = 1 << 20
+	// sniffSize is how much of the start of the input is checked for
+	// signs of a compressed or binary file.
+	sniffSize = 8 << 10
 )
 
 // Columns selects what LoadCSV loads from a file. The zero value loads
@@ -49,12 +52,18 @@ type Columns struct {
 // Columns of a file without a header are named x1..xN and y (x and y for
 // two columns), for the target as for the features.
 //
-// The first non-blank line is a header when none of its fields is a number
-// (header names may be quoted as in RFC 4180); a line mixing names and
-// numbers is an error. Data fields are plain numbers in any form
-// strconv.ParseFloat accepts, with optional blanks around them; NaN and
-// infinities are rejected, as are quoted numbers. Blank lines are skipped,
-// CRLF line ends and a UTF-8 byte order mark are accepted.
+// Any field may be quoted as in RFC 4180 ("" for a quote inside), but
+// quoted text cannot span lines. The first non-blank line is a header
+// when none of its fields is a number; a line mixing names and numbers is
+// an error. Data fields are numbers in any form strconv.ParseFloat
+// accepts, with optional blanks around them, quoted or not; a quoted
+// number with a comma is an error that says whether the comma looks like a
+// decimal comma or a thousands separator. NaN and infinities are rejected.
+// Blank lines are skipped, CRLF line ends and a UTF-8 byte order mark are
+// accepted. An input that opens like a compressed file (gzip, zip, zstd,
+// xz, bzip2) or holds a control byte other than tab, CR and LF in its
+// first 8 KiB is refused as not text ([ErrBinary]); UTF-16 is refused
+// by name.
 //
 // Errors in the data are *[ParseError] values naming the file, line, column
 // and field. Canceling ctx stops the reading between blocks, with an error
@@ -121,6 +130,17 @@ func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size i
 		block = int(size) + 1 // one read sees the whole file and EOF
 	}
 	p := &parser{file: name, target: cols.Target, features: cols.Features, line: 1, size: size}
+	// Sniff the start of the input, whatever the block size, so that a
+	// compressed or binary file is named as such rather than as bad CSV.
+	head := make([]byte, sniffSize)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, readError(name, err)
+	}
+	if err := sniff(name, head[:n]); err != nil {
+		return nil, err
+	}
+	r = io.MultiReader(bytes.NewReader(head[:n]), r)
 	h := sha256.New()
 	buf := make([]byte, block)
 	carry := 0 // bytes of an unfinished line at the start of buf
@@ -132,10 +152,7 @@ func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size i
 		n, err := io.ReadFull(r, buf[carry:])
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
-			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-				err = pe.Err // it names the file, which the message does already
-			}
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, readError(name, err)
 		}
 		data, fresh := buf[:carry+n], buf[carry:carry+n]
 		p.bytes += int64(n)
@@ -165,6 +182,14 @@ func readCSV(ctx context.Context, name string, r io.Reader, cols Columns, size i
 		}
 	}
 	return p.finish(h)
+}
+
+// readError wraps an error reading the named input.
+func readError(name string, err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // it names the file, which the message does already
+	}
+	return fmt.Errorf("read %s: %w", name, err)
 }
 
 // parser turns complete lines of CSV into rows.
@@ -347,7 +372,7 @@ func (p *parser) parseChunk(data []byte, out []float64, line int) (int, error) {
 			pos = end
 		}
 		if pos < len(ln) {
-			found := fields + bytes.Count(ln[pos:], []byte{','})
+			found := fields + countFields(ln[pos+1:])
 			return rows, p.errAt(line, pos+1, 0,
 				fmt.Errorf("%w: found %d, want %d", ErrRagged, found, fields))
 		}
@@ -389,16 +414,16 @@ func (p *parser) layout(region []byte) (int, error) {
 // classify decides whether ln, the first non-blank line, is a header and
 // sets the layout.
 func (p *parser) classify(ln []byte) (header bool, err error) {
-	fields := bytes.Split(ln, []byte{','})
-	numbers, firstText, col := 0, -1, 1
-	textCol := 0
+	fields := splitFirst(ln)
+	numbers, firstText := 0, -1
 	for j, f := range fields {
-		if isNumber(f) {
+		// A quoted number with a comma counts as a number, so that the
+		// row's parser explains the comma.
+		if isNumber(f.text) || f.quoted && bytes.IndexByte(f.text, ',') >= 0 && commaHint(f.text) != "" {
 			numbers++
 		} else if firstText < 0 {
-			firstText, textCol = j, fieldColumn(ln, col-1)
+			firstText = j
 		}
-		col += len(f) + 1
 	}
 	var names []string
 	switch {
@@ -409,10 +434,10 @@ func (p *parser) classify(ln []byte) (header bool, err error) {
 		}
 		header = true
 	default:
-		f := bytes.Trim(fields[firstText], " \t")
-		return false, p.errAt(p.line, textCol, firstText+1, fmt.Errorf(
+		f := fields[firstText]
+		return false, p.errAt(p.line, f.col, firstText+1, fmt.Errorf(
 			"%s is %w (the first line mixes names and numbers, so it is neither a header nor a row)",
-			quote(f), ErrNotNumber))
+			quote(f.raw), ErrNotNumber))
 	}
 	cols := len(fields)
 	if header {
@@ -587,33 +612,108 @@ func blank(ln []byte) bool {
 // not loaded: text up to the next comma, or a quoted string (with ""
 // for a quote) and blanks after it.
 func skipField(ln []byte, pos int) (int, error) {
-	i := pos
-	for i < len(ln) && isSpace(ln[i]) {
-		i++
-	}
+	i := skipBlanks(ln, pos)
 	if i == len(ln) || ln[i] != '"' {
 		if k := bytes.IndexByte(ln[pos:], ','); k >= 0 {
 			return pos + k, nil
 		}
 		return len(ln), nil
 	}
-	for i++; ; i += 2 { // past a quote, or past a doubled one
+	_, end, err := quotedEnd(ln, i)
+	return end, err
+}
+
+// quotedEnd scans the quoted field whose opening quote is ln[q] (with ""
+// for a quote inside) and returns the index of its closing quote and that
+// of the comma after it, or len(ln); only blanks may come between them.
+// Quoted text spans no line end: each line is parsed on its own.
+func quotedEnd(ln []byte, q int) (closing, end int, err error) {
+	i := q + 1
+	for {
 		k := bytes.IndexByte(ln[i:], '"')
 		if k < 0 {
-			return 0, fmt.Errorf("%w: the quoted text does not end on its line", ErrQuote)
+			return 0, len(ln), fmt.Errorf("%w: the quoted text does not end on its line (a field cannot span lines)", ErrQuote)
 		}
 		i += k
 		if i+1 < len(ln) && ln[i+1] == '"' {
+			i += 2
 			continue
 		}
 		break
 	}
-	for i++; i < len(ln) && isSpace(ln[i]); i++ {
+	end = skipBlanks(ln, i+1)
+	if end < len(ln) && ln[end] != ',' {
+		return 0, end, fmt.Errorf("%w: text follows the closing quote", ErrQuote)
 	}
-	if i < len(ln) && ln[i] != ',' {
-		return 0, fmt.Errorf("%w: text follows the closing quote", ErrQuote)
+	return i, end, nil
+}
+
+// countFields counts the fields of ln, minding quotes; past broken
+// quoting it counts commas.
+func countFields(ln []byte) int {
+	n, pos := 1, 0
+	for {
+		end, err := skipField(ln, pos)
+		if err != nil {
+			return n + bytes.Count(ln[pos:], []byte{','})
+		}
+		if end >= len(ln) {
+			return n
+		}
+		n, pos = n+1, end+1
 	}
-	return i, nil
+}
+
+// firstField is a field of the first line, before it is known to be a
+// header or a row.
+type firstField struct {
+	raw    []byte // the field as written, blanks trimmed
+	text   []byte // its text: without the quotes if quoted
+	col    int    // 1-based byte column of its first non-blank byte
+	quoted bool
+}
+
+// splitFirst splits the first line into fields, minding quotes. With
+// broken quoting it splits at every comma, leaving the verdict to the
+// header's parser or the number check.
+func splitFirst(ln []byte) []firstField {
+	var fields []firstField
+	for pos := 0; ; {
+		i := skipBlanks(ln, pos)
+		f := firstField{col: i + 1}
+		end := len(ln)
+		if k := bytes.IndexByte(ln[pos:], ','); k >= 0 {
+			end = pos + k
+		}
+		if i < len(ln) && ln[i] == '"' {
+			closing, e, err := quotedEnd(ln, i)
+			if err != nil {
+				return splitPlain(ln)
+			}
+			end, f.text, f.quoted = e, bytes.Trim(ln[i+1:closing], " \t"), true
+		}
+		f.raw = bytes.Trim(ln[pos:end], " \t")
+		if !f.quoted {
+			f.text = f.raw
+		}
+		fields = append(fields, f)
+		if end == len(ln) {
+			return fields
+		}
+		pos = end + 1
+	}
+}
+
+// splitPlain splits ln at every comma.
+func splitPlain(ln []byte) []firstField {
+	var fields []firstField
+	col := 1
+	for _, f := range bytes.Split(ln, []byte{','}) {
+		raw := bytes.Trim(f, " \t")
+		fields = append(fields, firstField{raw: raw, text: raw, col: fieldColumn(ln, col-1)})
+		col += len(f) + 1
+	}
+	return fields
 }
 
 // fieldColumn returns the 1-based column of the first non-blank byte of the

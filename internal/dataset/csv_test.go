@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,6 +41,9 @@ func TestReadCSV(t *testing.T) {
 		{"long numbers go to strconv", "a,b\n0.1000000000000000055511151231257827,123456789012345678901234\n", "",
 			[]string{"a"}, "b", []float64{0.1, 123456789012345678901234}},
 		{"signs and zeros", "a,b\n-0,+0.000\n.5,5.\n", "", []string{"a"}, "b", []float64{math.Copysign(0, -1), 0, 0.5, 5}},
+		{"quoted numbers (QUOTE_ALL)", "\"x\",\"y\"\n\"1\",\"2\"\n \" -3.5 \" , \"4e1\"\r\n", "", []string{"x"}, "y", []float64{1, 2, -3.5, 40}},
+		{"quoted numbers, no header", "\"1\",2\n3,\"4\"\n", "", []string{"x"}, "y", []float64{1, 2, 3, 4}},
+		{"quoted header of a quoted target", "\"a, b\",\"t\",c\n\"1\",\"2\",3\n", "t", []string{"a, b", "c"}, "t", []float64{1, 3, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,11 +89,31 @@ func TestReadCSVErrors(t *testing.T) {
 		{"bad quoting", "\"x,y\n1,2\n", "", ErrHeader, 1, 5, 0, "bad header"},
 		{"unknown target", "a,b\n1,2\n", "c", ErrNoTarget, 1, 0, 0, `no column is named "c" (columns: a, b)`},
 		{"target without header", "1,2\n", "z", ErrNoTarget, 1, 0, 0, `no column is named "z" (columns: x, y)`},
-		{"quoted number", "x,y\n\"1\",2\n", "", ErrNotNumber, 2, 1, 1, `"\"1\"" is not a number (numbers must be written without quotes)`},
+		{"quoted decimal comma", "x,y\n\"1,5\",2\n", "", ErrNotNumber, 2, 1, 1, `t.csv:2:1: field 1 ("x"): "1,5" is not a number: it looks like a decimal comma; use a dot: 1.5`},
+		{"quoted decimal comma, first line", "\"1\",\" 2,5\"\n", "", ErrNotNumber, 1, 5, 2, `t.csv:1:5: field 2: "2,5" is not a number: it looks like a decimal comma; use a dot: 2.5`},
+		{"quoted thousands", "x,y\n1,\"-12,345.5\"\n", "", ErrNotNumber, 2, 3, 2, `"-12,345.5" is not a number: it looks like it has thousands separators; write -12345.5`},
+		{"quoted comma, either", "x,y\n1,\"1,234\"\n", "", ErrNotNumber, 2, 3, 2, "a decimal comma or a thousands separator; write 1.234 or 1234"},
+		{"quoted text with a comma", "x,y\n\"a,b\",2\n", "", ErrNotNumber, 2, 1, 1, `field 1 ("x"): "a,b" is not a number`},
+		{"quoted text", "x,y\n1, \"two\"\n", "", ErrNotNumber, 2, 4, 2, `field 2 ("y"): "two" is not a number`},
+		{"doubled quote in a number", "x,y\n\"1\"\"\",2\n", "", ErrNotNumber, 2, 1, 1, "not a number"},
+		{"empty quoted field", "x,y\n1,\"\"\n", "", ErrEmpty, 2, 3, 2, "empty field"},
+		{"quoted NaN", "x,y\n1,\"NaN\"\n", "", ErrNotFinite, 2, 3, 2, "NaN and infinite values are not allowed"},
+		{"unterminated quoted number", "x,y\n1,\"2\n", "", ErrQuote, 2, 3, 2, "the quoted text does not end on its line"},
+		{"text after a quoted number", "x,y\n\"1\"2,3\n", "", ErrQuote, 2, 1, 1, "text follows the closing quote"},
+		{"too many fields, quoted commas", "x,y\n1,2,\"3,4\",\"5\"\n", "", ErrRagged, 2, 4, 0, "found 4, want 2"},
+		{"mixed quoted first line", "\"a\",\"1\"\n", "", ErrNotNumber, 1, 1, 1, `"\"a\"" is not a number (the first line mixes names and numbers`},
 		{"hex ok, double dot not", "x,y\n0x1p-2,1..0\n", "", ErrNotNumber, 2, 8, 2, `"1..0"`},
 		{"Latin-1 name", "x\xb0,y\n1,2\n", "", ErrHeader, 1, 0, 1, "the name is not valid UTF-8; save the file as UTF-8"},
 		{"UTF-16 with BOM", "\xff\xfex\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
 		{"UTF-16 without BOM", "a\x00,\x00y\x00\n\x001\x00,\x002\x00\n", "", ErrHeader, 1, 0, 1, "the file looks UTF-16"},
+		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03x,y\n", "", ErrBinary, 0, 0, 0, "t.csv: not CSV text: the file looks gzip-compressed: decompress it first (gunzip)"},
+		{"zip", "PK\x03\x04\x14\x00", "", ErrBinary, 0, 0, 0, "the file looks like a zip archive (as .xlsx workbooks are)"},
+		{"zstd", "\x28\xb5\x2f\xfd\x04", "", ErrBinary, 0, 0, 0, "the file looks zstd-compressed: decompress it first (unzstd)"},
+		{"bzip2", "BZh91AY&SY\x01", "", ErrBinary, 0, 0, 0, "bzip2-compressed"},
+		{"xz", "\xfd7zXZ\x00\x00", "", ErrBinary, 0, 0, 0, "xz-compressed"},
+		{"text that starts like bzip2", "BZh9,y\n1,z\n", "", ErrNotNumber, 2, 3, 2, `field 2 ("y"): "z" is not a number`},
+		{"NUL bytes", "x,y\n1,2\n3,\x004\x00\x00\x00\n", "", ErrBinary, 3, 3, 0, "t.csv:3:3: not CSV text: the file looks binary (it holds the control byte 0x00)"},
+		{"control byte in a name", "\xef\xbb\xbfx\x1b[31m,y\n1,2\n", "", ErrBinary, 1, 2, 0, "control byte 0x1b"},
 		{"semicolons", "a;b;y\n1;2;3\n", "", ErrColumns, 1, 0, 0, "the line holds semicolons, but only commas separate fields"},
 		{"tabs", "a\tb\ty\n1\t2\t3\n", "", ErrColumns, 1, 0, 0, "the line holds tabs"},
 		{"error line after blank lines", "x,y\n\n\n1,2\n\n1,q\n", "", ErrNotNumber, 6, 3, 2, "t.csv:6:3"},
@@ -355,5 +380,41 @@ func TestReadCSVCanceled(t *testing.T) {
 	_, err := ReadCSV(ctx, "t.csv", strings.NewReader("x,y\n1,2\n"), Columns{})
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "t.csv") {
 		t.Fatalf("error %v, want context.Canceled naming the file", err)
+	}
+}
+
+// TestLoadCSVCompressed loads real compressed files as a user might give
+// them: each is named for what it is, not taken for UTF-16 or bad CSV.
+func TestLoadCSVCompressed(t *testing.T) {
+	const text = "x,y\n1,2\n3,4\n"
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(text))
+	zw.Close()
+	var zipped bytes.Buffer
+	aw := zip.NewWriter(&zipped)
+	w, err := aw.Create("d.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(text))
+	aw.Close()
+	for _, tt := range []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"d.csv.gz", gz.Bytes(), "not CSV text: the file looks gzip-compressed: decompress it first (gunzip)"},
+		{"d.zip", zipped.Bytes(), "not CSV text: the file looks like a zip archive"},
+	} {
+		path := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadCSV(context.Background(), path, Columns{})
+		if !errors.Is(err, ErrBinary) || !strings.HasPrefix(err.Error(), path+": "+tt.msg) {
+			t.Errorf("%s: error %v, want %s: %s", tt.name, err, path, tt.msg)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,9 @@ import (
 // as the model the fast loader must agree with. It returns the features,
 // target and rows, or the line of the first error (0 for a whole-file one).
 func refParse(in, target string, selected []string) (features []string, tgt string, xy []float64, errLine int, ok bool) {
+	if line, binary := refBinary(in); binary {
+		return nil, "", nil, line, false
+	}
 	in = strings.TrimPrefix(in, "\xef\xbb\xbf")
 	lines := strings.Split(in, "\n")
 	cols, t := 0, 0
@@ -27,17 +31,22 @@ func refParse(in, target string, selected []string) (features []string, tgt stri
 		if strings.Trim(ln, " \t") == "" {
 			continue
 		}
-		fields := strings.Split(ln, ",")
-		if cols > 0 {
-			if fields, ok = splitQuoted(ln); !ok {
-				return nil, "", nil, i + 1, false
-			}
+		fields, quotedOK := splitQuoted(ln)
+		if cols > 0 && !quotedOK {
+			return nil, "", nil, i + 1, false
 		}
 		if cols == 0 { // first non-blank line
+			if !quotedOK { // the header's parser or the number check refuses it
+				fields = strings.Split(ln, ",")
+			}
 			numbers := 0
 			for _, f := range fields {
-				_, err := strconv.ParseFloat(strings.Trim(f, " \t"), 64)
-				if err == nil || errors.Is(err, strconv.ErrRange) {
+				text, quoted := strings.Trim(f, " \t"), false
+				if quotedOK {
+					text, quoted = unquote(f)
+				}
+				_, err := strconv.ParseFloat(text, 64)
+				if err == nil || errors.Is(err, strconv.ErrRange) || quoted && commaNumber(text) {
 					numbers++
 				}
 			}
@@ -106,7 +115,8 @@ func refParse(in, target string, selected []string) (features []string, tgt stri
 		}
 		row := make([]float64, 0, len(keep)+1)
 		for _, j := range append(slices.Clone(keep), t) {
-			v, err := strconv.ParseFloat(strings.Trim(fields[j], " \t"), 64)
+			text, _ := unquote(fields[j])
+			v, err := strconv.ParseFloat(text, 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, "", nil, i + 1, false
 			}
@@ -162,6 +172,64 @@ func splitQuoted(ln string) ([]string, bool) {
 	}
 }
 
+// refBinary reports whether the first 8 KiB of in refuse it as binary:
+// it opens with the magic of a compressed file (line 0), or it is not
+// UTF-16 and holds a control byte other than tab, CR and LF (its line).
+func refBinary(in string) (line int, binary bool) {
+	head := in[:min(len(in), 8<<10)]
+	for _, c := range compressed {
+		for _, m := range c.magic {
+			if strings.HasPrefix(head, m) {
+				return 0, true
+			}
+		}
+	}
+	if strings.HasPrefix(head, "\xff\xfe") || strings.HasPrefix(head, "\xfe\xff") {
+		return 0, false
+	}
+	var sides [2][]byte
+	for i := range len(head) {
+		sides[i%2] = append(sides[i%2], head[i])
+	}
+	for k := range 2 {
+		nul := bytes.Count(sides[k], []byte{0})
+		if nul > 0 && nul*2 >= len(sides[k]) && bytes.IndexByte(sides[1-k], 0) < 0 {
+			return 0, false // UTF-16: the header's check refuses it
+		}
+	}
+	head = strings.TrimPrefix(head, "\xef\xbb\xbf")
+	i := strings.IndexFunc(head, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' })
+	if i < 0 {
+		return 0, false
+	}
+	return strings.Count(head[:i], "\n") + 1, true
+}
+
+// unquote returns the text of a field split by splitQuoted: without blanks
+// around it and, if quoted, without the quotes and blanks inside them.
+func unquote(f string) (text string, quoted bool) {
+	f = strings.Trim(f, " \t")
+	if len(f) >= 2 && f[0] == '"' {
+		return strings.Trim(f[1:len(f)-1], " \t"), true
+	}
+	return f, false
+}
+
+// thousandsRE matches a number written with thousands separators.
+var thousandsRE = regexp.MustCompile(`^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[^,]*)?$`)
+
+// commaNumber reports whether a quoted text is a number written with a
+// decimal comma or thousands separators.
+func commaNumber(text string) bool {
+	if strings.Count(text, ",") == 1 {
+		if _, err := strconv.ParseFloat(strings.Replace(text, ",", ".", 1), 64); err == nil {
+			return true
+		}
+	}
+	_, err := strconv.ParseFloat(strings.ReplaceAll(text, ",", ""), 64)
+	return thousandsRE.MatchString(text) && err == nil
+}
+
 // FuzzLoadCSV checks that the loader never panics, that it accepts exactly
 // what the reference accepts, with bit-identical values (so the fast number
 // path equals strconv.ParseFloat) and the same error line, whatever the
@@ -178,6 +246,16 @@ func FuzzLoadCSV(f *testing.F) {
 	f.Add([]byte("a,b,c\n1,2,3\n"), uint8(3), "b", "")
 	f.Add([]byte("id,a,name,b,y\n7,1,\"x, \"\"y\"\"\",2,3\nq,4,z,5,6\n"), uint8(0), "", "b,a")
 	f.Add([]byte("id,a,y\n\"7,1,3\n"), uint8(0), "", "a")
+	f.Add([]byte("\x1f\x8b\x08\x00"), uint8(0), "", "")
+	f.Add([]byte("a\x00,\x00y\x00\n\x001\x00,\x002\x00\n"), uint8(3), "", "")
+	f.Add([]byte("x,y\n1,\x002\n"), uint8(2), "", "")
+	for _, s := range []string{
+		"\"x\",\"y\"\n\"1\",\"2\"\n", "\"1\",\" 2 \"\n\"3\" ,4\n", "x,y\n\"1,5\",2\n", "\"1,5\",\"2\"\n",
+		"x,y\n\"1,234.5\",\"\"\"\"\n", "\"a\",\"1\"\n", "x,y\n\"1\"2,3\n", "x,y\n1,2,\"3,4\"\n", "x,y\n\"\"\"1\"\"\",2\n",
+	} {
+		f.Add([]byte(s), uint8(0), "", "")
+		f.Add([]byte(s), uint8(5), "", "")
+	}
 	f.Fuzz(func(t *testing.T, data []byte, block uint8, target, features string) {
 		bs := blockSize
 		if block > 0 {

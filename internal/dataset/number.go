@@ -129,8 +129,12 @@ func parseField(line []byte, i int) (v float64, end int, err error) {
 	return v, i, nil
 }
 
-// parseSlow parses the field starting at line[start] with strconv.ParseFloat.
+// parseSlow parses the field starting at line[start] with strconv.ParseFloat,
+// or with parseQuoted when the field is quoted.
 func parseSlow(line []byte, start int) (float64, int, error) {
+	if q := skipBlanks(line, start); q < len(line) && line[q] == '"' {
+		return parseQuoted(line, q)
+	}
 	end := len(line)
 	if k := bytes.IndexByte(line[start:], ','); k >= 0 {
 		end = start + k
@@ -145,8 +149,6 @@ func parseSlow(line []byte, start int) (float64, int, error) {
 	switch {
 	case errors.Is(err, strconv.ErrRange):
 		return 0, end, fmt.Errorf("%s is %w", quote(field), ErrRange)
-	case err != nil && field[0] == '"':
-		return 0, end, fmt.Errorf("%s is %w (numbers must be written without quotes)", quote(field), ErrNotNumber)
 	case err != nil:
 		return 0, end, fmt.Errorf("%s is %w", quote(field), ErrNotNumber)
 	case math.IsNaN(v) || math.IsInf(v, 0):
@@ -162,4 +164,86 @@ func quote(field []byte) string {
 		return strconv.Quote(string(field[:maxLen])) + "..."
 	}
 	return strconv.Quote(string(field))
+}
+
+// parseQuoted parses the quoted field whose opening quote is line[q]: as
+// RFC 4180 has it, the text between the quotes is the field, so a quoted
+// number is a number. It returns the value and the index of the comma
+// after the field (or len(line)).
+func parseQuoted(line []byte, q int) (float64, int, error) {
+	closing, end, err := quotedEnd(line, q)
+	if err != nil {
+		return 0, end, err
+	}
+	text := bytes.Trim(line[q+1:closing], " \t")
+	if bytes.IndexByte(text, ',') >= 0 {
+		return 0, end, fmt.Errorf("%s is %w%s", quote(text), ErrNotNumber, commaHint(text))
+	}
+	if bytes.IndexByte(text, '"') >= 0 {
+		return 0, end, fmt.Errorf("%s is %w", quote(text), ErrNotNumber)
+	}
+	v, _, err := parseField(text, 0) // text has no comma: parseField reads all of it
+	return v, end, err
+}
+
+// commaHint explains a comma in a quoted number: a decimal comma, as some
+// locales write numbers, or thousands separators. It is "" when the text
+// is not a number either way.
+func commaHint(text []byte) string {
+	digits := text
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		digits = digits[1:]
+	}
+	grouped := thousands(digits)
+	var dot []byte
+	if bytes.Count(text, []byte{','}) == 1 {
+		dot = bytes.Replace(text, []byte{','}, []byte{'.'}, 1)
+		if _, err := strconv.ParseFloat(string(dot), 64); err != nil {
+			dot = nil
+		}
+	}
+	bare := bytes.ReplaceAll(text, []byte{','}, nil)
+	switch {
+	case dot != nil && grouped:
+		return fmt.Sprintf(": it looks like a decimal comma or a thousands separator; write %s or %s", dot, bare)
+	case dot != nil:
+		return fmt.Sprintf(": it looks like a decimal comma; use a dot: %s", dot)
+	case grouped:
+		return fmt.Sprintf(": it looks like it has thousands separators; write %s", bare)
+	}
+	return ""
+}
+
+// thousands reports whether digits groups its integer part by threes with
+// commas (1,234 or 12,345,678.5) and is a number without them.
+func thousands(digits []byte) bool {
+	intPart, frac, _ := bytes.Cut(digits, []byte{'.'})
+	groups := bytes.Split(intPart, []byte{','})
+	if bytes.IndexByte(frac, ',') >= 0 {
+		return false
+	}
+	if len(groups) < 2 || len(groups[0]) == 0 || len(groups[0]) > 3 {
+		return false
+	}
+	for i, g := range groups {
+		if i > 0 && len(g) != 3 {
+			return false
+		}
+		for _, c := range g {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	_, err := strconv.ParseFloat(string(bytes.ReplaceAll(digits, []byte{','}, nil)), 64)
+	return err == nil
+}
+
+// skipBlanks returns the index of the first byte at or after i that is not
+// a blank.
+func skipBlanks(line []byte, i int) int {
+	for i < len(line) && isSpace(line[i]) {
+		i++
+	}
+	return i
 }

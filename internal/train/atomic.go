@@ -86,11 +86,13 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 }
 
 // RemoveTemporaryFiles removes the temporary files that this process has
-// left beside the checkpoint at path while writing it. A program that ends
-// abruptly, without waiting for a write in progress (on a second
+// left beside the checkpoint at path while writing it, and the lock file
+// if this process holds the lock (see [LockCheckpoint]). A program that
+// ends abruptly, without waiting for a write in progress (on a second
 // interrupt, say), calls it to leave nothing behind; the checkpoint itself
 // is untouched. A write in progress then fails, and the checkpoint keeps
-// its previous content.
+// its previous content. (Files that a killed process leaves are removed
+// by the next run that locks the checkpoint.)
 func RemoveTemporaryFiles(path string) error {
 	target, _, err := resolveTarget(path)
 	if err != nil {
@@ -105,9 +107,10 @@ func RemoveTemporaryFiles(path string) error {
 		return fmt.Errorf("remove temporary files of %s: %w", path, err)
 	}
 	prefix := tempPrefix(filepath.Base(target))
+	lock := lockName(target)
 	var errs []error
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
+		if strings.HasPrefix(e.Name(), prefix) || e.Name() == filepath.Base(lock) && lockPID(lock) == os.Getpid() {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}

@@ -9,8 +9,8 @@ import (
 )
 
 // TestRemoveTemporaryFiles: the temporary files this process left beside a
-// checkpoint go; the checkpoint, other files and another process's
-// temporary files stay.
+// checkpoint go, and so does the lock file it holds; the checkpoint, other
+// files and another process's temporary files stay.
 func TestRemoveTemporaryFiles(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.json")
@@ -27,6 +27,11 @@ func TestRemoveTemporaryFiles(t *testing.T) {
 		}
 		f.Close()
 	}
+	unlock, err := LockCheckpoint(path) // as a run cut short holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	if err := RemoveTemporaryFiles(path); err != nil {
 		t.Fatal(err)
 	}

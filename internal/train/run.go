@@ -34,10 +34,16 @@ type Run struct {
 // Start validates cfg, loads the data and starts training in a new
 // goroutine, which stops when training ends, ctx is canceled or Stop is
 // called. Configuration and data errors are returned here; the outcome of
-// training is given by Result. See [Train] for the stop semantics.
+// training is given by Result. See [Train] for the stop semantics and the
+// checkpoint's lock, held until the run is done.
 func Start(ctx context.Context, cfg Config, opts ...Option) (*Run, error) {
+	unlock, err := lockRun(cfg)
+	if err != nil {
+		return nil, err
+	}
 	t, err := newTrainer(ctx, cfg, opts...)
 	if err != nil {
+		unlock()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -50,6 +56,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Run, error) {
 	r.pause.onWait = r.signal
 	go func() {
 		defer close(r.done)
+		defer unlock() // before done: the run's lock is free when it is done
 		defer cancel()
 		r.res, r.err = t.run(ctx, r.publish, &r.pause)
 		r.signal()

@@ -185,7 +185,15 @@ type Result struct {
 // before the first epoch starts (while the data is read or generated, or
 // prepared: split, standardized, a resumed run's order replayed) ends
 // Train with an error wrapping its cause.
+//
+// The checkpoint is locked for the run (see [LockCheckpoint]): while
+// another run writes it, Train returns a *[LockedError] at once.
 func Train(ctx context.Context, cfg Config, onEpoch func(Event), opts ...Option) (*Result, error) {
+	unlock, err := lockRun(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t, err := newTrainer(ctx, cfg, opts...)
 	if err != nil {
 		return nil, err
