@@ -1,5 +1,5 @@
 // Package pane is the contract between the dashboard root (ui/dashboard) and
-// its panes (ui/abilities, ui/breakers, ui/latency, ui/training), plus small
+// its panes (ui/abilities, ui/breakers, ui/cache, ui/training), plus small
 // helpers every pane uses (confirmation prompt, number formatting, sparkline).
 //
 // # The contract
