@@ -896,11 +896,7 @@ func summary(a *agent.AbilityStats) string {
 	b.WriteString(a.Breaker.State.String())
 	b.WriteString(" · ")
 	b.WriteString(pane.Count(a.Calls))
-	if a.Calls == 1 {
-		b.WriteString(" call")
-	} else {
-		b.WriteString(" calls")
-	}
+	b.WriteString(" " + pane.Word(a.Calls, "call", "calls"))
 	if a.Latency.Count > 0 {
 		b.WriteString(" · p50 ")
 		b.WriteString(pane.Duration(a.Latency.P50))

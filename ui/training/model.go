@@ -16,7 +16,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -149,15 +148,10 @@ func New(c pane.Common, cfg train.Config) *Model {
 	}
 	m.inputs = make([]textinput.Model, len(m.fields))
 	for i, f := range m.fields {
-		in := textinput.New()
-		in.Prompt = ""
+		in := pane.NewInput(m.th, 4096)
 		in.Placeholder = f.placeholder
-		in.CharLimit = 4096
-		in.TextStyle = m.th.Text
-		in.PlaceholderStyle = m.th.Muted
 		in.Cursor.Style = m.th.Text
 		in.Cursor.TextStyle = m.th.Text
-		in.Cursor.SetMode(cursor.CursorStatic)
 		in.SetValue(f.get(&cfg))
 		m.inputs[i] = in
 	}
