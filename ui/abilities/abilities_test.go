@@ -58,7 +58,7 @@ func send(t *testing.T, m *Model, msgs ...tea.Msg) []tea.Msg {
 func setArgs(t *testing.T, m *Model, text string) {
 	t.Helper()
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	send(t, m, panetest.Type(text)...)
 	send(t, m, panetest.Key("esc"))
 }
@@ -232,7 +232,7 @@ func TestBadArgsShownInlineAndNotSent(t *testing.T) {
 			}
 			// In a narrow column the whole message wraps onto more lines.
 			detail := strings.Join(strings.Fields(ansi.Strip(m.detailView(40))), " ")
-			if msg := strings.Join(strings.Fields(m.argErr), " "); !strings.Contains(detail, msg) {
+			if msg := strings.Join(strings.Fields(m.editor.Err()), " "); !strings.Contains(detail, msg) {
 				t.Errorf("the error %q is not shown whole in a 40-cell column:\n%s", msg, m.detailView(40))
 			}
 			msgs := send(t, m, panetest.Key("enter"))
@@ -350,17 +350,17 @@ func TestPasteCutAtLimitSaysSo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m, c := newTest(t)
 			send(t, m, panetest.Key("e"))
-			m.editor.SetValue("")
+			m.editor.ta.SetValue("")
 			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
-			if got := strings.HasPrefix(m.argErr, cut); got != tt.cut {
-				t.Errorf("error %q; says the text was cut: %v, want %v", m.argErr, got, tt.cut)
+			if got := strings.HasPrefix(m.editor.Err(), cut); got != tt.cut {
+				t.Errorf("error %q; says the text was cut: %v, want %v", m.editor.Err(), got, tt.cut)
 			}
 			if tt.cut && !strings.Contains(m.View(), "✗ "+cut) {
 				t.Errorf("view does not say the text was cut:\n%s", m.View())
 			}
 			send(t, m, panetest.Key("enter"))
-			if got := strings.HasPrefix(m.argErr, cut); got != tt.cut || !m.notSent || c.calls.Load() != 0 {
-				t.Errorf("after enter: error %q, not sent %v, %d calls", m.argErr, m.notSent, c.calls.Load())
+			if got := strings.HasPrefix(m.editor.Err(), cut); got != tt.cut || !m.notSent || c.calls.Load() != 0 {
+				t.Errorf("after enter: error %q, not sent %v, %d calls", m.editor.Err(), m.notSent, c.calls.Load())
 			}
 		})
 	}
@@ -372,13 +372,13 @@ func TestPasteCutAtLimitSaysSo(t *testing.T) {
 func TestWidePasteCutAtLimit(t *testing.T) {
 	m, _ := newTest(t)
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(`{"text":"` + strings.Repeat("漢", 40_000) + `"}`), Paste: true})
-	if n := m.editor.Length(); n > maxArgs {
+	if n := m.editor.ta.Length(); n > maxArgs {
 		t.Fatalf("the editor holds %d cells, over its limit of %d", n, maxArgs)
 	}
-	if !strings.HasPrefix(m.argErr, "text cut at the 64 KiB limit: ") {
-		t.Errorf("error %q does not say the text was cut", m.argErr)
+	if !strings.HasPrefix(m.editor.Err(), "text cut at the 64 KiB limit: ") {
+		t.Errorf("error %q does not say the text was cut", m.editor.Err())
 	}
 	for range 2 {
 		send(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
@@ -386,8 +386,8 @@ func TestWidePasteCutAtLimit(t *testing.T) {
 	for _, r := range `"}` {
 		send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
-	if v := m.editor.Value(); !strings.HasSuffix(v, `漢"}`) || m.argErr != "" {
-		t.Fatalf("typing below the limit: text ends %q, error %q", v[max(0, len(v)-12):], m.argErr)
+	if v := m.editor.Value(); !strings.HasSuffix(v, `漢"}`) || m.editor.Err() != "" {
+		t.Fatalf("typing below the limit: text ends %q, error %q", v[max(0, len(v)-12):], m.editor.Err())
 	}
 }
 
@@ -435,7 +435,7 @@ func TestEditingCapturesAndEnterCalls(t *testing.T) {
 		t.Fatal("e did not start editing")
 	}
 	// Typed "q" goes into the text; ctrl+j inserts a newline.
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	send(t, m, panetest.Type(`{"text":`)...)
 	send(t, m, panetest.Key("ctrl+j"))
 	send(t, m, panetest.Type(`"q"}`)...)
@@ -494,7 +494,7 @@ func TestViewCachedUntilChange(t *testing.T) {
 func TestLongResultViewer(t *testing.T) {
 	m, _ := newTest(t)
 	long := strings.Repeat("lorem ipsum ", 400) // ~4800 chars: many wrapped lines
-	m.editor.SetValue(`{"text": "` + long + `"}`)
+	m.editor.ta.SetValue(`{"text": "` + long + `"}`)
 	send(t, m, panetest.Key("enter"))
 	v := m.View()
 	if !strings.Contains(v, "o shows all") {
@@ -626,7 +626,7 @@ func TestResultLinesFitAnyHeight(t *testing.T) {
 // only. It counts soft-wrapped rows, up to the room the pane gives it.
 func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	m, _ := newTest(t) // 100×30: at most 30/4 = 7 rows
-	w := m.editor.Width()
+	w := m.editor.ta.Width()
 	tests := []struct {
 		name string
 		text string
@@ -641,9 +641,9 @@ func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			send(t, m, panetest.Key("e"))
-			m.editor.SetValue("")
+			m.editor.ta.SetValue("")
 			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.text), Paste: true})
-			if got := m.editor.Height(); got != tt.want {
+			if got := m.editor.ta.Height(); got != tt.want {
 				t.Errorf("editor height %d, want %d", got, tt.want)
 			}
 			send(t, m, panetest.Key("esc"))
@@ -651,7 +651,7 @@ func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	}
 	// A wrapped line that fits shows whole, line number included.
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	long := `{"text": "` + strings.Repeat("x", w*5/2-12) + `"}`
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(long), Paste: true})
 	if v := m.View(); !strings.Contains(v, ` 1 {"text":`) || !strings.Contains(v, `xx"}`) {
@@ -673,7 +673,7 @@ func editorRows(t *testing.T, m *Model, v string) []string {
 	lines := strings.Split(v, "\n")
 	for i, l := range lines {
 		if strings.Contains(l, "Arguments (editing)") {
-			rows := lines[i+1 : min(i+1+m.editor.Height(), len(lines))]
+			rows := lines[i+1 : min(i+1+m.editor.ta.Height(), len(lines))]
 			for j, r := range rows {
 				_, rows[j], _ = strings.Cut(r, "│ ")
 			}
@@ -702,10 +702,10 @@ func TestPasteShowsCursor(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			send(t, m, panetest.Key("e"))
-			m.editor.SetValue("")
+			m.editor.ta.SetValue("")
 			m.View()
 			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
-			if n := m.editor.Length(); n != tt.want {
+			if n := m.editor.ta.Length(); n != tt.want {
 				t.Errorf("%d characters in the editor, want %d", n, tt.want)
 			}
 			pasted := m.View()
@@ -738,9 +738,9 @@ func TestEditorShowsTextAndCursorAsItGrows(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t) // at most 7 rows
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	m.View()
-	n := m.editor.Width() * 9
+	n := m.editor.ta.Width() * 9
 	keys := append(panetest.Type(strings.Repeat("x", n)), slices.Repeat([]tea.Msg{panetest.Key("backspace")}, n)...)
 	for i, k := range keys {
 		send(t, m, k)
@@ -761,8 +761,8 @@ func TestEditorInViewAfterResize(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t) // 100×30: at most 7 rows
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
-	text := strings.Repeat("x", m.editor.Width()*8)
+	m.editor.ta.SetValue("")
+	text := strings.Repeat("x", m.editor.ta.Width()*8)
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
 	for _, w := range []int{80, 200} { // 7 rows of a longer text, then 5 of all of it
 		m.SetSize(w, 30)
@@ -792,14 +792,14 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 	t.Helper()
 	v := m.View()
 	label := "Arguments"
-	if m.editing {
+	if m.Editing() {
 		label = "Arguments (editing)"
 	}
 	var rows []string
 	lines := strings.Split(v, "\n")
 	for i, l := range lines {
 		if _, after, ok := strings.Cut(l, "│ "); ok && strings.TrimRight(ansi.Strip(after), " ") == label {
-			rows = lines[i+1 : min(i+1+m.editor.Height(), len(lines))]
+			rows = lines[i+1 : min(i+1+m.editor.ta.Height(), len(lines))]
 			break
 		}
 	}
@@ -810,7 +810,7 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 		_, rows[j], _ = strings.Cut(r, "│ ")
 	}
 	all := strings.Join(rows, "\n")
-	if want := m.editorMaxHeight(); len(rows) != want {
+	if want := m.editor.maxHeight; len(rows) != want {
 		t.Fatalf("%s: editor %d rows high, want %d:\n%s", when, len(rows), want, all)
 	}
 	for j, r := range rows {
@@ -818,7 +818,7 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 			t.Fatalf("%s: editor row %d of %d is past the text's end:\n%s", when, j+1, len(rows), all)
 		}
 	}
-	if m.editing && !strings.Contains(rows[len(rows)-1], "\x1b[7m") {
+	if m.Editing() && !strings.Contains(rows[len(rows)-1], "\x1b[7m") {
 		t.Fatalf("%s: no cursor on the editor's last row:\n%s", when, all)
 	}
 }
@@ -999,7 +999,7 @@ func TestFileResultShownAsText(t *testing.T) {
 
 func TestResultViewerJumpsToStartAndEnd(t *testing.T) {
 	m, _ := newTest(t)
-	m.editor.SetValue(`{"text": "` + strings.Repeat("lorem ipsum ", 400) + `"}`)
+	m.editor.ta.SetValue(`{"text": "` + strings.Repeat("lorem ipsum ", 400) + `"}`)
 	send(t, m, panetest.Key("enter"), panetest.Key("o"))
 	for _, k := range []string{"G", "end"} {
 		send(t, m, panetest.Key("home"))

@@ -92,16 +92,16 @@ func (m *Model) detailView(w int) string {
 
 	// Editor.
 	label := "Arguments"
-	if m.editing {
+	if m.Editing() {
 		label = "Arguments (editing)"
 	}
 	add(t.Label.Render(label))
 	add(strings.Split(m.editor.View(), "\n")...)
 	switch {
-	case m.argErr != "" && m.notSent:
-		add(wrapIn(t.Error, "✗ not sent: "+m.argErr, w, 3)...)
-	case m.argErr != "":
-		add(wrapIn(t.Error, "✗ "+m.argErr, w, 3)...)
+	case m.editor.Err() != "" && m.notSent:
+		add(wrapIn(t.Error, "✗ not sent: "+m.editor.Err(), w, 3)...)
+	case m.editor.Err() != "":
+		add(wrapIn(t.Error, "✗ "+m.editor.Err(), w, 3)...)
 	default:
 		add(t.Good.Render("✓ valid") + t.Muted.Render(" · enter calls "+in.Name))
 	}
