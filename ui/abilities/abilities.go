@@ -2,9 +2,8 @@
 // the agent's abilities with their description and schema, a JSON argument
 // editor prefilled from the schema, asynchronous calls whose result (text
 // for a string, pretty JSON otherwise, or the error), latency and cache flag
-// are shown, and a history of recent
-// calls. Arguments that are not valid JSON or break the schema are reported
-// inline and never sent.
+// are shown, and a history of recent calls. Arguments that are not valid
+// JSON or break the schema are reported inline and never sent.
 package abilities
 
 import (

@@ -131,10 +131,9 @@ func selectedName(m *Model) string {
 	return in.Name
 }
 
-// Regression: "/" used to reopen the filter with the old query (typing
-// "predict" after "uppercase" gave "uppercasepredict"), and enter on a query
-// that matched nothing cleared the filter and selected the first ability,
-// so the next enter called an ability the user never chose.
+// "/" starts a fresh query, and enter on a query that matches nothing
+// selects nothing, so the next enter cannot call an ability the user never
+// chose.
 func TestFilterReopensFreshAndNoMatchSelectsNothing(t *testing.T) {
 	m, c := newTest(t)
 	filterTo(t, m, "sum")
@@ -298,9 +297,8 @@ func TestEditorKeepsArgsPerAbilityAndResets(t *testing.T) {
 	}
 }
 
-// Regression: an argument error that wrapped onto more lines was shown in
-// the error colour on its first line only: the style was rendered before
-// the message was wrapped, its start left on the first line.
+// An argument error wrapped onto several lines is in the error colour on
+// every line, not only where the style's start sequence lands.
 func TestArgErrorColouredOnEveryLine(t *testing.T) {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.TrueColor)
@@ -335,8 +333,8 @@ func TestArgErrorColouredOnEveryLine(t *testing.T) {
 	}
 }
 
-// Regression: a paste past the editor's 64 KiB limit was cut silently, and
-// the only message was a JSON error at the column where it was cut.
+// A paste past the editor's 64 KiB limit says the text was cut there, as
+// the JSON error alone would point at a column nobody typed.
 func TestPasteCutAtLimitSaysSo(t *testing.T) {
 	const cut = "text cut at the 64 KiB limit: "
 	for _, tt := range []struct {
@@ -366,9 +364,8 @@ func TestPasteCutAtLimitSaysSo(t *testing.T) {
 	}
 }
 
-// Regression: the textarea measured the room left in cells but a paste in
-// characters, so a paste of wide characters got in whole, past the limit,
-// and then nothing could be typed.
+// A paste of wide characters is cut at the limit in cells, as the limit
+// counts them, so that typing still works below it.
 func TestWidePasteCutAtLimit(t *testing.T) {
 	m, _ := newTest(t)
 	send(t, m, panetest.Key("e"))
@@ -391,9 +388,8 @@ func TestWidePasteCutAtLimit(t *testing.T) {
 	}
 }
 
-// Regression: e put the cursor at the start of the text's last line (its
-// closing brace), where ctrl+r puts it at the end: text typed right after
-// e went before the brace.
+// e puts the cursor at the end of the text, as ctrl+r does, so text typed
+// right after it goes after the closing brace.
 func TestEditStartsAtTheEnd(t *testing.T) {
 	m, _ := newTest(t)
 	for range m.list.Items() {
@@ -545,8 +541,8 @@ func TestFirstLines(t *testing.T) {
 	}
 }
 
-// Regression: an argument without a type (any JSON value, as predict's x)
-// was shown with a double space, "x  required — …".
+// An argument without a type (any JSON value, as predict's x) reads
+// "x required — …", with one space.
 func TestPropLineNamesAnyType(t *testing.T) {
 	th := theme.Ascii()
 	tests := []struct {
@@ -567,9 +563,8 @@ func TestPropLineNamesAnyType(t *testing.T) {
 	}
 }
 
-// Regression: history columns were padded only by the outcome text, so the
-// latency and arguments of "✗ failure 2.1ms" and "✓ success 68µs" did not
-// line up.
+// The history's latency and arguments line up whatever the outcome's
+// mark and name ("✗ failure 2.1ms", "✓ success 68µs").
 func TestHistoryColumnsAlign(t *testing.T) {
 	m, _ := newTest(t)
 	send(t, m, panetest.Key("enter"))                       // echo: success
@@ -621,9 +616,8 @@ func TestResultLinesFitAnyHeight(t *testing.T) {
 	}
 }
 
-// Regression: after pasting a 50k-character line the editor stayed one row
-// high, showing a wrapped fragment, because its height counted newlines
-// only. It counts soft-wrapped rows, up to the room the pane gives it.
+// The editor's height counts soft-wrapped rows, up to the room the pane
+// gives it: a pasted 50k-character line is not one row.
 func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	m, _ := newTest(t) // 100×30: at most 30/4 = 7 rows
 	w := m.editor.ta.Width()
@@ -684,10 +678,8 @@ func editorRows(t *testing.T, m *Model, v string) []string {
 	return nil
 }
 
-// Regression: after a long paste the cursor was not shown until the next
-// key. The textarea scrolls to its cursor in Update, but only as far as the
-// text of its previous View reaches, so the view stayed at the top of a
-// pasted 50k line, the cursor hundreds of rows below it.
+// After a long paste the cursor is in view at once: the textarea alone
+// scrolls only as far as the text of its previous View reaches.
 func TestPasteShowsCursor(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t)
@@ -729,11 +721,8 @@ func TestPasteShowsCursor(t *testing.T) {
 }
 
 // While a typed line wraps onto more rows, and while it is deleted again,
-// the editor shows the cursor and, as long as the text fits, all of it:
-// the textarea scrolled to the cursor at the editor's old height (the pane
-// fits it to the text after the key), so a line that grew a row was shown
-// from its second row above an empty one, and text that came to fit again
-// stayed scrolled.
+// the editor shows the cursor and, as long as the text fits, all of it,
+// from its first row and with no empty row below.
 func TestEditorShowsTextAndCursorAsItGrows(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t) // at most 7 rows
@@ -823,12 +812,9 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 	}
 }
 
-// Regression: after the pane shrank and grew back (120×40, 80×24, 120×40),
-// the editor showed the last row of a long paste at its top, empty rows
-// below it, and keys did not scroll it back. The textarea keeps its scroll
-// offset through resizes, and scrolls only to show the cursor: the offset
-// of the narrow layout, where the text takes more rows, was past the end of
-// the wide layout's text. Not editing, the editor showed no text at all.
+// After the pane shrinks and grows back (120×40, 80×24, 120×40) the editor
+// is full of text, editing or not: the textarea keeps the narrow layout's
+// scroll offset, past the end of the wide layout's text.
 func TestEditorFullAfterResizes(t *testing.T) {
 	showCursor(t)
 	for _, tt := range []struct {

@@ -234,8 +234,8 @@ func TestAllTimeCountsEveryCall(t *testing.T) {
 	}
 }
 
-// Regression: the latency sparkline's caption read "peak 0.0ms" for calls
-// of a few hundred microseconds.
+// The latency sparkline's caption gives its peak as a duration ("40µs"),
+// not in milliseconds rounded to "0.0ms".
 func TestLatencyPeakUsesDurations(t *testing.T) {
 	m, _ := newTest(t)
 	s := panetest.Snapshot(0)
