@@ -11,11 +11,11 @@ func TestWrapWordsCutsAfterAWholeWord(t *testing.T) {
 		w, n int
 		want []string
 	}{
-		{"one two three", 20, 2, []string{"one two three"}},
-		{"one two three four", 10, 2, []string{"one two", "three four"}},
-		{"one two three four", 10, 1, []string{"one two …"}},
-		{"one two three four", 8, 1, []string{"one …"}},
-		{"abcdefghijkl", 6, 1, []string{"abcd …"}},
+		{"red green blue", 20, 2, []string{"red green blue"}},
+		{"red green blue cyan", 10, 2, []string{"red green", "blue cyan"}},
+		{"red green blue cyan", 12, 1, []string{"red green …"}},
+		{"red green blue cyan", 9, 1, []string{"red …"}},
+		{"abcdefghij", 5, 1, []string{"abc …"}},
 	}
 	for _, tt := range tests {
 		if got := WrapWords(tt.s, tt.w, tt.n); strings.Join(got, "|") != strings.Join(tt.want, "|") {
