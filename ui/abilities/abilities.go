@@ -2,28 +2,22 @@
 // the agent's abilities with their description and schema, a JSON argument
 // editor prefilled from the schema, asynchronous calls whose result (text
 // for a string, pretty JSON otherwise, or the error), latency and cache flag
-// are shown, and a history of recent
-// calls. Arguments that are not valid JSON or break the schema are reported
-// inline and never sent.
+// are shown, and a history of recent calls. Arguments that are not valid
+// JSON or break the schema are reported inline and never sent.
 package abilities
 
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/list"
-	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/rivo/uniseg"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/schema"
@@ -56,17 +50,8 @@ type Model struct {
 	list    list.Model // the abilities matching the filter, best match first
 	filter  *pane.Filter
 	query   string // the filter text the list was built for
-	editor  textarea.Model
-	editing bool
-	// scrolled: the editor's view may be scrolled down from the text's
-	// first row: it was fitted while editing text it cannot show whole,
-	// and its text has not been set anew since (SetValue scrolls to the
-	// top).
-	scrolled bool
-	// fitRows and fitHeight are the rows the editor's text took and the
-	// editor's height at the last fitEditor.
-	fitRows, fitHeight int
-	focused            bool
+	editor  *argEditor
+	focused bool
 
 	// viewer shows the selected ability's last result in full, scrollable.
 	viewer  viewport.Model
@@ -79,8 +64,7 @@ type Model struct {
 	// (predict's changes with the model it serves).
 	prefilled map[string]string
 	current   string // ability whose args are in the editor
-	argErr    string // parse/validation error of the editor text, "" if valid
-	notSent   bool   // the last enter was refused because of argErr
+	notSent   bool   // the last enter was refused because of the editor's error
 
 	seq      int
 	inFlight map[string]int
@@ -162,26 +146,7 @@ func New(common pane.Common, c Caller) *Model {
 	m.list.Paginator.ActiveDot = st.ActivePaginationDot.String()
 	m.list.Paginator.InactiveDot = st.InactivePaginationDot.String()
 
-	m.editor = textarea.New()
-	m.editor.Prompt = ""
-	m.editor.ShowLineNumbers = true
-	m.editor.CharLimit = maxArgs
-	m.editor.MaxHeight = 0
-	m.editor.KeyMap.InsertNewline = m.keys.Newline
-	m.editor.Placeholder = "{}"
-	// A static cursor: a blinking one re-renders the screen twice a second
-	// for nothing and keeps timers running.
-	m.editor.Cursor.SetMode(cursor.CursorStatic)
-	for _, s := range []*textarea.Style{&m.editor.FocusedStyle, &m.editor.BlurredStyle} {
-		s.Base = t.Text
-		s.Text = t.Text
-		s.CursorLine = t.Text
-		s.LineNumber = t.Subtle
-		s.CursorLineNumber = t.Muted
-		s.Placeholder = t.Muted
-		s.EndOfBuffer = t.Subtle
-	}
-	m.editor.BlurredStyle.Text = t.Muted
+	m.editor = newArgEditor(t, m.keys.Newline)
 
 	m.refreshAbilities()
 	m.updateKeys()
@@ -252,8 +217,7 @@ func (m *Model) syncEditor() {
 		text = exampleArgs(in)
 		m.prefilled[in.Name] = text
 	}
-	m.setEditorText(text) // the cursor at the end, as ctrl+r leaves it
-	m.fitEditor()
+	m.editor.SetText(text) // the cursor at the end, as ctrl+r leaves it
 	m.validate()
 	m.notSent = false
 	m.dirty = true
@@ -286,61 +250,15 @@ func parseArgs(in agent.Info, text string) (map[string]any, error) {
 	return args, nil
 }
 
-// validate checks the editor text and records the error to show inline.
+// validate checks the editor text against the selected ability, for the
+// editor to show its error inline.
 func (m *Model) validate() {
-	m.argErr = ""
 	in, ok := m.Selected()
 	if !ok {
+		m.editor.ClearErr()
 		return
 	}
-	text := m.editor.Value()
-	if _, err := parseArgs(in, text); err != nil {
-		m.argErr = m.argsError(text, err)
-	}
-}
-
-// maxArgs is the most the argument editor holds, in cells (a wide
-// character counts two); a paste past it is cut.
-const maxArgs = 64 << 10
-
-// fitRunes cuts the characters k inserts into the editor, whose text is
-// text, to the room left below maxArgs, counted in cells as the editor's
-// limit is. The textarea compares that room with the number of characters
-// instead, so a paste of wide characters got past the limit whole, and
-// then nothing could be typed.
-func (m *Model) fitRunes(k tea.KeyMsg, text string) tea.KeyMsg {
-	// A character takes no more cells than bytes, and a pasted one at most
-	// two: most keys are ruled out before the textarea counts cells.
-	if len(text)+2*len(k.Runes) <= maxArgs {
-		return k
-	}
-	room := maxArgs - m.editor.Length()
-	for i, r := range k.Runes {
-		w := 1 // a newline takes a place of its own in the limit
-		if r != '\n' {
-			w = uniseg.StringWidth(string(r))
-		}
-		if room -= w; room < 0 {
-			k.Runes = k.Runes[:i:i]
-			break
-		}
-	}
-	return k
-}
-
-// argsError is the message for err, the parse or validation error of text,
-// the editor's. The textarea cuts a paste at its limit without a word, and
-// the error is then about the cut, at a column past anything typed: text at
-// the limit is said to have been cut there.
-func (m *Model) argsError(text string, err error) string {
-	// A character takes no more cells than bytes: the text's byte length
-	// rules out most texts before the textarea counts cells.
-	// fitRunes cuts to whole characters, so a cut text of wide ones can
-	// end a cell short of the limit.
-	if len(text) >= maxArgs-1 && m.editor.Length() >= maxArgs-1 {
-		return "text cut at the " + strconv.Itoa(maxArgs>>10) + " KiB limit: " + err.Error()
-	}
-	return err.Error()
+	_, _ = m.editor.Validate(in)
 }
 
 // Init implements pane.Pane.
@@ -362,8 +280,7 @@ func (m *Model) refreshExample() {
 	}
 	if text := exampleArgs(in); text != m.editor.Value() {
 		m.prefilled[in.Name] = text
-		m.setEditorText(text)
-		m.fitEditor()
+		m.editor.SetText(text)
 		m.validate()
 	}
 }
@@ -381,22 +298,12 @@ func (m *Model) Blur() {
 
 // Capturing implements pane.Pane: true while the argument editor, the
 // filter input or the result viewer has the keyboard.
-func (m *Model) Capturing() bool { return m.editing || m.filter.Typing() || m.viewing != nil }
+func (m *Model) Capturing() bool { return m.Editing() || m.filter.Typing() || m.viewing != nil }
 
 // Editing reports whether the argument editor has the keyboard.
-func (m *Model) Editing() bool { return m.editing }
+func (m *Model) Editing() bool { return m.editor.Focused() }
 
-func (m *Model) startEditing() tea.Cmd {
-	m.editing = true
-	cmd := m.editor.Focus()
-	m.fitEditor()
-	return cmd
-}
-
-func (m *Model) stopEditing() {
-	m.editing = false
-	m.editor.Blur()
-}
+func (m *Model) stopEditing() { m.editor.Blur() }
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -417,7 +324,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	// Component messages: the text the textarea read from the clipboard
 	// for its paste key (cursors do not blink).
-	if m.editing {
+	if m.Editing() {
 		cmd := m.updateEditor(msg)
 		m.dirty = true
 		return cmd
@@ -442,7 +349,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.viewer, cmd = m.viewer.Update(msg)
 		return cmd
 	}
-	if m.editing {
+	if m.Editing() {
 		switch {
 		case key.Matches(msg, m.keys.Back):
 			m.stopEditing()
@@ -460,7 +367,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, m.keys.Call):
 			return m.call()
 		case key.Matches(msg, m.keys.Edit):
-			return m.startEditing()
+			return m.editor.Focus()
 		case key.Matches(msg, m.keys.Open):
 			m.openResult()
 			return nil
@@ -488,8 +395,7 @@ func (m *Model) resetArgs() {
 	}
 	text := exampleArgs(in)
 	m.prefilled[in.Name] = text
-	m.setEditorText(text)
-	m.fitEditor()
+	m.editor.SetText(text)
 	m.validate()
 	m.notSent = false
 }
@@ -501,10 +407,9 @@ func (m *Model) call() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	text := m.editor.Value()
-	args, err := parseArgs(in, text)
+	args, err := m.editor.Validate(in)
 	if err != nil {
-		m.argErr, m.notSent = m.argsError(text, err), true
+		m.notSent = true
 		return nil
 	}
 	compact, _ := json.Marshal(args)
@@ -621,15 +526,15 @@ func (m *Model) sizeViewer() {
 func (m *Model) updateKeys() {
 	in, has := m.Selected()
 	filtering := m.filter.Typing()
-	m.keys.Open.SetEnabled(m.focused && has && !filtering && !m.editing && m.last[in.Name] != nil)
+	m.keys.Open.SetEnabled(m.focused && has && !filtering && !m.Editing() && m.last[in.Name] != nil)
 	m.keys.Close.SetEnabled(m.viewing != nil)
 	m.keys.Top.SetEnabled(m.viewing != nil)
 	m.keys.Bottom.SetEnabled(m.viewing != nil)
 	m.keys.Call.SetEnabled(m.focused && has && !filtering)
-	m.keys.Edit.SetEnabled(m.focused && has && !filtering && !m.editing)
+	m.keys.Edit.SetEnabled(m.focused && has && !filtering && !m.Editing())
 	m.keys.Defaults.SetEnabled(m.focused && has && !filtering)
-	m.keys.Back.SetEnabled(m.editing)
-	m.keys.Newline.SetEnabled(m.editing)
+	m.keys.Back.SetEnabled(m.Editing())
+	m.keys.Newline.SetEnabled(m.Editing())
 }
 
 // ShortHelp implements help.KeyMap.
@@ -638,7 +543,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		k := m.viewer.KeyMap
 		return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, m.keys.Top, m.keys.Bottom, m.keys.Close}
 	}
-	if m.editing {
+	if m.Editing() {
 		return []key.Binding{m.keys.Call, m.keys.Newline, m.keys.Defaults, m.keys.Back}
 	}
 	if m.filter.Typing() {
@@ -671,8 +576,9 @@ func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
 	lw := m.listWidth()
 	m.list.SetSize(lw, max(h-1, 1)) // below the title line
-	m.editor.SetWidth(max(w-lw-3, 10))
-	m.fitEditor() // the text wraps anew
+	// A quarter of the pane, at most 10 rows; within it the editor is as
+	// tall as its text, soft-wrapped rows included.
+	m.editor.SetSize(max(w-lw-3, 10), max(min(h/4, 10), 1))
 	if m.viewing != nil {
 		m.openResult() // re-wrap to the new width
 	}
@@ -682,209 +588,15 @@ func (m *Model) SetSize(w, h int) {
 // listWidth is the width of the ability list column.
 func (m *Model) listWidth() int { return max(min(m.width/3, 32), 18) }
 
-// setEditorText puts text in the editor, the cursor at its end and the
-// view at its first row; fit the editor to it next (fitEditor).
-func (m *Model) setEditorText(text string) {
-	m.editor.SetValue(text)
-	m.scrolled = false
-}
-
 // updateEditor passes msg (a key, or the text the textarea read from the
-// clipboard) to the argument editor; when it changed the text, the text is
-// validated and the editor fitted to it, the cursor in view.
+// clipboard) to the argument editor and validates the text it changed.
 func (m *Model) updateEditor(msg tea.Msg) tea.Cmd {
-	before, height := m.editor.Value(), m.editor.Height()
-	if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyRunes {
-		msg = m.fitRunes(k, before)
+	cmd, changed := m.editor.Update(msg)
+	if changed {
+		m.validate()
+		m.notSent = false
 	}
-	// The textarea scrolls its view to the cursor in Update, at the height
-	// it has then: let that be the height the editor can grow to, or text
-	// that makes it grow is scrolled within the old height and shown from
-	// its second row, above an empty one.
-	m.editor.SetHeight(m.editorMaxHeight())
-	var cmd tea.Cmd
-	m.editor, cmd = m.editor.Update(msg)
-	if m.editor.Value() == before {
-		m.editor.SetHeight(height)
-		return cmd
-	}
-	m.validate()
-	m.notSent = false
-	m.fitEditor()
 	return cmd
-}
-
-// fitEditor sizes the editor to its text, within limits set by the pane
-// height, and scrolls its view so that text that fits is shown whole and
-// text that does not fills the editor, the cursor in view while editing.
-//
-// The textarea scrolls only at the end of its Update, and only as far as
-// the text it rendered last reaches: its viewport holds the lines of its
-// previous View and clamps the scroll to them. After a paste that adds
-// more rows than the editor shows (a 50,000-character line is hundreds),
-// the view stayed where the old text ended, the cursor far below it,
-// until the next key scrolled again with the pasted rows rendered. So
-// the editor is rendered here with the text and height it has now, then
-// scrolled (scrollToCursor).
-func (m *Model) fitEditor() {
-	limit := m.editorMaxHeight()
-	rows := wrappedRows(m.editor.Value(), m.editor.Width(), math.MaxInt)
-	height := min(rows, limit)
-	m.editor.SetHeight(height)
-	// The view may end below the text only if the text lost rows or the
-	// editor gained some since the last fit: the textarea never scrolls
-	// further down than the cursor.
-	below := rows < m.fitRows || height > m.fitHeight
-	m.fitRows, m.fitHeight = rows, height
-	if rows <= limit {
-		if m.scrolled {
-			m.editorToTop()
-		}
-		return
-	}
-	if m.editing || m.scrolled {
-		// Not editing, a view that editing scrolled keeps the cursor in
-		// it; one it did not shows the first rows, as SetValue left it.
-		m.scrollToCursor(rows, below)
-		m.scrolled = true
-	}
-}
-
-// scrollToCursor scrolls the editor's view, whose text overflows it in
-// rows, to the cursor and, when it may end below the text, so that it
-// shows no row past the text's end.
-//
-// The textarea scrolls only to bring the cursor into view. It keeps its
-// scroll offset when the text rewraps into fewer rows (a wider pane, rows
-// deleted after the cursor) or the editor grows taller, so its view could
-// end below the text, empty rows under its last one, and stayed so while
-// the cursor was in it. An offset past the text's end (a pane shrunk then
-// grown back: the narrow text had more rows) its viewport moved into the
-// padding rows it renders below the text, and the textarea scrolled back
-// up only as far as the cursor: the text's last row at the view's top,
-// every other row empty. Nothing exported reads or sets the offset, so the
-// cursor moves instead: when it is below top, the first row of the view
-// that ends at the text's last row, it is moved up to top, to which the
-// textarea scrolls up if its view starts lower (a view starting higher
-// shows top already), and is then put back, in that view.
-func (m *Model) scrollToCursor(rows int, below bool) {
-	if !m.editing { // the textarea scrolls only while focused
-		_ = m.editor.Focus() // nil: the cursor does not blink
-		defer m.editor.Blur()
-	}
-	_ = m.editor.View() // the text's rows at the current width and height
-	m.editor, _ = m.editor.Update(nil)
-	if !below {
-		return
-	}
-
-	text := m.editor.Value()
-	top := rows - m.editor.Height()
-	row, li := m.editor.Line(), m.editor.LineInfo()
-	before := 0
-	for range row {
-		line, rest, _ := strings.Cut(text, "\n")
-		before += lineRows(line, m.editor.Width())
-		text = rest
-	}
-	up := before + li.RowOffset - top
-	if up <= 0 {
-		return // the view starts at or above the cursor, so above top
-	}
-	col := li.StartColumn + li.ColumnOffset
-	for range up {
-		m.editor.CursorUp()
-	}
-	m.editor, _ = m.editor.Update(nil)
-	m.restoreCursor(row, col)
-}
-
-// editorToTop scrolls the editor's view to the text's first row, the
-// cursor staying where it is. The textarea scrolls up only as far as the
-// cursor, so text that came to fit (by deleting, or a wider pane) would
-// be shown from a later row, above empty ones; SetValue is what scrolls
-// it to the top, and puts the cursor at the end.
-func (m *Model) editorToTop() {
-	row, li := m.editor.Line(), m.editor.LineInfo()
-	m.editor.SetValue(m.editor.Value())
-	m.scrolled = false
-	m.restoreCursor(row, li.StartColumn+li.ColumnOffset)
-}
-
-// restoreCursor moves the editor's cursor to column col of line row.
-func (m *Model) restoreCursor(row, col int) {
-	for m.editor.Line() > row {
-		m.editor.CursorUp()
-	}
-	for m.editor.Line() < row {
-		m.editor.CursorDown()
-	}
-	m.editor.SetCursor(col)
-}
-
-// editorMaxHeight is the most rows the editor takes: a quarter of the
-// pane, at most 10. Within it the editor is as tall as its text as
-// displayed, soft-wrapped rows included (a long pasted line takes several).
-func (m *Model) editorMaxHeight() int { return max(min(m.height/4, 10), 1) }
-
-// wrappedRows counts the rows text takes in a textarea whose text is width
-// cells wide, counting no further than limit.
-func wrappedRows(text string, width, limit int) int {
-	width = max(width, 1)
-	rows := 0
-	for rows < limit {
-		line, rest, more := strings.Cut(text, "\n")
-		rows += lineRows(line, width)
-		if !more {
-			break
-		}
-		text = rest
-	}
-	return rows
-}
-
-// lineRows counts the rows one line takes in a textarea width cells wide,
-// wrapping as bubbles' textarea does: at spaces, a word wider than a row
-// broken where it overflows, and a row more when the text fills the last
-// one (the textarea keeps a cell there for the cursor).
-func lineRows(line string, width int) int {
-	rows, rowW, wordW, spaces := 1, 0, 0, 0
-	for _, r := range line {
-		if unicode.IsSpace(r) {
-			spaces++
-		} else {
-			wordW += runeWidth(r)
-		}
-		switch {
-		case spaces > 0:
-			if rowW+wordW+spaces > width {
-				rows++
-				rowW = 0
-			}
-			rowW += wordW + spaces
-			wordW, spaces = 0, 0
-		case wordW+runeWidth(r) > width:
-			if rowW > 0 {
-				rows++
-			}
-			rowW, wordW = wordW, 0
-		}
-	}
-	if rowW+wordW+spaces >= width {
-		rows++
-	}
-	return rows
-}
-
-// runeWidth is the width of r in cells.
-func runeWidth(r rune) int {
-	if r < 0x80 {
-		if r < 0x20 || r == 0x7f {
-			return 0
-		}
-		return 1
-	}
-	return ansi.StringWidth(string(r))
 }
 
 var _ pane.Pane = (*Model)(nil)
@@ -896,11 +608,7 @@ func summary(a *agent.AbilityStats) string {
 	b.WriteString(a.Breaker.State.String())
 	b.WriteString(" · ")
 	b.WriteString(pane.Count(a.Calls))
-	if a.Calls == 1 {
-		b.WriteString(" call")
-	} else {
-		b.WriteString(" calls")
-	}
+	b.WriteString(" " + pane.Word(a.Calls, "call", "calls"))
 	if a.Latency.Count > 0 {
 		b.WriteString(" · p50 ")
 		b.WriteString(pane.Duration(a.Latency.P50))

@@ -58,7 +58,7 @@ func send(t *testing.T, m *Model, msgs ...tea.Msg) []tea.Msg {
 func setArgs(t *testing.T, m *Model, text string) {
 	t.Helper()
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	send(t, m, panetest.Type(text)...)
 	send(t, m, panetest.Key("esc"))
 }
@@ -131,10 +131,9 @@ func selectedName(m *Model) string {
 	return in.Name
 }
 
-// Regression: "/" used to reopen the filter with the old query (typing
-// "predict" after "uppercase" gave "uppercasepredict"), and enter on a query
-// that matched nothing cleared the filter and selected the first ability,
-// so the next enter called an ability the user never chose.
+// "/" starts a fresh query, and enter on a query that matches nothing
+// selects nothing, so the next enter cannot call an ability the user never
+// chose.
 func TestFilterReopensFreshAndNoMatchSelectsNothing(t *testing.T) {
 	m, c := newTest(t)
 	filterTo(t, m, "sum")
@@ -232,7 +231,7 @@ func TestBadArgsShownInlineAndNotSent(t *testing.T) {
 			}
 			// In a narrow column the whole message wraps onto more lines.
 			detail := strings.Join(strings.Fields(ansi.Strip(m.detailView(40))), " ")
-			if msg := strings.Join(strings.Fields(m.argErr), " "); !strings.Contains(detail, msg) {
+			if msg := strings.Join(strings.Fields(m.editor.Err()), " "); !strings.Contains(detail, msg) {
 				t.Errorf("the error %q is not shown whole in a 40-cell column:\n%s", msg, m.detailView(40))
 			}
 			msgs := send(t, m, panetest.Key("enter"))
@@ -298,9 +297,8 @@ func TestEditorKeepsArgsPerAbilityAndResets(t *testing.T) {
 	}
 }
 
-// Regression: an argument error that wrapped onto more lines was shown in
-// the error colour on its first line only: the style was rendered before
-// the message was wrapped, its start left on the first line.
+// An argument error wrapped onto several lines is in the error colour on
+// every line, not only where the style's start sequence lands.
 func TestArgErrorColouredOnEveryLine(t *testing.T) {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.TrueColor)
@@ -335,8 +333,8 @@ func TestArgErrorColouredOnEveryLine(t *testing.T) {
 	}
 }
 
-// Regression: a paste past the editor's 64 KiB limit was cut silently, and
-// the only message was a JSON error at the column where it was cut.
+// A paste past the editor's 64 KiB limit says the text was cut there, as
+// the JSON error alone would point at a column nobody typed.
 func TestPasteCutAtLimitSaysSo(t *testing.T) {
 	const cut = "text cut at the 64 KiB limit: "
 	for _, tt := range []struct {
@@ -350,35 +348,34 @@ func TestPasteCutAtLimitSaysSo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m, c := newTest(t)
 			send(t, m, panetest.Key("e"))
-			m.editor.SetValue("")
+			m.editor.ta.SetValue("")
 			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
-			if got := strings.HasPrefix(m.argErr, cut); got != tt.cut {
-				t.Errorf("error %q; says the text was cut: %v, want %v", m.argErr, got, tt.cut)
+			if got := strings.HasPrefix(m.editor.Err(), cut); got != tt.cut {
+				t.Errorf("error %q; says the text was cut: %v, want %v", m.editor.Err(), got, tt.cut)
 			}
 			if tt.cut && !strings.Contains(m.View(), "✗ "+cut) {
 				t.Errorf("view does not say the text was cut:\n%s", m.View())
 			}
 			send(t, m, panetest.Key("enter"))
-			if got := strings.HasPrefix(m.argErr, cut); got != tt.cut || !m.notSent || c.calls.Load() != 0 {
-				t.Errorf("after enter: error %q, not sent %v, %d calls", m.argErr, m.notSent, c.calls.Load())
+			if got := strings.HasPrefix(m.editor.Err(), cut); got != tt.cut || !m.notSent || c.calls.Load() != 0 {
+				t.Errorf("after enter: error %q, not sent %v, %d calls", m.editor.Err(), m.notSent, c.calls.Load())
 			}
 		})
 	}
 }
 
-// Regression: the textarea measured the room left in cells but a paste in
-// characters, so a paste of wide characters got in whole, past the limit,
-// and then nothing could be typed.
+// A paste of wide characters is cut at the limit in cells, as the limit
+// counts them, so that typing still works below it.
 func TestWidePasteCutAtLimit(t *testing.T) {
 	m, _ := newTest(t)
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(`{"text":"` + strings.Repeat("漢", 40_000) + `"}`), Paste: true})
-	if n := m.editor.Length(); n > maxArgs {
+	if n := m.editor.ta.Length(); n > maxArgs {
 		t.Fatalf("the editor holds %d cells, over its limit of %d", n, maxArgs)
 	}
-	if !strings.HasPrefix(m.argErr, "text cut at the 64 KiB limit: ") {
-		t.Errorf("error %q does not say the text was cut", m.argErr)
+	if !strings.HasPrefix(m.editor.Err(), "text cut at the 64 KiB limit: ") {
+		t.Errorf("error %q does not say the text was cut", m.editor.Err())
 	}
 	for range 2 {
 		send(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
@@ -386,14 +383,13 @@ func TestWidePasteCutAtLimit(t *testing.T) {
 	for _, r := range `"}` {
 		send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
-	if v := m.editor.Value(); !strings.HasSuffix(v, `漢"}`) || m.argErr != "" {
-		t.Fatalf("typing below the limit: text ends %q, error %q", v[max(0, len(v)-12):], m.argErr)
+	if v := m.editor.Value(); !strings.HasSuffix(v, `漢"}`) || m.editor.Err() != "" {
+		t.Fatalf("typing below the limit: text ends %q, error %q", v[max(0, len(v)-12):], m.editor.Err())
 	}
 }
 
-// Regression: e put the cursor at the start of the text's last line (its
-// closing brace), where ctrl+r puts it at the end: text typed right after
-// e went before the brace.
+// e puts the cursor at the end of the text, as ctrl+r does, so text typed
+// right after it goes after the closing brace.
 func TestEditStartsAtTheEnd(t *testing.T) {
 	m, _ := newTest(t)
 	for range m.list.Items() {
@@ -435,7 +431,7 @@ func TestEditingCapturesAndEnterCalls(t *testing.T) {
 		t.Fatal("e did not start editing")
 	}
 	// Typed "q" goes into the text; ctrl+j inserts a newline.
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	send(t, m, panetest.Type(`{"text":`)...)
 	send(t, m, panetest.Key("ctrl+j"))
 	send(t, m, panetest.Type(`"q"}`)...)
@@ -494,7 +490,7 @@ func TestViewCachedUntilChange(t *testing.T) {
 func TestLongResultViewer(t *testing.T) {
 	m, _ := newTest(t)
 	long := strings.Repeat("lorem ipsum ", 400) // ~4800 chars: many wrapped lines
-	m.editor.SetValue(`{"text": "` + long + `"}`)
+	m.editor.ta.SetValue(`{"text": "` + long + `"}`)
 	send(t, m, panetest.Key("enter"))
 	v := m.View()
 	if !strings.Contains(v, "o shows all") {
@@ -545,8 +541,8 @@ func TestFirstLines(t *testing.T) {
 	}
 }
 
-// Regression: an argument without a type (any JSON value, as predict's x)
-// was shown with a double space, "x  required — …".
+// An argument without a type (any JSON value, as predict's x) reads
+// "x required — …", with one space.
 func TestPropLineNamesAnyType(t *testing.T) {
 	th := theme.Ascii()
 	tests := []struct {
@@ -567,9 +563,8 @@ func TestPropLineNamesAnyType(t *testing.T) {
 	}
 }
 
-// Regression: history columns were padded only by the outcome text, so the
-// latency and arguments of "✗ failure 2.1ms" and "✓ success 68µs" did not
-// line up.
+// The history's latency and arguments line up whatever the outcome's
+// mark and name ("✗ failure 2.1ms", "✓ success 68µs").
 func TestHistoryColumnsAlign(t *testing.T) {
 	m, _ := newTest(t)
 	send(t, m, panetest.Key("enter"))                       // echo: success
@@ -621,12 +616,11 @@ func TestResultLinesFitAnyHeight(t *testing.T) {
 	}
 }
 
-// Regression: after pasting a 50k-character line the editor stayed one row
-// high, showing a wrapped fragment, because its height counted newlines
-// only. It counts soft-wrapped rows, up to the room the pane gives it.
+// The editor's height counts soft-wrapped rows, up to the room the pane
+// gives it: a pasted 50k-character line is not one row.
 func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	m, _ := newTest(t) // 100×30: at most 30/4 = 7 rows
-	w := m.editor.Width()
+	w := m.editor.ta.Width()
 	tests := []struct {
 		name string
 		text string
@@ -641,9 +635,9 @@ func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			send(t, m, panetest.Key("e"))
-			m.editor.SetValue("")
+			m.editor.ta.SetValue("")
 			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.text), Paste: true})
-			if got := m.editor.Height(); got != tt.want {
+			if got := m.editor.ta.Height(); got != tt.want {
 				t.Errorf("editor height %d, want %d", got, tt.want)
 			}
 			send(t, m, panetest.Key("esc"))
@@ -651,7 +645,7 @@ func TestEditorHeightCountsWrappedRows(t *testing.T) {
 	}
 	// A wrapped line that fits shows whole, line number included.
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	long := `{"text": "` + strings.Repeat("x", w*5/2-12) + `"}`
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(long), Paste: true})
 	if v := m.View(); !strings.Contains(v, ` 1 {"text":`) || !strings.Contains(v, `xx"}`) {
@@ -673,7 +667,7 @@ func editorRows(t *testing.T, m *Model, v string) []string {
 	lines := strings.Split(v, "\n")
 	for i, l := range lines {
 		if strings.Contains(l, "Arguments (editing)") {
-			rows := lines[i+1 : min(i+1+m.editor.Height(), len(lines))]
+			rows := lines[i+1 : min(i+1+m.editor.ta.Height(), len(lines))]
 			for j, r := range rows {
 				_, rows[j], _ = strings.Cut(r, "│ ")
 			}
@@ -684,10 +678,8 @@ func editorRows(t *testing.T, m *Model, v string) []string {
 	return nil
 }
 
-// Regression: after a long paste the cursor was not shown until the next
-// key. The textarea scrolls to its cursor in Update, but only as far as the
-// text of its previous View reaches, so the view stayed at the top of a
-// pasted 50k line, the cursor hundreds of rows below it.
+// After a long paste the cursor is in view at once: the textarea alone
+// scrolls only as far as the text of its previous View reaches.
 func TestPasteShowsCursor(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t)
@@ -702,10 +694,10 @@ func TestPasteShowsCursor(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			send(t, m, panetest.Key("e"))
-			m.editor.SetValue("")
+			m.editor.ta.SetValue("")
 			m.View()
 			send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.paste), Paste: true})
-			if n := m.editor.Length(); n != tt.want {
+			if n := m.editor.ta.Length(); n != tt.want {
 				t.Errorf("%d characters in the editor, want %d", n, tt.want)
 			}
 			pasted := m.View()
@@ -729,18 +721,15 @@ func TestPasteShowsCursor(t *testing.T) {
 }
 
 // While a typed line wraps onto more rows, and while it is deleted again,
-// the editor shows the cursor and, as long as the text fits, all of it:
-// the textarea scrolled to the cursor at the editor's old height (the pane
-// fits it to the text after the key), so a line that grew a row was shown
-// from its second row above an empty one, and text that came to fit again
-// stayed scrolled.
+// the editor shows the cursor and, as long as the text fits, all of it,
+// from its first row and with no empty row below.
 func TestEditorShowsTextAndCursorAsItGrows(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t) // at most 7 rows
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
+	m.editor.ta.SetValue("")
 	m.View()
-	n := m.editor.Width() * 9
+	n := m.editor.ta.Width() * 9
 	keys := append(panetest.Type(strings.Repeat("x", n)), slices.Repeat([]tea.Msg{panetest.Key("backspace")}, n)...)
 	for i, k := range keys {
 		send(t, m, k)
@@ -761,8 +750,8 @@ func TestEditorInViewAfterResize(t *testing.T) {
 	showCursor(t)
 	m, _ := newTest(t) // 100×30: at most 7 rows
 	send(t, m, panetest.Key("e"))
-	m.editor.SetValue("")
-	text := strings.Repeat("x", m.editor.Width()*8)
+	m.editor.ta.SetValue("")
+	text := strings.Repeat("x", m.editor.ta.Width()*8)
 	send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
 	for _, w := range []int{80, 200} { // 7 rows of a longer text, then 5 of all of it
 		m.SetSize(w, 30)
@@ -792,14 +781,14 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 	t.Helper()
 	v := m.View()
 	label := "Arguments"
-	if m.editing {
+	if m.Editing() {
 		label = "Arguments (editing)"
 	}
 	var rows []string
 	lines := strings.Split(v, "\n")
 	for i, l := range lines {
 		if _, after, ok := strings.Cut(l, "│ "); ok && strings.TrimRight(ansi.Strip(after), " ") == label {
-			rows = lines[i+1 : min(i+1+m.editor.Height(), len(lines))]
+			rows = lines[i+1 : min(i+1+m.editor.ta.Height(), len(lines))]
 			break
 		}
 	}
@@ -810,7 +799,7 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 		_, rows[j], _ = strings.Cut(r, "│ ")
 	}
 	all := strings.Join(rows, "\n")
-	if want := m.editorMaxHeight(); len(rows) != want {
+	if want := m.editor.maxHeight; len(rows) != want {
 		t.Fatalf("%s: editor %d rows high, want %d:\n%s", when, len(rows), want, all)
 	}
 	for j, r := range rows {
@@ -818,17 +807,14 @@ func checkEditorFull(t *testing.T, m *Model, when string) {
 			t.Fatalf("%s: editor row %d of %d is past the text's end:\n%s", when, j+1, len(rows), all)
 		}
 	}
-	if m.editing && !strings.Contains(rows[len(rows)-1], "\x1b[7m") {
+	if m.Editing() && !strings.Contains(rows[len(rows)-1], "\x1b[7m") {
 		t.Fatalf("%s: no cursor on the editor's last row:\n%s", when, all)
 	}
 }
 
-// Regression: after the pane shrank and grew back (120×40, 80×24, 120×40),
-// the editor showed the last row of a long paste at its top, empty rows
-// below it, and keys did not scroll it back. The textarea keeps its scroll
-// offset through resizes, and scrolls only to show the cursor: the offset
-// of the narrow layout, where the text takes more rows, was past the end of
-// the wide layout's text. Not editing, the editor showed no text at all.
+// After the pane shrinks and grows back (120×40, 80×24, 120×40) the editor
+// is full of text, editing or not: the textarea keeps the narrow layout's
+// scroll offset, past the end of the wide layout's text.
 func TestEditorFullAfterResizes(t *testing.T) {
 	showCursor(t)
 	for _, tt := range []struct {
@@ -999,7 +985,7 @@ func TestFileResultShownAsText(t *testing.T) {
 
 func TestResultViewerJumpsToStartAndEnd(t *testing.T) {
 	m, _ := newTest(t)
-	m.editor.SetValue(`{"text": "` + strings.Repeat("lorem ipsum ", 400) + `"}`)
+	m.editor.ta.SetValue(`{"text": "` + strings.Repeat("lorem ipsum ", 400) + `"}`)
 	send(t, m, panetest.Key("enter"), panetest.Key("o"))
 	for _, k := range []string{"G", "end"} {
 		send(t, m, panetest.Key("home"))

@@ -27,21 +27,9 @@ func (m *Model) View() string {
 	}
 	lw := m.listWidth()
 	rw := max(m.width-lw-3, 1)
-	left := strings.Split(theme.Block(m.listTitle()+"\n"+m.listView(), lw, m.height), "\n")
-	right := strings.Split(theme.Block(m.detailView(rw), rw, m.height), "\n")
-	sep := m.c.Theme.Subtle.Render(" │ ")
-
-	var sb strings.Builder
-	sb.Grow(m.width * m.height * 2)
-	for i := range m.height {
-		if i > 0 {
-			sb.WriteByte('\n')
-		}
-		sb.WriteString(left[i])
-		sb.WriteString(sep)
-		sb.WriteString(right[i])
-	}
-	m.view = sb.String()
+	left := theme.Block(m.listTitle()+"\n"+m.listView(), lw, m.height)
+	right := theme.Block(m.detailView(rw), rw, m.height)
+	m.view = pane.JoinColumns(left, m.c.Theme.Subtle.Render(" │ "), right, m.height)
 	return m.view
 }
 
@@ -78,7 +66,7 @@ func (m *Model) detailView(w int) string {
 	in, ok := m.Selected()
 	if !ok {
 		if m.query != "" {
-			return strings.Join(wrap(t.Warn, "no ability matches \""+m.query+"\"", w, 2), "\n") + "\n" +
+			return strings.Join(wrapIn(t.Warn, "no ability matches \""+m.query+"\"", w, 2), "\n") + "\n" +
 				t.Key.Render("esc") + t.KeyDesc.Render(" clears the filter · ") +
 				t.Key.Render("/") + t.KeyDesc.Render(" starts a new one")
 		}
@@ -96,7 +84,7 @@ func (m *Model) detailView(w int) string {
 	// Name, live summary, description.
 	add(t.Bold.Render(in.Name) + "  " + t.Muted.Render(m.stats[in.Name]))
 	if in.Description != "" {
-		add(wrap(t.Text, in.Description, w, 2)...)
+		add(wrapIn(t.Text, in.Description, w, 2)...)
 	}
 	// Schema and policy.
 	infoMax := max(h/4, 2)
@@ -104,16 +92,16 @@ func (m *Model) detailView(w int) string {
 
 	// Editor.
 	label := "Arguments"
-	if m.editing {
+	if m.Editing() {
 		label = "Arguments (editing)"
 	}
 	add(t.Label.Render(label))
 	add(strings.Split(m.editor.View(), "\n")...)
 	switch {
-	case m.argErr != "" && m.notSent:
-		add(wrap(t.Error, "✗ not sent: "+m.argErr, w, 3)...)
-	case m.argErr != "":
-		add(wrap(t.Error, "✗ "+m.argErr, w, 3)...)
+	case m.editor.Err() != "" && m.notSent:
+		add(wrapIn(t.Error, "✗ not sent: "+m.editor.Err(), w, 3)...)
+	case m.editor.Err() != "":
+		add(wrapIn(t.Error, "✗ "+m.editor.Err(), w, 3)...)
 	default:
 		add(t.Good.Render("✓ valid") + t.Muted.Render(" · enter calls "+in.Name))
 	}
@@ -208,7 +196,7 @@ func (m *Model) resultMinLines(ability string, w int) int {
 		body = r.err
 	}
 	body, _ = firstLines(body, resultShownFirst, resultShownFirst*w*4)
-	bl, _ := wrapCut(body, w, resultShownFirst)
+	bl, _ := pane.WrapCut(body, w, resultShownFirst)
 	return 1 + len(bl)
 }
 
@@ -244,7 +232,7 @@ func (m *Model) resultLines(ability string, w, h int) []string {
 	}
 	// Only the first screenful is wrapped: a large result costs nothing here.
 	body, more := firstLines(body, h-1, (h-1)*w*4)
-	bl, cut := wrapCut(body, w, h-1)
+	bl, cut := pane.WrapCut(body, w, h-1)
 	if (more || cut) && h > 1 && len(bl) == h-1 {
 		bl[h-2] = ansi.Truncate(bl[h-2], max(w-18, 1), "") + t.Muted.Render(" … o shows all")
 	}
@@ -296,30 +284,14 @@ func historyLatency(r *record) string {
 	return r.latency
 }
 
-// wrap word-wraps s to width w (words longer than w are broken), keeps at
-// most n lines, the last one ending in "…" when text was cut, and renders
-// each line in style st: a style rendered before wrapping would start on
-// the first line only.
-func wrap(st lipgloss.Style, s string, w, n int) []string {
-	lines, _ := wrapCut(s, w, n)
+// wrapIn wraps s as pane.WrapCut does and renders each line in style st:
+// a style rendered before wrapping would start on the first line only.
+func wrapIn(st lipgloss.Style, s string, w, n int) []string {
+	lines, _ := pane.WrapCut(s, w, n)
 	for i, l := range lines {
 		lines[i] = st.Render(l)
 	}
 	return lines
-}
-
-// wrapCut wraps as wrap does, unstyled, and reports whether lines were cut.
-func wrapCut(s string, w, n int) ([]string, bool) {
-	if n <= 0 || w <= 0 {
-		return nil, s != ""
-	}
-	lines := strings.Split(ansi.Wrap(s, w, ""), "\n")
-	if len(lines) <= n {
-		return lines, false
-	}
-	lines = lines[:n]
-	lines[n-1] = ansi.Truncate(lines[n-1], w-1, "") + "…"
-	return lines, true
 }
 
 // firstLines returns the first n lines of s, at most maxBytes of them, and

@@ -196,8 +196,7 @@ func TestCooldownCountsDown(t *testing.T) {
 	if v := f.m.View(); !strings.Contains(v, "◐ half-open") || !strings.Contains(v, "0 of 1 probes in flight, 0/2 successes to close") {
 		t.Errorf("breaker not half-open after cooldown:\n%s", v)
 	}
-	// Regression: the rule shared the window line and lost its end ("·
-	// cooldown 5s") below 120 columns; it must show whole at 80×24.
+	// The trip rule shows whole, to its cooldown, at 80×24.
 	f.m.SetSize(78, 19)
 	if v := f.m.View(); !strings.Contains(v, "rule opens at ≥50% of the last 20 (10+ calls) or 5 in a row · cooldown 5s") {
 		t.Errorf("trip rule not explained in full at 78 columns:\n%s", v)
@@ -352,11 +351,8 @@ func FuzzParseFault(f *testing.F) {
 	})
 }
 
-// Regression: at 64-80 terminal columns the table's columns that are never
-// dropped were wider than the pane, so the frame cut every row (rows whose
-// last cell is "–" ended in a stray "…", the header in "LAST TRANSITI…").
-// Every table line now fits the pane, from the dashboard's minimum width
-// (64 columns, a 62-cell pane) up.
+// Every table line fits the pane, from the dashboard's minimum width (64
+// columns, a 62-cell pane) up, so the frame cuts no row.
 func TestTableFitsEveryWidth(t *testing.T) {
 	f := newTest(t)
 	if err := f.a.Trip("echo"); err != nil { // a transition in the last column
@@ -381,7 +377,7 @@ func TestTableFitsEveryWidth(t *testing.T) {
 	}
 }
 
-// Regression: a 0.5 % fault read "0%" in the FAULT column and the detail.
+// A 0.5 % fault reads "0.5%" in the FAULT column and the detail, not "0%".
 func TestSmallFaultRateIsNotZero(t *testing.T) {
 	f := newTest(t)
 	if err := f.a.SetFault("echo", agent.Fault{FailureRate: 0.005}); err != nil {
@@ -402,10 +398,8 @@ func TestSmallFaultRateIsNotZero(t *testing.T) {
 	}
 }
 
-// Regression: in the 160×48 grid (a 78-cell pane) the FAULT column cut
-// "100% +250ms" while LAST TRANSITION had room to spare, and in the
-// 140×40 grid (68 cells) it was dropped. It now takes the width its cells
-// need before LAST TRANSITION takes the rest.
+// The FAULT column takes the width its cells need ("100% +250ms") before
+// LAST TRANSITION takes the rest, in the 160×48 and 140×40 grids.
 func TestFaultColumnFitsItsText(t *testing.T) {
 	f := newTest(t)
 	if err := f.a.SetFault("echo", agent.Fault{FailureRate: 1, Latency: 250 * time.Millisecond}); err != nil {

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
@@ -33,13 +33,8 @@ const (
 func newFaultForm(t *theme.Theme) faultForm {
 	f := faultForm{t: t}
 	for i := range f.inputs {
-		in := textinput.New()
-		in.Prompt = ""
-		in.CharLimit = 12
+		in := pane.NewInput(t, 12)
 		in.Width = 10
-		in.TextStyle = t.Text
-		in.PlaceholderStyle = t.Muted
-		in.Cursor.SetMode(cursor.CursorStatic)
 		f.inputs[i] = in
 	}
 	f.inputs[fieldRate].Placeholder = "0-100"

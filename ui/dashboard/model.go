@@ -18,7 +18,7 @@ import (
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/abilities"
 	"github.com/agentdash/agentdash/ui/breakers"
-	"github.com/agentdash/agentdash/ui/latency"
+	"github.com/agentdash/agentdash/ui/cache"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
 	"github.com/agentdash/agentdash/ui/training"
@@ -119,7 +119,7 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 	m.panes = [numPanes]pane.Pane{
 		abilities.New(c, cfg.Agent),
 		breakers.New(c, cfg.Agent),
-		latency.New(c, cfg.Agent),
+		cache.New(c, cache.AgentLoader(cfg.Agent)),
 		training.New(c, cfg.Train),
 	}
 	m.panes[0].Focus()

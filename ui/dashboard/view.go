@@ -52,7 +52,7 @@ func (m *Model) tooSmallView() string {
 		t.Muted.Render("enlarge the window, or press q to quit")
 	// The lines wrap to the width rather than being cut short; Place does
 	// not clip content taller than the box: Block does.
-	msg = t.Renderer().NewStyle().Width(m.width).Align(lipgloss.Center).Render(msg)
+	msg = t.Centered.Width(m.width).Render(msg)
 	return theme.Block(t.Renderer().Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg), m.width, m.height)
 }
 

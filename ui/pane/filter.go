@@ -1,7 +1,6 @@
 package pane
 
 import (
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -31,12 +30,9 @@ type Filter struct {
 
 // NewFilter returns an empty filter.
 func NewFilter(t *theme.Theme) *Filter {
-	in := textinput.New()
+	in := NewInput(t, 64)
 	in.Prompt = "/"
 	in.PromptStyle = t.Key
-	in.TextStyle = t.Text
-	in.CharLimit = 64
-	in.Cursor.SetMode(cursor.CursorStatic)
 	f := &Filter{
 		t:      t,
 		input:  in,

@@ -82,13 +82,18 @@ func compact(v float64) string {
 	return strconv.FormatFloat(math.Floor(v), 'f', 0, 64)
 }
 
-// Plural returns "1 call" or "n calls": n followed by the singular or
-// plural word.
+// Plural returns "1 call" or "n calls": n followed by Word's choice.
 func Plural(n int, singular, plural string) string {
+	return strconv.Itoa(n) + " " + Word(n, singular, plural)
+}
+
+// Word returns singular when n is 1, else plural: the noun after a count
+// formatted otherwise ("1.2k calls").
+func Word[N int | uint64](n N, singular, plural string) string {
 	if n == 1 {
-		return "1 " + singular
+		return singular
 	}
-	return strconv.Itoa(n) + " " + plural
+	return plural
 }
 
 // MoreRows says how many rows are out of view above and below, for the

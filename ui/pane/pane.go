@@ -1,6 +1,7 @@
 // Package pane is the contract between the dashboard root (ui/dashboard) and
-// its panes (ui/abilities, ui/breakers, ui/latency, ui/training), plus small
-// helpers every pane uses (confirmation prompt, number formatting, sparkline).
+// its panes (ui/abilities, ui/breakers, ui/cache, ui/training), plus small
+// helpers the panes share (confirmation prompt, filter, table, text input,
+// number formatting, wrapping, sparkline).
 //
 // # The contract
 //

@@ -191,8 +191,7 @@ func TestFilter(t *testing.T) {
 	if got := helpText(f); got != "/ filter • esc clear filter" {
 		t.Errorf("help with a filter applied = %q", got)
 	}
-	// Regression: "/" reopened the input with the old query, so typing
-	// appended to it ("su" + "m" = "sum" instead of "m").
+	// "/" starts a fresh query: typing does not append to the old one.
 	f.Update(key("/"))
 	f.Update(key("m"))
 	if f.Value() != "m" {

@@ -260,10 +260,11 @@ const minFlexWidth = 4
 
 // fitColumns decides which columns are shown at the current width, and how
 // wide: columns are dropped in Drop order until the rest fit (Fit columns
-// at the width their cells need), then the flex column takes what is left. When even the columns that are never dropped
-// do not fit, the flex column gives up width down to minFlexWidth, and
-// then the rightmost columns are narrowed or hidden, so that no line is
-// ever wider than the table. Every column is followed by one space.
+// at the width their cells need), then the flex column takes what is left.
+// When even the columns that are never dropped do not fit, the flex column
+// gives up width down to minFlexWidth, and then the rightmost columns are
+// narrowed or hidden, so that no line is ever wider than the table. Every
+// column is followed by one space.
 func (t *Table) fitColumns() {
 	avail := max(t.width-2, 0) // cursor marker
 	hidden := make([]bool, len(t.cols))

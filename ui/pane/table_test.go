@@ -60,9 +60,8 @@ func TestTableColumnsFitWidth(t *testing.T) {
 	}
 }
 
-// Regression: when the columns that are never dropped were wider than the
-// table (the Breakers pane at 64-80 columns), lines overflowed and the
-// pane's frame cut every row. The flex column now shrinks, then the
+// When the columns that are never dropped are wider than the table (the
+// Breakers pane at 64-80 columns), the flex column shrinks, then the
 // rightmost columns are cut: every line is exactly the table's width.
 func TestTableNeverOverflows(t *testing.T) {
 	th := theme.Ascii()

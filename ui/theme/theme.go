@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/table"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
@@ -64,9 +63,11 @@ type Theme struct {
 	Prompt lipgloss.Style
 	// Error renders an inline error message.
 	Error lipgloss.Style
+	// Centered centres text in the width its copy is given
+	// (t.Centered.Width(w)).
+	Centered lipgloss.Style
 
-	help  help.Styles
-	table table.Styles
+	help help.Styles
 }
 
 // New builds a theme on renderer r (lipgloss.DefaultRenderer() when nil).
@@ -103,6 +104,7 @@ func New(r *lipgloss.Renderer) *Theme {
 	t.Overlay = s().Border(lipgloss.RoundedBorder()).BorderForeground(colAccent).Padding(0, 1)
 	t.Prompt = s().Foreground(colWarn).Bold(true)
 	t.Error = s().Foreground(colBad)
+	t.Centered = s().Align(lipgloss.Center)
 
 	t.help = help.Styles{
 		Ellipsis:       t.Muted,
@@ -112,11 +114,6 @@ func New(r *lipgloss.Renderer) *Theme {
 		FullKey:        t.Key,
 		FullDesc:       t.KeyDesc,
 		FullSeparator:  t.Subtle,
-	}
-	t.table = table.Styles{
-		Header:   s().Bold(true).Foreground(colMuted).Padding(0, 1),
-		Cell:     s().Padding(0, 1),
-		Selected: t.Selected,
 	}
 	return t
 }
@@ -158,9 +155,6 @@ func (t *Theme) Styled() bool { return t.styled }
 
 // HelpStyles returns styles for bubbles/help.
 func (t *Theme) HelpStyles() help.Styles { return t.help }
-
-// TableStyles returns styles for bubbles/table.
-func (t *Theme) TableStyles() table.Styles { return t.table }
 
 // Frame draws a box of exactly width×height cells around body with title
 // set into the top border. The focused frame uses a thick border and a

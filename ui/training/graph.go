@@ -192,67 +192,10 @@ func (g *graph) build(v graphView, w, h int) string {
 		return th.Muted.Render("no loss history yet")
 	}
 
-	for i := range g.lines {
-		g.lines[i] = resize(g.lines[i], plotW)
-	}
 	lo, hi, _ := finiteRange(g.trainCols, g.valCols, g.data.optimum)
-	floor := math.Inf(-1)
-	if v.log {
-		floor = logFloor(g.trainCols, g.valCols, g.data.optimum, hi)
-	}
-	tf := func(x float64) float64 { return x }
-	if v.log {
-		tf = func(x float64) float64 {
-			if x != x {
-				return x
-			}
-			return math.Log10(max(x, floor))
-		}
-	}
-
-	// Assemble the series bottom-up: later ones are drawn over earlier ones.
-	var (
-		data   [][]float64
-		chars  []asciigraph.CharSet
-		colors []asciigraph.AnsiColor
-	)
-	add := func(line []float64, cs asciigraph.CharSet, c asciigraph.AnsiColor) {
-		if !hasFinite(line) {
-			return
-		}
-		data = append(data, line)
-		chars = append(chars, cs)
-		colors = append(colors, c)
-	}
-	minLine, maxLine, meanLine := g.lines[0], g.lines[1], g.lines[2]
-	project(minLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Min) })
-	project(maxLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Max) })
-	project(meanLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Mean()) })
-	if !sameLine(minLine, maxLine) { // one epoch per column: no envelope
-		add(minLine, charsBand, colorBand)
-		add(maxLine, charsBand, colorBand)
-	}
-	if opt := g.data.optimum; isFinite(opt) {
-		optLine := g.lines[3]
-		for i := range optLine {
-			optLine[i] = tf(opt)
-		}
-		add(optLine, charsOpt, colorOpt)
-	}
-	valLine := g.lines[4]
-	project(valLine, g.valCols, func(k series.Bucket) float64 { return tf(k.Mean()) })
-	add(valLine, charsVal, colorVal)
-	add(meanLine, charsTrain, colorTrain)
-	if v.ema {
-		emaLine := g.lines[5]
-		project(emaLine, g.trainCols, func(k series.Bucket) float64 { return k.Mean() })
-		smooth(emaLine, emaWeight)
-		for i, x := range emaLine {
-			emaLine[i] = tf(x)
-		}
-		add(emaLine, charsEMA, colorEMA)
-	}
-	if len(data) == 0 {
+	tf := g.yScale(v, hi)
+	c := g.curves(v, plotW, tf)
+	if len(c.data) == 0 {
 		// Every value is NaN or infinite: asciigraph would panic.
 		return th.Muted.Render("no finite loss to plot")
 	}
@@ -261,38 +204,125 @@ func (g *graph) build(v graphView, w, h int) string {
 		asciigraph.Height(plotH),
 		asciigraph.Width(plotW),
 		asciigraph.Offset(plotMargin),
-		asciigraph.SeriesChars(chars...),
+		asciigraph.SeriesChars(c.chars...),
 	}
-	flat := false
-	if lo, hi = tf(lo), tf(hi); !(hi-lo > 1e-9*max(math.Abs(hi), math.Abs(lo))) {
-		// A flat (or a single) value: give the axis some room so the line
-		// sits mid-plot and the labels differ.
-		pad := max(math.Abs(hi)*0.05, 1e-9)
-		if v.log {
-			pad = 0.5
-		}
-		lo, hi, flat = lo-pad, hi+pad, true
-	} else {
-		lo, hi = linesRange(data)
-	}
-	base := offsetLines(data, lo, hi)
-	if flat {
-		opts = append(opts, asciigraph.LowerBound(lo-base), asciigraph.UpperBound(hi-base))
-	}
-	opts = append(opts, asciigraph.YAxisValueFormatter(yAxis(lo, hi, base, plotH, v.log)))
+	opts = append(opts, yAxisOptions(c.data, tf(lo), tf(hi), plotH, v.log)...)
 	if axis {
-		first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
-		ticks := epochTicks(first, last, plotW)
-		opts = append(opts,
-			asciigraph.XAxisRange(first, last),
-			asciigraph.XAxisTickCount(ticks),
-			asciigraph.XAxisValueFormatter(xLabel(first, last, ticks)))
+		opts = append(opts, g.xAxisOptions(plotW)...)
 	}
 	if th.Color() {
-		opts = append(opts, asciigraph.SeriesColors(colors...),
+		opts = append(opts, asciigraph.SeriesColors(c.colors...),
 			asciigraph.AxisColor(asciigraph.Gray), asciigraph.LabelColor(asciigraph.Gray))
 	}
-	return asciigraph.PlotMany(data, opts...)
+	return asciigraph.PlotMany(c.data, opts...)
+}
+
+// yScale returns what places a loss on the y axis: the loss itself or,
+// on the log scale, its log10, no lower than the floor that keeps the
+// smallest losses from stretching the axis (logFloor).
+func (g *graph) yScale(v graphView, hi float64) func(float64) float64 {
+	if !v.log {
+		return func(x float64) float64 { return x }
+	}
+	floor := logFloor(g.trainCols, g.valCols, g.data.optimum, hi)
+	return func(x float64) float64 {
+		if x != x {
+			return x
+		}
+		return math.Log10(max(x, floor))
+	}
+}
+
+// curveSet holds the lines asciigraph draws, each with its characters and
+// colour, bottom-up: later ones are drawn over earlier ones.
+type curveSet struct {
+	data   [][]float64
+	chars  []asciigraph.CharSet
+	colors []asciigraph.AnsiColor
+}
+
+// add adds line unless it has no finite value.
+func (c *curveSet) add(line []float64, cs asciigraph.CharSet, col asciigraph.AnsiColor) {
+	if !hasFinite(line) {
+		return
+	}
+	c.data = append(c.data, line)
+	c.chars = append(c.chars, cs)
+	c.colors = append(c.colors, col)
+}
+
+// curves projects the resampled losses onto plotW columns, through tf:
+// the training loss's min/max envelope, the optimum, the validation loss,
+// the training loss and, with v.ema, its smoothed line.
+func (g *graph) curves(v graphView, plotW int, tf func(float64) float64) curveSet {
+	for i := range g.lines {
+		g.lines[i] = resize(g.lines[i], plotW)
+	}
+	var c curveSet
+	minLine, maxLine, meanLine := g.lines[0], g.lines[1], g.lines[2]
+	project(minLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Min) })
+	project(maxLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Max) })
+	project(meanLine, g.trainCols, func(k series.Bucket) float64 { return tf(k.Mean()) })
+	if !sameLine(minLine, maxLine) { // one epoch per column: no envelope
+		c.add(minLine, charsBand, colorBand)
+		c.add(maxLine, charsBand, colorBand)
+	}
+	if opt := g.data.optimum; isFinite(opt) {
+		optLine := g.lines[3]
+		for i := range optLine {
+			optLine[i] = tf(opt)
+		}
+		c.add(optLine, charsOpt, colorOpt)
+	}
+	valLine := g.lines[4]
+	project(valLine, g.valCols, func(k series.Bucket) float64 { return tf(k.Mean()) })
+	c.add(valLine, charsVal, colorVal)
+	c.add(meanLine, charsTrain, colorTrain)
+	if v.ema {
+		emaLine := g.lines[5]
+		project(emaLine, g.trainCols, func(k series.Bucket) float64 { return k.Mean() })
+		smooth(emaLine, emaWeight)
+		for i, x := range emaLine {
+			emaLine[i] = tf(x)
+		}
+		c.add(emaLine, charsEMA, colorEMA)
+	}
+	return c
+}
+
+// yAxisOptions fits the y axis to the lines in data, whose values (lo to
+// hi, scaled) it offsets for asciigraph's labels (offsetLines), and labels
+// it (yAxis).
+func yAxisOptions(data [][]float64, lo, hi float64, plotH int, log bool) []asciigraph.Option {
+	if hi-lo > 1e-9*max(math.Abs(hi), math.Abs(lo)) {
+		lo, hi = linesRange(data)
+		base := offsetLines(data, lo, hi)
+		return []asciigraph.Option{asciigraph.YAxisValueFormatter(yAxis(lo, hi, base, plotH, log))}
+	}
+	// A flat (or a single) value: give the axis some room so the line sits
+	// mid-plot and the labels differ.
+	pad := max(math.Abs(hi)*0.05, 1e-9)
+	if log {
+		pad = 0.5
+	}
+	lo, hi = lo-pad, hi+pad
+	base := offsetLines(data, lo, hi)
+	return []asciigraph.Option{
+		asciigraph.LowerBound(lo - base), asciigraph.UpperBound(hi - base),
+		asciigraph.YAxisValueFormatter(yAxis(lo, hi, base, plotH, log)),
+	}
+}
+
+// xAxisOptions labels the x axis with the epochs the resampled columns
+// span.
+func (g *graph) xAxisOptions(plotW int) []asciigraph.Option {
+	first, last := float64(g.trainCols[0].Start+1), float64(g.trainCols[len(g.trainCols)-1].End())
+	ticks := epochTicks(first, last, plotW)
+	return []asciigraph.Option{
+		asciigraph.XAxisRange(first, last),
+		asciigraph.XAxisTickCount(ticks),
+		asciigraph.XAxisValueFormatter(xLabel(first, last, ticks)),
+	}
 }
 
 // resize returns s with length n, reusing its storage.

@@ -151,10 +151,9 @@ func TestGraphKeepsExtremes(t *testing.T) {
 	}
 }
 
-// Regression: the tail of a long run holds a few wide buckets, stretched
-// over the plot's columns; the note said "≈3.9k epochs/col" (epochs per
-// bucket) on 89 columns showing about 100,000 epochs. It must count
-// columns, as the x axis does.
+// The tail of a long run holds a few wide buckets, stretched over the
+// plot's columns: the note counts epochs per column, as the x axis does,
+// not per bucket.
 func TestGraphResolutionCountsColumns(t *testing.T) {
 	long := history(decaying(3_000_000), nil, math.NaN())
 	short := history(decaying(40), nil, math.NaN())
@@ -260,9 +259,8 @@ func TestFitNumber(t *testing.T) {
 	}
 }
 
-// Regression: the tail view of a long run labelled its epoch axis
-// "2600961 … 2704407" while the full run reads "225k 451k 677k". Both use
-// the compact form, with enough decimals to tell the ticks apart.
+// The tail view of a long run labels its epoch axis in the compact form,
+// as the full run does, with enough decimals to tell the ticks apart.
 func TestXLabel(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -305,9 +303,8 @@ func TestGraphTailAxisIsCompact(t *testing.T) {
 	}
 }
 
-// Regression: on a tall plot of a narrow loss range, three significant
-// digits gave neighbouring rows the same label ("0.0111 ┤" twice). Every
-// row's label must differ from the next, at every height.
+// On a tall plot of a narrow loss range every row's label differs from
+// the next, at every height.
 func TestGraphYLabelsDiffer(t *testing.T) {
 	histories := map[string]graphData{
 		"tail of a long run": history(decaying(3_000_000), nil, 0.49),
@@ -357,8 +354,8 @@ func TestYPrecision(t *testing.T) {
 	}
 }
 
-// Regression: at 80×24 a finished run leaves the graph 7 lines, and the
-// epoch axis was only drawn from 8.
+// At 80×24 a finished run leaves the graph 7 lines: enough for the epoch
+// axis under a plot of 5 rows.
 func TestGraphAxisAt80x24(t *testing.T) {
 	g := newGraph(theme.Ascii())
 	g.setData(history(decaying(300_000), nil, 0.5))
@@ -409,11 +406,9 @@ func plotRows(t *testing.T, out string) (labels []float64, cells [][]rune) {
 	return labels, cells
 }
 
-// Regression: asciigraph rounds v·ratio and min·ratio separately, which put
-// a value a row above its gridline whenever the two fractions added up
-// past a half. Each flat stretch of the loss must be drawn on the row
-// whose label is nearest its value, a value on a gridline on that
-// gridline's row.
+// Each flat stretch of the loss is drawn on the row whose label is
+// nearest its value, a value on a gridline on that gridline's row
+// (asciigraph alone can put it a row too high: see offsetLines).
 func TestGraphDrawsValuesOnTheirRows(t *testing.T) {
 	const w, h = 80, 20 // 17 rows apart: the plot is 65 columns, 18 rows
 	lo, hi := 1.03, 2.03
@@ -477,9 +472,8 @@ func TestEpochTicks(t *testing.T) {
 	}
 }
 
-// Regression: a 10-epoch run at 160×48 labelled its equally spaced ticks
-// "1 3 5 6 8 10". The labels of a short run step by the same whole number
-// of epochs.
+// The epoch labels of a short run step by the same whole number of
+// epochs ("1 4 7 10", not "1 3 5 6 8 10").
 func TestGraphEpochLabelsStepEvenly(t *testing.T) {
 	for _, n := range []int{5, 8, 10, 12, 13, 25, 63, 100} {
 		for _, w := range []int{80, 120, 160} {
@@ -507,9 +501,8 @@ func TestGraphEpochLabelsStepEvenly(t *testing.T) {
 	}
 }
 
-// Regression: zoomed in, three significant digits labelled rows 1.5 apart
-// "333 331 330 328 327". On the linear scale the labels of neighbouring
-// rows differ by the row step, give or take a tenth of it.
+// On the linear scale the labels of neighbouring rows differ by the row
+// step, give or take a tenth of it, zoomed in too.
 func TestGraphYLabelsStepEvenly(t *testing.T) {
 	histories := map[string]graphData{
 		"zoomed":     history([]float64{333, 332, 331, 330.5, 329, 328, 327.2, 327}, nil, math.NaN()),

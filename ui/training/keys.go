@@ -12,11 +12,12 @@ type keyMap struct {
 	start, pause, stop key.Binding
 	// graph
 	log, ema, tail, full key.Binding
-	// editing a field
-	apply, cancel, move key.Binding
+	// editing a field; move is prev and next as one entry of the help
+	apply, cancel, move, prev, next key.Binding
 }
 
 func newKeyMap() keyMap {
+	prev, next := []string{"up", "shift+tab"}, []string{"down", "tab"}
 	return keyMap{
 		up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "field up")),
 		down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "field down")),
@@ -31,6 +32,8 @@ func newKeyMap() keyMap {
 		full:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "full run")),
 		apply:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		move:   key.NewBinding(key.WithKeys("up", "down", "tab", "shift+tab"), key.WithHelp("↑/↓", "apply & move")),
+		move:   key.NewBinding(key.WithKeys(append(prev, next...)...), key.WithHelp("↑/↓", "apply & move")),
+		prev:   key.NewBinding(key.WithKeys(prev...)),
+		next:   key.NewBinding(key.WithKeys(next...)),
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -69,7 +68,22 @@ type Model struct {
 	editing bool
 	before  string // the edited field's text before editing (esc restores it)
 
-	// The run.
+	// The run: its fields are promoted, and start resets them at once.
+	runState
+	closed bool // Close was called
+
+	// The loss curve.
+	trainHist, valHist []series.Bucket
+	graph              *graph
+	view               graphView
+
+	// View cache: rebuilt when dirty or resized.
+	dirty bool
+	out   string
+}
+
+// runState is where the last run is, from its start to its result.
+type runState struct {
 	state    state
 	run      *train.Run
 	runCfg   train.Config
@@ -83,7 +97,7 @@ type Model struct {
 	// between epochs, so the epoch in progress runs on until held: the
 	// pause has taken effect (train.Run.Waiting) as of the last refresh.
 	paused, held bool
-	// stoppedEarly: the last run was stopped (s) while its data was still
+	// stoppedEarly: the run was stopped (s) while its data was still
 	// loading, so it has no result.
 	stoppedEarly bool
 	latest       train.Event
@@ -91,16 +105,6 @@ type Model struct {
 	first        train.Event // the first event this run published (for the ETA)
 	result       *train.Result
 	runErr       error
-	closed       bool
-
-	// The loss curve.
-	trainHist, valHist []series.Bucket
-	graph              *graph
-	view               graphView
-
-	// View cache: rebuilt when dirty or resized.
-	dirty bool
-	out   string
 }
 
 // launch is a train.Start in flight. done is closed when run, err and
@@ -149,15 +153,10 @@ func New(c pane.Common, cfg train.Config) *Model {
 	}
 	m.inputs = make([]textinput.Model, len(m.fields))
 	for i, f := range m.fields {
-		in := textinput.New()
-		in.Prompt = ""
+		in := pane.NewInput(m.th, 4096)
 		in.Placeholder = f.placeholder
-		in.CharLimit = 4096
-		in.TextStyle = m.th.Text
-		in.PlaceholderStyle = m.th.Muted
 		in.Cursor.Style = m.th.Text
 		in.Cursor.TextStyle = m.th.Text
-		in.Cursor.SetMode(cursor.CursorStatic)
 		in.SetValue(f.get(&cfg))
 		m.inputs[i] = in
 	}
@@ -299,19 +298,20 @@ func (m *Model) browseKey(msg tea.KeyMsg) tea.Cmd {
 
 // editKey handles a key while a field is being edited.
 func (m *Model) editKey(msg tea.KeyMsg) tea.Cmd {
-	switch msg.String() {
-	case "enter":
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.apply):
 		m.stopEditing()
 		return nil
-	case "esc":
+	case key.Matches(msg, k.cancel):
 		m.inputs[m.cursor].SetValue(m.before)
 		m.stopEditing()
 		return nil
-	case "up", "shift+tab":
+	case key.Matches(msg, k.prev):
 		m.stopEditing()
 		m.cursor = (m.cursor + len(m.fields) - 1) % len(m.fields)
 		return m.startEditing()
-	case "down", "tab":
+	case key.Matches(msg, k.next):
 		m.stopEditing()
 		m.cursor = (m.cursor + 1) % len(m.fields)
 		return m.startEditing()
@@ -381,17 +381,13 @@ func (m *Model) start() tea.Cmd {
 	if err != nil {
 		return pane.Status("cannot train: "+err.Error(), true)
 	}
-	m.runTexts = m.runTexts[:0]
+	texts := make([]string, len(m.inputs))
 	for i := range m.inputs {
-		m.runTexts = append(m.runTexts, m.inputs[i].Value())
+		texts[i] = m.inputs[i].Value()
 	}
 	ctx, cancel := context.WithCancel(m.common.Ctx)
 	l := &launch{done: make(chan struct{})}
-	m.cancel, m.launch, m.runCfg = cancel, l, cfg
-	m.state, m.stopping, m.paused, m.held, m.stoppedEarly = launching, false, false, false, false
-	m.phase = ""
-	m.result, m.runErr, m.has, m.features = nil, nil, false, nil
-	m.latest = train.Event{}
+	m.runState = runState{state: launching, runCfg: cfg, runTexts: texts, cancel: cancel, launch: l}
 	// The tail windows on offer depend on the run's length (see nextTail):
 	// one picked for the last run may cover all of the new one, or lie
 	// inside a single bucket of it, so the new run starts on the full
@@ -621,6 +617,8 @@ func (m *Model) syncKeys() {
 	k.apply.SetEnabled(m.editing)
 	k.cancel.SetEnabled(m.editing)
 	k.move.SetEnabled(m.editing)
+	k.prev.SetEnabled(m.editing)
+	k.next.SetEnabled(m.editing)
 }
 
 // ShortHelp implements help.KeyMap: the keys that work now.

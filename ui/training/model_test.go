@@ -797,10 +797,9 @@ func TestNarrowFormShowsFirstError(t *testing.T) {
 	}
 }
 
-// Regression: at 120×40 the help of the selected field was wrapped inside
-// "(≥ 1)", leaving "(≥" at the end of one line and "1)" on the next. Every
-// field's help must show whole, short bracketed groups on one line and no
-// word split, at the pane sizes of an 80×24, 120×40 and 200×60 terminal.
+// Every field's help shows whole, short bracketed groups ("(≥ 1)") on one
+// line and no word split, at the pane sizes of an 80×24, 120×40 and 200×60
+// terminal.
 func TestFieldHelpWrapsOnWords(t *testing.T) {
 	group := regexp.MustCompile(`[(\[][^)\]]*[)\]]`)
 	sizes := []struct {
@@ -886,10 +885,9 @@ func TestNarrowFormSaysWhereMoreFieldsAre(t *testing.T) {
 	}
 }
 
-// Regression: after a long run viewed as "last 100,000" with log scale and
-// EMA, an 8-epoch run still showed "last 100,000" and the footer offered
-// "t last 100", which did nothing. A new run starts on the full view and
-// keeps the log scale and EMA; t is only offered when a window exists.
+// A new run starts on the full view, as the last run's window may not
+// suit it, and keeps the log scale and EMA; t is only offered when a
+// window exists.
 func TestNewRunResetsTailKeepsPreferences(t *testing.T) {
 	m := newPane(t, shortConfig(t, 8), 160, 45)
 	loadHistory(m, 3_000_000)
@@ -921,9 +919,8 @@ func TestNewRunResetsTailKeepsPreferences(t *testing.T) {
 	}
 }
 
-// Regression: with learning rate 1e308 the pane said "✗ diverged after
-// epoch 0" over the trainer's "training diverged at epoch 1". Both number
-// the epoch that blew up the same way.
+// The pane numbers the epoch that blew up as the trainer's error under it
+// does ("at epoch 1").
 func TestDivergedEpochAgreesWithError(t *testing.T) {
 	cfg := shortConfig(t, 500)
 	cfg.LR = 1e308
@@ -963,9 +960,8 @@ func TestDivergedOutcome(t *testing.T) {
 	}
 }
 
-// Regression: while paused the pane kept showing the rate of the last
-// epoch before the pause, a single often-disturbed sample (442k rows/s
-// against 160M running). Like the ETA, the rate is hidden while paused.
+// Like the ETA, the rate is hidden while paused: it would be the last
+// epoch's, a single sample often disturbed by the pause.
 func TestPausedHidesRate(t *testing.T) {
 	th := theme.Ascii()
 	ev := train.Event{Epoch: 10, Epochs: 100, Elapsed: time.Second, SamplesPerSec: 442e3}
@@ -994,8 +990,7 @@ func TestEarlyStoppedOutcomeNamesModelEpoch(t *testing.T) {
 	}
 }
 
-// Regression: the idle status described the startup config, not the form:
-// after setting a dataset it still read "data synthetic, 1,000 rows".
+// The idle status describes the form as it is, not the startup config.
 func TestIdleDataFollowsTheForm(t *testing.T) {
 	m := newPane(t, shortConfig(t, 3), 160, 40)
 	setField(t, m, "synth samples", "2500")
@@ -1013,8 +1008,8 @@ func TestIdleDataFollowsTheForm(t *testing.T) {
 	}
 }
 
-// Regression: with no tail view to offer (no data yet, or a run too short
-// for one) the help overlay listed the disabled key as "t last 0".
+// With no tail view to offer (no data yet, or a run too short for one) the
+// help overlay lists t disabled, and not as "t last 0".
 func TestTailHelpWithoutTail(t *testing.T) {
 	m := newPane(t, shortConfig(t, 3), 140, 40)
 	check := func(when string) {
@@ -1033,8 +1028,8 @@ func TestTailHelpWithoutTail(t *testing.T) {
 	check("after a 3-epoch run")
 }
 
-// Regression: during a CSV run the weights read "w 0.1197 9.184 -0.5426",
-// after it "sqft=0.1197 …". They are named the same way while it runs.
+// A CSV run's weights are named by their features ("sqft=0.1197 …")
+// while it runs as after it.
 func TestCSVRunNamesWeightsWhileRunning(t *testing.T) {
 	m := housingPane(t, 1_000_000)
 	startRun(t, m)
@@ -1070,10 +1065,8 @@ func TestDivergedAtOnceShowsNoModel(t *testing.T) {
 	}
 }
 
-// Regression: space during a long epoch showed "PAUSED" at once, though the
-// trainer pauses only between epochs, so the epoch ran on and a new epoch
-// and loss appeared under "PAUSED". Until the pause takes effect the status
-// says "pausing", with the ETA and rate still shown: training goes on.
+// The trainer pauses only between epochs: until the pause takes effect
+// the status says "pausing", with the ETA and rate still shown.
 func TestPausingUntilTheEpochEnds(t *testing.T) {
 	m := newPane(t, shortConfig(t, 8), 140, 40)
 	m.state, m.has, m.paused, m.held = running, true, true, false

@@ -51,22 +51,8 @@ func (m *Model) render() string {
 	}
 	formW, cols := formGeometry(w)
 	if cols == 1 && formW < w { // wide: the form left of the run
-		left := strings.Split(m.formBlock(formW, h, 1), "\n")
-		right := strings.Split(m.runBlock(w-formWidth-3, h), "\n")
-		sep := th.Subtle.Render("│")
-		var sb strings.Builder
-		sb.Grow((w + 16) * h * 2)
-		for i := range h {
-			if i > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(left[i])
-			sb.WriteByte(' ')
-			sb.WriteString(sep)
-			sb.WriteByte(' ')
-			sb.WriteString(right[i])
-		}
-		return sb.String()
+		sep := " " + th.Subtle.Render("│") + " "
+		return pane.JoinColumns(m.formBlock(formW, h, 1), sep, m.runBlock(w-formWidth-3, h), h)
 	}
 	// Narrow: the form as a grid on top, the run below.
 	rows := (len(m.fields) + cols - 1) / cols
@@ -384,7 +370,7 @@ func (m *Model) outcome() []string {
 		if divergedMidRun(res, m.runCfg) {
 			head = th.Bad.Render("✗ diverged") + th.Text.Render(" at epoch "+groupDigits(res.Epochs+1))
 		} else {
-			head = th.Bad.Render("✗ diverged") + th.Text.Render(" after "+epochs+" "+plural(res.Epochs, "epoch", "epochs"))
+			head = th.Bad.Render("✗ diverged") + th.Text.Render(" after "+epochs+" "+pane.Word(res.Epochs, "epoch", "epochs"))
 		}
 	default:
 		if err != nil {
@@ -415,13 +401,6 @@ func divergedMidRun(res *train.Result, cfg train.Config) bool {
 	}
 	earlyStopped := cfg.Patience > 0 && res.Epochs-res.BestEpoch >= cfg.Patience
 	return !earlyStopped
-}
-
-func plural(n int, singular, plural string) string {
-	if n == 1 {
-		return singular
-	}
-	return plural
 }
 
 // progress renders "epoch 123/1,000 12%", "ETA 3s" and "1.2M rows/s".
@@ -602,23 +581,10 @@ func checkpointName(p string) string {
 	return p
 }
 
-// wrap word-wraps s to w cells and returns at most n lines; when text is
-// left over, the last line ends in " …" after its last whole word. The
-// non-breaking spaces and hyphens of keepTogether are turned back into
-// plain ones.
+// wrap word-wraps s as pane.WrapWords does, then turns keepTogether's
+// non-breaking spaces and hyphens back into plain ones.
 func wrap(s string, w, n int) []string {
-	lines := strings.Split(ansi.Wrap(s, w, ""), "\n")
-	if len(lines) > n {
-		lines = lines[:n]
-		last := lines[n-1]
-		cut := max(w-2, 0)
-		if plain := ansi.Strip(last); ansi.StringWidth(plain) > cut {
-			if i := strings.LastIndexByte(ansi.Truncate(plain, cut+1, ""), ' '); i > 0 {
-				cut = ansi.StringWidth(plain[:i])
-			}
-		}
-		lines[n-1] = ansi.Truncate(last, cut, "") + " …"
-	}
+	lines := pane.WrapWords(s, w, n)
 	for i, l := range lines {
 		lines[i] = unbreak.Replace(l)
 	}

@@ -1,4 +1,4 @@
-package latency
+package cache
 
 import (
 	"math"
@@ -10,7 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
-	hist "github.com/agentdash/agentdash/internal/latency"
+	"github.com/agentdash/agentdash/internal/latency"
 	"github.com/agentdash/agentdash/internal/load"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func newTest(t *testing.T) (*Model, *agent.Agent) {
 	t.Helper()
 	a := panetest.NewAgent(t, panetest.NewClock(panetest.Epoch), 0)
-	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a)
+	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, AgentLoader(a))
 	t.Cleanup(m.Close)
 	m.SetSize(120, 24)
 	m.Focus()
@@ -169,7 +169,9 @@ func TestSparkToggle(t *testing.T) {
 func TestLatSeriesMeanPerSecond(t *testing.T) {
 	var l latSeries
 	t0 := panetest.Epoch
-	sum := func(count uint64, total time.Duration) hist.Summary { return hist.Summary{Count: count, Sum: total} }
+	sum := func(count uint64, total time.Duration) latency.Summary {
+		return latency.Summary{Count: count, Sum: total}
+	}
 	l.observe(t0, sum(10, 10*time.Millisecond))                           // baseline
 	l.observe(t0.Add(500*time.Millisecond), sum(12, 12*time.Millisecond)) // same second: ignored
 	l.observe(t0.Add(time.Second), sum(20, 30*time.Millisecond))          // 10 calls, 20ms -> 2ms
@@ -232,8 +234,8 @@ func TestAllTimeCountsEveryCall(t *testing.T) {
 	}
 }
 
-// Regression: the latency sparkline's caption read "peak 0.0ms" for calls
-// of a few hundred microseconds.
+// The latency sparkline's caption gives its peak as a duration ("40µs"),
+// not in milliseconds rounded to "0.0ms".
 func TestLatencyPeakUsesDurations(t *testing.T) {
 	m, _ := newTest(t)
 	s := panetest.Snapshot(0)

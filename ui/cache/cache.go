@@ -1,12 +1,13 @@
-// Package latency is the dashboard's Cache & latency pane: per ability cache
+// Package cache is the dashboard's Cache & latency pane: per ability cache
 // hits, misses, hit ratio, entries and evictions, p50/p95/p99 latency,
 // calls/s and calls in flight with a live sparkline of the last minute, the
 // global concurrency gauge, and a load generator that sends a chosen number
 // of calls per second (repeated or varied arguments) to the selected
 // ability so caches and breakers can be watched under load.
-package latency
+package cache
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"sync"
@@ -16,7 +17,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/internal/agent"
-	hist "github.com/agentdash/agentdash/internal/latency"
+	"github.com/agentdash/agentdash/internal/latency"
 	"github.com/agentdash/agentdash/internal/load"
 	"github.com/agentdash/agentdash/ui/pane"
 )
@@ -30,6 +31,21 @@ const defaultRateStep = 3
 // seriesLen is the length of the sparkline history, in seconds.
 const seriesLen = 60
 
+// Loader is what the pane needs of the agent: starting load on one of its
+// abilities. AgentLoader makes one of an *agent.Agent.
+type Loader interface {
+	StartLoad(ctx context.Context, s load.Spec) (*load.Generator, error)
+}
+
+// AgentLoader returns the Loader whose generators (load.Start) call a.
+func AgentLoader(a *agent.Agent) Loader { return agentLoader{a} }
+
+type agentLoader struct{ a *agent.Agent }
+
+func (l agentLoader) StartLoad(ctx context.Context, s load.Spec) (*load.Generator, error) {
+	return load.Start(ctx, l.a, s)
+}
+
 type keyMap struct {
 	Load, Faster, Slower, Mode, Spark key.Binding
 }
@@ -42,7 +58,7 @@ func (k *keyMap) all() []key.Binding {
 // load generator.
 type Model struct {
 	c      pane.Common
-	a      *agent.Agent
+	loader Loader
 	keys   keyMap
 	table  *pane.Table
 	filter *pane.Filter
@@ -65,11 +81,11 @@ type Model struct {
 	dirty         bool
 }
 
-// New returns the pane for agent a.
-func New(c pane.Common, a *agent.Agent) *Model {
+// New returns the pane starting load through l (normally AgentLoader).
+func New(c pane.Common, l Loader) *Model {
 	m := &Model{
 		c:        c,
-		a:        a,
+		loader:   l,
 		table:    pane.NewTable(c.Theme, columns),
 		filter:   pane.NewFilter(c.Theme),
 		lat:      make(map[string]*latSeries),
@@ -224,7 +240,7 @@ func (m *Model) startLoad(name string) tea.Cmd {
 		return nil
 	}
 	m.stopLoad()
-	g, err := load.Start(m.c.Ctx, m.a, load.Spec{Ability: name, Rate: rateSteps[m.rateStep], Mode: m.mode})
+	g, err := m.loader.StartLoad(m.c.Ctx, load.Spec{Ability: name, Rate: rateSteps[m.rateStep], Mode: m.mode})
 	if err != nil {
 		m.loadErr = err.Error()
 		return pane.Status(err.Error(), true)
@@ -338,7 +354,7 @@ type latSeries struct {
 	head, size int
 }
 
-func (l *latSeries) observe(now time.Time, s hist.Summary) {
+func (l *latSeries) observe(now time.Time, s latency.Summary) {
 	sec := now.Unix()
 	switch {
 	case l.sec == 0:
