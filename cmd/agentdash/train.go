@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
 )
@@ -146,10 +144,10 @@ complete epoch.`,
 			f.cfg.Schedule = train.Schedule(f.schedule)
 			f.cfg.Standardize = train.Standardize(f.standardize)
 			if err := f.check(cmd.Flags()); err != nil {
-				return err
+				return usage(err)
 			}
 			if err := f.cfg.Validate(); err != nil {
-				return err
+				return usage(err)
 			}
 			return runTrain(cmd.Context(), env, &f)
 		},
@@ -274,10 +272,10 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		_ = bar.Finish()
 	}
 	if err != nil && res == nil {
-		return classifyTrainError(err)
+		return trainError(err)
 	}
 	if writeErr != nil {
-		return failed(writeErr)
+		return writeErr
 	}
 	if f.asJSON {
 		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
@@ -288,7 +286,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 			out.Error = err.Error()
 		}
 		if werr := writeJSON(env.stdout, out, false); werr != nil {
-			return failed(werr)
+			return werr
 		}
 	} else {
 		// Also after a failure (divergence, a checkpoint that could not be
@@ -304,7 +302,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		}
 	}
 	if err != nil {
-		return classifyTrainError(err)
+		return trainError(err)
 	}
 	if res.StopReason == train.StopCanceled {
 		// The model so far is saved, but the job did not finish: scripts
@@ -313,7 +311,7 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		if res.Checkpoint != "" {
 			saved = "model saved to " + res.Checkpoint
 		}
-		return failed(fmt.Errorf("training interrupted after %d of %d epochs; %s", res.Epochs, f.cfg.Epochs, saved))
+		return fmt.Errorf("training interrupted after %d of %d epochs; %s", res.Epochs, f.cfg.Epochs, saved)
 	}
 	return nil
 }
@@ -374,28 +372,19 @@ func (s *phaseStatus) watch() (stop func()) {
 	}
 }
 
-// classifyTrainError tells input errors (bad data, a checkpoint that
-// cannot be resumed with these settings, a checkpoint path that cannot
-// take a file: exit 2) from job failures (divergence, a write that failed
-// after training: exit 1).
-func classifyTrainError(err error) error {
-	var pe *dataset.ParseError
+// trainError gives an error of train.Train its exit status: an error
+// about the run's inputs (its data, a checkpoint to resume, the checkpoint
+// path) is an input error; anything else, such as divergence or a failed
+// write, means the job failed.
+func trainError(err error) error {
 	switch {
-	case errors.Is(err, train.ErrDiverged):
-		return failed(err)
 	case errors.Is(err, context.Canceled):
 		// Ctrl-C while the data was read, generated or prepared.
-		return failed(errors.New("training interrupted before the first epoch; nothing saved"))
-	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.Is(err, train.ErrResume), errors.As(err, &pe),
-		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
-		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),
-		errors.Is(err, dataset.ErrNoFeature), errors.Is(err, dataset.ErrQuote),
-		errors.Is(err, train.ErrPath), errors.Is(err, train.ErrInput),
-		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
-		errors.Is(err, fs.ErrNotExist):
-		return err
+		return errors.New("training interrupted before the first epoch; nothing saved")
+	case errors.Is(err, train.ErrInput):
+		return usage(err)
 	}
-	return failed(err)
+	return err
 }
 
 func epochLine(e train.Event) string {

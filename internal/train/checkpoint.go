@@ -238,7 +238,11 @@ func (t *trainer) save(path string, stop StopReason) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		err = fmt.Errorf("save checkpoint: %w", err)
+		if errors.Is(err, ErrPath) { // the path given no longer takes a file
+			return input(err)
+		}
+		return err
 	}
 	return nil
 }
