@@ -161,11 +161,11 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 	}
 }
 
-// startExporter starts the Prometheus exporter on addr; stop shuts it down
-// gracefully, giving in-flight scrapes up to a second (a scrape takes
-// milliseconds; a client that stalls must not hold the exit). A malformed address
-// is an input error; a failure to listen on a well-formed one (a port in
-// use) is a job failure.
+// startExporter starts the Prometheus exporter on addr; stop shuts it down,
+// giving in-flight scrapes up to a second (a scrape takes milliseconds; a
+// client that stalls must not hold the exit). A malformed address is a
+// usage error; a failure to listen on a well-formed one (a port in use)
+// is a job failure.
 func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func(), err error) {
 	srv, err = exporter.Start(addr, a)
 	if err != nil {

@@ -440,11 +440,8 @@ func (t *trainer) standardize() {
 	for j := range f {
 		mean, scale := moments(t.train, k, j, 1)
 		if !finite(mean) || !finite(scale) || scale < minPlainScale {
-			// The sums overflowed (finite values near the float64 limit),
-			// or the squared deviations underflowed (values near 1e-200
-			// would look constant). Summing the values divided by the
-			// column's largest magnitude (at most 1 each) gives a finite
-			// mean and a true scale; a constant column still gets 0.
+			// The sums overflowed or the squared deviations underflowed;
+			// the values divided by the column's largest magnitude do neither.
 			peak := 0.0
 			for _, row := range rowsOf(t.train, k) {
 				peak = max(peak, math.Abs(row[j]))
