@@ -15,16 +15,20 @@ import (
 // the error that says what was wrong; the run's own failures do not.
 func TestInputErrors(t *testing.T) {
 	dir := t.TempDir()
-	file := func(name, content string) string {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	files := map[string]string{
+		"line.csv":   "x,y\n1,3\n2,5\n3,7\n4,9\n5,11\n6,13\n",
+		"other.csv":  "x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n6,12\n",
+		"one.csv":    "x,y\n1,2\n",
+		"ragged.csv": "x,y\n1,2\n3\n",
+		"huge.csv":   "x,y\n1,1e200\n2,3e200\n3,5e200\n4,1\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return path
 	}
-	line := file("line.csv", "x,y\n1,3\n2,5\n3,7\n4,9\n5,11\n6,13\n")
-	done := filepath.Join(dir, "done.json")
+	file := func(name string) string { return filepath.Join(dir, name) }
+	line, done := file("line.csv"), file("done.json")
 	cfg := testConfig()
 	cfg.Dataset, cfg.Checkpoint = line, done
 	mustTrain(t, cfg, nil)
@@ -36,17 +40,15 @@ func TestInputErrors(t *testing.T) {
 		input bool
 	}{
 		{"config", func(c *Config) { c.Epochs = 0 }, ErrConfig, true},
-		{"no training rows", func(c *Config) { c.Dataset = file("one.csv", "x,y\n1,2\n") }, ErrConfig, true},
+		{"no training rows", func(c *Config) { c.Dataset = file("one.csv") }, ErrConfig, true},
 		{"checkpoint path", func(c *Config) { c.Checkpoint = dir }, ErrPath, true},
-		{"missing data", func(c *Config) { c.Dataset = filepath.Join(dir, "none.csv") }, fs.ErrNotExist, true},
-		{"ragged data", func(c *Config) { c.Dataset = file("ragged.csv", "x,y\n1,2\n3\n") }, dataset.ErrRagged, true},
-		{"out of range", func(c *Config) { c.Dataset = file("huge.csv", "x,y\n1,1e200\n2,3e200\n3,5e200\n4,1\n") }, ErrRange, true},
-		{"missing checkpoint", func(c *Config) { c.ResumeFrom = filepath.Join(dir, "none.json") }, fs.ErrNotExist, true},
+		{"missing data", func(c *Config) { c.Dataset = file("none.csv") }, fs.ErrNotExist, true},
+		{"ragged data", func(c *Config) { c.Dataset = file("ragged.csv") }, dataset.ErrRagged, true},
+		{"out of range", func(c *Config) { c.Dataset = file("huge.csv") }, ErrRange, true},
+		{"missing checkpoint", func(c *Config) { c.ResumeFrom = file("none.json") }, fs.ErrNotExist, true},
 		{"corrupt checkpoint", func(c *Config) { c.ResumeFrom = line }, ErrCorrupt, true},
 		{"other settings", func(c *Config) { c.Dataset, c.ResumeFrom, c.Epochs, c.LR = line, done, 16, 0.5 }, ErrResume, true},
-		{"other data", func(c *Config) {
-			c.Dataset, c.ResumeFrom, c.Epochs = file("other.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n6,12\n"), done, 16
-		}, ErrResume, true},
+		{"other data", func(c *Config) { c.Dataset, c.ResumeFrom, c.Epochs = file("other.csv"), done, 16 }, ErrResume, true},
 		{"diverged", func(c *Config) { c.LR, c.Epochs = 5, 50 }, ErrDiverged, false},
 	}
 	for _, tt := range tests {
