@@ -199,6 +199,8 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	return []byte(fmt.Sprint(float64(f))), nil
 }
 
+// runTrain trains as f says, printing the epochs and a summary, and
+// returns the error that gives the exit status.
 func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 	p := newEpochPrinter(env, f)
 	if f.cfg.Checkpoint != "" {
