@@ -65,9 +65,9 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 						InputSchema: in.Schema, TimeoutSeconds: in.Timeout.Seconds(),
 						CacheTTLSeconds: in.CacheTTL.Seconds(), Isolate: in.Isolate, Breaker: newBreakerJSON(in.Breaker)})
 				}
-				return failed(writeJSON(env.stdout, out, isTerminal(env.stdout)))
+				return writeJSON(env.stdout, out, isTerminal(env.stdout))
 			}
-			return failed(writeAbilities(env, infos))
+			return writeAbilities(env, infos)
 		},
 	}
 	af.register(cmd.Flags())

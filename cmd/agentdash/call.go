@@ -49,7 +49,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 			name := args[0]
 			out := callPrinter{env: env, name: name, asJSON: asJSON}
 			if timeout < 0 {
-				return out.inputError(fmt.Errorf("--timeout %v: must not be negative (0 means the ability's own timeout)", timeout))
+				return out.inputError(usage(fmt.Errorf("--timeout %v: must not be negative (0 means the ability's own timeout)", timeout)))
 			}
 			raw := "{}"
 			if len(args) == 2 {
@@ -64,7 +64,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 			}
 			callArgs, err := schema.ParseArgs([]byte(raw))
 			if err != nil {
-				return out.inputError(fmt.Errorf("call %s: arguments: %w", name, err))
+				return out.inputError(usage(fmt.Errorf("call %s: arguments: %w", name, err)))
 			}
 			a, err := af.newAgent()
 			if err != nil {
@@ -130,13 +130,13 @@ func readStdin(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
 	}()
 	select {
 	case <-ctx.Done():
-		return nil, failed(errors.New("interrupted while reading the arguments from standard input"))
+		return nil, errors.New("interrupted while reading the arguments from standard input")
 	case rd := <-done:
 		switch {
 		case rd.err != nil:
-			return nil, fmt.Errorf("read arguments from standard input: %w", rd.err)
+			return nil, usage(fmt.Errorf("read arguments from standard input: %w", rd.err))
 		case int64(len(rd.data)) > limit:
-			return nil, fmt.Errorf("arguments on standard input exceed the %d MiB limit", limit>>20)
+			return nil, usage(fmt.Errorf("arguments on standard input exceed the %d MiB limit", limit>>20))
 		}
 		return rd.data, nil
 	}
@@ -144,24 +144,22 @@ func readStdin(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
 
 // callPrinter runs the call of one ability and prints its outcome: the
 // result as JSON, or with --json one object whatever happened. The errors
-// it returns carry the exit status (input errors unmarked, failures marked
-// failed).
+// it returns keep their exit status (usage errors marked, failures not).
 type callPrinter struct {
 	env    *environment
 	name   string
 	asJSON bool
 }
 
-// inputError reports err, a problem with the call's input found before
-// the call (exit status 2, or what err says).
+// inputError reports err, found before the call while its input was
+// read: a usage error, or else the wait for the input was interrupted.
 func (p callPrinter) inputError(err error) error {
 	if !p.asJSON {
 		return err
 	}
-	outcome := agent.OutcomeBadArgs
-	var f failure
-	if errors.As(err, &f) { // not the input's fault: the wait for it was interrupted
-		outcome = agent.OutcomeCanceled
+	outcome := agent.OutcomeCanceled
+	if errors.As(err, new(usageError)) {
+		outcome = agent.OutcomeBadArgs
 	}
 	return p.object(callOutput{Ability: p.name, Outcome: outcome.String(), Error: err.Error()}, err)
 }
@@ -170,14 +168,10 @@ func (p callPrinter) inputError(err error) error {
 // its exit status.
 func (p callPrinter) object(out callOutput, err error) error {
 	if werr := writeJSON(p.env.stdout, out, isTerminal(p.env.stdout)); werr != nil {
-		return failed(werr)
+		return werr
 	}
 	if err == nil {
 		return nil
-	}
-	var f failure
-	if errors.As(err, &f) {
-		return failed(fmt.Errorf("%w: %w", errSilentFailure, err))
 	}
 	return fmt.Errorf("%w: %w", errSilentFailure, err)
 }
@@ -196,8 +190,8 @@ func (p callPrinter) call(ctx context.Context, a *agent.Agent, args map[string]a
 			outcome, err = agent.OutcomeFailure.String(), fmt.Errorf("call %s: the result cannot be written as JSON: %w", p.name, err)
 		}
 	}
-	if err != nil && !errors.Is(err, agent.ErrUnknownAbility) && !errors.Is(err, agent.ErrBadArgs) {
-		err = failed(err)
+	if errors.Is(err, agent.ErrUnknownAbility) || errors.Is(err, agent.ErrBadArgs) {
+		err = usage(err)
 	}
 	if p.asJSON {
 		out := callOutput{Ability: p.name, Outcome: outcome, Cached: res.Cached, LatencySeconds: res.Latency.Seconds()}
@@ -212,7 +206,7 @@ func (p callPrinter) call(ctx context.Context, a *agent.Agent, args map[string]a
 	if err != nil {
 		return err
 	}
-	return failed(writeJSON(p.env.stdout, value, isTerminal(p.env.stdout)))
+	return writeJSON(p.env.stdout, value, isTerminal(p.env.stdout))
 }
 
 // encodeValue encodes a call's result as JSON, keeping < > & as they are;

@@ -9,11 +9,9 @@ import (
 )
 
 // initCompletion adds cobra's "completion bash|zsh|fish|powershell"
-// command to root, which prints the shell's completion script (with how
-// to install it in each one's --help). cobra's command is not runnable, so
-// it would answer an unknown shell with its help and exit 0: it is given a
-// run that shows the help, so that its arguments are checked first, and an
-// unknown shell is a usage error (exit 2) like an unknown command.
+// command to root, which prints the shell's completion script. It is
+// given a run that shows its help, so that cobra checks its arguments
+// first: an unknown shell is a usage error, not help and exit 0.
 func initCompletion(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
 	c, _, err := root.Find([]string{"completion"})

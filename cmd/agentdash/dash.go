@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -31,10 +32,10 @@ func defaultCheckpoint() string { return train.DefaultConfig().Checkpoint }
 
 func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if f.fps < 1 || f.fps > 60 {
-		return fmt.Errorf("--fps %d: must be between 1 and 60", f.fps)
+		return usage(fmt.Errorf("--fps %d: must be between 1 and 60", f.fps))
 	}
 	if !isTerminal(env.stdout) {
-		return fmt.Errorf("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')")
+		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
 	}
 	a, err := f.agent.newAgent()
 	if err != nil {
@@ -57,12 +58,11 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		defer stop()
 		addr = srv.Addr()
 	}
-	err = dashboard.Run(ctx, dashboard.Config{
+	return dashboard.Run(ctx, dashboard.Config{
 		Agent:       a,
 		Train:       tc,
 		MetricsAddr: addr,
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
 	})
-	return failed(err)
 }

@@ -102,7 +102,7 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 		}
 	}
 	if firstErr != nil {
-		firstErr = failed(fmt.Errorf("demo: %w", firstErr))
+		firstErr = fmt.Errorf("demo: %w", firstErr)
 	}
 	snap := a.Snapshot()
 	if asJSON {
@@ -124,10 +124,10 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 			out.Metrics = append(out.Metrics, m)
 		}
 		if err := writeJSON(env.stdout, out, isTerminal(env.stdout)); err != nil {
-			return failed(err)
+			return err
 		}
 		if firstErr != nil {
-			return failed(fmt.Errorf("%w: %w", errSilentFailure, firstErr)) // reported in the object
+			return fmt.Errorf("%w: %w", errSilentFailure, firstErr) // reported in the object
 		}
 		return nil
 	}
@@ -146,7 +146,7 @@ func runDemo(ctx context.Context, env *environment, a *agent.Agent, asJSON bool)
 	}
 	fmt.Fprintln(env.stdout)
 	if err := writeMetricsTable(env.stdout, snap, true); err != nil {
-		return failed(err)
+		return err
 	}
 	return firstErr
 }

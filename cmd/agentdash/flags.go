@@ -12,9 +12,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Whole-number flags are read in base 10 only. pflag's IntVar reads Go
-// integer literals, so "--epochs 010" meant 8 (octal) and "--samples 0x10"
-// meant 16; nobody writing a count means that.
+// Whole-number flags are read in base 10 only: pflag's IntVar reads Go
+// integer literals ("010" is 8, "0x10" 16), which nobody writing a count means.
 
 // decimal is a pflag.Value for an int or a uint64 written in base 10.
 type decimal[T int | uint64] struct{ p *T }

@@ -52,22 +52,23 @@ func isTerminal(w io.Writer) bool {
 // noColor reports whether the user asked for no colour (https://no-color.org).
 func (e *environment) noColor() bool { return e.getenv("NO_COLOR") != "" }
 
-// failure marks an error as "the job failed" (exit 1), as opposed to a
-// usage or input error (exit 2), which is what every unmarked error is.
-type failure struct{ err error }
+// usageError marks an error as a usage or input error (exit 2), found
+// where flags, arguments and files are read; every other error means that
+// the job failed (exit 1).
+type usageError struct{ err error }
 
-func (f failure) Error() string { return f.err.Error() }
-func (f failure) Unwrap() error { return f.err }
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
 
-// failed marks err as a job failure.
-func failed(err error) error {
+// usage marks err, if any, as a usage or input error.
+func usage(err error) error {
 	if err == nil {
 		return nil
 	}
-	return failure{err}
+	return usageError{err}
 }
 
-// errSilentFailure marks a failure that the command has already reported
+// errSilentFailure marks an error that the command has already reported
 // (for example as a JSON object on stdout), so report prints nothing more.
 var errSilentFailure = errors.New("failed")
 
@@ -76,10 +77,9 @@ func (e *environment) report(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var f failure
-	code := exitUsage
-	if errors.As(err, &f) {
-		code = exitFailed
+	code := exitFailed
+	if errors.As(err, new(usageError)) {
+		code = exitUsage
 	}
 	if errors.Is(err, errSilentFailure) {
 		return code
@@ -129,7 +129,13 @@ func (f *agentFlags) register(fs *pflag.FlagSet) {
 }
 
 // newAgent builds the demo agent the flags describe. The caller closes it.
+// Its errors are usage errors: the flags describe no agent.
 func (f *agentFlags) newAgent() (*agent.Agent, error) {
+	a, err := f.build()
+	return a, usage(err)
+}
+
+func (f *agentFlags) build() (*agent.Agent, error) {
 	if f.maxConcurrent < 1 {
 		return nil, fmt.Errorf("--max-concurrent %d: must be at least 1", f.maxConcurrent)
 	}
@@ -262,7 +268,7 @@ func newHelpCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			target, rest, err := c.Root().Find(args)
 			if err != nil || len(rest) > 0 {
-				return fmt.Errorf("help: unknown command %q (see 'agentdash --help')", strings.Join(args, " "))
+				return usage(fmt.Errorf("help: unknown command %q (see 'agentdash --help')", strings.Join(args, " ")))
 			}
 			return target.Help()
 		},
@@ -271,7 +277,7 @@ func newHelpCmd() *cobra.Command {
 
 // flagError says which command a flag error is about and how to call it.
 func flagError(c *cobra.Command, err error) error {
-	return fmt.Errorf("%s%w%s (see '%s --help')", where(c), err, flagHint(c, err), c.CommandPath())
+	return usage(fmt.Errorf("%s%w%s (see '%s --help')", where(c), err, flagHint(c, err), c.CommandPath()))
 }
 
 // wantsJSON reports whether args ask for --json (before any "--"): when a
@@ -308,9 +314,9 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if err := check(c, args); err != nil {
 			if c.HasAvailableSubCommands() { // a mistyped command: list them
-				return fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath())
+				return usage(fmt.Errorf("%s%w (see '%s --help')", where(c), err, c.CommandPath()))
 			}
-			return fmt.Errorf("%s%w (usage: %s)", where(c), err, c.UseLine())
+			return usage(fmt.Errorf("%s%w (usage: %s)", where(c), err, c.UseLine()))
 		}
 		return nil
 	}

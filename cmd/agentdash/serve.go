@@ -44,24 +44,9 @@ are logged on stderr as they happen.`,
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case math.IsNaN(rate) || rate < 0:
-				return fmt.Errorf("--load %v: must be a number of calls per second, 0 or more", rate)
-			case rate > 0 && len(abilities) == 0:
-				return errors.New("--load-ability names no ability for the load")
-			case rate/float64(max(len(abilities), 1)) > load.MaxRate:
-				return fmt.Errorf("--load %v: at most %d calls/s per ability, %d in all for %s",
-					rate, load.MaxRate, load.MaxRate*len(abilities), strings.Join(abilities, ", "))
-			}
-			if addr == "" {
-				return fmt.Errorf("--metrics-addr is empty: give host:port, e.g. %s", exporter.DefaultAddr)
-			}
-			if duration < 0 {
-				return fmt.Errorf("--duration %v: must not be negative", duration)
-			}
-			m, err := load.ParseMode(mode)
+			m, err := checkServeFlags(rate, abilities, addr, duration, mode)
 			if err != nil {
-				return fmt.Errorf("--load-mode: %w", err)
+				return usage(err)
 			}
 			a, err := af.newAgent()
 			if err != nil {
@@ -70,7 +55,7 @@ are logged on stderr as they happen.`,
 			defer closeAgent(a)
 			for _, name := range abilities {
 				if _, ok := a.Lookup(name); !ok {
-					return fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a))
+					return usage(fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a)))
 				}
 			}
 			return serve(cmd.Context(), env, a, addr, rate, abilities, m, duration)
@@ -83,6 +68,28 @@ are logged on stderr as they happen.`,
 	cmd.Flags().StringVar(&mode, "load-mode", "mixed", "load arguments: repeat (cache hits), vary (cache misses) or mixed (half each)")
 	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (0 = run until interrupted)")
 	return cmd
+}
+
+// checkServeFlags checks the flags of serve and returns its load mode.
+func checkServeFlags(rate float64, abilities []string, addr string, duration time.Duration, mode string) (load.Mode, error) {
+	switch {
+	case math.IsNaN(rate) || rate < 0:
+		return 0, fmt.Errorf("--load %v: must be a number of calls per second, 0 or more", rate)
+	case rate > 0 && len(abilities) == 0:
+		return 0, errors.New("--load-ability names no ability for the load")
+	case rate/float64(max(len(abilities), 1)) > load.MaxRate:
+		return 0, fmt.Errorf("--load %v: at most %d calls/s per ability, %d in all for %s",
+			rate, load.MaxRate, load.MaxRate*len(abilities), strings.Join(abilities, ", "))
+	case addr == "":
+		return 0, fmt.Errorf("--metrics-addr is empty: give host:port, e.g. %s", exporter.DefaultAddr)
+	case duration < 0:
+		return 0, fmt.Errorf("--duration %v: must not be negative", duration)
+	}
+	m, err := load.ParseMode(mode)
+	if err != nil {
+		return 0, fmt.Errorf("--load-mode: %w", err)
+	}
+	return m, nil
 }
 
 func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, rate float64,
@@ -154,22 +161,22 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 	}
 }
 
-// startExporter starts the Prometheus exporter on addr; stop shuts it down
-// gracefully, giving in-flight scrapes up to a second (a scrape takes
-// milliseconds; a client that stalls must not hold the exit). A malformed address
-// is an input error; a failure to listen on a well-formed one (a port in
-// use) is a job failure.
+// startExporter starts the Prometheus exporter on addr; stop shuts it down,
+// giving in-flight scrapes up to a second (a scrape takes milliseconds; a
+// client that stalls must not hold the exit). A malformed address is a
+// usage error; a failure to listen on a well-formed one (a port in use)
+// is a job failure.
 func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func(), err error) {
 	srv, err = exporter.Start(addr, a)
 	if err != nil {
 		var ae *exporter.AddressError
 		if errors.As(err, &ae) {
-			return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+			return nil, nil, usage(fmt.Errorf("--metrics-addr: %w", err))
 		}
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, nil, failed(fmt.Errorf("%w (choose another with --metrics-addr)", err))
+			return nil, nil, fmt.Errorf("%w (choose another with --metrics-addr)", err)
 		}
-		return nil, nil, failed(err)
+		return nil, nil, err
 	}
 	return srv, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
 )
@@ -146,10 +144,10 @@ complete epoch.`,
 			f.cfg.Schedule = train.Schedule(f.schedule)
 			f.cfg.Standardize = train.Standardize(f.standardize)
 			if err := f.check(cmd.Flags()); err != nil {
-				return err
+				return usage(err)
 			}
 			if err := f.cfg.Validate(); err != nil {
-				return err
+				return usage(err)
 			}
 			return runTrain(cmd.Context(), env, &f)
 		},
@@ -201,63 +199,10 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	return []byte(fmt.Sprint(float64(f))), nil
 }
 
+// runTrain trains as f says, printing the epochs and a summary, and
+// returns the error that gives the exit status.
 func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
-	var bar *progressbar.ProgressBar
-	if !f.asJSON && isTerminal(env.stdout) {
-		bar = progressbar.NewOptions(f.cfg.Epochs,
-			progressbar.OptionSetWriter(env.stdout),
-			progressbar.OptionSetDescription("training"),
-			progressbar.OptionSetItsString("epochs"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionEnableColorCodes(false),
-		)
-	}
-	every := 1
-	if f.cfg.Epochs > maxEpochLines {
-		every = (f.cfg.Epochs + maxEpochLines - 1) / maxEpochLines
-	}
-	var (
-		writeErr error
-		lastDraw time.Time
-		lastLine = f.now() // when the last epoch line was printed
-	)
-	alive := bar == nil && every > 1 // epoch lines are thinned out and nothing else moves
-	onEpoch := func(e train.Event) {
-		if writeErr != nil {
-			return
-		}
-		printed := false
-		switch {
-		case f.asJSON && !f.quiet:
-			writeErr = writeJSON(env.stdout, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
-				Loss: jsonFloat(e.TrainLoss), ValLoss: jsonFloat(e.ValLoss), BestLoss: jsonFloat(e.BestLoss),
-				LR: e.LR, SamplesPerSec: e.SamplesPerSec, Weights: e.Weights, Bias: e.Bias}, false)
-		case f.quiet:
-		case e.Epoch%every == 0 || e.Epoch == e.Epochs:
-			if bar != nil {
-				_ = bar.Clear()
-			}
-			_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
-			printed = true
-			if alive {
-				lastLine = f.now()
-			}
-		case alive:
-			if now := f.now(); now.Sub(lastLine) >= aliveEvery {
-				_, writeErr = fmt.Fprintln(env.stdout, epochLine(e))
-				lastLine = now
-			}
-		}
-		// The bar is redrawn under the epoch lines at most 10 times a
-		// second, so that drawing never slows a fast run.
-		if bar != nil && (printed || time.Since(lastDraw) >= 100*time.Millisecond) {
-			_ = bar.Set(e.Epoch)
-			lastDraw = time.Now()
-		}
-	}
+	p := newEpochPrinter(env, f)
 	if f.cfg.Checkpoint != "" {
 		// A second interrupt during the checkpoint write ends the process
 		// before the write can clean up after itself.
@@ -269,42 +214,22 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		defer status.watch()()
 		opts = append(opts, train.WithPhases(status.set))
 	}
-	res, err := train.Train(ctx, f.cfg, onEpoch, opts...)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	res, err := train.Train(ctx, f.cfg, p.epoch, opts...)
+	p.finish()
 	if err != nil && res == nil {
-		return classifyTrainError(err)
+		return trainError(err)
 	}
-	if writeErr != nil {
-		return failed(writeErr)
+	if p.err != nil {
+		return p.err
 	}
-	if f.asJSON {
-		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
-			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
-			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), OptimalSkipped: res.OptimalSkipped, Epochs: res.Epochs, ResumedEpochs: res.Resumed,
-			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(env.stdout, out, false); werr != nil {
-			return failed(werr)
-		}
-	} else {
-		// Also after a failure (divergence, a checkpoint that could not be
-		// written): the summary says what was trained and that nothing was
-		// saved, so that the weights are not lost with the file.
-		if !f.quiet { // a blank line between the epoch lines and the summary
-			fmt.Fprintln(env.stdout)
-		}
-		writeTrainSummary(env.stdout, res)
-		if f.plot && err == nil {
-			fmt.Fprintln(env.stdout)
-			fmt.Fprintln(env.stdout, lossPlot(res, 64, 12, isTerminal(env.stdout) && !env.noColor()))
-		}
+	// The summary is written also after a failure (divergence, a
+	// checkpoint that could not be written), so that the weights are not
+	// lost with the file.
+	if werr := writeTrainResult(env, f, res, err); werr != nil {
+		return werr
 	}
 	if err != nil {
-		return classifyTrainError(err)
+		return trainError(err)
 	}
 	if res.StopReason == train.StopCanceled {
 		// The model so far is saved, but the job did not finish: scripts
@@ -313,7 +238,114 @@ func runTrain(ctx context.Context, env *environment, f *trainFlags) error {
 		if res.Checkpoint != "" {
 			saved = "model saved to " + res.Checkpoint
 		}
-		return failed(fmt.Errorf("training interrupted after %d of %d epochs; %s", res.Epochs, f.cfg.Epochs, saved))
+		return fmt.Errorf("training interrupted after %d of %d epochs; %s", res.Epochs, f.cfg.Epochs, saved)
+	}
+	return nil
+}
+
+// epochPrinter prints the epochs of a run as train.Train reports them: a
+// JSON object each, or a line each (every k-th on long runs), under a
+// progress bar when stdout is a terminal.
+type epochPrinter struct {
+	w             io.Writer
+	asJSON, quiet bool
+	now           func() time.Time
+	bar           *progressbar.ProgressBar // nil without a terminal
+	every         int                      // print every k-th epoch's line
+	alive         bool                     // also print a line aliveEvery after the last one
+	lastLine      time.Time                // when the last epoch line was printed
+	lastDraw      time.Time                // when the bar was last drawn
+	err           error                    // the first write error; nothing is printed after it
+}
+
+func newEpochPrinter(env *environment, f *trainFlags) *epochPrinter {
+	p := &epochPrinter{w: env.stdout, asJSON: f.asJSON, quiet: f.quiet, now: f.now, every: 1, lastLine: f.now()}
+	if !f.asJSON && isTerminal(env.stdout) {
+		p.bar = progressbar.NewOptions(f.cfg.Epochs,
+			progressbar.OptionSetWriter(env.stdout),
+			progressbar.OptionSetDescription("training"),
+			progressbar.OptionSetItsString("epochs"),
+			progressbar.OptionShowIts(),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionEnableColorCodes(false),
+		)
+	}
+	if f.cfg.Epochs > maxEpochLines {
+		p.every = (f.cfg.Epochs + maxEpochLines - 1) / maxEpochLines
+	}
+	// Without a bar, thinned-out lines are all that shows the run is alive.
+	p.alive = p.bar == nil && p.every > 1
+	return p
+}
+
+// epoch prints e; it is train.Train's epoch callback.
+func (p *epochPrinter) epoch(e train.Event) {
+	if p.err != nil {
+		return
+	}
+	printed := false
+	switch {
+	case p.asJSON && !p.quiet:
+		p.err = writeJSON(p.w, epochJSON{Epoch: e.Epoch, Epochs: e.Epochs,
+			Loss: jsonFloat(e.TrainLoss), ValLoss: jsonFloat(e.ValLoss), BestLoss: jsonFloat(e.BestLoss),
+			LR: e.LR, SamplesPerSec: e.SamplesPerSec, Weights: e.Weights, Bias: e.Bias}, false)
+	case p.quiet:
+	case e.Epoch%p.every == 0 || e.Epoch == e.Epochs:
+		if p.bar != nil {
+			_ = p.bar.Clear()
+		}
+		_, p.err = fmt.Fprintln(p.w, epochLine(e))
+		printed = true
+		if p.alive {
+			p.lastLine = p.now()
+		}
+	case p.alive:
+		if now := p.now(); now.Sub(p.lastLine) >= aliveEvery {
+			_, p.err = fmt.Fprintln(p.w, epochLine(e))
+			p.lastLine = now
+		}
+	}
+	p.draw(e.Epoch, printed)
+}
+
+// draw redraws the bar under the epoch lines after a line, and otherwise
+// at most 10 times a second, so that drawing never slows a fast run.
+func (p *epochPrinter) draw(epoch int, printed bool) {
+	if p.bar != nil && (printed || time.Since(p.lastDraw) >= 100*time.Millisecond) {
+		_ = p.bar.Set(epoch)
+		p.lastDraw = time.Now()
+	}
+}
+
+// finish completes the bar, if any.
+func (p *epochPrinter) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// writeTrainResult writes the summary of a run that ended with err (nil
+// or not): a JSON object, or the text summary and the loss plot.
+func writeTrainResult(env *environment, f *trainFlags, res *train.Result, err error) error {
+	if f.asJSON {
+		out := summaryJSON{Weights: res.Weights, Features: res.Features, Bias: res.Bias,
+			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
+			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), OptimalSkipped: res.OptimalSkipped, Epochs: res.Epochs, ResumedEpochs: res.Resumed,
+			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		return writeJSON(env.stdout, out, false)
+	}
+	if !f.quiet { // a blank line between the epoch lines and the summary
+		fmt.Fprintln(env.stdout)
+	}
+	writeTrainSummary(env.stdout, res)
+	if f.plot && err == nil {
+		fmt.Fprintln(env.stdout)
+		fmt.Fprintln(env.stdout, lossPlot(res, 64, 12, isTerminal(env.stdout) && !env.noColor()))
 	}
 	return nil
 }
@@ -374,28 +406,19 @@ func (s *phaseStatus) watch() (stop func()) {
 	}
 }
 
-// classifyTrainError tells input errors (bad data, a checkpoint that
-// cannot be resumed with these settings, a checkpoint path that cannot
-// take a file: exit 2) from job failures (divergence, a write that failed
-// after training: exit 1).
-func classifyTrainError(err error) error {
-	var pe *dataset.ParseError
+// trainError gives an error of train.Train its exit status: an error
+// about the run's inputs (its data, a checkpoint to resume, the checkpoint
+// path) is an input error; anything else, such as divergence or a failed
+// write, means the job failed.
+func trainError(err error) error {
 	switch {
-	case errors.Is(err, train.ErrDiverged):
-		return failed(err)
 	case errors.Is(err, context.Canceled):
 		// Ctrl-C while the data was read, generated or prepared.
-		return failed(errors.New("training interrupted before the first epoch; nothing saved"))
-	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRange), errors.Is(err, train.ErrResume), errors.As(err, &pe),
-		errors.Is(err, dataset.ErrRagged), errors.Is(err, dataset.ErrNoData), errors.Is(err, dataset.ErrHeader),
-		errors.Is(err, dataset.ErrColumns), errors.Is(err, dataset.ErrNoTarget), errors.Is(err, dataset.ErrNotFile),
-		errors.Is(err, dataset.ErrNoFeature), errors.Is(err, dataset.ErrQuote),
-		errors.Is(err, train.ErrPath), errors.Is(err, train.ErrInput),
-		errors.Is(err, train.ErrNotCheckpoint), errors.Is(err, train.ErrCorrupt), errors.Is(err, train.ErrVersion),
-		errors.Is(err, fs.ErrNotExist):
-		return err
+		return errors.New("training interrupted before the first epoch; nothing saved")
+	case errors.Is(err, train.ErrInput):
+		return usage(err)
 	}
-	return failed(err)
+	return err
 }
 
 func epochLine(e train.Event) string {

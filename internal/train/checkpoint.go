@@ -2,7 +2,6 @@ package train
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,11 +9,9 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/agentdash/agentdash/internal/buildinfo"
@@ -238,7 +235,11 @@ func (t *trainer) save(path string, stop StopReason) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		err = fmt.Errorf("save checkpoint: %w", err)
+		if errors.Is(err, ErrPath) { // the path given no longer takes a file
+			return input(err)
+		}
+		return err
 	}
 	return nil
 }
@@ -276,10 +277,8 @@ const MaxCheckpointBytes = 256 << 20
 // wrapping [ErrVersion].
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	switch fi, err := os.Stat(path); {
-	case err != nil && errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("load checkpoint: no model at %s (train one first): %w", path, err)
 	case err != nil:
-		return nil, fmt.Errorf("load checkpoint: %w", err)
+		return nil, loadError(path, err)
 	case fi.IsDir():
 		return nil, fmt.Errorf("load checkpoint %s: it is a directory: %w", path, ErrNotCheckpoint)
 	case !fi.Mode().IsRegular():
@@ -291,16 +290,22 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load checkpoint: no model at %s (train one first): %w", path, err)
-		}
-		return nil, fmt.Errorf("load checkpoint: %w", err)
+		return nil, loadError(path, err)
 	}
 	c, err := ParseCheckpoint(data)
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// loadError describes err, from finding or reading the checkpoint at
+// path; a missing file means that no model was trained there yet.
+func loadError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("load checkpoint: no model at %s (train one first): %w", path, err)
+	}
+	return fmt.Errorf("load checkpoint: %w", err)
 }
 
 // ParseCheckpoint decodes and validates checkpoint JSON; see
@@ -445,178 +450,4 @@ func (c *Checkpoint) Predict(x []float64) (float64, error) {
 		return 0, fmt.Errorf("the prediction for %v overflows float64", x)
 	}
 	return y, nil
-}
-
-// canContinue reports whether cfg continues the run saved in c: every
-// setting that shapes the trajectory must match. Epochs (which must exceed
-// the checkpoint's epoch), Checkpoint, ResumeFrom, Patience and MinDelta
-// may change; Dataset may name another path to the same bytes.
-func (c *Checkpoint) canContinue(cfg Config) error {
-	old := c.Config
-	norm := func(x Config) Config {
-		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
-		// Settings are compared by what they do: "auto" standardization
-		// as the on or off it means for the data (decided before Dataset
-		// is rewritten below), and the target and the features as the
-		// columns they name, which restore checks once the data is read.
-		std := StandardizeOff
-		if x.standardized() {
-			std = StandardizeOn
-		}
-		x.Standardize = std
-		x.Target, x.Features = "", nil
-		if x.Dataset != "" {
-			x.Dataset, x.Synthetic = "csv", Synthetic{}
-		} else {
-			x.Dataset = "synthetic"
-		}
-		if x.Schedule == "" {
-			x.Schedule = ScheduleConstant
-		}
-		if x.Schedule == ScheduleConstant {
-			x.DecayRate, x.DecaySteps = 0, 0
-		}
-		return x
-	}
-	diff := differingFields(norm(cfg), norm(old), "")
-	if slices.ContainsFunc(diff, func(d fieldDiff) bool { return d.name == "dataset" }) {
-		// A CSV run has no synthetic settings: listing them would report
-		// values nobody set.
-		diff = slices.DeleteFunc(diff, func(d fieldDiff) bool { return strings.HasPrefix(d.name, "synthetic.") })
-	}
-	if len(diff) > 0 {
-		names, details := make([]string, len(diff)), make([]string, len(diff))
-		for i, d := range diff {
-			names[i] = d.name
-			details[i] = fmt.Sprintf("%s %v here, %v there", d.name, d.here, d.there)
-		}
-		verb := "differ"
-		if len(diff) == 1 {
-			verb = "differs"
-			details[0] = fmt.Sprintf("%v here, %v there", diff[0].here, diff[0].there)
-		}
-		return fmt.Errorf("%s %s from the checkpoint's (%s); a resumed run must keep the settings that shape it",
-			strings.Join(names, ", "), verb, strings.Join(details, "; "))
-	}
-	if cfg.Epochs <= c.Epoch {
-		return fmt.Errorf("the checkpoint is at epoch %d already; set epochs above it to continue", c.Epoch)
-	}
-	return nil
-}
-
-// restore loads the checkpoint's state into a freshly prepared trainer and
-// replays the shuffles of the completed epochs, so the next epoch sees the
-// rows in the order an uninterrupted run would.
-func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
-	if c.Data.SHA256 != t.fp.SHA256 || c.Data.Rows != t.fp.Rows || c.Data.TrainRows != t.fp.TrainRows {
-		return fmt.Errorf("the data differs from the checkpoint's (%d rows, sha256 %q; checkpoint %d rows, sha256 %q)",
-			t.fp.Rows, t.fp.SHA256, c.Data.Rows, c.Data.SHA256)
-	}
-	if t.target != c.Target {
-		return fmt.Errorf("target differs from the checkpoint's (%q here, %q there)", t.target, c.Target)
-	}
-	if !slices.Equal(c.Features, t.features) {
-		return fmt.Errorf("the features %q differ from the checkpoint's %q", t.features, c.Features)
-	}
-	hist, err := series.Restore(HistoryBuckets, c.History)
-	if err != nil {
-		return err
-	}
-	vhist, err := series.Restore(HistoryBuckets, c.ValHistory)
-	if err != nil {
-		return err
-	}
-	t.hist, t.vhist = hist, vhist
-	copy(t.m.w, jfloats[jfloat, float64](c.state.Weights))
-	t.m.b = float64(c.state.Bias)
-	t.epoch, t.best, t.bestEpoch, t.wait = c.Epoch, float64(c.state.Best), c.BestEpoch, c.state.Wait
-	t.resumed = c.Epoch
-	for e := 1; e <= t.epoch; e++ {
-		seedEpoch(&t.rng, t.cfg.Seed, e)
-		if err := shuffleRows(ctx, t.train, t.stride, &t.rng); err != nil {
-			return err
-		}
-	}
-	t.loss, t.vloss = t.lossesAt()
-	if len(c.state.BestWeights) == len(t.m.w) {
-		copy(t.bestM.w, jfloats[jfloat, float64](c.state.BestWeights))
-		t.bestM.b, t.bestLoss, t.bestVloss = float64(c.state.BestBias), float64(c.state.BestTrain), float64(c.state.BestVal)
-	} else { // an older file: the best model was not kept, the last one stands in
-		t.keepBest()
-	}
-	return nil
-}
-
-// Reloader serves the checkpoint at a path, re-reading the file only when
-// it has changed: each Load costs one os.Stat while the file is unchanged.
-// A change is a different file (after the atomic rename a save makes),
-// modification time or size. It is safe for concurrent use.
-type Reloader struct {
-	path string
-
-	mu   sync.Mutex
-	ck   *Checkpoint
-	info fs.FileInfo
-}
-
-// NewReloader returns a Reloader for the checkpoint at path. Nothing is
-// read until the first Load.
-func NewReloader(path string) *Reloader { return &Reloader{path: path} }
-
-// Path returns the checkpoint path.
-func (r *Reloader) Path() string { return r.path }
-
-// Load returns the current checkpoint, reading it again if the file
-// changed since the last successful Load. Errors are those of
-// [LoadCheckpoint]; after an error the next Load tries again.
-func (r *Reloader) Load() (*Checkpoint, error) {
-	info, err := os.Stat(r.path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load checkpoint: no model at %s (train one first): %w", r.path, err)
-		}
-		return nil, fmt.Errorf("load checkpoint: %w", err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ck != nil && os.SameFile(info, r.info) && info.ModTime().Equal(r.info.ModTime()) && info.Size() == r.info.Size() {
-		return r.ck, nil
-	}
-	ck, err := LoadCheckpoint(r.path)
-	if err != nil {
-		return nil, err
-	}
-	r.ck, r.info = ck, info
-	return ck, nil
-}
-
-// differingFields returns the JSON names of the fields in which a and b
-// differ.
-// fieldDiff is a setting whose value here (the config given) differs from
-// the one there (the checkpoint's).
-type fieldDiff struct {
-	name        string
-	here, there any
-}
-
-// differingFields lists the fields of the structs a and b (of one type)
-// that differ, by JSON name, prefixed with prefix; struct fields are
-// compared field by field ("synthetic.noise").
-func differingFields(a, b any, prefix string) []fieldDiff {
-	var diff []fieldDiff
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	for i := range va.NumField() {
-		fa, fb := va.Field(i), vb.Field(i)
-		if reflect.DeepEqual(fa.Interface(), fb.Interface()) {
-			continue
-		}
-		name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
-		name = prefix + name
-		if fa.Kind() == reflect.Struct {
-			diff = append(diff, differingFields(fa.Interface(), fb.Interface(), name+".")...)
-			continue
-		}
-		diff = append(diff, fieldDiff{name, fa.Interface(), fb.Interface()})
-	}
-	return diff
 }

@@ -244,39 +244,6 @@ func TestAtomicWrite(t *testing.T) {
 	}
 }
 
-func TestReloader(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "model.json")
-	r := NewReloader(path)
-	if _, err := r.Load(); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("Load before training: %v, want not-exist", err)
-	}
-	cfg := testConfig()
-	cfg.Checkpoint, cfg.Epochs = path, 2
-	if _, err := Train(t.Context(), cfg, nil); err != nil {
-		t.Fatal(err)
-	}
-	a, err := r.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := r.Load(); err != nil || b != a {
-		t.Fatalf("unchanged file was re-read (%v)", err)
-	}
-	cfg.Synthetic.Weight = -5
-	if _, err := Train(t.Context(), cfg, nil); err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.Load()
-	if err != nil || c == a || c.Weights[0] > 0 {
-		t.Fatalf("rewritten file not reloaded: %v", err)
-	}
-	os.WriteFile(path, []byte("{"), 0o644)
-	if _, err := r.Load(); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("corrupt file: %v", err)
-	}
-}
-
 // FuzzLoadCheckpoint: ParseCheckpoint never panics, and anything it accepts
 // survives an encode/parse round trip unchanged and can predict.
 func FuzzLoadCheckpoint(f *testing.F) {

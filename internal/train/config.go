@@ -124,13 +124,14 @@ func DefaultConfig() Config {
 	}
 }
 
-// ErrConfig is wrapped by every error from [Config.Validate].
+// ErrConfig is wrapped, with [ErrInput], by every error from
+// [Config.Validate].
 var ErrConfig = errors.New("invalid training config")
 
 // Validate reports the first invalid setting, naming its flag.
 func (c Config) Validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+		return input(fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...)))
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {

@@ -136,8 +136,9 @@ func (m *model) sgdGeneral(xy []float64, lr float64, batch int) {
 	}
 }
 
-// sgd1 is sgd for one feature, without the loops over features. It performs the same operations in the same order as the general
-// loop (b + w·x equals w·x + b exactly), so both give the same bits.
+// sgd1 is sgd for one feature, without the loops over features. It does
+// sgdGeneral's operations in the same order (b + w·x equals w·x + b
+// exactly), so both give the same bits.
 func sgd1(xy []float64, w, b, lr float64, batch int) (float64, float64) {
 	for len(xy) > 0 {
 		m := min(batch, len(xy)/2)

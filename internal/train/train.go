@@ -70,19 +70,21 @@ const (
 // ErrDiverged is wrapped by the error returned when training diverges.
 var ErrDiverged = errors.New("training diverged")
 
-// ErrResume is wrapped by the error returned when a checkpoint cannot be
-// resumed with the config given: settings that shape the run differ from
-// the checkpoint's, epochs do not go beyond it, or the data is not the
-// same.
+// ErrResume is wrapped, with [ErrInput], by the error returned when a
+// checkpoint cannot be resumed with the config given: settings that shape
+// the run differ from the checkpoint's, epochs do not go beyond it, or the
+// data is not the same.
 var ErrResume = errors.New("cannot resume")
 
-// ErrRange is wrapped by the error returned when the target's values are
-// too large for the squared error to be computed in float64.
+// ErrRange is wrapped, with [ErrInput], by the error returned when the
+// data's values are too large for the squared error to be computed in
+// float64.
 var ErrRange = errors.New("out of range")
 
-// ErrInput is wrapped, alongside the cause, by every error reading a run's
-// inputs: its data (a CSV file that cannot be opened, read or parsed) and
-// the checkpoint it resumes.
+// ErrInput is wrapped, alongside the cause, by every error about a run's
+// inputs rather than the run itself: the config, the data, the checkpoint
+// path, and the checkpoint to resume and whether it can be resumed. A
+// caller tells input errors from failures with errors.Is(err, ErrInput).
 var ErrInput = errors.New("bad training input")
 
 // inputError marks err as wrapping ErrInput without changing its text.
@@ -90,6 +92,14 @@ type inputError struct{ err error }
 
 func (e inputError) Error() string   { return e.err.Error() }
 func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
+
+// input marks err, if any, as an input error.
+func input(err error) error {
+	if err == nil {
+		return nil
+	}
+	return inputError{err}
+}
 
 // Phase names what a run is doing before and around its epochs, as
 // reported to [WithPhases]; all but PhaseTraining can take seconds on large
@@ -248,27 +258,27 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	}
 	if cfg.Checkpoint != "" {
 		if err := checkWritable(cfg.Checkpoint); err != nil {
-			return nil, err
+			return nil, input(err)
 		}
 	}
 	var resume *Checkpoint
 	if cfg.ResumeFrom != "" {
 		ck, err := LoadCheckpoint(cfg.ResumeFrom)
 		if err != nil {
-			return nil, inputError{fmt.Errorf("resume: %w", err)}
+			return nil, input(fmt.Errorf("resume: %w", err))
 		}
 		if err := ck.canContinue(cfg); err != nil {
-			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
+			return nil, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
 		}
 		resume = ck
 	}
 	o.phase(PhaseLoading)
 	set, err := loadData(ctx, cfg)
 	if err != nil {
-		if ctx.Err() == nil {
-			err = inputError{err}
+		if ctx.Err() != nil {
+			return nil, err
 		}
-		return nil, err
+		return nil, input(err)
 	}
 	o.phase(PhasePreparing)
 	t := &trainer{
@@ -300,7 +310,7 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 		return nil, err
 	}
 	if err := t.checkRange(); err != nil {
-		return nil, err
+		return nil, input(err)
 	}
 	t.zeroLoss = t.m.mse(t.train)
 	if err := ctx.Err(); err != nil {
@@ -321,7 +331,7 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err)
+			return nil, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
 		}
 		if err := ctx.Err(); err != nil { // the replay checks it only on long data
 			return nil, err
@@ -418,7 +428,7 @@ func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 		if n == 1 {
 			rows = "row leaves"
 		}
-		return fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, t.cfg.ValFraction)
+		return input(fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, t.cfg.ValFraction))
 	}
 	cut := (n - nVal) * t.stride
 	t.train, t.val = set.XY[:cut:cut], set.XY[cut:]
@@ -438,11 +448,8 @@ func (t *trainer) standardize() {
 	for j := range f {
 		mean, scale := moments(t.train, k, j, 1)
 		if !finite(mean) || !finite(scale) || scale < minPlainScale {
-			// The sums overflowed (finite values near the float64 limit),
-			// or the squared deviations underflowed (values near 1e-200
-			// would look constant). Summing the values divided by the
-			// column's largest magnitude (at most 1 each) gives a finite
-			// mean and a true scale; a constant column still gets 0.
+			// The sums overflowed or the squared deviations underflowed;
+			// the values divided by the column's largest magnitude do neither.
 			peak := 0.0
 			for _, row := range rowsOf(t.train, k) {
 				peak = max(peak, math.Abs(row[j]))

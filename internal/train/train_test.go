@@ -668,30 +668,9 @@ func TestWideDataSkipsClosedForm(t *testing.T) {
 	if float64(rows)*features*(features+1)/2 <= MaxClosedFormWork {
 		t.Fatal("the data is not wide enough for the test")
 	}
-	var b strings.Builder
-	for j := range features {
-		fmt.Fprintf(&b, "f%d,", j)
-	}
-	b.WriteString("y\n")
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range rows {
-		y := 0.0
-		for j := range features {
-			x := rng.NormFloat64()
-			if j < 3 {
-				y += float64(j+1) * x
-			}
-			fmt.Fprintf(&b, "%.4f,", x)
-		}
-		fmt.Fprintf(&b, "%.4f\n", y)
-	}
-	dir := t.TempDir()
-	csv := filepath.Join(dir, "wide.csv")
-	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	csv := wideCSV(t, rows, features)
 	cfg := testConfig()
-	cfg.Dataset, cfg.Checkpoint, cfg.Epochs, cfg.LR = csv, filepath.Join(dir, "m.json"), 4, 1e-4
+	cfg.Dataset, cfg.Checkpoint, cfg.Epochs, cfg.LR = csv, filepath.Join(t.TempDir(), "m.json"), 4, 1e-4
 	res := mustTrain(t, cfg, func(e Event) {
 		if !math.IsNaN(e.OptimalLoss) {
 			t.Fatalf("epoch %d: OptimalLoss %g, want NaN (not computed)", e.Epoch, e.OptimalLoss)

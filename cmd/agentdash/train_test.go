@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTrainExitCodes pins the exit status of every kind of error train
+// can end with: bad flags, data, checkpoints to resume and checkpoint
+// paths are input errors (2); a run that diverges is a failed job (1).
+func TestTrainExitCodes(t *testing.T) {
+	dir := chdir(t)
+	file := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	line := file("line.csv", "x,y\n1,3\n2,5\n3,7\n4,9\n5,11\n6,13\n")
+	other := file("other.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n6,12\n")
+	done := filepath.Join(dir, "done.json") // a finished 8-epoch run on line.csv
+	if r := runCmd(t, "", "train", "--quiet", "--dataset", line, "--checkpoint", done); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	ck, err := os.ReadFile(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := file("truncated.json", string(ck[:len(ck)/2]))
+	newer := file("newer.json", strings.Replace(string(ck), `"version": 1,`, `"version": 99,`, 1))
+	if !strings.Contains(string(ck), `"version": 1,`) {
+		t.Fatalf("no version field in %s", ck)
+	}
+	foreign := file("foreign.json", `{"format": "something else"}`)
+	ckpt := filepath.Join(dir, "m.json")
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string // on the one stderr line
+	}{
+		{"flag value", []string{"--epochs", "ten"}, 2, []string{"--epochs"}},
+		{"unknown flag", []string{"--loud"}, 2, []string{"unknown flag: --loud"}},
+		{"argument", []string{"extra"}, 2, []string{`takes no arguments, got "extra"`}},
+		{"synthetic flag with a dataset", []string{"--dataset", line, "--noise", "1"}, 2, []string{"--noise applies to synthetic data only"}},
+		{"config", []string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
+		{"target without a dataset", []string{"--target", "y"}, 2, []string{"target"}},
+		{"no row left to train on", []string{"--dataset", file("one.csv", "x,y\n1,2\n")}, 2, []string{"none for training"}},
+		{"missing dataset", []string{"--dataset", filepath.Join(dir, "missing.csv")}, 2, []string{"missing.csv"}},
+		{"dataset is a directory", []string{"--dataset", dir}, 2, []string{"not a CSV file"}},
+		{"empty dataset", []string{"--dataset", file("empty.csv", "")}, 2, []string{"empty.csv", "no data rows"}},
+		{"header only", []string{"--dataset", file("header.csv", "x,y\n")}, 2, []string{"header.csv", "no data rows"}},
+		{"bad header", []string{"--dataset", file("dup.csv", "x,x,y\n1,2,3\n")}, 2, []string{"dup.csv", "bad header"}},
+		{"one column", []string{"--dataset", file("one-col.csv", "y\n1\n2\n")}, 2, []string{"one-col.csv", "too few columns"}},
+		{"no such target", []string{"--dataset", line, "--target", "price"}, 2, []string{"line.csv", `no column is named "price"`}},
+		{"no such feature", []string{"--dataset", line, "--features", "rooms"}, 2, []string{"line.csv", `no column is named "rooms"`}},
+		{"bad quoting", []string{"--dataset", file("quote.csv", "x,note,y\n1,\"a\"b,3\n"), "--features", "x"}, 2, []string{"quote.csv", "bad quoting"}},
+		{"ragged", []string{"--dataset", file("ragged.csv", "x,y\n1,2\n3\n")}, 2, []string{"ragged.csv:3"}},
+		{"not a number", []string{"--dataset", file("text.csv", "x,y\n1,2\n3,oops\n")}, 2, []string{"text.csv:3", "oops"}},
+		{"out of range", []string{"--dataset", file("huge.csv", "x,y\n1,1e200\n2,3e200\n3,5e200\n4,1\n")}, 2, []string{"huge.csv", "out of range"}},
+		{"checkpoint path is a directory", []string{"--checkpoint", dir}, 2, []string{"cannot write a checkpoint to " + dir}},
+		{"checkpoint below a file", []string{"--checkpoint", filepath.Join(line, "m.json")}, 2, []string{line + " is not a directory"}},
+		{"missing checkpoint to resume", []string{"--resume", filepath.Join(dir, "gone.json")}, 2, []string{"gone.json"}},
+		{"resume a directory", []string{"--resume", dir}, 2, []string{"not an agentdash checkpoint"}},
+		{"resume another format", []string{"--resume", foreign}, 2, []string{"foreign.json", "not an agentdash checkpoint"}},
+		{"resume a truncated file", []string{"--resume", truncated}, 2, []string{"truncated.json", "corrupt checkpoint"}},
+		{"resume a newer version", []string{"--resume", newer}, 2, []string{"newer.json", "unsupported checkpoint version"}},
+		{"resume with other settings", []string{"--resume", done, "--dataset", line, "--epochs", "16", "--lr", "0.1"}, 2,
+			[]string{"cannot resume from", "lr differs"}},
+		{"resume past its end", []string{"--resume", done, "--dataset", line, "--epochs", "8"}, 2, []string{"cannot resume from", "epoch 8 already"}},
+		{"resume on other data", []string{"--resume", done, "--dataset", other, "--epochs", "16"}, 2,
+			[]string{"cannot resume from", "the data differs"}},
+		{"diverged", []string{"--lr", "5", "--epochs", "50"}, 1, []string{"diverged"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, "", append([]string{"train", "--checkpoint", ckpt}, tt.args...)...)
+			if r.code != tt.code {
+				t.Fatalf("train %v: exit %d, want %d (%s)", tt.args, r.code, tt.code, r.stderr)
+			}
+			r.wantOneLine(t, tt.want...)
+		})
+	}
+}
+
+// brokenWriter fails every write, as a closed pipe does.
+type brokenWriter struct{}
+
+func (brokenWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestTrainOutputFails: a run whose output cannot be written is a failed
+// job (exit 1), in text and in JSON.
+func TestTrainOutputFails(t *testing.T) {
+	chdir(t)
+	for _, args := range [][]string{
+		{"train", "--epochs", "2"},
+		{"train", "--epochs", "2", "--json"},
+		{"train", "--epochs", "2", "--json", "--quiet"},
+	} {
+		var errOut bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(""), brokenWriter{}, &errOut, func(string) string { return "" })
+		if code != 1 || !strings.Contains(errOut.String(), "broken pipe") {
+			t.Errorf("%v: exit %d, stderr %q; want 1, broken pipe", args, code, errOut.String())
+		}
+	}
+}
