@@ -347,6 +347,8 @@ func TestStaleTickIgnored(t *testing.T) {
 	}
 }
 
+// TestQuitKeys checks that q and ctrl+c quit, stop what the dashboard
+// started and leave a blank last frame.
 func TestQuitKeys(t *testing.T) {
 	for _, k := range []string{"q", "ctrl+c"} {
 		t.Run(k, func(t *testing.T) {
@@ -360,6 +362,11 @@ func TestQuitKeys(t *testing.T) {
 			}
 			if m.ctx.Err() == nil {
 				t.Error("quit did not cancel the dashboard context")
+			}
+			// The last frame is blank: tmux would carry the dashboard's
+			// lines over to the main screen if the window grew meanwhile.
+			if v := m.View(); v != "" {
+				t.Errorf("the frame after %s is not blank:\n%s", k, v)
 			}
 		})
 	}

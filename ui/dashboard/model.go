@@ -70,6 +70,7 @@ type Model struct {
 	showHelp bool
 	helpTop  int // first line of the help overlay's key list shown (it scrolls when taller than the screen)
 	closed   bool
+	quitting bool // the last frame is being drawn: it is blank (see View)
 
 	width, height int
 	layout        layout
@@ -349,6 +350,7 @@ func (m *Model) setFocus(i int) {
 }
 
 func (m *Model) quit() tea.Cmd {
+	m.quitting = true
 	m.Close()
 	return tea.Quit
 }
