@@ -63,6 +63,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		MetricsAddr: addr,
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
+		OnAbort:     env.aborts.add,
 	})
 	return failed(err)
 }

@@ -3,11 +3,110 @@
 package main
 
 import (
+	"bufio"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/train"
 )
+
+// runLoop is the sh script of the signal tests' pane: it runs agentdash
+// ($0) with the arguments after $2, $2 times, each in a cleared screen,
+// with its process ID in $1/pid.N. After each run it prints "RUN N EXIT
+// status TTY restored" (or "TTY changed" when the terminal's modes are not
+// what they were before, which it then puts back) and waits for a line on
+// its input before the next run.
+const runLoop = `bin=$0 dir=$1 runs=$2
+shift 2
+saved=$(stty -g)
+i=1
+while [ "$i" -le "$runs" ]; do
+	clear
+	NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$dir/race" \
+		sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$dir/pid.$i" "$bin" "$@"
+	code=$?
+	tty=restored
+	if [ "$(stty -g)" != "$saved" ]; then
+		tty=changed
+		stty "$saved"
+	fi
+	echo "RUN $i EXIT $code TTY $tty"
+	read -r _
+	i=$((i+1))
+done
+sleep 60`
+
+// dashLoop is the dashboard run by runLoop in a tmux terminal.
+type dashLoop struct {
+	*tmuxTerm
+	dir  string // the pid files and race reports
+	work string // agentdash's working directory
+}
+
+// startDashLoop starts runLoop for runs runs of the dashboard with args.
+func startDashLoop(t *testing.T, runs int, args ...string) *dashLoop {
+	t.Helper()
+	needTmux(t)
+	bin := buildAgentdash(t)
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	term := startTmuxScript(t, work, runLoop, append([]string{bin, dir, strconv.Itoa(runs)}, args...)...)
+	t.Cleanup(func() { checkRaceReports(t, dir) })
+	return &dashLoop{tmuxTerm: term, dir: dir, work: work}
+}
+
+// start waits for run i's process and its dashboard and returns the
+// process.
+func (d *dashLoop) start(i int) *os.Process {
+	d.t.Helper()
+	var pid int
+	d.poll(fmt.Sprintf("the process ID of run %d", i), func() bool {
+		b, err := os.ReadFile(filepath.Join(d.dir, fmt.Sprintf("pid.%d", i)))
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	d.waitFor(fmt.Sprintf("the dashboard of run %d", i), onScreen("[1 Abilities]", "q quit"))
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return p
+}
+
+// ended waits for run i to end and returns runLoop's line about it.
+func (d *dashLoop) ended(i int) string {
+	d.t.Helper()
+	re := regexp.MustCompile(fmt.Sprintf(`(?m)^RUN %d EXIT .*$`, i))
+	screen := d.waitFor(fmt.Sprintf("run %d to end", i), onScreenRE(re.String()))
+	return strings.TrimSpace(re.FindString(screen))
+}
+
+// poll calls ok until it returns true, failing the test after
+// e2eStepTimeout.
+func (d *dashLoop) poll(what string, ok func() bool) {
+	d.t.Helper()
+	deadline := time.Now().Add(e2eStepTimeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("waiting for %s: not after %v", what, e2eStepTimeout)
+		}
+		time.Sleep(e2ePoll)
+	}
+}
 
 // checkRestored fails the test unless the terminal is as it was before the
 // dashboard: main screen, cursor shown, no mouse reporting.
@@ -26,6 +125,124 @@ func checkRaceReports(t *testing.T, dir string) {
 	for _, r := range reports {
 		b, _ := os.ReadFile(r)
 		t.Errorf("race detector report %s:\n%s", r, b)
+	}
+}
+
+// signalRuns is how many times TestDashboardSignals ends the dashboard.
+const signalRuns = 50
+
+// TestDashboardSignals ends the dashboard with SIGTERM, SIGINT and SIGHUP
+// in turn, signalRuns times, at various moments after it is drawn: each
+// time it must exit with status 0 and leave the terminal as it found it
+// (main screen, cursor shown, mouse off, the terminal modes of before).
+func TestDashboardSignals(t *testing.T) {
+	d := startDashLoop(t, signalRuns)
+	signals := []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
+	var slowest time.Duration
+	for i := 1; i <= signalRuns; i++ {
+		p := d.start(i)
+		time.Sleep(time.Duration(i*37%250) * time.Millisecond)
+		sig := signals[i%len(signals)]
+		sent := time.Now()
+		if err := p.Signal(sig); err != nil {
+			t.Fatalf("run %d: %v: %v", i, sig, err)
+		}
+		line := d.ended(i)
+		slowest = max(slowest, time.Since(sent))
+		if want := fmt.Sprintf("RUN %d EXIT 0 TTY restored", i); line != want {
+			t.Errorf("run %d, %v: %q, want %q", i, sig, line, want)
+		}
+		d.checkRestored(fmt.Sprintf("run %d, after %v", i, sig))
+		if t.Failed() {
+			t.Fatalf("screen after run %d:\n%s", i, d.scrollback())
+		}
+		d.keys("Enter")
+	}
+	t.Logf("%d runs; the slowest ended %v after its signal (polled every %v)", signalRuns, slowest, e2ePoll)
+}
+
+// TestDashboardSecondSignal sends two different signals at once (to the
+// stopped process, which gets both as it continues), so that the second
+// arrives while the first is still being handled: the process ends at
+// once, restoring the terminal first. Should the first one win the race
+// nonetheless, the dashboard quits normally (status 0).
+func TestDashboardSecondSignal(t *testing.T) {
+	pairs := [][2]syscall.Signal{
+		{syscall.SIGTERM, syscall.SIGINT}, {syscall.SIGINT, syscall.SIGHUP}, {syscall.SIGHUP, syscall.SIGTERM},
+	}
+	d := startDashLoop(t, len(pairs))
+	aborted := 0
+	for i, pair := range pairs {
+		run := i + 1
+		p := d.start(run)
+		for _, sig := range []syscall.Signal{syscall.SIGSTOP, pair[0], pair[1], syscall.SIGCONT} {
+			if err := p.Signal(sig); err != nil {
+				t.Fatalf("run %d: %v: %v", run, sig, err)
+			}
+		}
+		line := d.ended(run)
+		switch line {
+		case fmt.Sprintf("RUN %d EXIT 1 TTY restored", run):
+			aborted++
+			if s, _ := d.screen(); !strings.Contains(s, "again: stopped without waiting for the rest") {
+				t.Errorf("run %d: exit status 1 without the message of a second signal:\n%s", run, s)
+			}
+		case fmt.Sprintf("RUN %d EXIT 0 TTY restored", run):
+		default:
+			t.Errorf("run %d, %v then %v: %q, want exit status 1 (or 0) and the terminal modes restored", run, pair[0], pair[1], line)
+		}
+		d.checkRestored(fmt.Sprintf("run %d, after %v then %v", run, pair[0], pair[1]))
+		if s, _ := d.screen(); strings.Contains(s, "Abilities") {
+			t.Errorf("run %d: the dashboard is left on the screen:\n%s", run, s)
+		}
+		if t.Failed() {
+			t.Fatalf("screen after run %d:\n%s", run, d.scrollback())
+		}
+		d.keys("Enter")
+	}
+	t.Logf("%d of %d runs ended by the second signal", aborted, len(pairs))
+}
+
+// TestDashboardSignalSavesTraining sends SIGTERM to a dashboard that is
+// training and generating load: as on q, the training stops and its model
+// is saved, and the process exits with status 0.
+func TestDashboardSignalSavesTraining(t *testing.T) {
+	const epochs = 1_000_000_000 // far more than can run during the test
+	checkpoint := filepath.Join(t.TempDir(), "model.json")
+	d := startDashLoop(t, 1, "--checkpoint", checkpoint)
+	p := d.start(1)
+
+	d.keys("3")
+	d.waitFor("the Cache & latency pane", onScreen("[3 Cache & latency]", "l sends it to"))
+	d.keys("l")
+	d.waitFor("load running", onScreenRE(`load ▶ \S+ \w+ → `))
+
+	d.keys("4")
+	d.waitFor("the Training pane", onScreen("[4 Training]", "▸ epochs"))
+	d.keys("i")
+	d.waitFor("the epochs field edited", onScreen("› epochs"))
+	d.keys("C-u")
+	d.text(strconv.Itoa(epochs))
+	d.waitFor("the epochs typed", onScreen(fmt.Sprintf("› epochs         %d", epochs)))
+	d.keys("Enter")
+	d.waitFor("the epochs applied", onScreen(fmt.Sprintf("▸ epochs         %d", epochs)))
+	d.keys("Enter")
+	d.waitFor("training past epoch 1", onScreenRE(`▶ training · epoch \d[\d,]*/1,000,000,000`))
+
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if line := d.ended(1); line != "RUN 1 EXIT 0 TTY restored" {
+		t.Errorf("after SIGTERM: %q, want %q\n%s", line, "RUN 1 EXIT 0 TTY restored", d.scrollback())
+	}
+	d.checkRestored("after SIGTERM")
+	cp, err := train.LoadCheckpoint(checkpoint)
+	if err != nil {
+		t.Fatalf("the training's checkpoint: %v", err)
+	}
+	if cp.StopReason != train.StopCanceled || cp.Epoch < 1 || cp.Epoch >= epochs {
+		t.Errorf("checkpoint: stop reason %q after epoch %d, want %q after an epoch in 1..%d",
+			cp.StopReason, cp.Epoch, train.StopCanceled, epochs-1)
 	}
 }
 
@@ -74,5 +291,80 @@ sleep 60`
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the shell's screen and scrollback after quitting:\n%s\nwant (blank lines left out):\n%s",
 			strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestHangupStops checks SIGHUP (the terminal closed) on a command other
+// than the dashboard: it stops serve as SIGTERM does, unless the process
+// started with SIGHUP ignored (nohup), which must keep it running.
+func TestHangupStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	bin := buildAgentdash(t)
+	for _, nohup := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nohup=%v", nohup), func(t *testing.T) {
+			script := `exec "$0" serve --metrics-addr 127.0.0.1:0`
+			if nohup {
+				script = `trap '' HUP; ` + script
+			}
+			cmd := exec.Command("/bin/sh", "-c", script, bin)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := make(chan string, 16)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+			}()
+			waitLine := func(what string) {
+				t.Helper()
+				timeout := time.After(e2eStepTimeout)
+				for {
+					select {
+					case l, ok := <-lines:
+						if !ok {
+							t.Fatalf("serve ended before saying %q", what)
+						}
+						if strings.Contains(l, what) {
+							return
+						}
+					case <-timeout:
+						_ = cmd.Process.Kill()
+						t.Fatalf("serve did not say %q within %v", what, e2eStepTimeout)
+					}
+				}
+			}
+			waitLine("serving metrics on")
+			if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			if nohup {
+				// Ignored, the hangup leaves serve running: give it time to
+				// act on it wrongly, then stop it as usual.
+				select {
+				case l := <-lines:
+					t.Errorf("serve under nohup reacted to SIGHUP: %q", l)
+				case <-time.After(time.Second):
+				}
+				if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitLine("shutting down")
+			waitLine("served for")
+			for range lines { // until serve closes stderr
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("serve after SIGHUP: %v, want exit status 0", err)
+			}
+		})
 	}
 }

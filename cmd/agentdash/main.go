@@ -20,12 +20,13 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	env := newEnvironment(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	notifyStop(signals)
 	go func() {
 		// The first signal asks the command to stop; a second one ends the
-		// process at once, even if something does not stop. (Restoring the
-		// default handling instead would not do: a process started with
-		// SIGINT ignored, as under nohup, would get "ignore" back.)
+		// process at once, even if something does not stop, after the
+		// abort hooks (the dashboard's restores the terminal). (Restoring
+		// the default handling instead would not do: a signal ignored at
+		// start would get "ignore" back.)
 		<-signals
 		cancel()
 		s := <-signals
@@ -37,6 +38,21 @@ func main() {
 	signal.Stop(signals)
 	cancel()
 	os.Exit(code)
+}
+
+// stopSignals ask agentdash to stop: Ctrl-C, kill's default, and the
+// terminal going away.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// notifyStop relays the stop signals to c, except those ignored when the
+// process started, which must stay ignored (Notify would turn them back
+// on): nohup ignores SIGHUP, a shell ignores SIGINT for a background job.
+func notifyStop(c chan<- os.Signal) {
+	for _, s := range stopSignals {
+		if !signal.Ignored(s) {
+			signal.Notify(c, s)
+		}
+	}
 }
 
 // run executes the command line args and returns the process exit status.

@@ -347,13 +347,18 @@ func TestStaleTickIgnored(t *testing.T) {
 	}
 }
 
-// TestQuitKeys checks that q and ctrl+c quit, stop what the dashboard
-// started and leave a blank last frame.
+// TestQuitKeys checks that q and ctrl+c, and the quit Run sends when its
+// context is canceled, quit, stop what the dashboard started and leave a
+// blank last frame.
 func TestQuitKeys(t *testing.T) {
-	for _, k := range []string{"q", "ctrl+c"} {
+	for _, k := range []string{"q", "ctrl+c", "quitMsg"} {
 		t.Run(k, func(t *testing.T) {
 			m, _, _ := newTest(t, 80, 24, 0)
-			msgs := send(t, m, panetest.Key(k))
+			var msg tea.Msg = quitMsg{}
+			if k != "quitMsg" {
+				msg = panetest.Key(k)
+			}
+			msgs := send(t, m, msg)
 			if len(msgs) == 0 {
 				t.Fatalf("%s produced no message", k)
 			}

@@ -47,6 +47,10 @@ type Config struct {
 	// NoColor turns colour off, as NO_COLOR asks: text attributes such as
 	// bold and the reverse-video text cursor stay.
 	NoColor bool
+	// OnAbort, if set, is called by Run with a function that restores the
+	// terminal at once, for a process about to end without waiting for Run
+	// (see Run); Run calls the function OnAbort returns when it is done.
+	OnAbort func(restore func()) (remove func())
 }
 
 // ErrNoAgent is returned by Run when Config.Agent is nil.
@@ -196,6 +200,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.status, m.statusErr = msg.Text, msg.Err
 		m.statusTicks = int(statusFor / m.interval)
 		return m, nil
+
+	case quitMsg:
+		return m, m.quit()
 
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
