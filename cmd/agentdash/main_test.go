@@ -154,6 +154,44 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestDashboardChecksTrainingFiles checks that the dashboard refuses at
+// its start, as train does, a --dataset or --checkpoint that training would
+// refuse later (exit 2, train's message); stdout is no terminal here, which
+// the dashboard reports only for flags that pass.
+func TestDashboardChecksTrainingFiles(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "data.csv")
+	if err := os.WriteFile(csv, []byte("x,y\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.csv")
+	tests := []struct {
+		name   string
+		args   []string
+		stderr []string
+	}{
+		{"missing dataset", []string{"--dataset", missing}, []string{"load csv: open " + missing}},
+		{"directory as dataset", []string{"--dataset", dir}, []string{"load csv: " + dir + " is a directory"}},
+		{"directory as checkpoint", []string{"--checkpoint", dir}, []string{"cannot write a checkpoint to " + dir, "it is a directory"}},
+		{"checkpoint below a file", []string{"--checkpoint", filepath.Join(file, "model.json")},
+			[]string{"cannot write a checkpoint to " + filepath.Join(file, "model.json"), "not a directory"}},
+		{"both fine", []string{"--dataset", csv, "--checkpoint", filepath.Join(dir, "new", "model.json")}, []string{"needs a terminal"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, "", tt.args...)
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstderr: %s", r.code, exitUsage, r.stderr)
+			}
+			r.wantOneLine(t, tt.stderr...)
+		})
+	}
+}
+
 func TestCallJSON(t *testing.T) {
 	r := runCmd(t, "", "call", "--json", "uppercase", `{"text": "orfeas"}`)
 	if r.code != 0 {
