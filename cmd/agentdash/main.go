@@ -22,14 +22,7 @@ func main() {
 	signals := make(chan os.Signal, 2)
 	notifyStop(signals)
 	go func() {
-		// The first signal asks the command to stop; a second one ends the
-		// process at once, even if something does not stop, after the
-		// abort hooks (the dashboard's restores the terminal). (Restoring
-		// the default handling instead would not do: a signal ignored at
-		// start would get "ignore" back.)
-		<-signals
-		cancel()
-		s := <-signals
+		s := awaitForce(signals, cancel)
 		env.aborts.run()
 		fmt.Fprintf(os.Stderr, "agentdash: %v again: stopped without waiting for the rest\n", s)
 		os.Exit(exitFailed)
@@ -38,6 +31,23 @@ func main() {
 	signal.Stop(signals)
 	cancel()
 	os.Exit(code)
+}
+
+// awaitForce calls stop on the first signal from signals, which asks the
+// command to stop, and returns the signal that asks to end the process at
+// once, even if something does not stop: the next one that is not a
+// hangup, which a closing terminal sends more than once (the kernel, then
+// the shell). (Restoring the default handling after the first signal
+// would not do: a signal ignored at start would get "ignore" back.)
+func awaitForce(signals <-chan os.Signal, stop func()) os.Signal {
+	<-signals
+	stop()
+	for s := range signals {
+		if s != syscall.SIGHUP {
+			return s
+		}
+	}
+	return nil // not reached: signals is never closed
 }
 
 // stopSignals ask agentdash to stop: Ctrl-C, kill's default, and the

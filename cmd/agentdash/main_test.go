@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -689,6 +690,45 @@ func TestJSONEdges(t *testing.T) {
 	out = callOutput{}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != 1 || out.Outcome != "canceled" {
 		t.Errorf("call --json on an interrupted stdin: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+// TestAwaitForce checks which signal ends the process at once: the first
+// one after the first, but never a hangup, which a closing terminal sends
+// twice.
+func TestAwaitForce(t *testing.T) {
+	tests := []struct {
+		name    string
+		signals []os.Signal
+		want    os.Signal // nil: none of them
+	}{
+		{"interrupt twice", []os.Signal{os.Interrupt, os.Interrupt}, os.Interrupt},
+		{"terminate, then interrupt", []os.Signal{syscall.SIGTERM, os.Interrupt}, os.Interrupt},
+		{"hangup, then terminate", []os.Signal{syscall.SIGHUP, syscall.SIGTERM}, syscall.SIGTERM},
+		{"hangup twice", []os.Signal{syscall.SIGHUP, syscall.SIGHUP}, nil},
+		{"interrupt, then hangups", []os.Signal{os.Interrupt, syscall.SIGHUP, syscall.SIGHUP}, nil},
+		{"interrupt, hangup, interrupt", []os.Signal{os.Interrupt, syscall.SIGHUP, os.Interrupt}, os.Interrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A SIGTERM after the signals: awaitForce returns it if none of
+			// them forced the exit.
+			signals := make(chan os.Signal, len(tt.signals)+1)
+			for _, s := range append(tt.signals, syscall.SIGTERM) {
+				signals <- s
+			}
+			if tt.want == nil {
+				tt.want = syscall.SIGTERM
+			}
+			stopped := false
+			got := awaitForce(signals, func() { stopped = true })
+			if !stopped {
+				t.Error("the first signal did not ask to stop")
+			}
+			if got != tt.want {
+				t.Errorf("forced by %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
