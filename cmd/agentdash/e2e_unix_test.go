@@ -207,27 +207,10 @@ func TestDashboardSecondSignal(t *testing.T) {
 // training and generating load: as on q, the training stops and its model
 // is saved, and the process exits with status 0.
 func TestDashboardSignalSavesTraining(t *testing.T) {
-	const epochs = 1_000_000_000 // far more than can run during the test
 	checkpoint := filepath.Join(t.TempDir(), "model.json")
 	d := startDashLoop(t, 1, "--checkpoint", checkpoint)
 	p := d.start(1)
-
-	d.keys("3")
-	d.waitFor("the Cache & latency pane", onScreen("[3 Cache & latency]", "l sends it to"))
-	d.keys("l")
-	d.waitFor("load running", onScreenRE(`load ▶ \S+ \w+ → `))
-
-	d.keys("4")
-	d.waitFor("the Training pane", onScreen("[4 Training]", "▸ epochs"))
-	d.keys("i")
-	d.waitFor("the epochs field edited", onScreen("› epochs"))
-	d.keys("C-u")
-	d.text(strconv.Itoa(epochs))
-	d.waitFor("the epochs typed", onScreen(fmt.Sprintf("› epochs         %d", epochs)))
-	d.keys("Enter")
-	d.waitFor("the epochs applied", onScreen(fmt.Sprintf("▸ epochs         %d", epochs)))
-	d.keys("Enter")
-	d.waitFor("training past epoch 1", onScreenRE(`▶ training · epoch \d[\d,]*/1,000,000,000`))
+	startLoadAndTraining(d.tmuxTerm)
 
 	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -240,10 +223,107 @@ func TestDashboardSignalSavesTraining(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the training's checkpoint: %v", err)
 	}
-	if cp.StopReason != train.StopCanceled || cp.Epoch < 1 || cp.Epoch >= epochs {
+	checkStoppedRun(t, cp)
+}
+
+// longRun is the epochs of the training runs that signals stop: far more
+// than can run during a test.
+const longRun = 1_000_000_000
+
+// startLoadAndTraining starts load on the Cache & latency pane and a
+// training run of longRun epochs on the Training pane, and waits for its
+// first epochs.
+func startLoadAndTraining(term *tmuxTerm) {
+	term.t.Helper()
+	term.keys("3")
+	term.waitFor("the Cache & latency pane", onScreen("[3 Cache & latency]", "l sends it to"))
+	term.keys("l")
+	term.waitFor("load running", onScreenRE(`load ▶ \S+ \w+ → `))
+
+	term.keys("4")
+	term.waitFor("the Training pane", onScreen("[4 Training]", "▸ epochs"))
+	term.keys("i")
+	term.waitFor("the epochs field edited", onScreen("› epochs"))
+	term.keys("C-u")
+	term.text(strconv.Itoa(longRun))
+	term.waitFor("the epochs typed", onScreen(fmt.Sprintf("› epochs         %d", longRun)))
+	term.keys("Enter")
+	term.waitFor("the epochs applied", onScreen(fmt.Sprintf("▸ epochs         %d", longRun)))
+	term.keys("Enter")
+	term.waitFor("training past epoch 1", onScreenRE(`▶ training · epoch \d[\d,]*/1,000,000,000`))
+}
+
+// checkStoppedRun fails the test unless cp is the checkpoint of a longRun
+// run stopped after some epochs.
+func checkStoppedRun(t *testing.T, cp *train.Checkpoint) {
+	t.Helper()
+	if cp.StopReason != train.StopCanceled || cp.Epoch < 1 || cp.Epoch >= longRun {
 		t.Errorf("checkpoint: stop reason %q after epoch %d, want %q after an epoch in 1..%d",
-			cp.StopReason, cp.Epoch, train.StopCanceled, epochs-1)
+			cp.StopReason, cp.Epoch, train.StopCanceled, longRun-1)
 	}
+}
+
+// TestDashboardTerminalClosed closes the terminal (kills tmux) under an
+// interactive bash running the dashboard, which is training: the hangups
+// that follow (the kernel's, then bash's) end the dashboard as q would,
+// saving the model.
+func TestDashboardTerminalClosed(t *testing.T) {
+	needTmux(t)
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed:", err)
+	}
+	bin := buildAgentdash(t)
+	dir := t.TempDir()
+	checkpoint := filepath.Join(dir, "model.json")
+	pidFile := filepath.Join(dir, "pid")
+	term := startTmuxScript(t, dir, `exec "$0" --norc --noprofile -i`, bash)
+	t.Cleanup(func() { checkRaceReports(t, dir) })
+	term.waitFor("the bash prompt", onScreenRE(`(?m)[$#]\s*$`))
+	term.text(fmt.Sprintf(`NO_COLOR=1 TERM=xterm-256color GORACE=log_path=%q/race sh -c 'echo $$ >"$0"; exec "$@"' %q %q --checkpoint %q 2>%q/stderr`,
+		dir, pidFile, bin, checkpoint, dir))
+	term.keys("Enter")
+	term.waitFor("the dashboard", onScreen("[1 Abilities]", "q quit"))
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startLoadAndTraining(term)
+
+	if out, err := term.tmux("kill-server"); err != nil {
+		t.Fatalf("tmux kill-server: %v: %s", err, out)
+	}
+	var cp *train.Checkpoint
+	deadline := time.Now().Add(e2eStepTimeout)
+	for alive(pid) || cp == nil {
+		if cp == nil {
+			cp, _ = train.LoadCheckpoint(checkpoint)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v after the terminal closed: agentdash still running: %v, checkpoint written: %v",
+				e2eStepTimeout, alive(pid), cp != nil)
+		}
+		time.Sleep(e2ePoll)
+	}
+	checkStoppedRun(t, cp)
+	if b, _ := os.ReadFile(filepath.Join(dir, "stderr")); len(b) > 0 {
+		t.Errorf("agentdash wrote to stderr: %s", b)
+	}
+}
+
+// alive reports whether process pid is running (a zombie is not).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	// Field 3, after the parenthesized command name, is the state.
+	i := strings.LastIndexByte(string(b), ')')
+	return err != nil || i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 // TestDashboardQuitAfterGrowing quits the dashboard after its terminal grew
