@@ -23,14 +23,16 @@ import (
 // with its process ID in $1/pid.N. After each run it prints "RUN N EXIT
 // status TTY restored" (or "TTY changed" when the terminal's modes are not
 // what they were before, which it then puts back) and waits for a line on
-// its input before the next run.
+// its input before the next run. A -race agentdash does not wait the race
+// detector's default second before exiting (atexit_sleep_ms), which would
+// be most of each run.
 const runLoop = `bin=$0 dir=$1 runs=$2
 shift 2
 saved=$(stty -g)
 i=1
 while [ "$i" -le "$runs" ]; do
 	clear
-	NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$dir/race" \
+	NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$dir/race atexit_sleep_ms=0" \
 		sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$dir/pid.$i" "$bin" "$@"
 	code=$?
 	tty=restored
