@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/exporter"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/dashboard"
@@ -30,9 +31,31 @@ func (f *dashFlags) register(fs *pflag.FlagSet) {
 // defaultCheckpoint is where the trainer writes and predict reads by default.
 func defaultCheckpoint() string { return train.DefaultConfig().Checkpoint }
 
+// checkTrainingFiles refuses, at the start, a --dataset or --checkpoint
+// that training from the dashboard would refuse later, with the error
+// train gives. Only paths given as flags are checked: the default
+// checkpoint's place matters only once the user trains, and the form can
+// change it.
+func checkTrainingFiles(f *dashFlags) error {
+	if f.dataset != "" {
+		if err := dataset.CheckFile(f.dataset); err != nil {
+			return err
+		}
+	}
+	if f.agent.checkpoint != "" {
+		if err := train.CheckCheckpoint(f.agent.checkpoint); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if f.fps < 1 || f.fps > 60 {
 		return usage(fmt.Errorf("--fps %d: must be between 1 and 60", f.fps))
+	}
+	if err := checkTrainingFiles(f); err != nil {
+		return err
 	}
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
@@ -64,5 +87,6 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		MetricsAddr: addr,
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
+		OnAbort:     env.aborts.add,
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,18 +44,9 @@ const (
 // calls predict with that model and quits, checking that the process exits
 // with status 0 and leaves the terminal as it found it.
 func TestDashboardEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test builds and runs the binary; skipped with -short")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("tmux is required in CI for the end-to-end test: %v", err)
-		}
-		t.Skipf("tmux not installed: %v", err)
-	}
-
+	needTmux(t)
 	dir := t.TempDir()
-	bin := buildAgentdash(t, dir)
+	bin := buildAgentdash(t)
 	work := filepath.Join(dir, "work") // the dashboard's working directory
 	if err := os.Mkdir(work, 0o755); err != nil {
 		t.Fatal(err)
@@ -148,27 +140,70 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 }
 
-// buildAgentdash builds the command in the current directory into dir and
-// returns the binary's path. A test binary built with -race builds agentdash
-// with -race too, so data races in the real program fail the test.
-func buildAgentdash(t *testing.T, dir string) string {
+// needTmux skips an end-to-end test with -short or without tmux (outside
+// CI, which must have it).
+func needTmux(t *testing.T) {
 	t.Helper()
-	goBin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first on PATH
-	if err != nil {
-		t.Fatalf("find the go command: %v", err)
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the binary; skipped with -short")
 	}
-	bin := filepath.Join(dir, "agentdash")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("tmux is required in CI for the end-to-end test: %v", err)
+		}
+		t.Skipf("tmux not installed: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+}
+
+// built is the agentdash binary the end-to-end tests share: building it
+// takes longer than most of them run.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// TestMain removes the shared binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
 	}
-	return bin
+	os.Exit(code)
+}
+
+// buildAgentdash builds the command in the current directory (once per test
+// run) and returns the binary's path. A test binary built with -race builds
+// agentdash with -race too, so data races in the real program fail the test.
+func buildAgentdash(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		goBin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first on PATH
+		if err != nil {
+			built.err = fmt.Errorf("find the go command: %w", err)
+			return
+		}
+		if built.dir, built.err = os.MkdirTemp("", "agentdash-e2e-"); built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "agentdash")
+		args := []string{"build", "-o", bin}
+		if raceEnabled() {
+			args = append(args, "-race")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
 }
 
 // raceEnabled reports whether this test binary was built with -race.
@@ -198,6 +233,16 @@ type tmuxTerm struct {
 // ends. Race reports of a -race binary are written below raceDir.
 func startTmux(t *testing.T, bin, work, raceDir string) *tmuxTerm {
 	t.Helper()
+	// "$0" and "$1" keep paths out of the quoting.
+	const script = `NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$1/race" "$0"; echo EXIT=$?; sleep 60`
+	return startTmuxScript(t, work, script, bin, raceDir)
+}
+
+// startTmuxScript starts a private tmux server whose only pane runs the sh
+// script in work, with args as $0, $1, … The server is killed when the
+// test ends.
+func startTmuxScript(t *testing.T, work, script string, args ...string) *tmuxTerm {
+	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
 		// Inside a tmux session the test must not talk to the user's server.
@@ -211,11 +256,10 @@ func startTmux(t *testing.T, bin, work, raceDir string) *tmuxTerm {
 		env:    env,
 	}
 	// Given as several arguments, the command is executed directly, not
-	// through the user's shell; "$0" and "$1" keep paths out of the quoting.
-	const script = `NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$1/race" "$0"; echo EXIT=$?; sleep 60`
-	_, err := term.tmux("-f", os.DevNull, "new-session", "-d", "-s", "e2e", "-c", work,
+	// through the user's shell.
+	_, err := term.tmux(append([]string{"-f", os.DevNull, "new-session", "-d", "-s", "e2e", "-c", work,
 		"-x", strconv.Itoa(e2eWidth), "-y", strconv.Itoa(e2eHeight),
-		"/bin/sh", "-c", script, bin, raceDir)
+		"/bin/sh", "-c", script}, args...)...)
 	var socketPath string
 	if err == nil {
 		socketPath, err = term.tmux("display-message", "-p", "#{socket_path}")

@@ -20,15 +20,9 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	env := newEnvironment(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	notifyStop(signals)
 	go func() {
-		// The first signal asks the command to stop; a second one ends the
-		// process at once, even if something does not stop. (Restoring the
-		// default handling instead would not do: a process started with
-		// SIGINT ignored, as under nohup, would get "ignore" back.)
-		<-signals
-		cancel()
-		s := <-signals
+		s := awaitForce(signals, cancel)
 		env.aborts.run()
 		fmt.Fprintf(os.Stderr, "agentdash: %v again: stopped without waiting for the rest\n", s)
 		os.Exit(exitFailed)
@@ -37,6 +31,38 @@ func main() {
 	signal.Stop(signals)
 	cancel()
 	os.Exit(code)
+}
+
+// awaitForce calls stop on the first signal from signals, which asks the
+// command to stop, and returns the signal that asks to end the process at
+// once, even if something does not stop: the next one that is not a
+// hangup, which a closing terminal sends more than once (the kernel, then
+// the shell). (Restoring the default handling after the first signal
+// would not do: a signal ignored at start would get "ignore" back.)
+func awaitForce(signals <-chan os.Signal, stop func()) os.Signal {
+	<-signals
+	stop()
+	for s := range signals {
+		if s != syscall.SIGHUP {
+			return s
+		}
+	}
+	return nil // not reached: signals is never closed
+}
+
+// stopSignals ask agentdash to stop: Ctrl-C, kill's default, and the
+// terminal going away.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// notifyStop relays the stop signals to c, except those ignored when the
+// process started, which must stay ignored (Notify would turn them back
+// on): nohup ignores SIGHUP, a shell ignores SIGINT for a background job.
+func notifyStop(c chan<- os.Signal) {
+	for _, s := range stopSignals {
+		if !signal.Ignored(s) {
+			signal.Notify(c, s)
+		}
+	}
 }
 
 // run executes the command line args and returns the process exit status.

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,6 +160,44 @@ func TestExitCodes(t *testing.T) {
 			if tt.code == 0 && r.stderr != "" {
 				t.Errorf("unexpected stderr: %q", r.stderr)
 			}
+		})
+	}
+}
+
+// TestDashboardChecksTrainingFiles checks that the dashboard refuses at
+// its start, as train does, a --dataset or --checkpoint that training would
+// refuse later (exit 2, train's message); stdout is no terminal here, which
+// the dashboard reports only for flags that pass.
+func TestDashboardChecksTrainingFiles(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "data.csv")
+	if err := os.WriteFile(csv, []byte("x,y\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.csv")
+	tests := []struct {
+		name   string
+		args   []string
+		stderr []string
+	}{
+		{"missing dataset", []string{"--dataset", missing}, []string{"load csv: open " + missing}},
+		{"directory as dataset", []string{"--dataset", dir}, []string{"load csv: " + dir + " is a directory"}},
+		{"directory as checkpoint", []string{"--checkpoint", dir}, []string{"cannot write a checkpoint to " + dir, "it is a directory"}},
+		{"checkpoint below a file", []string{"--checkpoint", filepath.Join(file, "model.json")},
+			[]string{"cannot write a checkpoint to " + filepath.Join(file, "model.json"), "not a directory"}},
+		{"both fine", []string{"--dataset", csv, "--checkpoint", filepath.Join(dir, "new", "model.json")}, []string{"needs a terminal"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, "", tt.args...)
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstderr: %s", r.code, exitUsage, r.stderr)
+			}
+			r.wantOneLine(t, tt.stderr...)
 		})
 	}
 }
@@ -678,6 +717,45 @@ func TestJSONEdges(t *testing.T) {
 	out = callOutput{}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != 1 || out.Outcome != "canceled" {
 		t.Errorf("call --json on an interrupted stdin: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+// TestAwaitForce checks which signal ends the process at once: the first
+// one after the first, but never a hangup, which a closing terminal sends
+// twice.
+func TestAwaitForce(t *testing.T) {
+	tests := []struct {
+		name    string
+		signals []os.Signal
+		want    os.Signal // nil: none of them
+	}{
+		{"interrupt twice", []os.Signal{os.Interrupt, os.Interrupt}, os.Interrupt},
+		{"terminate, then interrupt", []os.Signal{syscall.SIGTERM, os.Interrupt}, os.Interrupt},
+		{"hangup, then terminate", []os.Signal{syscall.SIGHUP, syscall.SIGTERM}, syscall.SIGTERM},
+		{"hangup twice", []os.Signal{syscall.SIGHUP, syscall.SIGHUP}, nil},
+		{"interrupt, then hangups", []os.Signal{os.Interrupt, syscall.SIGHUP, syscall.SIGHUP}, nil},
+		{"interrupt, hangup, interrupt", []os.Signal{os.Interrupt, syscall.SIGHUP, os.Interrupt}, os.Interrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A SIGTERM after the signals: awaitForce returns it if none of
+			// them forced the exit.
+			signals := make(chan os.Signal, len(tt.signals)+1)
+			for _, s := range append(tt.signals, syscall.SIGTERM) {
+				signals <- s
+			}
+			if tt.want == nil {
+				tt.want = syscall.SIGTERM
+			}
+			stopped := false
+			got := awaitForce(signals, func() { stopped = true })
+			if !stopped {
+				t.Error("the first signal did not ask to stop")
+			}
+			if got != tt.want {
+				t.Errorf("forced by %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

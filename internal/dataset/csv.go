@@ -79,7 +79,7 @@ func LoadCSV(ctx context.Context, path string, cols Columns) (*Set, error) {
 	var size int64
 	if st, err := f.Stat(); err == nil {
 		if st.IsDir() {
-			return nil, fmt.Errorf("load csv: %s is a directory: %w", path, ErrNotFile)
+			return nil, isDirError(path)
 		}
 		if st.Mode().IsRegular() {
 			size = st.Size()

@@ -39,3 +39,22 @@ func TestLoadCSVPipeWithoutWriter(t *testing.T) {
 		w.Close()
 	}
 }
+
+// CheckFile passes a named pipe without opening it, which would wait for a
+// writer.
+func TestCheckFilePipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- CheckFile(fifo) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("CheckFile(pipe) = %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("CheckFile opened a pipe without a writer")
+	}
+}

@@ -348,11 +348,18 @@ func TestStaleTickIgnored(t *testing.T) {
 	}
 }
 
+// TestQuitKeys checks that q and ctrl+c, and the quit Run sends when its
+// context is canceled, quit, stop what the dashboard started and leave a
+// blank last frame.
 func TestQuitKeys(t *testing.T) {
-	for _, k := range []string{"q", "ctrl+c"} {
+	for _, k := range []string{"q", "ctrl+c", "quitMsg"} {
 		t.Run(k, func(t *testing.T) {
 			m, _, _ := newTest(t, 80, 24, 0)
-			msgs := send(t, m, panetest.Key(k))
+			var msg tea.Msg = quitMsg{}
+			if k != "quitMsg" {
+				msg = panetest.Key(k)
+			}
+			msgs := send(t, m, msg)
 			if len(msgs) == 0 {
 				t.Fatalf("%s produced no message", k)
 			}
@@ -361,6 +368,11 @@ func TestQuitKeys(t *testing.T) {
 			}
 			if m.ctx.Err() == nil {
 				t.Error("quit did not cancel the dashboard context")
+			}
+			// The last frame is blank: tmux would carry the dashboard's
+			// lines over to the main screen if the window grew meanwhile.
+			if v := m.View(); v != "" {
+				t.Errorf("the frame after %s is not blank:\n%s", k, v)
 			}
 		})
 	}

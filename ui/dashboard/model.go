@@ -47,6 +47,10 @@ type Config struct {
 	// NoColor turns colour off, as NO_COLOR asks: text attributes such as
 	// bold and the reverse-video text cursor stay.
 	NoColor bool
+	// OnAbort, if set, is called by Run with a function that restores the
+	// terminal at once, for a process about to end without waiting for Run
+	// (see Run); Run calls the function OnAbort returns when it is done.
+	OnAbort func(restore func()) (remove func())
 }
 
 // ErrNoAgent is returned by Run when Config.Agent is nil.
@@ -70,6 +74,7 @@ type Model struct {
 	showHelp bool
 	helpTop  int // first line of the help overlay's key list shown (it scrolls when taller than the screen)
 	closed   bool
+	quitting bool // the last frame is being drawn: it is blank (see View)
 
 	width, height int
 	layout        layout
@@ -195,6 +200,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.status, m.statusErr = msg.Text, msg.Err
 		m.statusTicks = int(statusFor / m.interval)
 		return m, nil
+
+	case quitMsg:
+		return m, m.quit()
 
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
@@ -349,6 +357,7 @@ func (m *Model) setFocus(i int) {
 }
 
 func (m *Model) quit() tea.Cmd {
+	m.quitting = true
 	m.Close()
 	return tea.Quit
 }

@@ -13,15 +13,26 @@ import (
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
+// quitMsg asks the dashboard to quit as q does; Run sends it when its
+// context is canceled.
+type quitMsg struct{}
+
 // Run shows the dashboard on the terminal until the user quits or ctx is
 // canceled, then stops everything the dashboard started (calls, load
-// generators, training) and restores the terminal. A canceled ctx is a
-// normal exit, not an error; SIGINT delivered to the process (not ctrl+c
-// typed in the dashboard, which quits normally) returns an error wrapping
-// tea.ErrInterrupted.
+// generators, training, whose model is saved as on q) and restores the
+// terminal. A canceled ctx quits as q does and is a normal exit, not an
+// error.
+//
+// Run handles no signal itself: its caller cancels ctx on the first one.
+// If a later one must end the process without waiting for Run to return,
+// the caller first calls the function Config.OnAbort was given, which
+// restores the terminal.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Agent == nil {
 		return ErrNoAgent
+	}
+	if ctx.Err() != nil {
+		return nil // stopped before the screen was taken
 	}
 	th := theme.New(nil)
 	if cfg.NoColor {
@@ -36,16 +47,29 @@ func Run(ctx context.Context, cfg Config) error {
 	m := newModel(ctx, cfg, th)
 	defer m.Close()
 
+	out := newTerminal(os.Stdout, os.Stdin)
 	p := tea.NewProgram(m,
-		tea.WithContext(ctx),
+		tea.WithOutput(out),
+		// Signals are the caller's: Bubble Tea's own handler, racing it,
+		// could block forever sending to an event loop that had ended.
+		tea.WithoutSignalHandler(),
 		tea.WithAltScreen(),
 		tea.WithMouseCellMotion(),
 		tea.WithFPS(m.cfg.FPS),
 	)
-	if _, err := p.Run(); err != nil {
-		if ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
-			return nil
-		}
+	if cfg.OnAbort != nil {
+		defer cfg.OnAbort(out.abandon)()
+	}
+	// Through the model, as q: it stops and saves what runs, and the last
+	// frame is blank (see View). Send returns once the program has ended.
+	defer context.AfterFunc(ctx, func() { p.Send(quitMsg{}) })()
+	_, err := p.Run()
+	if err != nil && ctx.Err() != nil && !errors.Is(err, tea.ErrProgramPanic) {
+		// Asked to stop: an input error on the way out (the terminal
+		// hung up, which is what sent the signal) is no failure.
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	return nil

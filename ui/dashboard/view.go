@@ -13,8 +13,16 @@ import (
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
-// View renders the whole screen: exactly height lines of width cells.
+// View renders the whole screen: exactly height lines of width cells, or
+// nothing once quitting.
 func (m *Model) View() string {
+	if m.quitting {
+		// Bubble Tea leaves its last frame on the alternate screen when it
+		// switches back, and tmux, leaving an alternate screen that grew
+		// wider than when it was entered, reflows lines wider than the old
+		// size into the main screen: a blank last frame leaves nothing.
+		return ""
+	}
 	if m.cfg.NoColor {
 		return theme.WithoutColor(m.view())
 	}
