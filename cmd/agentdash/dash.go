@@ -55,7 +55,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		return usage(fmt.Errorf("--fps %d: must be between 1 and 60", f.fps))
 	}
 	if err := checkTrainingFiles(f); err != nil {
-		return err
+		return usage(err)
 	}
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
