@@ -37,7 +37,7 @@ func newKeyMap() keyMap {
 		runDown: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "run down")),
 		overlay: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "overlay run")),
 		conv:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "convergence")),
-		load:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open checkpoint as run")),
+		load:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "load run")),
 		apply:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		move:    key.NewBinding(key.WithKeys(append(prev, next...)...), key.WithHelp("↑/↓", "apply & move")),

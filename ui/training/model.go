@@ -644,7 +644,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	// The field keys go first; the dashboard drops up/down when the
 	// footer is too narrow for all.
 	return []key.Binding{k.up, k.down, k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full,
-		k.conv, k.runUp, k.runDown, k.overlay, k.load}
+		k.conv, k.runUp, k.runDown, k.overlay} // o (load) is in the full help: the footer keeps room for the form
 }
 
 // FullHelp implements help.KeyMap: every key, grouped by when it applies.
