@@ -2,13 +2,16 @@ package training
 
 import (
 	"flag"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
@@ -276,5 +279,43 @@ func TestPaneLoadsCheckpointAsRun(t *testing.T) {
 	}
 	if len(m.runs) != 2 {
 		t.Errorf("a bad file added a run: %d runs", len(m.runs))
+	}
+}
+
+// TestCompareBlockIsCached: the comparison is drawn once per change of the
+// runs, the view or the size, not on every View.
+func TestCompareBlockIsCached(t *testing.T) {
+	m := newPane(t, train.DefaultConfig(), 120, 40)
+	for _, r := range threeRuns() {
+		m.runs = append(m.runs, r)
+		m.show(len(m.runs) - 1)
+	}
+	first := m.compareBlock(77, 30)
+	m.cmpOut = "cached"
+	if got := m.compareBlock(77, 30); got != "cached" {
+		t.Fatal("an unchanged comparison was drawn again")
+	}
+	m.runsVersion++
+	if got := m.compareBlock(77, 30); got != first {
+		t.Errorf("redrawn after a change:\n%s\nwant\n%s", got, first)
+	}
+	if got := m.compareBlock(77, 29); len(strings.Split(got, "\n")) != 29 {
+		t.Errorf("resized comparison has %d lines", len(strings.Split(got, "\n")))
+	}
+}
+
+// TestCompareColour: with colour each run's line has its colour; with
+// NO_COLOR the same plot has none and the line shapes still differ.
+func TestCompareColour(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.TrueColor)
+	runs := threeRuns()
+	col := Compare(runs, CompareOptions{Width: 100, Height: 12, Theme: theme.New(r)})
+	if !strings.Contains(col, "\x1b[") {
+		t.Error("no colour in the coloured comparison")
+	}
+	plain := Compare(runs, CompareOptions{Width: 100, Height: 12, Theme: theme.NoColor(r)})
+	if s := theme.WithoutColor(plain); !strings.Contains(s, "━") || !strings.Contains(s, "═") || !strings.Contains(s, "─") {
+		t.Errorf("the runs' line shapes are missing without colour:\n%s", s)
 	}
 }
