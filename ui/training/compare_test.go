@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
@@ -237,14 +239,31 @@ func TestPaneKeepsEveryRun(t *testing.T) {
 	if len(m.runs) != 1 || m.listVisible() || m.comparing() {
 		t.Fatalf("after one run: %d runs, list %v, comparing %v", len(m.runs), m.listVisible(), m.comparing())
 	}
-	setField(t, m, "learning rate", "0.01")
-	startRun(t, m)
-	if !m.comparing() {
-		t.Error("the live run is not compared with the first")
+	// A run that fails to start takes no number.
+	setField(t, m, "dataset", filepath.Join(t.TempDir(), "missing.csv"))
+	run(m, m.Update(press("enter")))
+	if m.runErr == nil {
+		t.Fatal("a run on a missing dataset started")
 	}
+	setField(t, m, "dataset", "")
+	setField(t, m, "learning rate", "0.01")
+	setField(t, m, "epochs", "100000000") // stopped below once it is seen live
+	startRun(t, m)
+	deadline := time.Now().Add(30 * time.Second)
+	for m.graph.data.n == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		m.Update(pane.TickMsg{})
+	}
+	if o := m.overlay(); len(o) != 2 || o[1].Name != "#2 live" {
+		t.Errorf("the live run is not overlaid as #2: %d runs", len(o))
+	}
+	if !m.comparing() || !strings.Contains(m.View(), "━2 #2 live") {
+		t.Errorf("the live run is not compared with the first:\n%s", m.View())
+	}
+	m.Update(press("s"))
 	finishRun(t, m)
 	view := m.View()
-	for _, want := range []string{"#1", "#2", "lr 0.05 → 0.01", "─1 #1", "━2 #2", "completed"} {
+	for _, want := range []string{"#1", "#2", "epochs 20 → 100000000, lr 0.05 → 0.01", "─1 #1", "━2 #2", "stopped"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view after two runs lacks %q:\n%s", want, view)
 		}

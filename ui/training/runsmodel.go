@@ -26,7 +26,9 @@ type runList struct {
 	// holds (the last run of the session), -1 while a run is live or none
 	// has finished.
 	current int
-	session int // runs of the session started so far, which names them
+	// trained counts the session's runs that trained an epoch, which are
+	// named by it (a run that failed to start takes no number).
+	trained int
 	// runsVersion is bumped whenever what the comparison draws changes.
 	runsVersion uint64
 	cmpKey      cmpKey
@@ -50,7 +52,6 @@ type loadedRunMsg struct {
 
 // runStarted makes room in the overlay for the run that starts.
 func (m *Model) runStarted() {
-	m.session++
 	m.current = -1
 	if len(m.shown) >= MaxOverlay {
 		m.shown = m.shown[1:]
@@ -61,7 +62,8 @@ func (m *Model) runStarted() {
 // runEnded adds the run that returned res to the list and overlays it
 // where it was drawn live.
 func (m *Model) runEnded(res *train.Result) {
-	m.runs = append(m.runs, RunFromResult("#"+strconv.Itoa(m.session), res))
+	m.trained++
+	m.runs = append(m.runs, RunFromResult("#"+strconv.Itoa(m.trained), res))
 	m.current = len(m.runs) - 1
 	m.runCursor = m.current
 	m.show(m.current)
@@ -93,7 +95,7 @@ func (m *Model) overlay() []Run {
 		out = append(out, m.runs[i])
 	}
 	if m.live() {
-		out = append(out, Run{Name: "#" + strconv.Itoa(m.session) + " live", Config: m.runCfg,
+		out = append(out, Run{Name: "#" + strconv.Itoa(m.trained+1) + " live", Config: m.runCfg,
 			History: m.trainHist, Epochs: m.graph.data.n, Loss: m.latest.TrainLoss, Optimum: m.graph.data.optimum})
 	}
 	return out
