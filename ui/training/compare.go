@@ -62,43 +62,7 @@ func plotRuns(th *theme.Theme, runs []Run, gap, log bool, w, h int) string {
 		return th.Muted.Render("graph: too small")
 	}
 
-	var c curveSet
-	lines := make([][]float64, len(runs))
-	for i := range runs {
-		lines[i] = runLine(&runs[i], n, plotW, gap)
-	}
-	if gap {
-		for i := range lines {
-			for j, x := range lines[i] {
-				if isFinite(x) {
-					lines[i][j] = math.Log10(max(x, gapFloor))
-				}
-			}
-		}
-		c.add(constLine(plotW, math.Log10(ConvergedWithin)), charsOpt, colorOpt)
-	} else {
-		lo, hi := linesRange(lines)
-		if opt, ok := sharedOptimum(runs); ok {
-			lo, hi = min(lo, opt), max(hi, opt)
-			if log {
-				opt = math.Log10(max(opt, logFloorOf(lines, opt, hi)))
-			}
-			c.add(constLine(plotW, opt), charsOpt, colorOpt)
-		}
-		if log {
-			floor := logFloorOf(lines, lo, hi)
-			for i := range lines {
-				for j, x := range lines[i] {
-					if isFinite(x) {
-						lines[i][j] = math.Log10(max(x, floor))
-					}
-				}
-			}
-		}
-	}
-	for i, l := range lines {
-		c.add(l, runChars[i%MaxOverlay], runColors[i%MaxOverlay])
-	}
+	c := runCurves(runs, n, plotW, gap, log)
 	if len(c.data) == 0 || (gap && len(c.data) == 1) {
 		if gap {
 			return th.Muted.Render("no optimum known: no gap to plot")
@@ -136,6 +100,50 @@ func plotRuns(th *theme.Theme, runs []Run, gap, log bool, w, h int) string {
 	}
 	marks := th.Muted.Render(convergedMarks(runs, n, plotW))
 	return strings.Join(append(rows[:at:at], append([]string{marks}, rows[at:]...)...), "\n")
+}
+
+// runCurves returns the lines plotRuns draws, in the slots' styles over
+// the reference: the 1 % line of the convergence view (gap), else the
+// optimum the runs share, if they do.
+func runCurves(runs []Run, n, plotW int, gap, log bool) curveSet {
+	var c curveSet
+	lines := make([][]float64, len(runs))
+	for i := range runs {
+		lines[i] = runLine(&runs[i], n, plotW, gap)
+	}
+	if gap {
+		for i := range lines {
+			for j, x := range lines[i] {
+				if isFinite(x) {
+					lines[i][j] = math.Log10(max(x, gapFloor))
+				}
+			}
+		}
+		c.add(constLine(plotW, math.Log10(ConvergedWithin)), charsOpt, colorOpt)
+	} else {
+		lo, hi := linesRange(lines)
+		if opt, ok := sharedOptimum(runs); ok {
+			lo, hi = min(lo, opt), max(hi, opt)
+			if log {
+				opt = math.Log10(max(opt, logFloorOf(lines, opt, hi)))
+			}
+			c.add(constLine(plotW, opt), charsOpt, colorOpt)
+		}
+		if log {
+			floor := logFloorOf(lines, lo, hi)
+			for i := range lines {
+				for j, x := range lines[i] {
+					if isFinite(x) {
+						lines[i][j] = math.Log10(max(x, floor))
+					}
+				}
+			}
+		}
+	}
+	for i, l := range lines {
+		c.add(l, runChars[i%MaxOverlay], runColors[i%MaxOverlay])
+	}
+	return c
 }
 
 // runLine projects r's losses (or, with gap, its relative gaps to its
