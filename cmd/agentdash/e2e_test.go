@@ -118,6 +118,11 @@ func TestDashboardEndToEnd(t *testing.T) {
 		"✓ completed 12 epochs", "epochs 8 → 12", "─1 #1", "━2 #2"),
 		onScreenRE(`(?m)─1 #1 +\S+ .*completed \(first\)`), onScreenRE(`(?m)━2 #2 +\S+ .*completed epochs 8 → 12`))
 	t.Logf("screen after the second run:\n%s", afterSecond)
+	term.keys("c")
+	conv := term.waitFor("the convergence view", onScreen("gap to optimum, log", "1% at", "c loss curve"))
+	t.Logf("convergence view:\n%s", conv)
+	term.keys("c")
+	term.waitFor("the loss curve again", onScreen("loss, linear", "c convergence"))
 
 	// Abilities again: predict serves the model just trained (y = 2x + 1).
 	term.keys("1")
