@@ -40,8 +40,8 @@ const (
 
 // TestDashboardEndToEnd builds agentdash, opens the dashboard in a 120x40
 // tmux terminal and uses it as a person would: it calls uppercase from the
-// Abilities pane, trips and resets a breaker, trains a model to completion,
-// calls predict with that model and quits, checking that the process exits
+// Abilities pane, trips and resets a breaker, trains a model to completion
+// and a second one with more epochs, sees both in the run list, calls predict with that model and quits, checking that the process exits
 // with status 0 and leaves the terminal as it found it.
 func TestDashboardEndToEnd(t *testing.T) {
 	needTmux(t)
@@ -98,6 +98,23 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(work, "checkpoints", "model.json")); err != nil {
 		t.Errorf("the dashboard reports a saved checkpoint, but: %v", err)
 	}
+
+	// A second run with more epochs: the pane keeps both runs, lists the
+	// second with its change, and overlays their curves with a legend.
+	term.keys("i", "C-u")
+	term.text("12")
+	term.keys("Enter")
+	term.waitFor("the epochs field changed", onScreen("▸ epochs         12"))
+	term.keys("Enter")
+	afterSecond := term.waitFor("the second run in the run list", onScreen(
+		"✓ completed 12 epochs", "epochs 8 → 12", "─1 #1", "━2 #2"),
+		onScreenRE(`(?m)─1 #1 +\S+ .*completed \(first\)`), onScreenRE(`(?m)━2 #2 +\S+ .*completed epochs 8 → 12`))
+	t.Logf("screen after the second run:\n%s", afterSecond)
+	term.keys("c")
+	conv := term.waitFor("the convergence view", onScreen("gap to optimum, log", "1% at", "c loss curve"))
+	t.Logf("convergence view:\n%s", conv)
+	term.keys("c")
+	term.waitFor("the loss curve again", onScreen("loss, linear", "c convergence"))
 
 	// Abilities again: predict serves the model just trained (y = 2x + 1).
 	term.keys("1")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/training"
 )
 
 // maxEpochLines is how many per-epoch lines a long run prints at most (in
@@ -40,6 +41,8 @@ type trainFlags struct {
 	schedule    string
 	standardize string
 	plot        bool
+	compare     []string       // checkpoints to draw with the run (--compare)
+	compared    []training.Run // the runs loaded from them
 	asJSON      bool
 	quiet       bool
 	now         func() time.Time // the clock; tests set it
@@ -71,6 +74,8 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.cfg.Synthetic.Bias, "bias", d.Synthetic.Bias, "synthetic data: true bias")
 	fs.Float64Var(&f.cfg.Synthetic.Noise, "noise", d.Synthetic.Noise, "synthetic data: standard deviation of the noise")
 	fs.BoolVar(&f.plot, "plot", false, "draw the loss curve when done")
+	fs.StringSliceVar(&f.compare, "compare", nil,
+		"checkpoints to compare the run with (comma-separated, up to 3): draws their losses and gaps to the optimum with the run's (implies --plot)")
 	fs.BoolVar(&f.asJSON, "json", false, "write one JSON object per epoch, then a final summary object")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the final summary")
 }
@@ -147,6 +152,9 @@ complete epoch.`,
 				return usage(err)
 			}
 			if err := f.cfg.Validate(); err != nil {
+				return usage(err)
+			}
+			if err := f.loadCompared(); err != nil {
 				return usage(err)
 			}
 			return runTrain(cmd.Context(), env, &f)
@@ -345,7 +353,12 @@ func writeTrainResult(env *environment, f *trainFlags, res *train.Result, err er
 	writeTrainSummary(env.stdout, res)
 	if f.plot && err == nil {
 		fmt.Fprintln(env.stdout)
-		fmt.Fprintln(env.stdout, lossPlot(res, 64, 12, isTerminal(env.stdout) && !env.noColor()))
+		color := isTerminal(env.stdout) && !env.noColor()
+		if len(f.compared) > 0 {
+			fmt.Fprintln(env.stdout, comparePlot(f, res, env, color))
+		} else {
+			fmt.Fprintln(env.stdout, lossPlot(res, 64, 12, color))
+		}
 	}
 	return nil
 }

@@ -67,6 +67,7 @@ type graphView struct {
 	log  bool // log10 y axis
 	ema  bool // add an EMA-smoothed line over the raw one
 	tail int  // > 0: only the last tail epochs; 0: the whole run
+	conv bool // the convergence view of the runs overlaid (runsmodel.go)
 }
 
 // graphData is one snapshot of a run's loss history.

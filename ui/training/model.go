@@ -77,6 +77,10 @@ type Model struct {
 	graph              *graph
 	view               graphView
 
+	// The runs to compare: the session's finished runs and checkpoints
+	// loaded (see runsmodel.go).
+	runList
+
 	// View cache: rebuilt when dirty or resized.
 	dirty bool
 	out   string
@@ -230,6 +234,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.poll()
 	case launchedMsg:
 		return m.launched(msg.l)
+	case loadedRunMsg:
+		return m.loaded(msg)
 	case tea.KeyMsg:
 		if !m.focused {
 			return nil
@@ -292,6 +298,8 @@ func (m *Model) browseKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.full):
 		m.view.tail = 0
+	default:
+		return m.runKey(msg)
 	}
 	return nil
 }
@@ -396,6 +404,7 @@ func (m *Model) start() tea.Cmd {
 	m.view.tail = 0
 	m.trainHist, m.valHist = m.trainHist[:0], m.valHist[:0]
 	m.graph.setData(graphData{optimum: math.NaN()})
+	m.runStarted()
 	return func() tea.Msg {
 		defer close(l.done)
 		l.run, l.err = train.Start(ctx, cfg, train.WithPhases(func(p train.Phase) { l.phase.Store(p) }))
@@ -497,6 +506,7 @@ func (m *Model) refresh() {
 	m.trainHist = m.run.History(m.trainHist[:0], false)
 	m.valHist = m.run.History(m.valHist[:0], true)
 	m.setGraphData()
+	m.runsVersion++ // the live run's line
 	m.paused = m.run.Paused()
 	m.held = m.paused && m.run.Waiting()
 	m.syncKeys() // graph keys work once there is data
@@ -521,6 +531,9 @@ func (m *Model) finish() tea.Cmd {
 	m.run, m.state, m.result, m.runErr = nil, finished, res, err
 	m.stopping, m.paused, m.held = false, false, false
 	m.cancel()
+	if res != nil && res.Epochs > 0 {
+		m.runEnded(res)
+	}
 	if res != nil && math.IsNaN(m.graph.data.optimum) {
 		m.graph.data.optimum = res.OptimalLoss
 		m.graph.version++
@@ -614,6 +627,7 @@ func (m *Model) syncKeys() {
 		k.tail.SetHelp("t", "last N epochs") // no tail view yet: the help says what t does
 	}
 	k.full.SetEnabled(browsing && m.view.tail > 0)
+	m.syncRunKeys(browsing)
 	k.apply.SetEnabled(m.editing)
 	k.cancel.SetEnabled(m.editing)
 	k.move.SetEnabled(m.editing)
@@ -629,7 +643,8 @@ func (m *Model) ShortHelp() []key.Binding {
 	}
 	// The field keys go first; the dashboard drops up/down when the
 	// footer is too narrow for all.
-	return []key.Binding{k.up, k.down, k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full}
+	return []key.Binding{k.up, k.down, k.start, k.pause, k.stop, k.edit, k.change, k.log, k.ema, k.tail, k.full,
+		k.conv, k.runUp, k.runDown, k.overlay} // o (load) is in the full help: the footer keeps room for the form
 }
 
 // FullHelp implements help.KeyMap: every key, grouped by when it applies.
@@ -639,7 +654,8 @@ func (m *Model) FullHelp() [][]key.Binding {
 		{pane.Heading("form"), k.up, k.down, k.edit, k.change},
 		{pane.Heading("editing a field"), k.apply, k.cancel, k.move},
 		{pane.Heading("training run"), k.start, k.pause, k.stop},
-		{pane.Heading("loss curve"), k.log, k.ema, k.tail, k.full},
+		{pane.Heading("loss curve"), k.log, k.ema, k.tail, k.full, k.conv},
+		{pane.Heading("runs"), k.runUp, k.runDown, k.overlay, k.load},
 	}
 }
 

@@ -229,8 +229,15 @@ func (m *Model) runBlock(w, h int) string {
 	if len(lines) >= h {
 		return theme.Block(strings.Join(lines[:h], "\n"), w, h)
 	}
+	if m.listVisible() {
+		// The list takes at most half the room left, so the graph keeps
+		// the rest.
+		lines = append(lines, m.runListLines(w, min(2+MaxOverlay, (h-len(lines))/2))...)
+	}
 	gh := h - len(lines)
-	if gh >= 4 && m.graph.data.n > 0 {
+	if gh >= 4 && m.comparing() {
+		lines = append(lines, m.compareBlock(w, gh))
+	} else if gh >= 4 && m.graph.data.n > 0 {
 		legend := m.legend(w)
 		legend = legend[:min(len(legend), 2)]
 		lines = append(lines, legend...)
