@@ -24,7 +24,6 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/placeholder"
-	"github.com/agentdash/agentdash/internal/schema"
 )
 
 // DefaultMaxOutput is the most stdout a run may write when Spec.MaxOutput
@@ -255,7 +254,7 @@ func (r *runner) input(args map[string]any) ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
-	b, err := schema.AppendCanonical(nil, args)
+	b, err := placeholder.JSON(args)
 	if err != nil {
 		return nil, fmt.Errorf("%s: arguments as JSON: %w: %w", r.name, agent.ErrBadArgs, err)
 	}

@@ -10,12 +10,12 @@
 package placeholder
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/agentdash/agentdash/internal/schema"
 )
 
 // Part is a piece of a template: literal text, or a placeholder when Name
@@ -141,15 +141,27 @@ func Value(args map[string]any, name string) (string, error) {
 }
 
 // Format returns the text that stands for v: a string as it is, anything
-// else as its canonical JSON (numbers in shortest form, 3 and not 3.0;
-// true; objects with sorted keys; null).
+// else as JSON (see JSON).
 func Format(v any) (string, error) {
 	if s, ok := v.(string); ok {
 		return s, nil
 	}
-	b, err := schema.AppendCanonical(nil, v)
+	b, err := JSON(v)
 	if err != nil {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// JSON returns v as compact JSON the way people write it: numbers in
+// shortest form without exponents below 1e21 (3, 1048577, 0.25, 1e+21),
+// object keys sorted, and <, > and & left as they are.
+func JSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

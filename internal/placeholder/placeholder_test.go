@@ -8,7 +8,7 @@ import (
 )
 
 func TestParseRender(t *testing.T) {
-	args := map[string]any{"city": "São Paulo", "n": 3.0, "big": 1e21, "ok": true,
+	args := map[string]any{"city": "São Paulo", "n": 3.0, "big": 1e21, "int": 1048577.0, "frac": 0.000001, "ok": true, "html": "<&>",
 		"obj": map[string]any{"b": 1.0, "a": []any{"x", nil}}, "null": nil}
 	tests := []struct {
 		in, want string
@@ -20,6 +20,7 @@ func TestParseRender(t *testing.T) {
 		{"{{ n }}/{{n}}", "3/3", []string{"n"}},
 		{"{{big}} {{ok}} {{null}}", "1e+21 true null", []string{"big", "null", "ok"}},
 		{"{{obj}}", `{"a":["x",null],"b":1}`, []string{"obj"}},
+		{"{{int}} {{frac}} {{html}}", "1048577 0.000001 <&>", []string{"frac", "html", "int"}},
 	}
 	for _, tt := range tests {
 		tpl, err := Parse(tt.in)
