@@ -254,6 +254,9 @@ func (r *runner) input(args map[string]any) ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
+	if args == nil {
+		args = map[string]any{} // an object, as the schema's arguments always are
+	}
 	b, err := placeholder.JSON(args)
 	if err != nil {
 		return nil, fmt.Errorf("%s: arguments as JSON: %w: %w", r.name, agent.ErrBadArgs, err)

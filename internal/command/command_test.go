@@ -70,6 +70,9 @@ func TestStdin(t *testing.T) {
 	if want := map[string]any{"text": "one two\nthree", "n": 2.0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("without a stdin template, stdin = %#v, want the arguments as JSON", got)
 	}
+	if got, err := call(t, mustNew(t, spec), nil); err != nil || !reflect.DeepEqual(got, map[string]any{}) {
+		t.Errorf("no arguments: stdin = %#v, %v; want {}", got, err)
+	}
 	tpl := "text: {{text}}"
 	spec.Stdin = &tpl
 	got, err = call(t, mustNew(t, spec), args)
