@@ -24,8 +24,8 @@ func TestThroughTheAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reg("echo", helperSpec("print", "{{word}}"), 0)
-	reg("fail", helperSpec("fail", "2", "bad input"), 0)
+	reg("echo", helperSpec("print", "{{word}}"), time.Minute)
+	reg("fail", helperSpec("fail", "2", "bad input"), time.Minute)
 	reg("slow", helperSpec("sleep", "10m"), 300*time.Millisecond)
 	tests := []struct {
 		name string

@@ -76,10 +76,11 @@ func helper(mode string, args []string) int {
 }
 
 // helperSpec declares an ability that runs the test binary as the helper.
+// Under -race, the helper skips the race detector's 1 s wait at exit.
 func helperSpec(argv ...string) Spec {
 	return Spec{
 		Argv: append([]string{testExe()}, argv...),
-		Env:  map[string]string{"GO_WANT_HELPER_PROCESS": "1"},
+		Env:  map[string]string{"GO_WANT_HELPER_PROCESS": "1", "GORACE": "atexit_sleep_ms=0"},
 	}
 }
 
