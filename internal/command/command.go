@@ -4,9 +4,10 @@
 //
 // A run's whole process group is killed when the ability's context ends
 // (its timeout, the caller giving up, the agent closing), when its output
-// passes the limit, and as soon as the program itself exits, so no process
+// passes the limit, and once the program itself has exited, so no process
 // it started outlives the call: on Unix the program leads a process group
-// of its own, on Windows it is put in a job object.
+// of its own, on Windows it is put in a job object. (A process that leaves
+// the group on purpose, with setsid, is out of reach, as it is of a shell.)
 package command
 
 import (
