@@ -59,7 +59,9 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 		"CSV feature columns, comma-separated, in the order the weights take them (default: every column but the target; columns left out are skipped and may hold text)")
 	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing; with --resume, default: the checkpoint resumed)")
 	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory, and save to it (unless --checkpoint is given)")
-	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
+	f.cfg.ValFraction = d.ValFraction
+	fs.Var(fraction{&f.cfg.ValFraction}, "val-fraction",
+		"share of rows held out for validation, in [0, 1); auto = 0.1 with --patience (early stopping watches them), else 0: every row trains the model")
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
 	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
 	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules())

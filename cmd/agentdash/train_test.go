@@ -53,7 +53,7 @@ func TestTrainExitCodes(t *testing.T) {
 		{"synthetic flag with a dataset", []string{"--dataset", line, "--noise", "1"}, 2, []string{"--noise applies to synthetic data only"}},
 		{"config", []string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
 		{"target without a dataset", []string{"--target", "y"}, 2, []string{"target"}},
-		{"no row left to train on", []string{"--dataset", file("one.csv", "x,y\n1,2\n")}, 2, []string{"none for training"}},
+		{"no row left to train on", []string{"--dataset", file("one.csv", "x,y\n1,2\n"), "--val-fraction", "0.1"}, 2, []string{"none for training"}},
 		{"missing dataset", []string{"--dataset", filepath.Join(dir, "missing.csv")}, 2, []string{"missing.csv"}},
 		{"dataset is a directory", []string{"--dataset", dir}, 2, []string{"not a CSV file"}},
 		{"empty dataset", []string{"--dataset", file("empty.csv", "")}, 2, []string{"empty.csv", "no data rows"}},

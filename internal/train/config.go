@@ -89,9 +89,13 @@ type Config struct {
 	// path to the same bytes; start from the saved Checkpoint.Config.
 	ResumeFrom string `json:"resume_from,omitempty"`
 
-	ValFraction float64 `json:"val_fraction"` // share of rows held out for validation, in [0, 1)
-	Patience    int     `json:"patience"`     // stop after this many epochs without improvement; 0 = never
-	MinDelta    float64 `json:"min_delta"`    // least loss decrease that counts as improvement; >= 0
+	// ValFraction is the share of rows held out for validation, in
+	// [0, 1), or ValFractionAuto: rows are held out only when something
+	// uses them, as sklearn's validation_fraction applies only with
+	// early_stopping (see EffectiveValFraction).
+	ValFraction float64 `json:"val_fraction"`
+	Patience    int     `json:"patience"`  // stop after this many epochs without improvement; 0 = never
+	MinDelta    float64 `json:"min_delta"` // least loss decrease that counts as improvement; >= 0
 
 	Schedule   Schedule `json:"schedule"`
 	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for step and exponential, > 0 for inverse-time
@@ -101,10 +105,33 @@ type Config struct {
 	Synthetic   Synthetic   `json:"synthetic"` // used when Dataset is ""
 }
 
+// ValFractionAuto is the ValFraction that holds rows out for validation
+// only when early stopping watches them: AutoValFraction of them with a
+// Patience, none without. It is -1 in the JSON of a config.
+const ValFractionAuto = -1
+
+// AutoValFraction is the share of rows ValFractionAuto holds out for early
+// stopping, as sklearn's SGDRegressor's validation_fraction.
+const AutoValFraction = 0.1
+
+// EffectiveValFraction returns the share of rows held out for validation:
+// ValFraction, or for ValFractionAuto AutoValFraction with early stopping
+// (Patience > 0) and 0 without, so that every row reaches the model unless
+// something uses the held-out ones.
+func (c Config) EffectiveValFraction() float64 {
+	if c.ValFraction != ValFractionAuto {
+		return c.ValFraction
+	}
+	if c.Patience > 0 {
+		return AutoValFraction
+	}
+	return 0
+}
+
 // DefaultConfig returns the defaults, which match the original runner's
 // parameters (-Epochs 8 -Lr 0.05 -BatchSize 32 -Seed 123) and add:
-// synthetic data of 1000 rows of y = 2x + 1 + noise (sd 0.1), 10% of the
-// rows held out for validation (as sklearn's SGDRegressor), no early
+// synthetic data of 1000 rows of y = 2x + 1 + noise (sd 0.1), rows held
+// out for validation only with early stopping (ValFractionAuto), no early
 // stopping, a constant learning rate (decay rate 0.5 every 10 epochs when
 // a decaying schedule is chosen), automatic standardization, and the
 // checkpoint checkpoints/model.json under the working directory.
@@ -115,7 +142,7 @@ func DefaultConfig() Config {
 		BatchSize:   32,
 		Seed:        123,
 		Checkpoint:  filepath.Join("checkpoints", "model.json"),
-		ValFraction: 0.1,
+		ValFraction: ValFractionAuto,
 		Schedule:    ScheduleConstant,
 		DecayRate:   0.5,
 		DecaySteps:  10,
@@ -141,8 +168,8 @@ func (c Config) Validate() error {
 		return bad("lr must be a finite number > 0, got %g", c.LR)
 	case c.BatchSize < 1:
 		return bad("batch-size must be at least 1, got %d", c.BatchSize)
-	case !finite(c.ValFraction) || c.ValFraction < 0 || c.ValFraction >= 1:
-		return bad("val-fraction must be in [0, 1), got %g", c.ValFraction)
+	case c.ValFraction != ValFractionAuto && (!finite(c.ValFraction) || c.ValFraction < 0 || c.ValFraction >= 1):
+		return bad("val-fraction must be in [0, 1) or auto, got %g", c.ValFraction)
 	case c.Patience < 0:
 		return bad("patience must be >= 0 (0 disables early stopping), got %d", c.Patience)
 	case !finite(c.MinDelta) || c.MinDelta < 0:

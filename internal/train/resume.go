@@ -17,6 +17,7 @@ import (
 func (c *Checkpoint) canContinue(cfg Config) error {
 	old := c.Config
 	norm := func(x Config) Config {
+		x.ValFraction = x.EffectiveValFraction() // before Patience is cleared
 		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
 		// Settings are compared by what they do: "auto" standardization
 		// as the on or off it means for the data (decided before Dataset

@@ -267,6 +267,11 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 		if err != nil {
 			return nil, input(fmt.Errorf("resume: %w", err))
 		}
+		if cfg.ValFraction == ValFractionAuto {
+			// The rows held out are the saved run's, whatever Patience
+			// is now; the explicit share keeps them so on a later resume.
+			cfg.ValFraction = ck.Config.EffectiveValFraction()
+		}
 		if err := ck.canContinue(cfg); err != nil {
 			return nil, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
 		}
@@ -412,11 +417,12 @@ func loadData(ctx context.Context, cfg Config) (*dataset.Set, error) {
 }
 
 // split shuffles the rows once with the split stream and holds out the
-// last ValFraction of them for validation.
+// last EffectiveValFraction of them for validation.
 func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 	n := set.Rows()
-	nVal := int(math.Floor(t.cfg.ValFraction * float64(n)))
-	if t.cfg.ValFraction > 0 {
+	frac := t.cfg.EffectiveValFraction()
+	nVal := int(math.Floor(frac * float64(n)))
+	if frac > 0 {
 		nVal = max(nVal, 1)
 		t.rng.Seed(t.cfg.Seed, streamSplit)
 		if err := shuffleRows(ctx, set.XY, t.stride, &t.rng); err != nil {
@@ -428,7 +434,7 @@ func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 		if n == 1 {
 			rows = "row leaves"
 		}
-		return input(fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, t.cfg.ValFraction))
+		return input(fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, frac))
 	}
 	cut := (n - nVal) * t.stride
 	t.train, t.val = set.XY[:cut:cut], set.XY[cut:]

@@ -28,7 +28,9 @@ const housing = "../../assets/housing.csv"
 // testConfig returns the defaults without a checkpoint file.
 func testConfig() Config {
 	c := DefaultConfig()
-	c.Checkpoint = ""
+	// Most tests watch the validation loss too, so they hold rows out
+	// explicitly; the default holds none without early stopping.
+	c.Checkpoint, c.ValFraction = "", 0.1
 	return c
 }
 
@@ -982,5 +984,67 @@ func TestLeastSquaresCanceled(t *testing.T) {
 	}
 	if _, err := solveCholesky(ctx, a, features, 0, make([]float64, features)); !errors.Is(err, context.Canceled) {
 		t.Errorf("solveCholesky on a canceled context: %v", err)
+	}
+}
+
+// By default rows are held out for validation only when early stopping
+// watches them (sklearn's validation_fraction with early_stopping); an
+// explicit share holds them out either way.
+func TestValFractionAuto(t *testing.T) {
+	tests := []struct {
+		name      string
+		frac      float64
+		patience  int
+		wantTrain int
+		wantVal   int
+	}{
+		{"default: every row trains", ValFractionAuto, 0, 1000, 0},
+		{"early stopping: 10% held out", ValFractionAuto, 3, 900, 100},
+		{"explicit share without early stopping", 0.2, 0, 800, 200},
+		{"explicit 0 with early stopping", 0, 3, 1000, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Checkpoint, cfg.Epochs, cfg.ValFraction, cfg.Patience = "", 2, tt.frac, tt.patience
+			res := mustTrain(t, cfg, nil)
+			if res.Samples != tt.wantTrain || res.ValSamples != tt.wantVal {
+				t.Fatalf("split %d/%d, want %d/%d", res.Samples, res.ValSamples, tt.wantTrain, tt.wantVal)
+			}
+			if got := cfg.EffectiveValFraction(); got != float64(tt.wantVal)/1000 {
+				t.Errorf("EffectiveValFraction() = %g", got)
+			}
+		})
+	}
+	if DefaultConfig().ValFraction != ValFractionAuto {
+		t.Errorf("default val fraction %g, want auto", DefaultConfig().ValFraction)
+	}
+}
+
+// A run saved with the automatic share resumes with early stopping turned
+// on and keeps its rows (none held out), and a checkpoint of an explicit
+// share (as every file written before "auto" holds) resumes with the
+// default config.
+func TestResumeValFractionAuto(t *testing.T) {
+	for _, saved := range []float64{ValFractionAuto, 0.1} {
+		t.Run(fmt.Sprint(saved), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "m.json")
+			cfg := DefaultConfig()
+			cfg.Checkpoint, cfg.Epochs, cfg.ValFraction = path, 3, saved
+			first := mustTrain(t, cfg, nil)
+			next := DefaultConfig()
+			next.Checkpoint, next.ResumeFrom, next.Epochs, next.Patience = path, path, 5, 2
+			res := mustTrain(t, next, nil)
+			if res.Epochs <= 3 || res.ValSamples != first.ValSamples {
+				t.Fatalf("resumed to epoch %d with %d validation rows, want past 3 with %d", res.Epochs, res.ValSamples, first.ValSamples)
+			}
+			ck, err := LoadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := float64(first.ValSamples) / 1000; ck.Config.ValFraction != want {
+				t.Fatalf("saved val fraction %g, want the explicit %g so that a later resume keeps the split", ck.Config.ValFraction, want)
+			}
+		})
 	}
 }
