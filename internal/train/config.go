@@ -15,9 +15,18 @@ import (
 //	step          LR · r^⌊(e-1)/s⌋           (drop by r every s epochs)
 //	exponential   LR · r^((e-1)/s)           (smooth version of step)
 //	inverse-time  LR / (1 + r·(e-1)/s)       (Keras InverseTimeDecay; sklearn's "invscaling" in spirit)
+//	auto          LR · r^k, k = the plateaus so far (Keras ReduceLROnPlateau)
+//
+// For auto, the default, the k-th plateau is a window of s·2^k epochs
+// whose mean training loss is not PlateauThreshold (relatively) below the
+// previous window's (see plateau); the rate never goes below
+// MinLRFactor·LR. A resumed run given auto takes the schedule of the
+// checkpoint it resumes, so that files written when constant was the
+// default resume as they were.
 //
 // The rate is constant within an epoch, so a schedule depends only on the
-// epoch number and resuming from a checkpoint continues it exactly.
+// epoch number (and plateau on the losses so far, which a checkpoint keeps)
+// and resuming from a checkpoint continues it exactly.
 type Schedule string
 
 // The learning-rate schedules. The empty Schedule means ScheduleConstant.
@@ -26,7 +35,27 @@ const (
 	ScheduleStep        Schedule = "step"
 	ScheduleExponential Schedule = "exponential"
 	ScheduleInverseTime Schedule = "inverse-time"
+	ScheduleAuto        Schedule = "auto"
 )
+
+// PlateauThreshold is the relative decrease of a window's mean training
+// loss below the previous window's that counts as progress for the auto
+// schedule (as PyTorch's ReduceLROnPlateau threshold); any
+// decrease counts, so that descent that still makes progress, however
+// slowly (along the flat directions of collinear data), keeps its rate.
+const PlateauThreshold = 0
+
+// MinLRFactor bounds the auto schedule's decay: the rate stays at or
+// above MinLRFactor·LR.
+const MinLRFactor = 1e-6
+
+// effective returns the schedule s means: the empty one is constant.
+func (s Schedule) effective() Schedule {
+	if s == "" {
+		return ScheduleConstant
+	}
+	return s
+}
 
 // decayBounds returns the open lower and closed upper bound of the decay
 // rate of a decaying schedule, and the rule in words. A step or exponential
@@ -42,7 +71,7 @@ func (s Schedule) decayBounds() (lo, hi float64, rule string) {
 
 // Schedules lists the valid schedules, for help texts and forms.
 func Schedules() []Schedule {
-	return []Schedule{ScheduleConstant, ScheduleStep, ScheduleExponential, ScheduleInverseTime}
+	return []Schedule{ScheduleAuto, ScheduleConstant, ScheduleStep, ScheduleExponential, ScheduleInverseTime}
 }
 
 // Standardize says whether features are scaled to zero mean and unit
@@ -132,8 +161,9 @@ func (c Config) EffectiveValFraction() float64 {
 // parameters (-Epochs 8 -Lr 0.05 -BatchSize 32 -Seed 123) and add:
 // synthetic data of 1000 rows of y = 2x + 1 + noise (sd 0.1), rows held
 // out for validation only with early stopping (ValFractionAuto), no early
-// stopping, a constant learning rate (decay rate 0.5 every 10 epochs when
-// a decaying schedule is chosen), automatic standardization, and the
+// stopping, the auto schedule: the learning rate halves after every 10
+// epochs without progress (decay rate 0.5 and steps 10 for the decaying
+// schedules), automatic standardization, and the
 // checkpoint checkpoints/model.json under the working directory.
 func DefaultConfig() Config {
 	return Config{
@@ -143,7 +173,7 @@ func DefaultConfig() Config {
 		Seed:        123,
 		Checkpoint:  filepath.Join("checkpoints", "model.json"),
 		ValFraction: ValFractionAuto,
-		Schedule:    ScheduleConstant,
+		Schedule:    ScheduleAuto,
 		DecayRate:   0.5,
 		DecaySteps:  10,
 		Standardize: StandardizeAuto,
@@ -183,7 +213,7 @@ func (c Config) Validate() error {
 	}
 	switch c.Schedule {
 	case "", ScheduleConstant:
-	case ScheduleStep, ScheduleExponential, ScheduleInverseTime:
+	case ScheduleStep, ScheduleExponential, ScheduleInverseTime, ScheduleAuto:
 		if c.DecaySteps < 1 {
 			return bad("decay-steps must be at least 1, got %d", c.DecaySteps)
 		}
@@ -213,10 +243,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// lrAt returns the learning rate for epoch e (1-based).
-func (c Config) lrAt(e int) float64 {
+// lrAt returns the learning rate for epoch e (1-based) after decays
+// plateaus (which only the auto schedule counts).
+func (c Config) lrAt(e, decays int) float64 {
 	k := float64(e-1) / float64(c.DecaySteps)
-	switch c.Schedule {
+	switch c.Schedule.effective() {
+	case ScheduleAuto:
+		return c.LR * max(math.Pow(c.DecayRate, float64(decays)), MinLRFactor)
 	case ScheduleStep:
 		return c.LR * math.Pow(c.DecayRate, math.Floor(k))
 	case ScheduleExponential:

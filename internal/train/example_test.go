@@ -26,7 +26,7 @@ func ExampleTrain() {
 	// epoch 1/8: loss 0.0120 (optimum 0.0102)
 	// epoch 4/8: loss 0.0104 (optimum 0.0102)
 	// epoch 8/8: loss 0.0103 (optimum 0.0102)
-	// completed: y = 1.99·x + 0.99
+	// completed: y = 2.00·x + 1.00
 }
 
 func ExampleStart() {

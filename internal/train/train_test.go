@@ -527,9 +527,17 @@ func TestResume(t *testing.T) {
 	csv.Dataset, csv.Epochs, csv.Schedule, csv.DecaySteps, csv.BatchSize = housing, 12, ScheduleExponential, 3, 50
 	stopping := testConfig()
 	stopping.Epochs, stopping.Patience, stopping.MinDelta, stopping.ValFraction = 40, 4, 1e-6, 0.25
-	for name, cfg := range map[string]Config{"synthetic": plain, "csv standardized with schedule": csv, "early stopping": stopping} {
+	// The auto schedule (the default) decays the rate on the way,
+	// from state the checkpoint keeps.
+	plateaus := DefaultConfig()
+	plateaus.Checkpoint, plateaus.Dataset, plateaus.Epochs = "", filepath.Join("testdata", "cars.csv"), 120
+	for name, cfg := range map[string]Config{"synthetic": plain, "csv standardized with schedule": csv, "early stopping": stopping, "plateaus": plateaus} {
 		t.Run(name, func(t *testing.T) {
-			want := mustTrain(t, cfg, nil)
+			var lr float64
+			want := mustTrain(t, cfg, func(e Event) { lr = e.LR })
+			if name == "plateaus" && lr >= cfg.LR {
+				t.Fatalf("the rate ended at %g, not below %g: no plateau to resume across", lr, cfg.LR)
+			}
 			for _, k := range []int{1, 5, want.Epochs - 1} {
 				path := filepath.Join(t.TempDir(), "model.json")
 				first := cfg

@@ -78,7 +78,7 @@ func fields() []field {
 			func(c *train.Config) *int { return &c.Patience }),
 		floatField("min delta", "min-delta", "smallest loss decrease that counts as an improvement",
 			func(c *train.Config) *float64 { return &c.MinDelta }),
-		choiceField("schedule", "schedule", "learning-rate decay", scheduleNames(),
+		choiceField("schedule", "schedule", "rate decay", scheduleNames(),
 			func(c *train.Config) string { return string(c.Schedule) },
 			func(c *train.Config, s string) { c.Schedule = train.Schedule(s) }),
 		floatField("decay rate", "decay-rate", "learning-rate decay factor of the schedule",
