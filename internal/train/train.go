@@ -185,6 +185,10 @@ type Result struct {
 	// model in original units; nil and 0 when it was not computed.
 	OptimalWeights []float64
 	OptimalBias    float64
+	// Collinearity is how close the features are to linearly dependent;
+	// nil when the closed form was not computed (it shares its cost).
+	Collinearity *Collinearity
+
 	// Gaps is, for each weight and then the bias, its distance from the
 	// closed-form one relative to that one's magnitude (absolute where it
 	// is 0); nil without the closed form.
@@ -234,22 +238,23 @@ type trainer struct {
 	scaler   *Scaler   // nil when not standardized
 	rng      rand.PCG
 
-	m           model     // current model in training units
-	prev        model     // model before the current epoch, for rollback
-	bestM       model     // model of the best epoch, returned after early stopping
-	bestLoss    float64   // training loss of bestM
-	bestVloss   float64   // validation loss of bestM
-	plateau     plateau   // the auto schedule's plateaus
-	lr          float64   // the learning rate of the last epoch run
-	pick        chosen    // the model the run returns, set when it ends
-	optW        []float64 // closed-form weights in training units; nil if not computed
-	optB        float64   // closed-form bias in training units
-	out         []float64 // weights in original units, reused for events
-	optimal     float64   // closed-form loss
-	skipped     string    // why optimal was not computed
-	zeroLoss    float64   // loss of the all-zero model, for divergence
-	epoch       int       // epochs completed
-	resumed     int       // epochs completed before this run (the checkpoint's)
+	m           model         // current model in training units
+	prev        model         // model before the current epoch, for rollback
+	bestM       model         // model of the best epoch, returned after early stopping
+	bestLoss    float64       // training loss of bestM
+	bestVloss   float64       // validation loss of bestM
+	plateau     plateau       // the auto schedule's plateaus
+	lr          float64       // the learning rate of the last epoch run
+	pick        chosen        // the model the run returns, set when it ends
+	optW        []float64     // closed-form weights in training units; nil if not computed
+	optB        float64       // closed-form bias in training units
+	collinear   *Collinearity // nil if the closed form was not computed
+	out         []float64     // weights in original units, reused for events
+	optimal     float64       // closed-form loss
+	skipped     string        // why optimal was not computed
+	zeroLoss    float64       // loss of the all-zero model, for divergence
+	epoch       int           // epochs completed
+	resumed     int           // epochs completed before this run (the checkpoint's)
 	loss, vloss float64
 	best        float64 // best monitored loss
 	bestEpoch   int
@@ -343,11 +348,12 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	t.optimal = math.NaN()
 	if t.skipped = skipClosedForm(cfg.Epochs, len(t.train)/t.stride, f); t.skipped == "" {
 		o.phase(PhaseReference)
-		w, b, err := leastSquares(ctx, t.train, f)
+		w, b, cov, err := solveLeastSquares(ctx, t.train, f)
 		if err != nil {
 			return nil, err
 		}
 		t.optimal, t.optW, t.optB = mse(t.train, w, b), w, b
+		t.collinear = collinearity(cov, t.features)
 	}
 	if resume != nil {
 		o.phase(PhaseReplaying)
@@ -713,7 +719,7 @@ func (t *trainer) result(stop StopReason) *Result {
 		Epochs: t.epoch, Resumed: t.resumed, BestEpoch: t.bestEpoch,
 		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal, OptimalSkipped: t.skipped,
 		Weights: w, Bias: b, Model: p.kind,
-		OptimalWeights: ow, OptimalBias: ob, Gaps: gaps(w, b, ow, ob),
+		OptimalWeights: ow, OptimalBias: ob, Gaps: gaps(w, b, ow, ob), Collinearity: t.collinear,
 		StopReason: stop,
 		History:    t.hist, ValHistory: t.vhist,
 		Elapsed: t.elapsed,
