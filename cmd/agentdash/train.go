@@ -182,6 +182,14 @@ type summaryJSON struct {
 	BestEpoch      int       `json:"best_epoch"`
 	OptimalLoss    jsonFloat `json:"optimal_loss"`
 	OptimalSkipped string    `json:"optimal_skipped,omitempty"` // why optimal_loss is null
+	Model          string    `json:"model"`                     // which model weights and bias are: last or best
+	OptimalWeights []float64 `json:"optimal_weights"`           // closed form; null when not computed
+	OptimalBias    jsonFloat `json:"optimal_bias"`
+	Gaps           []float64 `json:"gaps"`                      // per weight, then the bias: distance from the closed form relative to it
+	Condition      jsonFloat `json:"condition_number"`          // of the standardized features; null when not computed or infinite
+	Collinear      bool      `json:"collinear"`                 // condition number over train.CollinearCondition
+	MostCorrelated []string  `json:"most_correlated,omitempty"` // the pair of features with the largest |r|
+	Correlation    jsonFloat `json:"correlation"`               // their r; null without a pair
 	Epochs         int       `json:"epochs"`
 	ResumedEpochs  int       `json:"resumed_epochs"`
 	StopReason     string    `json:"stop_reason"`
@@ -336,6 +344,17 @@ func writeTrainResult(env *environment, f *trainFlags, res *train.Result, err er
 			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
 			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), OptimalSkipped: res.OptimalSkipped, Epochs: res.Epochs, ResumedEpochs: res.Resumed,
 			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
+		out.Model, out.OptimalWeights, out.Gaps = string(res.Model), res.OptimalWeights, res.Gaps
+		out.OptimalBias, out.Condition, out.Correlation = jsonFloat(math.NaN()), jsonFloat(math.NaN()), jsonFloat(math.NaN())
+		if res.OptimalWeights != nil {
+			out.OptimalBias = jsonFloat(res.OptimalBias)
+		}
+		if c := res.Collinearity; c != nil {
+			out.Condition, out.Collinear = jsonFloat(c.Condition), c.Collinear()
+			if c.Pair[0] != "" {
+				out.MostCorrelated, out.Correlation = c.Pair[:], jsonFloat(c.R)
+			}
+		}
 		if err != nil {
 			out.Error = err.Error()
 		}
@@ -514,7 +533,59 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 	}
 	fmt.Fprintf(w, "weights:     %s\n", strings.Join(ws, "  "))
 	fmt.Fprintf(w, "bias:        %.6g\n", res.Bias)
+	writeModelLine(w, res)
+	writeOptimumLines(w, res)
 	writeCheckpointLine(w, res)
+}
+
+// writeModelLine says which model the weights are: the last epoch's, or
+// an earlier one of lower loss.
+func writeModelLine(w io.Writer, res *train.Result) {
+	switch res.Model {
+	case train.ModelBest:
+		monitored := "training"
+		if !math.IsNaN(res.ValLoss) {
+			monitored = "validation"
+		}
+		fmt.Fprintf(w, "model:       best: epoch %d's, of the lowest %s loss, saved rather than the last epoch's\n", res.BestEpoch, monitored)
+	case train.ModelLast:
+		fmt.Fprintf(w, "model:       last: epoch %d's\n", res.Epochs)
+	}
+}
+
+// writeOptimumLines compares the weights with the closed form's, one gap
+// per coefficient, and warns of collinear features.
+func writeOptimumLines(w io.Writer, res *train.Result) {
+	if len(res.OptimalWeights) == len(res.Weights) && len(res.Gaps) == len(res.Weights)+1 {
+		var parts []string
+		for i, x := range res.OptimalWeights {
+			name := fmt.Sprintf("w%d", i)
+			if i < len(res.Features) {
+				name = res.Features[i]
+			}
+			parts = append(parts, fmt.Sprintf("%s=%.6g (%s off)", name, x, percent(res.Gaps[i])))
+		}
+		parts = append(parts, fmt.Sprintf("bias=%.6g (%s off)", res.OptimalBias, percent(res.Gaps[len(res.Weights)])))
+		fmt.Fprintf(w, "optimum:     %s\n", strings.Join(parts, "  "))
+	}
+	c := res.Collinearity
+	switch {
+	case c == nil || c.Pair[0] == "":
+	case c.Collinear():
+		fmt.Fprintf(w, "collinear:   condition number %.3g of the standardized features, over %d: %s and %s correlate most (r %.4f); gradient descent crawls along such directions, so the weights can stay far from the optimum's while the loss looks done\n",
+			c.Condition, train.CollinearCondition, c.Pair[0], c.Pair[1], c.R)
+	default:
+		fmt.Fprintf(w, "condition:   %.3g (standardized features; most correlated %s and %s, r %.4f)\n", c.Condition, c.Pair[0], c.Pair[1], c.R)
+	}
+}
+
+// percent writes a relative gap as a percentage with 2 significant
+// digits, whole from 100% on.
+func percent(g float64) string {
+	if g >= 1 {
+		return fmt.Sprintf("%.0f%%", 100*g)
+	}
+	return fmt.Sprintf("%.2g%%", 100*g)
 }
 
 // writeCheckpointLine ends the summary with where the model was saved.
