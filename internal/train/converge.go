@@ -88,10 +88,23 @@ type plateau struct {
 // million times DecaySteps epochs).
 const maxWindowDoublings = 20
 
+// window returns the length of the current window: steps doubled once
+// per decay, up to maxWindowDoublings times and without overflowing.
+func (p *plateau) window(steps int) int {
+	w := steps
+	for range min(p.decays, maxWindowDoublings) {
+		if w > math.MaxInt/2 {
+			break
+		}
+		w *= 2
+	}
+	return w
+}
+
 // update counts the epoch that ended with training loss loss.
 func (p *plateau) update(loss float64, steps int) {
 	p.sum += loss
-	if p.n++; p.n < steps<<min(p.decays, maxWindowDoublings) {
+	if p.n++; p.n < p.window(steps) {
 		return
 	}
 	mean := p.sum / float64(p.n)

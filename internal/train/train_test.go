@@ -1056,3 +1056,24 @@ func TestResumeValFractionAuto(t *testing.T) {
 		})
 	}
 }
+
+// The auto schedule's window doubles with every decay, up to a bound and
+// without overflowing however long decay-steps is.
+func TestPlateauWindow(t *testing.T) {
+	for _, tt := range []struct{ steps, decays, want int }{
+		{10, 0, 10}, {10, 1, 20}, {10, 3, 80}, {1, 100, 1 << maxWindowDoublings}, {math.MaxInt / 3, 5, math.MaxInt / 3 * 2},
+	} {
+		p := plateau{decays: tt.decays}
+		if got := p.window(tt.steps); got != tt.want {
+			t.Errorf("window(%d) after %d decays = %d, want %d", tt.steps, tt.decays, got, tt.want)
+		}
+	}
+	// A window whose mean loss does not fall is a plateau; one that falls is not.
+	var p plateau
+	for _, loss := range []float64{4, 4, 3, 3, 3, 3} { // windows of 2: means 4, 3, 3
+		p.update(loss, 2)
+	}
+	if p.decays != 1 {
+		t.Fatalf("%d decays after windows of mean 4, 3, 3; want 1", p.decays)
+	}
+}
