@@ -64,9 +64,10 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 		"share of rows held out for validation, in [0, 1); auto = 0.1 with --patience (early stopping watches them), else 0: every row trains the model")
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
 	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
-	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules())
-	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for step and exponential, in (0, 1]; > 0 for inverse-time")
-	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule")
+	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules()+
+		"; auto multiplies the rate by --decay-rate after each plateau of the training loss (a window of --decay-steps epochs, doubling with each decay, whose mean did not fall); with --resume, auto is the checkpoint's schedule")
+	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for auto, step and exponential, in (0, 1]; > 0 for inverse-time")
+	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule (auto: of its first plateau window)")
 	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
 	intVar(fs, &f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
 	fs.Float64Var(&f.cfg.Synthetic.Weight, "weight", d.Synthetic.Weight, "synthetic data: true weight")

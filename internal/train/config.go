@@ -127,7 +127,7 @@ type Config struct {
 	MinDelta    float64 `json:"min_delta"` // least loss decrease that counts as improvement; >= 0
 
 	Schedule   Schedule `json:"schedule"`
-	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for step and exponential, > 0 for inverse-time
+	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for auto, step and exponential, > 0 for inverse-time
 	DecaySteps int      `json:"decay_steps"` // s in the schedules, in epochs; >= 1
 
 	Standardize Standardize `json:"standardize"`
