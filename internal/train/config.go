@@ -116,6 +116,8 @@ type Config struct {
 	// equal the checkpoint's except Epochs (the new total, above the saved
 	// epoch), Checkpoint, Patience and MinDelta, and Dataset may be another
 	// path to the same bytes; start from the saved Checkpoint.Config.
+	// ValFractionAuto and ScheduleAuto take the checkpoint's split and
+	// schedule.
 	ResumeFrom string `json:"resume_from,omitempty"`
 
 	// ValFraction is the share of rows held out for validation, in
