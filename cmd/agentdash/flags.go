@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/agentdash/agentdash/internal/train"
 )
 
 // Whole-number flags are read in base 10 only: pflag's IntVar reads Go
@@ -122,3 +124,29 @@ func flagKey(name string) string {
 		return unicode.ToLower(r)
 	}, name)
 }
+
+// fraction is a pflag.Value for train.Config.ValFraction: a number, or
+// "auto" for train.ValFractionAuto.
+type fraction struct{ p *float64 }
+
+func (f fraction) String() string {
+	if f.p == nil || *f.p == train.ValFractionAuto {
+		return "auto"
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f fraction) Set(s string) error {
+	if strings.EqualFold(strings.TrimSpace(s), "auto") {
+		*f.p = train.ValFractionAuto
+		return nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number or auto", s)
+	}
+	*f.p = v
+	return nil
+}
+
+func (f fraction) Type() string { return "fraction" }

@@ -140,6 +140,8 @@ func TestExitCodes(t *testing.T) {
 			stderr: []string{`--fault "nope=0.5": unknown ability "nope"`}},
 		{name: "hex count", args: []string{"train", "--samples", "0x10"}, code: 2,
 			stderr: []string{`invalid argument "0x10" for "--samples" flag: "0x10" is not a whole number`}},
+		{name: "val fraction neither a number nor auto", args: []string{"train", "--val-fraction", "some"}, code: 2,
+			stderr: []string{`invalid argument "some" for "--val-fraction" flag: "some" is not a number or auto`}},
 		{name: "help", args: []string{"call", "--help"}, code: 0},
 		{name: "root help", args: []string{"--help"}, code: 0},
 		{name: "dashboard needs a terminal", args: nil, code: 2, stderr: []string{"terminal"}},
@@ -858,7 +860,7 @@ func TestTrainWideData(t *testing.T) {
 	dir := chdir(t)
 	csv := wideCSV(t, dir, 40, 1200)
 	r := runCmd(t, "", "train", "--dataset", csv, "--epochs", "1", "--lr", "1e-5", "--checkpoint", "", "--quiet")
-	if r.code != 0 || !strings.Contains(r.stdout, "closed form: not computed: 1200 features on 36 rows would take about") {
+	if r.code != 0 || !strings.Contains(r.stdout, "closed form: not computed: 1200 features on 40 rows would take about") {
 		t.Errorf("exit %d, stderr %q, summary:\n%.500s", r.code, r.stderr, r.stdout)
 	}
 	r = runCmd(t, "", "train", "--dataset", csv, "--epochs", "1", "--lr", "1e-5", "--checkpoint", "", "--quiet", "--json")

@@ -62,12 +62,15 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 		"CSV feature columns, comma-separated, in the order the weights take them (default: every column but the target; columns left out are skipped and may hold text)")
 	fs.StringVar(&f.cfg.Checkpoint, "checkpoint", d.Checkpoint, "where to write the model (JSON, written atomically; \"\" saves nothing; with --resume, default: the checkpoint resumed)")
 	fs.StringVar(&f.cfg.ResumeFrom, "resume", "", "continue training from this checkpoint, on the same trajectory, and save to it (unless --checkpoint is given)")
-	fs.Float64Var(&f.cfg.ValFraction, "val-fraction", d.ValFraction, "share of rows held out for validation, in [0, 1)")
+	f.cfg.ValFraction = d.ValFraction
+	fs.Var(fraction{&f.cfg.ValFraction}, "val-fraction",
+		"share of rows held out for validation, in [0, 1); auto = 0.1 with --patience (early stopping watches them), else 0: every row trains the model")
 	intVar(fs, &f.cfg.Patience, "patience", d.Patience, "early stopping: stop after this many epochs without improvement (0 = off)")
 	fs.Float64Var(&f.cfg.MinDelta, "min-delta", d.MinDelta, "early stopping: least loss decrease that counts as improvement")
-	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules())
-	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for step and exponential, in (0, 1]; > 0 for inverse-time")
-	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule")
+	fs.StringVar(&f.schedule, "schedule", string(d.Schedule), "learning-rate schedule: "+joinSchedules()+
+		"; auto multiplies the rate by --decay-rate after each plateau of the training loss (a window of --decay-steps epochs, doubling with each decay, whose mean did not fall); with --resume, auto is the checkpoint's schedule")
+	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for auto, step and exponential, in (0, 1]; > 0 for inverse-time")
+	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule (auto: of its first plateau window)")
 	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
 	intVar(fs, &f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
 	fs.Float64Var(&f.cfg.Synthetic.Weight, "weight", d.Synthetic.Weight, "synthetic data: true weight")
@@ -188,6 +191,14 @@ type summaryJSON struct {
 	BestEpoch      int       `json:"best_epoch"`
 	OptimalLoss    jsonFloat `json:"optimal_loss"`
 	OptimalSkipped string    `json:"optimal_skipped,omitempty"` // why optimal_loss is null
+	Model          string    `json:"model"`                     // which model weights and bias are: last or best
+	OptimalWeights []float64 `json:"optimal_weights"`           // closed form; null when not computed
+	OptimalBias    jsonFloat `json:"optimal_bias"`
+	Gaps           []float64 `json:"gaps"`                      // per weight, then the bias: distance from the closed form relative to it
+	Condition      jsonFloat `json:"condition_number"`          // of the standardized features; null when not computed or infinite
+	Collinear      bool      `json:"collinear"`                 // condition number over train.CollinearCondition
+	MostCorrelated []string  `json:"most_correlated,omitempty"` // the pair of features with the largest |r|
+	Correlation    jsonFloat `json:"correlation"`               // their r; null without a pair
 	Epochs         int       `json:"epochs"`
 	ResumedEpochs  int       `json:"resumed_epochs"`
 	StopReason     string    `json:"stop_reason"`
@@ -342,6 +353,17 @@ func writeTrainResult(env *environment, f *trainFlags, res *train.Result, err er
 			Loss: jsonFloat(res.Loss), ValLoss: jsonFloat(res.ValLoss), BestLoss: jsonFloat(res.BestLoss),
 			BestEpoch: res.BestEpoch, OptimalLoss: jsonFloat(res.OptimalLoss), OptimalSkipped: res.OptimalSkipped, Epochs: res.Epochs, ResumedEpochs: res.Resumed,
 			StopReason: string(res.StopReason), Checkpoint: res.Checkpoint, ElapsedSeconds: res.Elapsed.Seconds()}
+		out.Model, out.OptimalWeights, out.Gaps = string(res.Model), res.OptimalWeights, res.Gaps
+		out.OptimalBias, out.Condition, out.Correlation = jsonFloat(math.NaN()), jsonFloat(math.NaN()), jsonFloat(math.NaN())
+		if res.OptimalWeights != nil {
+			out.OptimalBias = jsonFloat(res.OptimalBias)
+		}
+		if c := res.Collinearity; c != nil {
+			out.Condition, out.Collinear = jsonFloat(c.Condition), c.Collinear()
+			if c.Pair[0] != "" {
+				out.MostCorrelated, out.Correlation = c.Pair[:], jsonFloat(c.R)
+			}
+		}
 		if err != nil {
 			out.Error = err.Error()
 		}
@@ -525,7 +547,59 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 	}
 	fmt.Fprintf(w, "weights:     %s\n", strings.Join(ws, "  "))
 	fmt.Fprintf(w, "bias:        %.6g\n", res.Bias)
+	writeModelLine(w, res)
+	writeOptimumLines(w, res)
 	writeCheckpointLine(w, res)
+}
+
+// writeModelLine says which model the weights are: the last epoch's, or
+// an earlier one of lower loss.
+func writeModelLine(w io.Writer, res *train.Result) {
+	switch res.Model {
+	case train.ModelBest:
+		monitored := "training"
+		if !math.IsNaN(res.ValLoss) {
+			monitored = "validation"
+		}
+		fmt.Fprintf(w, "model:       best: epoch %d's, of the lowest %s loss, saved rather than the last epoch's\n", res.BestEpoch, monitored)
+	case train.ModelLast:
+		fmt.Fprintf(w, "model:       last: epoch %d's\n", res.Epochs)
+	}
+}
+
+// writeOptimumLines compares the weights with the closed form's, one gap
+// per coefficient, and warns of collinear features.
+func writeOptimumLines(w io.Writer, res *train.Result) {
+	if len(res.OptimalWeights) == len(res.Weights) && len(res.Gaps) == len(res.Weights)+1 {
+		var parts []string
+		for i, x := range res.OptimalWeights {
+			name := fmt.Sprintf("w%d", i)
+			if i < len(res.Features) {
+				name = res.Features[i]
+			}
+			parts = append(parts, fmt.Sprintf("%s=%.6g (%s off)", name, x, percent(res.Gaps[i])))
+		}
+		parts = append(parts, fmt.Sprintf("bias=%.6g (%s off)", res.OptimalBias, percent(res.Gaps[len(res.Weights)])))
+		fmt.Fprintf(w, "optimum:     %s\n", strings.Join(parts, "  "))
+	}
+	c := res.Collinearity
+	switch {
+	case c == nil || c.Pair[0] == "":
+	case c.Collinear():
+		fmt.Fprintf(w, "collinear:   condition number %.3g of the standardized features, over %d: %s and %s correlate most (r %.4f); gradient descent crawls along such directions, so the weights can stay far from the optimum's while the loss looks done\n",
+			c.Condition, train.CollinearCondition, c.Pair[0], c.Pair[1], c.R)
+	default:
+		fmt.Fprintf(w, "condition:   %.3g (standardized features; most correlated %s and %s, r %.4f)\n", c.Condition, c.Pair[0], c.Pair[1], c.R)
+	}
+}
+
+// percent writes a relative gap as a percentage with 2 significant
+// digits, whole from 100% on.
+func percent(g float64) string {
+	if g >= 1 {
+		return fmt.Sprintf("%.0f%%", 100*g)
+	}
+	return fmt.Sprintf("%.2g%%", 100*g)
 }
 
 // writeCheckpointLine ends the summary with where the model was saved.

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,7 +57,7 @@ func TestTrainExitCodes(t *testing.T) {
 		{"synthetic flag with a dataset", []string{"--dataset", line, "--noise", "1"}, 2, []string{"--noise applies to synthetic data only"}},
 		{"config", []string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
 		{"target without a dataset", []string{"--target", "y"}, 2, []string{"target"}},
-		{"no row left to train on", []string{"--dataset", file("one.csv", "x,y\n1,2\n")}, 2, []string{"none for training"}},
+		{"no row left to train on", []string{"--dataset", file("one.csv", "x,y\n1,2\n"), "--val-fraction", "0.1"}, 2, []string{"none for training"}},
 		{"missing dataset", []string{"--dataset", filepath.Join(dir, "missing.csv")}, 2, []string{"missing.csv"}},
 		{"dataset is a directory", []string{"--dataset", dir}, 2, []string{"not a CSV file"}},
 		{"empty dataset", []string{"--dataset", file("empty.csv", "")}, 2, []string{"empty.csv", "no data rows"}},
@@ -110,5 +114,49 @@ func TestTrainOutputFails(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut.String(), "broken pipe") {
 			t.Errorf("%v: exit %d, stderr %q; want 1, broken pipe", args, code, errOut.String())
 		}
+	}
+}
+
+// The summary says which model was saved and how far each coefficient is
+// from the closed form's, and warns of collinear features naming the most
+// correlated pair; --json carries the same.
+func TestTrainSummaryModelAndConditioning(t *testing.T) {
+	testdata, err := filepath.Abs(filepath.Join("..", "..", "internal", "train", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chdir(t)
+	r := runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", filepath.Join(testdata, "cars.csv"), "--epochs", "3000")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, re := range []string{
+		`\nmodel:       (best: epoch \d+'s, of the lowest training loss, saved rather than the last epoch's|last: epoch 3000's)\n`,
+		`\noptimum:     speed=3\.93241 \(0\.0\d+% off\)  bias=-17\.5791 \(0\.0\d+% off\)\n`,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("summary lacks %s:\n%s", re, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "collinear") || strings.Contains(r.stdout, "condition:") {
+		t.Errorf("a single feature has no conditioning line:\n%s", r.stdout)
+	}
+	longley := filepath.Join(testdata, "longley.csv")
+	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", longley, "--epochs", "5")
+	if want := "\ncollinear:   condition number 111 of the standardized features, over 30: gnp and year correlate most (r 0.9953);"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d, summary lacks %q:\n%s", r.code, want, r.stdout)
+	}
+	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", longley, "--epochs", "5", "--json")
+	var sum struct {
+		Model          string    `json:"model"`
+		OptimalWeights []float64 `json:"optimal_weights"`
+		Gaps           []float64 `json:"gaps"`
+		Condition      float64   `json:"condition_number"`
+		Collinear      bool      `json:"collinear"`
+		MostCorrelated []string  `json:"most_correlated"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Model != "last" || len(sum.OptimalWeights) != 6 || len(sum.Gaps) != 7 ||
+		math.Round(sum.Condition) != 111 || !sum.Collinear || !slices.Equal(sum.MostCorrelated, []string{"gnp", "year"}) {
+		t.Errorf("--json summary %+v, %v:\n%s", sum, err, r.stdout)
 	}
 }

@@ -53,9 +53,11 @@ type Scaler struct {
 
 // Checkpoint is a saved model with everything needed to explain, serve and
 // resume it. Weights and Bias are in original units: y = Weights·x + Bias.
-// The model is the last epoch's, except after early stopping, when it is
-// the best epoch's (BestEpoch): the one whose monitored loss made the run
-// stop waiting for better. Loss and ValLoss are that model's.
+// The model is the one Model names: after early stopping the best epoch's
+// (BestEpoch), the one whose monitored loss made the run stop waiting for
+// better; else the last epoch's or, without validation rows, the best
+// epoch's if its training loss is lower (see ModelKind). Loss and ValLoss
+// are that model's.
 type Checkpoint struct {
 	Format      string      // CheckpointFormat
 	Version     int         // schema version
@@ -68,7 +70,8 @@ type Checkpoint struct {
 	Scaler      *Scaler     // nil when the features were not standardized
 	Weights     []float64
 	Bias        float64
-	Epoch       int // epochs completed
+	Model       ModelKind // which model Weights and Bias are; "" in files written before it was recorded
+	Epoch       int       // epochs completed
 	BestEpoch   int
 	Loss        float64 // training MSE of the model
 	ValLoss     float64 // validation MSE of the model; NaN without validation
@@ -93,6 +96,11 @@ type resumeState struct {
 	BestBias    jfloat   `json:"best_bias"`
 	BestTrain   jfloat   `json:"best_train_loss"`
 	BestVal     jfloat   `json:"best_val_loss"`
+	// The auto schedule's plateaus; absent before it existed.
+	PlateauSum  jfloat `json:"plateau_sum,omitempty"`
+	PlateauN    int    `json:"plateau_n,omitempty"`
+	PlateauPrev jfloat `json:"plateau_prev,omitempty"`
+	LRDecays    int    `json:"lr_decays,omitempty"`
 }
 
 // checkpointFile is the JSON form of a Checkpoint.
@@ -108,6 +116,7 @@ type checkpointFile struct {
 	Scaler      *scalerJSON `json:"scaler"`
 	Weights     []jfloat    `json:"weights"`
 	Bias        jfloat      `json:"bias"`
+	Model       ModelKind   `json:"model,omitempty"`
 	Epoch       int         `json:"epoch"`
 	BestEpoch   int         `json:"best_epoch"`
 	Loss        jfloat      `json:"loss"`
@@ -201,7 +210,8 @@ func softwareVersion() string { return "agentdash " + buildinfo.Version() }
 
 // checkpoint snapshots the trainer's state.
 func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
-	m, loss, vloss := t.final(stop)
+	p := t.chosen(stop)
+	m, loss, vloss := p.m, p.loss, p.vloss
 	w, b := t.original(m.w, m.b, nil)
 	t.mu.Lock()
 	hist, vhist := t.hist.Buckets(), t.vhist.Buckets()
@@ -210,12 +220,13 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 		Format: CheckpointFormat, Version: CheckpointVersion,
 		Created: time.Now().UTC().Truncate(time.Millisecond), Software: softwareVersion(),
 		Config: t.cfg, Data: t.fp, Features: slices.Clone(t.features), Target: t.target, Scaler: t.scaler,
-		Weights: w, Bias: b, Epoch: t.epoch, BestEpoch: t.bestEpoch,
+		Weights: w, Bias: b, Model: p.kind, Epoch: t.epoch, BestEpoch: t.bestEpoch,
 		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
 		StopReason: stop, History: hist, ValHistory: vhist,
 		state: resumeState{Weights: jfloats[float64, jfloat](t.m.w), Bias: jfloat(t.m.b), Best: jfloat(t.best), Wait: t.wait,
 			BestWeights: jfloats[float64, jfloat](t.bestM.w), BestBias: jfloat(t.bestM.b),
-			BestTrain: jfloat(t.bestLoss), BestVal: jfloat(t.bestVloss)},
+			BestTrain: jfloat(t.bestLoss), BestVal: jfloat(t.bestVloss),
+			PlateauSum: jfloat(t.plateau.sum), PlateauN: t.plateau.n, PlateauPrev: jfloat(t.plateau.prev), LRDecays: t.plateau.decays},
 	}
 }
 
@@ -249,7 +260,7 @@ func (c *Checkpoint) MarshalJSON() ([]byte, error) {
 	f := checkpointFile{
 		Format: &c.Format, Version: &c.Version, Created: c.Created, Software: c.Software,
 		Config: c.Config, Data: c.Data, Features: c.Features, Target: c.Target,
-		Weights: jfloats[float64, jfloat](c.Weights), Bias: jfloat(c.Bias), Epoch: c.Epoch, BestEpoch: c.BestEpoch,
+		Weights: jfloats[float64, jfloat](c.Weights), Bias: jfloat(c.Bias), Model: c.Model, Epoch: c.Epoch, BestEpoch: c.BestEpoch,
 		Loss: jfloat(c.Loss), ValLoss: jfloat(c.ValLoss), BestLoss: jfloat(c.BestLoss), OptimalLoss: jfloat(c.OptimalLoss),
 		StopReason: c.StopReason,
 		History:    historyJSON{Capacity: HistoryBuckets, Train: toBucketsJSON(c.History), Val: toBucketsJSON(c.ValHistory)},
@@ -350,7 +361,7 @@ func ParseCheckpoint(data []byte) (*Checkpoint, error) {
 	c := &Checkpoint{
 		Format: *f.Format, Version: *f.Version, Created: f.Created, Software: f.Software,
 		Config: f.Config, Data: f.Data, Features: f.Features, Target: f.Target,
-		Weights: jfloats[jfloat, float64](f.Weights), Bias: float64(f.Bias), Epoch: f.Epoch, BestEpoch: f.BestEpoch,
+		Weights: jfloats[jfloat, float64](f.Weights), Bias: float64(f.Bias), Model: f.Model, Epoch: f.Epoch, BestEpoch: f.BestEpoch,
 		Loss: float64(f.Loss), ValLoss: float64(f.ValLoss), BestLoss: float64(f.BestLoss), OptimalLoss: float64(f.OptimalLoss),
 		StopReason: f.StopReason,
 		History:    fromBucketsJSON(f.History.Train), ValHistory: fromBucketsJSON(f.History.Val),
@@ -395,6 +406,10 @@ func (c *Checkpoint) check() error {
 		return fmt.Errorf("best epoch %d is outside 1..%d", c.BestEpoch, c.Epoch)
 	case !finite(c.Loss, c.BestLoss, float64(c.state.Best)) || math.IsInf(c.OptimalLoss, 0):
 		return errors.New("loss, best loss or optimal loss is not a finite number")
+	case c.state.PlateauN < 0 || c.state.LRDecays < 0 || c.state.PlateauN > c.Epoch || c.state.LRDecays > c.Epoch ||
+		!finite(float64(c.state.PlateauSum), float64(c.state.PlateauPrev)):
+		return fmt.Errorf("resume state has a plateau window of %d epochs, %d decays and window losses %g and %g after %d epochs",
+			c.state.PlateauN, c.state.LRDecays, float64(c.state.PlateauSum), float64(c.state.PlateauPrev), c.Epoch)
 	case c.state.Wait < 0 || c.state.Wait > c.Epoch:
 		return fmt.Errorf("resume state waited %d epochs of %d", c.state.Wait, c.Epoch)
 	case c.Data.Rows < 1 || c.Data.TrainRows < 1 || c.Data.TrainRows+c.Data.ValRows != c.Data.Rows:
@@ -409,6 +424,11 @@ func (c *Checkpoint) check() error {
 	case StopCompleted, StopEarlyStopped, StopCanceled:
 	default:
 		return fmt.Errorf("stop reason %q", c.StopReason)
+	}
+	switch c.Model {
+	case "", ModelLast, ModelBest:
+	default:
+		return fmt.Errorf("model %q is not one of last, best", c.Model)
 	}
 	if err := c.Config.Validate(); err != nil {
 		return err

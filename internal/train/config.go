@@ -15,9 +15,18 @@ import (
 //	step          LR · r^⌊(e-1)/s⌋           (drop by r every s epochs)
 //	exponential   LR · r^((e-1)/s)           (smooth version of step)
 //	inverse-time  LR / (1 + r·(e-1)/s)       (Keras InverseTimeDecay; sklearn's "invscaling" in spirit)
+//	auto          LR · r^k, k = the plateaus so far (Keras ReduceLROnPlateau)
+//
+// For auto, the default, the k-th plateau is a window of s·2^k epochs
+// whose mean training loss is not PlateauThreshold (relatively) below the
+// previous window's (see plateau); the rate never goes below
+// MinLRFactor·LR. A resumed run given auto takes the schedule of the
+// checkpoint it resumes, so that files written when constant was the
+// default resume as they were.
 //
 // The rate is constant within an epoch, so a schedule depends only on the
-// epoch number and resuming from a checkpoint continues it exactly.
+// epoch number (and plateau on the losses so far, which a checkpoint keeps)
+// and resuming from a checkpoint continues it exactly.
 type Schedule string
 
 // The learning-rate schedules. The empty Schedule means ScheduleConstant.
@@ -26,7 +35,27 @@ const (
 	ScheduleStep        Schedule = "step"
 	ScheduleExponential Schedule = "exponential"
 	ScheduleInverseTime Schedule = "inverse-time"
+	ScheduleAuto        Schedule = "auto"
 )
+
+// PlateauThreshold is the relative decrease of a window's mean training
+// loss below the previous window's that counts as progress for the auto
+// schedule (as PyTorch's ReduceLROnPlateau threshold); any
+// decrease counts, so that descent that still makes progress, however
+// slowly (along the flat directions of collinear data), keeps its rate.
+const PlateauThreshold = 0
+
+// MinLRFactor bounds the auto schedule's decay: the rate stays at or
+// above MinLRFactor·LR.
+const MinLRFactor = 1e-6
+
+// effective returns the schedule s means: the empty one is constant.
+func (s Schedule) effective() Schedule {
+	if s == "" {
+		return ScheduleConstant
+	}
+	return s
+}
 
 // decayBounds returns the open lower and closed upper bound of the decay
 // rate of a decaying schedule, and the rule in words. A step or exponential
@@ -42,7 +71,7 @@ func (s Schedule) decayBounds() (lo, hi float64, rule string) {
 
 // Schedules lists the valid schedules, for help texts and forms.
 func Schedules() []Schedule {
-	return []Schedule{ScheduleConstant, ScheduleStep, ScheduleExponential, ScheduleInverseTime}
+	return []Schedule{ScheduleAuto, ScheduleConstant, ScheduleStep, ScheduleExponential, ScheduleInverseTime}
 }
 
 // Standardize says whether features are scaled to zero mean and unit
@@ -87,26 +116,56 @@ type Config struct {
 	// equal the checkpoint's except Epochs (the new total, above the saved
 	// epoch), Checkpoint, Patience and MinDelta, and Dataset may be another
 	// path to the same bytes; start from the saved Checkpoint.Config.
+	// ValFractionAuto and ScheduleAuto take the checkpoint's split and
+	// schedule.
 	ResumeFrom string `json:"resume_from,omitempty"`
 
-	ValFraction float64 `json:"val_fraction"` // share of rows held out for validation, in [0, 1)
-	Patience    int     `json:"patience"`     // stop after this many epochs without improvement; 0 = never
-	MinDelta    float64 `json:"min_delta"`    // least loss decrease that counts as improvement; >= 0
+	// ValFraction is the share of rows held out for validation, in
+	// [0, 1), or ValFractionAuto: rows are held out only when something
+	// uses them, as sklearn's validation_fraction applies only with
+	// early_stopping (see EffectiveValFraction).
+	ValFraction float64 `json:"val_fraction"`
+	Patience    int     `json:"patience"`  // stop after this many epochs without improvement; 0 = never
+	MinDelta    float64 `json:"min_delta"` // least loss decrease that counts as improvement; >= 0
 
 	Schedule   Schedule `json:"schedule"`
-	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for step and exponential, > 0 for inverse-time
+	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for auto, step and exponential, > 0 for inverse-time
 	DecaySteps int      `json:"decay_steps"` // s in the schedules, in epochs; >= 1
 
 	Standardize Standardize `json:"standardize"`
 	Synthetic   Synthetic   `json:"synthetic"` // used when Dataset is ""
 }
 
+// ValFractionAuto is the ValFraction that holds rows out for validation
+// only when early stopping watches them: AutoValFraction of them with a
+// Patience, none without. It is -1 in the JSON of a config.
+const ValFractionAuto = -1
+
+// AutoValFraction is the share of rows ValFractionAuto holds out for early
+// stopping, as sklearn's SGDRegressor's validation_fraction.
+const AutoValFraction = 0.1
+
+// EffectiveValFraction returns the share of rows held out for validation:
+// ValFraction, or for ValFractionAuto AutoValFraction with early stopping
+// (Patience > 0) and 0 without, so that every row reaches the model unless
+// something uses the held-out ones.
+func (c Config) EffectiveValFraction() float64 {
+	if c.ValFraction != ValFractionAuto {
+		return c.ValFraction
+	}
+	if c.Patience > 0 {
+		return AutoValFraction
+	}
+	return 0
+}
+
 // DefaultConfig returns the defaults, which match the original runner's
 // parameters (-Epochs 8 -Lr 0.05 -BatchSize 32 -Seed 123) and add:
-// synthetic data of 1000 rows of y = 2x + 1 + noise (sd 0.1), 10% of the
-// rows held out for validation (as sklearn's SGDRegressor), no early
-// stopping, a constant learning rate (decay rate 0.5 every 10 epochs when
-// a decaying schedule is chosen), automatic standardization, and the
+// synthetic data of 1000 rows of y = 2x + 1 + noise (sd 0.1), rows held
+// out for validation only with early stopping (ValFractionAuto), no early
+// stopping, the auto schedule: the learning rate halves after every 10
+// epochs without progress (decay rate 0.5 and steps 10 for the decaying
+// schedules), automatic standardization, and the
 // checkpoint checkpoints/model.json under the working directory.
 func DefaultConfig() Config {
 	return Config{
@@ -115,8 +174,8 @@ func DefaultConfig() Config {
 		BatchSize:   32,
 		Seed:        123,
 		Checkpoint:  filepath.Join("checkpoints", "model.json"),
-		ValFraction: 0.1,
-		Schedule:    ScheduleConstant,
+		ValFraction: ValFractionAuto,
+		Schedule:    ScheduleAuto,
 		DecayRate:   0.5,
 		DecaySteps:  10,
 		Standardize: StandardizeAuto,
@@ -141,8 +200,8 @@ func (c Config) Validate() error {
 		return bad("lr must be a finite number > 0, got %g", c.LR)
 	case c.BatchSize < 1:
 		return bad("batch-size must be at least 1, got %d", c.BatchSize)
-	case !finite(c.ValFraction) || c.ValFraction < 0 || c.ValFraction >= 1:
-		return bad("val-fraction must be in [0, 1), got %g", c.ValFraction)
+	case c.ValFraction != ValFractionAuto && (!finite(c.ValFraction) || c.ValFraction < 0 || c.ValFraction >= 1):
+		return bad("val-fraction must be in [0, 1) or auto, got %g", c.ValFraction)
 	case c.Patience < 0:
 		return bad("patience must be >= 0 (0 disables early stopping), got %d", c.Patience)
 	case !finite(c.MinDelta) || c.MinDelta < 0:
@@ -156,7 +215,7 @@ func (c Config) Validate() error {
 	}
 	switch c.Schedule {
 	case "", ScheduleConstant:
-	case ScheduleStep, ScheduleExponential, ScheduleInverseTime:
+	case ScheduleStep, ScheduleExponential, ScheduleInverseTime, ScheduleAuto:
 		if c.DecaySteps < 1 {
 			return bad("decay-steps must be at least 1, got %d", c.DecaySteps)
 		}
@@ -186,10 +245,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// lrAt returns the learning rate for epoch e (1-based).
-func (c Config) lrAt(e int) float64 {
+// lrAt returns the learning rate for epoch e (1-based) after decays
+// plateaus (which only the auto schedule counts).
+func (c Config) lrAt(e, decays int) float64 {
 	k := float64(e-1) / float64(c.DecaySteps)
-	switch c.Schedule {
+	switch c.Schedule.effective() {
+	case ScheduleAuto:
+		return c.LR * max(math.Pow(c.DecayRate, float64(decays)), MinLRFactor)
 	case ScheduleStep:
 		return c.LR * math.Pow(c.DecayRate, math.Floor(k))
 	case ScheduleExponential:

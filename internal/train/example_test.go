@@ -23,10 +23,10 @@ func ExampleTrain() {
 	}
 	fmt.Printf("%s: y = %.2f·x + %.2f\n", res.StopReason, res.Weights[0], res.Bias)
 	// Output:
-	// epoch 1/8: loss 0.0134 (optimum 0.0104)
-	// epoch 4/8: loss 0.0105 (optimum 0.0104)
-	// epoch 8/8: loss 0.0105 (optimum 0.0104)
-	// completed: y = 2.01·x + 1.00
+	// epoch 1/8: loss 0.0120 (optimum 0.0102)
+	// epoch 4/8: loss 0.0104 (optimum 0.0102)
+	// epoch 8/8: loss 0.0103 (optimum 0.0102)
+	// completed: y = 2.00·x + 1.00
 }
 
 func ExampleStart() {

@@ -17,6 +17,7 @@ import (
 func (c *Checkpoint) canContinue(cfg Config) error {
 	old := c.Config
 	norm := func(x Config) Config {
+		x.ValFraction = x.EffectiveValFraction() // before Patience is cleared
 		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
 		// Settings are compared by what they do: "auto" standardization
 		// as the on or off it means for the data (decided before Dataset
@@ -33,9 +34,7 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		} else {
 			x.Dataset = "synthetic"
 		}
-		if x.Schedule == "" {
-			x.Schedule = ScheduleConstant
-		}
+		x.Schedule = x.Schedule.effective()
 		if x.Schedule == ScheduleConstant {
 			x.DecayRate, x.DecaySteps = 0, 0
 		}
@@ -107,6 +106,7 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	} else { // an older file: the best model was not kept, the last one stands in
 		t.keepBest()
 	}
+	t.plateau = plateau{sum: float64(c.state.PlateauSum), n: c.state.PlateauN, prev: float64(c.state.PlateauPrev), decays: c.state.LRDecays}
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // MinClosedFormWork is the work (multiply-adds, see closedFormWork) up to
@@ -64,6 +66,14 @@ func skipClosedForm(epochs, rows, features int) string {
 // mean of y. It returns ctx's error if ctx is canceled midway, checked
 // every few million multiply-adds.
 func leastSquares(ctx context.Context, xy []float64, features int) (w []float64, b float64, err error) {
+	w, b, _, err = solveLeastSquares(ctx, xy, features)
+	return w, b, err
+}
+
+// solveLeastSquares is leastSquares that also returns the augmented
+// covariance matrix [C | c] (features × (features+1), row-major) it
+// solved, for collinearity.
+func solveLeastSquares(ctx context.Context, xy []float64, features int) (w []float64, b float64, cov []float64, err error) {
 	stride := features + 1
 	n := len(xy) / stride
 	mean := make([]float64, stride)
@@ -81,7 +91,7 @@ func leastSquares(ctx context.Context, xy []float64, features int) (w []float64,
 	every := max(1, cancelWork/(features*stride)) // rows between checks
 	for i, row := range rowsOf(xy, stride) {
 		if i%every == 0 && ctx.Err() != nil {
-			return nil, 0, ctx.Err()
+			return nil, 0, nil, ctx.Err()
 		}
 		for j, v := range row {
 			d[j] = v - mean[j]
@@ -111,14 +121,14 @@ func leastSquares(ctx context.Context, xy []float64, features int) (w []float64,
 			_, err = solveCholesky(ctx, a, features, 1e-9*trace/float64(features), w)
 		}
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 	}
 	b = mean[features]
 	for j := range features {
 		b -= w[j] * mean[j]
 	}
-	return w, b, nil
+	return w, b, a, nil
 }
 
 // cancelWork is about how many multiply-adds leastSquares does between
@@ -179,4 +189,73 @@ func solveCholesky(ctx context.Context, a []float64, n int, ridge float64, w []f
 		w[i] = s / l[i*n+i]
 	}
 	return true, nil
+}
+
+// CollinearCondition is the condition number of the standardized features
+// above which a run warns of collinearity. Belsley, Kuh and Welsch (1980)
+// read condition indices of scaled data above 30 as strong dependence;
+// gradient descent's progress along the weakest direction is then about
+// cond² times slower than along the strongest, so the loss can look done
+// while some weights are far off.
+const CollinearCondition = 30
+
+// Collinearity describes how close the features come to being linearly
+// dependent, on the training rows.
+type Collinearity struct {
+	// Condition is the condition number of the standardized design (the
+	// features centred and scaled to unit variance, constant ones left
+	// out): √(λmax/λmin) of their correlation matrix; +Inf when they are
+	// linearly dependent, 1 for a single feature.
+	Condition float64
+	// Pair names the two features with the largest |correlation|, R;
+	// empty with fewer than two non-constant features.
+	Pair [2]string
+	R    float64
+}
+
+// Collinear reports whether the condition number is over
+// CollinearCondition.
+func (c *Collinearity) Collinear() bool { return c != nil && c.Condition > CollinearCondition }
+
+// collinearity computes the Collinearity of the features named from the
+// augmented covariance matrix cov of solveLeastSquares. The eigenvalues
+// come from gonum's symmetric eigensolver.
+func collinearity(cov []float64, names []string) *Collinearity {
+	f := len(names)
+	stride := f + 1
+	var keep []int // non-constant features
+	for j := range f {
+		if cov[j*stride+j] > 0 {
+			keep = append(keep, j)
+		}
+	}
+	c := &Collinearity{Condition: 1}
+	if len(keep) < 2 {
+		return c
+	}
+	n := len(keep)
+	r := mat.NewSymDense(n, nil)
+	best := -1.0
+	for a, j := range keep {
+		for b, k := range keep[:a+1] {
+			v := cov[j*stride+k] / math.Sqrt(cov[j*stride+j]*cov[k*stride+k])
+			r.SetSym(a, b, v)
+			if a != b && math.Abs(v) > best {
+				best, c.Pair, c.R = math.Abs(v), [2]string{names[k], names[j]}, v
+			}
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(r, false) {
+		c.Condition = math.Inf(1)
+		return c
+	}
+	vals := eig.Values(nil) // ascending
+	lo, hi := vals[0], vals[n-1]
+	if lo <= hi*1e-15 {
+		c.Condition = math.Inf(1)
+		return c
+	}
+	c.Condition = math.Sqrt(hi / lo)
+	return c
 }

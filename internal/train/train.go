@@ -166,8 +166,9 @@ type Result struct {
 	ValLoss     float64         // validation MSE of the model returned, NaN without validation
 	BestLoss    float64         // lowest monitored loss (validation if any, else training)
 	OptimalLoss float64         // closed-form least-squares MSE on the training rows; NaN if not computed (see MaxClosedFormWork)
-	Weights     []float64       // the model in original units: the best epoch's after early stopping, else the last one's
+	Weights     []float64       // the model in original units: the best epoch's after early stopping, else the one Model names
 	Bias        float64         // of the same model
+	Model       ModelKind       // which model Weights and Bias are: the last, the best or the averaged one (see ModelKind)
 	StopReason  StopReason      // why the run ended
 	Checkpoint  string          // path written, "" if none was
 	History     *series.Bounded // training loss per epoch
@@ -179,6 +180,19 @@ type Result struct {
 	// OptimalSkipped says why OptimalLoss was not computed (its estimated
 	// work and the limit that is over); "" when it was.
 	OptimalSkipped string
+
+	// OptimalWeights and OptimalBias are the closed-form least-squares
+	// model in original units; nil and 0 when it was not computed.
+	OptimalWeights []float64
+	OptimalBias    float64
+	// Collinearity is how close the features are to linearly dependent;
+	// nil when the closed form was not computed (it shares its cost).
+	Collinearity *Collinearity
+
+	// Gaps is, for each weight and then the bias, its distance from the
+	// closed-form one relative to that one's magnitude (absolute where it
+	// is 0); nil without the closed form.
+	Gaps []float64
 }
 
 // Train runs training to completion, cancellation, early stop or
@@ -224,17 +238,23 @@ type trainer struct {
 	scaler   *Scaler   // nil when not standardized
 	rng      rand.PCG
 
-	m           model     // current model in training units
-	prev        model     // model before the current epoch, for rollback
-	bestM       model     // model of the best epoch, returned after early stopping
-	bestLoss    float64   // training loss of bestM
-	bestVloss   float64   // validation loss of bestM
-	out         []float64 // weights in original units, reused for events
-	optimal     float64   // closed-form loss
-	skipped     string    // why optimal was not computed
-	zeroLoss    float64   // loss of the all-zero model, for divergence
-	epoch       int       // epochs completed
-	resumed     int       // epochs completed before this run (the checkpoint's)
+	m           model         // current model in training units
+	prev        model         // model before the current epoch, for rollback
+	bestM       model         // model of the best epoch, returned after early stopping
+	bestLoss    float64       // training loss of bestM
+	bestVloss   float64       // validation loss of bestM
+	plateau     plateau       // the auto schedule's plateaus
+	lr          float64       // the learning rate of the last epoch run
+	pick        chosen        // the model the run returns, set when it ends
+	optW        []float64     // closed-form weights in training units; nil if not computed
+	optB        float64       // closed-form bias in training units
+	collinear   *Collinearity // nil if the closed form was not computed
+	out         []float64     // weights in original units, reused for events
+	optimal     float64       // closed-form loss
+	skipped     string        // why optimal was not computed
+	zeroLoss    float64       // loss of the all-zero model, for divergence
+	epoch       int           // epochs completed
+	resumed     int           // epochs completed before this run (the checkpoint's)
 	loss, vloss float64
 	best        float64 // best monitored loss
 	bestEpoch   int
@@ -266,6 +286,15 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 		ck, err := LoadCheckpoint(cfg.ResumeFrom)
 		if err != nil {
 			return nil, input(fmt.Errorf("resume: %w", err))
+		}
+		if cfg.ValFraction == ValFractionAuto {
+			// The rows held out are the saved run's, whatever Patience
+			// is now; the explicit share keeps them so on a later resume.
+			cfg.ValFraction = ck.Config.EffectiveValFraction()
+		}
+		if cfg.Schedule == ScheduleAuto {
+			// Likewise the schedule: constant was the default before auto.
+			cfg.Schedule = ck.Config.Schedule
 		}
 		if err := ck.canContinue(cfg); err != nil {
 			return nil, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
@@ -319,11 +348,12 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	t.optimal = math.NaN()
 	if t.skipped = skipClosedForm(cfg.Epochs, len(t.train)/t.stride, f); t.skipped == "" {
 		o.phase(PhaseReference)
-		w, b, err := leastSquares(ctx, t.train, f)
+		w, b, cov, err := solveLeastSquares(ctx, t.train, f)
 		if err != nil {
 			return nil, err
 		}
-		t.optimal = mse(t.train, w, b)
+		t.optimal, t.optW, t.optB = mse(t.train, w, b), w, b
+		t.collinear = collinearity(cov, t.features)
 	}
 	if resume != nil {
 		o.phase(PhaseReplaying)
@@ -412,11 +442,12 @@ func loadData(ctx context.Context, cfg Config) (*dataset.Set, error) {
 }
 
 // split shuffles the rows once with the split stream and holds out the
-// last ValFraction of them for validation.
+// last EffectiveValFraction of them for validation.
 func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 	n := set.Rows()
-	nVal := int(math.Floor(t.cfg.ValFraction * float64(n)))
-	if t.cfg.ValFraction > 0 {
+	frac := t.cfg.EffectiveValFraction()
+	nVal := int(math.Floor(frac * float64(n)))
+	if frac > 0 {
 		nVal = max(nVal, 1)
 		t.rng.Seed(t.cfg.Seed, streamSplit)
 		if err := shuffleRows(ctx, set.XY, t.stride, &t.rng); err != nil {
@@ -428,7 +459,7 @@ func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 		if n == 1 {
 			rows = "row leaves"
 		}
-		return input(fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, t.cfg.ValFraction))
+		return input(fmt.Errorf("%w: %d %s none for training with val-fraction %g", ErrConfig, n, rows, frac))
 	}
 	cut := (n - nVal) * t.stride
 	t.train, t.val = set.XY[:cut:cut], set.XY[cut:]
@@ -522,7 +553,8 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 	if shuffleRows(ctx, t.train, t.stride, &t.rng) != nil {
 		return false // the model is untouched; the row order is replayed on resume
 	}
-	lr := t.cfg.lrAt(e)
+	lr := t.lrAt(e)
+	t.lr = lr
 	// Process whole batches between cancellation checks.
 	batch := min(t.cfg.BatchSize, len(t.train)/t.stride)
 	chunk := t.stride * batch * max(1, cancelRows/batch)
@@ -590,6 +622,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 		} else {
 			t.wait++
 		}
+		t.plateau.update(t.loss, t.cfg.DecaySteps)
 		t.mu.Lock()
 		t.hist.Add(t.loss)
 		if len(t.val) > 0 {
@@ -612,6 +645,7 @@ func (t *trainer) run(ctx context.Context, onEpoch func(Event), pause *pauser) (
 		stop = StopDiverged
 		runErr = t.worseError()
 	}
+	t.pick = t.choose(stop)
 	res := t.result(stop)
 	if t.cfg.Checkpoint != "" && stop != StopDiverged && t.epoch > start {
 		t.opts.phase(PhaseSaving)
@@ -629,16 +663,6 @@ func (t *trainer) keepBest() {
 	t.bestM.b, t.bestLoss, t.bestVloss = t.m.b, t.loss, t.vloss
 }
 
-// final returns the model a run that stopped for stop returns, with its
-// training and validation losses: the best epoch's after early stopping,
-// else the current one.
-func (t *trainer) final(stop StopReason) (*model, float64, float64) {
-	if stop == StopEarlyStopped {
-		return &t.bestM, t.bestLoss, t.bestVloss
-	}
-	return &t.m, t.loss, t.vloss
-}
-
 // lossesAt recomputes the losses of the current model.
 func (t *trainer) lossesAt() (float64, float64) {
 	return t.m.mse(t.train), t.m.mse(t.val)
@@ -646,14 +670,14 @@ func (t *trainer) lossesAt() (float64, float64) {
 
 func (t *trainer) divergedError(e int) error {
 	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %.6g against %.6g for the all-zero model; %s",
-		ErrDiverged, e, t.cfg.lrAt(e), t.loss, t.zeroLoss, t.divergedHint())
+		ErrDiverged, e, t.lrAt(e), t.loss, t.zeroLoss, t.divergedHint())
 }
 
 // worseError is the error of a run that ended with a model worse than the
 // all-zero one it started from.
 func (t *trainer) worseError() error {
 	return fmt.Errorf("%w: after %d epochs with learning rate %g the training loss %.6g is above the all-zero model's %.6g; %s",
-		ErrDiverged, t.epoch, t.cfg.lrAt(t.epoch), t.loss, t.zeroLoss, t.divergedHint())
+		ErrDiverged, t.epoch, t.lr, t.loss, t.zeroLoss, t.divergedHint())
 }
 
 func (t *trainer) divergedHint() string {
@@ -675,20 +699,27 @@ func (t *trainer) event(took time.Duration) Event {
 		Epoch: t.epoch, Epochs: t.cfg.Epochs,
 		TrainLoss: t.loss, ValLoss: t.vloss,
 		BestLoss: t.best, BestEpoch: t.bestEpoch, OptimalLoss: t.optimal,
-		LR: t.cfg.lrAt(t.epoch), SamplesPerSec: rate, Elapsed: t.elapsed,
+		LR: t.lr, SamplesPerSec: rate, Elapsed: t.elapsed,
 		Weights: t.out, Bias: b,
 	}
 }
 
 func (t *trainer) result(stop StopReason) *Result {
-	m, loss, vloss := t.final(stop)
-	w, b := t.original(m.w, m.b, nil)
+	p := t.chosen(stop)
+	loss, vloss := p.loss, p.vloss
+	w, b := t.original(p.m.w, p.m.b, nil)
+	var ow []float64
+	var ob float64
+	if t.optW != nil {
+		ow, ob = t.original(t.optW, t.optB, nil)
+	}
 	return &Result{
 		Config:   t.cfg,
 		Features: slices.Clone(t.features), Target: t.target,
 		Epochs: t.epoch, Resumed: t.resumed, BestEpoch: t.bestEpoch,
 		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal, OptimalSkipped: t.skipped,
-		Weights: w, Bias: b,
+		Weights: w, Bias: b, Model: p.kind,
+		OptimalWeights: ow, OptimalBias: ob, Gaps: gaps(w, b, ow, ob), Collinearity: t.collinear,
 		StopReason: stop,
 		History:    t.hist, ValHistory: t.vhist,
 		Elapsed: t.elapsed,

@@ -28,7 +28,9 @@ const housing = "../../assets/housing.csv"
 // testConfig returns the defaults without a checkpoint file.
 func testConfig() Config {
 	c := DefaultConfig()
-	c.Checkpoint = ""
+	// Most tests watch the validation loss too, so they hold rows out
+	// explicitly; the default holds none without early stopping.
+	c.Checkpoint, c.ValFraction = "", 0.1
 	return c
 }
 
@@ -525,9 +527,17 @@ func TestResume(t *testing.T) {
 	csv.Dataset, csv.Epochs, csv.Schedule, csv.DecaySteps, csv.BatchSize = housing, 12, ScheduleExponential, 3, 50
 	stopping := testConfig()
 	stopping.Epochs, stopping.Patience, stopping.MinDelta, stopping.ValFraction = 40, 4, 1e-6, 0.25
-	for name, cfg := range map[string]Config{"synthetic": plain, "csv standardized with schedule": csv, "early stopping": stopping} {
+	// The auto schedule (the default) decays the rate on the way,
+	// from state the checkpoint keeps.
+	plateaus := DefaultConfig()
+	plateaus.Checkpoint, plateaus.Dataset, plateaus.Epochs = "", filepath.Join("testdata", "cars.csv"), 120
+	for name, cfg := range map[string]Config{"synthetic": plain, "csv standardized with schedule": csv, "early stopping": stopping, "plateaus": plateaus} {
 		t.Run(name, func(t *testing.T) {
-			want := mustTrain(t, cfg, nil)
+			var lr float64
+			want := mustTrain(t, cfg, func(e Event) { lr = e.LR })
+			if name == "plateaus" && lr >= cfg.LR {
+				t.Fatalf("the rate ended at %g, not below %g: no plateau to resume across", lr, cfg.LR)
+			}
 			for _, k := range []int{1, 5, want.Epochs - 1} {
 				path := filepath.Join(t.TempDir(), "model.json")
 				first := cfg
@@ -982,5 +992,88 @@ func TestLeastSquaresCanceled(t *testing.T) {
 	}
 	if _, err := solveCholesky(ctx, a, features, 0, make([]float64, features)); !errors.Is(err, context.Canceled) {
 		t.Errorf("solveCholesky on a canceled context: %v", err)
+	}
+}
+
+// By default rows are held out for validation only when early stopping
+// watches them (sklearn's validation_fraction with early_stopping); an
+// explicit share holds them out either way.
+func TestValFractionAuto(t *testing.T) {
+	tests := []struct {
+		name      string
+		frac      float64
+		patience  int
+		wantTrain int
+		wantVal   int
+	}{
+		{"default: every row trains", ValFractionAuto, 0, 1000, 0},
+		{"early stopping: 10% held out", ValFractionAuto, 3, 900, 100},
+		{"explicit share without early stopping", 0.2, 0, 800, 200},
+		{"explicit 0 with early stopping", 0, 3, 1000, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Checkpoint, cfg.Epochs, cfg.ValFraction, cfg.Patience = "", 2, tt.frac, tt.patience
+			res := mustTrain(t, cfg, nil)
+			if res.Samples != tt.wantTrain || res.ValSamples != tt.wantVal {
+				t.Fatalf("split %d/%d, want %d/%d", res.Samples, res.ValSamples, tt.wantTrain, tt.wantVal)
+			}
+			if got := cfg.EffectiveValFraction(); got != float64(tt.wantVal)/1000 {
+				t.Errorf("EffectiveValFraction() = %g", got)
+			}
+		})
+	}
+	if DefaultConfig().ValFraction != ValFractionAuto {
+		t.Errorf("default val fraction %g, want auto", DefaultConfig().ValFraction)
+	}
+}
+
+// A run saved with the automatic share resumes with early stopping turned
+// on and keeps its rows (none held out), and a checkpoint of an explicit
+// share (as every file written before "auto" holds) resumes with the
+// default config.
+func TestResumeValFractionAuto(t *testing.T) {
+	for _, saved := range []float64{ValFractionAuto, 0.1} {
+		t.Run(fmt.Sprint(saved), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "m.json")
+			cfg := DefaultConfig()
+			cfg.Checkpoint, cfg.Epochs, cfg.ValFraction = path, 3, saved
+			first := mustTrain(t, cfg, nil)
+			next := DefaultConfig()
+			next.Checkpoint, next.ResumeFrom, next.Epochs, next.Patience = path, path, 5, 2
+			res := mustTrain(t, next, nil)
+			if res.Epochs <= 3 || res.ValSamples != first.ValSamples {
+				t.Fatalf("resumed to epoch %d with %d validation rows, want past 3 with %d", res.Epochs, res.ValSamples, first.ValSamples)
+			}
+			ck, err := LoadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := float64(first.ValSamples) / 1000; ck.Config.ValFraction != want {
+				t.Fatalf("saved val fraction %g, want the explicit %g so that a later resume keeps the split", ck.Config.ValFraction, want)
+			}
+		})
+	}
+}
+
+// The auto schedule's window doubles with every decay, up to a bound and
+// without overflowing however long decay-steps is.
+func TestPlateauWindow(t *testing.T) {
+	for _, tt := range []struct{ steps, decays, want int }{
+		{10, 0, 10}, {10, 1, 20}, {10, 3, 80}, {1, 100, 1 << maxWindowDoublings}, {math.MaxInt / 3, 5, math.MaxInt / 3 * 2},
+	} {
+		p := plateau{decays: tt.decays}
+		if got := p.window(tt.steps); got != tt.want {
+			t.Errorf("window(%d) after %d decays = %d, want %d", tt.steps, tt.decays, got, tt.want)
+		}
+	}
+	// A window whose mean loss does not fall is a plateau; one that falls is not.
+	var p plateau
+	for _, loss := range []float64{4, 4, 3, 3, 3, 3} { // windows of 2: means 4, 3, 3
+		p.update(loss, 2)
+	}
+	if p.decays != 1 {
+		t.Fatalf("%d decays after windows of mean 4, 3, 3; want 1", p.decays)
 	}
 }

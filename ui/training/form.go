@@ -73,13 +73,12 @@ func fields() []field {
 			func(c *train.Config) *string { return &c.Checkpoint }),
 		stringField("resume from", "resume-from", "checkpoint to continue training from; empty = fresh start", "(fresh start)",
 			func(c *train.Config) *string { return &c.ResumeFrom }),
-		floatField("val fraction", "val-fraction", "share of rows held out for validation, in [0, 1)",
-			func(c *train.Config) *float64 { return &c.ValFraction }),
+		valFractionField(),
 		intField("patience", "patience", "epochs without improvement before stopping early; 0 = never",
 			func(c *train.Config) *int { return &c.Patience }),
 		floatField("min delta", "min-delta", "smallest loss decrease that counts as an improvement",
 			func(c *train.Config) *float64 { return &c.MinDelta }),
-		choiceField("schedule", "schedule", "learning-rate decay", scheduleNames(),
+		choiceField("schedule", "schedule", "rate decay", scheduleNames(),
 			func(c *train.Config) string { return string(c.Schedule) },
 			func(c *train.Config, s string) { c.Schedule = train.Schedule(s) }),
 		floatField("decay rate", "decay-rate", "learning-rate decay factor of the schedule",
@@ -146,6 +145,32 @@ func floatField(label, flag, help string, ptr func(*train.Config) *float64) fiel
 			return nil
 		},
 	}
+}
+
+// valFractionField is a float field that also takes "auto"
+// (train.ValFractionAuto), as --val-fraction does.
+func valFractionField() field {
+	f := floatField("val fraction", "val-fraction",
+		"share held out, in [0, 1); auto: 0.1 with patience, else 0",
+		func(c *train.Config) *float64 { return &c.ValFraction })
+	get, set := f.get, f.set
+	f.get = func(c *train.Config) string {
+		if c.ValFraction == train.ValFractionAuto {
+			return "auto"
+		}
+		return get(c)
+	}
+	f.set = func(c *train.Config, s string) error {
+		if strings.EqualFold(s, "auto") {
+			c.ValFraction = train.ValFractionAuto
+			return nil
+		}
+		if _, err := strconv.ParseFloat(s, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("%q is not a number or auto", s)
+		}
+		return set(c, s)
+	}
+	return f
 }
 
 func stringField(label, flag, help, placeholder string, ptr func(*train.Config) *string) field {

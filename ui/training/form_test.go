@@ -129,3 +129,31 @@ func TestFloatOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// The val fraction field shows and takes "auto" as --val-fraction does.
+func TestValFractionFieldAuto(t *testing.T) {
+	fs := fields()
+	i := slices.IndexFunc(fs, func(f field) bool { return f.label == "val fraction" })
+	texts := formTexts(fs, train.DefaultConfig())
+	if texts[i] != "auto" {
+		t.Fatalf("default shows %q, want auto", texts[i])
+	}
+	for _, tt := range []struct {
+		text string
+		want float64
+		err  string
+	}{
+		{"AUTO", train.ValFractionAuto, ""},
+		{"0.25", 0.25, ""},
+		{"some", 0, `val fraction: "some" is not a number or auto`},
+	} {
+		texts[i] = tt.text
+		cfg, errs, _ := parseForm(train.DefaultConfig(), fs, texts)
+		switch {
+		case tt.err != "" && (errs[i] == nil || errs[i].Error() != tt.err):
+			t.Errorf("%q: error %v, want %s", tt.text, errs[i], tt.err)
+		case tt.err == "" && (errs[i] != nil || cfg.ValFraction != tt.want):
+			t.Errorf("%q: val fraction %g, error %v; want %g", tt.text, cfg.ValFraction, errs[i], tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package training
 import (
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -1154,5 +1155,25 @@ func TestLaunchPhase(t *testing.T) {
 	run(m, launch)
 	if l.currentPhase() == "none yet" {
 		t.Error("train.Start reported no step to the pane")
+	}
+}
+
+// A finished run's model line says which model was saved and warns of
+// collinear features, naming the most correlated pair.
+func TestFinishedModelAndCollinearity(t *testing.T) {
+	m := newPane(t, shortConfig(t, 5), 160, 40)
+	m.state = finished
+	m.result = &train.Result{StopReason: train.StopCompleted, Epochs: 3000, BestEpoch: 2107, Loss: 1, BestLoss: 1,
+		ValLoss: math.NaN(), OptimalLoss: 1, Weights: []float64{1, 2}, Features: []string{"gnp", "year"}, Model: train.ModelBest,
+		Collinearity: &train.Collinearity{Condition: 110.5, Pair: [2]string{"gnp", "year"}, R: 0.9953}}
+	got := strings.Join(m.modelParts(160), " · ")
+	for _, want := range []string{"model best @2,107", "⚠ collinear: cond 110, gnp~year r 0.995"} {
+		if !strings.Contains(ansi.Strip(got), want) {
+			t.Errorf("model line %q lacks %q", ansi.Strip(got), want)
+		}
+	}
+	m.result.Model, m.result.Collinearity.Condition = train.ModelLast, 3
+	if got := ansi.Strip(strings.Join(m.modelParts(160), " · ")); !strings.Contains(got, "model last") || strings.Contains(got, "collinear") {
+		t.Errorf("model line %q", got)
 	}
 }

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -513,6 +514,26 @@ func (m *Model) modelParts(w int) []string {
 		th.Label.Render("b ")+th.Accent.Render(num(bias)))
 	if m.state == running { // a finished run's time is on its first line
 		parts = append(parts, th.Label.Render("trained ")+th.Muted.Render(pane.Duration(ev.Elapsed)))
+	}
+	if r := m.result; r != nil && m.state == finished {
+		parts = append(parts, resultParts(th, r)...)
+	}
+	return parts
+}
+
+// resultParts renders which model a finished run saved ("model best
+// @2107") and, for collinear features, a warning naming the most
+// correlated pair.
+func resultParts(th *theme.Theme, r *train.Result) []string {
+	var parts []string
+	switch r.Model {
+	case train.ModelBest:
+		parts = append(parts, th.Label.Render("model ")+th.Text.Render("best")+th.Muted.Render(" @"+groupDigits(r.BestEpoch)))
+	case train.ModelLast:
+		parts = append(parts, th.Label.Render("model ")+th.Text.Render("last"))
+	}
+	if c := r.Collinearity; c.Collinear() && c.Pair[0] != "" {
+		parts = append(parts, th.Warn.Render(fmt.Sprintf("⚠ collinear: cond %.3g, %s~%s r %.3f", c.Condition, c.Pair[0], c.Pair[1], c.R)))
 	}
 	return parts
 }

@@ -1,0 +1,80 @@
+package train
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+// published is a dataset in testdata with its published least-squares
+// fit (see testdata/SOURCES.md): the weights in the order of the CSV's
+// feature columns, then the intercept.
+type published struct {
+	file   string
+	coef   []float64
+	digits float64 // the closed form matches coef to within this (absolute, half the last published digit, or relative for NIST's certified values when rel is set)
+	rel    bool
+	epochs int // for the default run to reach the fit; 0: not trained (see TestCollinearWarning)
+}
+
+var publishedFits = []published{
+	// Anscombe (1973): every one of the quartet fits y = 3.00 + 0.500·x.
+	{file: "anscombe1.csv", coef: []float64{0.500, 3.00}, digits: 0.0005, epochs: 1000},
+	// R's lm(dist ~ speed, data = cars): 3.9324 and -17.5791.
+	{file: "cars.csv", coef: []float64{3.9324, -17.5791}, digits: 0.00005, epochs: 3000},
+	// R's lm(stack.loss ~ ., data = stackloss) (Brownlee 1965).
+	{file: "stackloss.csv", coef: []float64{0.7156, 1.2953, -0.1521, -39.9197}, digits: 0.00005, epochs: 1000},
+	// NIST StRD Norris, certified to 15 digits.
+	{file: "norris.csv", coef: []float64{1.00211681802045, -0.262323073774029}, digits: 1e-10, rel: true, epochs: 3000},
+	// NIST StRD Longley, certified to 15 digits; too collinear for
+	// gradient descent to get near in a test's time.
+	{file: "longley.csv", coef: []float64{15.0618722713733, -0.358191792925910e-01, -2.02022980381683,
+		-1.03322686717359, -0.511041056535807e-01, 1829.15146461355, -3482258.63459582}, digits: 1e-7, rel: true},
+}
+
+// TestPublishedFits trains with the default settings (only the dataset
+// and the epochs given) on datasets with published least-squares fits. The
+// closed-form reference must match every published coefficient to the
+// published precision (NIST's certified values to 1e-10 relative, 1e-7 for
+// Longley, whose normal equations lose digits to its collinearity). The
+// trained model must end within 0.5% of every closed-form coefficient and
+// of every published one, and its loss within 0.1% of the optimum: gradient
+// descent in float64 gets there in these epochs; the published digits
+// beyond that are the closed form's job.
+func TestPublishedFits(t *testing.T) {
+	for _, p := range publishedFits {
+		t.Run(p.file, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Checkpoint, cfg.Dataset, cfg.Epochs = "", filepath.Join("testdata", p.file), max(p.epochs, 1)
+			res := mustTrain(t, cfg, nil)
+			if len(res.OptimalWeights) != len(p.coef)-1 || res.ValSamples != 0 {
+				t.Fatalf("%d closed-form weights for %d published ones; %d rows held out", len(res.OptimalWeights), len(p.coef)-1, res.ValSamples)
+			}
+			optimal := append(append([]float64(nil), res.OptimalWeights...), res.OptimalBias)
+			trained := append(append([]float64(nil), res.Weights...), res.Bias)
+			for j, want := range p.coef {
+				tol := p.digits
+				if p.rel {
+					tol *= math.Abs(want)
+				}
+				if math.Abs(optimal[j]-want) > tol {
+					t.Errorf("closed form coefficient %d = %.15g, published %.15g (tolerance %.2g)", j, optimal[j], want, tol)
+				}
+			}
+			if p.epochs == 0 {
+				return
+			}
+			if gap := (res.Loss - res.OptimalLoss) / res.OptimalLoss; gap > 1e-3 {
+				t.Errorf("loss %.9g is %.2g above the optimum %.9g, want within 0.1%%", res.Loss, gap, res.OptimalLoss)
+			}
+			for j, want := range p.coef {
+				if g := res.Gaps[j]; g > 0.005 {
+					t.Errorf("coefficient %d = %.9g is %.2g%% from the closed form's %.9g, want within 0.5%%", j, trained[j], 100*g, optimal[j])
+				}
+				if g := math.Abs(trained[j]-want) / math.Abs(want); g > 0.005 {
+					t.Errorf("coefficient %d = %.9g is %.2g%% from the published %.9g, want within 0.5%%", j, trained[j], 100*g, want)
+				}
+			}
+		})
+	}
+}
