@@ -133,7 +133,7 @@ func TestConverged(t *testing.T) {
 func TestCompareGolden(t *testing.T) {
 	got := Compare(threeRuns(), CompareOptions{Width: 100, Height: 12, Theme: theme.Ascii()})
 	golden(t, "compare_100", got)
-	for _, want := range []string{"lr 0.05 → 0.01", "schedule constant → inverse-time", "1% at", "─1 #1", "━2 #2", "═3 #3", "stopped"} {
+	for _, want := range []string{"lr 0.05 → 0.01", "schedule auto → inverse-time", "1% at", "─1 #1", "━2 #2", "═3 #3", "stopped"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("comparison lacks %q", want)
 		}
@@ -178,7 +178,7 @@ func TestPaneComparesRuns(t *testing.T) {
 	m.dirty = true
 	view := m.View()
 	golden(t, "pane_runs_120x40", view)
-	for _, want := range []string{"#3 vs #2: epochs 400 → 300, schedule constant → inverse-time", "─1 #1", "━2 #2", "═3 #3", "loss, linear"} {
+	for _, want := range []string{"#3 vs #2: epochs 400 → 300, schedule auto → inverse-time", "─1 #1", "━2 #2", "═3 #3", "loss, linear"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q", want)
 		}
