@@ -79,6 +79,12 @@ func (d *decoder) bad(path, format string, args ...any) {
 	d.failed[path] = true
 }
 
+// badKey records an error about the key at path (rather than its value).
+func (d *decoder) badKey(path, format string, args ...any) {
+	d.failAt(d.keys[path], path, format, args...)
+	d.failed[path] = true
+}
+
 // positive checks that the duration at path, if set, is positive.
 func (d *decoder) positive(path string, v Duration) {
 	if d.has(path) && v <= 0 {
@@ -175,7 +181,7 @@ func (d *decoder) onlyFor(path, kind string, a *Ability) {
 		}
 		for _, key := range k.keys {
 			if _, ok := d.keys[path+"."+key]; ok {
-				d.bad(path+"."+key, "only for kind: %s (%s)", k.kind, what)
+				d.badKey(path+"."+key, "only for kind: %s (%s)", k.kind, what)
 			}
 		}
 	}
@@ -217,7 +223,7 @@ func (d *decoder) checkCommand(path string, a *Ability) {
 	}
 	for _, k := range sortedKeys(a.Env) {
 		if !envName.MatchString(k) {
-			d.bad(p("env."+k), "invalid variable name: letters, digits and underscores, not starting with a digit")
+			d.badKey(p("env."+k), "invalid variable name: letters, digits and underscores, not starting with a digit")
 		}
 		d.envRefs(p("env."+k), a.Env[k])
 	}
@@ -239,7 +245,7 @@ func (d *decoder) checkHTTP(path string, a *Ability) {
 	}
 	for _, k := range sortedKeys(a.Headers) {
 		if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == ':' }) {
-			d.bad(p("headers."+k), "invalid header name")
+			d.badKey(p("headers."+k), "invalid header name")
 		}
 		d.envRefs(p("headers."+k), a.Headers[k])
 		d.placeholders(p("headers."+k), a.Headers[k], a, "")
@@ -353,4 +359,34 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// CheckBuiltins checks the abilities against the names of the built-in
+// ones: an ability without a kind must be a built-in, and, while the
+// built-ins are on (demo), a declared ability must not take a built-in's
+// name. Its error is an [Errors].
+func (c *Config) CheckBuiltins(builtins []string) error {
+	var errs Errors
+	demo := c.Demo == nil || *c.Demo
+	for _, name := range sortedKeys(c.Abilities) {
+		a := c.Abilities[name]
+		path := "abilities." + name
+		builtin := slices.Contains(builtins, name)
+		var msg string
+		switch {
+		case (a == nil || a.Kind == "") && !builtin:
+			msg = fmt.Sprintf("no built-in ability is called %s (built-in: %s); to declare one, give it kind: command or kind: http",
+				name, strings.Join(builtins, ", "))
+		case a != nil && a.Kind != "" && builtin && demo:
+			msg = fmt.Sprintf("%s is a built-in ability: choose another name for this one, or turn the built-ins off (demo: false)", name)
+		default:
+			continue
+		}
+		errs = append(errs, &Error{File: c.File, Pos: c.keys[path], Path: path, Msg: msg})
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
+	return errs
 }

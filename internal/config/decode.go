@@ -327,6 +327,9 @@ func (d *decoder) jsonValue(n ast.Node, path string, depth int) any {
 	if !ok {
 		return nil
 	}
+	if p := posOf(n); p.Line > 0 {
+		d.vals[path] = p
+	}
 	if depth > maxDepth {
 		d.fail(n, path, "nested more than %d levels deep", maxDepth)
 		return nil
