@@ -284,4 +284,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
