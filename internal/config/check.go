@@ -361,32 +361,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// CheckBuiltins checks the abilities against the names of the built-in
+// checkBuiltins checks the abilities against the names of the built-in
 // ones: an ability without a kind must be a built-in, and, while the
 // built-ins are on (demo), a declared ability must not take a built-in's
-// name. Its error is an [Errors].
-func (c *Config) CheckBuiltins(builtins []string) error {
-	var errs Errors
+// name.
+func (d *decoder) checkBuiltins(c *Config, builtins []string) {
 	demo := c.Demo == nil || *c.Demo
 	for _, name := range sortedKeys(c.Abilities) {
 		a := c.Abilities[name]
 		path := "abilities." + name
 		builtin := slices.Contains(builtins, name)
-		var msg string
 		switch {
+		case d.failed[path] || d.failed[path+".kind"]:
 		case (a == nil || a.Kind == "") && !builtin:
-			msg = fmt.Sprintf("no built-in ability is called %s (built-in: %s); to declare one, give it kind: command or kind: http",
+			d.badKey(path, "no built-in ability is called %s (built-in: %s); to declare one, give it kind: command or kind: http",
 				name, strings.Join(builtins, ", "))
 		case a != nil && a.Kind != "" && builtin && demo:
-			msg = fmt.Sprintf("%s is a built-in ability: choose another name for this one, or turn the built-ins off (demo: false)", name)
-		default:
-			continue
+			d.badKey(path, "%s is a built-in ability: choose another name for this one, or turn the built-ins off (demo: false)", name)
 		}
-		errs = append(errs, &Error{File: c.File, Pos: c.keys[path], Path: path, Msg: msg})
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
-	return errs
 }

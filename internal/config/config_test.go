@@ -13,7 +13,7 @@ import (
 
 // The issue's example, as written, is accepted and means what it says.
 func TestParseIssueExample(t *testing.T) {
-	cfg, _, err := Load("testdata/issue15.yaml")
+	cfg, _, err := Load("testdata/issue15.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestParseIssueExample(t *testing.T) {
 
 // An ability's breaker keys override the agent-wide rule's key by key.
 func TestBreakerSettingsOverBase(t *testing.T) {
-	cfg, err := Parse("c.yaml", []byte("breaker: {window: 50, cooldown: 30s}\nabilities:\n  sum:\n    breaker: {cooldown: 1s}\n"))
+	cfg, err := Parse("c.yaml", []byte("breaker: {window: 50, cooldown: 30s}\nabilities:\n  sum:\n    breaker: {cooldown: 1s}\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ abilities:
     body: |
       {"a": 1}
     breaker: {failure_rate: 12.5%}
-`))
+`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ abilities:
 // An empty file, or one of comments only, is today's defaults.
 func TestParseEmpty(t *testing.T) {
 	for _, src := range []string{"", "# nothing\n", "---\n"} {
-		cfg, err := Parse("c.yaml", []byte(src))
+		cfg, err := Parse("c.yaml", []byte(src), nil)
 		if err != nil || cfg.MaxConcurrent != 0 || cfg.Abilities != nil {
 			t.Errorf("%q: %+v, %v", src, cfg, err)
 		}
@@ -240,7 +240,7 @@ func TestParseErrors(t *testing.T) {
 			"c.yaml:5:7: abilities.y.colour: unknown key; allowed: kind, description, schema, timeout, cache_ttl, breaker, max_concurrent, isolate, fault, hints, argv, stdin, env, dir, max_output, method, url, headers, body, accept_status, max_response, client_errors, max_redirects"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("c.yaml", []byte(tc.src))
+			cfg, err := Parse("c.yaml", []byte(tc.src), nil)
 			var errs Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("Parse = %+v, %v; want Errors", cfg, err)
@@ -253,7 +253,9 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestCheckBuiltins(t *testing.T) {
+// Abilities without a kind are built-ins' settings; declared abilities do
+// not take a built-in's name while the built-ins are on.
+func TestParseBuiltins(t *testing.T) {
 	builtins := []string{"sum", "uppercase"}
 	for _, tc := range []struct {
 		name, src, want string
@@ -264,15 +266,14 @@ func TestCheckBuiltins(t *testing.T) {
 		{"declared with a built-in's name", "abilities:\n  sum: {kind: command, argv: [cat]}\n",
 			"c.yaml:2:3: abilities.sum: sum is a built-in ability: choose another name for this one, or turn the built-ins off (demo: false)"},
 		{"built-ins off", "demo: false\nabilities:\n  sum: {kind: command, argv: [cat]}\n", ""},
+		{"with other errors", "max_wait: x\nabilities:\n  summ: {}\n",
+			`c.yaml:1:11: max_wait: "x" is not a duration such as 250ms, 5s or 1m30s` + "\n" +
+				"c.yaml:3:3: abilities.summ: no built-in ability is called summ (built-in: sum, uppercase); to declare one, give it kind: command or kind: http"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("c.yaml", []byte(tc.src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = cfg.CheckBuiltins(builtins)
+			_, err := Parse("c.yaml", []byte(tc.src), builtins)
 			if got := errString(err); got != tc.want {
-				t.Errorf("CheckBuiltins = %q, want %q", got, tc.want)
+				t.Errorf("Parse = %q, want %q", got, tc.want)
 			}
 		})
 	}

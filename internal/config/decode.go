@@ -19,12 +19,14 @@ import (
 const maxDepth = 64
 
 // Parse reads a configuration from data; name is the file's name in
-// errors. Its error, if any, is an [Errors] listing every problem found.
+// errors. builtins are the names of the built-in abilities, which the
+// abilities without a kind must be; nil skips that check. Its error, if
+// any, is an [Errors] listing every problem found.
 //
 // goccy/go-yaml parses the file into an AST; the decoding into the structs
 // is done here rather than by its decoder, which stops at the first error
 // and cannot say which key path a value is at.
-func Parse(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte, builtins []string) (*Config, error) {
 	d := &decoder{file: name, keys: map[string]Pos{}, vals: map[string]Pos{}, failed: map[string]bool{}}
 	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
@@ -45,6 +47,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	cfg.keys = d.keys
 	d.check(cfg)
+	if builtins != nil {
+		d.checkBuiltins(cfg, builtins)
+	}
 	if len(d.errs) > 0 {
 		slices.SortStableFunc(d.errs, func(a, b *Error) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))

@@ -65,11 +65,12 @@ func exists(path string) (bool, error) {
 	return false, fmt.Errorf("config %s: %w", path, err)
 }
 
-// Load reads and checks the configuration file at path. Its error is an
+// Load reads and checks the configuration file at path, as [Parse] with
+// builtins, the names of the built-in abilities. Its error is an
 // [Errors] listing every problem, or an error saying why the file could not
 // be read. warnings say what is unsafe about the file (anyone may write
 // it, as ssh warns), for the caller to show.
-func Load(path string) (cfg *Config, warnings []string, err error) {
+func Load(path string, builtins []string) (cfg *Config, warnings []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config %s: %w", path, err)
@@ -90,7 +91,7 @@ func Load(path string) (cfg *Config, warnings []string, err error) {
 		return nil, nil, fmt.Errorf("config %s: larger than %d MiB: not a configuration file", path, MaxFileSize>>20)
 	}
 	warnings = permissionWarnings(path, st)
-	cfg, err = Parse(path, data)
+	cfg, err = Parse(path, data, builtins)
 	return cfg, warnings, err
 }
 

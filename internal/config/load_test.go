@@ -62,7 +62,7 @@ func TestLoadUnreadable(t *testing.T) {
 		{dir, "config " + dir + ": not a regular file"},
 		{big, "config " + big + ": larger than 4 MiB: not a configuration file"},
 	} {
-		cfg, _, err := Load(tc.path)
+		cfg, _, err := Load(tc.path, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || cfg != nil {
 			t.Errorf("Load(%s) = %v, %v; want an error starting %q", tc.path, cfg, err, tc.want)
 		}
@@ -97,7 +97,7 @@ func TestLoadWarnsWorldWritable(t *testing.T) {
 	} {
 		chmod(path, tc.file)
 		chmod(dir, tc.dir)
-		cfg, warnings, err := Load(path)
+		cfg, warnings, err := Load(path, nil)
 		if err != nil || cfg == nil {
 			t.Fatalf("Load: %v", err)
 		}
@@ -123,7 +123,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse("f.yaml", data)
+		cfg, err := Parse("f.yaml", data, nil)
 		if err == nil {
 			if cfg == nil {
 				t.Fatal("no config and no error")

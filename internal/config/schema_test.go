@@ -57,7 +57,7 @@ func TestExamplesMatchSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, src := range map[string][]byte{"issue15.yaml": issue, "agentdash.example.yaml": assets.ExampleConfig()} {
-		if _, err := Parse(name, src); err != nil {
+		if _, err := Parse(name, src, nil); err != nil {
 			t.Errorf("Parse(%s): %v", name, err)
 		}
 		if err := validateYAML(t, s, src); err != nil {
@@ -87,7 +87,7 @@ func TestSchemaRefusesWhatParseRefuses(t *testing.T) {
 		"abilities:\n  x: {kind: http, url: \"http://h/\", client_errors: ignore}\n",
 		"abilities:\n  x: {kind: command, argv: [a], max_output: lots}\n",
 	} {
-		if _, err := Parse("c.yaml", []byte(src)); err == nil {
+		if _, err := Parse("c.yaml", []byte(src), nil); err == nil {
 			t.Errorf("Parse accepts %q", src)
 		}
 		if err := validateYAML(t, s, []byte(src)); err == nil {
