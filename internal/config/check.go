@@ -138,8 +138,8 @@ func (d *decoder) checkAbility(c *Config, name string, a *Ability) {
 	}
 	p := func(key string) string { return path + "." + key }
 	d.positive(p("timeout"), a.Timeout)
-	if d.has(p("cache_ttl")) && a.CacheTTL < 0 {
-		d.bad(p("cache_ttl"), "%v: must not be negative (0s turns the cache off)", a.CacheTTL)
+	if d.has(p("cache_ttl")) && *a.CacheTTL < 0 {
+		d.bad(p("cache_ttl"), "%v: must not be negative (0s turns the cache off)", *a.CacheTTL)
 	}
 	d.atLeast(p("max_concurrent"), a.MaxConcurrent, 1)
 	if d.has(p("max_concurrent")) && c.MaxConcurrent > 0 && a.MaxConcurrent > c.MaxConcurrent {

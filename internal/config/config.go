@@ -69,8 +69,8 @@ type Ability struct {
 	// Timeout bounds one execution (positive).
 	Timeout Duration `yaml:"timeout"`
 	// CacheTTL is how long a successful result is reused for identical
-	// arguments; 0s turns the cache off.
-	CacheTTL Duration `yaml:"cache_ttl"`
+	// arguments; 0s turns the cache off, nil leaves the ability's own.
+	CacheTTL *Duration `yaml:"cache_ttl"`
 	// Breaker is the ability's breaker rule, over the agent-wide one.
 	Breaker *Breaker `yaml:"breaker"`
 	// MaxConcurrent limits the ability's concurrently running calls, inside

@@ -21,12 +21,12 @@ func TestParseIssueExample(t *testing.T) {
 		t.Fatalf("agent-wide settings: %+v", cfg)
 	}
 	sum := cfg.Abilities["sum"]
-	if sum.Kind != "" || sum.CacheTTL != Duration(5*time.Minute) {
+	if sum.Kind != "" || *sum.CacheTTL != Duration(5*time.Minute) {
 		t.Errorf("sum: %+v", sum)
 	}
 	w := cfg.Abilities["weather"]
 	if w.Kind != KindHTTP || w.Method != "GET" || w.URL != "http://127.0.0.1:8089/weather?city={{city}}" ||
-		w.Timeout != Duration(2*time.Second) || w.CacheTTL != Duration(time.Minute) {
+		w.Timeout != Duration(2*time.Second) || *w.CacheTTL != Duration(time.Minute) {
 		t.Errorf("weather: %+v", w)
 	}
 	if got := w.Headers["Authorization"]; got != "Bearer ${WEATHER_TOKEN}" {
@@ -70,6 +70,7 @@ abilities:
     kind: command
     argv: [cat]
     max_output: 512KiB
+    cache_ttl: 0s
     fault: {rate: 0.25, latency: 50ms}
     hints: {read_only: true}
   y:
@@ -89,6 +90,8 @@ abilities:
 		t.Errorf("max_wait %v", cfg.MaxWait)
 	case x.MaxOutput != 512<<10:
 		t.Errorf("max_output %d", x.MaxOutput)
+	case x.CacheTTL == nil || *x.CacheTTL != 0 || y.CacheTTL != nil:
+		t.Errorf("cache_ttl: 0s is %v, absent is %v; want 0 and nil", x.CacheTTL, y.CacheTTL)
 	case *x.Fault.Rate != 0.25 || x.Fault.Latency != Duration(50*time.Millisecond):
 		t.Errorf("fault %+v", x.Fault)
 	case !*x.Hints.ReadOnly || x.Hints.Idempotent != nil:
@@ -149,6 +152,8 @@ func TestParseErrors(t *testing.T) {
 			`c.yaml:3:25: abilities.sum.breaker.cooldown: "soon" is not a duration such as 250ms, 5s or 1m30s`}},
 		{"negative duration", "max_wait: -1s\n", []string{
 			"c.yaml:1:11: max_wait: -1s: must be positive"}},
+		{"negative ttl", "abilities:\n  sum: {cache_ttl: -1m}\n", []string{
+			"c.yaml:2:20: abilities.sum.cache_ttl: -1m0s: must not be negative (0s turns the cache off)"}},
 		{"percent over 100", "breaker: {failure_rate: 150%}\n", []string{
 			`c.yaml:1:25: breaker.failure_rate: "150%" is outside 0% to 100%`}},
 		{"fraction over 1", "breaker: {failure_rate: 50}\n", []string{
