@@ -111,6 +111,20 @@ func TestParseEmpty(t *testing.T) {
 	}
 }
 
+// Brackets in comments and quoted strings do not count towards the
+// nesting limit; 60 real levels are fine.
+func TestParseNesting(t *testing.T) {
+	src := "# [[[[[[[[\nabilities: {sum: {schema: {a: '" + strings.Repeat("[", 100) + "', b: \"\\\"" + strings.Repeat("{", 100) +
+		"\", c: " + strings.Repeat("[", 60) + strings.Repeat("]", 60) + "}}}\n"
+	cfg, err := Parse("c.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := cfg.Abilities["sum"].Schema["b"]; b != "\""+strings.Repeat("{", 100) {
+		t.Errorf("b = %q", b)
+	}
+}
+
 // Every kind of error names file:line:column, the key path and what is
 // allowed, and every error of a file is reported.
 func TestParseErrors(t *testing.T) {
@@ -236,6 +250,10 @@ func TestParseErrors(t *testing.T) {
 			"c.yaml:3:5: abilities.sum: merge keys (<<) are not supported: write the keys out"}},
 		{"two documents", "demo: true\n---\ndemo: false\n", []string{
 			"c.yaml:3:5: the file holds more than one YAML document (---): want one"}},
+		{"too deep", "abilities: {sum: {schema: {a: " + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + "}}}\n", []string{
+			"c.yaml:1:92: brackets nested more than 64 levels deep"}},
+		{"schema too deep", "abilities:\n  sum:\n    schema:\n      a:\n        " + strings.Repeat("- ", 70) + "x\n", []string{
+			"c.yaml:5:137: abilities.sum.schema.a" + strings.Repeat("[0]", 64) + ": nested more than 64 levels deep"}},
 		{"not a mapping", "- a\n", []string{
 			"c.yaml:1:1: want a mapping (key: value), got a list"}},
 		{"every error", "max_concurrent: 0\nmax_wait: x\nabilities:\n  x: {kind: command}\n  y: {colour: red}\n", []string{

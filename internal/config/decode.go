@@ -28,6 +28,10 @@ const maxDepth = 64
 // and cannot say which key path a value is at.
 func Parse(name string, data []byte, builtins []string) (*Config, error) {
 	d := &decoder{file: name, keys: map[string]Pos{}, vals: map[string]Pos{}, failed: map[string]bool{}}
+	if p, deep := tooDeep(data); deep {
+		d.failAt(p, "", "brackets nested more than %d levels deep", maxDepth)
+		return nil, d.errs
+	}
 	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		return nil, Errors{d.syntaxError(err)}
@@ -57,6 +61,39 @@ func Parse(name string, data []byte, builtins []string) (*Config, error) {
 		return nil, d.errs
 	}
 	return cfg, nil
+}
+
+// tooDeep reports where data first nests flow brackets ([ or {) more than
+// maxDepth deep, outside comments and quoted strings. goccy/go-yaml's
+// parser takes time that grows much faster than the depth (minutes for
+// 100,000 brackets), so such a file is refused before it is parsed.
+func tooDeep(data []byte) (Pos, bool) {
+	depth, line, col := 0, 1, 0
+	var quote byte // the open quote, or 0
+	comment := false
+	for i, c := range data {
+		col++
+		switch {
+		case c == '\n':
+			line, col, comment = line+1, 0, false
+		case comment:
+		case quote != 0:
+			if c == quote && (quote == '\'' || data[i-1] != '\\') {
+				quote = 0
+			}
+		case c == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t'):
+			comment = true
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '[' || c == '{':
+			if depth++; depth > maxDepth {
+				return Pos{line, col}, true
+			}
+		case c == ']' || c == '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return Pos{}, false
 }
 
 // decoder walks the AST into the structs, collecting errors.

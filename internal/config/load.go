@@ -18,7 +18,7 @@ const LocalFile = "agentdash.yaml"
 
 // MaxFileSize bounds the file: a configuration is a few kilobytes, and a
 // huge file is a mistake (a log named by accident).
-const MaxFileSize = 4 << 20
+const MaxFileSize = 1 << 20
 
 // Where a configuration file was found.
 const (

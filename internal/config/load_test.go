@@ -60,7 +60,7 @@ func TestLoadUnreadable(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{filepath.Join(dir, "missing.yaml"), "config " + filepath.Join(dir, "missing.yaml") + ": open "},
 		{dir, "config " + dir + ": not a regular file"},
-		{big, "config " + big + ": larger than 4 MiB: not a configuration file"},
+		{big, "config " + big + ": larger than 1 MiB: not a configuration file"},
 	} {
 		cfg, _, err := Load(tc.path, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || cfg != nil {
