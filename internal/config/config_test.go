@@ -252,8 +252,12 @@ func TestParseErrors(t *testing.T) {
 			"c.yaml:3:5: the file holds more than one YAML document (---): want one"}},
 		{"too deep", "abilities: {sum: {schema: {a: " + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + "}}}\n", []string{
 			"c.yaml:1:92: brackets nested more than 64 levels deep"}},
-		{"schema too deep", "abilities:\n  sum:\n    schema:\n      a:\n        " + strings.Repeat("- ", 70) + "x\n", []string{
-			"c.yaml:5:137: abilities.sum.schema.a" + strings.Repeat("[0]", 64) + ": nested more than 64 levels deep"}},
+		{"block nesting on one line", "abilities:\n  sum:\n    schema:\n      a: " + strings.Repeat("- ", 100_000) + "x\n", []string{
+			"c.yaml:4:137: more than 64 collections opened on one line"}},
+		{"deep indentation", "abilities:\n" + strings.Repeat(" ", 300) + "x: 1\n", []string{
+			"c.yaml:2:257: indented more than 256 columns"}},
+		{"schema too deep", "abilities:\n  sum:\n    schema:\n      a:\n        " + strings.Repeat("- ", 30) + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "\n", []string{
+			"c.yaml:5:103: abilities.sum.schema.a" + strings.Repeat("[0]", 64) + ": nested more than 64 levels deep"}},
 		{"not a mapping", "- a\n", []string{
 			"c.yaml:1:1: want a mapping (key: value), got a list"}},
 		{"every error", "max_concurrent: 0\nmax_wait: x\nabilities:\n  x: {kind: command}\n  y: {colour: red}\n", []string{

@@ -18,6 +18,10 @@ import (
 // exhaust the stack.
 const maxDepth = 64
 
+// maxIndent bounds the indentation of a line: block collections nest by
+// indentation, and deep nesting costs goccy/go-yaml's parser dearly.
+const maxIndent = 256
+
 // Parse reads a configuration from data; name is the file's name in
 // errors. builtins are the names of the built-in abilities, which the
 // abilities without a kind must be; nil skips that check. Its error, if
@@ -28,8 +32,8 @@ const maxDepth = 64
 // and cannot say which key path a value is at.
 func Parse(name string, data []byte, builtins []string) (*Config, error) {
 	d := &decoder{file: name, keys: map[string]Pos{}, vals: map[string]Pos{}, failed: map[string]bool{}}
-	if p, deep := tooDeep(data); deep {
-		d.failAt(p, "", "brackets nested more than %d levels deep", maxDepth)
+	if p, msg, deep := tooDeep(data); deep {
+		d.failAt(p, "", "%s", msg)
 		return nil, d.errs
 	}
 	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
@@ -63,37 +67,53 @@ func Parse(name string, data []byte, builtins []string) (*Config, error) {
 	return cfg, nil
 }
 
-// tooDeep reports where data first nests flow brackets ([ or {) more than
-// maxDepth deep, outside comments and quoted strings. goccy/go-yaml's
-// parser takes time that grows much faster than the depth (minutes for
-// 100,000 brackets), so such a file is refused before it is parsed.
-func tooDeep(data []byte) (Pos, bool) {
-	depth, line, col := 0, 1, 0
+// tooDeep reports where data first nests more than maxDepth deep: flow
+// brackets ([ or {), or block collections opened on one line ("- - - x"),
+// outside comments and quoted strings; or where a line is indented more
+// than maxIndent columns. goccy/go-yaml's parser takes time that grows
+// with the square of the depth (minutes for 100,000 levels; upstream
+// goccy/go-yaml#902), so such a file is refused before it is parsed.
+// (Wide mappings are quadratic too, goccy/go-yaml#889, but only in the
+// number of sibling keys, which stays small in a configuration.)
+func tooDeep(data []byte) (Pos, string, bool) {
+	depth, line, col, levels := 0, 1, 0, 0
+	indent := true // still in the line's leading blanks
 	var quote byte // the open quote, or 0
 	comment := false
 	for i, c := range data {
 		col++
+		if c != ' ' && c != '\n' {
+			indent = false
+		}
 		switch {
 		case c == '\n':
-			line, col, comment = line+1, 0, false
+			line, col, levels, indent, comment = line+1, 0, 0, true, false
+		case indent:
+			if col > maxIndent {
+				return Pos{line, col}, fmt.Sprintf("indented more than %d columns", maxIndent), true
+			}
 		case comment:
 		case quote != 0:
 			if c == quote && (quote == '\'' || data[i-1] != '\\') {
 				quote = 0
 			}
-		case c == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t'):
+		case c == '#' && (col == 1 || data[i-1] == ' ' || data[i-1] == '\t'):
 			comment = true
 		case c == '"' || c == '\'':
 			quote = c
 		case c == '[' || c == '{':
 			if depth++; depth > maxDepth {
-				return Pos{line, col}, true
+				return Pos{line, col}, fmt.Sprintf("brackets nested more than %d levels deep", maxDepth), true
 			}
 		case c == ']' || c == '}':
 			depth = max(depth-1, 0)
+		case c == ' ' && depth == 0 && (data[i-1] == ':' || data[i-1] == '-'):
+			if levels++; levels > maxDepth {
+				return Pos{line, col}, fmt.Sprintf("more than %d collections opened on one line", maxDepth), true
+			}
 		}
 	}
-	return Pos{}, false
+	return Pos{}, "", false
 }
 
 // decoder walks the AST into the structs, collecting errors.
