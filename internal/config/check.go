@@ -1,14 +1,20 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/agentdash/agentdash/internal/breaker"
 )
@@ -200,8 +206,55 @@ func (d *decoder) checkSchema(path string, s JSONSchema) {
 	if props, ok := s["properties"]; ok {
 		if _, ok := props.(map[string]any); !ok {
 			d.bad(path+".properties", "want a mapping of property names to schemas")
+			return
 		}
 	}
+	d.compileSchema(path, s)
+}
+
+// schemaURL names an ability's schema while it is compiled.
+const schemaURL = "mem:///schema.json"
+
+// compileSchema checks s against the JSON Schema 2020-12 meta-schema, with
+// the full validator that will check calls' arguments, and reports the
+// first problem at its key. A $ref outside the schema is refused: reading
+// a file or a URL while loading the configuration would be a surprise.
+func (d *decoder) compileSchema(path string, s JSONSchema) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(jsonschema.SchemeURLLoader{})
+	if err := c.AddResource(schemaURL, map[string]any(s)); err != nil {
+		d.bad(path, "not a JSON Schema: %v", err)
+		return
+	}
+	_, err := c.Compile(schemaURL)
+	if err == nil {
+		return
+	}
+	var invalid *jsonschema.SchemaValidationError
+	var verr *jsonschema.ValidationError
+	if errors.As(err, &invalid) && errors.As(invalid.Err, &verr) {
+		for len(verr.Causes) > 0 {
+			verr = verr.Causes[0]
+		}
+		at := path
+		for _, key := range verr.InstanceLocation {
+			if i, err := strconv.Atoi(key); err == nil {
+				at = fmt.Sprintf("%s[%d]", at, i)
+			} else {
+				at += "." + key
+			}
+		}
+		d.bad(at, "not a valid JSON Schema: %s", verr.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
+		return
+	}
+	var load *jsonschema.LoadURLError
+	if errors.As(err, &load) {
+		d.bad(path, "$ref %s: only references inside the schema (such as #/$defs/name) are allowed", load.URL)
+		return
+	}
+	msg := strings.ReplaceAll(err.Error(), schemaURL, "the schema")
+	d.bad(path, "not a valid JSON Schema: %s", msg)
 }
 
 func (d *decoder) checkCommand(path string, a *Ability) {

@@ -125,6 +125,14 @@ func TestParseNesting(t *testing.T) {
 	}
 }
 
+// A schema may refer to its own parts.
+func TestParseSchemaRef(t *testing.T) {
+	src := "abilities:\n  sum:\n    schema: {properties: {a: {$ref: \"#/$defs/x\"}}, $defs: {x: {type: string}}}\n"
+	if _, err := Parse("c.yaml", []byte(src), nil); err != nil {
+		t.Errorf("a $ref inside the schema: %v", err)
+	}
+}
+
 // Every kind of error names file:line:column, the key path and what is
 // allowed, and every error of a file is reported.
 func TestParseErrors(t *testing.T) {
@@ -239,6 +247,12 @@ func TestParseErrors(t *testing.T) {
 			`c.yaml:2:17: abilities.sum.schema: want a JSON Schema object (type: object, properties: …), got the string "object"`}},
 		{"schema key", "abilities:\n  sum:\n    schema: {1: x}\n", []string{
 			"c.yaml:3:14: abilities.sum.schema: a key must be a string, got the number 1"}},
+		{"invalid JSON Schema", "abilities:\n  sum:\n    schema: {type: object, properties: {city: {type: strin}}}\n", []string{
+			"c.yaml:3:54: abilities.sum.schema.properties.city.type: not a valid JSON Schema: value must be one of 'array', 'boolean', 'integer', 'null', 'number', 'object', 'string'"}},
+		{"invalid JSON Schema keyword", "abilities:\n  sum:\n    schema: {required: city}\n", []string{
+			"c.yaml:3:24: abilities.sum.schema.required: not a valid JSON Schema: got string, want array"}},
+		{"outside $ref", "abilities:\n  sum:\n    schema: {properties: {a: {$ref: \"file:///etc/passwd\"}}}\n", []string{
+			"c.yaml:3:13: abilities.sum.schema: $ref file:///etc/passwd: only references inside the schema (such as #/$defs/name) are allowed"}},
 		{"fault latency", "abilities:\n  sum: {fault: {latency: 2h}}\n", []string{
 			"c.yaml:2:26: abilities.sum.fault.latency: 2h0m0s: must be 0s to 1h0m0s"}},
 		{"alias", "a: &x 1\nmax_concurrent: *x\n", []string{
