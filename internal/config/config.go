@@ -64,7 +64,8 @@ type Ability struct {
 	Description string `yaml:"description"`
 	// Schema is the JSON Schema of the arguments, an object schema, kept
 	// as decoded (JSON-compatible values) for a full JSON Schema 2020-12
-	// validator. Its properties are the names placeholders may use.
+	// validator; Parse checks it against the 2020-12 meta-schema. Its
+	// properties are the names placeholders may use.
 	Schema JSONSchema `yaml:"schema"`
 	// Timeout bounds one execution (positive).
 	Timeout Duration `yaml:"timeout"`
