@@ -162,7 +162,8 @@ HTTP request). It is --config PATH, else $` + config.EnvVar + `, else
 }
 
 func newConfigCheckCmd(env *environment, flag *string) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "check [PATH]",
 		Short: "Check a configuration file and list every problem in it",
 		Long: `Check a configuration file (PATH, else the one agentdash would read) and
@@ -183,17 +184,55 @@ file:line:column: key path: what is wrong and what is allowed (exit 2).`,
 				}
 				path = p
 			}
-			return checkConfig(env, path)
+			return checkConfig(env, path, asJSON)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as a JSON object on stdout (exit status as without)")
+	return cmd
+}
+
+// checkJSON is the output of "config check --json".
+type checkJSON struct {
+	Path      string           `json:"path"`
+	OK        bool             `json:"ok"`
+	Abilities int              `json:"abilities"`
+	Errors    []checkErrorJSON `json:"errors"`
+	Warnings  []string         `json:"warnings"`
+}
+
+type checkErrorJSON struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Key     string `json:"key,omitempty"`
+	Message string `json:"message"`
 }
 
 // checkConfig prints whether the file at path is valid, or each of its
 // errors on a line of its own under a summary line.
-func checkConfig(env *environment, path string) error {
+func checkConfig(env *environment, path string, asJSON bool) error {
 	cfg, warnings, err := readConfig(path)
-	printWarnings(env, warnings)
 	var errs config.Errors
+	if asJSON && (err == nil || errors.As(err, &errs)) {
+		out := checkJSON{Path: path, OK: err == nil, Errors: []checkErrorJSON{}, Warnings: warnings}
+		if out.Warnings == nil {
+			out.Warnings = []string{}
+		}
+		if cfg != nil {
+			out.Abilities = len(cfg.Abilities)
+		}
+		for _, e := range errs {
+			out.Errors = append(out.Errors, checkErrorJSON{File: e.File, Line: e.Line, Column: e.Column, Key: e.Path, Message: e.Msg})
+		}
+		if err := writeJSON(env.stdout, out, isTerminal(env.stdout)); err != nil {
+			return err
+		}
+		if !out.OK {
+			return usage(errSilentFailure)
+		}
+		return nil
+	}
+	printWarnings(env, warnings)
 	if errors.As(err, &errs) {
 		fmt.Fprintf(env.stderr, "agentdash: config check: %s: %s\n", escapeControls(path), countErrors(len(errs)))
 		for _, e := range errs {

@@ -69,6 +69,20 @@ func TestConfigCheck(t *testing.T) {
 		t.Errorf("check a bad file: exit %d, stdout %q, stderr:\n%s\nwant:\n%s", r.code, r.stdout, r.stderr, want)
 	}
 
+	r = runCmd(t, "", "config", "check", "--json", bad)
+	var out checkJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("check --json: %v: %q", err, r.stdout)
+	}
+	if r.code != 2 || r.stderr != "" || out.OK || out.Path != bad || len(out.Errors) != 3 ||
+		out.Errors[0] != (checkErrorJSON{File: bad, Line: 1, Column: 17, Key: "max_concurrent", Message: "0: must be at least 1"}) {
+		t.Errorf("check --json a bad file: exit %d, stderr %q, %+v", r.code, r.stderr, out)
+	}
+	r = runCmd(t, "", "config", "check", "--json", example)
+	if r.code != 0 || r.stdout != `{"path":"`+example+`","ok":true,"abilities":3,"errors":[],"warnings":[]}`+"\n" {
+		t.Errorf("check --json the issue's example: %+v", r)
+	}
+
 	r = runCmd(t, "", "config", "check", filepath.Join(dir, "missing.yaml"))
 	if r.code != 2 {
 		t.Errorf("check a missing file: exit %d", r.code)
