@@ -64,7 +64,7 @@ func configPath(env *environment, flag string) (path, from string, err error) {
 // printing its warnings. A file that cannot be read or is wrong is a usage
 // error listing every problem.
 func loadConfig(env *environment, flag string) (*config.Config, error) {
-	path, _, err := configPath(env, flag)
+	path, from, err := configPath(env, flag)
 	if err != nil || path == "" {
 		return nil, err
 	}
@@ -74,6 +74,9 @@ func loadConfig(env *environment, flag string) (*config.Config, error) {
 		var errs config.Errors
 		if errors.As(err, &errs) {
 			return nil, usage(fmt.Errorf("config: %s: %w", countErrors(len(errs)), errs))
+		}
+		if from != config.FromFlag {
+			err = fmt.Errorf("%w (found as %s)", err, from)
 		}
 		return nil, usage(err)
 	}

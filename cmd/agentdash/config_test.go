@@ -142,6 +142,11 @@ func TestConfigFlagEveryCommand(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("$%s: exit %d", config.EnvVar, r.code)
 	}
+	r = runEnv(t, map[string]string{config.EnvVar: filepath.Join(dir, "missing.yaml")}, "abilities")
+	if r.code != 2 {
+		t.Errorf("$%s naming a missing file: exit %d", config.EnvVar, r.code)
+	}
+	r.wantOneLine(t, "missing.yaml", "(found as $"+config.EnvVar+")")
 	writeFile(t, filepath.Join(dir, config.LocalFile), badConfig)
 	r = runCmd(t, "", "abilities")
 	if r.code != 2 || !strings.Contains(r.stderr, config.LocalFile+":1:17") {
