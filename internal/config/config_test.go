@@ -160,6 +160,8 @@ func TestParseErrors(t *testing.T) {
 			`c.yaml:1:7: demo: want true or false, got the string "yes please"`}},
 		{"wrong type string", "metrics_addr: 9400\n", []string{
 			"c.yaml:1:15: metrics_addr: want a string, got the number 9400 (quote it to make it one)"}},
+		{"secret not shown", "abilities:\n  x: {kind: http, url: \"http://h/\", headers: {Authorization: 123456789}}\n", []string{
+			"c.yaml:2:62: abilities.x.headers.Authorization: want a string, got a number (quote it to make it one)"}},
 		{"wrong type mapping", "abilities: [sum]\n", []string{
 			"c.yaml:1:12: abilities: want a mapping (key: value), got a list"}},
 		{"wrong type list", "abilities:\n  x:\n    kind: command\n    argv: wc -w\n", []string{

@@ -246,7 +246,11 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		case *ast.LiteralNode:
 			v.SetString(s.Value.Value)
 		default:
-			d.fail(n, path, "want a string, got %s (quote it to make it one)", describe(n))
+			got := describe(n)
+			if secret(path) {
+				got = kind(n) // a header or env value may be a secret: not shown
+			}
+			d.fail(n, path, "want a string, got %s (quote it to make it one)", got)
 		}
 	case reflect.Int:
 		i, ok := n.(*ast.IntegerNode)
@@ -270,6 +274,13 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 	default:
 		panic(fmt.Sprintf("config: no decoding for %v", v.Type())) // a programming error
 	}
+}
+
+// secret reports whether the value at path may hold a secret: a header or
+// an environment variable of an ability.
+func secret(path string) bool {
+	parts := strings.Split(path, ".")
+	return len(parts) >= 4 && parts[0] == "abilities" && (parts[2] == "headers" || parts[2] == "env")
 }
 
 // each calls f for each key of the mapping n (at path) and its value,

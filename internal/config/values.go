@@ -168,3 +168,16 @@ func text(n ast.Node) string {
 	}
 	return n.Type().String()
 }
+
+// kind names the type of value a node holds without showing the value.
+func kind(n ast.Node) string {
+	switch n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return "a number"
+	case *ast.BoolNode:
+		return "a boolean"
+	case *ast.NullNode, *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode:
+		return describe(n)
+	}
+	return "a " + strings.ToLower(n.Type().String())
+}
