@@ -242,6 +242,7 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		newServeCmd(env),
 		newTrainCmd(env),
 	)
+	addConfig(root, env)
 	initCompletion(root)
 	for _, c := range append(root.Commands(), root) {
 		c.Args = usageArgs(c.Args)
