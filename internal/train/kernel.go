@@ -197,7 +197,8 @@ func scatter(ctx context.Context, dst, src []float64, stride int, rng *rand.PCG,
 // shuffleBucket permutes the rows of a bucket uniformly at random in place
 // by one Fisher–Yates pass. It reads the bucket in order first, which
 // brings it into cache far faster than the pass's random reads would; and
-// it draws 32-bit numbers, two per 64-bit one, where the bucket allows.
+// it draws 32-bit numbers, two per 64-bit one, where the bucket allows:
+// the draws cost as much as the swaps.
 func (s *shuffler) shuffleBucket(xy []float64, stride int, rng *rand.PCG) {
 	n := len(xy) / stride
 	if uint64(n) > math.MaxUint32 {
@@ -209,47 +210,57 @@ func (s *shuffler) shuffleBucket(xy []float64, stride int, rng *rand.PCG) {
 		sum += xy[i]
 	}
 	s.touched += sum
-	var d draws32
+	// The draws are the 32-bit halves of the random numbers, low half
+	// first, taken by Lemire's method as bounded does.
+	var u uint64
+	high := false // u's high half is the next draw
 	for i := n - 1; i > 0; i-- {
-		swapRows(xy, stride, i, int(d.bounded(rng, uint32(i+1))))
-	}
-}
-
-// draws32 splits 64-bit random numbers into two 32-bit ones.
-type draws32 struct {
-	u    uint64
-	have bool
-}
-
-func (d *draws32) next(rng *rand.PCG) uint32 {
-	if d.have {
-		d.have = false
-		return uint32(d.u >> 32)
-	}
-	d.u, d.have = rng.Uint64(), true
-	return uint32(d.u)
-}
-
-// bounded returns a uniform random number in [0, n) by Lemire's
-// multiply-and-reject method, as the 64-bit bounded does.
-func (d *draws32) bounded(rng *rand.PCG, n uint32) uint32 {
-	m := uint64(d.next(rng)) * uint64(n)
-	if uint32(m) < n {
-		thresh := -n % n
-		for uint32(m) < thresh {
-			m = uint64(d.next(rng)) * uint64(n)
+		x := uint32(u >> 32)
+		if !high {
+			u = rng.Uint64()
+			x = uint32(u)
+		}
+		high = !high
+		m := uint64(x) * uint64(i+1)
+		if uint32(m) < uint32(i+1) {
+			m, u, high = reject32(rng, m, uint32(i+1), u, high)
+		}
+		if j := int(m >> 32); stride == 2 { // swapRows, inlined
+			a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
+			a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
+		} else {
+			swapWide(xy, stride, i, j)
 		}
 	}
-	return uint32(m >> 32)
+}
+
+// reject32 finishes a 32-bit draw in [0, n) whose first product m may be
+// rejected, drawing on from u and high as shuffleBucket does.
+func reject32(rng *rand.PCG, m uint64, n uint32, u uint64, high bool) (uint64, uint64, bool) {
+	thresh := -n % n
+	for uint32(m) < thresh {
+		x := uint32(u >> 32)
+		if !high {
+			u = rng.Uint64()
+			x = uint32(u)
+		}
+		high = !high
+		m = uint64(x) * uint64(n)
+	}
+	return m, u, high
 }
 
 // swapRows swaps rows i and j of xy.
 func swapRows(xy []float64, stride, i, j int) {
-	if stride == 2 {
-		a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
-		a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
+	if stride != 2 {
+		swapWide(xy, stride, i, j)
 		return
 	}
+	a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
+	a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
+}
+
+func swapWide(xy []float64, stride, i, j int) {
 	a, b := xy[i*stride:(i+1)*stride], xy[j*stride:(j+1)*stride]
 	for k := range a {
 		a[k], b[k] = b[k], a[k]
