@@ -9,8 +9,8 @@ import (
 
 // The numeric kernels work on rows stored interleaved in one []float64:
 // stride = features + 1 values per row, the target last. Shuffling moves
-// whole rows in place, so a gradient step reads each row from one place
-// instead of gathering x and y through an index array.
+// whole rows, so a gradient step reads each row from one place instead of
+// gathering x and y through an index array.
 //
 // Every product that is added to something is wrapped in an explicit
 // float64 conversion. The Go spec lets compilers fuse x*y + z into one
@@ -54,38 +54,223 @@ func bounded(rng *rand.PCG, n uint64) uint64 {
 	return hi
 }
 
-// shuffleRows permutes the rows of xy uniformly at random in place
-// (Fisher–Yates). It checks ctx every cancelRows rows and returns its
-// error, leaving the rows partly shuffled, if it has ended: a shuffle of
-// 100 million rows takes seconds.
+// The epoch shuffle is bucketed so that it runs in cache. One
+// Fisher–Yates pass over a large set swaps every row with a random row
+// anywhere in it, a cache and TLB miss each time, which costs several times
+// the gradient step. Instead (Rao and Sandelius' method) every row draws one
+// of k buckets uniformly and independently, the rows are copied in order
+// into their buckets in a second buffer (k sequential write streams), and
+// each bucket, small enough for the cache, gets its own Fisher–Yates pass.
+// Each bucket is then a uniform ordering of a uniformly random subset, so
+// the whole is a uniform permutation, the same distribution as one pass. A
+// set that fits in one bucket gets the one pass, in place. The price is the
+// second buffer, as large as the rows.
+
+// bucketValues is the size a bucket aims at, in float64s: 64 KiB, in a
+// core's L2 cache. The bucket count depends on the data's size only, so a
+// run shuffles the same way on every machine.
+const bucketValues = 1 << 13
+
+// maxBuckets is the most buckets a shuffle uses, so that the write streams
+// of the scatter stay in cache.
+const maxBuckets = 1 << 12
+
+// bucketBits returns log2 of the number of buckets for a shuffle of values
+// float64s.
+func bucketBits(values int) int {
+	bits := 0
+	for 1<<bits < maxBuckets && values > bucketValues<<bits {
+		bits++
+	}
+	return bits
+}
+
+// shuffler holds the second buffer of the shuffle, reused epoch after
+// epoch: the rows move to it, and the buffer they left becomes the next
+// epoch's.
+type shuffler struct {
+	spare   []float64
+	ends    [maxBuckets]int
+	touched float64 // keeps the reads that bring a bucket into cache
+}
+
+// shuffleRows permutes the rows of xy uniformly at random in place. It
+// checks ctx every cancelRows rows or so and returns its error, leaving the
+// rows a permutation of what they were, if it has ended: a shuffle of 100
+// million rows takes seconds.
 func shuffleRows(ctx context.Context, xy []float64, stride int, rng *rand.PCG) error {
-	for hi := len(xy)/stride - 1; hi > 0; {
-		lo := max(hi-cancelRows, 0)
-		shuffleRange(xy, stride, rng, hi, lo)
-		hi = lo
-		if hi > 0 && ctx.Err() != nil {
+	var s shuffler
+	out, err := s.shuffle(ctx, xy, stride, rng, nil)
+	copy(xy, out) // a no-op when the shuffle was in place
+	return err
+}
+
+// shuffle permutes the rows of xy as shuffleRows does and returns them,
+// in xy itself or in s's spare buffer, which then takes xy's place. Each
+// time a stretch of rows is in its final place, it calls ready (if not nil)
+// with the buffer and the end of the rows placed so far, the last time with
+// the row count; an error from ready stops the shuffle and is returned. An
+// epoch trains on each stretch while it is still in cache. After an error
+// it returns xy, whose rows are still a permutation of what they were.
+func (s *shuffler) shuffle(ctx context.Context, xy []float64, stride int, rng *rand.PCG, ready func(rows []float64, end int) error) ([]float64, error) {
+	return s.shuffleBits(ctx, xy, stride, rng, bucketBits(len(xy)), ready)
+}
+
+// shuffleBits is shuffle with 1<<bits buckets.
+func (s *shuffler) shuffleBits(ctx context.Context, xy []float64, stride int, rng *rand.PCG, bits int, ready func(rows []float64, end int) error) ([]float64, error) {
+	n := len(xy) / stride
+	if bits == 0 { // a small set, in cache already: one pass in place
+		shuffleRange(xy, stride, rng, n-1, 0)
+		if ready != nil {
+			if err := ready(xy, n); err != nil {
+				return xy, err
+			}
+		}
+		return xy, nil
+	}
+	if len(s.spare) != len(xy) {
+		s.spare = make([]float64, len(xy))
+	}
+	out, ends := s.spare, s.ends[:1<<bits]
+	if err := scatter(ctx, out, xy, stride, rng, bits, ends); err != nil {
+		return xy, err
+	}
+	start := 0
+	for _, end := range ends {
+		s.shuffleBucket(out[start*stride:end*stride], stride, rng)
+		start = end
+		if ready != nil {
+			if err := ready(out, end); err != nil {
+				return xy, err
+			}
+		}
+		if ctx.Err() != nil {
+			return xy, ctx.Err()
+		}
+	}
+	s.spare = xy
+	return out, nil
+}
+
+// scatter draws one of len(ends) = 1<<bits buckets for every row of src
+// and copies the rows, in order, into consecutive buckets in dst, storing
+// the ends of the buckets in ends.
+func scatter(ctx context.Context, dst, src []float64, stride int, rng *rand.PCG, bits int, ends []int) error {
+	n := len(src) / stride
+	mask := uint64(len(ends) - 1)
+	per := 64 / bits // bucket numbers per random number
+	// Count the draws, then draw them again from the same state to copy the
+	// rows; ends holds the counts, then each bucket's next free row.
+	clear(ends)
+	drawn := *rng
+	for i := 0; i < n; i += per {
+		u := rng.Uint64()
+		for range min(per, n-i) {
+			ends[u&mask]++
+			u >>= bits
+		}
+	}
+	at := 0
+	for b, c := range ends {
+		ends[b] = at
+		at += c
+	}
+	for i := 0; i < n; i += per {
+		u := drawn.Uint64()
+		for r := i; r < min(i+per, n); r++ {
+			p := ends[u&mask]
+			ends[u&mask]++
+			if stride == 2 { // copy would call memmove for two values
+				dst[2*p], dst[2*p+1] = src[2*r], src[2*r+1]
+			} else {
+				copy(dst[p*stride:(p+1)*stride], src[r*stride:(r+1)*stride])
+			}
+			u >>= bits
+		}
+		if i%cancelRows < per && i > 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
-	return nil
+	return nil // each bucket's next free row is now its end
+}
+
+// shuffleBucket permutes the rows of a bucket uniformly at random in place
+// by one Fisher–Yates pass. It reads the bucket in order first, which
+// brings it into cache far faster than the pass's random reads would; and
+// it draws 32-bit numbers, two per 64-bit one, where the bucket allows:
+// the draws cost as much as the swaps.
+func (s *shuffler) shuffleBucket(xy []float64, stride int, rng *rand.PCG) {
+	n := len(xy) / stride
+	if uint64(n) > math.MaxUint32 {
+		shuffleRange(xy, stride, rng, n-1, 0)
+		return
+	}
+	sum := 0.0
+	for i := 0; i < len(xy); i += 8 { // 8 float64s: a cache line
+		sum += xy[i]
+	}
+	s.touched += sum
+	// The draws are the 32-bit halves of the random numbers, low half
+	// first, taken by Lemire's method as bounded does.
+	var u uint64
+	high := false // u's high half is the next draw
+	for i := n - 1; i > 0; i-- {
+		x := uint32(u >> 32)
+		if !high {
+			u = rng.Uint64()
+			x = uint32(u)
+		}
+		high = !high
+		m := uint64(x) * uint64(i+1)
+		if uint32(m) < uint32(i+1) {
+			m, u, high = reject32(rng, m, uint32(i+1), u, high)
+		}
+		if j := int(m >> 32); stride == 2 { // swapRows, inlined
+			a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
+			a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
+		} else {
+			swapWide(xy, stride, i, j)
+		}
+	}
+}
+
+// reject32 finishes a 32-bit draw in [0, n) whose first product m may be
+// rejected, drawing on from u and high as shuffleBucket does.
+func reject32(rng *rand.PCG, m uint64, n uint32, u uint64, high bool) (uint64, uint64, bool) {
+	thresh := -n % n
+	for uint32(m) < thresh {
+		x := uint32(u >> 32)
+		if !high {
+			u = rng.Uint64()
+			x = uint32(u)
+		}
+		high = !high
+		m = uint64(x) * uint64(n)
+	}
+	return m, u, high
+}
+
+// swapRows swaps rows i and j of xy.
+func swapRows(xy []float64, stride, i, j int) {
+	if stride != 2 {
+		swapWide(xy, stride, i, j)
+		return
+	}
+	a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
+	a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
+}
+
+func swapWide(xy []float64, stride, i, j int) {
+	a, b := xy[i*stride:(i+1)*stride], xy[j*stride:(j+1)*stride]
+	for k := range a {
+		a[k], b[k] = b[k], a[k]
+	}
 }
 
 // shuffleRange runs the Fisher–Yates steps i = hi down to lo+1.
 func shuffleRange(xy []float64, stride int, rng *rand.PCG, hi, lo int) {
-	if stride == 2 {
-		for i := hi; i > lo; i-- {
-			j := int(bounded(rng, uint64(i+1)))
-			a, b := xy[2*i:2*i+2:2*i+2], xy[2*j:2*j+2:2*j+2]
-			a[0], a[1], b[0], b[1] = b[0], b[1], a[0], a[1]
-		}
-		return
-	}
 	for i := hi; i > lo; i-- {
-		j := int(bounded(rng, uint64(i+1)))
-		a, b := xy[i*stride:(i+1)*stride], xy[j*stride:(j+1)*stride]
-		for k := range a {
-			a[k], b[k] = b[k], a[k]
-		}
+		swapRows(xy, stride, i, int(bounded(rng, uint64(i+1))))
 	}
 }
 

@@ -3,9 +3,13 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/agentdash/agentdash/internal/dataset"
@@ -176,12 +180,12 @@ func TestEpochAllocations(t *testing.T) {
 	}
 }
 
-// TestShuffleRowsChunked: shuffling in chunks between cancellation checks
-// draws the same permutation as one Fisher–Yates pass (seeded runs and
-// resumed checkpoints depend on it), and a canceled context stops it.
-func TestShuffleRowsChunked(t *testing.T) {
+// TestShuffleSmallIsOnePass: a set that fits in one bucket is shuffled by
+// the textbook Fisher–Yates pass, draw for draw, so small runs and their
+// checkpoints keep the row order they always had.
+func TestShuffleSmallIsOnePass(t *testing.T) {
 	for _, stride := range []int{2, 3} {
-		n := 2*cancelRows + 3
+		n := bucketValues / stride
 		xy := make([]float64, n*stride)
 		for i := range xy {
 			xy[i] = float64(i)
@@ -200,12 +204,216 @@ func TestShuffleRowsChunked(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !slices.Equal(xy, want) {
-			t.Fatalf("stride %d: the chunked shuffle differs from one pass", stride)
+			t.Fatalf("stride %d: the shuffle of %d rows differs from one pass", stride, n)
 		}
+	}
+}
+
+// TestShuffleCanceled: a canceled context stops a large shuffle, and the
+// rows are still a permutation of the original ones.
+func TestShuffleCanceled(t *testing.T) {
+	n := 2*cancelRows + 3
+	xy := make([]float64, 2*n)
+	for i := range n {
+		xy[2*i], xy[2*i+1] = float64(i), float64(-i)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var rng rand.PCG
+	if err := shuffleRows(ctx, xy, 2, &rng); !errors.Is(err, context.Canceled) {
+		t.Fatalf("shuffle with a canceled context = %v, want context.Canceled", err)
+	}
+	checkPermutation(t, xy, n)
+}
+
+// checkPermutation fails unless the rows of xy, made as row i = (i, -i),
+// are a permutation of the n original rows.
+func checkPermutation(t *testing.T, xy []float64, n int) {
+	t.Helper()
+	seen := make([]bool, n)
+	for pos := range n {
+		i := int(xy[2*pos])
+		if i < 0 || i >= n || xy[2*pos+1] != float64(-i) || seen[i] {
+			t.Fatalf("row %d is (%v, %v): not a permutation of the rows", pos, xy[2*pos], xy[2*pos+1])
+		}
+		seen[i] = true
+	}
+}
+
+// TestBucketedShuffleUniform: with any number of buckets, all 24
+// orderings of 4 rows are equally likely (a chi-square test over the
+// orderings), and rows stay whole.
+func TestBucketedShuffleUniform(t *testing.T) {
+	const n, trials = 4, 48_000
+	for _, stride := range []int{2, 3} {
+		for _, bits := range []int{0, 1, 2, 5} {
+			var s shuffler
+			var rng rand.PCG
+			counts := map[[n]int]int{}
+			xy := make([]float64, n*stride)
+			for trial := range trials {
+				for i := range xy {
+					xy[i] = float64(i)
+				}
+				rng.Seed(uint64(trial), uint64(bits))
+				out, err := s.shuffleBits(t.Context(), xy, stride, &rng, bits, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				xy = out // the spare buffer takes turns with xy
+				var order [n]int
+				for pos := range n {
+					row := int(out[pos*stride]) / stride
+					for k := range stride {
+						if out[pos*stride+k] != float64(row*stride+k) {
+							t.Fatalf("stride %d, %d buckets: row %d was torn apart: %v", stride, 1<<bits, row, out)
+						}
+					}
+					order[pos] = row
+				}
+				counts[order]++
+			}
+			if len(counts) != 24 {
+				t.Fatalf("stride %d, %d buckets: %d orderings seen, want 24 (all permutations): %v", stride, 1<<bits, len(counts), counts)
+			}
+			chi, exp := 0.0, float64(trials)/24
+			for _, k := range counts {
+				chi += (float64(k) - exp) * (float64(k) - exp) / exp
+			}
+			if chi > 75 { // 23 degrees of freedom: p < 1e-6 of a false failure
+				t.Fatalf("stride %d, %d buckets: chi-square %.1f, orderings are not uniform: %v", stride, 1<<bits, chi, counts)
+			}
+		}
+	}
+}
+
+// TestBucketedShuffleLarge checks the shuffle of a set large enough for
+// buckets over many seeds: a permutation each time; every tenth of the rows
+// spread evenly over every tenth of the positions (chi-square); and
+// neighbouring rows in either order equally often, which a bucket left in
+// the order the scatter fills it would not give.
+func TestBucketedShuffleLarge(t *testing.T) {
+	const n, trials = 20_000, 60
+	if bucketBits(2*n) == 0 {
+		t.Fatalf("%d rows fit in one bucket; the test needs more", n)
+	}
+	xy := make([]float64, 2*n)
+	var s shuffler
+	var rng rand.PCG
+	var counts [10][10]int // counts[row tenth][position tenth]
+	pos := make([]int, n)
+	before := 0 // neighbours i, i+1 with i placed first
+	for trial := range trials {
+		for i := range n {
+			xy[2*i], xy[2*i+1] = float64(i), float64(-i)
+		}
+		seedEpoch(&rng, uint64(trial), 1)
+		out, err := s.shuffle(t.Context(), xy, 2, &rng, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPermutation(t, out, n)
+		for p := range n {
+			i := int(out[2*p])
+			pos[i] = p
+			counts[i*10/n][p*10/n]++
+		}
+		for i := range n - 1 {
+			if pos[i] < pos[i+1] {
+				before++
+			}
+		}
+		xy = out
+	}
+	chi, exp := 0.0, float64(n*trials)/100
+	for _, row := range counts {
+		for _, k := range row {
+			chi += (float64(k) - exp) * (float64(k) - exp) / exp
+		}
+	}
+	if chi > 165 { // 81 degrees of freedom: p < 1e-6 of a false failure
+		t.Fatalf("chi-square %.1f: rows are not spread evenly over positions: %v", chi, counts)
+	}
+	// Each pair is in order with probability 1/2; over 1.2 million pairs the
+	// share's standard deviation is below 0.0003, so 0.005 is 15 of them.
+	if share := float64(before) / float64((n-1)*trials); math.Abs(share-0.5) > 0.005 {
+		t.Fatalf("neighbouring rows are in order %.4f of the time, want 0.5", share)
+	}
+}
+
+// TestStepTrainsAsItShuffles: an epoch that trains on each bucket as soon
+// as it is shuffled takes the same steps, to the bit, as shuffling all rows
+// (as a resumed run replays them) and then training on them in order, for
+// batches that do and do not divide the buckets, one and several features.
+func TestStepTrainsAsItShuffles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wide.csv")
+	var csv strings.Builder
+	csv.WriteString("a,b,y\n")
+	for i := range 12_000 {
+		a, b := float64(i%97)/10, float64(i*i%89)/10
+		fmt.Fprintf(&csv, "%g,%g,%g\n", a, b, 3*a-2*b+1+float64(i%7)/10)
+	}
+	if err := os.WriteFile(path, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{1, 7, 32, 1000, 50_000} {
+		for _, dataset := range []string{"", path} {
+			cfg := testConfig()
+			cfg.Synthetic.Samples, cfg.Dataset, cfg.Target, cfg.BatchSize = 12_000, dataset, "", batch
+			tr, err := newTrainer(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bucketBits(len(tr.train)) == 0 {
+				t.Fatalf("%d rows fit in one bucket; the test needs more", len(tr.train)/tr.stride)
+			}
+			rows := slices.Clone(tr.train)
+			m := model{w: slices.Clone(tr.m.w), b: tr.m.b, grad: make([]float64, len(tr.m.w))}
+			var rng rand.PCG
+			for e := 1; e <= 3; e++ {
+				if !tr.step(t.Context(), e) {
+					t.Fatal("epoch canceled")
+				}
+				seedEpoch(&rng, cfg.Seed, e)
+				if err := shuffleRows(t.Context(), rows, tr.stride, &rng); err != nil {
+					t.Fatal(err)
+				}
+				m.sgd(rows, tr.lr, batch) // the rate step used
+				if !slices.Equal(tr.train, rows) || !sameBits(tr.m.w, m.w) || !sameFloat(tr.m.b, m.b) {
+					t.Fatalf("batch %d, %d features, epoch %d: trained while shuffling to w %v b %v, after shuffling to w %v b %v (same rows: %v)",
+						batch, len(m.w), e, tr.m.w, tr.m.b, m.w, m.b, slices.Equal(tr.train, rows))
+				}
+			}
+		}
+	}
+}
+
+// TestResumeBucketed: a run on data large enough for the bucketed shuffle,
+// split for validation by it too, resumes on the same trajectory, to the
+// bit, from a checkpoint after any epoch.
+func TestResumeBucketed(t *testing.T) {
+	cfg := testConfig()
+	cfg.Synthetic.Samples, cfg.Epochs, cfg.BatchSize = 20_000, 6, 16
+	if bucketBits(2*cfg.Synthetic.Samples) == 0 {
+		t.Fatal("the data fits in one bucket; the test needs more")
+	}
+	want := mustTrain(t, cfg, nil)
+	for _, k := range []int{1, 3, 5} {
+		path := filepath.Join(t.TempDir(), "model.json")
+		first := cfg
+		first.Checkpoint = path
 		ctx, cancel := context.WithCancel(t.Context())
+		res, err := Train(ctx, first, func(e Event) {
+			if e.Epoch == k {
+				cancel()
+			}
+		})
 		cancel()
-		if err := shuffleRows(ctx, xy, stride, &rng); !errors.Is(err, context.Canceled) {
-			t.Fatalf("stride %d: shuffle with a canceled context = %v, want context.Canceled", stride, err)
+		if err != nil || res.Epochs != k {
+			t.Fatalf("interrupted run: %d epochs, %v", res.Epochs, err)
 		}
+		second := cfg
+		second.ResumeFrom = path
+		sameRun(t, mustTrain(t, second, nil), want)
 	}
 }

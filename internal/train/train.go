@@ -237,6 +237,7 @@ type trainer struct {
 	val      []float64 // validation rows, in training units
 	scaler   *Scaler   // nil when not standardized
 	rng      rand.PCG
+	shuf     shuffler // the epoch shuffle's scratch
 
 	m           model         // current model in training units
 	prev        model         // model before the current epoch, for rollback
@@ -550,22 +551,24 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 	copy(t.prev.w, t.m.w)
 	t.prev.b = t.m.b
 	seedEpoch(&t.rng, t.cfg.Seed, e)
-	if shuffleRows(ctx, t.train, t.stride, &t.rng) != nil {
-		return false // the model is untouched; the row order is replayed on resume
-	}
 	lr := t.lrAt(e)
 	t.lr = lr
-	// Process whole batches between cancellation checks.
-	batch := min(t.cfg.BatchSize, len(t.train)/t.stride)
-	chunk := t.stride * batch * max(1, cancelRows/batch)
-	for rows := t.train; len(rows) > 0; {
-		n := min(chunk, len(rows))
-		t.m.sgd(rows[:n], lr, t.cfg.BatchSize)
-		rows = rows[n:]
-		if len(rows) > 0 && ctx.Err() != nil {
-			t.rollback()
-			return false
+	n, done := len(t.train)/t.stride, 0
+	// Train on the rows the shuffle has placed, while they are in cache,
+	// in whole batches counted from row 0 (the last may be short): the
+	// same steps as a pass over the shuffled rows.
+	rows, err := t.shuf.shuffle(ctx, t.train, t.stride, &t.rng, func(rows []float64, end int) error {
+		if end < n {
+			end -= (end - done) % t.cfg.BatchSize
 		}
+		t.m.sgd(rows[done*t.stride:end*t.stride], lr, t.cfg.BatchSize)
+		done = end
+		return ctx.Err()
+	})
+	t.train = rows
+	if err != nil {
+		t.rollback() // the row order is replayed on resume
+		return false
 	}
 	t.loss = t.m.mse(t.train)
 	t.vloss = t.m.mse(t.val)
