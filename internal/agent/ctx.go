@@ -40,15 +40,20 @@ func (c *abilityCtx) made() context.Context {
 	if c.ctx != nil {
 		return c.ctx
 	}
-	if c.final != nil && c.final != context.DeadlineExceeded { // released before its deadline
-		c.ctx, c.cancel = context.WithCancel(c.parent)
-		c.cancel()
+	if c.final != nil { // released: made ended, with the error Err reports
+		var cancel context.CancelFunc
+		if c.final == context.DeadlineExceeded {
+			c.ctx, cancel = context.WithDeadline(c.parent, c.a.epoch.Add(c.deadline))
+		} else {
+			c.ctx, cancel = context.WithCancel(c.parent)
+		}
+		cancel()
 		return c.ctx
 	}
 	ctx, cancel := context.WithDeadline(c.parent, c.a.epoch.Add(c.deadline))
 	stop := context.AfterFunc(c.a.base, cancel) // Close cancels it
 	c.ctx, c.cancel = ctx, func() { stop(); cancel() }
-	if c.final != nil || c.a.closed.Load() {
+	if c.a.closed.Load() {
 		cancel()
 	}
 	return c.ctx

@@ -581,3 +581,42 @@ func TestLeaderLeavesWhileWaitingForSlot(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptContextNeverWatched: an ability that keeps its context without
+// ever waiting on it finds it ended after the call, with the error it
+// would have had all along: canceled when the ability returned in time,
+// deadline exceeded when it returned late; Err, Done and context.Cause
+// agree, before and after the first Done.
+func TestKeptContextNeverWatched(t *testing.T) {
+	a := newAgent(t, Options{})
+	for _, tc := range []struct {
+		name    string
+		sleep   time.Duration
+		want    error
+		outcome Outcome
+	}{
+		{"in_time", 0, context.Canceled, OutcomeSuccess},
+		{"late", 40 * time.Millisecond, context.DeadlineExceeded, OutcomeTimeout},
+	} {
+		var kept context.Context
+		mustRegister(t, a, Ability{Name: tc.name, Timeout: 10 * time.Millisecond, Func: func(ctx context.Context, _ map[string]any) (any, error) {
+			kept = ctx
+			time.Sleep(tc.sleep)
+			return "ok", nil
+		}})
+		if res, _ := a.Call(t.Context(), tc.name, nil); res.Outcome != tc.outcome {
+			t.Fatalf("%s: outcome %v, want %v", tc.name, res.Outcome, tc.outcome)
+		}
+		if err := kept.Err(); err != tc.want {
+			t.Fatalf("%s: Err() = %v before Done, want %v", tc.name, err, tc.want)
+		}
+		select {
+		case <-kept.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Done not closed", tc.name)
+		}
+		if err, cause := kept.Err(), context.Cause(kept); err != tc.want || cause != tc.want {
+			t.Fatalf("%s: after Done, Err() = %v, Cause = %v, want %v", tc.name, err, cause, tc.want)
+		}
+	}
+}
