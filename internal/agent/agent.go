@@ -3,7 +3,8 @@
 // goes through, with the metrics and events the dashboard and the
 // Prometheus exporter read.
 //
-// A call passes these stages, in order:
+// A call passes these stages, in order; Agent.Call reads as this list,
+// one short step each:
 //
 //  1. lookup of the ability by name (an unknown name is an error listing
 //     the known ones);
@@ -13,41 +14,41 @@
 //     same of arguments the schema cannot judge by returning an error that
 //     wraps ErrBadArgs). For a cached ability the same pass builds the
 //     cache key, the canonical JSON of the arguments;
-//  3. the ability's circuit breaker (OutcomeShortCircuited when open);
+//  3. a permit of the ability's circuit breaker (OutcomeShortCircuited when
+//     open);
 //  4. for a cached ability, the TTL cache: a hit returns at once and
-//     releases the breaker permit as Ignored. A miss goes through duplicate
-//     suppression: concurrent identical calls share one execution, run by
-//     the first of them (the leader) under the caller's values but not its
-//     cancellation, so the others (followers, which each wait with their
-//     own context) still get the result if the leader's context ends. When
-//     it ends with no follower waiting, the execution is abandoned and its
-//     context canceled, as soon as the ability can tell: an isolated one
-//     at once, an inline one (which its leader is running) when it waits
-//     on its context or asks for Err; one that does neither runs to the
-//     end, and identical calls join it meanwhile;
-//  5. the global concurrency limit: a free slot at once, or a wait of up to
+//     releases the permit as Ignored;
+//  5. duplicate suppression (flight.go): for a cached ability, concurrent
+//     identical calls share one execution, led by the first of them. It
+//     runs under the leader's values but not its cancellation, so the
+//     others (followers, which each wait with their own context and can
+//     leave when it ends) still get the result if the leader's context
+//     ends. When that context ends with no follower waiting, the execution
+//     is abandoned: its context is canceled and the next identical call
+//     starts afresh. An uncached call leads an execution of its own;
+//  6. the global concurrency limit: a free slot at once, or a wait of up to
 //     Options.MaxWait (OutcomeRejected after that);
-//  6. fault injection, if set for the ability: added latency, then a
+//  7. fault injection, if set for the ability: added latency, then a
 //     failure probability;
-//  7. the ability itself, under a context that ends at its timeout, with
-//     panic recovery. By default it runs inline, on the caller's goroutine,
-//     and the timeout is cooperative, as in net/http or gRPC: the context is
-//     canceled at the deadline (for an uncached ability, also when the
-//     caller's context ends), and a result returned after the deadline is
-//     discarded as OutcomeTimeout, but the call returns only when the
-//     function does. A leader therefore waits for the execution it runs,
-//     bounded by the timeout if the ability honors its context; a follower
-//     gives up after MaxWait plus the timeout (plus injected latency).
-//     With Ability.Isolate the function runs in a goroutine of its own, and
-//     the callers are released at the deadline, or when their context
-//     ends, even if it ignores its context. Either way the concurrency slot
-//     is released only when the function really returns, so the number of
-//     running abilities never exceeds the limit;
-//  8. the breaker is told the outcome (failures and timeouts count; a
-//     rejection or a caller's cancellation does not), a successful shared
-//     result is cached, and metrics and an event are recorded.
+//  8. the ability itself (run.go), under a context that ends at its
+//     timeout (for an uncached ability, also when the caller's context
+//     ends), with panic recovery. Inline or isolated is a detail of this
+//     stage. By default it runs inline, on the caller's goroutine, and the
+//     timeout is cooperative, as in net/http or gRPC: the context is
+//     canceled at the deadline and a result returned after it is discarded
+//     as OutcomeTimeout, but the call returns only when the function does;
+//     a follower gives up after MaxWait plus the timeout (plus injected
+//     latency). With Ability.Isolate the function runs in a goroutine of
+//     its own, and the callers are released at the deadline, or when their
+//     context ends, even if it ignores its context. Either way the
+//     concurrency slot is released only when the function really returns,
+//     so the number of running abilities never exceeds the limit. The
+//     execution then tells the breaker its outcome with the leader's
+//     permit (failures and timeouts count; a rejection or a caller's
+//     cancellation does not), caches a success and releases the followers;
+//  9. the call's metrics and event are recorded.
 //
-// The timeout covers stages 6 and 7, so injected latency can cause
+// The timeout covers stages 7 and 8, so injected latency can cause
 // timeouts the way a slow dependency would. runtime.Goexit in an inline
 // ability ends the caller's goroutine, as in any function it calls; the
 // call is still accounted for as a failure and its followers get it.
@@ -172,21 +173,15 @@ type Agent struct {
 	subMu sync.Mutex
 	subs  atomic.Pointer[[]*Subscription] // nil or non-empty
 
-	epoch     time.Time // monotonic base of latency measurements
-	timers    sync.Pool // *time.Timer, stopped
-	deadlines sync.Pool // *deadlineTimer, stopped
-	flights   sync.Pool // *flight, zeroed (see shared.go)
+	epoch time.Time // monotonic base of latency measurements
 
-	// Lifecycle: executions register with running so
-	// that Close can refuse new ones and wait for the running ones, and
-	// with execs so that Close can cancel them.
+	// Lifecycle: executions register with running so that Close can
+	// refuse new ones and wait for the running ones.
 	closed    atomic.Bool
 	running   atomic.Int64  // executions registered by begin, plus closingBit once closing
 	drained   chan struct{} // closed when closing and no execution is registered
 	drainOnce sync.Once
-	execMu    sync.Mutex
-	execs     watcher         // sentinel of the list of watched ability contexts
-	base      context.Context // canceled by Close, for slot waits
+	base      context.Context // canceled by Close: ends slot waits and ability contexts
 	cancel    context.CancelFunc
 	closeOnce sync.Once
 }
@@ -210,14 +205,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	a.started = a.now()
 	a.epoch = time.Now()
-	a.execs.prev, a.execs.next = &a.execs, &a.execs
 	a.drained = make(chan struct{})
-	a.timers.New = func() any {
-		t := time.NewTimer(time.Hour)
-		t.Stop()
-		return t
-	}
-	a.deadlines.New = newDeadlineTimer
 	a.base, a.cancel = context.WithCancel(context.Background())
 	a.registry.Store(&registry{byName: map[string]*entry{}})
 	return a, nil
@@ -403,7 +391,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		if e.cache, err = a.newCache(e, ab.CacheTTL); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
-		e.flights = newFlightTable()
+		e.flights = map[string]*flight{}
 	}
 	e.info = Info{
 		Name:        ab.Name,
@@ -552,17 +540,6 @@ func (a *Agent) Close() {
 		idle := a.running.Or(closingBit) == 0
 		a.regMu.Unlock()
 		a.cancel()
-		// The contexts are canceled outside execMu: a context registers
-		// itself while holding its own lock.
-		a.execMu.Lock()
-		var running []*abilityCtx
-		for w := a.execs.next; w != &a.execs; w = w.next {
-			running = append(running, w.c)
-		}
-		a.execMu.Unlock()
-		for _, c := range running {
-			c.cancel(byClose)
-		}
 		if !idle {
 			<-a.drained
 		}

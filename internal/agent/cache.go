@@ -3,6 +3,7 @@ package agent
 import (
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 )
@@ -75,10 +76,18 @@ func (a *Agent) cacheAt(mono time.Duration) time.Duration {
 	return a.now().Sub(a.started)
 }
 
-// lookup returns the live cached value for key, at monotonic time now.
-func (e *entry) lookup(a *Agent, key string, now time.Duration) (any, bool) {
-	v, ok := e.cache.GetIfPresent(key)
+// cached returns the live cached value for key at monotonic time now, and
+// counts a miss; an uncached ability always misses.
+func (e *entry) cached(a *Agent, key []byte, now time.Duration) (any, bool) {
+	if e.cache == nil {
+		return nil, false
+	}
+	// The lookup key aliases key's buffer (on the caller's stack) instead
+	// of copying it into a new string, which would be the hit path's only
+	// allocation: GetIfPresent only hashes and compares the key.
+	v, ok := e.cache.GetIfPresent(unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok || v.expires <= a.cacheAt(now) {
+		e.cacheMisses.Add(1)
 		return nil, false
 	}
 	return v.value, true

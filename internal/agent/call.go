@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 	"golang.org/x/sys/cpu"
@@ -26,15 +25,14 @@ type entry struct {
 	isolate bool
 	breaker *breaker.Breaker
 
-	// cache is nil when the ability is not cached. flights suppresses
-	// duplicate executions of cached abilities (see shared.go).
+	// cache is nil when the ability is not cached. flights holds the
+	// running executions of a cached ability by key (see flight.go).
 	cache       *otter.Cache[string, stamped]
 	cacheTTL    time.Duration
 	cacheHits   atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
 	cacheMisses atomic.Uint64
 	flightMu    sync.Mutex
-	flights     flightTable
-	spare       *flight // a landed inline flight, zeroed, for the next leader; under flightMu
+	flights     map[string]*flight // under flightMu
 
 	fault atomic.Pointer[Fault] // nil: no fault injected
 
@@ -87,6 +85,8 @@ type Result struct {
 // modified.
 func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Result, error) {
 	start := a.mono()
+
+	// 1. Lookup.
 	r := a.registry.Load()
 	e := r.byName[name]
 	if e == nil {
@@ -95,53 +95,78 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	if a.closed.Load() {
 		return Result{Outcome: OutcomeCanceled}, &CallError{Ability: name, Outcome: OutcomeCanceled, Err: ErrClosed}
 	}
+
+	// 2. Validate the arguments and, for a cached ability, build the cache
+	// key, in a buffer on the stack.
+	var kb [keyBufferSize]byte
+	args, key, err := e.validate(args, kb[:0])
+	if err != nil {
+		return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, err)
+	}
+
+	// 3. Breaker permit.
+	permit, err := e.breaker.Allow()
+	if err != nil {
+		return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
+	}
+
+	// 4. Cache.
+	if v, ok := e.cached(a, key, start); ok {
+		e.breaker.Done(permit, breaker.Ignored)
+		return a.finishHit(e, start, v), nil
+	}
+
+	// 5. Duplicate suppression: lead a new execution or follow the running
+	// one of the same key (see flight.go).
+	if ctx.Err() != nil { // neither start nor join an execution for a caller that already left
+		e.breaker.Done(permit, breaker.Ignored)
+		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
+	}
+	f, leader := e.join(ctx, key, args, permit)
+	if !leader {
+		e.breaker.Done(permit, breaker.Ignored)
+		x, shared := a.await(ctx, f, true)
+		return a.finish(e, start, Result{Value: x.value, Shared: shared, Outcome: x.outcome}, x.err)
+	}
+
+	// 6–8. Concurrency slot, fault injection and the ability, inline or
+	// isolated (see run.go). The execution tells the breaker its outcome,
+	// caches a success and releases the followers.
+	goexit := true
+	defer func() {
+		if goexit { // runtime.Goexit in an inline ability ends this goroutine: record the call anyway
+			_, _ = a.finish(e, start, Result{Outcome: OutcomeFailure}, errGoexit)
+		}
+	}()
+	x := a.run(ctx, f)
+	goexit = false
+
+	// 9. Record the metrics and the event.
+	return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
+}
+
+// validate checks args against the ability's schema and applies its
+// defaults. For a cached ability the same pass builds the cache key (the
+// canonical JSON of the arguments) in buf, before the breaker is asked:
+// arguments without a canonical form (NaN, unsupported Go types inside a
+// free-form object) are bad arguments rather than a taken permit.
+func (e *entry) validate(args map[string]any, buf []byte) (map[string]any, []byte, error) {
 	if e.cache == nil {
 		args, err := e.schema.Validate(args)
 		if err != nil {
-			return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, fmt.Errorf("%w: %w", ErrBadArgs, err))
+			return nil, nil, fmt.Errorf("%w: %w", ErrBadArgs, err)
 		}
-		permit, err := e.breaker.Allow()
-		if err != nil {
-			return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
-		}
-		if !e.isolate {
-			return a.callInline(ctx, e, args, permit, start)
-		}
-		x := a.runDirect(ctx, e, args)
-		e.breaker.Done(permit, x.outcome.breakerOutcome())
-		return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
+		return args, nil, nil
 	}
-
-	// For a cached ability, validation also builds the cache key (one pass
-	// over the properties), before the breaker is asked: arguments without
-	// a canonical form (NaN, unsupported Go types inside a free-form
-	// object) are bad arguments rather than a taken permit. The key is
-	// built in a buffer on the stack (ValidateKey does not let it escape).
-	var kb [keyBufferSize]byte
-	args, key, err := e.schema.ValidateKey(kb[:0], args)
+	args, key, err := e.schema.ValidateKey(buf, args)
 	if err != nil {
 		var fe *schema.FieldError
 		if !errors.As(err, &fe) {
 			err = fmt.Errorf("no canonical JSON form for the cache key: %w", err)
 		}
-		return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, fmt.Errorf("%w: %w", ErrBadArgs, err))
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadArgs, err)
 	}
-	permit, err := e.breaker.Allow()
-	if err != nil {
-		return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
-	}
-	// The lookup key aliases the buffer instead of copying it into a new
-	// string (which would be the hit path's only allocation). This is safe
-	// because GetIfPresent only hashes and compares the key and does not
-	// retain it, and the buffer is not modified until the lookup has
-	// returned. Keys that are stored (the in-flight table's, which is also
-	// the one given to Set) are real copies.
-	if v, ok := e.lookup(a, unsafe.String(unsafe.SliceData(key), len(key)), start); ok {
-		e.breaker.Done(permit, breaker.Ignored)
-		return a.finishHit(e, start, v), nil
-	}
-	e.cacheMisses.Add(1)
-	return a.callShared(ctx, e, key, args, permit, start)
+	return args, key, nil
 }
 
 // mono reads the monotonic clock as a duration since the agent's epoch;
@@ -150,11 +175,7 @@ func (a *Agent) mono() time.Duration { return time.Since(a.epoch) }
 
 // finish records the metrics and the event of a call and wraps its error.
 func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Result, error) {
-	return a.finishAt(e, start, a.mono(), res, err)
-}
-
-// finishAt is finish for a call that ended at end.
-func (a *Agent) finishAt(e *entry, start, end time.Duration, res Result, err error) (Result, error) {
+	end := a.mono()
 	res.Latency = end - start
 	at := a.endTime(end)
 	e.outcomes[res.Outcome].Add(1)

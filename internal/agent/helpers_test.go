@@ -133,7 +133,7 @@ func followers(t testing.TB, a *Agent, name string) int {
 	e.flightMu.Lock()
 	defer e.flightMu.Unlock()
 	n := 0
-	for _, f := range e.flights.slots {
+	for _, f := range e.flights {
 		if f != nil {
 			n += f.followers
 		}

@@ -479,3 +479,144 @@ func TestShutdownBounded(t *testing.T) {
 		t.Fatalf("Shutdown once the ability returned = %v", err)
 	}
 }
+
+// TestManyKeysInFlight: executions of many different keys run at once,
+// each shared only by the calls of its own key, and each leaves the
+// in-flight set when it lands, also after some were abandoned, so that
+// later calls of every key start afresh.
+func TestManyKeysInFlight(t *testing.T) {
+	const keys, perKey = 40, 3
+	a := newAgent(t, Options{MaxConcurrent: 2 * keys})
+	var gate atomic.Pointer[chan struct{}]
+	var runs sync.Map // key -> *atomic.Int64
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Nanosecond,
+		Func: func(ctx context.Context, args map[string]any) (any, error) {
+			n, _ := runs.LoadOrStore(args["text"], new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+			select {
+			case <-*gate.Load():
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return upper(ctx, args)
+		}})
+	var wg sync.WaitGroup
+	for round := range 2 {
+		runs.Clear()
+		open := make(chan struct{})
+		gate.Store(&open)
+		// The lone leaders of the odd keys leave: their flights are
+		// abandoned and must not hold their keys.
+		leaving := make([]context.CancelFunc, 0, keys/2)
+		for k := 1; k < keys; k += 2 {
+			ctx, cancel := context.WithCancel(t.Context())
+			leaving = append(leaving, cancel)
+			callAsync(ctx, a, "up", map[string]any{"text": fmt.Sprint("leave", k)})
+		}
+		for k := range keys {
+			for range perKey {
+				wg.Go(func() {
+					text := fmt.Sprint("k", k)
+					res, err := a.Call(t.Context(), "up", map[string]any{"text": text})
+					if err != nil || res.Value != strings.ToUpper(text) {
+						t.Errorf("round %d, key %s: %+v, %v", round, text, res, err)
+					}
+				})
+			}
+		}
+		waitFor(t, "every key's callers to join its flight", func() bool { return followers(t, a, "up") == keys*(perKey-1) })
+		for _, cancel := range leaving {
+			cancel()
+		}
+		close(open)
+		wg.Wait()
+		for k := range keys {
+			if n, ok := runs.Load(fmt.Sprint("k", k)); !ok || n.(*atomic.Int64).Load() != 1 {
+				t.Fatalf("round %d: key k%d ran %v times, want once", round, k, n)
+			}
+		}
+		waitFor(t, "no flight left", func() bool {
+			e, _ := a.entryFor("up")
+			e.flightMu.Lock()
+			defer e.flightMu.Unlock()
+			return len(e.flights) == 0
+		})
+	}
+}
+
+// TestLeaderLeavesWhileWaitingForSlot: the lone leader of a shared
+// execution whose context ends while it waits for a concurrency slot
+// abandons it at once, rather than waiting out MaxWait, and the next
+// identical call starts afresh.
+func TestLeaderLeavesWhileWaitingForSlot(t *testing.T) {
+	for _, isolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("isolate=%v", isolate), func(t *testing.T) {
+			a := newAgent(t, Options{MaxConcurrent: 1, MaxWait: 10 * time.Second})
+			gate := make(chan struct{})
+			release := sync.OnceFunc(func() { close(gate) })
+			defer release() // before the agent's Close, which waits for "hold"
+			mustRegister(t, a, Ability{Name: "hold", Func: func(context.Context, map[string]any) (any, error) { <-gate; return nil, nil }})
+			mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Isolate: isolate, Func: upper})
+			held := callAsync(t.Context(), a, "hold", nil)
+			waitFor(t, "slot taken", func() bool { return a.Snapshot().InUse == 1 })
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			begin := time.Now()
+			res, err := a.Call(ctx, "up", map[string]any{"text": "x"})
+			if took := time.Since(begin); took > 5*time.Second {
+				t.Fatalf("the leader left after %v, not at its 50ms deadline", took)
+			}
+			if res.Outcome != OutcomeCanceled || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Call = %+v, %v; want canceled by the caller's deadline", res, err)
+			}
+			release()
+			<-held
+			waitFor(t, "the abandoned execution to give up its wait", func() bool { return a.Snapshot().Waiting == 0 })
+			if res, err := a.Call(t.Context(), "up", map[string]any{"text": "x"}); err != nil || res.Value != "X" || res.Cached || res.Shared {
+				t.Fatalf("next call = %+v, %v; want a fresh execution", res, err)
+			}
+			if st := statsOf(t, a, "up"); st.Breaker.WindowCalls != 1 {
+				t.Fatalf("breaker counted %d outcomes, want the fresh execution's only", st.Breaker.WindowCalls)
+			}
+		})
+	}
+}
+
+// TestKeptContextNeverWatched: an ability that keeps its context without
+// ever waiting on it finds it ended after the call, with the error it
+// would have had all along: canceled when the ability returned in time,
+// deadline exceeded when it returned late; Err, Done and context.Cause
+// agree, before and after the first Done.
+func TestKeptContextNeverWatched(t *testing.T) {
+	a := newAgent(t, Options{})
+	for _, tc := range []struct {
+		name    string
+		sleep   time.Duration
+		want    error
+		outcome Outcome
+	}{
+		{"in_time", 0, context.Canceled, OutcomeSuccess},
+		{"late", 40 * time.Millisecond, context.DeadlineExceeded, OutcomeTimeout},
+	} {
+		var kept context.Context
+		mustRegister(t, a, Ability{Name: tc.name, Timeout: 10 * time.Millisecond, Func: func(ctx context.Context, _ map[string]any) (any, error) {
+			kept = ctx
+			time.Sleep(tc.sleep)
+			return "ok", nil
+		}})
+		if res, _ := a.Call(t.Context(), tc.name, nil); res.Outcome != tc.outcome {
+			t.Fatalf("%s: outcome %v, want %v", tc.name, res.Outcome, tc.outcome)
+		}
+		if err := kept.Err(); err != tc.want {
+			t.Fatalf("%s: Err() = %v before Done, want %v", tc.name, err, tc.want)
+		}
+		select {
+		case <-kept.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Done not closed", tc.name)
+		}
+		if err, cause := kept.Err(), context.Cause(kept); err != tc.want || cause != tc.want {
+			t.Fatalf("%s: after Done, Err() = %v, Cause = %v, want %v", tc.name, err, cause, tc.want)
+		}
+	}
+}
