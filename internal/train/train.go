@@ -673,8 +673,12 @@ func (t *trainer) divergedError(e int) error {
 // worseError is the error of a run that ended with a model worse than the
 // all-zero one it started from.
 func (t *trainer) worseError() error {
-	return fmt.Errorf("%w: after %d epochs with learning rate %g the training loss %.6g is above the all-zero model's %.6g; %s",
-		ErrDiverged, t.epoch, t.cfg.lrAt(t.epoch), t.loss, t.zeroLoss, t.divergedHint())
+	epochs := "epochs"
+	if t.epoch == 1 {
+		epochs = "epoch"
+	}
+	return fmt.Errorf("%w: after %d %s with learning rate %g the training loss %.6g is above the all-zero model's %.6g; %s",
+		ErrDiverged, t.epoch, epochs, t.cfg.lrAt(t.epoch), t.loss, t.zeroLoss, t.divergedHint())
 }
 
 func (t *trainer) divergedHint() string {
