@@ -181,12 +181,17 @@ func TestDashboardChecksTrainingFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.csv")
+	gz := filepath.Join(dir, "data.csv.gz")
+	if err := os.WriteFile(gz, []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03x,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		args   []string
 		stderr []string
 	}{
 		{"missing dataset", []string{"--dataset", missing}, []string{"load csv: open " + missing}},
+		{"compressed dataset", []string{"--dataset", gz}, []string{gz + ": not CSV text: the file looks gzip-compressed"}},
 		{"directory as dataset", []string{"--dataset", dir}, []string{"load csv: " + dir + " is a directory"}},
 		{"directory as checkpoint", []string{"--checkpoint", dir}, []string{"cannot write a checkpoint to " + dir, "it is a directory"}},
 		{"checkpoint below a file", []string{"--checkpoint", filepath.Join(file, "model.json")},

@@ -9,14 +9,23 @@ import (
 	"testing"
 )
 
-// CheckFile refuses what LoadCSV refuses before reading, with its error.
+// CheckFile refuses what LoadCSV refuses before reading or on sniffing the
+// file's start (compressed, binary), with its error.
 func TestCheckFile(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "data.csv")
 	if err := os.WriteFile(csv, []byte("x,y\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{csv, filepath.Join(dir, "missing.csv"), dir} {
+	gz := filepath.Join(dir, "data.csv.gz")
+	if err := os.WriteFile(gz, []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03x,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "data.bin")
+	if err := os.WriteFile(bin, []byte("x,y\n1,\x002\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{csv, filepath.Join(dir, "missing.csv"), dir, gz, bin} {
 		err := CheckFile(path)
 		_, loadErr := LoadCSV(context.Background(), path, Columns{})
 		if path == csv {

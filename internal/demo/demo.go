@@ -190,7 +190,8 @@ const (
 )
 
 // fileExamples returns paths that read_file reads without error: the
-// small text files directly below root, README.md first when it is one.
+// small text files directly below root, README.md first when it is one,
+// hidden files left out (the dashboard shows the first example unasked).
 // They are the ability's examples, so that tools that vary its arguments
 // (the load generator) vary among files that exist instead of inventing
 // paths. A single file is offered under two spellings ("f" and "./f"),
@@ -206,7 +207,7 @@ func fileExamples(root string, maxBytes int64) []any {
 		if i == maxExampleEntries || len(names) == maxExamples {
 			break
 		}
-		if e.Name() == "README.md" || !e.Type().IsRegular() {
+		if e.Name() == "README.md" || strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
 			continue
 		}
 		if info, err := e.Info(); err != nil || info.Size() > min(maxBytes, maxExampleBytes) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,21 @@ func TestLoadSendsNoBadArgs(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// read_file's path examples leave out hidden files: the dashboard shows the
+// first example in its argument editor and load sends them all, and a
+// .env or a worktree's .git is nothing to put on screen unasked.
+func TestFileExamplesSkipHiddenFiles(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{".env", ".gitignore", "README.md", "a.txt"} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte("text\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := fileExamples(root, 1024)
+	if want := []any{"README.md", "a.txt"}; !slices.Equal(got, want) {
+		t.Fatalf("examples %q, want %q", got, want)
 	}
 }

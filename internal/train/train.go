@@ -478,6 +478,12 @@ func (t *trainer) standardize() {
 	f, k := len(t.features), t.stride
 	sc := &Scaler{Mean: make([]float64, f), Scale: make([]float64, f)}
 	for j := range f {
+		if v, ok := constant(t.train, k, j); ok {
+			// Its mean may differ from v in the last bit, and its standard
+			// deviation be that rounding error: exact values give exact zeros.
+			sc.Mean[j], sc.Scale[j] = v, 1
+			continue
+		}
 		mean, scale := moments(t.train, k, j, 1)
 		if !finite(mean) || !finite(scale) || scale < minPlainScale {
 			// The sums overflowed or the squared deviations underflowed;
@@ -503,6 +509,21 @@ func (t *trainer) standardize() {
 		}
 	}
 	t.scaler = sc
+}
+
+// constant returns the value of column j of the rows in xy and true if
+// every row holds that value.
+func constant(xy []float64, stride, j int) (float64, bool) {
+	if len(xy) < stride {
+		return 0, false
+	}
+	v := xy[j]
+	for _, row := range rowsOf(xy, stride) {
+		if row[j] != v {
+			return 0, false
+		}
+	}
+	return v, true
 }
 
 // finite reports whether every x is a finite number (not NaN or ±Inf).
@@ -679,8 +700,12 @@ func (t *trainer) divergedError(e int) error {
 // worseError is the error of a run that ended with a model worse than the
 // all-zero one it started from.
 func (t *trainer) worseError() error {
-	return fmt.Errorf("%w: after %d epochs with learning rate %g the training loss %.6g is above the all-zero model's %.6g; %s",
-		ErrDiverged, t.epoch, t.lr, t.loss, t.zeroLoss, t.divergedHint())
+	epochs := "epochs"
+	if t.epoch == 1 {
+		epochs = "epoch"
+	}
+	return fmt.Errorf("%w: after %d %s with learning rate %g the training loss %.6g is above the all-zero model's %.6g; %s",
+		ErrDiverged, t.epoch, epochs, t.lr, t.loss, t.zeroLoss, t.divergedHint())
 }
 
 func (t *trainer) divergedHint() string {
