@@ -34,6 +34,13 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		} else {
 			x.Dataset = "synthetic"
 		}
+		x.Optimizer = x.Optimizer.effective()
+		if x.Optimizer != OptimizerMomentum {
+			x.Momentum = 0
+		}
+		if x.Optimizer != OptimizerAdam {
+			x.Beta1, x.Beta2, x.Eps = 0, 0, 0
+		}
 		x.Schedule = x.Schedule.effective()
 		if x.Schedule == ScheduleConstant {
 			x.DecayRate, x.DecaySteps = 0, 0
@@ -106,6 +113,7 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	} else { // an older file: the best model was not kept, the last one stands in
 		t.keepBest()
 	}
+	t.opt.restoreJSON(c.state.Optimizer)
 	t.plateau = plateau{sum: float64(c.state.PlateauSum), n: c.state.PlateauN, prev: float64(c.state.PlateauPrev), decays: c.state.LRDecays}
 	return nil
 }
