@@ -53,6 +53,12 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		// values nobody set.
 		diff = slices.DeleteFunc(diff, func(d fieldDiff) bool { return strings.HasPrefix(d.name, "synthetic.") })
 	}
+	if slices.ContainsFunc(diff, func(d fieldDiff) bool { return d.name == "optimizer" }) {
+		// Likewise the parameters of the optimizer not used on one side.
+		diff = slices.DeleteFunc(diff, func(d fieldDiff) bool {
+			return slices.Contains([]string{"momentum", "beta1", "beta2", "eps"}, d.name)
+		})
+	}
 	if len(diff) > 0 {
 		names, details := make([]string, len(diff)), make([]string, len(diff))
 		for i, d := range diff {
