@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ const statusAfter = time.Second
 type trainFlags struct {
 	cfg         train.Config
 	schedule    string
+	optimizer   string
 	standardize string
 	plot        bool
 	compare     []string       // checkpoints to draw with the run (--compare)
@@ -71,6 +73,12 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 		"; auto multiplies the rate by --decay-rate after each plateau of the training loss (a window of --decay-steps epochs, doubling with each decay, whose mean did not fall); with --resume, auto is the checkpoint's schedule")
 	fs.Float64Var(&f.cfg.DecayRate, "decay-rate", d.DecayRate, "decay rate of the schedule: the factor per decay step for auto, step and exponential, in (0, 1]; > 0 for inverse-time")
 	intVar(fs, &f.cfg.DecaySteps, "decay-steps", d.DecaySteps, "epochs per decay step of the schedule (auto: of its first plateau window)")
+	fs.StringVar(&f.optimizer, "optimizer", string(d.Optimizer), "update rule of the gradient steps: "+joinOptimizers()+
+		" (as PyTorch's SGD, SGD with momentum, Adam); with --resume, the checkpoint's must be given")
+	fs.Float64Var(&f.cfg.Momentum, "momentum", d.Momentum, "--optimizer momentum: the velocity's decay μ, in [0, 1)")
+	fs.Float64Var(&f.cfg.Beta1, "beta1", d.Beta1, "--optimizer adam: decay β₁ of the first moment, in [0, 1)")
+	fs.Float64Var(&f.cfg.Beta2, "beta2", d.Beta2, "--optimizer adam: decay β₂ of the second moment, in [0, 1)")
+	fs.Float64Var(&f.cfg.Eps, "eps", d.Eps, "--optimizer adam: ε added to the denominator, > 0")
 	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
 	intVar(fs, &f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
 	fs.Float64Var(&f.cfg.Synthetic.Weight, "weight", d.Synthetic.Weight, "synthetic data: true weight")
@@ -86,12 +94,44 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 // syntheticFlags shape the synthetic data, which a --dataset replaces.
 var syntheticFlags = []string{"samples", "weight", "bias", "noise"}
 
+// optimizerFlags are the parameters of each optimizer, which the others
+// do not use.
+var optimizerFlags = []struct {
+	opt   train.Optimizer
+	flags []string
+}{
+	{train.OptimizerMomentum, []string{"momentum"}},
+	{train.OptimizerAdam, []string{"beta1", "beta2", "eps"}},
+}
+
+// checkOptimizerFlags refuses parameters of an optimizer other than the
+// one chosen, which would be ignored.
+func checkOptimizerFlags(fs *pflag.FlagSet, opt train.Optimizer) error {
+	if !slices.Contains(train.Optimizers(), opt) {
+		return nil // Config.Validate names the valid ones
+	}
+	for _, o := range optimizerFlags {
+		if o.opt == opt {
+			continue
+		}
+		for _, name := range o.flags {
+			if fs.Changed(name) {
+				return fmt.Errorf("--%s applies to --optimizer %s only, not %s: leave it out or give --optimizer %s", name, o.opt, opt, o.opt)
+			}
+		}
+	}
+	return nil
+}
+
 // check completes and checks the flags beyond what Config.Validate does:
 // --resume without --checkpoint writes the checkpoint it resumes; blanks
 // around column names ("sqft, bedrooms") are trimmed; synthetic-data flags
 // given with --dataset, which would be ignored, are refused, as --target
-// without a dataset is.
+// without a dataset is, and so are the parameters of another optimizer.
 func (f *trainFlags) check(fs *pflag.FlagSet) error {
+	if err := checkOptimizerFlags(fs, f.cfg.Optimizer); err != nil {
+		return err
+	}
 	if f.cfg.ResumeFrom != "" && !fs.Changed("checkpoint") {
 		// A resumed run continues its own file, not the default one.
 		f.cfg.Checkpoint = f.cfg.ResumeFrom
@@ -116,6 +156,14 @@ func (f *trainFlags) check(fs *pflag.FlagSet) error {
 		return fmt.Errorf("%s applies to synthetic data only and is not used with --dataset: leave it out", given[0])
 	}
 	return fmt.Errorf("%s apply to synthetic data only and are not used with --dataset: leave them out", strings.Join(given, ", "))
+}
+
+func joinOptimizers() string {
+	var s []string
+	for _, o := range train.Optimizers() {
+		s = append(s, string(o))
+	}
+	return strings.Join(s, ", ")
 }
 
 func joinSchedules() string {
@@ -150,6 +198,7 @@ complete epoch.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.cfg.Schedule = train.Schedule(f.schedule)
+			f.cfg.Optimizer = train.Optimizer(f.optimizer)
 			f.cfg.Standardize = train.Standardize(f.standardize)
 			if err := f.check(cmd.Flags()); err != nil {
 				return usage(err)

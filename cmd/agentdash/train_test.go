@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentdash/agentdash/internal/train"
 )
 
 // TestTrainExitCodes pins the exit status of every kind of error train
@@ -55,6 +57,13 @@ func TestTrainExitCodes(t *testing.T) {
 		{"unknown flag", []string{"--loud"}, 2, []string{"unknown flag: --loud"}},
 		{"argument", []string{"extra"}, 2, []string{`takes no arguments, got "extra"`}},
 		{"synthetic flag with a dataset", []string{"--dataset", line, "--noise", "1"}, 2, []string{"--noise applies to synthetic data only"}},
+		{"adam flag with sgd", []string{"--beta1", "0.8"}, 2, []string{"--beta1 applies to --optimizer adam only, not sgd"}},
+		{"momentum flag with adam", []string{"--optimizer", "adam", "--momentum", "0.5"}, 2, []string{"--momentum applies to --optimizer momentum only, not adam"}},
+		{"adam flag with momentum", []string{"--optimizer", "momentum", "--eps", "1e-6"}, 2, []string{"--eps applies to --optimizer adam only"}},
+		{"unknown optimizer", []string{"--optimizer", "rmsprop", "--momentum", "0.5"}, 2, []string{`optimizer "rmsprop" is not one of [sgd momentum adam]`}},
+		{"optimizer parameter", []string{"--optimizer", "adam", "--beta2", "1"}, 2, []string{"beta2 must be in [0, 1), got 1"}},
+		{"resume with another optimizer", []string{"--resume", done, "--dataset", line, "--epochs", "16", "--optimizer", "adam"}, 2,
+			[]string{"cannot resume from", "optimizer differs from the checkpoint's (adam here, sgd there)"}},
 		{"config", []string{"--epochs", "0"}, 2, []string{"epochs must be at least 1"}},
 		{"target without a dataset", []string{"--target", "y"}, 2, []string{"target"}},
 		{"no row left to train on", []string{"--dataset", file("one.csv", "x,y\n1,2\n"), "--val-fraction", "0.1"}, 2, []string{"none for training"}},
@@ -158,5 +167,27 @@ func TestTrainSummaryModelAndConditioning(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Model != "last" || len(sum.OptimalWeights) != 6 || len(sum.Gaps) != 7 ||
 		math.Round(sum.Condition) != 111 || !sum.Collinear || !slices.Equal(sum.MostCorrelated, []string{"gnp", "year"}) {
 		t.Errorf("--json summary %+v, %v:\n%s", sum, err, r.stdout)
+	}
+}
+
+// TestTrainOptimizerFlags: the optimizer and its parameters reach the
+// checkpoint's config, and the run resumes with them.
+func TestTrainOptimizerFlags(t *testing.T) {
+	dir := chdir(t)
+	path := filepath.Join(dir, "adam.json")
+	args := []string{"train", "--quiet", "--epochs", "4", "--optimizer", "adam", "--lr", "0.1", "--beta2", "0.99", "--checkpoint", path}
+	if r := runCmd(t, "", args...); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := ck.Config; c.Optimizer != train.OptimizerAdam || c.Beta2 != 0.99 || c.Beta1 != train.DefaultBeta1 || c.LR != 0.1 {
+		t.Fatalf("checkpoint config: optimizer %q beta1 %g beta2 %g lr %g, want adam 0.9 0.99 0.1", c.Optimizer, c.Beta1, c.Beta2, c.LR)
+	}
+	resume := []string{"train", "--quiet", "--epochs", "6", "--optimizer", "adam", "--lr", "0.1", "--beta2", "0.99", "--resume", path}
+	if r := runCmd(t, "", resume...); r.code != 0 {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
 	}
 }

@@ -11,8 +11,14 @@ const benchSamples = 1_000_000
 
 // benchTrainer prepares 1,000,000 synthetic rows, all for training.
 func benchTrainer(b *testing.B, batch int) *trainer {
+	return benchTrainerWith(b, batch, OptimizerSGD)
+}
+
+// benchTrainerWith is benchTrainer with optimizer opt.
+func benchTrainerWith(b *testing.B, batch int, opt Optimizer) *trainer {
 	b.Helper()
 	cfg := DefaultConfig()
+	cfg.Optimizer = opt
 	cfg.Synthetic.Samples = benchSamples
 	cfg.ValFraction = 0
 	cfg.BatchSize = batch
@@ -28,11 +34,19 @@ func benchTrainer(b *testing.B, batch int) *trainer {
 // BenchmarkEpoch measures one training epoch over 1,000,000 rows as Train
 // runs it: the seeded shuffle, mini-batch gradient descent and the
 // training-loss evaluation. A first epoch before the timed ones allocates
-// the shuffle's second buffer, as a run's first epoch does.
+// the shuffle's second buffer, as a run's first epoch does. The runs
+// named by batch alone are plain SGD's; the others name their optimizer.
 func BenchmarkEpoch(b *testing.B) {
-	for _, batch := range []int{32, 1024} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			t := benchTrainer(b, batch)
+	for _, c := range []struct {
+		batch int
+		opt   Optimizer
+	}{{32, OptimizerSGD}, {1024, OptimizerSGD}, {32, OptimizerMomentum}, {32, OptimizerAdam}} {
+		name := fmt.Sprintf("batch=%d", c.batch)
+		if c.opt != OptimizerSGD {
+			name += ",optimizer=" + string(c.opt)
+		}
+		b.Run(name, func(b *testing.B) {
+			t := benchTrainerWith(b, c.batch, c.opt)
 			ctx := context.Background()
 			if !t.step(ctx, 1) {
 				b.Fatal("epoch canceled")

@@ -101,6 +101,8 @@ type resumeState struct {
 	PlateauN    int    `json:"plateau_n,omitempty"`
 	PlateauPrev jfloat `json:"plateau_prev,omitempty"`
 	LRDecays    int    `json:"lr_decays,omitempty"`
+	// The optimizer's state; absent for sgd and before it existed.
+	Optimizer *optimizerJSON `json:"optimizer,omitempty"`
 }
 
 // checkpointFile is the JSON form of a Checkpoint.
@@ -226,7 +228,8 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 		state: resumeState{Weights: jfloats[float64, jfloat](t.m.w), Bias: jfloat(t.m.b), Best: jfloat(t.best), Wait: t.wait,
 			BestWeights: jfloats[float64, jfloat](t.bestM.w), BestBias: jfloat(t.bestM.b),
 			BestTrain: jfloat(t.bestLoss), BestVal: jfloat(t.bestVloss),
-			PlateauSum: jfloat(t.plateau.sum), PlateauN: t.plateau.n, PlateauPrev: jfloat(t.plateau.prev), LRDecays: t.plateau.decays},
+			PlateauSum: jfloat(t.plateau.sum), PlateauN: t.plateau.n, PlateauPrev: jfloat(t.plateau.prev), LRDecays: t.plateau.decays,
+			Optimizer: t.opt.stateJSON()},
 	}
 }
 
@@ -370,6 +373,12 @@ func ParseCheckpoint(data []byte) (*Checkpoint, error) {
 	if f.Scaler != nil {
 		c.Scaler = &Scaler{Mean: jfloats[jfloat, float64](f.Scaler.Mean), Scale: jfloats[jfloat, float64](f.Scaler.Scale)}
 	}
+	if c.Config.Optimizer == "" {
+		// Written before the optimizers existed: plain SGD, whose
+		// config then reads as a new one's does.
+		d := DefaultConfig()
+		c.Config.Optimizer, c.Config.Momentum, c.Config.Beta1, c.Config.Beta2, c.Config.Eps = d.Optimizer, d.Momentum, d.Beta1, d.Beta2, d.Eps
+	}
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -431,6 +440,9 @@ func (c *Checkpoint) check() error {
 		return fmt.Errorf("model %q is not one of last, best", c.Model)
 	}
 	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	if err := checkOptimizer(c.Config.Optimizer.effective(), c.state.Optimizer, nf); err != nil {
 		return err
 	}
 	for _, h := range []struct {

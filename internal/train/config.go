@@ -132,6 +132,16 @@ type Config struct {
 	DecayRate  float64  `json:"decay_rate"`  // r in the schedules; in (0, 1] for auto, step and exponential, > 0 for inverse-time
 	DecaySteps int      `json:"decay_steps"` // s in the schedules, in epochs; >= 1
 
+	// Optimizer is the update rule of the gradient steps (see Optimizer);
+	// "" means OptimizerSGD, as in checkpoints written before it existed.
+	// Momentum applies to OptimizerMomentum only; Beta1, Beta2 and Eps
+	// to OptimizerAdam only.
+	Optimizer Optimizer `json:"optimizer,omitempty"`
+	Momentum  float64   `json:"momentum,omitempty"` // μ, in [0, 1)
+	Beta1     float64   `json:"beta1,omitempty"`    // β₁, in [0, 1)
+	Beta2     float64   `json:"beta2,omitempty"`    // β₂, in [0, 1)
+	Eps       float64   `json:"eps,omitempty"`      // ε, a finite number > 0
+
 	Standardize Standardize `json:"standardize"`
 	Synthetic   Synthetic   `json:"synthetic"` // used when Dataset is ""
 }
@@ -165,7 +175,8 @@ func (c Config) EffectiveValFraction() float64 {
 // out for validation only with early stopping (ValFractionAuto), no early
 // stopping, the auto schedule: the learning rate halves after every 10
 // epochs without progress (decay rate 0.5 and steps 10 for the decaying
-// schedules), automatic standardization, and the
+// schedules), automatic standardization, plain SGD (with PyTorch's
+// defaults for the other optimizers' parameters), and the
 // checkpoint checkpoints/model.json under the working directory.
 func DefaultConfig() Config {
 	return Config{
@@ -180,6 +191,11 @@ func DefaultConfig() Config {
 		DecaySteps:  10,
 		Standardize: StandardizeAuto,
 		Synthetic:   Synthetic{Samples: 1000, Weight: 2, Bias: 1, Noise: 0.1},
+		Optimizer:   OptimizerSGD,
+		Momentum:    DefaultMomentum,
+		Beta1:       DefaultBeta1,
+		Beta2:       DefaultBeta2,
+		Eps:         DefaultEps,
 	}
 }
 
@@ -225,6 +241,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		return bad("schedule %q is not one of %v", c.Schedule, Schedules())
+	}
+	if err := c.validateOptimizer(bad); err != nil {
+		return err
 	}
 	switch c.Standardize {
 	case "", StandardizeAuto, StandardizeOn, StandardizeOff:

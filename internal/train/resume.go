@@ -34,6 +34,13 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		} else {
 			x.Dataset = "synthetic"
 		}
+		x.Optimizer = x.Optimizer.effective()
+		if x.Optimizer != OptimizerMomentum {
+			x.Momentum = 0
+		}
+		if x.Optimizer != OptimizerAdam {
+			x.Beta1, x.Beta2, x.Eps = 0, 0, 0
+		}
 		x.Schedule = x.Schedule.effective()
 		if x.Schedule == ScheduleConstant {
 			x.DecayRate, x.DecaySteps = 0, 0
@@ -45,6 +52,12 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 		// A CSV run has no synthetic settings: listing them would report
 		// values nobody set.
 		diff = slices.DeleteFunc(diff, func(d fieldDiff) bool { return strings.HasPrefix(d.name, "synthetic.") })
+	}
+	if slices.ContainsFunc(diff, func(d fieldDiff) bool { return d.name == "optimizer" }) {
+		// Likewise the parameters of the optimizer not used on one side.
+		diff = slices.DeleteFunc(diff, func(d fieldDiff) bool {
+			return slices.Contains([]string{"momentum", "beta1", "beta2", "eps"}, d.name)
+		})
 	}
 	if len(diff) > 0 {
 		names, details := make([]string, len(diff)), make([]string, len(diff))
@@ -106,6 +119,7 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	} else { // an older file: the best model was not kept, the last one stands in
 		t.keepBest()
 	}
+	t.opt.restoreJSON(c.state.Optimizer)
 	t.plateau = plateau{sum: float64(c.state.PlateauSum), n: c.state.PlateauN, prev: float64(c.state.PlateauPrev), decays: c.state.LRDecays}
 	return nil
 }

@@ -241,6 +241,8 @@ type trainer struct {
 
 	m           model         // current model in training units
 	prev        model         // model before the current epoch, for rollback
+	opt         optState      // the optimizer's state
+	prevOpt     optState      // the optimizer's state before the current epoch, for rollback
 	bestM       model         // model of the best epoch, returned after early stopping
 	bestLoss    float64       // training loss of bestM
 	bestVloss   float64       // validation loss of bestM
@@ -335,6 +337,7 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	t.m = model{w: make([]float64, f), grad: make([]float64, f)}
 	t.prev = model{w: make([]float64, f)}
 	t.bestM = model{w: make([]float64, f)}
+	t.opt, t.prevOpt = newOptState(cfg, f), newOptState(cfg, f)
 	t.out = make([]float64, f)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -571,6 +574,7 @@ func (t *trainer) original(w []float64, b float64, dst []float64) ([]float64, fl
 func (t *trainer) step(ctx context.Context, e int) bool {
 	copy(t.prev.w, t.m.w)
 	t.prev.b = t.m.b
+	t.prevOpt.copyFrom(&t.opt)
 	seedEpoch(&t.rng, t.cfg.Seed, e)
 	lr := t.lrAt(e)
 	t.lr = lr
@@ -582,7 +586,7 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 		if end < n {
 			end -= (end - done) % t.cfg.BatchSize
 		}
-		t.m.sgd(rows[done*t.stride:end*t.stride], lr, t.cfg.BatchSize)
+		t.m.descend(rows[done*t.stride:end*t.stride], lr, t.cfg.BatchSize, &t.opt)
 		done = end
 		return ctx.Err()
 	})
@@ -599,6 +603,7 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 func (t *trainer) rollback() {
 	copy(t.m.w, t.prev.w)
 	t.m.b = t.prev.b
+	t.opt.copyFrom(&t.prevOpt)
 }
 
 // diverged reports whether the last epoch's loss shows divergence.

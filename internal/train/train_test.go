@@ -246,6 +246,12 @@ func TestValidate(t *testing.T) {
 		{"noise", func(c *Config) { c.Synthetic.Noise = -1 }, "noise"},
 		{"weight", func(c *Config) { c.Synthetic.Weight = math.NaN() }, "weight and bias must be finite"},
 		{"target without dataset", func(c *Config) { c.Target = "price" }, "needs a dataset"},
+		{"optimizer", func(c *Config) { c.Optimizer = "rmsprop" }, `optimizer "rmsprop" is not one of [sgd momentum adam]`},
+		{"momentum", func(c *Config) { c.Optimizer, c.Momentum = OptimizerMomentum, 1 }, "momentum must be in [0, 1), got 1"},
+		{"momentum NaN", func(c *Config) { c.Optimizer, c.Momentum = OptimizerMomentum, math.NaN() }, "momentum must be in [0, 1)"},
+		{"beta1", func(c *Config) { c.Optimizer, c.Beta1 = OptimizerAdam, -0.1 }, "beta1 must be in [0, 1), got -0.1"},
+		{"beta2", func(c *Config) { c.Optimizer, c.Beta2 = OptimizerAdam, 1 }, "beta2 must be in [0, 1), got 1"},
+		{"eps", func(c *Config) { c.Optimizer, c.Eps = OptimizerAdam, 0 }, "eps must be a finite number > 0, got 0"},
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("DefaultConfig().Validate() = %v", err)

@@ -83,6 +83,8 @@ func TestConfigDiff(t *testing.T) {
 		{"several in order", func(c *train.Config) { c.BatchSize = 8; c.Epochs = 9 }, "epochs 8 → 9, batch-size 32 → 8"},
 		{"synthetic", func(c *train.Config) { c.Synthetic.Noise = 0.5 }, "noise 0.1 → 0.5"},
 		{"features", func(c *train.Config) { c.Features = []string{"a", "b"} }, "features (all) → a,b"},
+		{"optimizer", func(c *train.Config) { c.Optimizer, c.LR = train.OptimizerAdam, 1 }, "lr 0.05 → 1, optimizer sgd → adam"},
+		{"optimizer parameter", func(c *train.Config) { c.Optimizer, c.Momentum = train.OptimizerMomentum, 0.5 }, "optimizer sgd → momentum, momentum 0.9 → 0.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -85,6 +85,17 @@ func fields() []field {
 			func(c *train.Config) *float64 { return &c.DecayRate }),
 		intField("decay steps", "decay-steps", "epochs per decay step of the schedule",
 			func(c *train.Config) *int { return &c.DecaySteps }),
+		choiceField("optimizer", "optimizer", "update rule of the gradient steps", optimizerNames(),
+			func(c *train.Config) string { return string(c.Optimizer) },
+			func(c *train.Config, s string) { c.Optimizer = train.Optimizer(s) }),
+		floatField("momentum", "momentum", "momentum optimizer: the velocity's decay μ, in [0, 1)",
+			func(c *train.Config) *float64 { return &c.Momentum }),
+		floatField("adam beta1", "beta1", "adam optimizer: decay of the first moment, in [0, 1)",
+			func(c *train.Config) *float64 { return &c.Beta1 }),
+		floatField("adam beta2", "beta2", "adam optimizer: decay of the second moment, in [0, 1)",
+			func(c *train.Config) *float64 { return &c.Beta2 }),
+		floatField("adam eps", "eps", "adam optimizer: ε added to the denominator, > 0",
+			func(c *train.Config) *float64 { return &c.Eps }),
 		choiceField("standardize", "standardize", "scale features; auto = for CSV data only", standardizeNames(),
 			func(c *train.Config) string { return string(c.Standardize) },
 			func(c *train.Config, s string) { c.Standardize = train.Standardize(s) }),
@@ -263,6 +274,14 @@ func scheduleNames() []string {
 	var names []string
 	for _, s := range train.Schedules() {
 		names = append(names, string(s))
+	}
+	return names
+}
+
+func optimizerNames() []string {
+	var names []string
+	for _, o := range train.Optimizers() {
+		names = append(names, string(o))
 	}
 	return names
 }

@@ -26,6 +26,7 @@ func TestFormRoundTrip(t *testing.T) {
 	cfg.Dataset, cfg.Target, cfg.ResumeFrom = "data.csv", "price", "old.json"
 	cfg.Schedule, cfg.Standardize = train.ScheduleInverseTime, train.StandardizeOn
 	cfg.Seed, cfg.LR, cfg.MinDelta = 1<<63+5, 1e-7, 0.25
+	cfg.Optimizer, cfg.Momentum, cfg.Beta1, cfg.Beta2, cfg.Eps = train.OptimizerAdam, 0.5, 0.8, 0.99, 1e-6
 	got, errs, err := parseForm(train.Config{}, fs, formTexts(fs, cfg))
 	if err != nil {
 		t.Fatalf("parseForm: %v (%v)", err, errs)
@@ -48,12 +49,14 @@ func TestFormAcceptsFriendlyInput(t *testing.T) {
 	set("epochs", " 1_000_000 ") // spaces trimmed, digit separators allowed
 	set("schedule", "Step")      // choices are case-insensitive
 	set("learning rate", "5e-3")
+	set("optimizer", "Momentum")
+	set("momentum", "0.5")
 	cfg, _, err := parseForm(train.DefaultConfig(), fs, texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Epochs != 1_000_000 || cfg.Schedule != train.ScheduleStep || cfg.LR != 5e-3 {
-		t.Fatalf("got epochs %d schedule %q lr %g", cfg.Epochs, cfg.Schedule, cfg.LR)
+	if cfg.Epochs != 1_000_000 || cfg.Schedule != train.ScheduleStep || cfg.LR != 5e-3 || cfg.Optimizer != train.OptimizerMomentum || cfg.Momentum != 0.5 {
+		t.Fatalf("got epochs %d schedule %q lr %g optimizer %q momentum %g", cfg.Epochs, cfg.Schedule, cfg.LR, cfg.Optimizer, cfg.Momentum)
 	}
 }
 

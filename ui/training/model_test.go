@@ -152,6 +152,9 @@ func TestInvalidFormShowsErrorsAndDoesNotTrain(t *testing.T) {
 		{"val fraction", "", `val fraction: "" is not a number`},
 		{"schedule", "sometimes", `schedule: "sometimes" is not one of`},
 		{"standardize", "maybe", `standardize: "maybe" is not one of`},
+		{"optimizer", "rmsprop", `optimizer: "rmsprop" is not one of sgd, momentum, adam`},
+		{"momentum", "high", `momentum: "high" is not a number`},
+		{"adam eps", "tiny", `adam eps: "tiny" is not a number`},
 		{"synth noise", "1e", `synth noise: "1e" is not a number`},
 		// Whole numbers, but too large (or small) for the field.
 		{"epochs", "99999999999999999999", `epochs: "99999999999999999999" is out of range: at most 9,223,372,036,854,775,807`},
@@ -695,6 +698,11 @@ func TestBlame(t *testing.T) {
 		{func(c *train.Config) { c.MinDelta = -1 }, "min delta"},
 		{func(c *train.Config) { c.Schedule, c.DecaySteps = train.ScheduleStep, 0 }, "decay steps"},
 		{func(c *train.Config) { c.Schedule, c.DecayRate = train.ScheduleStep, 2 }, "decay rate"},
+		{func(c *train.Config) { c.Optimizer, c.Momentum = train.OptimizerMomentum, 1 }, "momentum"},
+		{func(c *train.Config) { c.Optimizer, c.Beta1 = train.OptimizerAdam, 1 }, "adam beta1"},
+		{func(c *train.Config) { c.Optimizer, c.Beta2 = train.OptimizerAdam, -1 }, "adam beta2"},
+		{func(c *train.Config) { c.Optimizer, c.Eps = train.OptimizerAdam, 0 }, "adam eps"},
+		{func(c *train.Config) { c.Optimizer = "rmsprop" }, "optimizer"},
 		{func(c *train.Config) { c.Target = "y" }, "target"},
 		{func(c *train.Config) { c.Synthetic.Samples = 0 }, "synth samples"},
 		{func(c *train.Config) { c.Synthetic.Noise = -1 }, "synth noise"},
@@ -871,13 +879,13 @@ func TestWrapCutsAtWords(t *testing.T) {
 // says how many more there are, and in which direction.
 func TestNarrowFormSaysWhereMoreFieldsAre(t *testing.T) {
 	m := newPane(t, train.Config{}, 78, 19)
-	if v := m.View(); !strings.Contains(v, "↓ 6 more rows") || strings.Contains(v, "↑") {
-		t.Errorf("top of the form: want only \"↓ 6 more rows\":\n%s", v)
+	if v := m.View(); !strings.Contains(v, "↓ 9 more rows") || strings.Contains(v, "↑") {
+		t.Errorf("top of the form: want only \"↓ 9 more rows\":\n%s", v)
 	}
 	for range 5 {
 		m.Update(press("down"))
 	}
-	if v := m.View(); !strings.Contains(v, "↑ 3 more rows · ↓ 3 more rows") {
+	if v := m.View(); !strings.Contains(v, "↑ 3 more rows · ↓ 6 more rows") {
 		t.Errorf("middle of the form: want more rows both ways:\n%s", v)
 	}
 	m.SetSize(118, 35) // one column, every field fits
