@@ -52,7 +52,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 		Short: "List the demo agent's abilities with their metadata and argument schema",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := af.newAgent()
+			a, err := af.newAgent(env)
 			if err != nil {
 				return err
 			}

@@ -62,7 +62,7 @@ twice each (the second call of each is served from the cache) and print the
 results and a metrics table.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := af.newAgent()
+			a, err := af.newAgent(env)
 			if err != nil {
 				return err
 			}
