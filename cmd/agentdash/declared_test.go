@@ -260,3 +260,13 @@ func TestConfigBadDeclaredAbility(t *testing.T) {
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
 
 func regexpQuote(s string) string { return regexp.QuoteMeta(s) }
+
+func TestDemoCommandNeedsTheBuiltins(t *testing.T) {
+	dir := noConfigAround(t)
+	path := writeFile(t, filepath.Join(dir, "c.yaml"), "demo: false\n")
+	r := runEnv(t, nil, "--config", path, "demo")
+	r.wantOneLine(t, "demo: the built-in abilities it calls are off (demo: false in "+path+")")
+	if r.code != exitUsage {
+		t.Errorf("demo with demo: false: %+v", r)
+	}
+}
