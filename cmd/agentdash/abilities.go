@@ -23,6 +23,8 @@ type abilityJSON struct {
 	CacheTTLSeconds float64        `json:"cache_ttl_seconds"`
 	Isolate         bool           `json:"isolate"`
 	Breaker         breakerJSON    `json:"breaker"`
+	// Source is "built-in" or the file:line that declares the ability.
+	Source string `json:"source"`
 }
 
 // breakerJSON is an ability's breaker settings in `abilities --json`.
@@ -49,10 +51,10 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "abilities",
-		Short: "List the demo agent's abilities with their metadata and argument schema",
+		Short: "List the agent's abilities with where they come from, their metadata and argument schema",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := af.newAgent()
+			a, err := af.newAgent(env)
 			if err != nil {
 				return err
 			}
@@ -63,7 +65,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 				for _, in := range infos {
 					out = append(out, abilityJSON{Name: in.Name, Description: in.Description,
 						InputSchema: in.Schema, TimeoutSeconds: in.Timeout.Seconds(),
-						CacheTTLSeconds: in.CacheTTL.Seconds(), Isolate: in.Isolate, Breaker: newBreakerJSON(in.Breaker)})
+						CacheTTLSeconds: in.CacheTTL.Seconds(), Isolate: in.Isolate, Breaker: newBreakerJSON(in.Breaker), Source: in.Source})
 				}
 				return writeJSON(env.stdout, out, isTerminal(env.stdout))
 			}
@@ -77,13 +79,17 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 
 func writeAbilities(env *environment, infos []agent.Info) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTIMEOUT\tCACHE TTL\tARGUMENTS\tDESCRIPTION")
+	fmt.Fprintln(tw, "NAME\tSOURCE\tTIMEOUT\tCACHE TTL\tARGUMENTS\tDESCRIPTION")
 	for _, in := range infos {
 		ttl := "off"
 		if in.CacheTTL > 0 {
 			ttl = in.CacheTTL.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.Name, in.Timeout, ttl, argSummary(in.Schema), in.Description)
+		src := in.Source
+		if src == "" {
+			src = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.Name, src, in.Timeout, ttl, argSummary(in.Schema), in.Description)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write abilities: %w", err)

@@ -66,7 +66,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 			if err != nil {
 				return out.inputError(usage(fmt.Errorf("call %s: arguments: %w", name, err)))
 			}
-			a, err := af.newAgent()
+			a, err := af.newAgent(env)
 			if err != nil {
 				return out.inputError(err)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentdash/agentdash/assets"
 	"github.com/agentdash/agentdash/internal/config"
+	"github.com/agentdash/agentdash/internal/declared"
 	"github.com/agentdash/agentdash/internal/demo"
 )
 
@@ -32,6 +33,7 @@ func addConfig(root *cobra.Command, env *environment) {
 		if err != nil || cfg == nil {
 			return err
 		}
+		env.config = cfg
 		return applyConfig(c.Flags(), cfg)
 	}
 	root.AddCommand(newConfigCmd(env, &flag))
@@ -68,7 +70,7 @@ func loadConfig(env *environment, flag string) (*config.Config, error) {
 	if err != nil || path == "" {
 		return nil, err
 	}
-	cfg, warnings, err := readConfig(path)
+	cfg, warnings, err := readConfig(env, path)
 	printWarnings(env, warnings)
 	if err != nil {
 		var errs config.Errors
@@ -83,27 +85,52 @@ func loadConfig(env *environment, flag string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// readConfig loads the file at path, checking it against the built-in
-// abilities.
-func readConfig(path string) (*config.Config, []string, error) {
+// readConfig loads the file at path and checks it as start-up would use
+// it: against the built-in abilities, and by building the abilities it
+// declares (a program not found is an error at its key).
+func readConfig(env *environment, path string) (*config.Config, []string, error) {
 	names, err := builtinNames()
 	if err != nil {
 		return nil, nil, err
 	}
-	return config.Load(path, names)
+	cfg, warnings, err := config.Load(path, names)
+	if err != nil {
+		return cfg, warnings, err
+	}
+	_, more, err := configAbilities(env, cfg, demo.Config{})
+	return cfg, append(warnings, more...), err
+}
+
+// configAbilities returns the abilities of an agent built from cfg (nil:
+// no file), with the built-ins demoCfg describes.
+func configAbilities(env *environment, cfg *config.Config, demoCfg demo.Config) ([]declared.Ability, []string, error) {
+	builtins, faults, err := demo.Abilities(demoCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	lookup := func(name string) (string, bool) {
+		v := env.getenv(name)
+		return v, v != ""
+	}
+	abs, warnings, err := declared.Abilities(cfg, builtins, faults, declared.Env{LookupEnv: lookup})
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		err = usage(fmt.Errorf("config: %s: %w", countErrors(len(errs)), errs))
+	}
+	return abs, warnings, err
 }
 
 // builtinNames returns the names of the built-in abilities.
 func builtinNames() ([]string, error) {
-	a, err := demo.New(demo.Config{})
+	abs, _, err := demo.Abilities(demo.Config{})
 	if err != nil {
 		return nil, err
 	}
-	defer closeAgent(a)
-	var names []string
-	for _, in := range a.Abilities() {
-		names = append(names, in.Name)
+	names := make([]string, len(abs))
+	for i, ab := range abs {
+		names[i] = ab.Name
 	}
+	slices.Sort(names)
 	return names, nil
 }
 
@@ -214,7 +241,7 @@ type checkErrorJSON struct {
 // checkConfig prints whether the file at path is valid, or each of its
 // errors on a line of its own under a summary line.
 func checkConfig(env *environment, path string, asJSON bool) error {
-	cfg, warnings, err := readConfig(path)
+	cfg, warnings, err := readConfig(env, path)
 	var errs config.Errors
 	if asJSON && (err == nil || errors.As(err, &errs)) {
 		out := checkJSON{Path: path, OK: err == nil, Errors: []checkErrorJSON{}, Warnings: warnings}

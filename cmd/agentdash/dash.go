@@ -60,7 +60,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
 	}
-	a, err := f.agent.newAgent()
+	a, err := f.agent.newAgent(env)
 	if err != nil {
 		return err
 	}

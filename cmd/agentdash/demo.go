@@ -62,7 +62,10 @@ twice each (the second call of each is served from the cache) and print the
 results and a metrics table.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := af.newAgent()
+			if cfg := env.config; cfg != nil && cfg.Demo != nil && !*cfg.Demo {
+				return usage(fmt.Errorf("demo: the built-in abilities it calls are off (demo: false in %s)", cfg.File))
+			}
+			a, err := af.newAgent(env)
 			if err != nil {
 				return err
 			}

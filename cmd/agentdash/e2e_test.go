@@ -182,8 +182,14 @@ var built struct {
 	err      error
 }
 
-// TestMain removes the shared binary after the tests.
+// TestMain removes the shared binary after the tests. With
+// GO_WANT_HELPER_PROCESS=1 in its environment the test binary is instead
+// the program of the command abilities the tests declare, os.Args[1]
+// naming what it does (see helper in declared_test.go).
 func TestMain(m *testing.M) {
+	if os.Getenv("GO_WANT_HELPER_PROCESS") == "1" {
+		os.Exit(helper(os.Args[1]))
+	}
 	code := m.Run()
 	if built.dir != "" {
 		_ = os.RemoveAll(built.dir)

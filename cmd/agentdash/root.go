@@ -17,6 +17,8 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/buildinfo"
+	"github.com/agentdash/agentdash/internal/config"
+	"github.com/agentdash/agentdash/internal/declared"
 	"github.com/agentdash/agentdash/internal/demo"
 )
 
@@ -37,6 +39,9 @@ type environment struct {
 	// helpErr is a usage error found while answering --help, which cobra
 	// gives no way to return.
 	helpErr error
+	// config is the configuration file loaded before the command runs;
+	// nil without one.
+	config *config.Config
 }
 
 // isTerminal reports whether w is a terminal (so progress bars and colour
@@ -128,14 +133,15 @@ func (f *agentFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault: NAME=RATE[/LATENCY], e.g. flaky=0.9/50ms (repeatable; flaky=0 removes flaky's default)")
 }
 
-// newAgent builds the demo agent the flags describe. The caller closes it.
-// Its errors are usage errors: the flags describe no agent.
-func (f *agentFlags) newAgent() (*agent.Agent, error) {
-	a, err := f.build()
+// newAgent builds the agent the flags and the configuration file describe.
+// The caller closes it. Its errors are usage errors: the flags or the file
+// describe no agent.
+func (f *agentFlags) newAgent(env *environment) (*agent.Agent, error) {
+	a, err := f.build(env)
 	return a, usage(err)
 }
 
-func (f *agentFlags) build() (*agent.Agent, error) {
+func (f *agentFlags) build(env *environment) (*agent.Agent, error) {
 	if f.maxConcurrent < 1 {
 		return nil, fmt.Errorf("--max-concurrent %d: must be at least 1", f.maxConcurrent)
 	}
@@ -163,13 +169,25 @@ func (f *agentFlags) build() (*agent.Agent, error) {
 		}
 		specs = append(specs, spec)
 	}
-	a, err := demo.New(demo.Config{
-		Root:       f.root,
-		Checkpoint: f.checkpoint,
-		Agent: agent.Options{Name: "demo", MaxConcurrent: f.maxConcurrent, MaxWait: f.maxWait,
-			CacheSize: f.cacheSize},
-	})
+	opts := agent.Options{Name: "demo", MaxConcurrent: f.maxConcurrent, MaxWait: f.maxWait, CacheSize: f.cacheSize}
+	if cfg := env.config; cfg != nil {
+		if cfg.Timeout > 0 {
+			opts.DefaultTimeout = time.Duration(cfg.Timeout)
+		}
+		if cfg.Demo != nil && !*cfg.Demo {
+			opts.Name = agent.DefaultName
+		}
+	}
+	abs, _, err := configAbilities(env, env.config, demo.Config{Root: f.root, Checkpoint: f.checkpoint})
 	if err != nil {
+		return nil, err
+	}
+	a, err := agent.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := declared.Register(a, abs); err != nil {
+		a.Close()
 		return nil, err
 	}
 	for _, s := range specs {

@@ -48,7 +48,7 @@ are logged on stderr as they happen.`,
 			if err != nil {
 				return usage(err)
 			}
-			a, err := af.newAgent()
+			a, err := af.newAgent(env)
 			if err != nil {
 				return err
 			}

@@ -261,6 +261,9 @@ type Ability struct {
 	// args", the load generator); Call never does. It must be quick and
 	// safe for concurrent use.
 	Example func() map[string]any
+	// Source says where the ability was defined, for people: "built-in",
+	// or the file:line of its declaration. The agent only reports it.
+	Source string
 }
 
 // Info describes a registered ability, with defaults applied: the fields
@@ -276,6 +279,7 @@ type Info struct {
 	Isolate  bool             // executions run in a goroutine of their own
 	Breaker  breaker.Settings // with the breaker package's defaults applied
 	Example  func() map[string]any
+	Source   string // as in Ability
 }
 
 // ExampleArgs returns example arguments for the ability: Ability.Example's
@@ -402,6 +406,7 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		Isolate:     ab.Isolate,
 		Breaker:     b.Settings(),
 		Example:     ab.Example,
+		Source:      ab.Source,
 	}
 	return e, nil
 }

@@ -215,20 +215,36 @@ func (d *decoder) checkSchema(path string, s JSONSchema) {
 // schemaURL names an ability's schema while it is compiled.
 const schemaURL = "mem:///schema.json"
 
+// addError is a schema that the compiler would not even take in.
+type addError struct{ err error }
+
+func (e *addError) Error() string { return e.err.Error() }
+
+// Compile compiles the schema with a full JSON Schema 2020-12 validator,
+// the one that checks calls' arguments. A $ref outside the schema is an
+// error: nothing is loaded from files or the network.
+func (s JSONSchema) Compile() (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(jsonschema.SchemeURLLoader{})
+	if err := c.AddResource(schemaURL, map[string]any(s)); err != nil {
+		return nil, &addError{err}
+	}
+	return c.Compile(schemaURL)
+}
+
 // compileSchema checks s against the JSON Schema 2020-12 meta-schema, with
 // the full validator that will check calls' arguments, and reports the
 // first problem at its key. A $ref outside the schema is refused: reading
 // a file or a URL while loading the configuration would be a surprise.
 func (d *decoder) compileSchema(path string, s JSONSchema) {
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(jsonschema.SchemeURLLoader{})
-	if err := c.AddResource(schemaURL, map[string]any(s)); err != nil {
-		d.bad(path, "not a JSON Schema: %v", err)
+	_, err := s.Compile()
+	if err == nil {
 		return
 	}
-	_, err := c.Compile(schemaURL)
-	if err == nil {
+	var add *addError
+	if errors.As(err, &add) {
+		d.bad(path, "not a JSON Schema: %v", add.err)
 		return
 	}
 	var invalid *jsonschema.SchemaValidationError

@@ -52,6 +52,38 @@ func DefaultFlakyFault() agent.Fault {
 // New returns an agent with the demo abilities registered. The caller owns
 // the agent and must Close it.
 func New(cfg Config) (*agent.Agent, error) {
+	if cfg.Agent.Name == "" {
+		cfg.Agent.Name = "demo"
+	}
+	abilities, faults, err := Abilities(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a, err := agent.New(cfg.Agent)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	for _, ab := range abilities {
+		if err := a.Register(ab); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
+	for name, f := range faults {
+		if err := a.SetFault(name, f); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// Source is the Source of the demo abilities.
+const Source = "built-in"
+
+// Abilities returns the demo abilities, for an agent built elsewhere, and
+// the faults they start with, by name. cfg.Agent is not used.
+func Abilities(cfg Config) ([]agent.Ability, map[string]agent.Fault, error) {
 	if cfg.Root == "" {
 		cfg.Root = "."
 	}
@@ -59,17 +91,10 @@ func New(cfg Config) (*agent.Agent, error) {
 		cfg.MaxFileBytes = DefaultMaxFileBytes
 	}
 	if cfg.MaxFileBytes < 0 {
-		return nil, fmt.Errorf("demo: max file bytes %d is negative", cfg.MaxFileBytes)
+		return nil, nil, fmt.Errorf("demo: max file bytes %d is negative", cfg.MaxFileBytes)
 	}
 	if cfg.Checkpoint == "" {
 		cfg.Checkpoint = train.DefaultConfig().Checkpoint
-	}
-	if cfg.Agent.Name == "" {
-		cfg.Agent.Name = "demo"
-	}
-	a, err := agent.New(cfg.Agent)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
 	}
 	abilities := []agent.Ability{
 		Uppercase(),
@@ -79,21 +104,14 @@ func New(cfg Config) (*agent.Agent, error) {
 		Flaky(),
 		Predict(cfg.Checkpoint),
 	}
-	for _, ab := range abilities {
-		if err := a.Register(ab); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("demo: %w", err)
-		}
+	for i := range abilities {
+		abilities[i].Source = Source
 	}
 	fault := DefaultFlakyFault()
 	if cfg.Flaky != nil {
 		fault = *cfg.Flaky
 	}
-	if err := a.SetFault("flaky", fault); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	return a, nil
+	return abilities, map[string]agent.Fault{"flaky": fault}, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1074,3 +1074,21 @@ func TestExampleArgsFollowTheAbility(t *testing.T) {
 		t.Errorf("edited args replaced: %q", got)
 	}
 }
+
+func TestDetailShowsSource(t *testing.T) {
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	err = a.Register(agent.Ability{Name: "word_count", Source: "agentdash.yaml:12",
+		Func: func(context.Context, map[string]any) (any, error) { return 1, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a)
+	m.SetSize(100, 30)
+	if v := m.View(); !strings.Contains(v, "from agentdash.yaml:12") {
+		t.Errorf("the detail does not say where the ability comes from:\n%s", v)
+	}
+}

@@ -86,6 +86,9 @@ func (m *Model) detailView(w int) string {
 	if in.Description != "" {
 		add(wrapIn(t.Text, in.Description, w, 2)...)
 	}
+	if in.Source != "" {
+		add(ansi.Truncate(t.Label.Render("from ")+t.Muted.Render(in.Source), w, "…"))
+	}
 	// Schema and policy.
 	infoMax := max(h/4, 2)
 	add(schemaLines(t, in, w, infoMax)...)

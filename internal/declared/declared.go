@@ -1,0 +1,327 @@
+// Package declared turns a configuration file into the abilities of an
+// agent: the built-in ones tuned by the file's settings (or left out, with
+// demo: false) and the ones the file declares (kind: command or http)
+// built with the command and httpcall packages.
+//
+// Checking a file and starting from it take the same path, [Abilities]:
+// what would fail at start (a program not found, a template the package
+// refuses) is an error at its key's file:line:column in both.
+package declared
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/command"
+	"github.com/agentdash/agentdash/internal/config"
+	"github.com/agentdash/agentdash/internal/httpcall"
+	"github.com/agentdash/agentdash/internal/schema"
+)
+
+// Env is what declared abilities take from the process.
+type Env struct {
+	// LookupEnv expands ${NAME} in http headers at call time; nil finds
+	// nothing.
+	LookupEnv func(string) (string, bool)
+	// Client sends http abilities' requests; nil means a client of
+	// httpcall's own.
+	Client *http.Client
+}
+
+// Ability is an ability to register and the fault it starts with.
+type Ability struct {
+	agent.Ability
+	// Fault is injected once the ability is registered; nil injects none.
+	Fault *agent.Fault
+}
+
+// Options returns base with the file's agent-wide settings that the agent
+// takes as options. cfg may be nil (no file).
+func Options(cfg *config.Config, base agent.Options) agent.Options {
+	if cfg == nil {
+		return base
+	}
+	if cfg.MaxConcurrent > 0 {
+		base.MaxConcurrent = cfg.MaxConcurrent
+	}
+	if cfg.MaxWait > 0 {
+		base.MaxWait = time.Duration(cfg.MaxWait)
+	}
+	if cfg.CacheSize > 0 {
+		base.CacheSize = cfg.CacheSize
+	}
+	if cfg.Timeout > 0 {
+		base.DefaultTimeout = time.Duration(cfg.Timeout)
+	}
+	return base
+}
+
+// Abilities returns the abilities an agent built from cfg has: builtins,
+// whose start faults are faults, unless the file turns them off
+// (demo: false), then the declared ones, each with the file's settings
+// applied. cfg nil (no file) returns the built-ins as they are. The error
+// is a config.Errors, each at the key of the ability it is about.
+// warnings name settings the agent cannot apply yet.
+func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]agent.Fault, env Env) (abs []Ability, warnings []string, err error) {
+	on := cfg == nil || cfg.Demo == nil || *cfg.Demo
+	if on {
+		for _, ab := range builtins {
+			out := Ability{Ability: ab}
+			if f, ok := faults[ab.Name]; ok {
+				out.Fault = &f
+			}
+			abs = append(abs, out)
+		}
+	}
+	if cfg == nil {
+		return abs, nil, nil
+	}
+	byName := make(map[string]int, len(abs))
+	for i, ab := range abs {
+		byName[ab.Name] = i
+	}
+	var errs config.Errors
+	for _, name := range sortedNames(cfg.Abilities) {
+		set := cfg.Abilities[name]
+		if set == nil {
+			set = &config.Ability{}
+		}
+		i, builtin := byName[name]
+		if set.Kind == "" && !builtin {
+			continue // a built-in's settings while the built-ins are off
+		}
+		var ab Ability
+		if builtin {
+			ab = abs[i]
+		} else {
+			fn, err := build(cfg, name, set, env)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			ab.Ability = agent.Ability{Name: name, Func: fn, Source: source(cfg, name)}
+			if s, ok := fastSchema(set.Schema); ok {
+				ab.Schema = s
+			}
+		}
+		if err := tune(&ab, cfg, set); err != nil {
+			errs = append(errs, at(cfg, "abilities."+name+".schema", err.Error()))
+			continue
+		}
+		if set.MaxConcurrent > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: abilities.%s.max_concurrent is not applied: the agent has no per-ability limit yet (only the global max_concurrent)",
+				position(cfg, "abilities."+name+".max_concurrent"), name))
+		}
+		if builtin {
+			abs[i] = ab
+		} else {
+			abs = append(abs, ab)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, warnings, errs
+	}
+	return abs, warnings, nil
+}
+
+// tune applies an ability's settings from the file, and the agent-wide
+// breaker rule, over what the ability has.
+func tune(ab *Ability, cfg *config.Config, set *config.Ability) error {
+	if set.Description != "" {
+		ab.Description = set.Description
+	}
+	if set.Timeout > 0 {
+		ab.Timeout = time.Duration(set.Timeout)
+	}
+	if set.CacheTTL != nil {
+		ab.CacheTTL = time.Duration(*set.CacheTTL)
+	}
+	ab.Breaker = set.Breaker.Settings(cfg.Breaker.Settings(ab.Breaker))
+	if set.Isolate != nil {
+		ab.Isolate = *set.Isolate
+	}
+	if f := set.Fault; f != nil {
+		fault := agent.Fault{Latency: time.Duration(f.Latency)}
+		if f.Rate != nil {
+			fault.FailureRate = float64(*f.Rate)
+		}
+		ab.Fault = &fault
+	}
+	if set.Schema != nil {
+		full, err := set.Schema.Compile()
+		if err != nil {
+			return err
+		}
+		ab.Func = validated(full, ab.Func)
+	}
+	return nil
+}
+
+// build returns the function of a declared ability.
+func build(cfg *config.Config, name string, set *config.Ability, env Env) (agent.Func, *config.Error) {
+	path := "abilities." + name
+	switch set.Kind {
+	case config.KindCommand:
+		fn, err := command.New(command.Spec{Argv: set.Argv, Stdin: set.Stdin, Env: set.Env, Dir: set.Dir,
+			MaxOutput: int64(set.MaxOutput)})
+		if err != nil {
+			return nil, at(cfg, commandKey(path, err), err.Error())
+		}
+		return fn, nil
+	case config.KindHTTP:
+		spec := httpcall.Spec{Method: set.Method, URL: set.URL, Headers: set.Headers, Body: set.Body,
+			AcceptStatus: set.AcceptStatus, MaxResponse: int64(set.MaxResponse),
+			ClientErrors: httpcall.ClientErrors(set.ClientErrors), LookupEnv: env.LookupEnv}
+		if set.MaxRedirects != nil { // the file's 0 follows none; httpcall's 0 is its default
+			spec.MaxRedirects = *set.MaxRedirects
+			if spec.MaxRedirects == 0 {
+				spec.MaxRedirects = -1
+			}
+		}
+		fn, err := httpcall.New(spec, env.Client)
+		if err != nil {
+			return nil, at(cfg, path, err.Error())
+		}
+		return fn, nil
+	}
+	return nil, at(cfg, path+".kind", fmt.Sprintf("%q: want command or http", set.Kind))
+}
+
+// commandKey returns the key a command.New error is about, from the
+// prefix its messages start with: the package reports a missing program
+// as `command "x" not found`, a bad directory as "dir ...".
+func commandKey(path string, err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "dir"):
+		return path + ".dir"
+	case strings.HasPrefix(msg, "env"):
+		return path + ".env"
+	case strings.HasPrefix(msg, "stdin"):
+		return path + ".stdin"
+	}
+	return path + ".argv"
+}
+
+// validated returns fn behind a check of the arguments against the full
+// JSON Schema: a call it refuses is the caller's fault (agent.ErrBadArgs),
+// not counted against the breaker. The agent's own schema (the fast
+// subset) has checked them before, when the file's schema fits it.
+func validated(full *jsonschema.Schema, fn agent.Func) agent.Func {
+	return func(ctx context.Context, args map[string]any) (any, error) {
+		if err := full.Validate(map[string]any(args)); err != nil {
+			return nil, fmt.Errorf("%w: %s", agent.ErrBadArgs, schemaError(err))
+		}
+		return fn(ctx, args)
+	}
+}
+
+// english prints the validator's messages.
+var english = message.NewPrinter(language.English)
+
+// schemaError says what is wrong with the arguments, in a line: each
+// innermost problem at its place in them ("/city: want string, but got
+// number").
+func schemaError(err error) string {
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return err.Error()
+	}
+	var parts []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			where := "/" + strings.Join(e.InstanceLocation, "/")
+			parts = append(parts, where+": "+e.ErrorKind.LocalizedString(english))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(verr)
+	return "arguments do not match the schema: " + strings.Join(parts, "; ")
+}
+
+// fastSchema returns the file's schema as the agent's fast subset, when it
+// fits: then the agent validates with it, applies its defaults and shows
+// its properties. One beyond the subset is checked by the full validator
+// only.
+func fastSchema(s config.JSONSchema) (*schema.Schema, bool) {
+	if s == nil {
+		return nil, false
+	}
+	data, err := json.Marshal(map[string]any(s))
+	if err != nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var out schema.Schema
+	if err := dec.Decode(&out); err != nil || out.Check() != nil {
+		return nil, false
+	}
+	return &out, true
+}
+
+// source is where the file declares the ability: "file:line".
+func source(cfg *config.Config, name string) string {
+	p, _ := cfg.KeyPos("abilities." + name)
+	return fmt.Sprintf("%s:%d", cfg.File, p.Line)
+}
+
+// position is "file:line:column" of the key at path.
+func position(cfg *config.Config, path string) string {
+	p, _ := cfg.KeyPos(path)
+	return fmt.Sprintf("%s:%d:%d", cfg.File, p.Line, p.Column)
+}
+
+// at returns an error at the key path, or at the closest enclosing key
+// the file has.
+func at(cfg *config.Config, path, msg string) *config.Error {
+	for key := path; ; {
+		if p, ok := cfg.KeyPos(key); ok {
+			return &config.Error{File: cfg.File, Pos: p, Path: path, Msg: msg}
+		}
+		i := strings.LastIndexByte(key, '.')
+		if i < 0 {
+			return &config.Error{File: cfg.File, Pos: config.Pos{Line: 1, Column: 1}, Path: path, Msg: msg}
+		}
+		key = key[:i]
+	}
+}
+
+func sortedNames(m map[string]*config.Ability) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Register registers abs in a and injects their faults.
+func Register(a *agent.Agent, abs []Ability) error {
+	for _, ab := range abs {
+		if err := a.Register(ab.Ability); err != nil {
+			return err
+		}
+		if ab.Fault != nil {
+			if err := a.SetFault(ab.Name, *ab.Fault); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
