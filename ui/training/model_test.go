@@ -1009,6 +1009,21 @@ func TestIdleDataFollowsTheForm(t *testing.T) {
 	}
 }
 
+// While a field is invalid the idle status says so, as enter does, instead
+// of offering to train.
+func TestIdleStatusNamesFormErrors(t *testing.T) {
+	m := newPane(t, shortConfig(t, 3), 160, 40)
+	setField(t, m, "learning rate", "1e400")
+	v := runText(m.View())
+	if strings.Contains(v, "trains with this config") || !strings.Contains(v, "○ idle · ✗ the form has errors") {
+		t.Errorf("idle status with an invalid field:\n%s", v)
+	}
+	setField(t, m, "learning rate", "0.01")
+	if v := runText(m.View()); !strings.Contains(v, "enter trains with this config") || strings.Contains(v, "form has errors") {
+		t.Errorf("idle status once the field is fixed:\n%s", v)
+	}
+}
+
 // With no tail view to offer (no data yet, or a run too short for one) the
 // help overlay lists t disabled, and not as "t last 0".
 func TestTailHelpWithoutTail(t *testing.T) {
