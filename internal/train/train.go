@@ -331,7 +331,9 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	// The passes over the rows below take a fraction of a second each for
 	// the largest data; ctx is checked between them.
 	if cfg.standardized() {
-		t.standardize()
+		if err := t.standardize(ctx); err != nil {
+			return nil, err
+		}
 	}
 	f := len(t.features)
 	t.m = model{w: make([]float64, f), grad: make([]float64, f)}
@@ -474,61 +476,6 @@ func (t *trainer) split(ctx context.Context, set *dataset.Set) error {
 	return nil
 }
 
-// standardize scales every feature to zero mean and unit variance over the
-// training rows, in place for all rows. A constant feature is only
-// centred.
-func (t *trainer) standardize() {
-	f, k := len(t.features), t.stride
-	sc := &Scaler{Mean: make([]float64, f), Scale: make([]float64, f)}
-	for j := range f {
-		if v, ok := constant(t.train, k, j); ok {
-			// Its mean may differ from v in the last bit, and its standard
-			// deviation be that rounding error: exact values give exact zeros.
-			sc.Mean[j], sc.Scale[j] = v, 1
-			continue
-		}
-		mean, scale := moments(t.train, k, j, 1)
-		if !finite(mean) || !finite(scale) || scale < minPlainScale {
-			// The sums overflowed or the squared deviations underflowed;
-			// the values divided by the column's largest magnitude do neither.
-			peak := 0.0
-			for _, row := range rowsOf(t.train, k) {
-				peak = max(peak, math.Abs(row[j]))
-			}
-			if peak > 0 {
-				mean, scale = moments(t.train, k, j, peak)
-			}
-		}
-		if scale == 0 {
-			scale = 1
-		}
-		sc.Mean[j], sc.Scale[j] = mean, scale
-	}
-	for _, xy := range [][]float64{t.train, t.val} {
-		for _, row := range rowsOf(xy, k) {
-			for j := range f {
-				row[j] = (row[j] - sc.Mean[j]) / sc.Scale[j]
-			}
-		}
-	}
-	t.scaler = sc
-}
-
-// constant returns the value of column j of the rows in xy and true if
-// every row holds that value.
-func constant(xy []float64, stride, j int) (float64, bool) {
-	if len(xy) < stride {
-		return 0, false
-	}
-	v := xy[j]
-	for _, row := range rowsOf(xy, stride) {
-		if row[j] != v {
-			return 0, false
-		}
-	}
-	return v, true
-}
-
 // finite reports whether every x is a finite number (not NaN or ±Inf).
 func finite(xs ...float64) bool {
 	for _, x := range xs {
@@ -537,22 +484,6 @@ func finite(xs ...float64) bool {
 		}
 	}
 	return true
-}
-
-// moments returns the mean and the standard deviation of column j of the
-// rows in xy, computed on the values divided by unit and scaled back.
-func moments(xy []float64, stride, j int, unit float64) (mean, sd float64) {
-	n := float64(len(xy) / stride)
-	for _, row := range rowsOf(xy, stride) {
-		mean += row[j] / unit
-	}
-	mean /= n
-	var ss float64
-	for _, row := range rowsOf(xy, stride) {
-		d := row[j]/unit - mean
-		ss += float64(d * d)
-	}
-	return mean * unit, math.Sqrt(ss/n) * unit
 }
 
 // original converts training-unit weights to original units: with

@@ -302,3 +302,35 @@ func TestLoadCountsSurviveRetune(t *testing.T) {
 		t.Errorf("load line does not carry the session's count:\n%s", v)
 	}
 }
+
+// The load line counts the calls that did not succeed as "not ok": the
+// outcome names (failure, short_circuited, …) are the detail's, and "failed"
+// there would read as the failure outcome alone.
+func TestLoadLineNotOK(t *testing.T) {
+	m, _ := newTest(t)
+	for range 4 {
+		send(t, m, panetest.Key("+")) // 200/s
+	}
+	send(t, m, panetest.Key("down"), panetest.Key("l"))
+	g := m.Generator()
+	if g == nil || g.Spec().Ability != "fail" {
+		t.Fatalf("no load on fail: %s", m.loadErr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for g.Failed() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if g.Failed() < 3 {
+		t.Fatalf("only %d calls not ok", g.Failed())
+	}
+	m.dirty = true
+	var line string
+	for l := range strings.SplitSeq(m.View(), "\n") {
+		if strings.Contains(l, "load ▶") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, " · not ok ") || strings.Contains(line, "failed") {
+		t.Errorf("load line: %q", line)
+	}
+}

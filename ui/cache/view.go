@@ -137,7 +137,8 @@ func (m *Model) concurrencyLine() string {
 	return line + w + t.Muted.Render(" · ") + pane.Rate(s.Rate) + t.Muted.Render(" calls/s total")
 }
 
-// loadLine describes the load generator.
+// loadLine describes the load generator: its calls sent, not ok (any
+// outcome but success) and skipped (MaxInFlight already outstanding).
 func (m *Model) loadLine() string {
 	t := m.c.Theme
 	rate := rateText(rateSteps[m.rateStep])
@@ -155,7 +156,9 @@ func (m *Model) loadLine() string {
 	return t.Label.Render("load ") + t.Good.Render("▶ "+rateText(sp.Rate)+" "+sp.Mode.String()) +
 		t.Muted.Render(" → ") + t.Bold.Render(sp.Ability) +
 		t.Muted.Render(" · sent ") + pane.Count(m.gen.Sent()) +
-		t.Muted.Render(" · failed ") + pane.Count(m.gen.Failed()) +
+		// Every outcome but success: "failed" would read as the failure
+		// outcome the detail below counts apart.
+		t.Muted.Render(" · not ok ") + pane.Count(m.gen.Failed()) +
 		t.Muted.Render(" · skipped ") + pane.Count(m.gen.Skipped())
 }
 

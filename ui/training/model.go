@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -67,6 +68,9 @@ type Model struct {
 	cursor  int
 	editing bool
 	before  string // the edited field's text before editing (esc restores it)
+	// ownCheckpoint is set once the user edits the checkpoint field; until
+	// then it follows the resume field, as train --resume X saves to X.
+	ownCheckpoint bool
 
 	// The run: its fields are promoted, and start resets them at once.
 	runState
@@ -344,12 +348,33 @@ func (m *Model) stopEditing() {
 	}
 	m.editing = false
 	m.inputs[m.cursor].Blur()
+	if m.cursor == m.fieldIndex("checkpoint") && m.inputs[m.cursor].Value() != m.before {
+		m.ownCheckpoint = true
+	}
 	m.validate()
+}
+
+// followResume shows in the checkpoint field, unless the user set it, the
+// file a resumed run continues: the resume field's, or the startup one's
+// for a fresh start.
+func (m *Model) followResume() {
+	ck := m.fieldIndex("checkpoint")
+	if m.ownCheckpoint || (m.editing && m.cursor == ck) {
+		return
+	}
+	to := strings.TrimSpace(m.inputs[m.fieldIndex("resume from")].Value())
+	if to == "" {
+		to = m.fields[ck].get(&m.base)
+	}
+	if m.inputs[ck].Value() != to {
+		m.inputs[ck].SetValue(to)
+	}
 }
 
 // validate re-parses every field and re-runs Config.Validate, keeping the
 // config when it is good.
 func (m *Model) validate() {
+	m.followResume()
 	texts := make([]string, len(m.inputs))
 	for i := range m.inputs {
 		texts[i] = m.inputs[i].Value()

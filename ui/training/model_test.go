@@ -1,8 +1,10 @@
 package training
 
 import (
+	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -1017,6 +1019,21 @@ func TestIdleDataFollowsTheForm(t *testing.T) {
 	}
 }
 
+// While a field is invalid the idle status says so, as enter does, instead
+// of offering to train.
+func TestIdleStatusNamesFormErrors(t *testing.T) {
+	m := newPane(t, shortConfig(t, 3), 160, 40)
+	setField(t, m, "learning rate", "1e400")
+	v := runText(m.View())
+	if strings.Contains(v, "trains with this config") || !strings.Contains(v, "○ idle · ✗ the form has errors") {
+		t.Errorf("idle status with an invalid field:\n%s", v)
+	}
+	setField(t, m, "learning rate", "0.01")
+	if v := runText(m.View()); !strings.Contains(v, "enter trains with this config") || strings.Contains(v, "form has errors") {
+		t.Errorf("idle status once the field is fixed:\n%s", v)
+	}
+}
+
 // With no tail view to offer (no data yet, or a run too short for one) the
 // help overlay lists t disabled, and not as "t last 0".
 func TestTailHelpWithoutTail(t *testing.T) {
@@ -1183,5 +1200,50 @@ func TestFinishedModelAndCollinearity(t *testing.T) {
 	m.result.Model, m.result.Collinearity.Condition = train.ModelLast, 3
 	if got := ansi.Strip(strings.Join(m.modelParts(160), " · ")); !strings.Contains(got, "model last") || strings.Contains(got, "collinear") {
 		t.Errorf("model line %q", got)
+	}
+}
+
+// Resuming from a file continues that file, as train --resume does, while
+// the checkpoint field was not edited; the form shows where it saves, and
+// a checkpoint typed by the user wins.
+func TestResumeSavesToTheResumedFile(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "mine.json")
+	first := shortConfig(t, 3)
+	first.Checkpoint = mine
+	if _, err := train.Train(context.Background(), first, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := shortConfig(t, 3)
+	m := newPane(t, cfg, 160, 40)
+	setField(t, m, "epochs", "5")
+	setField(t, m, "resume from", mine)
+	if got := m.inputs[m.fieldIndex("checkpoint")].Value(); got != mine {
+		t.Errorf("checkpoint field %q while resuming %s", got, mine)
+	}
+	startRun(t, m)
+	finishRun(t, m)
+	ck, err := train.LoadCheckpoint(mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Epoch != 5 {
+		t.Errorf("%s at epoch %d after resuming it to 5 epochs", mine, ck.Epoch)
+	}
+	if _, err := os.Stat(cfg.Checkpoint); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the startup checkpoint %s was written (%v)", cfg.Checkpoint, err)
+	}
+
+	// A fresh start saves to the startup checkpoint again.
+	setField(t, m, "resume from", "")
+	if got := m.inputs[m.fieldIndex("checkpoint")].Value(); got != cfg.Checkpoint {
+		t.Errorf("checkpoint field %q for a fresh start, want %s", got, cfg.Checkpoint)
+	}
+	// Once the user sets the checkpoint, it stays.
+	other := filepath.Join(dir, "other.json")
+	setField(t, m, "checkpoint", other)
+	setField(t, m, "resume from", mine)
+	if got := m.inputs[m.fieldIndex("checkpoint")].Value(); got != other {
+		t.Errorf("checkpoint field %q after the user set %s", got, other)
 	}
 }

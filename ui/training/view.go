@@ -256,8 +256,12 @@ func (m *Model) statsLines(w int) []string {
 	th := m.th
 	switch m.state {
 	case idle:
+		next := th.Key.Render("enter") + th.KeyDesc.Render(" trains with this config")
+		if m.formErr != nil || hasErr(m.errs) {
+			next = th.Error.Render("✗ the form has errors: enter will not train")
+		}
 		return slices.Concat(
-			pack(w, th.Muted.Render("○ idle"), th.Key.Render("enter")+th.KeyDesc.Render(" trains with this config")),
+			pack(w, th.Muted.Render("○ idle"), next),
 			pack(w, th.Label.Render("data ")+m.dataSummary(m.formCfg)),
 			pack(w, th.Label.Render("saves to ")+checkpointName(m.inputs[m.fieldIndex("checkpoint")].Value())),
 		)
