@@ -356,7 +356,7 @@ func (m *Model) helpWindow() (top, room int) {
 // one column per group, under its heading, flowed into as many rows as the
 // width needs. Keys that do not work at the moment are dimmed. Laid out by
 // hand because help.Model's FullHelpView cuts the columns that do not fit
-// (at 80×24 the global keys were lost) and hides disabled keys.
+// (at 80×24, the global keys) and hides disabled keys.
 func (m *Model) helpLines() []string {
 	groups := append(m.panes[m.focus].FullHelp(), m.keys.full())
 	maxW := max(m.width-6, 10) // border, padding and a margin
