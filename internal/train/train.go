@@ -284,25 +284,9 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 			return nil, input(err)
 		}
 	}
-	var resume *Checkpoint
-	if cfg.ResumeFrom != "" {
-		ck, err := LoadCheckpoint(cfg.ResumeFrom)
-		if err != nil {
-			return nil, input(fmt.Errorf("resume: %w", err))
-		}
-		if cfg.ValFraction == ValFractionAuto {
-			// The rows held out are the saved run's, whatever Patience
-			// is now; the explicit share keeps them so on a later resume.
-			cfg.ValFraction = ck.Config.EffectiveValFraction()
-		}
-		if cfg.Schedule == ScheduleAuto {
-			// Likewise the schedule: constant was the default before auto.
-			cfg.Schedule = ck.Config.Schedule
-		}
-		if err := ck.canContinue(cfg); err != nil {
-			return nil, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
-		}
-		resume = ck
+	resume, cfg, err := loadResume(cfg)
+	if err != nil {
+		return nil, err
 	}
 	o.phase(PhaseLoading)
 	set, err := loadData(ctx, cfg)
@@ -351,15 +335,8 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t.optimal = math.NaN()
-	if t.skipped = skipClosedForm(cfg.Epochs, len(t.train)/t.stride, f); t.skipped == "" {
-		o.phase(PhaseReference)
-		w, b, cov, err := solveLeastSquares(ctx, t.train, f)
-		if err != nil {
-			return nil, err
-		}
-		t.optimal, t.optW, t.optB = mse(t.train, w, b), w, b
-		t.collinear = collinearity(cov, t.features)
+	if err := t.reference(ctx); err != nil {
+		return nil, err
 	}
 	if resume != nil {
 		o.phase(PhaseReplaying)
@@ -631,6 +608,49 @@ func (t *trainer) lossesAt() (float64, float64) {
 func (t *trainer) divergedError(e int) error {
 	return fmt.Errorf("%w at epoch %d with learning rate %g: training loss %.6g against %.6g for the all-zero model; %s",
 		ErrDiverged, e, t.lrAt(e), t.loss, t.zeroLoss, t.divergedHint())
+}
+
+// loadResume loads the checkpoint cfg resumes from, if any, and returns
+// cfg with the settings left to "auto" taken from it.
+func loadResume(cfg Config) (*Checkpoint, Config, error) {
+	if cfg.ResumeFrom == "" {
+		return nil, cfg, nil
+	}
+	ck, err := LoadCheckpoint(cfg.ResumeFrom)
+	if err != nil {
+		return nil, cfg, input(fmt.Errorf("resume: %w", err))
+	}
+	if cfg.ValFraction == ValFractionAuto {
+		// The rows held out are the saved run's, whatever Patience
+		// is now; the explicit share keeps them so on a later resume.
+		cfg.ValFraction = ck.Config.EffectiveValFraction()
+	}
+	if cfg.Schedule == ScheduleAuto {
+		// Likewise the schedule: constant was the default before auto.
+		cfg.Schedule = ck.Config.Schedule
+	}
+	if err := ck.canContinue(cfg); err != nil {
+		return nil, cfg, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
+	}
+	return ck, cfg, nil
+}
+
+// reference computes the closed-form least-squares fit the run is measured
+// against, unless skipClosedForm says it would cost too much.
+func (t *trainer) reference(ctx context.Context) error {
+	t.optimal = math.NaN()
+	f := len(t.features)
+	if t.skipped = skipClosedForm(t.cfg.Epochs, len(t.train)/t.stride, f); t.skipped != "" {
+		return nil
+	}
+	t.opts.phase(PhaseReference)
+	w, b, cov, err := solveLeastSquares(ctx, t.train, f)
+	if err != nil {
+		return err
+	}
+	t.optimal, t.optW, t.optB = mse(t.train, w, b), w, b
+	t.collinear = collinearity(cov, t.features)
+	return nil
 }
 
 // worseError is the error of a run that ended with a model worse than the
