@@ -3,9 +3,9 @@ package command
 import (
 	"context"
 	"os/exec"
-	"slices"
 	"testing"
-	"time"
+
+	"github.com/agentdash/agentdash/internal/benchpair"
 )
 
 // The pair compares an ability running true(1) with os/exec running it
@@ -55,21 +55,9 @@ func BenchmarkCommandPaired(b *testing.B) {
 	}
 	ctx := context.Background()
 	args := map[string]any{"text": "hello"}
-	var ours, theirs []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		if _, err := f(ctx, args); err != nil {
-			b.Fatal(err)
-		}
-		mid := time.Now()
-		if _, err := exec.CommandContext(ctx, path).Output(); err != nil {
-			b.Fatal(err)
-		}
-		ours, theirs = append(ours, mid.Sub(start)), append(theirs, time.Since(mid))
-	}
-	slices.Sort(ours)
-	slices.Sort(theirs)
-	o, t := ours[len(ours)/2], theirs[len(theirs)/2]
+	o, t := benchpair.Medians(b,
+		func() error { _, err := f(ctx, args); return err },
+		func() error { _, err := exec.CommandContext(ctx, path).Output(); return err })
 	b.ReportMetric(float64(o), "ability-p50-ns")
 	b.ReportMetric(float64(t), "bare-p50-ns")
 	b.ReportMetric(float64(o)/float64(t), "ratio")

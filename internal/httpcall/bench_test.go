@@ -5,9 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
-	"time"
+
+	"github.com/agentdash/agentdash/internal/benchpair"
 )
 
 // The pair compares an ability's GET with a bare net/http GET of the same
@@ -87,25 +87,8 @@ func BenchmarkHTTPPaired(b *testing.B) {
 		_, err = io.ReadAll(resp.Body)
 		return err
 	}
-	var ours, theirs []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		if _, err := f(ctx, args); err != nil {
-			b.Fatal(err)
-		}
-		mid := time.Now()
-		if err := bare(); err != nil {
-			b.Fatal(err)
-		}
-		ours, theirs = append(ours, mid.Sub(start)), append(theirs, time.Since(mid))
-	}
-	o, t := median(ours), median(theirs)
+	o, t := benchpair.Medians(b, func() error { _, err := f(ctx, args); return err }, bare)
 	b.ReportMetric(float64(o), "ability-p50-ns")
 	b.ReportMetric(float64(t), "bare-p50-ns")
 	b.ReportMetric(float64(o-t), "added-p50-ns")
-}
-
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	return d[len(d)/2]
 }

@@ -15,11 +15,7 @@ func TestRemoveTemporaryFiles(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.json")
 	keep := []string{"model.json", ".model.json.tmp-1-42", "other.json", ".other.json.tmp-" + strconv.Itoa(os.Getpid()) + "-7"}
-	for _, name := range keep {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, keep...)
 	for range 2 {
 		f, _, err := createTemp(dir, "model.json") // as a write cut short would leave it
 		if err != nil {
@@ -35,6 +31,26 @@ func TestRemoveTemporaryFiles(t *testing.T) {
 	if err := RemoveTemporaryFiles(path); err != nil {
 		t.Fatal(err)
 	}
+	dirHolds(t, dir, keep)
+	if err := RemoveTemporaryFiles(filepath.Join(dir, "missing", "m.json")); err != nil {
+		t.Fatalf("in a directory that does not exist: %v", err)
+	}
+}
+
+// writeFiles creates each named file in dir, holding "{}".
+func writeFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dirHolds fails the test unless dir holds exactly the files named in
+// want, in any order.
+func dirHolds(t *testing.T, dir string, want []string) {
+	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -44,11 +60,8 @@ func TestRemoveTemporaryFiles(t *testing.T) {
 		left = append(left, e.Name())
 	}
 	slices.Sort(left)
-	slices.Sort(keep)
-	if !slices.Equal(left, keep) {
-		t.Fatalf("left %q, want %q", left, keep)
-	}
-	if err := RemoveTemporaryFiles(filepath.Join(dir, "missing", "m.json")); err != nil {
-		t.Fatalf("in a directory that does not exist: %v", err)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(left, want) {
+		t.Fatalf("left %q, want %q", left, want)
 	}
 }

@@ -300,19 +300,7 @@ func (m *model) sgdGeneral(xy []float64, lr float64, batch int) {
 	n := len(xy) / stride
 	for start := 0; start < n; start += batch {
 		end := min(start+batch, n)
-		clear(grad)
-		gb := 0.0
-		for _, row := range rowsOf(xy[start*stride:end*stride], stride) {
-			p := m.b
-			for j, wj := range w {
-				p += float64(wj * row[j])
-			}
-			r := p - row[len(w)]
-			gb += r
-			for j := range grad {
-				grad[j] += float64(r * row[j])
-			}
-		}
+		gb := m.batchGrad(xy[start*stride : end*stride])
 		step := lr * 2 / float64(end-start)
 		for j := range w {
 			w[j] -= float64(step * grad[j])

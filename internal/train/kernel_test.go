@@ -399,21 +399,8 @@ func TestResumeBucketed(t *testing.T) {
 	}
 	want := mustTrain(t, cfg, nil)
 	for _, k := range []int{1, 3, 5} {
-		path := filepath.Join(t.TempDir(), "model.json")
-		first := cfg
-		first.Checkpoint = path
-		ctx, cancel := context.WithCancel(t.Context())
-		res, err := Train(ctx, first, func(e Event) {
-			if e.Epoch == k {
-				cancel()
-			}
-		})
-		cancel()
-		if err != nil || res.Epochs != k {
-			t.Fatalf("interrupted run: %d epochs, %v", res.Epochs, err)
-		}
 		second := cfg
-		second.ResumeFrom = path
+		second.ResumeFrom = interruptAt(t, cfg, k)
 		sameRun(t, mustTrain(t, second, nil), want)
 	}
 }

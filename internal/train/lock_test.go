@@ -152,29 +152,13 @@ func TestLockCheckpointRemovesStaleTemporaryFiles(t *testing.T) {
 		"model.json", ".model.json.tmp-" + live + "-1", ".model.json.tmp-" + self + "-2",
 		".other.json.tmp-" + dead + "-3", ".model.json.tmp-x-4", ".model.json.tmp-" + dead,
 	}
-	for _, name := range slices.Concat(stale, keep) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, slices.Concat(stale, keep)...)
 	unlock, err := LockCheckpoint(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unlock()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, e := range entries {
-		left = append(left, e.Name())
-	}
-	slices.Sort(left)
-	slices.Sort(keep)
-	if !slices.Equal(left, keep) {
-		t.Fatalf("left %q, want %q", left, keep)
-	}
+	dirHolds(t, dir, keep)
 }
 
 // TestTrainLeavesNoLockFile: a run's lock file is gone when it is done,

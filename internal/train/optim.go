@@ -226,8 +226,8 @@ func (m *model) stepGeneral(xy []float64, lr float64, batch int, o *optState) {
 	}
 }
 
-// batchGrad sets m.grad to Σ r·x over the rows of xy and returns Σ r, in
-// sgdGeneral's order.
+// batchGrad sets m.grad to Σ r·x over the rows of xy and returns Σ r:
+// one batch's gradient, for sgdGeneral and the adaptive optimizers alike.
 func (m *model) batchGrad(xy []float64) float64 {
 	w, grad := m.w, m.grad
 	clear(grad)

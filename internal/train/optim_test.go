@@ -122,21 +122,8 @@ func TestResumeOptimizers(t *testing.T) {
 				t.Fatalf("the run did not train: %s, loss %g against the optimum's %g", want.StopReason, want.Loss, want.OptimalLoss)
 			}
 			for _, k := range []int{1, 5, cfg.Epochs - 1} {
-				path := filepath.Join(t.TempDir(), "model.json")
-				first := cfg
-				first.Checkpoint = path
-				ctx, cancel := context.WithCancel(context.Background())
-				res, err := Train(ctx, first, func(e Event) {
-					if e.Epoch == k {
-						cancel()
-					}
-				})
-				cancel()
-				if err != nil || res.Epochs != k {
-					t.Fatalf("interrupted run: %d epochs, %v", res.Epochs, err)
-				}
 				second := cfg
-				second.ResumeFrom = path
+				second.ResumeFrom = interruptAt(t, cfg, k)
 				sameRun(t, mustTrain(t, second, nil), want)
 			}
 		})

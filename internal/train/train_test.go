@@ -43,6 +43,25 @@ func mustTrain(t *testing.T, cfg Config, onEpoch func(Event)) *Result {
 	return res
 }
 
+// interruptAt runs cfg with a checkpoint in a fresh temporary directory,
+// cancels it once epoch k is reported and returns the checkpoint's path,
+// failing the test unless the run stopped after exactly k epochs.
+func interruptAt(t *testing.T, cfg Config, k int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "model.json")
+	cfg.Checkpoint = path
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := Train(ctx, cfg, func(e Event) {
+		if e.Epoch == k {
+			cancel()
+		}
+	})
+	cancel()
+	if err != nil || res.Epochs != k {
+		t.Fatalf("interrupted run: %d epochs, %v", res.Epochs, err)
+	}
+	return path
+}
 func sameBits(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
@@ -545,21 +564,8 @@ func TestResume(t *testing.T) {
 				t.Fatalf("the rate ended at %g, not below %g: no plateau to resume across", lr, cfg.LR)
 			}
 			for _, k := range []int{1, 5, want.Epochs - 1} {
-				path := filepath.Join(t.TempDir(), "model.json")
-				first := cfg
-				first.Checkpoint = path
-				ctx, cancel := context.WithCancel(context.Background())
-				res, err := Train(ctx, first, func(e Event) {
-					if e.Epoch == k {
-						cancel()
-					}
-				})
-				cancel()
-				if err != nil || res.Epochs != k {
-					t.Fatalf("interrupted run: %d epochs, %v", res.Epochs, err)
-				}
 				second := cfg
-				second.ResumeFrom = path
+				second.ResumeFrom = interruptAt(t, cfg, k)
 				var epochs []int
 				got := mustTrain(t, second, func(e Event) { epochs = append(epochs, e.Epoch) })
 				sameRun(t, got, want)

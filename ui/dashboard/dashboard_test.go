@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,14 +23,6 @@ import (
 	"github.com/agentdash/agentdash/ui/pane/panetest"
 	"github.com/agentdash/agentdash/ui/theme"
 )
-
-// updating reports whether the test runs with -update (rewrite the golden
-// files in testdata/). The flag is registered by charmbracelet/x/exp/golden,
-// which teatest imports.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 func TestMain(m *testing.M) {
 	// teatest keeps one goroutine per test model waiting for SIGINT.
@@ -80,27 +70,6 @@ func checkScreen(t *testing.T, view string, w, h int) {
 	}
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if updating() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("screen differs from %s (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
-}
-
 func TestGoldenScreens(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -125,7 +94,7 @@ func TestGoldenScreens(t *testing.T) {
 			}
 			v := m.View()
 			checkScreen(t, v, tt.w, tt.h)
-			golden(t, tt.name, v)
+			panetest.Golden(t, tt.name, v)
 		})
 	}
 }

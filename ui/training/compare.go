@@ -2,6 +2,7 @@ package training
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,7 +120,7 @@ func runCurves(runs []Run, n, plotW int, gap, log bool) curveSet {
 				}
 			}
 		}
-		c.add(constLine(plotW, math.Log10(ConvergedWithin)), charsOpt, colorOpt)
+		c.add(slices.Repeat([]float64{math.Log10(ConvergedWithin)}, plotW), charsOpt, colorOpt)
 	} else {
 		lo, hi := linesRange(lines)
 		if opt, ok := sharedOptimum(runs); ok {
@@ -127,7 +128,7 @@ func runCurves(runs []Run, n, plotW int, gap, log bool) curveSet {
 			if log {
 				opt = math.Log10(max(opt, logFloorOf(lines, opt, hi)))
 			}
-			c.add(constLine(plotW, opt), charsOpt, colorOpt)
+			c.add(slices.Repeat([]float64{opt}, plotW), charsOpt, colorOpt)
 		}
 		if log {
 			floor := logFloorOf(lines, lo, hi)
@@ -165,15 +166,6 @@ func runLine(r *Run, n, plotW int, gap bool) []float64 {
 	}
 	project(line[:cols], buckets, f)
 	return line
-}
-
-// constLine returns a line of plotW columns at y.
-func constLine(plotW int, y float64) []float64 {
-	l := make([]float64, plotW)
-	for i := range l {
-		l[i] = y
-	}
-	return l
 }
 
 // sharedOptimum returns the optimum of the runs if they all have the same

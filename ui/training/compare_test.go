@@ -17,32 +17,13 @@ import (
 	"github.com/agentdash/agentdash/internal/series"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
+	"github.com/agentdash/agentdash/ui/pane/panetest"
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name.golden (-update rewrites it).
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
-}
+// The -update flag panetest.Golden reads; this package does not import
+// teatest, which would register it.
+var _ = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeRun is a run of n epochs whose loss falls from 1+optimum towards
 // the optimum 0.01 at the given rate per epoch.
@@ -134,7 +115,7 @@ func TestConverged(t *testing.T) {
 
 func TestCompareGolden(t *testing.T) {
 	got := Compare(threeRuns(), CompareOptions{Width: 100, Height: 12, Theme: theme.Ascii()})
-	golden(t, "compare_100", got)
+	panetest.Golden(t, "compare_100", got)
 	for _, want := range []string{"lr 0.05 → 0.01", "schedule auto → inverse-time", "1% at", "─1 #1", "━2 #2", "═3 #3", "stopped"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("comparison lacks %q", want)
@@ -179,7 +160,7 @@ func TestPaneComparesRuns(t *testing.T) {
 	m.syncKeys()
 	m.dirty = true
 	view := m.View()
-	golden(t, "pane_runs_120x40", view)
+	panetest.Golden(t, "pane_runs_120x40", view)
 	for _, want := range []string{"#3 vs #2: epochs 400 → 300, schedule auto → inverse-time", "─1 #1", "━2 #2", "═3 #3", "loss, linear"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q", want)
@@ -193,7 +174,7 @@ func TestPaneComparesRuns(t *testing.T) {
 	}
 	m.Update(press("c"))
 	view = m.View()
-	golden(t, "pane_convergence_120x40", view)
+	panetest.Golden(t, "pane_convergence_120x40", view)
 	if !strings.Contains(view, "1% at") || !strings.Contains(view, "gap to optimum, log") {
 		t.Errorf("convergence view lacks the marks or the legend:\n%s", view)
 	}
@@ -228,7 +209,7 @@ func TestPaneComparesRuns(t *testing.T) {
 		}
 	}
 	m.SetSize(80, 24)
-	golden(t, "pane_runs_80x24", m.View())
+	panetest.Golden(t, "pane_runs_80x24", m.View())
 }
 
 // TestPaneKeepsEveryRun trains twice in the pane with different learning

@@ -2,6 +2,7 @@ package training
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,13 +40,7 @@ func decaying(n int) []float64 {
 	return xs
 }
 
-func repeat(x float64, n int) []float64 {
-	xs := make([]float64, n)
-	for i := range xs {
-		xs[i] = x
-	}
-	return xs
-}
+func repeat(x float64, n int) []float64 { return slices.Repeat([]float64{x}, n) }
 
 func TestGraphNeverPanics(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
