@@ -21,8 +21,9 @@ import (
 // (max_concurrent, max_wait, cache_size, metrics_addr), which size what
 // is running, keep their start values until the next start. A file that
 // is wrong keeps the running configuration. Each reload is logged on log,
-// with the file's errors at their file:line:column. nil without a file.
-func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer) (*reload.Reloader, error) {
+// with the file's errors at their file:line:column, and told to notify,
+// if not nil. nil without a file.
+func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer, notify func(reload.Event)) (*reload.Reloader, error) {
 	start := env.config
 	if start == nil {
 		return nil, nil
@@ -61,13 +62,15 @@ func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer)
 		return nil
 	}
 	report := func(ev reload.Event) {
+		if notify != nil {
+			notify(ev)
+		}
 		at := ev.At.Format(time.TimeOnly)
 		if ev.Err != nil {
-			fmt.Fprintf(log, "%s config %s: reload failed, the running configuration stays: %s\n", at, path,
-				escapeControls(oneLine(ev.Err.Error())))
+			fmt.Fprintf(log, "%s config %s: %s\n", at, path, reloadMessage(ev))
 			return
 		}
-		fmt.Fprintf(log, "%s config %s: reloaded (%s), %d abilities\n", at, path, ev.Trigger, len(a.Abilities()))
+		fmt.Fprintf(log, "%s config %s: %s, %d abilities\n", at, path, reloadMessage(ev), len(a.Abilities()))
 		for _, n := range notes {
 			fmt.Fprintf(log, "agentdash: note: %s\n", n)
 		}
@@ -98,6 +101,33 @@ func reloadOnHangup(env *environment, r *reload.Reloader) (restore func()) {
 	hook := func() { r.Reload(reload.TriggerSignal) }
 	env.onHangup.Store(&hook)
 	return func() { env.onHangup.Store(nil) }
+}
+
+// reloadMessage says what a reload did, in a line: "reloaded (file)", or
+// why the running configuration stays.
+func reloadMessage(ev reload.Event) string {
+	if ev.Err != nil {
+		return "reload failed, the running configuration stays: " + escapeControls(oneLine(ev.Err.Error()))
+	}
+	return "reloaded (" + ev.Trigger + ")"
+}
+
+// statusMessage is reloadMessage for the dashboard's footer, which
+// has a line of some 80 characters: the first error of the file, where it
+// is first, and how many more there are.
+func statusMessage(ev reload.Event) string {
+	if ev.Err == nil {
+		return "config " + reloadMessage(ev)
+	}
+	msg := ev.Err.Error()
+	var errs config.Errors
+	if errors.As(ev.Err, &errs) && len(errs) > 0 {
+		msg = errs[0].Error()
+		if len(errs) > 1 {
+			msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
+		}
+	}
+	return "config not reloaded: " + escapeControls(oneLine(msg))
 }
 
 // restartNotes says which agent-wide settings of next differ from those

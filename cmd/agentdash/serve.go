@@ -64,7 +64,7 @@ running configuration stays.`,
 					return usage(fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a)))
 				}
 			}
-			r, err := startReload(env, &af, a, env.stderr)
+			r, err := startReload(env, &af, a, env.stderr, nil)
 			if err != nil {
 				return err
 			}

@@ -51,6 +51,12 @@ type Config struct {
 	// terminal at once, for a process about to end without waiting for Run
 	// (see Run); Run calls the function OnAbort returns when it is done.
 	OnAbort func(restore func()) (remove func())
+	// OnStatus, if set, is called by Run with a function that shows a
+	// status message in the footer (a configuration reloaded, or why it
+	// was not), safe to call from any goroutine while Run runs; Run calls
+	// the function OnStatus returns when it is done, and show does nothing
+	// afterwards.
+	OnStatus func(show func(text string, isErr bool)) (remove func())
 }
 
 // ErrNoAgent is returned by Run when Config.Agent is nil.
