@@ -75,9 +75,9 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	}
 	tc.Dataset = f.dataset
 
-	// The file is applied again when it changes; the outcome shows in the
-	// footer. SIGHUP still stops the dashboard: it is how a closed
-	// terminal is told.
+	// The file is applied again when it changes and on f5; the outcome
+	// shows in the footer. SIGHUP still stops the dashboard: it is how a
+	// closed terminal is told.
 	var status atomic.Pointer[func(string, bool)]
 	r, err := startReload(env, &f.agent, a, io.Discard, func(ev reload.Event) {
 		if show := status.Load(); show != nil {
@@ -87,8 +87,10 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if err != nil {
 		return err
 	}
+	var reloadNow func()
 	if r != nil {
 		defer r.Close()
+		reloadNow = func() { r.Reload(reload.TriggerKey) }
 	}
 
 	var addr string
@@ -107,6 +109,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
+		Reload:      reloadNow,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }

@@ -35,6 +35,13 @@ func TestDashboardReloadsConfig(t *testing.T) {
 	term.waitFor("the reload error", onScreen("config not reloaded: agentdash.yaml:3:16"))
 	term.waitFor("the abilities kept", onScreen("word_count"))
 
+	saveFile(t, path, "abilities:\n  sum:\n    cache_ttl: 1m\n")
+	term.waitFor("word_count gone", func(s string) bool {
+		return strings.Contains(s, "config reloaded (file)") && !strings.Contains(s, "word_count")
+	})
+	term.keys("F5")
+	term.waitFor("the reload by key", onScreen("config reloaded (key)"))
+
 	term.keys("q")
 	if screen := term.waitFor("the exit", onScreen("EXIT=")); !strings.Contains(screen, "EXIT=0") {
 		t.Errorf("agentdash exited with a non-zero status:\n%s", term.scrollback())
