@@ -245,3 +245,62 @@ func TestReloadStorm(t *testing.T) {
 	}
 	t.Logf("%d writes, %d calls, %d reloads applied, %d failed", gen, calls.Load(), s.Successes, s.Failures)
 }
+
+// BenchmarkReload200 is one reload of a file of 200 http abilities, as the
+// Reloader runs it: read and check the file, build the abilities, apply
+// them (each unchanged but one's description, so the breakers, caches
+// and metrics are kept).
+func BenchmarkReload200(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "agentdash.yaml")
+	file := func(gen int) string {
+		var sb strings.Builder
+		sb.WriteString("abilities:\n")
+		for i := range 200 {
+			fmt.Fprintf(&sb, "  tool_%d:\n    kind: http\n    description: tool %d gen %d\n    url: \"http://127.0.0.1:9/t%d?q={{q}}\"\n"+
+				"    schema: {type: object, properties: {q: {type: string}}, required: [q]}\n    cache_ttl: 1m\n    timeout: 2s\n",
+				i, i, gen*btoi(i == 0), i)
+		}
+		return sb.String()
+	}
+	if err := os.WriteFile(path, []byte(file(0)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	live := declared.NewLive(a, nil)
+	reload := func() error {
+		cfg, _, err := config.Load(path, nil)
+		if err != nil {
+			return err
+		}
+		abs, _, err := declared.Abilities(cfg, nil, nil, declared.Env{})
+		if err != nil {
+			return err
+		}
+		return live.Apply(abs)
+	}
+	if err := reload(); err != nil {
+		b.Fatal(err)
+	}
+	files := [2][]byte{[]byte(file(1)), []byte(file(2))}
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if err := os.WriteFile(path, files[i%2], 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := reload(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
