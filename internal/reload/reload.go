@@ -144,7 +144,9 @@ func (r *Reloader) loop() {
 			if !ok {
 				return
 			}
+			r.mu.Lock() // reports come one at a time
 			r.report(Event{Trigger: "watch", At: time.Now(), Err: fmt.Errorf("watch %s: %w", r.opts.Path, err)})
+			r.mu.Unlock()
 		case <-timer.C:
 			r.Reload(TriggerFile)
 		}
