@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 
 	"github.com/spf13/pflag"
 
 	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/exporter"
+	"github.com/agentdash/agentdash/internal/reload"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/dashboard"
 )
@@ -72,9 +75,27 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	}
 	tc.Dataset = f.dataset
 
+	// The file is applied again when it changes and on f5; the outcome
+	// shows in the footer. SIGHUP still stops the dashboard: it is how a
+	// closed terminal is told.
+	var status atomic.Pointer[func(string, bool)]
+	r, err := startReload(env, &f.agent, a, io.Discard, func(ev reload.Event) {
+		if show := status.Load(); show != nil {
+			(*show)(statusMessage(ev), ev.Err != nil)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var reloadNow func()
+	if r != nil {
+		defer r.Close()
+		reloadNow = func() { r.Reload(reload.TriggerKey) }
+	}
+
 	var addr string
 	if f.metricsAddr != "" {
-		srv, stop, err := startExporter(f.metricsAddr, a)
+		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r))
 		if err != nil {
 			return err
 		}
@@ -88,5 +109,10 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
+		Reload:      reloadNow,
+		OnStatus: func(show func(string, bool)) func() {
+			status.Store(&show)
+			return func() { status.Store(nil) }
+		},
 	})
 }

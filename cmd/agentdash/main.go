@@ -22,7 +22,7 @@ func main() {
 	signals := make(chan os.Signal, 2)
 	notifyStop(signals)
 	go func() {
-		s := awaitForce(signals, cancel)
+		s := awaitForce(signals, cancel, env.hangup)
 		env.aborts.run()
 		fmt.Fprintf(os.Stderr, "agentdash: %v again: stopped without waiting for the rest\n", s)
 		os.Exit(exitFailed)
@@ -39,8 +39,14 @@ func main() {
 // hangup, which a closing terminal sends more than once (the kernel, then
 // the shell). (Restoring the default handling after the first signal
 // would not do: a signal ignored at start would get "ignore" back.)
-func awaitForce(signals <-chan os.Signal, stop func()) os.Signal {
-	<-signals
+// Before that, a hangup that hangup takes (it returns true: serve with a
+// configuration file reloads it, as daemons do) does not ask to stop.
+func awaitForce(signals <-chan os.Signal, stop func(), hangup func() bool) os.Signal {
+	for s := range signals {
+		if s != syscall.SIGHUP || hangup == nil || !hangup() {
+			break
+		}
+	}
 	stop()
 	for s := range signals {
 		if s != syscall.SIGHUP {

@@ -755,7 +755,7 @@ func TestAwaitForce(t *testing.T) {
 				tt.want = syscall.SIGTERM
 			}
 			stopped := false
-			got := awaitForce(signals, func() { stopped = true })
+			got := awaitForce(signals, func() { stopped = true }, nil)
 			if !stopped {
 				t.Error("the first signal did not ask to stop")
 			}

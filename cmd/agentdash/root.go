@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -42,6 +43,21 @@ type environment struct {
 	// config is the configuration file loaded before the command runs;
 	// nil without one.
 	config *config.Config
+	// onHangup, when set, is what a SIGHUP does instead of stopping the
+	// command (see hangup).
+	onHangup atomic.Pointer[func()]
+}
+
+// hangup runs the command's own answer to SIGHUP, if it has one, and
+// reports whether it did: serve started with a configuration file reloads
+// it; every other command stops, as for a closed terminal.
+func (e *environment) hangup() bool {
+	f := e.onHangup.Load()
+	if f == nil {
+		return false
+	}
+	(*f)()
+	return true
 }
 
 // isTerminal reports whether w is a terminal (so progress bars and colour
@@ -122,6 +138,10 @@ type agentFlags struct {
 	maxWait       time.Duration
 	cacheSize     int
 	faults        []string
+
+	// abilities are those the file and the built-ins gave the agent
+	// newAgent built, for a reload to start from (see startReload).
+	abilities []declared.Ability
 }
 
 func (f *agentFlags) register(fs *pflag.FlagSet) {
@@ -190,6 +210,7 @@ func (f *agentFlags) build(env *environment) (*agent.Agent, error) {
 		a.Close()
 		return nil, err
 	}
+	f.abilities = abs
 	for _, s := range specs {
 		if _, ok := a.Lookup(s.ability); !ok {
 			a.Close()

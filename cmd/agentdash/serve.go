@@ -38,7 +38,13 @@ func newServeCmd(env *environment) *cobra.Command {
 until interrupted (SIGINT/SIGTERM shut it down gracefully) or until --duration
 has passed. With --load RATE it calls abilities RATE times per second in all,
 spread evenly over --load-ability, so the metrics move. Breaker transitions
-are logged on stderr as they happen.`,
+are logged on stderr as they happen.
+
+With a configuration file, serve applies it again whenever it changes, and on
+SIGHUP (which then reloads instead of stopping, as daemons do): abilities
+appear, go and change at once, while unchanged ones keep their breaker state,
+cache and metrics; a wrong file is logged at its file:line:column and the
+running configuration stays.`,
 		Example: `  agentdash serve
   agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
@@ -58,7 +64,15 @@ are logged on stderr as they happen.`,
 					return usage(fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a)))
 				}
 			}
-			return serve(cmd.Context(), env, a, addr, rate, abilities, m, duration)
+			r, err := startReload(env, &af, a, env.stderr, nil)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				defer r.Close()
+				defer reloadOnHangup(env, r)()
+			}
+			return serve(cmd.Context(), env, metricsSource(a, r), a, addr, rate, abilities, m, duration)
 		},
 	}
 	af.register(cmd.Flags())
@@ -92,9 +106,9 @@ func checkServeFlags(rate float64, abilities []string, addr string, duration tim
 	return m, nil
 }
 
-func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, rate float64,
+func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.Agent, addr string, rate float64,
 	abilities []string, mode load.Mode, duration time.Duration) error {
-	srv, stop, err := startExporter(addr, a)
+	srv, stop, err := startExporter(addr, src)
 	if err != nil {
 		return err
 	}
@@ -166,8 +180,8 @@ func serve(ctx context.Context, env *environment, a *agent.Agent, addr string, r
 // client that stalls must not hold the exit). A malformed address is a
 // usage error; a failure to listen on a well-formed one (a port in use)
 // is a job failure.
-func startExporter(addr string, a *agent.Agent) (srv *exporter.Server, stop func(), err error) {
-	srv, err = exporter.Start(addr, a)
+func startExporter(addr string, src exporter.Source) (srv *exporter.Server, stop func(), err error) {
+	srv, err = exporter.Start(addr, src)
 	if err != nil {
 		var ae *exporter.AddressError
 		if errors.As(err, &ae) {

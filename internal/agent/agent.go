@@ -264,6 +264,11 @@ type Ability struct {
 	// Source says where the ability was defined, for people: "built-in",
 	// or the file:line of its declaration. The agent only reports it.
 	Source string
+	// Definition identifies what Func computes, for Apply: an ability
+	// applied again with the same Definition, schema and CacheTTL keeps
+	// its cached results. A program that builds Func from a description
+	// (a command line, a URL) puts that description here.
+	Definition string
 }
 
 // Info describes a registered ability, with defaults applied: the fields
@@ -280,6 +285,8 @@ type Info struct {
 	Breaker  breaker.Settings // with the breaker package's defaults applied
 	Example  func() map[string]any
 	Source   string // as in Ability
+	// Definition is as in Ability.
+	Definition string
 }
 
 // ExampleArgs returns example arguments for the ability: Ability.Example's
@@ -307,27 +314,9 @@ func (a *Agent) Register(ab Ability) error {
 }
 
 func (a *Agent) register(ab Ability) error {
-	if err := checkName(ab.Name); err != nil {
-		return err
-	}
-	if ab.Func == nil {
-		return errors.New("Ability.Func is nil")
-	}
-	if ab.Timeout < 0 {
-		return fmt.Errorf("Ability.Timeout must not be negative, got %s", ab.Timeout)
-	}
-	if ab.CacheTTL < 0 {
-		return fmt.Errorf("Ability.CacheTTL must not be negative, got %s", ab.CacheTTL)
-	}
-	if ab.Schema == nil {
-		ab.Schema = &schema.Schema{Type: schema.TypeObject}
-	}
-	compiled, err := ab.Schema.Compile()
+	ab, compiled, err := a.prepare(ab)
 	if err != nil {
 		return err
-	}
-	if ab.Timeout == 0 {
-		ab.Timeout = a.opts.DefaultTimeout
 	}
 
 	a.regMu.Lock()
@@ -339,20 +328,55 @@ func (a *Agent) register(ab Ability) error {
 	if _, dup := old.byName[ab.Name]; dup {
 		return fmt.Errorf("an ability with this name is already registered")
 	}
-	e, err := a.newEntry(ab, compiled)
+	e, err := a.newEntry(ab, compiled, nil)
 	if err != nil {
 		return err
 	}
-	next := &registry{byName: maps.Clone(old.byName)}
-	next.byName[ab.Name] = e
-	next.sorted = append(slices.Clone(old.sorted), e)
-	slices.SortFunc(next.sorted, func(x, y *entry) int { return strings.Compare(x.info.Name, y.info.Name) })
-	next.infos = make([]Info, len(next.sorted))
-	for i, e := range next.sorted {
-		next.infos[i] = e.info
-	}
-	a.registry.Store(next)
+	byName := maps.Clone(old.byName)
+	byName[ab.Name] = e
+	a.registry.Store(newRegistry(byName))
 	return nil
+}
+
+// prepare checks ab and applies the defaults, returning its compiled schema.
+func (a *Agent) prepare(ab Ability) (Ability, *schema.Compiled, error) {
+	if err := checkName(ab.Name); err != nil {
+		return ab, nil, err
+	}
+	if ab.Func == nil {
+		return ab, nil, errors.New("Ability.Func is nil")
+	}
+	if ab.Timeout < 0 {
+		return ab, nil, fmt.Errorf("Ability.Timeout must not be negative, got %s", ab.Timeout)
+	}
+	if ab.CacheTTL < 0 {
+		return ab, nil, fmt.Errorf("Ability.CacheTTL must not be negative, got %s", ab.CacheTTL)
+	}
+	if ab.Schema == nil {
+		ab.Schema = &schema.Schema{Type: schema.TypeObject}
+	}
+	compiled, err := ab.Schema.Compile()
+	if err != nil {
+		return ab, nil, err
+	}
+	if ab.Timeout == 0 {
+		ab.Timeout = a.opts.DefaultTimeout
+	}
+	if _, err := breaker.New(ab.Name, ab.Breaker); err != nil { // what newEntry would find
+		return ab, nil, fmt.Errorf("breaker settings: %w", err)
+	}
+	return ab, compiled, nil
+}
+
+// newRegistry returns the registry of the entries in byName.
+func newRegistry(byName map[string]*entry) *registry {
+	r := &registry{byName: byName, sorted: slices.Collect(maps.Values(byName))}
+	slices.SortFunc(r.sorted, func(x, y *entry) int { return strings.Compare(x.info.Name, y.info.Name) })
+	r.infos = make([]Info, len(r.sorted))
+	for i, e := range r.sorted {
+		r.infos[i] = e.info
+	}
+	return r
 }
 
 // checkName enforces ^[a-z][a-z0-9_]{0,63}$.
@@ -372,30 +396,46 @@ func checkName(name string) error {
 	return nil
 }
 
-func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) {
+// newEntry returns the entry of ab, prepared. With prev, the entry of
+// the same name that it replaces (see Apply), it shares prev's metrics and
+// fault, its breaker if the rule is the same, and its cache if the
+// definition, schema and TTL are the same.
+func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled, prev *entry) (*entry, error) {
 	e := &entry{
 		fn:      ab.Func,
 		schema:  compiled,
 		timeout: ab.Timeout,
 		isolate: ab.Isolate,
-		hist:    latency.NewHistogram(a.now),
-		rate:    latency.NewRate(a.now),
 	}
-	b, err := breaker.New(ab.Name, ab.Breaker,
-		breaker.WithClock(a.now),
-		breaker.WithOnTransition(func(t breaker.Transition) {
-			a.publish(Event{Kind: EventTransition, At: t.At, Ability: t.Name, Transition: t})
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("breaker settings: %w", err)
+	if prev != nil {
+		e.metrics = prev.metrics
+	} else {
+		e.metrics = &metrics{hist: latency.NewHistogram(a.now), rate: latency.NewRate(a.now)}
 	}
-	e.breaker = b
+	if prev != nil && prev.info.Breaker == ab.Breaker.WithDefaults() {
+		e.breaker = prev.breaker
+	} else {
+		b, err := breaker.New(ab.Name, ab.Breaker,
+			breaker.WithClock(a.now),
+			breaker.WithOnTransition(func(t breaker.Transition) {
+				a.publish(Event{Kind: EventTransition, At: t.At, Ability: t.Name, Transition: t})
+			}))
+		if err != nil {
+			return nil, fmt.Errorf("breaker settings: %w", err)
+		}
+		e.breaker = b
+	}
 	if ab.CacheTTL > 0 {
 		e.cacheTTL = ab.CacheTTL
-		if e.cache, err = a.newCache(e, ab.CacheTTL); err != nil {
-			return nil, fmt.Errorf("cache: %w", err)
-		}
 		e.flights = map[string]*flight{}
+		if prev != nil && prev.keepsCache(ab) {
+			e.cache = prev.cache
+		} else {
+			var err error
+			if e.cache, err = a.newCache(e, ab.CacheTTL); err != nil {
+				return nil, fmt.Errorf("cache: %w", err)
+			}
+		}
 	}
 	e.info = Info{
 		Name:        ab.Name,
@@ -404,9 +444,10 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled) (*entry, error) 
 		Timeout:     ab.Timeout,
 		CacheTTL:    ab.CacheTTL,
 		Isolate:     ab.Isolate,
-		Breaker:     b.Settings(),
+		Breaker:     e.breaker.Settings(),
 		Example:     ab.Example,
 		Source:      ab.Source,
+		Definition:  ab.Definition,
 	}
 	return e, nil
 }

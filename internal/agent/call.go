@@ -27,19 +27,26 @@ type entry struct {
 
 	// cache is nil when the ability is not cached. flights holds the
 	// running executions of a cached ability by key (see flight.go).
-	cache       *otter.Cache[string, stamped]
-	cacheTTL    time.Duration
-	cacheHits   atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
-	cacheMisses atomic.Uint64
-	flightMu    sync.Mutex
-	flights     map[string]*flight // under flightMu
+	cache    *otter.Cache[string, stamped]
+	cacheTTL time.Duration
+	flightMu sync.Mutex
+	flights  map[string]*flight // under flightMu
 
+	// metrics and the injected fault outlive a reload that keeps the
+	// ability (see Apply): the entries that replace it share them.
+	*metrics
+}
+
+// metrics are an ability's counters, latency records and injected fault.
+type metrics struct {
 	fault atomic.Pointer[Fault] // nil: no fault injected
 
-	outcomes [NumOutcomes]atomic.Uint64
-	inFlight atomic.Int64
-	hist     *latency.Histogram
-	rate     *latency.Rate
+	cacheHits   atomic.Uint64 // also successes: outcomes[OutcomeSuccess] counts the others
+	cacheMisses atomic.Uint64
+	outcomes    [NumOutcomes]atomic.Uint64
+	inFlight    atomic.Int64
+	hist        *latency.Histogram
+	rate        *latency.Rate
 	// lastErr is the latest failure the breaker counted (a failure or a
 	// timeout); lastRejection the latest call refused before or by the
 	// ability for its arguments, the breaker or the limit. Kept apart so

@@ -10,12 +10,15 @@ package declared
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -115,6 +118,7 @@ func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]a
 				ab.Schema = s
 			}
 		}
+		ab.Definition = definition(set)
 		if err := tune(&ab, cfg, set); err != nil {
 			errs = append(errs, at(cfg, "abilities."+name+".schema", err.Error()))
 			continue
@@ -133,6 +137,26 @@ func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]a
 		return nil, warnings, errs
 	}
 	return abs, warnings, nil
+}
+
+// definition identifies what an ability's function computes, for
+// agent.Apply to keep its cache across a reload: the file's settings that
+// build the function (the kind's, and the schema the full validator
+// checks), without those the agent applies (timeout, TTL, breaker...).
+// "" for a built-in the file only tunes.
+func definition(set *config.Ability) string {
+	d := *set
+	d.Description, d.Timeout, d.CacheTTL, d.Breaker, d.MaxConcurrent = "", 0, nil, nil, 0
+	d.Isolate, d.Fault, d.Hints = nil, nil, nil
+	if d.Kind == "" && d.Schema == nil {
+		return ""
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return "" // not expected: the file's values are JSON values
+	}
+	sum := sha256.Sum256(data) // a digest: a header may hold a secret written as is
+	return hex.EncodeToString(sum[:])
 }
 
 // tune applies an ability's settings from the file, and the agent-wide
@@ -309,6 +333,61 @@ func sortedNames(m map[string]*config.Ability) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Live applies the abilities of successive configurations to one agent
+// (see agent.Apply). A fault the file sets is injected when the ability
+// appears or the file's fault changes, and removed when the file no longer
+// sets it; a fault set otherwise (a --fault flag, the dashboard) stays.
+type Live struct {
+	a      *agent.Agent
+	mu     sync.Mutex
+	faults map[string]agent.Fault // as the last applied file sets them
+}
+
+// NewLive returns a Live for a, whose abilities were registered from abs.
+func NewLive(a *agent.Agent, abs []Ability) *Live {
+	return &Live{a: a, faults: fileFaults(abs)}
+}
+
+// Apply replaces a's abilities with abs in one step, then updates the
+// faults the file sets. On an error nothing has changed.
+func (l *Live) Apply(abs []Ability) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	plain := make([]agent.Ability, len(abs))
+	for i, ab := range abs {
+		plain[i] = ab.Ability
+	}
+	if err := l.a.Apply(plain); err != nil {
+		return err
+	}
+	next := fileFaults(abs)
+	var errs []error
+	for name, f := range next {
+		if prev, ok := l.faults[name]; !ok || prev != f {
+			errs = append(errs, l.a.SetFault(name, f))
+		}
+	}
+	for name := range l.faults {
+		if _, ok := next[name]; !ok {
+			if _, registered := l.a.Lookup(name); registered {
+				errs = append(errs, l.a.SetFault(name, agent.Fault{}))
+			}
+		}
+	}
+	l.faults = next
+	return errors.Join(errs...)
+}
+
+func fileFaults(abs []Ability) map[string]agent.Fault {
+	m := map[string]agent.Fault{}
+	for _, ab := range abs {
+		if ab.Fault != nil {
+			m[ab.Name] = *ab.Fault
+		}
+	}
+	return m
 }
 
 // Register registers abs in a and injects their faults.

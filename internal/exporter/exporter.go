@@ -38,9 +38,22 @@ type Source interface {
 	Snapshot() agent.Snapshot
 }
 
+// ReloadSource is what a Source may also be when the agent's
+// configuration is reloaded live (a *reload.Reloader has the method): the
+// collector then exports agentdash_config_reloads_total{result} and
+// agentdash_config_last_reload_success_timestamp_seconds, as Prometheus
+// names them for its own configuration.
+type ReloadSource interface {
+	ReloadStats() (successes, failures uint64, lastSuccess time.Time)
+}
+
 // Collector is a prometheus.Collector over an agent's snapshot.
 type Collector struct {
-	src Source
+	src     Source
+	reloads ReloadSource // nil unless src is one
+
+	reloadsTotal *prometheus.Desc
+	lastReload   *prometheus.Desc
 
 	calls       *prometheus.Desc
 	inFlight    *prometheus.Desc
@@ -64,8 +77,14 @@ var states = [...]breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen, 
 // NewCollector returns a collector that reads src at every scrape.
 func NewCollector(src Source) *Collector {
 	ab := []string{"ability"}
+	reloads, _ := src.(ReloadSource)
 	return &Collector{
-		src: src,
+		src:     src,
+		reloads: reloads,
+		reloadsTotal: prometheus.NewDesc("agentdash_config_reloads_total",
+			"Reloads of the configuration file by result (success, failure).", []string{"result"}, nil),
+		lastReload: prometheus.NewDesc("agentdash_config_last_reload_success_timestamp_seconds",
+			"When the configuration file was last applied (at start or by a reload), in seconds since the epoch.", nil, nil),
 		calls: prometheus.NewDesc("agentdash_calls_total",
 			"Ability calls by outcome (success, failure, timeout, rejected, short_circuited, bad_args, canceled).",
 			[]string{"ability", "outcome"}, nil),
@@ -104,6 +123,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.limit, c.inUse, c.waiting} {
 		ch <- d
 	}
+	if c.reloads != nil {
+		ch <- c.reloadsTotal
+		ch <- c.lastReload
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -118,6 +141,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.limit, float64(snap.Limit))
 	gauge(c.inUse, float64(snap.InUse))
 	gauge(c.waiting, float64(snap.Waiting))
+	if c.reloads != nil {
+		ok, failed, last := c.reloads.ReloadStats()
+		counter(c.reloadsTotal, ok, "success")
+		counter(c.reloadsTotal, failed, "failure")
+		gauge(c.lastReload, float64(last.UnixNano())/1e9)
+	}
 
 	for _, ab := range snap.Abilities {
 		name := ab.Name

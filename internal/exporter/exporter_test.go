@@ -239,3 +239,39 @@ func TestCheckHostAccepts(t *testing.T) {
 		}
 	}
 }
+
+// reloading is an agent whose configuration is reloaded live.
+type reloading struct {
+	*agent.Agent
+	ok, failed uint64
+	last       time.Time
+}
+
+func (r reloading) ReloadStats() (uint64, uint64, time.Time) { return r.ok, r.failed, r.last }
+
+func TestReloadMetrics(t *testing.T) {
+	a := newAgent(t)
+	src := reloading{Agent: a, ok: 3, failed: 2, last: time.Unix(1_700_000_000, 500_000_000)}
+	want := `
+# HELP agentdash_config_last_reload_success_timestamp_seconds When the configuration file was last applied (at start or by a reload), in seconds since the epoch.
+# TYPE agentdash_config_last_reload_success_timestamp_seconds gauge
+agentdash_config_last_reload_success_timestamp_seconds 1.7000000005e+09
+# HELP agentdash_config_reloads_total Reloads of the configuration file by result (success, failure).
+# TYPE agentdash_config_reloads_total counter
+agentdash_config_reloads_total{result="failure"} 2
+agentdash_config_reloads_total{result="success"} 3
+`
+	if err := testutil.CollectAndCompare(NewCollector(src), strings.NewReader(want),
+		"agentdash_config_reloads_total", "agentdash_config_last_reload_success_timestamp_seconds"); err != nil {
+		t.Error(err)
+	}
+	if problems, err := testutil.CollectAndLint(NewCollector(src)); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+	if body := scrape(t, Handler(src)); !strings.Contains(body, `agentdash_config_reloads_total{result="success"} 3`+"\n") {
+		t.Error("the handler does not serve the reload metrics")
+	}
+	if body := scrape(t, Handler(a)); strings.Contains(body, "agentdash_config_") {
+		t.Error("an agent without reloads exports reload metrics")
+	}
+}

@@ -19,6 +19,9 @@ type keyMap struct {
 	// HelpUp, HelpDown, HelpPgUp and HelpPgDown scroll the help overlay.
 	HelpUp, HelpDown, HelpPgUp, HelpPgDown key.Binding
 	ForceQuit                              key.Binding // ctrl+c, shown while a pane captures keys
+	// Reload applies the configuration file again; disabled without
+	// Config.Reload.
+	Reload key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -36,6 +39,7 @@ func newKeyMap() keyMap {
 		HelpPgUp:   key.NewBinding(key.WithKeys("pgup", "b")),
 		HelpPgDown: key.NewBinding(key.WithKeys("pgdown", "f", " ")),
 		ForceQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Reload:     key.NewBinding(key.WithKeys("f5"), key.WithHelp("f5", "reload config"), key.WithDisabled()),
 	}
 }
 
@@ -67,5 +71,9 @@ func (k *keyMap) setModes(zoomed, paused bool) {
 
 // full returns the global keys for the help overlay.
 func (k keyMap) full() []key.Binding {
-	return []key.Binding{pane.Heading("everywhere"), k.Next, k.Prev, k.Jump, k.Zoom, k.Pause, k.Help, k.Quit}
+	keys := []key.Binding{pane.Heading("everywhere"), k.Next, k.Prev, k.Jump, k.Zoom, k.Pause, k.Help, k.Quit}
+	if k.Reload.Enabled() {
+		keys = append(keys, k.Reload)
+	}
+	return keys
 }

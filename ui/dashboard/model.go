@@ -51,6 +51,16 @@ type Config struct {
 	// terminal at once, for a process about to end without waiting for Run
 	// (see Run); Run calls the function OnAbort returns when it is done.
 	OnAbort func(restore func()) (remove func())
+	// OnStatus, if set, is called by Run with a function that shows a
+	// status message in the footer (a configuration reloaded, or why it
+	// was not), safe to call from any goroutine while Run runs; Run calls
+	// the function OnStatus returns when it is done, and show does nothing
+	// afterwards.
+	OnStatus func(show func(text string, isErr bool)) (remove func())
+	// Reload, if set, applies the configuration file again: the f5 key
+	// calls it, off the event loop (its outcome comes back as a status
+	// message, through OnStatus).
+	Reload func()
 }
 
 // ErrNoAgent is returned by Run when Config.Agent is nil.
@@ -120,6 +130,7 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 		interval: time.Second / time.Duration(cfg.FPS),
 	}
 	m.help.Styles = th.HelpStyles()
+	m.keys.Reload.SetEnabled(cfg.Reload != nil)
 	c := pane.Common{Ctx: ctx, Theme: th}
 	m.panes = [numPanes]pane.Pane{
 		abilities.New(c, cfg.Agent),
@@ -280,6 +291,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.setFocus(int(msg.Runes[0] - '1'))
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp, m.helpTop = true, 0
+	case key.Matches(msg, m.keys.Reload):
+		reload := m.cfg.Reload
+		return func() tea.Msg { reload(); return nil }
 	case key.Matches(msg, m.keys.Zoom):
 		m.zoom = !m.zoom
 		m.keys.setModes(m.zoom, m.paused)

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
@@ -59,6 +60,11 @@ func Run(ctx context.Context, cfg Config) error {
 	)
 	if cfg.OnAbort != nil {
 		defer cfg.OnAbort(out.abandon)()
+	}
+	if cfg.OnStatus != nil {
+		// Send blocks until the program reads messages and returns once
+		// it has ended.
+		defer cfg.OnStatus(func(text string, isErr bool) { p.Send(pane.StatusMsg{Text: text, Err: isErr}) })()
 	}
 	// Through the model, as q: it stops and saves what runs, and the last
 	// frame is blank (see View). Send returns once the program has ended.

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/config"
+	"github.com/agentdash/agentdash/internal/declared"
+	"github.com/agentdash/agentdash/internal/demo"
+	"github.com/agentdash/agentdash/internal/exporter"
+	"github.com/agentdash/agentdash/internal/reload"
+)
+
+// startReload applies the configuration file again to a, the agent f
+// built from it, whenever the file changes: its abilities and their
+// settings change at once (see agent.Apply), while the agent-wide limits
+// (max_concurrent, max_wait, cache_size, metrics_addr), which size what
+// is running, keep their start values until the next start. A file that
+// is wrong keeps the running configuration. Each reload is logged on log,
+// with the file's errors at their file:line:column, and told to notify,
+// if not nil. nil without a file.
+func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer, notify func(reload.Event)) (*reload.Reloader, error) {
+	start := env.config
+	if start == nil {
+		return nil, nil
+	}
+	path := start.File
+	live := declared.NewLive(a, f.abilities)
+	demoCfg := demo.Config{Root: f.root, Checkpoint: f.checkpoint}
+	var notes []string // what the latest file says that needs a restart
+	apply := func() error {
+		cfg, warnings, err := readConfig(env, path)
+		for _, w := range warnings {
+			fmt.Fprintf(log, "agentdash: warning: %s\n", escapeControls(w))
+		}
+		if err != nil {
+			var errs config.Errors
+			if errors.As(err, &errs) {
+				return fmt.Errorf("config: %s: %w", countErrors(len(errs)), errs)
+			}
+			return err
+		}
+		abs, _, err := configAbilities(env, cfg, demoCfg)
+		if err != nil {
+			return err
+		}
+		if cfg.Timeout > 0 { // the default timeout of the file, which the agent took at start
+			for i := range abs {
+				if abs[i].Timeout == 0 {
+					abs[i].Timeout = time.Duration(cfg.Timeout)
+				}
+			}
+		}
+		if err := live.Apply(abs); err != nil {
+			return err
+		}
+		notes = restartNotes(start, cfg)
+		return nil
+	}
+	report := func(ev reload.Event) {
+		if notify != nil {
+			notify(ev)
+		}
+		at := ev.At.Format(time.TimeOnly)
+		if ev.Err != nil {
+			fmt.Fprintf(log, "%s config %s: %s\n", at, path, reloadMessage(ev))
+			return
+		}
+		fmt.Fprintf(log, "%s config %s: %s, %d abilities\n", at, path, reloadMessage(ev), len(a.Abilities()))
+		for _, n := range notes {
+			fmt.Fprintf(log, "agentdash: note: %s\n", n)
+		}
+	}
+	return reload.Watch(reload.Options{Path: path, Apply: apply, Report: report})
+}
+
+// reloadingAgent is an agent whose configuration is reloaded live: the
+// exporter reads the reloads' counts from it too.
+type reloadingAgent struct {
+	*agent.Agent
+	r *reload.Reloader
+}
+
+func (ra reloadingAgent) ReloadStats() (uint64, uint64, time.Time) { return ra.r.ReloadStats() }
+
+// metricsSource is what the exporter reads: a, with r's reloads if any.
+func metricsSource(a *agent.Agent, r *reload.Reloader) exporter.Source {
+	if r == nil {
+		return a
+	}
+	return reloadingAgent{a, r}
+}
+
+// reloadOnHangup makes SIGHUP reload the file through r, until the
+// returned function is called.
+func reloadOnHangup(env *environment, r *reload.Reloader) (restore func()) {
+	hook := func() { r.Reload(reload.TriggerSignal) }
+	env.onHangup.Store(&hook)
+	return func() { env.onHangup.Store(nil) }
+}
+
+// reloadMessage says what a reload did, in a line: "reloaded (file)", or
+// why the running configuration stays.
+func reloadMessage(ev reload.Event) string {
+	if ev.Err != nil {
+		return "reload failed, the running configuration stays: " + escapeControls(oneLine(ev.Err.Error()))
+	}
+	return "reloaded (" + ev.Trigger + ")"
+}
+
+// statusMessage is reloadMessage for the dashboard's footer, which
+// has a line of some 80 characters: the first error of the file, where it
+// is first, and how many more there are.
+func statusMessage(ev reload.Event) string {
+	if ev.Err == nil {
+		return "config " + reloadMessage(ev)
+	}
+	msg := ev.Err.Error()
+	var errs config.Errors
+	if errors.As(ev.Err, &errs) && len(errs) > 0 {
+		msg = errs[0].Error()
+		if len(errs) > 1 {
+			msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
+		}
+	}
+	return "config not reloaded: " + escapeControls(oneLine(msg))
+}
+
+// restartNotes says which agent-wide settings of next differ from those
+// the agent started with, which a reload does not change.
+func restartNotes(start, next *config.Config) []string {
+	var notes []string
+	note := func(key string, changed bool) {
+		if changed {
+			notes = append(notes, next.File+": "+key+" changed: it applies at the next start")
+		}
+	}
+	note("max_concurrent", start.MaxConcurrent != next.MaxConcurrent)
+	note("max_wait", start.MaxWait != next.MaxWait)
+	note("cache_size", start.CacheSize != next.CacheSize)
+	note("metrics_addr", start.MetricsAddr != next.MetricsAddr)
+	return notes
+}
+
+// oneLine joins the lines of msg with "; ".
+func oneLine(msg string) string { return strings.ReplaceAll(msg, "\n", "; ") }
