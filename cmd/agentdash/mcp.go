@@ -128,8 +128,8 @@ func openLog(env *environment, path string) (io.Writer, func(), error) {
 	return &lockedWriter{w: file}, func() { _ = file.Close() }, nil
 }
 
-// lockedWriter serializes the writes of the logger and of the progress
-// lines.
+// lockedWriter serializes the writes to the --log file: the logger's,
+// from the sessions' goroutines, and the start and stop lines.
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer

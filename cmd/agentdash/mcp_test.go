@@ -225,3 +225,19 @@ func TestMCPRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestMCPLogFile(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "mcp.log")
+	r := runCmd(t, "", "mcp", "--root", dir, "--log", logPath) // empty input: the client left at once
+	if r.code != exitOK || r.stderr != "" || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and nothing on either", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "serving") {
+		t.Errorf("log file: %q", data)
+	}
+}
