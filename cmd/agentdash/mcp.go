@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/agentdash/agentdash/internal/mcpserver"
+)
+
+// tokenEnv holds the bearer token of `mcp --http` when --token-file is
+// not given.
+const tokenEnv = "AGENTDASH_MCP_TOKEN"
+
+// mcpShutdownGrace bounds the wait for HTTP requests still running at
+// shutdown.
+const mcpShutdownGrace = 2 * time.Second
+
+type mcpFlags struct {
+	agent     agentFlags
+	http      string
+	tokenFile string
+	logFile   string
+}
+
+func newMCPCmd(env *environment) *cobra.Command {
+	var f mcpFlags
+	cmd := &cobra.Command{
+		Use:   "mcp",
+		Short: "Serve every ability as a Model Context Protocol tool (stdio or HTTP)",
+		Long: `Serve every ability as an MCP tool, for agents such as Claude Code, Claude
+Desktop or Cursor. By default it speaks MCP over standard input and output, as
+a client that starts it expects: stdout then carries only the protocol, and
+every log line goes to stderr, or to --log FILE.
+
+With --http ADDR it serves Streamable HTTP at http://ADDR/mcp instead, with
+sessions. Listen on loopback (127.0.0.1:PORT): requests that arrive there with
+a Host header that is not a loopback name are refused (DNS rebinding). A non-loopback
+address needs a bearer token, from --token-file (a file only its owner may
+read, mode 0600) or $` + tokenEnv + `; without one it is refused.
+
+Every call goes through the agent's pipeline; a failure (bad arguments, an
+open breaker, a timeout, a rejection) is a tool result with isError set and a
+message saying what to do. Arguments larger than 1 MiB are refused.
+SIGINT/SIGTERM stop it gracefully.`,
+		Example: `  agentdash mcp
+  agentdash mcp --log /tmp/agentdash-mcp.log
+  agentdash mcp --http 127.0.0.1:8765
+  AGENTDASH_MCP_TOKEN=secret agentdash mcp --http 0.0.0.0:8765`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMCP(cmd.Context(), env, &f)
+		},
+	}
+	f.agent.register(cmd.Flags())
+	cmd.Flags().StringVar(&f.http, "http", "", "serve Streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765)")
+	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token HTTP clients must send (mode 0600; default $"+tokenEnv+")")
+	cmd.Flags().StringVar(&f.logFile, "log", "", "append log lines to this file instead of stderr")
+	return cmd
+}
+
+func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
+	var token string
+	if f.http != "" {
+		var err error
+		if token, err = httpToken(env, f); err != nil {
+			return usage(err)
+		}
+	} else if f.tokenFile != "" {
+		return usage(errors.New("mcp: --token-file applies to --http only"))
+	}
+	logw, closeLog, err := openLog(env, f.logFile)
+	if err != nil {
+		return usage(err)
+	}
+	defer closeLog()
+	a, err := f.agent.newAgent()
+	if err != nil {
+		return err
+	}
+	defer closeAgent(a)
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := mcpserver.New(a, mcpserver.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	if f.http != "" {
+		return serveMCPHTTP(ctx, logw, srv, f.http, token)
+	}
+	fmt.Fprintf(logw, "agentdash: serving %d tools over MCP on stdio\n", len(a.Abilities()))
+	var t mcp.Transport = &mcp.StdioTransport{}
+	if env.stdin != os.Stdin || env.stdout != os.Stdout { // tests: the environment's streams
+		t = &mcp.IOTransport{Reader: io.NopCloser(env.stdin), Writer: nopWriteCloser{env.stdout}}
+	}
+	if err := srv.Run(ctx, t); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("mcp: %w", err)
+	}
+	return nil
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// openLog returns where log lines go: the --log file, appended to, or
+// stderr. Never stdout, which carries the protocol in stdio mode.
+func openLog(env *environment, path string) (io.Writer, func(), error) {
+	if path == "" {
+		return env.stderr, func() {}, nil
+	}
+	file, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mcp: --log: %w", err)
+	}
+	return &lockedWriter{w: file}, func() { _ = file.Close() }, nil
+}
+
+// lockedWriter serializes the writes to the --log file: the logger's,
+// from the sessions' goroutines, and the start and stop lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// httpToken returns the bearer token HTTP clients must send, "" for none:
+// from --token-file, else $AGENTDASH_MCP_TOKEN. A non-loopback address
+// without a token is refused: anyone who can reach it could run the
+// abilities.
+func httpToken(env *environment, f *mcpFlags) (string, error) {
+	host, _, err := net.SplitHostPort(f.http)
+	if err != nil {
+		return "", fmt.Errorf("mcp: --http %q: %w (want host:port, e.g. 127.0.0.1:8765)", f.http, err)
+	}
+	var token string
+	if f.tokenFile != "" {
+		st, err := os.Stat(f.tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("mcp: --token-file: %w", err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("mcp: --token-file %s: mode %04o lets others read it; chmod 600 it", f.tokenFile, st.Mode().Perm())
+		}
+		data, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("mcp: --token-file: %w", err)
+		}
+		if token = strings.TrimSpace(string(data)); token == "" {
+			return "", fmt.Errorf("mcp: --token-file %s is empty", f.tokenFile)
+		}
+	} else {
+		token = strings.TrimSpace(env.getenv(tokenEnv))
+	}
+	if token == "" && !isLoopback(host) {
+		return "", fmt.Errorf("mcp: --http %s is not a loopback address: give a bearer token with --token-file or $%s, or listen on 127.0.0.1", f.http, tokenEnv)
+	}
+	return token, nil
+}
+
+// isLoopback reports whether host names only the loopback interface. An
+// empty host (all interfaces) is not.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// mcpHandler is the HTTP handler of `mcp --http`: the SDK's Streamable
+// HTTP handler (stateful sessions, its loopback Host check against DNS
+// rebinding) at /mcp, behind cross-origin protection and, with a token, a
+// bearer check.
+func mcpHandler(srv *mcpserver.Server, token string) http.Handler {
+	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCP() }, nil)
+	h = http.NewCrossOriginProtection().Handler(h)
+	if token != "" {
+		verify := func(_ context.Context, got string, _ *http.Request) (*auth.TokenInfo, error) {
+			if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				return nil, auth.ErrInvalidToken
+			}
+			return &auth.TokenInfo{Expiration: time.Now().Add(time.Hour)}, nil
+		}
+		h = auth.RequireBearerToken(verify, nil)(h)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", h)
+	return mux
+}
+
+// serveMCPHTTP serves srv at http://addr/mcp until ctx ends.
+func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, addr, token string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("mcp: --http: %w", err)
+	}
+	hs := &http.Server{Handler: mcpHandler(srv, token), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { srv.Watch(ctx) })
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(logw, "agentdash: serving MCP on http://%s/mcp (Ctrl-C to stop)\n", ln.Addr())
+	select {
+	case err := <-served:
+		return fmt.Errorf("mcp: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(logw, "agentdash: shutting down")
+	// Sessions hold streams open: close them, then let the requests end.
+	for ss := range srv.MCP().Sessions() {
+		_ = ss.Close()
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), mcpShutdownGrace)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+	}
+	<-served
+	return nil
+}

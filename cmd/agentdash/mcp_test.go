@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// mcpClientChecks lists the tools, calls one and sends it bad arguments.
+func mcpClientChecks(t *testing.T, cs *mcp.ClientSession) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range tools.Tools {
+		names = append(names, tool.Name)
+	}
+	if !strings.Contains(strings.Join(names, ","), "uppercase") {
+		t.Fatalf("tools %v lack uppercase", names)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "uppercase", Arguments: map[string]any{"text": "orfeas"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError || len(res.Content) != 1 || res.Content[0].(*mcp.TextContent).Text != "ORFEAS" {
+		t.Errorf("uppercase: %+v", res)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "uppercase", Arguments: map[string]any{"text": 7}})
+	if err != nil {
+		t.Fatalf("bad arguments: protocol error %v, want a tool result", err)
+	}
+	if !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "bad arguments") {
+		t.Errorf("bad arguments: %+v", res)
+	}
+}
+
+func TestMCPStdio(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		c := run(context.Background(), []string{"mcp", "--root", t.TempDir()}, inR, outW, &stderr, func(string) string { return "" })
+		_ = outW.Close()
+		code <- c
+	}()
+	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcpClientChecks(t, cs)
+	_ = cs.Close() // closes stdin: the server ends as at EOF
+	select {
+	case c := <-code:
+		if c != exitOK {
+			t.Errorf("exit %d, stderr: %s", c, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("mcp did not end at the end of its input")
+	}
+	if !strings.Contains(stderr.String(), "serving") || !strings.Contains(stderr.String(), "stdio") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+var servingRE = regexp.MustCompile(`serving MCP on (http://\S+/mcp)`)
+
+// startMCPHTTP runs `agentdash mcp --http` with args and returns its URL
+// and the channel of its exit status; canceling ctx stops it.
+func startMCPHTTP(t *testing.T, ctx context.Context, getenv func(string) string, args ...string) (string, <-chan int, *syncBuffer) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, append([]string{"mcp", "--root", t.TempDir()}, args...), strings.NewReader(""), io.Discard, stderr, getenv)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := servingRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], code, stderr
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("mcp exited %d: %s", c, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mcp --http did not start: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func stopMCP(t *testing.T, cancel context.CancelFunc, code <-chan int, stderr *syncBuffer) {
+	t.Helper()
+	cancel()
+	select {
+	case c := <-code:
+		if c != exitOK {
+			t.Errorf("exit %d after a stop, stderr: %s", c, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("mcp --http did not stop")
+	}
+}
+
+func TestMCPHTTP(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--http", "127.0.0.1:0")
+	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcpClientChecks(t, cs)
+	_ = cs.Close()
+
+	// DNS rebinding: a loopback request naming another host is refused.
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Host = "evil.example"
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("Host evil.example: status %d, want 403", resp.StatusCode)
+	}
+	stopMCP(t, cancel, code, stderr)
+}
+
+func TestMCPHTTPToken(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	getenv := func(k string) string {
+		if k == tokenEnv {
+			return "s3cret"
+		}
+		return ""
+	}
+	url, code, stderr := startMCPHTTP(t, ctx, getenv, "--http", "127.0.0.1:0")
+	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
+	if _, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil); err == nil {
+		t.Error("a client without the token connected")
+	}
+	hc := &http.Client{Transport: bearer{"s3cret"}}
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc}, nil)
+	if err != nil {
+		t.Fatalf("with the token: %v", err)
+	}
+	mcpClientChecks(t, cs)
+	_ = cs.Close()
+	stopMCP(t, cancel, code, stderr)
+}
+
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestMCPRefusals(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open-token")
+	if err := os.WriteFile(open, []byte("tok\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"non-loopback without a token", []string{"--http", "0.0.0.0:0"}, []string{"not a loopback address", "--token-file", tokenEnv}},
+		{"all interfaces without a token", []string{"--http", ":0"}, []string{"not a loopback address"}},
+		{"token file others can read", []string{"--http", "0.0.0.0:0", "--token-file", open}, []string{"chmod 600"}},
+		{"malformed address", []string{"--http", "nowhere"}, []string{"--http", "host:port"}},
+		{"token file without http", []string{"--token-file", open}, []string{"--http only"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, "", append([]string{"mcp", "--root", dir}, tt.args...)...)
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want %d; stderr %s", r.code, exitUsage, r.stderr)
+			}
+			r.wantOneLine(t, tt.want...)
+		})
+	}
+}
+
+func TestMCPLogFile(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "mcp.log")
+	r := runCmd(t, "", "mcp", "--root", dir, "--log", logPath) // empty input: the client left at once
+	if r.code != exitOK || r.stderr != "" || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and nothing on either", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "serving") {
+		t.Errorf("log file: %q", data)
+	}
+}

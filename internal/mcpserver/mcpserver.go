@@ -1,0 +1,309 @@
+// Package mcpserver serves an agent's abilities as Model Context Protocol
+// tools, over any transport of the official Go SDK
+// (github.com/modelcontextprotocol/go-sdk): stdio, Streamable HTTP, or
+// in-memory for tests. The SDK speaks the protocol; this package only maps
+// abilities to tools and calls to Agent.Call.
+//
+// Every tools/call goes through Agent.Call, so it has the agent's whole
+// pipeline: validation, breaker, cache, concurrency limit, timeout. Any
+// failure (bad arguments, an open breaker, a timeout, a rejection, a
+// panic) comes back as a tool result with isError set and a message a
+// model can act on, never as a protocol error: a model sees tool results,
+// and can correct its arguments or choose another tool, where a protocol
+// error usually ends its turn.
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/internal/buildinfo"
+	"github.com/agentdash/agentdash/internal/schema"
+)
+
+// Defaults for zero Options fields.
+const (
+	// DefaultMaxArgBytes bounds the JSON text of one call's arguments:
+	// abilities take small objects, and a bigger text is refused before
+	// it is parsed.
+	DefaultMaxArgBytes = 1 << 20
+	// DefaultHeartbeat is how often a call that carries a progress token
+	// reports progress while it runs.
+	DefaultHeartbeat = time.Second
+	// logSendTimeout bounds the sending of one log message to one client,
+	// so that a stalled client cannot hold the others' messages.
+	logSendTimeout = time.Second
+)
+
+// Options configures a Server. Zero fields take the defaults.
+type Options struct {
+	// Name and Version identify the server to clients; default
+	// "agentdash" and the build's version.
+	Name, Version string
+	// MaxArgBytes is the largest arguments text accepted, in bytes;
+	// default DefaultMaxArgBytes.
+	MaxArgBytes int
+	// Heartbeat is the progress interval of calls with a progress token;
+	// default DefaultHeartbeat.
+	Heartbeat time.Duration
+	// Annotations, if not nil, gives the annotations (hints) of the named
+	// ability's tool, or nil for none.
+	Annotations func(ability string) *mcp.ToolAnnotations
+	// Logger receives the server's own diagnostics (a recovered panic,
+	// the SDK's messages); nil discards them. It must not write to the
+	// stdio transport's stdout.
+	Logger *slog.Logger
+}
+
+// Server is an MCP server whose tools are an agent's abilities.
+type Server struct {
+	agent *agent.Agent
+	opts  Options
+	srv   *mcp.Server
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	tools map[string]bool // names currently served, under mu
+}
+
+// New returns a server with a tool for every ability a has now; Sync adds
+// and removes tools when the abilities change.
+func New(a *agent.Agent, opts Options) (*Server, error) {
+	if opts.MaxArgBytes < 0 || opts.Heartbeat < 0 {
+		return nil, errors.New("mcpserver options: MaxArgBytes and Heartbeat must not be negative")
+	}
+	if opts.Name == "" {
+		opts.Name = "agentdash"
+	}
+	if opts.Version == "" {
+		opts.Version = buildinfo.Version()
+	}
+	if opts.MaxArgBytes == 0 {
+		opts.MaxArgBytes = DefaultMaxArgBytes
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{agent: a, opts: opts, log: log, tools: map[string]bool{}}
+	// Tools (listChanged) is declared even with no ability: tools may come
+	// and go while clients are connected, which then get
+	// notifications/tools/list_changed.
+	//lint:ignore SA1019 logging is deprecated from protocol 2026-07-28, but earlier clients (most today) use it; see events.go.
+	caps := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}, Logging: &mcp.LoggingCapabilities{}}
+	s.srv = mcp.NewServer(&mcp.Implementation{Name: opts.Name, Version: opts.Version},
+		&mcp.ServerOptions{Capabilities: caps, Logger: log})
+	if err := s.Sync(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MCP returns the SDK server, to connect transports to or to mount with
+// mcp.NewStreamableHTTPHandler.
+func (s *Server) MCP() *mcp.Server { return s.srv }
+
+// Sync makes the tools match the agent's abilities: a tool for each new
+// ability, none for an ability that is gone. Connected clients are told
+// with notifications/tools/list_changed.
+func (s *Server) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	for _, in := range s.agent.Abilities() {
+		seen[in.Name] = true
+		if s.tools[in.Name] {
+			continue
+		}
+		t, err := s.tool(in)
+		if err != nil {
+			return err
+		}
+		s.srv.AddTool(t, s.handler(in.Name))
+		s.tools[in.Name] = true
+	}
+	var gone []string
+	for name := range s.tools {
+		if !seen[name] {
+			gone = append(gone, name)
+			delete(s.tools, name)
+		}
+	}
+	if len(gone) > 0 {
+		s.srv.RemoveTools(gone...)
+	}
+	return nil
+}
+
+// tool describes an ability as an MCP tool, its schema sent verbatim.
+func (s *Server) tool(in agent.Info) (*mcp.Tool, error) {
+	sch := in.Schema
+	if sch == nil {
+		sch = &schema.Schema{Type: schema.TypeObject}
+	}
+	raw, err := json.Marshal(sch)
+	if err != nil {
+		return nil, fmt.Errorf("tool %s: input schema: %w", in.Name, err)
+	}
+	t := &mcp.Tool{Name: in.Name, Description: in.Description, InputSchema: json.RawMessage(raw)}
+	if s.opts.Annotations != nil {
+		t.Annotations = s.opts.Annotations(in.Name)
+	}
+	return t, nil
+}
+
+// Run serves one session over t (stdio, say) until the client leaves or
+// ctx ends, sending the agent's events to it meanwhile.
+func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Watch(ctx) })
+	defer wg.Wait()
+	defer cancel()
+	err := s.srv.Run(ctx, t)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil // asked to stop: a graceful end
+	}
+	return err
+}
+
+// handler returns the tool handler of the named ability.
+func (s *Server) handler(name string) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		// The SDK does not recover panics, which would end the process
+		// and every client's session with it.
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("tool call panicked", "tool", name, "panic", v, "stack", string(debug.Stack()))
+				res, err = errorResult(fmt.Sprintf("internal error in tool %s: %v; this is a server bug, not your arguments: try another tool", name, v)), nil
+			}
+		}()
+		args, msg := s.parseArgs(req.Params.Arguments)
+		if msg != "" {
+			return errorResult("call " + name + ": " + msg), nil
+		}
+		if tok := req.Params.GetProgressToken(); tok != nil {
+			stop := s.heartbeat(ctx, req.Session, tok, name)
+			defer stop()
+		}
+		r, callErr := s.agent.Call(ctx, name, args)
+		if callErr != nil {
+			return errorResult(explain(callErr)), nil
+		}
+		return valueResult(r.Value)
+	}
+}
+
+// parseArgs reads the arguments' JSON text, strictly (schema.ParseArgs):
+// absent or null is the empty object. A non-empty msg says what is wrong.
+func (s *Server) parseArgs(raw json.RawMessage) (map[string]any, string) {
+	if len(raw) > s.opts.MaxArgBytes {
+		return nil, fmt.Sprintf("%v: the arguments are %d bytes, more than the limit of %d; send less data",
+			agent.ErrBadArgs, len(raw), s.opts.MaxArgBytes)
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		return map[string]any{}, ""
+	}
+	args, err := schema.ParseArgs(raw)
+	if err != nil {
+		return nil, fmt.Sprintf("%v: %v; send a JSON object that matches the tool's inputSchema", agent.ErrBadArgs, err)
+	}
+	return args, ""
+}
+
+// heartbeat reports progress on tok every Heartbeat until stop is called,
+// which waits for the reporting goroutine to end.
+func (s *Server) heartbeat(ctx context.Context, ss *mcp.ServerSession, tok any, name string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(s.opts.Heartbeat)
+		defer tick.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			msg := fmt.Sprintf("%s running for %s", name, time.Since(start).Round(time.Second))
+			if err := ss.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(n), Message: msg}); err != nil && ctx.Err() == nil {
+				s.log.Debug("progress notification failed", "tool", name, "error", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// explain turns a call's error into a message for a model: what went
+// wrong, from the agent's own error, and what to do about it.
+func explain(err error) string {
+	var ce *agent.CallError
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	msg := err.Error()
+	switch ce.Outcome {
+	case agent.OutcomeBadArgs:
+		if errors.Is(err, agent.ErrUnknownAbility) {
+			return msg + "; call one of the listed tools"
+		}
+		return msg + "; fix the arguments to match the tool's inputSchema and call again"
+	case agent.OutcomeShortCircuited:
+		var oe *breaker.OpenError
+		if errors.As(err, &oe) && oe.State == breaker.ForcedOpen {
+			return msg + "; the tool is switched off by the operator: do not retry it, use another tool"
+		}
+		return msg + "; the tool is paused after repeated failures: retry after the cooldown or use another tool"
+	case agent.OutcomeTimeout:
+		return msg + "; the tool took too long: retry later, or with a smaller request"
+	case agent.OutcomeRejected:
+		return msg + "; the server is busy: retry in a few seconds"
+	case agent.OutcomeCanceled:
+		return msg + "; the call was canceled before it finished"
+	}
+	return msg
+}
+
+// errorResult is a tool result with isError set and msg as its text.
+func errorResult(msg string) *mcp.CallToolResult {
+	r := &mcp.CallToolResult{}
+	r.SetError(errors.New(msg))
+	return r
+}
+
+// valueResult turns an ability's value into a tool result: a string is
+// text; anything else is its JSON text, and, when it is a JSON object
+// (as structuredContent must be), also structuredContent.
+func valueResult(v any) (*mcp.CallToolResult, error) {
+	if str, ok := v.(string); ok {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: str}}}, nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return errorResult(fmt.Sprintf("the tool's result cannot be encoded as JSON: %v; this is a server bug, not your arguments", err)), nil
+	}
+	r := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(data)}}}
+	if len(data) > 0 && data[0] == '{' {
+		r.StructuredContent = json.RawMessage(data)
+	}
+	return r, nil
+}
