@@ -87,7 +87,7 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		return usage(err)
 	}
 	defer closeLog()
-	a, err := f.agent.newAgent()
+	a, err := f.agent.newAgent(env)
 	if err != nil {
 		return err
 	}
