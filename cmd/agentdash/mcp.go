@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentdash/agentdash/internal/mcpserver"
+	"github.com/agentdash/agentdash/internal/reload"
 )
 
 // tokenEnv holds the bearer token of `mcp --http` when --token-file is
@@ -96,6 +97,22 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	srv, err := mcpserver.New(a, mcpserver.Options{Logger: logger})
 	if err != nil {
 		return err
+	}
+	// With a configuration file, its edits reach the agent and, through
+	// Sync, the clients (notifications/tools/list_changed).
+	r, err := startReload(env, &f.agent, a, logw, func(ev reload.Event) {
+		if ev.Err != nil {
+			return
+		}
+		if err := srv.Sync(); err != nil {
+			fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		defer r.Close()
 	}
 	if f.http != "" {
 		return serveMCPHTTP(ctx, logw, srv, f.http, token)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -240,4 +241,60 @@ func TestMCPLogFile(t *testing.T) {
 	if !strings.Contains(string(data), "serving") {
 		t.Errorf("log file: %q", data)
 	}
+}
+
+// TestMCPReloadListsNewTools: with a configuration file, an ability the
+// file gains is a new tool, and connected clients are told so.
+func TestMCPReloadListsNewTools(t *testing.T) {
+	if _, err := exec.LookPath("wc"); err != nil {
+		t.Skip("needs wc on PATH")
+	}
+	path := filepath.Join(t.TempDir(), "agentdash.yaml")
+	if err := os.WriteFile(path, []byte("demo: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--config", path, "--http", "127.0.0.1:0")
+	changed := make(chan struct{}, 1)
+	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		},
+	})
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	word := `demo: true
+abilities:
+  word_count:
+    kind: command
+    description: Count the words of a text.
+    argv: ["wc", "-w"]
+    stdin: "{{text}}"
+    schema: {type: object, properties: {text: {type: string}}, required: [text]}
+    timeout: 5s
+`
+	if err := os.WriteFile(path, []byte(word), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no tools/list_changed after the file gained an ability; stderr: %s", stderr.String())
+	}
+	callCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	res, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "word_count", Arguments: map[string]any{"text": "one two three"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError || len(res.Content) != 1 || strings.TrimSpace(res.Content[0].(*mcp.TextContent).Text) != "3" {
+		t.Errorf("word_count: %+v", res)
+	}
+	stopMCP(t, cancel, code, stderr)
 }
