@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 )
@@ -29,44 +27,7 @@ func TestConformance(t *testing.T) {
 	if suite == "" || node == "" {
 		t.Skipf("$%s or $%s is not set: .ci/run installs the conformance suite and Node 22 and sets them", conformanceEnv, node22Env)
 	}
-	bin := filepath.Join(t.TempDir(), "agentdash")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	srv := exec.Command(bin, "mcp", "--root", t.TempDir(), "--http", "127.0.0.1:0")
-	stderr, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	lines := make(chan struct{})
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`serving MCP on (http://\S+/mcp)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-			}
-		}
-	}()
-	defer func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		<-lines
-		if err := srv.Wait(); err != nil {
-			t.Errorf("mcp --http after SIGINT: %v", err)
-		}
-	}()
-	var url string
-	select {
-	case url = <-urls:
-	case <-time.After(time.Minute):
-		_ = srv.Process.Kill()
-		t.Fatal("mcp --http did not start")
-	}
+	url := startMCPBinary(t, buildAgentdash(t), "--root", t.TempDir())
 	for _, scenario := range []string{"server-initialize", "ping", "tools-list", "logging-set-level",
 		"server-sse-multiple-streams", "dns-rebinding-protection"} {
 		t.Run(scenario, func(t *testing.T) {

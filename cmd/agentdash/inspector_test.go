@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,10 +29,7 @@ func TestInspectorCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("$%s is set but node is not on PATH: %v", inspectorEnv, err)
 	}
-	bin := filepath.Join(t.TempDir(), "agentdash")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildAgentdash(t)
 	root := t.TempDir()
 	inspect := func(t *testing.T, target []string, args ...string) map[string]any {
 		t.Helper()
@@ -77,40 +72,7 @@ func TestInspectorCLI(t *testing.T) {
 		check(t, []string{bin, "mcp", "--root", root})
 	})
 	t.Run("http", func(t *testing.T) {
-		srv := exec.Command(bin, "mcp", "--root", root, "--http", "127.0.0.1:0")
-		stderr, err := srv.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		urls := make(chan string, 1)
-		lines := make(chan struct{})
-		go func() {
-			defer close(lines)
-			sc := bufio.NewScanner(stderr)
-			re := regexp.MustCompile(`serving MCP on (http://\S+/mcp)`)
-			for sc.Scan() {
-				if m := re.FindStringSubmatch(sc.Text()); m != nil {
-					urls <- m[1]
-				}
-			}
-		}()
-		var url string
-		select {
-		case url = <-urls:
-		case <-time.After(time.Minute):
-			_ = srv.Process.Kill()
-			t.Fatal("mcp --http did not start")
-		}
+		url := startMCPBinary(t, bin, "--root", root)
 		check(t, []string{url, "--transport", "http"})
-		if err := srv.Process.Signal(os.Interrupt); err != nil {
-			t.Fatal(err)
-		}
-		<-lines // until it closes stderr
-		if err := srv.Wait(); err != nil {
-			t.Errorf("mcp --http after SIGINT: %v", err)
-		}
 	})
 }
