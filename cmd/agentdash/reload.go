@@ -9,8 +9,6 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/config"
-	"github.com/agentdash/agentdash/internal/declared"
-	"github.com/agentdash/agentdash/internal/demo"
 	"github.com/agentdash/agentdash/internal/exporter"
 	"github.com/agentdash/agentdash/internal/reload"
 )
@@ -24,58 +22,7 @@ import (
 // with the file's errors at their file:line:column, and told to notify,
 // if not nil. nil without a file.
 func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer, notify func(reload.Event)) (*reload.Reloader, error) {
-	start := env.config
-	if start == nil {
-		return nil, nil
-	}
-	path := start.File
-	live := declared.NewLive(a, f.abilities)
-	demoCfg := demo.Config{Root: f.root, Checkpoint: f.checkpoint}
-	var notes []string // what the latest file says that needs a restart
-	apply := func() error {
-		cfg, warnings, err := readConfig(env, path)
-		for _, w := range warnings {
-			fmt.Fprintf(log, "agentdash: warning: %s\n", escapeControls(w))
-		}
-		if err != nil {
-			var errs config.Errors
-			if errors.As(err, &errs) {
-				return fmt.Errorf("config: %s: %w", countErrors(len(errs)), errs)
-			}
-			return err
-		}
-		abs, _, err := configAbilities(env, cfg, demoCfg)
-		if err != nil {
-			return err
-		}
-		if cfg.Timeout > 0 { // the default timeout of the file, which the agent took at start
-			for i := range abs {
-				if abs[i].Timeout == 0 {
-					abs[i].Timeout = time.Duration(cfg.Timeout)
-				}
-			}
-		}
-		if err := live.Apply(abs); err != nil {
-			return err
-		}
-		notes = restartNotes(start, cfg)
-		return nil
-	}
-	report := func(ev reload.Event) {
-		if notify != nil {
-			notify(ev)
-		}
-		at := ev.At.Format(time.TimeOnly)
-		if ev.Err != nil {
-			fmt.Fprintf(log, "%s config %s: %s\n", at, path, reloadMessage(ev))
-			return
-		}
-		fmt.Fprintf(log, "%s config %s: %s, %d abilities\n", at, path, reloadMessage(ev), len(a.Abilities()))
-		for _, n := range notes {
-			fmt.Fprintf(log, "agentdash: note: %s\n", n)
-		}
-	}
-	return reload.Watch(reload.Options{Path: path, Apply: apply, Report: report})
+	return newLiveConfig(env, f, a, log, notify).watch()
 }
 
 // reloadingAgent is an agent whose configuration is reloaded live: the

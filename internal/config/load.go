@@ -71,6 +71,17 @@ func exists(path string) (bool, error) {
 // be read. warnings say what is unsafe about the file (anyone may write
 // it, as ssh warns), for the caller to show.
 func Load(path string, builtins []string) (cfg *Config, warnings []string, err error) {
+	data, warnings, err := ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err = Parse(path, data, builtins)
+	return cfg, warnings, err
+}
+
+// ReadFile reads the configuration file at path, as Load does, without
+// parsing it: for a caller that changes the text before it parses it.
+func ReadFile(path string) (data []byte, warnings []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config %s: %w", path, err)
@@ -83,16 +94,14 @@ func Load(path string, builtins []string) (cfg *Config, warnings []string, err e
 	if !st.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("config %s: not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	if len(data) > MaxFileSize {
 		return nil, nil, fmt.Errorf("config %s: larger than %d MiB: not a configuration file", path, MaxFileSize>>20)
 	}
-	warnings = permissionWarnings(path, st)
-	cfg, err = Parse(path, data, builtins)
-	return cfg, warnings, err
+	return data, permissionWarnings(path, st), nil
 }
 
 // permissionWarnings warns of a file or directory that anyone may write
