@@ -79,18 +79,19 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	// shows in the footer. SIGHUP still stops the dashboard: it is how a
 	// closed terminal is told.
 	var status atomic.Pointer[func(string, bool)]
-	r, err := startReload(env, &f.agent, a, io.Discard, func(ev reload.Event) {
+	lc := newLiveConfig(env, &f.agent, a, io.Discard, func(ev reload.Event) {
 		if show := status.Load(); show != nil {
 			(*show)(statusMessage(ev), ev.Err != nil)
 		}
 	})
+	defer lc.close()
+	r, err := lc.watch()
 	if err != nil {
 		return err
 	}
 	var reloadNow func()
 	if r != nil {
-		defer r.Close()
-		reloadNow = func() { r.Reload(reload.TriggerKey) }
+		reloadNow = lc.reloadNow
 	}
 
 	var addr string
@@ -110,6 +111,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
 		Reload:      reloadNow,
+		Settings:    lc,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }

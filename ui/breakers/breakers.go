@@ -2,7 +2,9 @@
 // ability's circuit breaker (state, failure rate over the window, consecutive
 // failures, half-open probes, cooldown counting down, last transition), with
 // keys to trip and reset breakers and to inject faults so a user can watch a
-// breaker trip and recover.
+// breaker trip and recover, and a form that edits an ability's settings
+// (breaker rule, timeout, cache TTL) in the configuration, applied at once
+// and written to the file on w.
 package breakers
 
 import (
@@ -31,11 +33,11 @@ type Controller interface {
 }
 
 type keyMap struct {
-	Trip, Reset, ResetAll, Fault, ClearFault key.Binding
+	Trip, Reset, ResetAll, Fault, ClearFault, Edit, Write key.Binding
 }
 
 func (k keyMap) all() []key.Binding {
-	return []key.Binding{k.Trip, k.Reset, k.ResetAll, k.Fault, k.ClearFault}
+	return []key.Binding{k.Trip, k.Reset, k.ResetAll, k.Fault, k.ClearFault, k.Edit, k.Write}
 }
 
 // Model is the Breakers pane. Create it with New.
@@ -47,19 +49,25 @@ type Model struct {
 	filter *pane.Filter
 
 	stats    []agent.AbilityStats
-	settings map[string]breaker.Settings // per ability, from the registry
+	settings map[string]agent.Info // per ability, from the registry
 	now      time.Time
 	confirm  pane.Confirm
 	form     faultForm
 	focused  bool
+
+	config  Settings // nil: no settings form
+	edit    settingsForm
+	unsaved bool   // config has edits not written yet
+	file    string // config's file, "" without one
 
 	width, height int
 	view          string
 	dirty         bool
 }
 
-// New returns the pane driving ctl (normally the *agent.Agent).
-func New(c pane.Common, ctl Controller) *Model {
+// New returns the pane driving ctl (normally the *agent.Agent); settings,
+// if not nil, is the configuration the settings form edits.
+func New(c pane.Common, ctl Controller, settings Settings) *Model {
 	m := &Model{
 		c:   c,
 		ctl: ctl,
@@ -69,11 +77,18 @@ func New(c pane.Common, ctl Controller) *Model {
 			ResetAll:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset all")),
 			Fault:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "inject fault")),
 			ClearFault: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "clear fault")),
+			Edit:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit settings")),
+			Write:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write config")),
 		},
 		table:  pane.NewTable(c.Theme, columns),
 		filter: pane.NewFilter(c.Theme),
 		form:   newFaultForm(c.Theme),
+		config: settings,
+		edit:   newSettingsForm(c.Theme),
 		dirty:  true,
+	}
+	if settings != nil {
+		m.file = settings.File()
 	}
 	m.loadSettings()
 	m.updateKeys()
@@ -117,14 +132,19 @@ func (m *Model) Blur() {
 	m.focused = false
 	m.confirm.Cancel()
 	m.form.close()
+	if !m.edit.busy {
+		m.edit.close()
+	}
 	m.filter.Stop()
 	m.updateKeys()
 	m.dirty = true
 }
 
 // Capturing implements pane.Pane: true while a confirmation prompt, the
-// fault form or the filter input is open.
-func (m *Model) Capturing() bool { return m.confirm.Active() || m.form.active || m.filter.Typing() }
+// fault form, the settings form or the filter input is open.
+func (m *Model) Capturing() bool {
+	return m.confirm.Active() || m.form.active || m.edit.active || m.filter.Typing()
+}
 
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(w, h int) {
@@ -139,15 +159,21 @@ func (m *Model) SetSize(w, h int) {
 // layoutTable sizes the table: the pane minus the detail block, the rule
 // and (while a filter is shown) the filter line.
 func (m *Model) layoutTable() {
-	h := m.height - detailLines - 1
+	h := m.height - m.detailLines() - 1
 	if m.filter.Active() {
 		h--
 	}
 	m.table.SetSize(m.width, max(h, 2))
 }
 
-// detailLines is the height of the selected breaker's detail block.
-const detailLines = 5
+// detailLines is the height of the selected breaker's detail block: a
+// line more for the configuration when there is a settings form.
+func (m *Model) detailLines() int {
+	if m.config != nil {
+		return 6
+	}
+	return 5
+}
 
 // Selected returns the name of the selected ability ("" when there is none).
 func (m *Model) Selected() string {
@@ -167,14 +193,19 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case pane.SnapshotMsg:
 		m.stats, m.now = msg.Snap.Abilities, msg.Snap.Taken
-		if len(m.stats) != len(m.settings) {
-			m.loadSettings()
-		}
+		// A reload or the settings form may have changed any ability's
+		// settings.
+		m.loadSettings()
 		m.table.SetRows(m.rows())
 		m.updateKeys()
 		m.dirty = true
 	case tea.KeyMsg:
 		cmd := m.handleKey(msg)
+		m.updateKeys()
+		m.dirty = true
+		return cmd
+	case settingsDoneMsg:
+		cmd := m.settingsDone(msg)
 		m.updateKeys()
 		m.dirty = true
 		return cmd
@@ -185,6 +216,19 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if cmd, ok := m.confirm.Update(msg); ok {
 		return cmd
+	}
+	if m.edit.active {
+		changes, apply, done := m.edit.update(msg)
+		switch {
+		case done:
+			return nil
+		case apply && changes == nil:
+			m.edit.close()
+			return pane.Status(m.edit.ability+": no setting changed", false)
+		case apply:
+			return m.applySettings(m.edit.ability, changes)
+		}
+		return nil
 	}
 	if m.form.active {
 		f, done, err := m.form.update(msg)
@@ -206,6 +250,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	if m.table.Update(msg) {
 		return nil
+	}
+	if key.Matches(msg, m.keys.Write) {
+		return m.write()
 	}
 	name := m.Selected()
 	if name == "" && !key.Matches(msg, m.keys.ResetAll) {
@@ -231,17 +278,26 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.form.open(name, st.Fault)
 	case key.Matches(msg, m.keys.ClearFault):
 		return m.setFault(name, agent.Fault{})
+	case key.Matches(msg, m.keys.Edit):
+		vals, err := m.config.Values(name, m.edit.keys)
+		if err != nil {
+			return pane.Status("settings of "+name+": "+oneLine(err.Error()), true)
+		}
+		m.edit.open(name, vals, m.settings[name])
 	}
 	return nil
 }
 
-// loadSettings reads every breaker's settings from the registry (they do
-// not change after registration).
+// loadSettings reads every ability's settings from the registry.
 func (m *Model) loadSettings() {
 	infos := m.ctl.Abilities()
-	m.settings = make(map[string]breaker.Settings, len(infos))
+	m.settings = make(map[string]agent.Info, len(infos))
 	for _, in := range infos {
-		m.settings[in.Name] = in.Breaker.WithDefaults()
+		in.Breaker = in.Breaker.WithDefaults()
+		m.settings[in.Name] = in
+	}
+	if m.config != nil {
+		m.unsaved, m.file = m.config.Unsaved(), m.config.File()
 	}
 }
 
@@ -273,11 +329,15 @@ func (m *Model) updateKeys() {
 	m.keys.ResetAll.SetEnabled(idle && len(m.stats) > 0)
 	m.keys.Fault.SetEnabled(sel)
 	m.keys.ClearFault.SetEnabled(sel && st.Fault != (agent.Fault{}))
+	m.keys.Edit.SetEnabled(sel && m.config != nil)
+	m.keys.Write.SetEnabled(idle && m.config != nil && m.unsaved)
 }
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
 	switch {
+	case m.edit.active:
+		return m.edit.keyList()
 	case m.form.active:
 		return m.form.keyList()
 	case m.confirm.Active():
@@ -295,6 +355,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 		m.filter.FullHelp(),
 		append([]key.Binding{pane.Heading("selected breaker")}, m.keys.all()...),
 		append([]key.Binding{pane.Heading("fault form")}, m.form.keyList()...),
+		append([]key.Binding{pane.Heading("settings form")}, m.edit.keyList()...),
 	}
 }
 
@@ -422,6 +483,10 @@ func (m *Model) View() string {
 		m.view = t.Muted.Render("no abilities registered")
 		return m.view
 	}
+	if m.edit.active {
+		m.view = theme.Block(m.settingsView(), m.width, m.height)
+		return m.view
+	}
 	var sb strings.Builder
 	if m.filter.Active() {
 		sb.WriteString(m.filter.View())
@@ -460,14 +525,14 @@ func (m *Model) detailView() string {
 	}
 	b := &s.Breaker
 	st := stateCell(t, b.State)
-	lines := make([]string, 0, detailLines)
+	lines := make([]string, 0, m.detailLines())
 
 	l1 := t.Bold.Render(s.Name) + "  " + st.Style.Render(st.Text)
 	switch b.State {
 	case breaker.Open:
 		l1 += t.Muted.Render("  short-circuiting calls; half-open in ") + t.Warn.Render(cooldownText(b.CooldownRemaining))
 	case breaker.HalfOpen:
-		set := m.settings[s.Name]
+		set := m.settings[s.Name].Breaker
 		l1 += t.Muted.Render(fmt.Sprintf("  probing: %d of %d probes in flight, %d/%d successes to close",
 			b.HalfOpenInFlight, set.HalfOpenProbes, b.HalfOpenSuccesses, set.SuccessThreshold))
 	case breaker.ForcedOpen:
@@ -479,7 +544,8 @@ func (m *Model) detailView() string {
 		t.Label.Render("  consecutive failures ")+strconv.Itoa(b.ConsecutiveFailures))
 	// The rule has its own line: cut at the end of the window line, it lost
 	// the cooldown at 80 columns.
-	if rule := tripRule(m.settings[s.Name]); rule != "" {
+	in := m.settings[s.Name]
+	if rule := tripRule(in.Breaker); rule != "" {
 		lines = append(lines, t.Label.Render("rule ")+t.Muted.Render(rule))
 	}
 
@@ -508,6 +574,9 @@ func (m *Model) detailView() string {
 		}
 	}
 	lines = append(lines, fault)
+	if m.config != nil {
+		lines = append(lines, m.configLine(in))
+	}
 	return strings.Join(lines, "\n")
 }
 

@@ -30,7 +30,7 @@ func newTest(t *testing.T) *fixture {
 	t.Helper()
 	clock := panetest.NewClock(panetest.Epoch)
 	a := panetest.NewAgent(t, clock, 0)
-	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a)
+	m := New(pane.Common{Ctx: t.Context(), Theme: theme.Ascii()}, a, nil)
 	m.SetSize(100, 20)
 	m.Focus()
 	f := &fixture{m: m, a: a, clock: clock, t: t}

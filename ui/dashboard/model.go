@@ -61,6 +61,9 @@ type Config struct {
 	// calls it, off the event loop (its outcome comes back as a status
 	// message, through OnStatus).
 	Reload func()
+	// Settings, if set, is the configuration the Breakers pane's settings
+	// form edits (e) and writes (w).
+	Settings breakers.Settings
 }
 
 // ErrNoAgent is returned by Run when Config.Agent is nil.
@@ -134,7 +137,7 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 	c := pane.Common{Ctx: ctx, Theme: th}
 	m.panes = [numPanes]pane.Pane{
 		abilities.New(c, cfg.Agent),
-		breakers.New(c, cfg.Agent),
+		breakers.New(c, cfg.Agent, cfg.Settings),
 		cache.New(c, cache.AgentLoader(cfg.Agent)),
 		training.New(c, cfg.Train),
 	}
