@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentdash/agentdash/internal/agent"
@@ -41,6 +42,11 @@ type liveConfig struct {
 	edits map[string]map[string]string // ability → key path → value, not yet written
 	notes []string                     // what the latest file says that needs a restart
 	r     *reload.Reloader             // the file's watch, once started
+
+	// unsaved and file mirror len(edits) > 0 and path for the dashboard,
+	// which reads them every frame and must not wait for an apply.
+	unsaved atomic.Bool
+	file    atomic.Pointer[string]
 }
 
 // newLiveConfig returns the live configuration of a, the agent f built
@@ -59,6 +65,8 @@ func newLiveConfig(env *environment, f *agentFlags, a *agent.Agent, log io.Write
 	if env.config != nil {
 		lc.path = env.config.File
 	}
+	file := lc.path // a copy: path changes under mu
+	lc.file.Store(&file)
 	return lc
 }
 
@@ -248,22 +256,15 @@ func (lc *liveConfig) Apply(ability string, values map[string]string) error {
 		}
 		return err
 	}
+	lc.unsaved.Store(true)
 	return nil
 }
 
 // Unsaved reports whether settings were edited and not written.
-func (lc *liveConfig) Unsaved() bool {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	return len(lc.edits) > 0
-}
+func (lc *liveConfig) Unsaved() bool { return lc.unsaved.Load() }
 
 // File returns the configuration file, "" without one.
-func (lc *liveConfig) File() string {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	return lc.path
-}
+func (lc *liveConfig) File() string { return *lc.file.Load() }
 
 // errNoFile is Write's error without a configuration file.
 var errNoFile = errors.New("no configuration file")
@@ -296,6 +297,7 @@ func (lc *liveConfig) Write() error {
 		return fmt.Errorf("not written, the edits are kept: %w", err)
 	}
 	clear(lc.edits)
+	lc.unsaved.Store(false)
 	return nil
 }
 
@@ -334,7 +336,9 @@ func (lc *liveConfig) Create() error {
 		return err
 	}
 	lc.path = path
+	lc.file.Store(&path)
 	clear(lc.edits)
+	lc.unsaved.Store(false)
 	if _, err := lc.watchLocked(); err != nil {
 		return fmt.Errorf("created %s, but edits to it are not applied until the next start: %w", path, err)
 	}
