@@ -343,3 +343,46 @@ func TestSettingsFormFits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSettingsForm: whatever is typed into a field, enter either applies
+// it (the configuration then reads it back as typed) or keeps the form
+// open with an error and changes nothing.
+func FuzzSettingsForm(f *testing.F) {
+	for _, s := range []string{"5s", "soon", "0", "50%", "{a: 1}", "# x", "'", "\"", "- 1", "a: b", "1e9", "∞", "\t"} {
+		f.Add("breaker.cooldown", s)
+		f.Add("breaker.window", s)
+	}
+	f.Fuzz(func(t *testing.T, key, text string) {
+		keys := SettingsKeys()
+		found := false
+		for _, k := range keys {
+			found = found || k == key
+		}
+		if !found {
+			key = keys[len(key)%len(keys)]
+		}
+		fx, cfg := newSettingsTest(t, "/work/agentdash.yaml")
+		before := info(t, fx.a, "echo")
+		fx.send(panetest.Key("e"))
+		fx.field(key, text)
+		typed := strings.TrimSpace(fx.m.edit.inputs[fx.m.edit.focus].Value())
+		fx.send(panetest.Key("enter"))
+		if !fx.m.Capturing() {
+			vals, err := cfg.Values("echo", []string{key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vals[key] != typed && !(typed == fx.m.edit.initial[fx.m.edit.focus]) {
+				t.Fatalf("%s = %q applied, reads back %q", key, typed, vals[key])
+			}
+			return
+		}
+		i := fx.m.edit.focus
+		if fx.m.edit.errs[i] == "" && fx.m.edit.err == "" {
+			t.Fatalf("%s = %q: the form stayed open without an error", key, typed)
+		}
+		if after := info(t, fx.a, "echo"); after.Breaker != before.Breaker || after.Timeout != before.Timeout || cfg.text != fakeFile {
+			t.Fatalf("%s = %q refused but applied", key, typed)
+		}
+	})
+}
