@@ -368,7 +368,10 @@ func (m *Model) configLine(in agent.Info) string {
 		file = "none"
 	}
 	line += t.Label.Render("  config ") + t.Muted.Render(file)
-	if m.unsaved {
+	switch {
+	case m.unsaved && m.file == "":
+		line += "  " + t.Warn.Render("• unsaved: w creates a file")
+	case m.unsaved:
 		line += "  " + t.Warn.Render("• unsaved: w writes")
 	}
 	return line

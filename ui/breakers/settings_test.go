@@ -285,6 +285,9 @@ func TestSettingsWriteCreates(t *testing.T) {
 	if got := statusOf(msgs); got != "echo: settings applied; w creates a configuration file with them" {
 		t.Errorf("status %q", got)
 	}
+	if v := f.m.View(); !strings.Contains(v, "config none  • unsaved: w creates a file") {
+		t.Errorf("pane without a file after the edit:\n%s", v)
+	}
 	f.send(panetest.Key("w"))
 	if v := f.m.View(); !strings.Contains(v, "No configuration file: create /work/agentdash.yaml with these settings?") {
 		t.Fatalf("no prompt:\n%s", v)
