@@ -15,8 +15,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-var builtins = []string{"sum", "uppercase", "wordcount"}
-
 // TestSetGolden edits files and compares the result with golden files:
 // comments, their alignment, quoting and key order are kept, values are
 // replaced in place (block and flow mappings), missing keys are inserted
