@@ -23,7 +23,8 @@ import (
 // file made wrong (the footer shows the error at file:line:column) and
 // right again. No call fails: the load's "not ok" count and the metrics
 // say so. Then the Breakers pane's form changes weather's cooldown, and w
-// writes it into the file, its comments kept.
+// writes it into the file, its comments kept; the added command ability
+// answers a call.
 func TestDashboardLiveConfigUnderLoad(t *testing.T) {
 	needTmux(t)
 	dir := t.TempDir()
@@ -129,6 +130,14 @@ func TestDashboardLiveConfigUnderLoad(t *testing.T) {
 		t.Errorf("weather calls that did not succeed: %s\n%s", failed, screen)
 	}
 	term.keys("l")
+
+	// The command ability the file added runs.
+	term.keys("1")
+	term.waitFor("the Abilities pane", onScreen("[1 Abilities]"))
+	term.filter("shout", onScreen("esc cancel"))
+	term.waitFor("shout selected", onScreen("▸ shout", "✓ valid · enter calls shout"))
+	term.keys("Enter")
+	term.waitFor("the shout result", onScreen("#1 ✓ success"))
 	term.keys("q")
 	if screen := term.waitFor("the exit", onScreen("EXIT=")); !strings.Contains(screen, "EXIT=0") {
 		t.Errorf("agentdash exited with a non-zero status:\n%s", term.scrollback())
