@@ -424,6 +424,8 @@ func scalar(value string) string {
 // a temporary file in the same directory, which is then renamed over
 // path, so that a reader (the file watch) sees the old file or the new
 // one, never a part. The file keeps its mode; a new one gets perm.
+// (google/renameio does this, but not on Windows, which agentdash
+// supports.)
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
