@@ -99,14 +99,15 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		return err
 	}
 	// With a configuration file, its edits reach the agent and, through
-	// Sync, the clients (notifications/tools/list_changed).
+	// Sync, the clients (notifications/tools/list_changed), which are also
+	// told of each reload as a log message.
 	r, err := startReload(env, &f.agent, a, logw, func(ev reload.Event) {
-		if ev.Err != nil {
-			return
+		if ev.Err == nil {
+			if err := srv.Sync(); err != nil {
+				fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
+			}
 		}
-		if err := srv.Sync(); err != nil {
-			fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
-		}
+		srv.Reloaded(ctx, ev.Trigger, ev.Err)
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -256,11 +257,20 @@ func TestMCPReloadListsNewTools(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--config", path, "--http", "127.0.0.1:0")
 	changed := make(chan struct{}, 1)
+	reloads := make(chan *mcp.LoggingMessageParams, 16)
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
 			select {
 			case changed <- struct{}{}:
 			default:
+			}
+		},
+		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+			if r.Params.Logger == "agentdash.config" {
+				select {
+				case reloads <- r.Params:
+				default:
+				}
 			}
 		},
 	})
@@ -269,6 +279,27 @@ func TestMCPReloadListsNewTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cs.Close()
+	if err := cs.SetLoggingLevel(context.Background(), &mcp.SetLoggingLevelParams{Level: "info"}); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := func(level mcp.LoggingLevel, want string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for { // an editor's write can be two reloads: skip the other level's
+			select {
+			case m := <-reloads:
+				if m.Level != level {
+					continue
+				}
+				if data, _ := json.Marshal(m.Data); !strings.Contains(string(data), want) {
+					t.Errorf("reload message %s %s, want %s", m.Level, data, want)
+				}
+				return
+			case <-timeout:
+				t.Fatalf("no %s reload message; stderr: %s", level, stderr.String())
+			}
+		}
+	}
 	word := `demo: true
 abilities:
   word_count:
@@ -296,5 +327,11 @@ abilities:
 	if res.IsError || len(res.Content) != 1 || strings.TrimSpace(res.Content[0].(*mcp.TextContent).Text) != "3" {
 		t.Errorf("word_count: %+v", res)
 	}
+	reloaded("info", `"event":"config_reload"`)
+	// A broken file is refused, and the clients are told at "error".
+	if err := os.WriteFile(path, []byte("abilities: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloaded("error", `"ok":false`)
 	stopMCP(t, cancel, code, stderr)
 }
