@@ -119,19 +119,12 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		return serveMCPHTTP(ctx, logw, srv, f.http, token)
 	}
 	fmt.Fprintf(logw, "agentdash: serving %d tools over MCP on stdio\n", len(a.Abilities()))
-	var t mcp.Transport = &mcp.StdioTransport{}
-	if env.stdin != os.Stdin || env.stdout != os.Stdout { // tests: the environment's streams
-		t = &mcp.IOTransport{Reader: io.NopCloser(env.stdin), Writer: nopWriteCloser{env.stdout}}
-	}
+	t := mcpserver.StdioTransport(env.stdin, env.stdout, 0)
 	if err := srv.Run(ctx, t); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("mcp: %w", err)
 	}
 	return nil
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
 
 // openLog returns where log lines go: the --log file, appended to, or
 // stderr. Never stdout, which carries the protocol in stdio mode.
