@@ -108,7 +108,7 @@ func conformanceFixtures(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(mcpHandler(srv, ""))
+	hs := httptest.NewServer(mcpHandler(srv, "", mcpIdleSession))
 	t.Cleanup(func() {
 		for ss := range srv.MCP().Sessions() {
 			_ = ss.Close()

@@ -196,12 +196,26 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// mcpIdleSession is how long an HTTP session may make no request before it
+// is closed: a client that goes away without ending its session (DELETE)
+// would otherwise hold it for ever. A client that comes back later gets
+// 404 and starts a new session, as the protocol has it.
+const mcpIdleSession = time.Hour
+
 // mcpHandler is the HTTP handler of `mcp --http`: the SDK's Streamable
-// HTTP handler (stateful sessions, its loopback Host check against DNS
-// rebinding) at /mcp, behind cross-origin protection and, with a token, a
-// bearer check.
-func mcpHandler(srv *mcpserver.Server, token string) http.Handler {
-	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCP() }, nil)
+// HTTP handler (stateful sessions closed after idle of no request, its
+// loopback Host check against DNS rebinding, bodies over
+// mcpserver.DefaultMaxRequestBytes answered 413, a call canceled when its
+// request's connection drops) at /mcp, behind cross-origin protection
+// and, with a token, a bearer check.
+func mcpHandler(srv *mcpserver.Server, token string, idle time.Duration) http.Handler {
+	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCP() },
+		&mcp.StreamableHTTPOptions{
+			SessionTimeout:               idle,
+			MaxRequestBodyBytes:          mcpserver.DefaultMaxRequestBytes,
+			PropagateRequestCancellation: true,
+		})
+	h = srv.CancelOnDisconnect(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	if token != "" {
 		verify := func(_ context.Context, got string, _ *http.Request) (*auth.TokenInfo, error) {
@@ -223,7 +237,7 @@ func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, ad
 	if err != nil {
 		return fmt.Errorf("mcp: --http: %w", err)
 	}
-	hs := &http.Server{Handler: mcpHandler(srv, token), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: mcpHandler(srv, token, mcpIdleSession), ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the reload log messages (MCP logging, deprecated but current) are tested.
+
 package main
 
 import (

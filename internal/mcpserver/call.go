@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 MCP logging is deprecated from protocol 2026-07-28 but is how clients of the earlier versions, most of them today, see a tool's messages.
+
 package mcpserver
 
 import (

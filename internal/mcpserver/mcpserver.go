@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -80,6 +81,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	tools map[string]bool // names currently served, under mu
+
+	reqs   sync.Map      // CancelOnDisconnect's key -> the HTTP request's context
+	reqSeq atomic.Uint64 // the last key given
 }
 
 // New returns a server with a tool for every ability a has now; Sync adds
@@ -207,6 +211,8 @@ func (s *Server) handler(name string) mcp.ToolHandler {
 		if msg != "" {
 			return errorResult("call " + name + ": " + msg), nil
 		}
+		ctx, release := s.tieToRequest(ctx, req)
+		defer release()
 		c := &call{ss: req.Session, tok: req.Params.GetProgressToken()}
 		ctx = agent.WithCaller(withCall(ctx, c), callerOf(req.Session))
 		if c.tok != nil {
