@@ -57,6 +57,11 @@ type Config struct {
 	// the function OnStatus returns when it is done, and show does nothing
 	// afterwards.
 	OnStatus func(show func(text string, isErr bool)) (remove func())
+	// Callers, when true, lists in the Abilities pane's history the calls
+	// that name their caller (agent.WithCaller): those of the clients of a
+	// server the process runs beside the dashboard, an MCP client of
+	// --mcp-http say, with who made them.
+	Callers bool
 	// Reload, if set, applies the configuration file again: the f5 key
 	// calls it, off the event loop (its outcome comes back as a status
 	// message, through OnStatus).

@@ -1,0 +1,52 @@
+package dashboard
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/ui/abilities"
+)
+
+// TestForwardCallsBatchesCallersOnly: the calls that name a caller reach
+// the pane in a batch; the others (the dashboard's own) do not.
+func TestForwardCallsBatchesCallersOnly(t *testing.T) {
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Register(agent.Ability{Name: "one", Func: func(context.Context, map[string]any) (any, error) { return 1, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []agent.Event
+	stop := forwardCalls(a, func(msg tea.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, msg.(abilities.CallsMsg).Events...)
+	})
+	defer stop()
+	_, _ = a.Call(context.Background(), "one", nil)
+	_, _ = a.Call(agent.WithCaller(context.Background(), "cursor 0a1b2c3d"), "one", nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * callsEvery) // a wrongly forwarded event would have come by now
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].Caller != "cursor 0a1b2c3d" {
+		t.Fatalf("forwarded %+v, want the one call with a caller", got)
+	}
+}
