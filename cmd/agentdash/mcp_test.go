@@ -102,9 +102,9 @@ func TestMCPStdio(t *testing.T) {
 
 var servingRE = regexp.MustCompile(`serving MCP on (http://\S+/mcp)`)
 
-// startMCPHTTP runs `agentdash mcp --http` with args and returns its URL
+// runMCPHTTP runs `agentdash mcp --http` with args and returns its URL
 // and the channel of its exit status; canceling ctx stops it.
-func startMCPHTTP(t *testing.T, ctx context.Context, getenv func(string) string, args ...string) (string, <-chan int, *syncBuffer) {
+func runMCPHTTP(t *testing.T, ctx context.Context, getenv func(string) string, args ...string) (string, <-chan int, *syncBuffer) {
 	t.Helper()
 	stderr := &syncBuffer{}
 	code := make(chan int, 1)
@@ -143,7 +143,7 @@ func stopMCP(t *testing.T, cancel context.CancelFunc, code <-chan int, stderr *s
 
 func TestMCPHTTP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--http", "127.0.0.1:0")
+	url, code, stderr := runMCPHTTP(t, ctx, func(string) string { return "" }, "--http", "127.0.0.1:0")
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
 	if err != nil {
@@ -176,7 +176,7 @@ func TestMCPHTTPToken(t *testing.T) {
 		}
 		return ""
 	}
-	url, code, stderr := startMCPHTTP(t, ctx, getenv, "--http", "127.0.0.1:0")
+	url, code, stderr := runMCPHTTP(t, ctx, getenv, "--http", "127.0.0.1:0")
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
 	if _, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil); err == nil {
 		t.Error("a client without the token connected")
@@ -218,10 +218,18 @@ func TestMCPRefusals(t *testing.T) {
 		{"token file others can read", []string{"--http", "0.0.0.0:0", "--token-file", open}, []string{"chmod 600"}},
 		{"malformed address", []string{"--http", "nowhere"}, []string{"--http", "host:port"}},
 		{"token file without http", []string{"--token-file", open}, []string{"--http only"}},
+		// The dashboard's --mcp-http follows the same rules.
+		{"dashboard: non-loopback without a token", []string{"--mcp-http", "0.0.0.0:0"}, []string{"--mcp-http 0.0.0.0:0 is not a loopback address", "--mcp-token-file"}},
+		{"dashboard: token file others can read", []string{"--mcp-http", "0.0.0.0:0", "--mcp-token-file", open}, []string{"--mcp-token-file", "chmod 600"}},
+		{"dashboard: token file without http", []string{"--mcp-token-file", open}, []string{"--mcp-http only"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runCmd(t, "", append([]string{"mcp", "--root", dir}, tt.args...)...)
+			args := append([]string{"mcp", "--root", dir}, tt.args...)
+			if strings.HasPrefix(tt.args[0], "--mcp-") {
+				args = append([]string{"--root", dir}, tt.args...)
+			}
+			r := runCmd(t, "", args...)
 			if r.code != exitUsage {
 				t.Fatalf("exit %d, want %d; stderr %s", r.code, exitUsage, r.stderr)
 			}
@@ -257,7 +265,7 @@ func TestMCPReloadListsNewTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--config", path, "--http", "127.0.0.1:0")
+	url, code, stderr := runMCPHTTP(t, ctx, func(string) string { return "" }, "--config", path, "--http", "127.0.0.1:0")
 	changed := make(chan struct{}, 1)
 	reloads := make(chan *mcp.LoggingMessageParams, 16)
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{

@@ -41,6 +41,9 @@ type Config struct {
 	// MetricsAddr is the address of a running Prometheus exporter, shown in
 	// the header; "" means the exporter is off.
 	MetricsAddr string
+	// MCPAddr is the URL of an MCP server running beside the dashboard,
+	// shown in the header; "" means none.
+	MCPAddr string
 	// FPS is the number of frames (agent snapshots) per second; 0 means
 	// DefaultFPS. The terminal renderer is capped at the same rate.
 	FPS int
