@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -113,6 +114,9 @@ func (s *Server) beat(ctx context.Context, c *call, name string, n float64, star
 	return true
 }
 
+// maxClientName bounds the client's name in a caller, in bytes.
+const maxClientName = 64
+
 // callerOf names the client of a session for the dashboard: its name
 // (from initialize) and the first 8 characters of the session's ID, which
 // tell two sessions of the same client apart (stdio has no ID: one
@@ -121,6 +125,9 @@ func callerOf(ss *mcp.ServerSession) string {
 	name := "mcp-client"
 	if p := ss.InitializeParams(); p != nil && p.ClientInfo != nil && p.ClientInfo.Name != "" {
 		name = p.ClientInfo.Name
+	}
+	if len(name) > maxClientName { // the client's own text, kept with every call's event
+		name = strings.ToValidUTF8(name[:maxClientName], "")
 	}
 	id := ss.ID()
 	if len(id) > 8 {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,33 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCallerNameBounded: a client's name, its own text kept with every
+// call's event, is cut to 64 bytes.
+func TestCallerNameBounded(t *testing.T) {
+	f := agentWith(t, returns("one", "1"))
+	srv := newServer(t, f, mcpserver.Options{})
+	ctx := context.Background()
+	cp, sp := net.Pipe()
+	ss, err := srv.MCP().Connect(ctx, &mcp.IOTransport{Reader: sp, Writer: sp}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("é", 100)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: long}, nil).Connect(ctx, &mcp.IOTransport{Reader: cp, Writer: cp}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cp.Close(); _ = cs.Close(); _ = ss.Wait() }()
+	sub := f.agent.Subscribe(8)
+	defer sub.Close()
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := <-sub.C()
+	if ev.Caller != strings.Repeat("é", 32) {
+		t.Errorf("Caller %q (%d bytes), want the name cut to 64 bytes", ev.Caller, len(ev.Caller))
 	}
 }
