@@ -55,8 +55,10 @@ read, mode 0600) or $` + tokenEnv + `; without one it is refused.
 
 Every call goes through the agent's pipeline; a failure (bad arguments, an
 open breaker, a timeout, a rejection) is a tool result with isError set and a
-message saying what to do. Arguments larger than 1 MiB are refused.
-SIGINT/SIGTERM stop it gracefully.`,
+message saying what to do. Arguments larger than 1 MiB are refused that way;
+a request (a stdio line, an HTTP body) over 4 MiB gets a protocol error (HTTP
+413), and an HTTP session idle for an hour is closed. SIGINT/SIGTERM stop it
+gracefully.`,
 		Example: `  agentdash mcp
   agentdash mcp --log /tmp/agentdash-mcp.log
   agentdash mcp --http 127.0.0.1:8765
