@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/exporter"
+	"github.com/agentdash/agentdash/internal/mcpserver"
 	"github.com/agentdash/agentdash/internal/reload"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/dashboard"
@@ -22,6 +23,10 @@ type dashFlags struct {
 	metricsAddr string
 	dataset     string
 	fps         int
+	// mcpHTTP, if not "", is where MCP is served beside the dashboard,
+	// with the bearer token of mcpTokenFile or $AGENTDASH_MCP_TOKEN.
+	mcpHTTP      string
+	mcpTokenFile string
 }
 
 func (f *dashFlags) register(fs *pflag.FlagSet) {
@@ -29,6 +34,8 @@ func (f *dashFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. "+exporter.DefaultAddr+"); off by default")
 	fs.StringVar(&f.dataset, "dataset", "", "CSV dataset to prefill the training form with (default: synthetic data)")
 	intVar(fs, &f.fps, "fps", 15, "maximum frames per second of the dashboard (1-60)")
+	fs.StringVar(&f.mcpHTTP, "mcp-http", "", "also serve every ability over MCP (Streamable HTTP) at http://ADDR/mcp, as 'mcp --http' does; the calls of its clients show in the dashboard")
+	fs.StringVar(&f.mcpTokenFile, "mcp-token-file", "", "file holding the bearer token --mcp-http clients must send (mode 0600; default $"+tokenEnv+")")
 }
 
 // defaultCheckpoint is where the trainer writes and predict reads by default.
@@ -60,6 +67,15 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if err := checkTrainingFiles(f); err != nil {
 		return usage(err)
 	}
+	var mcpToken string
+	if f.mcpHTTP != "" {
+		var err error
+		if mcpToken, err = httpToken(env, "--mcp-http", f.mcpHTTP, "--mcp-token-file", f.mcpTokenFile); err != nil {
+			return usage(err)
+		}
+	} else if f.mcpTokenFile != "" {
+		return usage(errors.New("--mcp-token-file applies to --mcp-http only"))
+	}
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
 	}
@@ -75,13 +91,28 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	}
 	tc.Dataset = f.dataset
 
+	// MCP clients call the same agent; the dashboard owns the terminal,
+	// so the server's own log lines are dropped.
+	var mcpSrv *mcpserver.Server
+	if f.mcpHTTP != "" {
+		if mcpSrv, err = mcpserver.New(a, mcpserver.Options{}); err != nil {
+			return err
+		}
+	}
+
 	// The file is applied again when it changes and on f5; the outcome
-	// shows in the footer. SIGHUP still stops the dashboard: it is how a
-	// closed terminal is told.
+	// shows in the footer (and reaches MCP clients). SIGHUP still stops
+	// the dashboard: it is how a closed terminal is told.
 	var status atomic.Pointer[func(string, bool)]
 	lc := newLiveConfig(env, &f.agent, a, io.Discard, func(ev reload.Event) {
 		if show := status.Load(); show != nil {
 			(*show)(statusMessage(ev), ev.Err != nil)
+		}
+		if mcpSrv != nil {
+			if ev.Err == nil {
+				_ = mcpSrv.Sync() // an ability that cannot be a tool stays out; the dashboard still has it
+			}
+			mcpSrv.Reloaded(ctx, ev.Trigger, ev.Err)
 		}
 	})
 	defer lc.close()
@@ -103,10 +134,21 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		defer stop()
 		addr = srv.Addr()
 	}
+	var mcpURL string
+	if mcpSrv != nil {
+		m, err := startMCPHTTP(mcpSrv, f.mcpHTTP, mcpToken)
+		if err != nil {
+			return fmt.Errorf("--mcp-http: %w", err)
+		}
+		defer m.stop()
+		mcpURL = m.URL()
+	}
 	return dashboard.Run(ctx, dashboard.Config{
 		Agent:       a,
 		Train:       tc,
 		MetricsAddr: addr,
+		MCPAddr:     mcpURL,
+		Callers:     mcpSrv != nil,
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,

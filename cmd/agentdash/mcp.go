@@ -55,8 +55,10 @@ read, mode 0600) or $` + tokenEnv + `; without one it is refused.
 
 Every call goes through the agent's pipeline; a failure (bad arguments, an
 open breaker, a timeout, a rejection) is a tool result with isError set and a
-message saying what to do. Arguments larger than 1 MiB are refused.
-SIGINT/SIGTERM stop it gracefully.`,
+message saying what to do. Arguments larger than 1 MiB are refused that way;
+a request (a stdio line, an HTTP body) over 4 MiB gets a protocol error (HTTP
+413), and an HTTP session idle for an hour is closed. SIGINT/SIGTERM stop it
+gracefully.`,
 		Example: `  agentdash mcp
   agentdash mcp --log /tmp/agentdash-mcp.log
   agentdash mcp --http 127.0.0.1:8765
@@ -77,7 +79,7 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	var token string
 	if f.http != "" {
 		var err error
-		if token, err = httpToken(env, f); err != nil {
+		if token, err = httpToken(env, "--http", f.http, "--token-file", f.tokenFile); err != nil {
 			return usage(err)
 		}
 	} else if f.tokenFile != "" {
@@ -99,14 +101,15 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		return err
 	}
 	// With a configuration file, its edits reach the agent and, through
-	// Sync, the clients (notifications/tools/list_changed).
+	// Sync, the clients (notifications/tools/list_changed), which are also
+	// told of each reload as a log message.
 	r, err := startReload(env, &f.agent, a, logw, func(ev reload.Event) {
-		if ev.Err != nil {
-			return
+		if ev.Err == nil {
+			if err := srv.Sync(); err != nil {
+				fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
+			}
 		}
-		if err := srv.Sync(); err != nil {
-			fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
-		}
+		srv.Reloaded(ctx, ev.Trigger, ev.Err)
 	})
 	if err != nil {
 		return err
@@ -118,19 +121,12 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		return serveMCPHTTP(ctx, logw, srv, f.http, token)
 	}
 	fmt.Fprintf(logw, "agentdash: serving %d tools over MCP on stdio\n", len(a.Abilities()))
-	var t mcp.Transport = &mcp.StdioTransport{}
-	if env.stdin != os.Stdin || env.stdout != os.Stdout { // tests: the environment's streams
-		t = &mcp.IOTransport{Reader: io.NopCloser(env.stdin), Writer: nopWriteCloser{env.stdout}}
-	}
+	t := mcpserver.StdioTransport(env.stdin, env.stdout, 0)
 	if err := srv.Run(ctx, t); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("mcp: %w", err)
 	}
 	return nil
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
 
 // openLog returns where log lines go: the --log file, appended to, or
 // stderr. Never stdout, which carries the protocol in stdio mode.
@@ -159,35 +155,35 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // httpToken returns the bearer token HTTP clients must send, "" for none:
-// from --token-file, else $AGENTDASH_MCP_TOKEN. A non-loopback address
-// without a token is refused: anyone who can reach it could run the
-// abilities.
-func httpToken(env *environment, f *mcpFlags) (string, error) {
-	host, _, err := net.SplitHostPort(f.http)
+// from the token file (flag tokenFlag), else $AGENTDASH_MCP_TOKEN. A
+// non-loopback address (flag addrFlag) without a token is refused: anyone
+// who can reach it could run the abilities.
+func httpToken(env *environment, addrFlag, addr, tokenFlag, tokenFile string) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("mcp: --http %q: %w (want host:port, e.g. 127.0.0.1:8765)", f.http, err)
+		return "", fmt.Errorf("%s %q: %w (want host:port, e.g. 127.0.0.1:8765)", addrFlag, addr, err)
 	}
 	var token string
-	if f.tokenFile != "" {
-		st, err := os.Stat(f.tokenFile)
+	if tokenFile != "" {
+		st, err := os.Stat(tokenFile)
 		if err != nil {
-			return "", fmt.Errorf("mcp: --token-file: %w", err)
+			return "", fmt.Errorf("%s: %w", tokenFlag, err)
 		}
 		if st.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("mcp: --token-file %s: mode %04o lets others read it; chmod 600 it", f.tokenFile, st.Mode().Perm())
+			return "", fmt.Errorf("%s %s: mode %04o lets others read it; chmod 600 it", tokenFlag, tokenFile, st.Mode().Perm())
 		}
-		data, err := os.ReadFile(f.tokenFile)
+		data, err := os.ReadFile(tokenFile)
 		if err != nil {
-			return "", fmt.Errorf("mcp: --token-file: %w", err)
+			return "", fmt.Errorf("%s: %w", tokenFlag, err)
 		}
 		if token = strings.TrimSpace(string(data)); token == "" {
-			return "", fmt.Errorf("mcp: --token-file %s is empty", f.tokenFile)
+			return "", fmt.Errorf("%s %s is empty", tokenFlag, tokenFile)
 		}
 	} else {
 		token = strings.TrimSpace(env.getenv(tokenEnv))
 	}
 	if token == "" && !isLoopback(host) {
-		return "", fmt.Errorf("mcp: --http %s is not a loopback address: give a bearer token with --token-file or $%s, or listen on 127.0.0.1", f.http, tokenEnv)
+		return "", fmt.Errorf("%s %s is not a loopback address: give a bearer token with %s or $%s, or listen on 127.0.0.1", addrFlag, addr, tokenFlag, tokenEnv)
 	}
 	return token, nil
 }
@@ -202,12 +198,26 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// mcpIdleSession is how long an HTTP session may make no request before it
+// is closed: a client that goes away without ending its session (DELETE)
+// would otherwise hold it for ever. A client that comes back later gets
+// 404 and starts a new session, as the protocol has it.
+const mcpIdleSession = time.Hour
+
 // mcpHandler is the HTTP handler of `mcp --http`: the SDK's Streamable
-// HTTP handler (stateful sessions, its loopback Host check against DNS
-// rebinding) at /mcp, behind cross-origin protection and, with a token, a
-// bearer check.
-func mcpHandler(srv *mcpserver.Server, token string) http.Handler {
-	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCP() }, nil)
+// HTTP handler (stateful sessions closed after idle of no request, its
+// loopback Host check against DNS rebinding, bodies over
+// mcpserver.DefaultMaxRequestBytes answered 413, a call canceled when its
+// request's connection drops) at /mcp, behind cross-origin protection
+// and, with a token, a bearer check.
+func mcpHandler(srv *mcpserver.Server, token string, idle time.Duration) http.Handler {
+	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCP() },
+		&mcp.StreamableHTTPOptions{
+			SessionTimeout:               idle,
+			MaxRequestBodyBytes:          mcpserver.DefaultMaxRequestBytes,
+			PropagateRequestCancellation: true,
+		})
+	h = srv.CancelOnDisconnect(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	if token != "" {
 		verify := func(_ context.Context, got string, _ *http.Request) (*auth.TokenInfo, error) {
@@ -223,36 +233,66 @@ func mcpHandler(srv *mcpserver.Server, token string) http.Handler {
 	return mux
 }
 
-// serveMCPHTTP serves srv at http://addr/mcp until ctx ends.
-func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, addr, token string) error {
+// mcpHTTP is a running Streamable HTTP server of an mcpserver.Server.
+type mcpHTTP struct {
+	srv    *mcpserver.Server
+	hs     *http.Server
+	ln     net.Listener
+	served chan error // the result of hs.Serve
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the event watch
+}
+
+// startMCPHTTP serves srv at http://addr/mcp (mcpHandler) and sends the
+// agent's events to its clients, until stop.
+func startMCPHTTP(srv *mcpserver.Server, addr, token string) (*mcpHTTP, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("mcp: --http: %w", err)
+		return nil, err
 	}
-	hs := &http.Server{Handler: mcpHandler(srv, token), ReadHeaderTimeout: 10 * time.Second}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { srv.Watch(ctx) })
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(logw, "agentdash: serving MCP on http://%s/mcp (Ctrl-C to stop)\n", ln.Addr())
-	select {
-	case err := <-served:
-		return fmt.Errorf("mcp: %w", err)
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(logw, "agentdash: shutting down")
-	// Sessions hold streams open: close them, then let the requests end.
-	for ss := range srv.MCP().Sessions() {
+	m := &mcpHTTP{srv: srv, ln: ln, served: make(chan error, 1),
+		hs: &http.Server{Handler: mcpHandler(srv, token, mcpIdleSession), ReadHeaderTimeout: 10 * time.Second}}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Go(func() { srv.Watch(ctx) })
+	go func() { m.served <- m.hs.Serve(ln) }()
+	return m, nil
+}
+
+// URL is where the server answers.
+func (m *mcpHTTP) URL() string { return "http://" + m.ln.Addr().String() + "/mcp" }
+
+// stop closes the sessions, which hold streams open, lets the requests
+// end (mcpShutdownGrace at most) and stops the watch.
+func (m *mcpHTTP) stop() {
+	for ss := range m.srv.MCP().Sessions() {
 		_ = ss.Close()
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), mcpShutdownGrace)
 	defer scancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
+	if err := m.hs.Shutdown(sctx); err != nil {
+		_ = m.hs.Close()
 	}
-	<-served
+	<-m.served
+	m.cancel()
+	m.wg.Wait()
+}
+
+// serveMCPHTTP serves srv at http://addr/mcp until ctx ends.
+func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, addr, token string) error {
+	m, err := startMCPHTTP(srv, addr, token)
+	if err != nil {
+		return fmt.Errorf("mcp: --http: %w", err)
+	}
+	fmt.Fprintf(logw, "agentdash: serving MCP on %s (Ctrl-C to stop)\n", m.URL())
+	select {
+	case err := <-m.served:
+		m.served <- err // for stop
+		m.stop()
+		return fmt.Errorf("mcp: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(logw, "agentdash: shutting down")
+	m.stop()
 	return nil
 }

@@ -1,8 +1,11 @@
+//lint:file-ignore SA1019 the reload log messages (MCP logging, deprecated but current) are tested.
+
 package main
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -99,9 +102,9 @@ func TestMCPStdio(t *testing.T) {
 
 var servingRE = regexp.MustCompile(`serving MCP on (http://\S+/mcp)`)
 
-// startMCPHTTP runs `agentdash mcp --http` with args and returns its URL
+// runMCPHTTP runs `agentdash mcp --http` with args and returns its URL
 // and the channel of its exit status; canceling ctx stops it.
-func startMCPHTTP(t *testing.T, ctx context.Context, getenv func(string) string, args ...string) (string, <-chan int, *syncBuffer) {
+func runMCPHTTP(t *testing.T, ctx context.Context, getenv func(string) string, args ...string) (string, <-chan int, *syncBuffer) {
 	t.Helper()
 	stderr := &syncBuffer{}
 	code := make(chan int, 1)
@@ -140,7 +143,7 @@ func stopMCP(t *testing.T, cancel context.CancelFunc, code <-chan int, stderr *s
 
 func TestMCPHTTP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--http", "127.0.0.1:0")
+	url, code, stderr := runMCPHTTP(t, ctx, func(string) string { return "" }, "--http", "127.0.0.1:0")
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
 	if err != nil {
@@ -173,7 +176,7 @@ func TestMCPHTTPToken(t *testing.T) {
 		}
 		return ""
 	}
-	url, code, stderr := startMCPHTTP(t, ctx, getenv, "--http", "127.0.0.1:0")
+	url, code, stderr := runMCPHTTP(t, ctx, getenv, "--http", "127.0.0.1:0")
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
 	if _, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil); err == nil {
 		t.Error("a client without the token connected")
@@ -215,10 +218,18 @@ func TestMCPRefusals(t *testing.T) {
 		{"token file others can read", []string{"--http", "0.0.0.0:0", "--token-file", open}, []string{"chmod 600"}},
 		{"malformed address", []string{"--http", "nowhere"}, []string{"--http", "host:port"}},
 		{"token file without http", []string{"--token-file", open}, []string{"--http only"}},
+		// The dashboard's --mcp-http follows the same rules.
+		{"dashboard: non-loopback without a token", []string{"--mcp-http", "0.0.0.0:0"}, []string{"--mcp-http 0.0.0.0:0 is not a loopback address", "--mcp-token-file"}},
+		{"dashboard: token file others can read", []string{"--mcp-http", "0.0.0.0:0", "--mcp-token-file", open}, []string{"--mcp-token-file", "chmod 600"}},
+		{"dashboard: token file without http", []string{"--mcp-token-file", open}, []string{"--mcp-http only"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runCmd(t, "", append([]string{"mcp", "--root", dir}, tt.args...)...)
+			args := append([]string{"mcp", "--root", dir}, tt.args...)
+			if strings.HasPrefix(tt.args[0], "--mcp-") {
+				args = append([]string{"--root", dir}, tt.args...)
+			}
+			r := runCmd(t, "", args...)
 			if r.code != exitUsage {
 				t.Fatalf("exit %d, want %d; stderr %s", r.code, exitUsage, r.stderr)
 			}
@@ -254,13 +265,22 @@ func TestMCPReloadListsNewTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--config", path, "--http", "127.0.0.1:0")
+	url, code, stderr := runMCPHTTP(t, ctx, func(string) string { return "" }, "--config", path, "--http", "127.0.0.1:0")
 	changed := make(chan struct{}, 1)
+	reloads := make(chan *mcp.LoggingMessageParams, 16)
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
 			select {
 			case changed <- struct{}{}:
 			default:
+			}
+		},
+		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+			if r.Params.Logger == "agentdash.config" {
+				select {
+				case reloads <- r.Params:
+				default:
+				}
 			}
 		},
 	})
@@ -269,6 +289,27 @@ func TestMCPReloadListsNewTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cs.Close()
+	if err := cs.SetLoggingLevel(context.Background(), &mcp.SetLoggingLevelParams{Level: "info"}); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := func(level mcp.LoggingLevel, want string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for { // an editor's write can be two reloads: skip the other level's
+			select {
+			case m := <-reloads:
+				if m.Level != level {
+					continue
+				}
+				if data, _ := json.Marshal(m.Data); !strings.Contains(string(data), want) {
+					t.Errorf("reload message %s %s, want %s", m.Level, data, want)
+				}
+				return
+			case <-timeout:
+				t.Fatalf("no %s reload message; stderr: %s", level, stderr.String())
+			}
+		}
+	}
 	word := `demo: true
 abilities:
   word_count:
@@ -296,5 +337,11 @@ abilities:
 	if res.IsError || len(res.Content) != 1 || strings.TrimSpace(res.Content[0].(*mcp.TextContent).Text) != "3" {
 		t.Errorf("word_count: %+v", res)
 	}
+	reloaded("info", `"event":"config_reload"`)
+	// A broken file is refused, and the clients are told at "error".
+	if err := os.WriteFile(path, []byte("abilities: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloaded("error", `"ok":false`)
 	stopMCP(t, cancel, code, stderr)
 }

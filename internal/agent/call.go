@@ -108,32 +108,32 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	var kb [keyBufferSize]byte
 	args, key, err := e.validate(args, kb[:0])
 	if err != nil {
-		return a.finish(e, start, Result{Outcome: OutcomeBadArgs}, err)
+		return a.finish(ctx, e, start, Result{Outcome: OutcomeBadArgs}, err)
 	}
 
 	// 3. Breaker permit.
 	permit, err := e.breaker.Allow()
 	if err != nil {
-		return a.finish(e, start, Result{Outcome: OutcomeShortCircuited}, err)
+		return a.finish(ctx, e, start, Result{Outcome: OutcomeShortCircuited}, err)
 	}
 
 	// 4. Cache.
 	if v, ok := e.cached(a, key, start); ok {
 		e.breaker.Done(permit, breaker.Ignored)
-		return a.finishHit(e, start, v), nil
+		return a.finishHit(ctx, e, start, v), nil
 	}
 
 	// 5. Duplicate suppression: lead a new execution or follow the running
 	// one of the same key (see flight.go).
 	if ctx.Err() != nil { // neither start nor join an execution for a caller that already left
 		e.breaker.Done(permit, breaker.Ignored)
-		return a.finish(e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
+		return a.finish(ctx, e, start, Result{Outcome: OutcomeCanceled}, canceledError(ctx))
 	}
 	f, leader := e.join(ctx, key, args, permit)
 	if !leader {
 		e.breaker.Done(permit, breaker.Ignored)
 		x, shared := a.await(ctx, f, true)
-		return a.finish(e, start, Result{Value: x.value, Shared: shared, Outcome: x.outcome}, x.err)
+		return a.finish(ctx, e, start, Result{Value: x.value, Shared: shared, Outcome: x.outcome}, x.err)
 	}
 
 	// 6–8. Concurrency slot, fault injection and the ability, inline or
@@ -142,14 +142,14 @@ func (a *Agent) Call(ctx context.Context, name string, args map[string]any) (Res
 	goexit := true
 	defer func() {
 		if goexit { // runtime.Goexit in an inline ability ends this goroutine: record the call anyway
-			_, _ = a.finish(e, start, Result{Outcome: OutcomeFailure}, errGoexit)
+			_, _ = a.finish(ctx, e, start, Result{Outcome: OutcomeFailure}, errGoexit)
 		}
 	}()
 	x := a.run(ctx, f)
 	goexit = false
 
 	// 9. Record the metrics and the event.
-	return a.finish(e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
+	return a.finish(ctx, e, start, Result{Value: x.value, Outcome: x.outcome}, x.err)
 }
 
 // validate checks args against the ability's schema and applies its
@@ -180,8 +180,9 @@ func (e *entry) validate(args map[string]any, buf []byte) (map[string]any, []byt
 // cheaper than time.Now, which also reads the wall clock.
 func (a *Agent) mono() time.Duration { return time.Since(a.epoch) }
 
-// finish records the metrics and the event of a call and wraps its error.
-func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Result, error) {
+// finish records the metrics and the event of a call and wraps its error;
+// ctx is the caller's, for the event's Caller.
+func (a *Agent) finish(ctx context.Context, e *entry, start time.Duration, res Result, err error) (Result, error) {
 	end := a.mono()
 	res.Latency = end - start
 	at := a.endTime(end)
@@ -203,7 +204,7 @@ func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Re
 	}
 	if a.subs.Load() != nil {
 		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
-			Cached: res.Cached, Shared: res.Shared, Latency: res.Latency, Err: msg})
+			Cached: res.Cached, Shared: res.Shared, Latency: res.Latency, Err: msg, Caller: Caller(ctx)})
 	}
 	return res, err
 }
@@ -211,7 +212,7 @@ func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Re
 // finishHit is finish for a cache hit, the most frequent call: the same
 // records without the error handling, and a single counter (a hit is
 // counted as a success by Snapshot).
-func (a *Agent) finishHit(e *entry, start time.Duration, v any) Result {
+func (a *Agent) finishHit(ctx context.Context, e *entry, start time.Duration, v any) Result {
 	end := a.mono()
 	res := Result{Value: v, Cached: true, Latency: end - start, Outcome: OutcomeSuccess}
 	at := a.endTime(end)
@@ -220,7 +221,7 @@ func (a *Agent) finishHit(e *entry, start time.Duration, v any) Result {
 	e.hist.ObserveAt(res.Latency, at)
 	if a.subs.Load() != nil {
 		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
-			Cached: true, Latency: res.Latency})
+			Cached: true, Latency: res.Latency, Caller: Caller(ctx)})
 	}
 	return res
 }

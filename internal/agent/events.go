@@ -32,7 +32,7 @@ func (k EventKind) String() string {
 }
 
 // Event is something that happened in the agent. Result events fill
-// Outcome, Cached, Shared, Latency and Err (empty on success); transition
+// Outcome, Cached, Shared, Latency, Err (empty on success) and Caller; transition
 // events fill Transition.
 type Event struct {
 	Kind       EventKind          // EventResult or EventTransition
@@ -43,6 +43,7 @@ type Event struct {
 	Shared     bool               // result: the value came from a concurrent identical call
 	Latency    time.Duration      // result: how long the call took
 	Err        string             // result: the error's message; "" on success
+	Caller     string             // result: who made the call (WithCaller); "" when not said
 	Transition breaker.Transition // transition: from, to and why
 }
 

@@ -191,3 +191,29 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("fail breaker/fault = %+v / %+v", f.Breaker, f.Fault)
 	}
 }
+
+// TestEventsCarryTheCaller: a call's result event names the caller its
+// context carries (WithCaller), for a miss, a hit and a failure alike, and
+// none for a context without one.
+func TestEventsCarryTheCaller(t *testing.T) {
+	a := newAgent(t, Options{})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), CacheTTL: time.Minute, Func: upper})
+	sub := a.Subscribe(16)
+	defer sub.Close()
+	ctx := WithCaller(t.Context(), "claude-code 3f2a9c1b")
+	args := map[string]any{"text": "orfeas"}
+	for range 2 { // a miss, then a hit
+		if _, err := a.Call(ctx, "up", args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = a.Call(ctx, "up", map[string]any{"text": 1})
+	if _, err := a.Call(t.Context(), "up", args); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"claude-code 3f2a9c1b", "claude-code 3f2a9c1b", "claude-code 3f2a9c1b", ""} {
+		if ev := <-sub.C(); ev.Caller != want {
+			t.Errorf("event %d: Caller %q, want %q", i, ev.Caller, want)
+		}
+	}
+}

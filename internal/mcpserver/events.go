@@ -74,3 +74,20 @@ func transitionMessage(t breaker.Transition) *mcp.LoggingMessageParams {
 		},
 	}
 }
+
+// Reloaded tells every connected client that the configuration was
+// applied again (err nil: info, the tools may have changed) or that a new
+// version of it was refused (err: error, the previous one still serves),
+// at the level each client set. trigger says what started the reload
+// ("file", "signal", "key").
+func (s *Server) Reloaded(ctx context.Context, trigger string, err error) {
+	p := &mcp.LoggingMessageParams{Level: "info", Logger: "agentdash.config",
+		Data: map[string]any{"event": "config_reload", "trigger": trigger, "ok": true,
+			"message": "configuration reloaded (" + trigger + ")"}}
+	if err != nil {
+		p.Level = "error"
+		p.Data = map[string]any{"event": "config_reload", "trigger": trigger, "ok": false, "error": err.Error(),
+			"message": "configuration reload failed (" + trigger + "), the previous one still serves: " + err.Error()}
+	}
+	s.broadcast(ctx, p)
+}

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -57,6 +58,11 @@ type Options struct {
 	// Heartbeat is the progress interval of calls with a progress token;
 	// default DefaultHeartbeat.
 	Heartbeat time.Duration
+	// InputSchema, if not nil, gives the input schema of the named
+	// ability's tool as JSON text, sent verbatim (one with keywords the
+	// agent's schemas lack, $defs say, from a description the ability was
+	// made from), or nil for the ability's own schema.
+	InputSchema func(ability string) json.RawMessage
 	// Annotations, if not nil, gives the annotations (hints) of the named
 	// ability's tool, or nil for none.
 	Annotations func(ability string) *mcp.ToolAnnotations
@@ -75,6 +81,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	tools map[string]bool // names currently served, under mu
+
+	reqs   sync.Map      // CancelOnDisconnect's key -> the HTTP request's context
+	reqSeq atomic.Uint64 // the last key given
 }
 
 // New returns a server with a tool for every ability a has now; Sync adds
@@ -151,13 +160,19 @@ func (s *Server) Sync() error {
 
 // tool describes an ability as an MCP tool, its schema sent verbatim.
 func (s *Server) tool(in agent.Info) (*mcp.Tool, error) {
-	sch := in.Schema
-	if sch == nil {
-		sch = &schema.Schema{Type: schema.TypeObject}
+	var raw json.RawMessage
+	if s.opts.InputSchema != nil {
+		raw = s.opts.InputSchema(in.Name)
 	}
-	raw, err := json.Marshal(sch)
-	if err != nil {
-		return nil, fmt.Errorf("tool %s: input schema: %w", in.Name, err)
+	if raw == nil {
+		sch := in.Schema
+		if sch == nil {
+			sch = &schema.Schema{Type: schema.TypeObject}
+		}
+		var err error
+		if raw, err = json.Marshal(sch); err != nil {
+			return nil, fmt.Errorf("tool %s: input schema: %w", in.Name, err)
+		}
 	}
 	t := &mcp.Tool{Name: in.Name, Description: in.Description, InputSchema: json.RawMessage(raw)}
 	if s.opts.Annotations != nil {
@@ -196,8 +211,12 @@ func (s *Server) handler(name string) mcp.ToolHandler {
 		if msg != "" {
 			return errorResult("call " + name + ": " + msg), nil
 		}
-		if tok := req.Params.GetProgressToken(); tok != nil {
-			stop := s.heartbeat(ctx, req.Session, tok, name)
+		ctx, release := s.tieToRequest(ctx, req)
+		defer release()
+		c := &call{ss: req.Session, tok: req.Params.GetProgressToken()}
+		ctx = agent.WithCaller(withCall(ctx, c), callerOf(req.Session))
+		if c.tok != nil {
+			stop := s.heartbeat(ctx, c, name)
 			defer stop()
 		}
 		r, callErr := s.agent.Call(ctx, name, args)
@@ -223,34 +242,6 @@ func (s *Server) parseArgs(raw json.RawMessage) (map[string]any, string) {
 		return nil, fmt.Sprintf("%v: %v; send a JSON object that matches the tool's inputSchema", agent.ErrBadArgs, err)
 	}
 	return args, ""
-}
-
-// heartbeat reports progress on tok every Heartbeat until stop is called,
-// which waits for the reporting goroutine to end.
-func (s *Server) heartbeat(ctx context.Context, ss *mcp.ServerSession, tok any, name string) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(s.opts.Heartbeat)
-		defer tick.Stop()
-		for n := 1; ; n++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			msg := fmt.Sprintf("%s running for %s", name, time.Since(start).Round(time.Second))
-			if err := ss.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(n), Message: msg}); err != nil && ctx.Err() == nil {
-				s.log.Debug("progress notification failed", "tool", name, "error", err)
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
 }
 
 // explain turns a call's error into a message for a model: what went
@@ -291,11 +282,23 @@ func errorResult(msg string) *mcp.CallToolResult {
 }
 
 // valueResult turns an ability's value into a tool result: a string is
-// text; anything else is its JSON text, and, when it is a JSON object
+// text; MCP content (an image, audio, a resource: one, a list, or a whole
+// result, as an ability that forwards to another MCP server has) is sent
+// as it is; anything else is its JSON text, and, when it is a JSON object
 // (as structuredContent must be), also structuredContent.
 func valueResult(v any) (*mcp.CallToolResult, error) {
-	if str, ok := v.(string); ok {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: str}}}, nil
+	switch v := v.(type) {
+	case string:
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: v}}}, nil
+	case *mcp.CallToolResult:
+		if v != nil {
+			r := *v // a cached value is shared: the copy is this call's
+			return &r, nil
+		}
+	case []mcp.Content:
+		return &mcp.CallToolResult{Content: v}, nil
+	case mcp.Content:
+		return &mcp.CallToolResult{Content: []mcp.Content{v}}, nil
 	}
 	data, err := json.Marshal(v)
 	if err != nil {

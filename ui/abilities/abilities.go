@@ -89,6 +89,7 @@ type record struct {
 	shared  bool
 	value   string // the result formatted for reading (formatResult)
 	err     string
+	caller  string // who made a call from outside the dashboard (CallsMsg), for display; "" for the dashboard's own
 }
 
 // callDoneMsg carries a finished call back to the pane.
@@ -312,6 +313,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.onSnapshot(msg.Snap)
 	case pane.TickMsg:
 		return nil
+	case CallsMsg:
+		m.addCalls(msg.Events)
+		return nil
 	case callDoneMsg:
 		m.finish(msg.rec)
 		m.updateKeys()
@@ -471,6 +475,11 @@ func (m *Model) finish(r *record) {
 		delete(m.inFlight, r.ability)
 	}
 	m.last[r.ability] = r
+	m.push(r)
+}
+
+// push adds r to the history, the oldest call leaving a full one.
+func (m *Model) push(r *record) {
 	if len(m.history) == historySize {
 		copy(m.history, m.history[1:])
 		m.history = m.history[:historySize-1]

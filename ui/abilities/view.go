@@ -273,10 +273,19 @@ func (m *Model) historyLines(w, h int) []string {
 		r := shown[i]
 		line := theme.PadLeft("#"+strconv.Itoa(r.seq), 5) + " " + theme.PadRight(r.ability, nameW) + "  " +
 			theme.PadRight(outcomeText(t, r), outW) + " " + t.Muted.Render(theme.PadLeft(historyLatency(r), latW)) +
-			"  " + t.Subtle.Render(r.args)
+			"  " + historyDetail(t, r)
 		lines = append(lines, ansi.Truncate(line, w, "…"))
 	}
 	return lines
+}
+
+// historyDetail is what the history says of a call after its latency:
+// who made it, for a call from outside the dashboard, else its arguments.
+func historyDetail(t *theme.Theme, r *record) string {
+	if r.caller != "" {
+		return t.Label.Render("by " + r.caller)
+	}
+	return t.Subtle.Render(r.args)
 }
 
 // historyLatency is a call's latency, and "cached" when the cache served it.

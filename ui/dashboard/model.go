@@ -41,6 +41,9 @@ type Config struct {
 	// MetricsAddr is the address of a running Prometheus exporter, shown in
 	// the header; "" means the exporter is off.
 	MetricsAddr string
+	// MCPAddr is the URL of an MCP server running beside the dashboard,
+	// shown in the header; "" means none.
+	MCPAddr string
 	// FPS is the number of frames (agent snapshots) per second; 0 means
 	// DefaultFPS. The terminal renderer is capped at the same rate.
 	FPS int
@@ -57,6 +60,11 @@ type Config struct {
 	// the function OnStatus returns when it is done, and show does nothing
 	// afterwards.
 	OnStatus func(show func(text string, isErr bool)) (remove func())
+	// Callers, when true, lists in the Abilities pane's history the calls
+	// that name their caller (agent.WithCaller): those of the clients of a
+	// server the process runs beside the dashboard, an MCP client of
+	// --mcp-http say, with who made them.
+	Callers bool
 	// Reload, if set, applies the configuration file again: the f5 key
 	// calls it, off the event loop (its outcome comes back as a status
 	// message, through OnStatus).

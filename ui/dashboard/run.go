@@ -66,6 +66,10 @@ func Run(ctx context.Context, cfg Config) error {
 		// it has ended.
 		defer cfg.OnStatus(func(text string, isErr bool) { p.Send(pane.StatusMsg{Text: text, Err: isErr}) })()
 	}
+	if cfg.Callers {
+		// Send returns once the program has ended, so stop cannot hang.
+		defer forwardCalls(cfg.Agent, p.Send)()
+	}
 	// Through the model, as q: it stops and saves what runs, and the last
 	// frame is blank (see View). Send returns once the program has ended.
 	defer context.AfterFunc(ctx, func() { p.Send(quitMsg{}) })()

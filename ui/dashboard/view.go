@@ -114,6 +114,10 @@ func (m *Model) headerInfo(short bool) string {
 	} else {
 		b.WriteString("off")
 	}
+	if m.cfg.MCPAddr != "" {
+		b.WriteString(" │ mcp ")
+		b.WriteString(m.cfg.MCPAddr)
+	}
 	b.WriteByte(' ')
 	return b.String()
 }
