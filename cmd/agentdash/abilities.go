@@ -36,12 +36,16 @@ type breakerJSON struct {
 	CooldownSeconds     float64 `json:"cooldown_seconds"`
 	HalfOpenProbes      int     `json:"half_open_probes"`
 	SuccessThreshold    int     `json:"success_threshold"`
+	// The slow-call rule: 0 and 0 when off.
+	SlowCallThresholdSeconds float64 `json:"slow_call_threshold_seconds"`
+	SlowCallRate             float64 `json:"slow_call_rate"`
 }
 
 func newBreakerJSON(s breaker.Settings) breakerJSON {
 	return breakerJSON{WindowSize: s.WindowSize, MinCalls: s.MinCalls, FailureRate: s.FailureRate,
 		ConsecutiveFailures: s.ConsecutiveFailures, CooldownSeconds: s.Cooldown.Seconds(),
-		HalfOpenProbes: s.HalfOpenProbes, SuccessThreshold: s.SuccessThreshold}
+		HalfOpenProbes: s.HalfOpenProbes, SuccessThreshold: s.SuccessThreshold,
+		SlowCallThresholdSeconds: s.SlowCallThreshold.Seconds(), SlowCallRate: s.SlowCallRate}
 }
 
 func newAbilitiesCmd(env *environment) *cobra.Command {

@@ -108,7 +108,7 @@ func (a *Agent) land(f *flight, x execution) {
 		return
 	}
 	e := f.e
-	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
+	e.breaker.DoneAfter(f.permit, x.outcome.breakerOutcome(), x.took)
 	if x.outcome == OutcomeSuccess && e.cache != nil {
 		// Stored before the flight leaves e.flights, so that an identical
 		// call arriving meanwhile finds either the flight or the result.

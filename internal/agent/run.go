@@ -16,6 +16,7 @@ type execution struct {
 	err     error
 	late    bool          // the function failed after its context had ended
 	end     time.Duration // when the ability returned (a reading of a.mono), if it ran
+	took    time.Duration // how long it ran, with injected latency, for the breaker's slow-call rule
 }
 
 var (
@@ -75,7 +76,8 @@ func (a *Agent) execute(f *flight) {
 // as its context ends, releasing its callers.
 func (a *Agent) invoke(f *flight) execution {
 	e, ctx := f.e, &f.actx
-	ctx.start(a, f.ctx, e.timeout)
+	begin := a.mono()
+	ctx.start(a, f.ctx, begin, e.timeout)
 	var ended error
 	defer func() { ctx.release(ended) }() // also on runtime.Goexit
 	if e.isolate {
@@ -85,6 +87,7 @@ func (a *Agent) invoke(f *flight) execution {
 	defer e.inFlight.Add(-1)
 	x := e.call(ctx, f.args)
 	x.end = a.mono()
+	x.took = x.end - begin
 	ended = ctx.errAt(x.end)
 	switch {
 	case ended == context.DeadlineExceeded && f.ctx.Err() == nil: // its own deadline
@@ -150,7 +153,7 @@ func inject(ctx context.Context, f *Fault) (execution, bool) {
 }
 
 func timeoutExecution(d time.Duration) execution {
-	return execution{outcome: OutcomeTimeout, err: fmt.Errorf("%w after %s", ErrTimeout, d)}
+	return execution{outcome: OutcomeTimeout, err: fmt.Errorf("%w after %s", ErrTimeout, d), took: d}
 }
 
 func sharedTimeoutError(bound time.Duration) error {

@@ -125,11 +125,14 @@ func (d *decoder) checkBreaker(path string, b, base *Breaker) {
 	d.atLeast(p("success_threshold"), b.SuccessThreshold, 1)
 	d.positive(p("cooldown"), b.Cooldown)
 	d.positive(p("slow_call_threshold"), b.SlowCallThreshold)
+	s := b.Settings(base.Settings(breaker.Settings{})).WithDefaults()
 	if d.has(p("min_calls")) && !d.failed[p("window")] {
-		s := b.Settings(base.Settings(breaker.Settings{})).WithDefaults()
 		if s.MinCalls > s.WindowSize {
 			d.bad(p("min_calls"), "%d is more than the window (%d): the failure rate would never count", s.MinCalls, s.WindowSize)
 		}
+	}
+	if d.has(p("slow_call_rate")) && s.SlowCallThreshold == 0 {
+		d.bad(p("slow_call_rate"), "set without slow_call_threshold (here or in the agent-wide breaker): no call would count as slow")
 	}
 }
 

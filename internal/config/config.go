@@ -149,12 +149,11 @@ type Breaker struct {
 	// row.
 	ConsecutiveFailures int `yaml:"consecutive_failures"`
 	// SlowCallThreshold is the duration past which a call counts as slow
-	// (resilience4j's slowCallDurationThreshold). Checked here but not yet
-	// applied: the breaker does not count slow calls yet.
+	// (resilience4j's slowCallDurationThreshold); absent, slow calls are
+	// not counted.
 	SlowCallThreshold Duration `yaml:"slow_call_threshold"`
 	// SlowCallRate trips the breaker when the window's rate of slow calls
-	// reaches it, in (0,1]. Checked here but not yet applied, as
-	// SlowCallThreshold.
+	// reaches it, in (0,1]; default 100% once SlowCallThreshold is set.
 	SlowCallRate *Percent `yaml:"slow_call_rate"`
 	// Cooldown is how long the breaker stays open before it lets probes
 	// through.
@@ -167,8 +166,7 @@ type Breaker struct {
 }
 
 // Settings returns the rule as the breaker package takes it, on top of
-// base (the agent-wide rule's settings, or the zero Settings); the slow-call
-// keys have no counterpart yet.
+// base (the agent-wide rule's settings, or the zero Settings).
 func (b *Breaker) Settings(base breaker.Settings) breaker.Settings {
 	if b == nil {
 		return base
@@ -182,6 +180,10 @@ func (b *Breaker) Settings(base breaker.Settings) breaker.Settings {
 	set(&base.Cooldown, time.Duration(b.Cooldown))
 	set(&base.HalfOpenProbes, b.HalfOpenProbes)
 	set(&base.SuccessThreshold, b.SuccessThreshold)
+	set(&base.SlowCallThreshold, time.Duration(b.SlowCallThreshold))
+	if b.SlowCallRate != nil {
+		base.SlowCallRate = float64(*b.SlowCallRate)
+	}
 	return base
 }
 
