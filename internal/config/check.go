@@ -155,6 +155,9 @@ func (d *decoder) checkAbility(c *Config, name string, a *Ability) {
 		d.bad(p("max_concurrent"), "%d is more than the global max_concurrent (%d)", a.MaxConcurrent, c.MaxConcurrent)
 	}
 	d.checkBreaker(p("breaker"), a.Breaker, c.Breaker)
+	if h := a.Hints; h != nil && h.ReadOnly != nil && *h.ReadOnly && h.Destructive != nil && *h.Destructive {
+		d.bad(p("hints.destructive"), "true contradicts read_only: true (a read-only ability changes nothing)")
+	}
 	if a.Fault != nil && d.has(p("fault.latency")) && (a.Fault.Latency < 0 || time.Duration(a.Fault.Latency) > maxFaultLatency) {
 		d.bad(p("fault.latency"), "%v: must be 0s to %v", a.Fault.Latency, maxFaultLatency)
 	}

@@ -75,14 +75,15 @@ type Ability struct {
 	// Breaker is the ability's breaker rule, over the agent-wide one.
 	Breaker *Breaker `yaml:"breaker"`
 	// MaxConcurrent limits the ability's concurrently running calls, inside
-	// the global limit (at least 1).
+	// the global limit (at least 1, at most the global max_concurrent).
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// Isolate runs every execution in a goroutine of its own, so that a
 	// caller is released at the timeout even if the ability hangs.
 	Isolate *bool `yaml:"isolate"`
 	// Fault injects failures and latency, for drills.
 	Fault *Fault `yaml:"fault"`
-	// Hints describe the ability's effects to clients, for export.
+	// Hints describe the ability's effects to clients (MCP tool
+	// annotations).
 	Hints *Hints `yaml:"hints"`
 
 	// Argv is the program and its arguments (kind command); {{name}}
@@ -203,7 +204,9 @@ type Fault struct {
 	Latency Duration `yaml:"latency"`
 }
 
-// Hints describe an ability's effects, as MCP's tool annotations do.
+// Hints describe an ability's effects, as MCP's tool annotations do
+// (readOnlyHint, idempotentHint, destructiveHint, openWorldHint). An
+// absent key leaves the ability's own hint.
 type Hints struct {
 	// ReadOnly: the ability changes nothing.
 	ReadOnly *bool `yaml:"read_only"`
@@ -212,6 +215,9 @@ type Hints struct {
 	Idempotent *bool `yaml:"idempotent"`
 	// Destructive: the ability may delete or overwrite.
 	Destructive *bool `yaml:"destructive"`
+	// OpenWorld: the ability reaches entities outside the agent (the web,
+	// another service) rather than a closed domain.
+	OpenWorld *bool `yaml:"open_world"`
 }
 
 // Pos is a position in the file, 1-based.

@@ -186,6 +186,8 @@ func TestParseErrors(t *testing.T) {
 			`c.yaml:1:27: breaker.slow_call_rate: "half" is not a percentage such as 50% or a fraction such as 0.5`}},
 		{"slow rate without threshold", "breaker: {slow_call_rate: 50%}\n", []string{
 			"c.yaml:1:27: breaker.slow_call_rate: set without slow_call_threshold (here or in the agent-wide breaker): no call would count as slow"}},
+		{"contradicting hints", "abilities:\n  sum: {hints: {read_only: true, destructive: true}}\n", []string{
+			"c.yaml:2:47: abilities.sum.hints.destructive: true contradicts read_only: true (a read-only ability changes nothing)"}},
 		{"zero rate", "breaker: {failure_rate: 0%}\n", []string{
 			"c.yaml:1:25: breaker.failure_rate: 0%: must be more than 0% (up to 100%)"}},
 		{"bad size", "abilities:\n  x:\n    kind: command\n    argv: [cat]\n    max_output: lots\n", []string{
