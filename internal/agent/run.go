@@ -16,7 +16,6 @@ type execution struct {
 	err     error
 	late    bool          // the function failed after its context had ended
 	end     time.Duration // when the ability returned (a reading of a.mono), if it ran
-	took    time.Duration // how long it ran, with injected latency, for the breaker's slow-call rule
 }
 
 var (
@@ -65,18 +64,21 @@ func (a *Agent) execute(f *flight) {
 		return
 	}
 	x := execution{outcome: OutcomeFailure, err: errGoexit} // unless invoke returns
-	defer func() { a.land(f, x) }()
+	var took time.Duration
+	defer func() { a.landAfter(f, x, took) }()
 	defer a.releaseSlot(l)
 	// 7 and 8. Fault injection and the ability.
-	x = a.invoke(f)
+	x, took = a.invoke(f)
 }
 
 // invoke runs fault injection and the ability under its context (see
 // abilityCtx), then judges the outcome: a result returned after the
 // ability's own deadline is discarded, and a failure after the context
 // ended is explained by what ended it. An isolated execution lands as soon
-// as its context ends, releasing its callers.
-func (a *Agent) invoke(f *flight) execution {
+// as its context ends, releasing its callers. took is how long the
+// ability ran, with injected latency, for the breaker's slow-call rule; it is kept out of execution, which every
+// flight holds.
+func (a *Agent) invoke(f *flight) (x execution, took time.Duration) {
 	e, ctx := f.e, &f.actx
 	begin := a.mono()
 	ctx.start(a, f.ctx, begin, e.timeout)
@@ -87,17 +89,17 @@ func (a *Agent) invoke(f *flight) execution {
 	}
 	e.inFlight.Add(1)
 	defer e.inFlight.Add(-1)
-	x := e.call(ctx, f.args)
+	x = e.call(ctx, f.args)
 	x.end = a.mono()
-	x.took = x.end - begin
+	took = x.end - begin
 	ended = ctx.errAt(x.end)
 	switch {
 	case ended == context.DeadlineExceeded && f.ctx.Err() == nil: // its own deadline
-		return timeoutExecution(e.timeout)
+		return timeoutExecution(e.timeout), took
 	case ended != nil && x.late:
-		return a.interrupted(f)
+		return a.interrupted(f), took
 	}
-	return x
+	return x, took
 }
 
 // interrupted is the outcome of an execution whose context ended before
@@ -155,7 +157,7 @@ func inject(ctx context.Context, f *Fault) (execution, bool) {
 }
 
 func timeoutExecution(d time.Duration) execution {
-	return execution{outcome: OutcomeTimeout, err: fmt.Errorf("%w after %s", ErrTimeout, d), took: d}
+	return execution{outcome: OutcomeTimeout, err: fmt.Errorf("%w after %s", ErrTimeout, d)}
 }
 
 func sharedTimeoutError(bound time.Duration) error {
