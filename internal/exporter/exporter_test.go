@@ -38,7 +38,7 @@ func newAgent(t *testing.T) *agent.Agent {
 	}
 	must(a.Register(agent.Ability{Name: "echo", CacheTTL: time.Minute,
 		Func: func(_ context.Context, args map[string]any) (any, error) { return args["v"], nil }}))
-	must(a.Register(agent.Ability{Name: "fail",
+	must(a.Register(agent.Ability{Name: "fail", MaxConcurrent: 2,
 		Func: func(context.Context, map[string]any) (any, error) { return nil, errors.New("boom") }}))
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -76,9 +76,16 @@ agentdash_cache_misses_total{ability="echo"} 1
 # HELP agentdash_concurrency_limit Global limit on concurrently running calls.
 # TYPE agentdash_concurrency_limit gauge
 agentdash_concurrency_limit 8
+# HELP agentdash_ability_concurrency_limit An ability's own limit on its concurrently running calls (abilities that have one).
+# TYPE agentdash_ability_concurrency_limit gauge
+agentdash_ability_concurrency_limit{ability="fail"} 2
+# HELP agentdash_ability_concurrency_waiting Calls waiting for a slot of their ability's own limit.
+# TYPE agentdash_ability_concurrency_waiting gauge
+agentdash_ability_concurrency_waiting{ability="fail"} 0
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
-		"agentdash_cache_hits_total", "agentdash_cache_misses_total", "agentdash_concurrency_limit"); err != nil {
+		"agentdash_cache_hits_total", "agentdash_cache_misses_total", "agentdash_concurrency_limit",
+		"agentdash_ability_concurrency_limit", "agentdash_ability_concurrency_waiting"); err != nil {
 		t.Error(err)
 	}
 	body := scrape(t, Handler(a))
