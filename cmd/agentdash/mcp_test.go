@@ -296,5 +296,31 @@ abilities:
 	if res.IsError || len(res.Content) != 1 || strings.TrimSpace(res.Content[0].(*mcp.TextContent).Text) != "3" {
 		t.Errorf("word_count: %+v", res)
 	}
+	// A reload that changes only the hints replaces the tool: the client
+	// is told, and lists the new annotations.
+	select {
+	case <-changed: // a late notification of the first reload
+	default:
+	}
+	if err := os.WriteFile(path, []byte(word+"    hints: {read_only: true, open_world: false}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no tools/list_changed after the hints changed; stderr: %s", stderr.String())
+	}
+	tools, err := cs.ListTools(callCtx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Name != "word_count" {
+			continue
+		}
+		if an := tool.Annotations; an == nil || !an.ReadOnlyHint || an.OpenWorldHint == nil || *an.OpenWorldHint {
+			t.Errorf("word_count's annotations after the reload: %+v", an)
+		}
+	}
 	stopMCP(t, cancel, code, stderr)
 }
