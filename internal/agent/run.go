@@ -76,8 +76,8 @@ func (a *Agent) execute(f *flight) {
 // ability's own deadline is discarded, and a failure after the context
 // ended is explained by what ended it. An isolated execution lands as soon
 // as its context ends, releasing its callers. took is how long the
-// ability ran, with injected latency, for the breaker's slow-call rule; it is kept out of execution, which every
-// flight holds.
+// ability ran, with injected latency, for the breaker's slow-call rule;
+// it is kept out of execution, which every flight holds.
 func (a *Agent) invoke(f *flight) (x execution, took time.Duration) {
 	e, ctx := f.e, &f.actx
 	begin := a.mono()
