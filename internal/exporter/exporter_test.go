@@ -282,3 +282,54 @@ agentdash_config_reloads_total{result="success"} 3
 		t.Error("an agent without reloads exports reload metrics")
 	}
 }
+
+// A call waiting for a slot of its ability's own limit shows in
+// agentdash_ability_concurrency_waiting, and not in the global gauge;
+// canceled, it is counted as canceled.
+func TestAbilityLimitWaitExported(t *testing.T) {
+	a, err := agent.New(agent.Options{MaxWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	release := make(chan struct{})
+	if err := a.Register(agent.Ability{Name: "busy", MaxConcurrent: 1,
+		Func: func(ctx context.Context, _ map[string]any) (any, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return "ok", nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 2)
+	go func() { _, _ = a.Call(context.Background(), "busy", nil); done <- struct{}{} }()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, _ = a.Call(ctx, "busy", nil); done <- struct{}{} }()
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Snapshot().Abilities[0].Waiting != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no call waiting for the ability's slot")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	body := scrape(t, Handler(a))
+	for _, line := range []string{
+		`agentdash_ability_concurrency_limit{ability="busy"} 1`,
+		`agentdash_ability_concurrency_waiting{ability="busy"} 1`,
+		`agentdash_concurrency_waiting 0`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %q", line)
+		}
+	}
+	cancel()
+	<-done
+	close(release)
+	<-done
+	if body := scrape(t, Handler(a)); !strings.Contains(body, `agentdash_calls_total{ability="busy",outcome="canceled"} 1`+"\n") ||
+		!strings.Contains(body, `agentdash_ability_concurrency_waiting{ability="busy"} 0`+"\n") {
+		t.Errorf("after the cancel, the scrape lacks the canceled call or still counts it waiting:\n%s", body)
+	}
+}
