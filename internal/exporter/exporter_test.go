@@ -304,16 +304,19 @@ func TestAbilityLimitWaitExported(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan struct{}, 2)
+	poll := func(what string, cond func(agent.AbilityStats) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(a.Snapshot().Abilities[0]); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
 	go func() { _, _ = a.Call(context.Background(), "busy", nil); done <- struct{}{} }()
+	poll("the first call to run", func(st agent.AbilityStats) bool { return st.InFlight == 1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { _, _ = a.Call(ctx, "busy", nil); done <- struct{}{} }()
-	deadline := time.Now().Add(10 * time.Second)
-	for a.Snapshot().Abilities[0].Waiting != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("no call waiting for the ability's slot")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	poll("the second call to wait", func(st agent.AbilityStats) bool { return st.Waiting == 1 })
 	body := scrape(t, Handler(a))
 	for _, line := range []string{
 		`agentdash_ability_concurrency_limit{ability="busy"} 1`,
