@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -22,7 +23,13 @@ type abilityJSON struct {
 	TimeoutSeconds  float64        `json:"timeout_seconds"`
 	CacheTTLSeconds float64        `json:"cache_ttl_seconds"`
 	Isolate         bool           `json:"isolate"`
-	Breaker         breakerJSON    `json:"breaker"`
+	// MaxConcurrent is the ability's own concurrency limit; 0: only the
+	// global one.
+	MaxConcurrent int         `json:"max_concurrent"`
+	Breaker       breakerJSON `json:"breaker"`
+	// Hints are what the ability says of its effects (MCP's tool
+	// annotations); an unset one is left out.
+	Hints hintsJSON `json:"hints"`
 	// Source is "built-in" or the file:line that declares the ability.
 	Source string `json:"source"`
 }
@@ -36,12 +43,25 @@ type breakerJSON struct {
 	CooldownSeconds     float64 `json:"cooldown_seconds"`
 	HalfOpenProbes      int     `json:"half_open_probes"`
 	SuccessThreshold    int     `json:"success_threshold"`
+	// The slow-call rule: 0 and 0 when off.
+	SlowCallThresholdSeconds float64 `json:"slow_call_threshold_seconds"`
+	SlowCallRate             float64 `json:"slow_call_rate"`
+}
+
+// hintsJSON is an ability's hints in `abilities --json`, named as in the
+// configuration file.
+type hintsJSON struct {
+	ReadOnly    *bool `json:"read_only,omitempty"`
+	Idempotent  *bool `json:"idempotent,omitempty"`
+	Destructive *bool `json:"destructive,omitempty"`
+	OpenWorld   *bool `json:"open_world,omitempty"`
 }
 
 func newBreakerJSON(s breaker.Settings) breakerJSON {
 	return breakerJSON{WindowSize: s.WindowSize, MinCalls: s.MinCalls, FailureRate: s.FailureRate,
 		ConsecutiveFailures: s.ConsecutiveFailures, CooldownSeconds: s.Cooldown.Seconds(),
-		HalfOpenProbes: s.HalfOpenProbes, SuccessThreshold: s.SuccessThreshold}
+		HalfOpenProbes: s.HalfOpenProbes, SuccessThreshold: s.SuccessThreshold,
+		SlowCallThresholdSeconds: s.SlowCallThreshold.Seconds(), SlowCallRate: s.SlowCallRate}
 }
 
 func newAbilitiesCmd(env *environment) *cobra.Command {
@@ -65,7 +85,10 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 				for _, in := range infos {
 					out = append(out, abilityJSON{Name: in.Name, Description: in.Description,
 						InputSchema: in.Schema, TimeoutSeconds: in.Timeout.Seconds(),
-						CacheTTLSeconds: in.CacheTTL.Seconds(), Isolate: in.Isolate, Breaker: newBreakerJSON(in.Breaker), Source: in.Source})
+						CacheTTLSeconds: in.CacheTTL.Seconds(), Isolate: in.Isolate, MaxConcurrent: in.MaxConcurrent,
+						Breaker: newBreakerJSON(in.Breaker), Source: in.Source,
+						Hints: hintsJSON{ReadOnly: in.Hints.ReadOnly, Idempotent: in.Hints.Idempotent,
+							Destructive: in.Hints.Destructive, OpenWorld: in.Hints.OpenWorld}})
 				}
 				return writeJSON(env.stdout, out, isTerminal(env.stdout))
 			}
@@ -79,7 +102,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 
 func writeAbilities(env *environment, infos []agent.Info) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSOURCE\tTIMEOUT\tCACHE TTL\tARGUMENTS\tDESCRIPTION")
+	fmt.Fprintln(tw, "NAME\tSOURCE\tTIMEOUT\tCACHE TTL\tLIMIT\tHINTS\tARGUMENTS\tDESCRIPTION")
 	for _, in := range infos {
 		ttl := "off"
 		if in.CacheTTL > 0 {
@@ -89,12 +112,40 @@ func writeAbilities(env *environment, infos []agent.Info) error {
 		if src == "" {
 			src = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.Name, src, in.Timeout, ttl, argSummary(in.Schema), in.Description)
+		limit := "-"
+		if in.MaxConcurrent > 0 {
+			limit = strconv.Itoa(in.MaxConcurrent)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.Name, src, in.Timeout, ttl, limit, hintsSummary(in.Hints),
+			argSummary(in.Schema), in.Description)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write abilities: %w", err)
 	}
 	return nil
+}
+
+// hintsSummary renders the hints an ability sets, e.g. "read-only,closed"
+// or "idempotent,destructive"; "-" for none.
+func hintsSummary(h agent.Hints) string {
+	var parts []string
+	word := func(p *bool, yes, no string) {
+		switch {
+		case p == nil:
+		case *p && yes != "":
+			parts = append(parts, yes)
+		case !*p && no != "":
+			parts = append(parts, no)
+		}
+	}
+	word(h.ReadOnly, "read-only", "")
+	word(h.Idempotent, "idempotent", "")
+	word(h.Destructive, "destructive", "additive")
+	word(h.OpenWorld, "open-world", "closed")
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ",")
 }
 
 // argSummary renders a schema as "name:type (required) ...", e.g.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -258,5 +259,41 @@ func TestConfigSchema(t *testing.T) {
 	r := runCmd(t, "", "config", "schema")
 	if r.code != 0 || r.stdout != string(assets.ConfigSchema()) || !json.Valid([]byte(r.stdout)) {
 		t.Errorf("config schema: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// The file's max_concurrent, hints and slow-call rule show in
+// `abilities`, as the agent applies them.
+func TestAbilitiesShowFileSettings(t *testing.T) {
+	path := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"),
+		"abilities:\n  sum:\n    max_concurrent: 2\n    hints: {read_only: false, idempotent: true, destructive: false}\n"+
+			"    breaker: {slow_call_threshold: 1500ms, slow_call_rate: 60%}\n")
+	r := runCmd(t, "", "--config", path, "abilities", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out []abilityJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	var sum *abilityJSON
+	for i := range out {
+		if out[i].Name == "sum" {
+			sum = &out[i]
+		}
+	}
+	switch {
+	case sum == nil:
+		t.Fatalf("no sum in %s", r.stdout)
+	case sum.MaxConcurrent != 2:
+		t.Errorf("max_concurrent %d, want 2", sum.MaxConcurrent)
+	case sum.Breaker.SlowCallThresholdSeconds != 1.5 || sum.Breaker.SlowCallRate != 0.6:
+		t.Errorf("breaker %+v", sum.Breaker)
+	case !strings.Contains(r.stdout, `"hints":{"read_only":false,"idempotent":true,"destructive":false,"open_world":false}`):
+		t.Errorf("sum's hints (the file's over the built-in's) not in\n%s", r.stdout)
+	}
+	r = runCmd(t, "", "--config", path, "abilities")
+	if !regexp.MustCompile(`(?m)^sum +built-in +10s +1m0s +2 +idempotent,additive,closed `).MatchString(r.stdout) {
+		t.Errorf("abilities: sum's row lacks its limit and hints:\n%s", r.stdout)
 	}
 }

@@ -164,7 +164,7 @@ func TestConfigSettingsApplied(t *testing.T) {
 
 	r = runEnv(t, nil, "--config", path, "abilities")
 	if r.code != 0 || !strings.Contains(r.stdout, "SOURCE") ||
-		!regexpMatch(`(?m)^weather +`+regexpQuote(line("weather"))+` +2s +1m0s +city:string +Current weather`, r.stdout) ||
+		!regexpMatch(`(?m)^weather +`+regexpQuote(line("weather"))+` +2s +1m0s +- +- +city:string +Current weather`, r.stdout) ||
 		!regexpMatch(`(?m)^sum +built-in +`, r.stdout) {
 		t.Errorf("abilities:\n%s", r.stdout)
 	}

@@ -338,6 +338,32 @@ abilities:
 		t.Errorf("word_count: %+v", res)
 	}
 	reloaded("info", `"event":"config_reload"`)
+	// A reload that changes only the hints replaces the tool: the client
+	// is told, and lists the new annotations.
+	select {
+	case <-changed: // a late notification of the first reload
+	default:
+	}
+	if err := os.WriteFile(path, []byte(word+"    hints: {read_only: true, open_world: false}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no tools/list_changed after the hints changed; stderr: %s", stderr.String())
+	}
+	tools, err := cs.ListTools(callCtx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Name != "word_count" {
+			continue
+		}
+		if an := tool.Annotations; an == nil || !an.ReadOnlyHint || an.OpenWorldHint == nil || *an.OpenWorldHint {
+			t.Errorf("word_count's annotations after the reload: %+v", an)
+		}
+	}
 	// A broken file is refused, and the clients are told at "error".
 	if err := os.WriteFile(path, []byte("abilities: [\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -26,8 +26,9 @@
 //     ends. When that context ends with no follower waiting, the execution
 //     is abandoned: its context is canceled and the next identical call
 //     starts afresh. An uncached call leads an execution of its own;
-//  6. the global concurrency limit: a free slot at once, or a wait of up to
-//     Options.MaxWait (OutcomeRejected after that);
+//  6. the concurrency limits: the ability's own (Ability.MaxConcurrent), if
+//     it has one, then the global one; free slots at once, or a wait of up
+//     to Options.MaxWait for both (OutcomeRejected after that);
 //  7. fault injection, if set for the ability: added latency, then a
 //     failure probability;
 //  8. the ability itself (run.go), under a context that ends at its
@@ -253,6 +254,15 @@ type Ability struct {
 	// discarded (OutcomeTimeout), but the call returns only when Func
 	// does. Set it for a Func that may block without honoring its context.
 	Isolate bool
+	// MaxConcurrent limits the ability's executions running at once, inside
+	// the global limit (Options.MaxConcurrent): a call waits for a slot of
+	// the ability, then for a global one, both within Options.MaxWait.
+	// 0 means only the global limit; more than the global limit is the
+	// global limit.
+	MaxConcurrent int
+	// Hints describe the ability's effects to clients (exported as MCP
+	// tool annotations); the agent only reports them.
+	Hints Hints
 	// Func runs the ability.
 	Func Func
 	// Example, if not nil, returns example arguments that suit the ability
@@ -271,6 +281,37 @@ type Ability struct {
 	Definition string
 }
 
+// Hints describe an ability's effects, as MCP's tool annotations do
+// (readOnlyHint, idempotentHint, destructiveHint, openWorldHint). A nil
+// field is not said: a client then assumes MCP's default (not read-only,
+// not idempotent, destructive, open world). They are hints, for a client
+// to choose and confirm calls with; nothing enforces them.
+type Hints struct {
+	// ReadOnly: the ability changes nothing in its environment.
+	ReadOnly *bool
+	// Idempotent: calling it again with the same arguments has no further
+	// effect (meaningful when not read-only).
+	Idempotent *bool
+	// Destructive: it may delete or overwrite, rather than only add
+	// (meaningful when not read-only).
+	Destructive *bool
+	// OpenWorld: it reaches entities outside the agent (the web, another
+	// service), rather than a closed domain.
+	OpenWorld *bool
+}
+
+// clone returns h with pointers of its own, so that the caller's cannot
+// change a registered ability's hints.
+func (h Hints) clone() Hints {
+	c := func(p *bool) *bool {
+		if p == nil {
+			return nil
+		}
+		return new(*p)
+	}
+	return Hints{ReadOnly: c(h.ReadOnly), Idempotent: c(h.Idempotent), Destructive: c(h.Destructive), OpenWorld: c(h.OpenWorld)}
+}
+
 // Info describes a registered ability, with defaults applied: the fields
 // of its Ability but Func.
 type Info struct {
@@ -283,8 +324,13 @@ type Info struct {
 	CacheTTL time.Duration    // 0: not cached
 	Isolate  bool             // executions run in a goroutine of their own
 	Breaker  breaker.Settings // with the breaker package's defaults applied
-	Example  func() map[string]any
-	Source   string // as in Ability
+	// MaxConcurrent is the ability's own limit, at most the global one; 0:
+	// only the global limit.
+	MaxConcurrent int
+	// Hints are as in Ability, with pointers of their own: read-only.
+	Hints   Hints
+	Example func() map[string]any
+	Source  string // as in Ability
 	// Definition is as in Ability.
 	Definition string
 }
@@ -352,6 +398,11 @@ func (a *Agent) prepare(ab Ability) (Ability, *schema.Compiled, error) {
 	if ab.CacheTTL < 0 {
 		return ab, nil, fmt.Errorf("Ability.CacheTTL must not be negative, got %s", ab.CacheTTL)
 	}
+	if ab.MaxConcurrent < 0 {
+		return ab, nil, fmt.Errorf("Ability.MaxConcurrent must not be negative, got %d", ab.MaxConcurrent)
+	}
+	ab.MaxConcurrent = min(ab.MaxConcurrent, a.opts.MaxConcurrent)
+	ab.Hints = ab.Hints.clone()
 	if ab.Schema == nil {
 		ab.Schema = &schema.Schema{Type: schema.TypeObject}
 	}
@@ -425,6 +476,14 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled, prev *entry) (*e
 		}
 		e.breaker = b
 	}
+	if ab.MaxConcurrent > 0 {
+		if prev != nil && prev.limit != nil { // running calls keep counting against the new limit
+			e.limit = prev.limit
+			e.limit.resize(int64(ab.MaxConcurrent))
+		} else {
+			e.limit = newLimiter(int64(a.opts.MaxConcurrent), int64(ab.MaxConcurrent))
+		}
+	}
 	if ab.CacheTTL > 0 {
 		e.cacheTTL = ab.CacheTTL
 		e.flights = map[string]*flight{}
@@ -438,16 +497,18 @@ func (a *Agent) newEntry(ab Ability, compiled *schema.Compiled, prev *entry) (*e
 		}
 	}
 	e.info = Info{
-		Name:        ab.Name,
-		Description: ab.Description,
-		Schema:      ab.Schema,
-		Timeout:     ab.Timeout,
-		CacheTTL:    ab.CacheTTL,
-		Isolate:     ab.Isolate,
-		Breaker:     e.breaker.Settings(),
-		Example:     ab.Example,
-		Source:      ab.Source,
-		Definition:  ab.Definition,
+		Name:          ab.Name,
+		Description:   ab.Description,
+		Schema:        ab.Schema,
+		Timeout:       ab.Timeout,
+		CacheTTL:      ab.CacheTTL,
+		Isolate:       ab.Isolate,
+		Breaker:       e.breaker.Settings(),
+		MaxConcurrent: ab.MaxConcurrent,
+		Hints:         ab.Hints,
+		Example:       ab.Example,
+		Source:        ab.Source,
+		Definition:    ab.Definition,
 	}
 	return e, nil
 }

@@ -18,7 +18,9 @@ import (
 //   - an ability not in abs is removed: new calls fail as for an unknown
 //     name, while calls already past the lookup finish as they began;
 //   - an ability of a registered name takes abs's function, description,
-//     schema, timeout, TTL, isolation and source, and keeps its metrics
+//     schema, timeout, TTL, isolation, hints and source, and its
+//     concurrency limit, which also binds the calls already running (a
+//     lower limit lets new calls in once fewer run); it keeps its metrics
 //     (counters, latencies, last errors) and its injected fault; it keeps
 //     its breaker, with its state, when the breaker rule is the same, and
 //     gets a new, closed breaker when the rule changed; it keeps its

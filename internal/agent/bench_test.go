@@ -169,13 +169,20 @@ func TestCacheHitAllocations(t *testing.T) {
 // (CacheTTL 0): every call runs the pipeline's execution path (slot and
 // the ability inline under its deadline), without the cache store and
 // duplicate suppression that BenchmarkCallCacheMiss adds.
-func BenchmarkCallUncached(b *testing.B) {
+func BenchmarkCallUncached(b *testing.B) { benchUncached(b, 0) }
+
+// BenchmarkCallUncachedLimited is BenchmarkCallUncached on an ability with
+// a concurrency limit of its own (Ability.MaxConcurrent): the cost of
+// taking and releasing its slot besides the global one.
+func BenchmarkCallUncachedLimited(b *testing.B) { benchUncached(b, 4) }
+
+func benchUncached(b *testing.B, limit int) {
 	a, err := New(Options{MaxConcurrent: 64})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(a.Close)
-	if err := a.Register(Ability{Name: "noop", Schema: textSchema(), Func: noop}); err != nil {
+	if err := a.Register(Ability{Name: "noop", Schema: textSchema(), Func: noop, MaxConcurrent: limit}); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()

@@ -24,6 +24,7 @@ type entry struct {
 	timeout time.Duration
 	isolate bool
 	breaker *breaker.Breaker
+	limit   *limiter // the ability's own concurrency limit; nil: none
 
 	// cache is nil when the ability is not cached. flights holds the
 	// running executions of a cached ability by key (see flight.go).

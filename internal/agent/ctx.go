@@ -28,8 +28,9 @@ type abilityCtx struct {
 }
 
 // start sets the context up for an execution that starts now.
-func (c *abilityCtx) start(a *Agent, parent context.Context, timeout time.Duration) {
-	c.a, c.parent, c.deadline = a, parent, addSat(a.mono(), timeout)
+// now is a reading of a.mono.
+func (c *abilityCtx) start(a *Agent, parent context.Context, now, timeout time.Duration) {
+	c.a, c.parent, c.deadline = a, parent, addSat(now, timeout)
 }
 
 // made returns the stdlib context, making it the first time: the same

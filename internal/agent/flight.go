@@ -103,12 +103,19 @@ func (f *flight) leaderLeft(ctx context.Context) {
 // and its function's return may race): a success is cached, the breaker
 // is told through the leader's permit, and the waiting callers are
 // released.
-func (a *Agent) land(f *flight, x execution) {
+func (a *Agent) land(f *flight, x execution) { a.landAfter(f, x, 0) }
+
+// landAfter is land for an execution that ran for took, which the breaker
+// judges slow or not.
+func (a *Agent) landAfter(f *flight, x execution, took time.Duration) {
 	if !f.settled.CompareAndSwap(false, true) {
 		return
 	}
 	e := f.e
-	e.breaker.Done(f.permit, x.outcome.breakerOutcome())
+	if x.outcome == OutcomeTimeout { // however it landed, it took the whole timeout
+		took = max(took, e.timeout)
+	}
+	e.breaker.DoneAfter(f.permit, x.outcome.breakerOutcome(), took)
 	if x.outcome == OutcomeSuccess && e.cache != nil {
 		// Stored before the flight leaves e.flights, so that an identical
 		// call arriving meanwhile finds either the flight or the result.

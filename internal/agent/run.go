@@ -56,26 +56,32 @@ func (a *Agent) execute(f *flight) {
 		return
 	}
 	defer a.end()
-	// 6. Concurrency slot.
-	if x, ok := a.acquire(f.ctx); !ok {
+	// 6. Concurrency slot: the ability's, if it has a limit, then the
+	// global one.
+	l := f.e.limit
+	if x, ok := a.acquire(f.ctx, l, f.e.info.Name); !ok {
 		a.land(f, x)
 		return
 	}
 	x := execution{outcome: OutcomeFailure, err: errGoexit} // unless invoke returns
-	defer func() { a.land(f, x) }()
-	defer a.releaseSlot()
+	var took time.Duration
+	defer func() { a.landAfter(f, x, took) }()
+	defer a.releaseSlot(l)
 	// 7 and 8. Fault injection and the ability.
-	x = a.invoke(f)
+	x, took = a.invoke(f)
 }
 
 // invoke runs fault injection and the ability under its context (see
 // abilityCtx), then judges the outcome: a result returned after the
 // ability's own deadline is discarded, and a failure after the context
 // ended is explained by what ended it. An isolated execution lands as soon
-// as its context ends, releasing its callers.
-func (a *Agent) invoke(f *flight) execution {
+// as its context ends, releasing its callers. took is how long the
+// ability ran, with injected latency, for the breaker's slow-call rule;
+// it is kept out of execution, which every flight holds.
+func (a *Agent) invoke(f *flight) (x execution, took time.Duration) {
 	e, ctx := f.e, &f.actx
-	ctx.start(a, f.ctx, e.timeout)
+	begin := a.mono()
+	ctx.start(a, f.ctx, begin, e.timeout)
 	var ended error
 	defer func() { ctx.release(ended) }() // also on runtime.Goexit
 	if e.isolate {
@@ -83,16 +89,17 @@ func (a *Agent) invoke(f *flight) execution {
 	}
 	e.inFlight.Add(1)
 	defer e.inFlight.Add(-1)
-	x := e.call(ctx, f.args)
+	x = e.call(ctx, f.args)
 	x.end = a.mono()
+	took = x.end - begin
 	ended = ctx.errAt(x.end)
 	switch {
 	case ended == context.DeadlineExceeded && f.ctx.Err() == nil: // its own deadline
-		return timeoutExecution(e.timeout)
+		return timeoutExecution(e.timeout), took
 	case ended != nil && x.late:
-		return a.interrupted(f)
+		return a.interrupted(f), took
 	}
-	return x
+	return x, took
 }
 
 // interrupted is the outcome of an execution whose context ended before
@@ -171,54 +178,82 @@ func addSat(a, b time.Duration) time.Duration {
 	return a + b
 }
 
-// acquire takes a concurrency slot: at once if one is free, else waiting up
-// to MaxWait, for ctx, or until Close.
-func (a *Agent) acquire(ctx context.Context) (execution, bool) {
-	if a.sem.TryAcquire(1) {
-		if !a.tookSlot() {
-			return closedExecution, false
-		}
-		return execution{}, true
+// acquire takes a slot of l, the ability's limit (nil: none), then a
+// global one: at once if they are free, else waiting up to MaxWait for
+// both, for ctx, or until Close.
+func (a *Agent) acquire(ctx context.Context, l *limiter, name string) (execution, bool) {
+	own := l == nil || l.sem.TryAcquire(1)
+	if own && a.sem.TryAcquire(1) {
+		return a.tookSlot(l)
 	}
-	a.waiting.Add(1)
+	return a.waitSlots(ctx, l, own, name)
+}
+
+// waitSlots is acquire once a slot was not free: own says whether the
+// ability's slot is taken already.
+func (a *Agent) waitSlots(ctx context.Context, l *limiter, own bool, name string) (execution, bool) {
 	wctx, cancel := context.WithTimeout(ctx, a.opts.MaxWait)
+	defer cancel()
 	stop := context.AfterFunc(a.base, cancel) // Close ends the wait
-	err := a.sem.Acquire(wctx, 1)
-	stop()
-	cancel()
-	a.waiting.Add(-1)
-	if err != nil {
-		switch {
-		case a.base.Err() != nil:
-			return closedExecution, false
-		case ctx.Err() != nil:
-			return execution{outcome: OutcomeCanceled,
-				err: fmt.Errorf("canceled while waiting for a concurrency slot: %w", context.Cause(ctx))}, false
+	defer stop()
+	if !own {
+		l.waiting.Add(1)
+		err := l.sem.Acquire(wctx, 1)
+		l.waiting.Add(-1)
+		if err != nil {
+			return a.waitFailed(ctx, fmt.Sprintf("all %d slots of %s", l.limit.Load(), name)), false
 		}
-		return execution{outcome: OutcomeRejected,
-			err: fmt.Errorf("%w (all %d slots stayed busy for %s)", ErrRejected, a.opts.MaxConcurrent, a.opts.MaxWait)}, false
 	}
-	if !a.tookSlot() {
+	if !a.sem.TryAcquire(1) {
+		a.waiting.Add(1)
+		err := a.sem.Acquire(wctx, 1)
+		a.waiting.Add(-1)
+		if err != nil {
+			if l != nil {
+				l.release()
+			}
+			return a.waitFailed(ctx, fmt.Sprintf("all %d slots", a.opts.MaxConcurrent)), false
+		}
+	}
+	return a.tookSlot(l)
+}
+
+// waitFailed is the outcome of a wait for slots that ended without them:
+// Close, the caller leaving, or MaxWait (a rejection: slots stayed busy).
+func (a *Agent) waitFailed(ctx context.Context, slots string) execution {
+	switch {
+	case a.base.Err() != nil:
+		return closedExecution
+	case ctx.Err() != nil:
+		return execution{outcome: OutcomeCanceled,
+			err: fmt.Errorf("canceled while waiting for a concurrency slot: %w", context.Cause(ctx))}
+	}
+	return execution{outcome: OutcomeRejected,
+		err: fmt.Errorf("%w (%s stayed busy for %s)", ErrRejected, slots, a.opts.MaxWait)}
+}
+
+// tookSlot accounts for the slots just taken (the global one, and one of
+// l unless nil), unless Close has begun: then it gives them back, so that
+// no ability starts once Close has begun. Close cancels the slot waits
+// while the abilities it cancels free their slots, so a waiter may get a
+// slot meanwhile; Close sets closed before it cancels anything, so such a
+// waiter sees it.
+func (a *Agent) tookSlot(l *limiter) (execution, bool) {
+	if a.closed.Load() {
+		a.sem.Release(1)
+		if l != nil {
+			l.release()
+		}
 		return closedExecution, false
 	}
+	a.inUse.Add(1)
 	return execution{}, true
 }
 
-// tookSlot accounts for a slot just taken, unless Close has begun: then it
-// gives the slot back, so that no ability starts once Close has begun.
-// Close cancels the slot waits while the abilities it cancels free their
-// slots, so a waiter may get a slot meanwhile; Close sets closed before it
-// cancels anything, so such a waiter sees it.
-func (a *Agent) tookSlot() bool {
-	if a.closed.Load() {
-		a.sem.Release(1)
-		return false
-	}
-	a.inUse.Add(1)
-	return true
-}
-
-func (a *Agent) releaseSlot() {
+func (a *Agent) releaseSlot(l *limiter) {
 	a.inUse.Add(-1)
 	a.sem.Release(1)
+	if l != nil {
+		l.release()
+	}
 }

@@ -17,7 +17,8 @@ type Snapshot struct {
 	Uptime time.Duration // since New
 	// Limit is MaxConcurrent; InUse the slots taken (running abilities,
 	// including ones whose caller gave up, and injected latency); Waiting
-	// the calls waiting for a slot.
+	// the calls waiting for a global slot (those waiting for their
+	// ability's own slot are counted by AbilityStats.Waiting).
 	Limit, InUse, Waiting int
 	// Rate is the calls per second of all abilities over the last 10 s.
 	Rate      float64
@@ -43,6 +44,10 @@ type AbilityStats struct {
 	// InFlight is the number of executions of the ability running now,
 	// including ones whose caller gave up.
 	InFlight int64
+	// Limit is the ability's own concurrency limit (Ability.MaxConcurrent),
+	// 0 for none; Waiting the calls waiting for one of its slots.
+	Limit   int
+	Waiting int64
 	// Latency (all time) and Recent (last minute) summarize the latency of
 	// calls that passed validation and the breaker.
 	Latency, Recent latency.Summary
@@ -101,6 +106,9 @@ func (e *entry) stats() AbilityStats {
 		Rate:       e.rate.PerSecond(),
 		RateSeries: e.rate.Series(make([]float64, 0, 60)),
 		Breaker:    e.breaker.Stats(),
+	}
+	if e.limit != nil {
+		st.Limit, st.Waiting = e.info.MaxConcurrent, e.limit.waiting.Load()
 	}
 	st.Latency, st.LatencyBuckets = e.hist.SummaryAndBuckets(nil)
 	for o := range st.Outcomes {

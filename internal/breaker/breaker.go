@@ -1,20 +1,23 @@
 // Package breaker implements the per-ability circuit breaker of agentdash.
 //
 // A Breaker has four states. Closed lets every call through and records
-// its outcome in a count-based sliding window; it trips to Open when the
-// window's failure rate reaches Settings.FailureRate (once the window holds
-// at least Settings.MinCalls outcomes) or after Settings.ConsecutiveFailures
-// failures in a row. Open rejects calls with [ErrOpen] until
+// its outcome, and whether it was slow, in a count-based sliding window; it
+// trips to Open when the window's failure rate reaches Settings.FailureRate
+// or its rate of slow calls (longer than Settings.SlowCallThreshold)
+// reaches Settings.SlowCallRate, once the window holds at least
+// Settings.MinCalls outcomes, or after Settings.ConsecutiveFailures
+// failures in a row. The slow-call rule is resilience4j's: a call that
+// succeeds but is slow still warns that the dependency is struggling. Open rejects calls with [ErrOpen] until
 // Settings.Cooldown has elapsed; the switch to HalfOpen is applied lazily,
 // the first time the breaker is observed (Allow, State or Stats) after the
 // cooldown. HalfOpen lets at most Settings.HalfOpenProbes probe calls run
 // at once; Settings.SuccessThreshold successful probes close the breaker,
-// and one failed probe re-opens it with a fresh cooldown. ForcedOpen is
+// and one failed (or slow) probe re-opens it with a fresh cooldown. ForcedOpen is
 // entered only by [Breaker.Trip] and left only by [Breaker.Reset] (like
 // Polly's Isolate or resilience4j's FORCED_OPEN).
 //
-// Every call is bracketed by Allow, which returns a [Permit], and Done,
-// which reports the [Outcome]. Ignored releases the permit (including a
+// Every call is bracketed by Allow, which returns a [Permit], and Done (or
+// DoneAfter, with the call's duration), which reports the [Outcome]. Ignored releases the permit (including a
 // half-open probe slot) without counting. Each transition starts a new
 // generation, and outcomes of permits issued in an earlier generation are
 // dropped, so a slow call started before the breaker opened cannot close
@@ -59,10 +62,11 @@ type Breaker struct {
 	errForced, errProbes *OpenError
 
 	mu          sync.Mutex
-	window      []bool // ring of closed-state outcomes; true = failure
+	window      []mark // ring of closed-state outcomes
 	head        int    // next write position in window
 	calls       int    // outcomes held in window
 	fails       int    // failures held in window
+	slows       int    // slow calls held in window
 	consec      int    // current run of consecutive failures
 	openedAt    time.Time
 	probes      int // half-open probe permits outstanding
@@ -116,7 +120,7 @@ func New(name string, s Settings, opts ...Option) (*Breaker, error) {
 		set:          s,
 		now:          o.now,
 		onTransition: o.onTransition,
-		window:       make([]bool, s.WindowSize),
+		window:       make([]mark, s.WindowSize),
 		errForced:    &OpenError{Name: name, State: ForcedOpen},
 		errProbes:    &OpenError{Name: name, State: HalfOpen, Probes: s.HalfOpenProbes},
 	}
@@ -171,11 +175,24 @@ func (b *Breaker) allowSlow() (Permit, error) {
 	}
 }
 
-// Done reports the outcome of the call made under p. Outcomes of permits
-// from an earlier generation (issued before a transition, Trip or Reset)
-// are ignored, as is the zero Permit. Outcome values other than Success and
-// Failure are treated as Ignored.
-func (b *Breaker) Done(p Permit, o Outcome) {
+// mark is one outcome in the window: a set of flags.
+type mark uint8
+
+const (
+	markFailed mark = 1 << iota
+	markSlow
+)
+
+// Done reports the outcome of the call made under p, as DoneAfter does
+// for a call that was not slow.
+func (b *Breaker) Done(p Permit, o Outcome) { b.DoneAfter(p, o, 0) }
+
+// DoneAfter reports the outcome of the call made under p and how long it
+// took: longer than Settings.SlowCallThreshold (when set) counts as slow.
+// Outcomes of permits from an earlier generation (issued before a
+// transition, Trip or Reset) are ignored, as is the zero Permit. Outcome
+// values other than Success and Failure are treated as Ignored.
+func (b *Breaker) DoneAfter(p Permit, o Outcome, took time.Duration) {
 	if o != Success && o != Failure {
 		o = Ignored
 	}
@@ -194,6 +211,11 @@ func (b *Breaker) Done(p Permit, o Outcome) {
 			return // Done called twice for the same probe
 		}
 		b.probes--
+		if o == Success && b.slow(took) {
+			b.transition(b.now(), Open, ReasonProbeFailure,
+				fmt.Sprintf("probe slow (%s > %s); cooling down %s", took, b.set.SlowCallThreshold, b.set.Cooldown))
+			return
+		}
 		switch o {
 		case Success:
 			b.probeOK++
@@ -207,24 +229,43 @@ func (b *Breaker) Done(p Permit, o Outcome) {
 		}
 		return
 	}
-	b.record(o == Failure)
+	var m mark
+	if o == Failure {
+		m |= markFailed
+	}
+	if b.slow(took) {
+		m |= markSlow
+	}
+	b.record(m)
 	b.evaluate()
 }
 
+// slow reports whether a call that took took is slow.
+func (b *Breaker) slow(took time.Duration) bool {
+	return b.set.slowEnabled() && took > b.set.SlowCallThreshold
+}
+
 // record adds one closed-state outcome to the window.
-func (b *Breaker) record(failed bool) {
+func (b *Breaker) record(m mark) {
 	if b.calls == len(b.window) {
-		if b.window[b.head] {
+		old := b.window[b.head]
+		if old&markFailed != 0 {
 			b.fails--
+		}
+		if old&markSlow != 0 {
+			b.slows--
 		}
 	} else {
 		b.calls++
 	}
-	b.window[b.head] = failed
+	b.window[b.head] = m
 	if b.head++; b.head == len(b.window) {
 		b.head = 0
 	}
-	if failed {
+	if m&markSlow != 0 {
+		b.slows++
+	}
+	if m&markFailed != 0 {
 		b.fails++
 		b.consec++
 	} else {
@@ -233,13 +274,20 @@ func (b *Breaker) record(failed bool) {
 }
 
 // evaluate trips the breaker if a closed-state trip condition holds. The
-// failure rate is checked first.
+// failure rate is checked first, then the slow-call rate.
 func (b *Breaker) evaluate() {
 	s := &b.set
 	if s.rateEnabled() && b.calls >= s.MinCalls {
 		if rate := float64(b.fails) / float64(b.calls); rate >= s.FailureRate {
 			b.transition(b.now(), Open, ReasonFailureRate,
 				fmt.Sprintf("%d/%d failed (%.0f%% >= %.0f%%)", b.fails, b.calls, rate*100, s.FailureRate*100))
+			return
+		}
+	}
+	if s.slowEnabled() && b.calls >= s.MinCalls {
+		if rate := float64(b.slows) / float64(b.calls); rate >= s.SlowCallRate {
+			b.transition(b.now(), Open, ReasonSlowCallRate,
+				fmt.Sprintf("%d/%d slow calls, over %s (%.0f%% >= %.0f%%)", b.slows, b.calls, s.SlowCallThreshold, rate*100, s.SlowCallRate*100))
 			return
 		}
 	}
@@ -287,7 +335,7 @@ func (b *Breaker) transition(now time.Time, to State, reason Reason, detail stri
 
 func (b *Breaker) clearWindow() {
 	clear(b.window)
-	b.head, b.calls, b.fails, b.consec = 0, 0, 0, 0
+	b.head, b.calls, b.fails, b.slows, b.consec = 0, 0, 0, 0, 0
 }
 
 // Trip forces the breaker open (ForcedOpen). It stays forced open, whatever
@@ -338,6 +386,7 @@ func (b *Breaker) Stats() Stats {
 		State:               st,
 		WindowCalls:         b.calls,
 		WindowFailures:      b.fails,
+		WindowSlow:          b.slows,
 		ConsecutiveFailures: b.consec,
 		HalfOpenInFlight:    b.probes,
 		HalfOpenSuccesses:   b.probeOK,
@@ -348,6 +397,7 @@ func (b *Breaker) Stats() Stats {
 	}
 	if b.calls > 0 {
 		s.FailureRate = float64(b.fails) / float64(b.calls)
+		s.SlowRate = float64(b.slows) / float64(b.calls)
 	}
 	if st == Open {
 		s.CooldownRemaining = b.remaining(now)

@@ -319,6 +319,71 @@ func TestTransitionDetails(t *testing.T) {
 	}
 }
 
+// TestSlowCalls checks resilience4j's slow-call rule: calls that succeed
+// but take longer than the threshold open the breaker once their share of
+// the window reaches the rate; a call exactly at the threshold is not
+// slow; a slow probe re-opens it.
+func TestSlowCalls(t *testing.T) {
+	h := newHarness(t, breaker.Settings{WindowSize: 10, MinCalls: 5, FailureRate: breaker.Disabled,
+		ConsecutiveFailures: breaker.Disabled, SlowCallThreshold: time.Second, SlowCallRate: 0.6,
+		Cooldown: 5 * time.Second, SuccessThreshold: 1})
+	done := func(took ...time.Duration) {
+		t.Helper()
+		for _, d := range took {
+			p, err := h.b.Allow()
+			if err != nil {
+				t.Fatalf("Allow: %v", err)
+			}
+			h.b.DoneAfter(p, breaker.Success, d)
+		}
+	}
+	done(2*time.Second, time.Second, 2*time.Second, 0)
+	if s := h.b.Stats(); s.State != breaker.Closed || s.WindowSlow != 2 || s.SlowRate != 0.5 || s.WindowFailures != 0 {
+		t.Fatalf("after 2 slow of 4: %+v", s)
+	}
+	done(3 * time.Second) // 3/5 slow: 60% >= 60%
+	want := breaker.Transition{Name: "test", At: epoch, From: breaker.Closed, To: breaker.Open,
+		Reason: breaker.ReasonSlowCallRate, Detail: "3/5 slow calls, over 1s (60% >= 60%)"}
+	if len(h.trans) != 1 || h.trans[0] != want {
+		t.Fatalf("transitions %v, want %v", h.trans, want)
+	}
+	h.run("X +5s")
+	done(1500 * time.Millisecond) // a slow probe re-opens
+	if got := h.trans[len(h.trans)-1]; got.To != breaker.Open || got.Reason != breaker.ReasonProbeFailure ||
+		got.Detail != "probe slow (1.5s > 1s); cooling down 5s" {
+		t.Fatalf("after a slow probe: %v", got)
+	}
+	h.run("X +5s")
+	done(time.Second) // at the threshold: not slow, closes
+	if st := h.b.State(); st != breaker.Closed {
+		t.Fatalf("after a probe at the threshold: %v", st)
+	}
+	// Without a slow-call rule a long call is just a success.
+	plain := newHarness(t, breaker.Settings{WindowSize: 2, MinCalls: 1})
+	p, _ := plain.b.Allow()
+	plain.b.DoneAfter(p, breaker.Success, time.Hour)
+	if s := plain.b.Stats(); s.WindowSlow != 0 || s.State != breaker.Closed {
+		t.Fatalf("no rule: %+v", s)
+	}
+}
+
+// TestSlowFailures checks that a slow failure counts in both rates, as in
+// resilience4j, and that the failure rate is checked first.
+func TestSlowFailures(t *testing.T) {
+	h := newHarness(t, breaker.Settings{WindowSize: 4, MinCalls: 2, FailureRate: 0.5,
+		ConsecutiveFailures: breaker.Disabled, SlowCallThreshold: time.Second, SlowCallRate: 0.5})
+	for _, o := range []breaker.Outcome{breaker.Success, breaker.Failure} {
+		p, _ := h.b.Allow()
+		h.b.DoneAfter(p, o, 2*time.Second)
+	}
+	if len(h.trans) != 1 || h.trans[0].Reason != breaker.ReasonFailureRate {
+		t.Fatalf("transitions %v, want one for the failure rate", h.trans)
+	}
+	if s := h.b.Stats(); s.WindowSlow != 2 || s.WindowFailures != 1 {
+		t.Fatalf("window %+v, want 2 slow and 1 failed", s)
+	}
+}
+
 func TestOpenError(t *testing.T) {
 	h := newHarness(t, breaker.Settings{FailureRate: breaker.Disabled, ConsecutiveFailures: 1,
 		Cooldown: 5 * time.Second, HalfOpenProbes: 1})
@@ -385,6 +450,12 @@ func TestValidate(t *testing.T) {
 		{name: "negative probes", set: breaker.Settings{HalfOpenProbes: -1}, want: "HalfOpenProbes -1 is negative"},
 		{name: "negative threshold", set: breaker.Settings{SuccessThreshold: -3}, want: "SuccessThreshold -3 is negative"},
 		{name: "nothing can trip", set: breaker.Settings{FailureRate: -1, ConsecutiveFailures: -1}, want: "both disabled"},
+		{name: "slow calls only", set: breaker.Settings{FailureRate: -1, ConsecutiveFailures: -1, SlowCallThreshold: time.Second}},
+		{name: "slow rate too high", set: breaker.Settings{SlowCallThreshold: time.Second, SlowCallRate: 1.5}, want: "SlowCallRate 1.5 not in (0,1]"},
+		{name: "slow rate alone", set: breaker.Settings{SlowCallRate: 0.5}, want: "SlowCallRate 0.5 is set without SlowCallThreshold"},
+		{name: "negative slow threshold", set: breaker.Settings{SlowCallThreshold: -time.Second}, want: "SlowCallThreshold -1s is negative"},
+		{name: "slow min calls above window", set: breaker.Settings{FailureRate: -1, SlowCallThreshold: time.Second, WindowSize: 5, MinCalls: 6},
+			want: "MinCalls 6 exceeds WindowSize 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -423,6 +494,9 @@ func TestWithDefaults(t *testing.T) {
 		Cooldown: 5 * time.Second, HalfOpenProbes: 1, SuccessThreshold: 2}
 	if got != want {
 		t.Errorf("WithDefaults() = %+v, want %+v", got, want)
+	}
+	if got := (breaker.Settings{SlowCallThreshold: time.Second}).WithDefaults(); got.SlowCallRate != 1 {
+		t.Errorf("WithDefaults() with a slow-call threshold: SlowCallRate %v, want 1 (resilience4j's 100%%)", got.SlowCallRate)
 	}
 	b, err := breaker.New("x", breaker.Settings{WindowSize: 4, Cooldown: time.Minute})
 	if err != nil {

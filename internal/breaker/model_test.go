@@ -16,13 +16,15 @@ type model struct {
 	s        breaker.Settings // defaults applied
 	state    breaker.State
 	gen      int
-	window   []bool // oldest first; true = failure
+	window   []outcome // oldest first
 	consec   int
 	openedAt time.Time
 	probes   int
 	probeOK  int
 	trans    []breaker.Transition // Detail left empty
 }
+
+type outcome struct{ failed, slow bool }
 
 type modelPermit struct {
 	gen   int
@@ -64,20 +66,35 @@ func (m *model) allow(now time.Time) (modelPermit, bool) {
 
 func (m *model) failures() int {
 	n := 0
-	for _, f := range m.window {
-		if f {
+	for _, o := range m.window {
+		if o.failed {
 			n++
 		}
 	}
 	return n
 }
 
-func (m *model) done(now time.Time, p modelPermit, o breaker.Outcome) {
+func (m *model) slowCalls() int {
+	n := 0
+	for _, o := range m.window {
+		if o.slow {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *model) done(now time.Time, p modelPermit, o breaker.Outcome, took time.Duration) {
 	if p.gen != m.gen {
 		return
 	}
+	slow := m.s.SlowCallThreshold > 0 && took > m.s.SlowCallThreshold
 	if p.probe {
 		m.probes--
+		if o == breaker.Success && slow {
+			m.to(now, breaker.Open, breaker.ReasonProbeFailure)
+			return
+		}
 		switch o {
 		case breaker.Success:
 			if m.probeOK++; m.probeOK >= m.s.SuccessThreshold {
@@ -92,7 +109,7 @@ func (m *model) done(now time.Time, p modelPermit, o breaker.Outcome) {
 		return
 	}
 	failed := o == breaker.Failure
-	m.window = append(m.window, failed)
+	m.window = append(m.window, outcome{failed: failed, slow: slow})
 	if len(m.window) > m.s.WindowSize {
 		m.window = m.window[1:]
 	}
@@ -105,6 +122,9 @@ func (m *model) done(now time.Time, p modelPermit, o breaker.Outcome) {
 	case m.s.FailureRate > 0 && len(m.window) >= m.s.MinCalls &&
 		float64(m.failures())/float64(len(m.window)) >= m.s.FailureRate:
 		m.to(now, breaker.Open, breaker.ReasonFailureRate)
+	case m.s.SlowCallThreshold > 0 && len(m.window) >= m.s.MinCalls &&
+		float64(m.slowCalls())/float64(len(m.window)) >= m.s.SlowCallRate:
+		m.to(now, breaker.Open, breaker.ReasonSlowCallRate)
 	case m.s.ConsecutiveFailures > 0 && m.consec >= m.s.ConsecutiveFailures:
 		m.to(now, breaker.Open, breaker.ReasonConsecutive)
 	}
@@ -131,6 +151,7 @@ func (m *model) stats(now time.Time) breaker.Stats {
 		State:               st,
 		WindowCalls:         len(m.window),
 		WindowFailures:      m.failures(),
+		WindowSlow:          m.slowCalls(),
 		ConsecutiveFailures: m.consec,
 		HalfOpenInFlight:    m.probes,
 		HalfOpenSuccesses:   m.probeOK,
@@ -140,6 +161,7 @@ func (m *model) stats(now time.Time) breaker.Stats {
 	}
 	if len(m.window) > 0 {
 		s.FailureRate = float64(s.WindowFailures) / float64(s.WindowCalls)
+		s.SlowRate = float64(s.WindowSlow) / float64(s.WindowCalls)
 	}
 	if st == breaker.Open {
 		s.CooldownRemaining = m.openedAt.Add(m.s.Cooldown).Sub(now)
@@ -152,7 +174,11 @@ func genSettings(t *rapid.T) breaker.Settings {
 	s.MinCalls = rapid.IntRange(1, s.WindowSize).Draw(t, "minCalls")
 	s.FailureRate = rapid.SampledFrom([]float64{0.25, 0.5, 0.75, 1, breaker.Disabled}).Draw(t, "rate")
 	s.ConsecutiveFailures = rapid.SampledFrom([]int{breaker.Disabled, 1, 2, 3, 4}).Draw(t, "consecutive")
-	if s.FailureRate < 0 && s.ConsecutiveFailures < 0 {
+	if rapid.Bool().Draw(t, "slowRule") {
+		s.SlowCallThreshold = time.Second
+		s.SlowCallRate = rapid.SampledFrom([]float64{0, 0.25, 0.5, 1}).Draw(t, "slowRate") // 0: the default
+	}
+	if s.FailureRate < 0 && s.ConsecutiveFailures < 0 && s.SlowCallThreshold == 0 {
 		s.ConsecutiveFailures = 2
 	}
 	s.Cooldown = time.Duration(rapid.IntRange(1, 4).Draw(t, "cooldownSec")) * time.Second
@@ -180,11 +206,13 @@ func TestModel(t *testing.T) {
 		}
 		var permits []pair
 		outcomes := rapid.SampledFrom([]breaker.Outcome{breaker.Success, breaker.Failure, breaker.Ignored})
+		// Durations on both sides of a slow-call threshold of 1s, and on it.
+		tooks := rapid.SampledFrom([]time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond})
 
 		done := func(t *rapid.T, i int) {
-			o := outcomes.Draw(t, "outcome")
-			b.Done(permits[i].real, o)
-			m.done(clk.Now(), permits[i].model, o)
+			o, took := outcomes.Draw(t, "outcome"), tooks.Draw(t, "took")
+			b.DoneAfter(permits[i].real, o, took)
+			m.done(clk.Now(), permits[i].model, o, took)
 			permits = append(permits[:i], permits[i+1:]...)
 		}
 		var actions map[string]func(*rapid.T)

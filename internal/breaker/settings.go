@@ -16,6 +16,7 @@ const (
 	DefaultCooldown            = 5 * time.Second
 	DefaultHalfOpenProbes      = 1
 	DefaultSuccessThreshold    = 2
+	DefaultSlowCallRate        = 1.0 // once SlowCallThreshold is set
 )
 
 // MaxWindowSize bounds [Settings.WindowSize] so that a typo cannot make a
@@ -55,6 +56,17 @@ type Settings struct {
 	// SuccessThreshold is the number of successful probes needed to close
 	// the breaker again. Default 2.
 	SuccessThreshold int
+	// SlowCallThreshold is the duration past which a call counts as slow,
+	// as resilience4j's slowCallDurationThreshold: a call that took longer
+	// (succeeded or failed) is recorded as slow in the window, and a slow
+	// half-open probe fails. Default 0: the slow-call rule is off.
+	SlowCallThreshold time.Duration
+	// SlowCallRate in (0,1]: the breaker trips when the window's rate of
+	// slow calls is >= SlowCallRate (once it holds MinCalls outcomes), as
+	// resilience4j's slowCallRateThreshold. Default 1 (100 %, as
+	// resilience4j's) when SlowCallThreshold is set; it must not be set
+	// without SlowCallThreshold.
+	SlowCallRate float64
 }
 
 // WithDefaults returns s with every zero field replaced by its default.
@@ -80,11 +92,17 @@ func (s Settings) WithDefaults() Settings {
 	if s.SuccessThreshold == 0 {
 		s.SuccessThreshold = DefaultSuccessThreshold
 	}
+	if s.SlowCallThreshold > 0 && s.SlowCallRate == 0 {
+		s.SlowCallRate = DefaultSlowCallRate
+	}
 	return s
 }
 
 // rateEnabled reports whether rate-based tripping is on (s has defaults).
 func (s Settings) rateEnabled() bool { return s.FailureRate > 0 }
+
+// slowEnabled reports whether slow-call tripping is on.
+func (s Settings) slowEnabled() bool { return s.SlowCallThreshold > 0 }
 
 // consecutiveEnabled reports whether consecutive-failure tripping is on.
 func (s Settings) consecutiveEnabled() bool { return s.ConsecutiveFailures > 0 }
@@ -103,7 +121,7 @@ func (s Settings) Validate() error {
 	}
 	if s.MinCalls < 0 {
 		bad("MinCalls %d is negative", s.MinCalls)
-	} else if d.rateEnabled() && s.WindowSize >= 0 && d.MinCalls > d.WindowSize {
+	} else if (d.rateEnabled() || d.slowEnabled()) && s.WindowSize >= 0 && d.MinCalls > d.WindowSize {
 		bad("MinCalls %d exceeds WindowSize %d, so the failure rate would never be evaluated", d.MinCalls, d.WindowSize)
 	}
 	if math.IsNaN(s.FailureRate) || s.FailureRate > 1 {
@@ -118,8 +136,16 @@ func (s Settings) Validate() error {
 	if s.SuccessThreshold < 0 {
 		bad("SuccessThreshold %d is negative", s.SuccessThreshold)
 	}
-	if !d.rateEnabled() && !d.consecutiveEnabled() {
-		bad("FailureRate and ConsecutiveFailures are both disabled, so the breaker could never trip")
+	if s.SlowCallThreshold < 0 {
+		bad("SlowCallThreshold %v is negative", s.SlowCallThreshold)
+	}
+	if math.IsNaN(s.SlowCallRate) || s.SlowCallRate < 0 || s.SlowCallRate > 1 {
+		bad("SlowCallRate %v not in (0,1]", s.SlowCallRate)
+	} else if s.SlowCallRate > 0 && s.SlowCallThreshold == 0 {
+		bad("SlowCallRate %v is set without SlowCallThreshold, so no call would count as slow", s.SlowCallRate)
+	}
+	if !d.rateEnabled() && !d.consecutiveEnabled() && !d.slowEnabled() {
+		bad("FailureRate and ConsecutiveFailures are both disabled and there is no slow-call rule, so the breaker could never trip")
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,7 @@ type Reason string
 // The transition reasons.
 const (
 	ReasonFailureRate  Reason = "failure-rate"         // closed -> open
+	ReasonSlowCallRate Reason = "slow-call-rate"       // closed -> open
 	ReasonConsecutive  Reason = "consecutive-failures" // closed -> open
 	ReasonCooldown     Reason = "cooldown-elapsed"     // open -> half-open
 	ReasonProbeSuccess Reason = "probe-succeeded"      // half-open -> closed
@@ -140,6 +141,11 @@ type Stats struct {
 	WindowCalls, WindowFailures int
 	// FailureRate is WindowFailures/WindowCalls, 0 when the window is empty.
 	FailureRate float64
+	// WindowSlow counts the slow calls in the window (successes and
+	// failures alike); SlowRate is WindowSlow/WindowCalls, 0 when the
+	// window is empty. Both stay 0 without a slow-call rule.
+	WindowSlow int
+	SlowRate   float64
 	// ConsecutiveFailures is the current run of closed-state failures.
 	ConsecutiveFailures int
 	// HalfOpenInFlight is the number of probe permits outstanding;

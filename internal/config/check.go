@@ -125,11 +125,14 @@ func (d *decoder) checkBreaker(path string, b, base *Breaker) {
 	d.atLeast(p("success_threshold"), b.SuccessThreshold, 1)
 	d.positive(p("cooldown"), b.Cooldown)
 	d.positive(p("slow_call_threshold"), b.SlowCallThreshold)
+	s := b.Settings(base.Settings(breaker.Settings{})).WithDefaults()
 	if d.has(p("min_calls")) && !d.failed[p("window")] {
-		s := b.Settings(base.Settings(breaker.Settings{})).WithDefaults()
 		if s.MinCalls > s.WindowSize {
 			d.bad(p("min_calls"), "%d is more than the window (%d): the failure rate would never count", s.MinCalls, s.WindowSize)
 		}
+	}
+	if d.has(p("slow_call_rate")) && s.SlowCallThreshold == 0 {
+		d.bad(p("slow_call_rate"), "set without slow_call_threshold (here or in the agent-wide breaker): no call would count as slow")
 	}
 }
 
@@ -152,6 +155,9 @@ func (d *decoder) checkAbility(c *Config, name string, a *Ability) {
 		d.bad(p("max_concurrent"), "%d is more than the global max_concurrent (%d)", a.MaxConcurrent, c.MaxConcurrent)
 	}
 	d.checkBreaker(p("breaker"), a.Breaker, c.Breaker)
+	if h := a.Hints; h != nil && h.ReadOnly != nil && *h.ReadOnly && h.Destructive != nil && *h.Destructive {
+		d.bad(p("hints.destructive"), "true contradicts read_only: true (a read-only ability changes nothing)")
+	}
 	if a.Fault != nil && d.has(p("fault.latency")) && (a.Fault.Latency < 0 || time.Duration(a.Fault.Latency) > maxFaultLatency) {
 		d.bad(p("fault.latency"), "%v: must be 0s to %v", a.Fault.Latency, maxFaultLatency)
 	}

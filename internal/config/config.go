@@ -75,14 +75,15 @@ type Ability struct {
 	// Breaker is the ability's breaker rule, over the agent-wide one.
 	Breaker *Breaker `yaml:"breaker"`
 	// MaxConcurrent limits the ability's concurrently running calls, inside
-	// the global limit (at least 1).
+	// the global limit (at least 1, at most the global max_concurrent).
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// Isolate runs every execution in a goroutine of its own, so that a
 	// caller is released at the timeout even if the ability hangs.
 	Isolate *bool `yaml:"isolate"`
 	// Fault injects failures and latency, for drills.
 	Fault *Fault `yaml:"fault"`
-	// Hints describe the ability's effects to clients, for export.
+	// Hints describe the ability's effects to clients (MCP tool
+	// annotations).
 	Hints *Hints `yaml:"hints"`
 
 	// Argv is the program and its arguments (kind command); {{name}}
@@ -149,12 +150,11 @@ type Breaker struct {
 	// row.
 	ConsecutiveFailures int `yaml:"consecutive_failures"`
 	// SlowCallThreshold is the duration past which a call counts as slow
-	// (resilience4j's slowCallDurationThreshold). Checked here but not yet
-	// applied: the breaker does not count slow calls yet.
+	// (resilience4j's slowCallDurationThreshold); absent, slow calls are
+	// not counted.
 	SlowCallThreshold Duration `yaml:"slow_call_threshold"`
 	// SlowCallRate trips the breaker when the window's rate of slow calls
-	// reaches it, in (0,1]. Checked here but not yet applied, as
-	// SlowCallThreshold.
+	// reaches it, in (0,1]; default 100% once SlowCallThreshold is set.
 	SlowCallRate *Percent `yaml:"slow_call_rate"`
 	// Cooldown is how long the breaker stays open before it lets probes
 	// through.
@@ -167,8 +167,7 @@ type Breaker struct {
 }
 
 // Settings returns the rule as the breaker package takes it, on top of
-// base (the agent-wide rule's settings, or the zero Settings); the slow-call
-// keys have no counterpart yet.
+// base (the agent-wide rule's settings, or the zero Settings).
 func (b *Breaker) Settings(base breaker.Settings) breaker.Settings {
 	if b == nil {
 		return base
@@ -182,6 +181,10 @@ func (b *Breaker) Settings(base breaker.Settings) breaker.Settings {
 	set(&base.Cooldown, time.Duration(b.Cooldown))
 	set(&base.HalfOpenProbes, b.HalfOpenProbes)
 	set(&base.SuccessThreshold, b.SuccessThreshold)
+	set(&base.SlowCallThreshold, time.Duration(b.SlowCallThreshold))
+	if b.SlowCallRate != nil {
+		base.SlowCallRate = float64(*b.SlowCallRate)
+	}
 	return base
 }
 
@@ -201,7 +204,9 @@ type Fault struct {
 	Latency Duration `yaml:"latency"`
 }
 
-// Hints describe an ability's effects, as MCP's tool annotations do.
+// Hints describe an ability's effects, as MCP's tool annotations do
+// (readOnlyHint, idempotentHint, destructiveHint, openWorldHint). An
+// absent key leaves the ability's own hint.
 type Hints struct {
 	// ReadOnly: the ability changes nothing.
 	ReadOnly *bool `yaml:"read_only"`
@@ -210,6 +215,9 @@ type Hints struct {
 	Idempotent *bool `yaml:"idempotent"`
 	// Destructive: the ability may delete or overwrite.
 	Destructive *bool `yaml:"destructive"`
+	// OpenWorld: the ability reaches entities outside the agent (the web,
+	// another service) rather than a closed domain.
+	OpenWorld *bool `yaml:"open_world"`
 }
 
 // Pos is a position in the file, 1-based.

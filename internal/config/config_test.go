@@ -184,6 +184,10 @@ func TestParseErrors(t *testing.T) {
 			"c.yaml:1:25: breaker.failure_rate: 50 is outside 0 to 1 (or write a percentage: 50%)"}},
 		{"bad percent", "breaker: {slow_call_rate: half}\n", []string{
 			`c.yaml:1:27: breaker.slow_call_rate: "half" is not a percentage such as 50% or a fraction such as 0.5`}},
+		{"slow rate without threshold", "breaker: {slow_call_rate: 50%}\n", []string{
+			"c.yaml:1:27: breaker.slow_call_rate: set without slow_call_threshold (here or in the agent-wide breaker): no call would count as slow"}},
+		{"contradicting hints", "abilities:\n  sum: {hints: {read_only: true, destructive: true}}\n", []string{
+			"c.yaml:2:47: abilities.sum.hints.destructive: true contradicts read_only: true (a read-only ability changes nothing)"}},
 		{"zero rate", "breaker: {failure_rate: 0%}\n", []string{
 			"c.yaml:1:25: breaker.failure_rate: 0%: must be more than 0% (up to 100%)"}},
 		{"bad size", "abilities:\n  x:\n    kind: command\n    argv: [cat]\n    max_output: lots\n", []string{
@@ -293,6 +297,25 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// Every breaker key reaches the breaker's settings, an ability's over the
+// agent-wide rule's.
+func TestBreakerSettings(t *testing.T) {
+	src := "breaker: {slow_call_threshold: 1s, cooldown: 9s, success_threshold: 3}\n" +
+		"abilities:\n  sum:\n    breaker: {failure_rate: 40%, window: 30, min_calls: 12, consecutive_failures: 7,\n" +
+		"      slow_call_rate: 60%, half_open_probes: 2}\n"
+	cfg, err := Parse("c.yaml", []byte(src), []string{"sum"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Abilities["sum"].Breaker.Settings(cfg.Breaker.Settings(breaker.Settings{}))
+	want := breaker.Settings{WindowSize: 30, MinCalls: 12, FailureRate: 0.4, ConsecutiveFailures: 7,
+		Cooldown: 9 * time.Second, HalfOpenProbes: 2, SuccessThreshold: 3,
+		SlowCallThreshold: time.Second, SlowCallRate: 0.6}
+	if got != want {
+		t.Errorf("Settings =\n%+v, want\n%+v", got, want)
 	}
 }
 

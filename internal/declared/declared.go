@@ -75,7 +75,7 @@ func Options(cfg *config.Config, base agent.Options) agent.Options {
 // (demo: false), then the declared ones, each with the file's settings
 // applied. cfg nil (no file) returns the built-ins as they are. The error
 // is a config.Errors, each at the key of the ability it is about.
-// warnings name settings the agent cannot apply yet.
+// warnings name settings the agent cannot apply (none today).
 func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]agent.Fault, env Env) (abs []Ability, warnings []string, err error) {
 	on := cfg == nil || cfg.Demo == nil || *cfg.Demo
 	if on {
@@ -122,10 +122,6 @@ func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]a
 		if err := tune(&ab, cfg, set); err != nil {
 			errs = append(errs, at(cfg, "abilities."+name+".schema", err.Error()))
 			continue
-		}
-		if set.MaxConcurrent > 0 {
-			warnings = append(warnings, fmt.Sprintf("%s: abilities.%s.max_concurrent is not applied: the agent has no per-ability limit yet (only the global max_concurrent)",
-				position(cfg, "abilities."+name+".max_concurrent"), name))
 		}
 		if builtin {
 			abs[i] = ab
@@ -175,6 +171,12 @@ func tune(ab *Ability, cfg *config.Config, set *config.Ability) error {
 	if set.Isolate != nil {
 		ab.Isolate = *set.Isolate
 	}
+	if set.MaxConcurrent > 0 {
+		ab.MaxConcurrent = set.MaxConcurrent
+	}
+	if h := set.Hints; h != nil {
+		ab.Hints = hints(ab.Hints, h)
+	}
 	if f := set.Fault; f != nil {
 		fault := agent.Fault{Latency: time.Duration(f.Latency)}
 		if f.Rate != nil {
@@ -190,6 +192,22 @@ func tune(ab *Ability, cfg *config.Config, set *config.Ability) error {
 		ab.Func = validated(full, ab.Func)
 	}
 	return nil
+}
+
+// hints returns the ability's hints with the file's over them, key by key.
+func hints(own agent.Hints, file *config.Hints) agent.Hints {
+	for _, h := range []struct {
+		dst **bool
+		src *bool
+	}{
+		{&own.ReadOnly, file.ReadOnly}, {&own.Idempotent, file.Idempotent},
+		{&own.Destructive, file.Destructive}, {&own.OpenWorld, file.OpenWorld},
+	} {
+		if h.src != nil {
+			*h.dst = h.src
+		}
+	}
+	return own
 }
 
 // build returns the function of a declared ability.
@@ -303,12 +321,6 @@ func fastSchema(s config.JSONSchema) (*schema.Schema, bool) {
 func source(cfg *config.Config, name string) string {
 	p, _ := cfg.KeyPos("abilities." + name)
 	return fmt.Sprintf("%s:%d", cfg.File, p.Line)
-}
-
-// position is "file:line:column" of the key at path.
-func position(cfg *config.Config, path string) string {
-	p, _ := cfg.KeyPos(path)
-	return fmt.Sprintf("%s:%d:%d", cfg.File, p.Line, p.Column)
 }
 
 // at returns an error at the key path, or at the closest enclosing key

@@ -3,11 +3,12 @@ package declared_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/config"
@@ -101,13 +102,66 @@ func TestBuiltinTunedAndTurnedOff(t *testing.T) {
 	}
 }
 
-func TestMaxConcurrentWarned(t *testing.T) {
-	cfg, err := config.Parse("test.yaml", []byte("abilities:\n  x:\n    kind: command\n    argv: [go, version]\n    max_concurrent: 2\n"), nil)
+// max_concurrent, hints and every breaker key reach the agent, for a
+// declared ability and a built-in alike, with nothing left as a warning.
+func TestSettingsApplied(t *testing.T) {
+	builtin := agent.Ability{Name: "echo", Func: func(context.Context, map[string]any) (any, error) { return "x", nil },
+		Hints: agent.Hints{ReadOnly: new(true), OpenWorld: new(false)}}
+	src := "breaker: {slow_call_threshold: 2s, success_threshold: 3, half_open_probes: 2}\n" +
+		"abilities:\n" +
+		"  x:\n    kind: command\n    argv: [go, version]\n    max_concurrent: 2\n" +
+		"    hints: {read_only: false, idempotent: true, destructive: true, open_world: true}\n" +
+		"    breaker: {slow_call_rate: 40%}\n" +
+		"  echo:\n    max_concurrent: 3\n    hints: {idempotent: true}\n"
+	cfg, err := config.Parse("test.yaml", []byte(src), []string{"echo"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, warnings, err := declared.Abilities(cfg, nil, nil, declared.Env{})
-	if err != nil || len(warnings) != 1 || !strings.HasPrefix(warnings[0], "test.yaml:5:5: abilities.x.max_concurrent is not applied") {
-		t.Errorf("warnings %q, err %v", warnings, err)
+	abs, warnings, err := declared.Abilities(cfg, []agent.Ability{builtin}, nil, declared.Env{})
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("Abilities: %v, warnings %q", err, warnings)
 	}
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if err := declared.Register(a, abs); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := a.Lookup("x")
+	if x.MaxConcurrent != 2 {
+		t.Errorf("x: max_concurrent %d, want 2", x.MaxConcurrent)
+	}
+	if h := x.Hints; !isFalse(h.ReadOnly) || !isTrue(h.Idempotent) || !isTrue(h.Destructive) || !isTrue(h.OpenWorld) {
+		t.Errorf("x: hints %s", hintsText(h))
+	}
+	if b := x.Breaker; b.SlowCallThreshold != 2*time.Second || b.SlowCallRate != 0.4 || b.SuccessThreshold != 3 || b.HalfOpenProbes != 2 {
+		t.Errorf("x: breaker %+v", b)
+	}
+	echo, _ := a.Lookup("echo")
+	if echo.MaxConcurrent != 3 {
+		t.Errorf("echo: max_concurrent %d, want 3", echo.MaxConcurrent)
+	}
+	// The file's hints go over the built-in's own, key by key.
+	if h := echo.Hints; !isTrue(h.ReadOnly) || !isTrue(h.Idempotent) || h.Destructive != nil || !isFalse(h.OpenWorld) {
+		t.Errorf("echo: hints %s", hintsText(h))
+	}
+	if b := echo.Breaker; b.SlowCallThreshold != 2*time.Second || b.SlowCallRate != 1 {
+		t.Errorf("echo: breaker %+v, want the agent-wide slow-call rule", b)
+	}
+}
+
+func isTrue(p *bool) bool  { return p != nil && *p }
+func isFalse(p *bool) bool { return p != nil && !*p }
+
+func hintsText(h agent.Hints) string {
+	s := func(p *bool) string {
+		if p == nil {
+			return "unset"
+		}
+		return fmt.Sprint(*p)
+	}
+	return fmt.Sprintf("read_only %s, idempotent %s, destructive %s, open_world %s",
+		s(h.ReadOnly), s(h.Idempotent), s(h.Destructive), s(h.OpenWorld))
 }

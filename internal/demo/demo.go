@@ -106,6 +106,9 @@ func Abilities(cfg Config) ([]agent.Ability, map[string]agent.Fault, error) {
 	}
 	for i := range abilities {
 		abilities[i].Source = Source
+		// None changes anything or reaches beyond the machine (read_file
+		// reads below its root; predict a local checkpoint).
+		abilities[i].Hints = agent.Hints{ReadOnly: new(true), OpenWorld: new(false)}
 	}
 	fault := DefaultFlakyFault()
 	if cfg.Flaky != nil {

@@ -75,6 +75,11 @@ func TestAbilitiesRegistered(t *testing.T) {
 	if got := strings.Join(names, " "); got != "flaky predict read_file sleep sum uppercase" {
 		t.Errorf("abilities = %s", got)
 	}
+	for _, in := range a.Abilities() { // hints for MCP clients: none changes anything or reaches out
+		if h := in.Hints; h.ReadOnly == nil || !*h.ReadOnly || h.OpenWorld == nil || *h.OpenWorld {
+			t.Errorf("%s: hints %+v, want read-only and a closed world", in.Name, h)
+		}
+	}
 	f, err := a.Fault("flaky")
 	if err != nil || f != DefaultFlakyFault() {
 		t.Errorf("flaky fault = %+v, %v; want %+v", f, err, DefaultFlakyFault())

@@ -68,6 +68,8 @@ type Collector struct {
 	limit       *prometheus.Desc
 	inUse       *prometheus.Desc
 	waiting     *prometheus.Desc
+	abLimit     *prometheus.Desc
+	abWaiting   *prometheus.Desc
 }
 
 // states lists every breaker state, exported as one 0/1 series each so that
@@ -112,7 +114,11 @@ func NewCollector(src Source) *Collector {
 		inUse: prometheus.NewDesc("agentdash_concurrency_in_use",
 			"Concurrency slots in use.", nil, nil),
 		waiting: prometheus.NewDesc("agentdash_concurrency_waiting",
-			"Calls waiting for a concurrency slot.", nil, nil),
+			"Calls waiting for a global concurrency slot.", nil, nil),
+		abLimit: prometheus.NewDesc("agentdash_ability_concurrency_limit",
+			"An ability's own limit on its concurrently running calls (abilities that have one).", ab, nil),
+		abWaiting: prometheus.NewDesc("agentdash_ability_concurrency_waiting",
+			"Calls waiting for a slot of their ability's own limit.", ab, nil),
 	}
 }
 
@@ -120,7 +126,7 @@ func NewCollector(src Source) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.calls, c.inFlight, c.duration, c.cacheHits,
 		c.cacheMisses, c.cacheEvict, c.cacheSize, c.state, c.transitions, c.cooldown,
-		c.limit, c.inUse, c.waiting} {
+		c.limit, c.inUse, c.waiting, c.abLimit, c.abWaiting} {
 		ch <- d
 	}
 	if c.reloads != nil {
@@ -154,6 +160,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(c.calls, ab.Outcomes[o], name, o.String())
 		}
 		gauge(c.inFlight, float64(ab.InFlight), name)
+		if ab.Limit > 0 {
+			gauge(c.abLimit, float64(ab.Limit), name)
+			gauge(c.abWaiting, float64(ab.Waiting), name)
+		}
 		if ab.Cached {
 			counter(c.cacheHits, ab.CacheHits, name)
 			counter(c.cacheMisses, ab.CacheMisses, name)

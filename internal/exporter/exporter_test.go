@@ -38,7 +38,7 @@ func newAgent(t *testing.T) *agent.Agent {
 	}
 	must(a.Register(agent.Ability{Name: "echo", CacheTTL: time.Minute,
 		Func: func(_ context.Context, args map[string]any) (any, error) { return args["v"], nil }}))
-	must(a.Register(agent.Ability{Name: "fail",
+	must(a.Register(agent.Ability{Name: "fail", MaxConcurrent: 2,
 		Func: func(context.Context, map[string]any) (any, error) { return nil, errors.New("boom") }}))
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -76,9 +76,16 @@ agentdash_cache_misses_total{ability="echo"} 1
 # HELP agentdash_concurrency_limit Global limit on concurrently running calls.
 # TYPE agentdash_concurrency_limit gauge
 agentdash_concurrency_limit 8
+# HELP agentdash_ability_concurrency_limit An ability's own limit on its concurrently running calls (abilities that have one).
+# TYPE agentdash_ability_concurrency_limit gauge
+agentdash_ability_concurrency_limit{ability="fail"} 2
+# HELP agentdash_ability_concurrency_waiting Calls waiting for a slot of their ability's own limit.
+# TYPE agentdash_ability_concurrency_waiting gauge
+agentdash_ability_concurrency_waiting{ability="fail"} 0
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
-		"agentdash_cache_hits_total", "agentdash_cache_misses_total", "agentdash_concurrency_limit"); err != nil {
+		"agentdash_cache_hits_total", "agentdash_cache_misses_total", "agentdash_concurrency_limit",
+		"agentdash_ability_concurrency_limit", "agentdash_ability_concurrency_waiting"); err != nil {
 		t.Error(err)
 	}
 	body := scrape(t, Handler(a))
@@ -273,5 +280,59 @@ agentdash_config_reloads_total{result="success"} 3
 	}
 	if body := scrape(t, Handler(a)); strings.Contains(body, "agentdash_config_") {
 		t.Error("an agent without reloads exports reload metrics")
+	}
+}
+
+// A call waiting for a slot of its ability's own limit shows in
+// agentdash_ability_concurrency_waiting, and not in the global gauge;
+// canceled, it is counted as canceled.
+func TestAbilityLimitWaitExported(t *testing.T) {
+	a, err := agent.New(agent.Options{MaxWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	release := make(chan struct{})
+	if err := a.Register(agent.Ability{Name: "busy", MaxConcurrent: 1,
+		Func: func(ctx context.Context, _ map[string]any) (any, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return "ok", nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 2)
+	poll := func(what string, cond func(agent.AbilityStats) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(a.Snapshot().Abilities[0]); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	go func() { _, _ = a.Call(context.Background(), "busy", nil); done <- struct{}{} }()
+	poll("the first call to run", func(st agent.AbilityStats) bool { return st.InFlight == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, _ = a.Call(ctx, "busy", nil); done <- struct{}{} }()
+	poll("the second call to wait", func(st agent.AbilityStats) bool { return st.Waiting == 1 })
+	body := scrape(t, Handler(a))
+	for _, line := range []string{
+		`agentdash_ability_concurrency_limit{ability="busy"} 1`,
+		`agentdash_ability_concurrency_waiting{ability="busy"} 1`,
+		`agentdash_concurrency_waiting 0`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %q", line)
+		}
+	}
+	cancel()
+	<-done
+	close(release)
+	<-done
+	if body := scrape(t, Handler(a)); !strings.Contains(body, `agentdash_calls_total{ability="busy",outcome="canceled"} 1`+"\n") ||
+		!strings.Contains(body, `agentdash_ability_concurrency_waiting{ability="busy"} 0`+"\n") {
+		t.Errorf("after the cancel, the scrape lacks the canceled call or still counts it waiting:\n%s", body)
 	}
 }

@@ -63,8 +63,9 @@ type Options struct {
 	// agent's schemas lack, $defs say, from a description the ability was
 	// made from), or nil for the ability's own schema.
 	InputSchema func(ability string) json.RawMessage
-	// Annotations, if not nil, gives the annotations (hints) of the named
-	// ability's tool, or nil for none.
+	// Annotations, if not nil, gives the annotations of the named
+	// ability's tool in place of those its hints make (agent.Hints), or
+	// nil to keep those.
 	Annotations func(ability string) *mcp.ToolAnnotations
 	// Logger receives the server's own diagnostics (a recovered panic,
 	// the SDK's messages); nil discards them. It must not write to the
@@ -80,7 +81,7 @@ type Server struct {
 	log   *slog.Logger
 
 	mu    sync.Mutex
-	tools map[string]bool // names currently served, under mu
+	tools map[string]string // the tools served, by name: their JSON, to see a change; under mu
 
 	reqs   sync.Map      // CancelOnDisconnect's key -> the HTTP request's context
 	reqSeq atomic.Uint64 // the last key given
@@ -108,7 +109,7 @@ func New(a *agent.Agent, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{agent: a, opts: opts, log: log, tools: map[string]bool{}}
+	s := &Server{agent: a, opts: opts, log: log, tools: map[string]string{}}
 	// Tools (listChanged) is declared even with no ability: tools may come
 	// and go while clients are connected, which then get
 	// notifications/tools/list_changed.
@@ -127,7 +128,8 @@ func New(a *agent.Agent, opts Options) (*Server, error) {
 func (s *Server) MCP() *mcp.Server { return s.srv }
 
 // Sync makes the tools match the agent's abilities: a tool for each new
-// ability, none for an ability that is gone. Connected clients are told
+// ability, none for an ability that is gone, and a new definition for one
+// whose description, schema or hints changed. Connected clients are told
 // with notifications/tools/list_changed.
 func (s *Server) Sync() error {
 	s.mu.Lock()
@@ -135,15 +137,19 @@ func (s *Server) Sync() error {
 	seen := map[string]bool{}
 	for _, in := range s.agent.Abilities() {
 		seen[in.Name] = true
-		if s.tools[in.Name] {
-			continue
-		}
 		t, err := s.tool(in)
 		if err != nil {
 			return err
 		}
-		s.srv.AddTool(t, s.handler(in.Name))
-		s.tools[in.Name] = true
+		def, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("tool %s: %w", in.Name, err)
+		}
+		if prev, ok := s.tools[in.Name]; ok && prev == string(def) {
+			continue
+		}
+		s.srv.AddTool(t, s.handler(in.Name)) // replaces a tool of the same name
+		s.tools[in.Name] = string(def)
 	}
 	var gone []string
 	for name := range s.tools {
@@ -174,11 +180,37 @@ func (s *Server) tool(in agent.Info) (*mcp.Tool, error) {
 			return nil, fmt.Errorf("tool %s: input schema: %w", in.Name, err)
 		}
 	}
-	t := &mcp.Tool{Name: in.Name, Description: in.Description, InputSchema: json.RawMessage(raw)}
+	t := &mcp.Tool{Name: in.Name, Description: in.Description, InputSchema: json.RawMessage(raw),
+		Annotations: annotations(in.Hints)}
 	if s.opts.Annotations != nil {
-		t.Annotations = s.opts.Annotations(in.Name)
+		if an := s.opts.Annotations(in.Name); an != nil {
+			t.Annotations = an
+		}
 	}
 	return t, nil
+}
+
+// annotations are an ability's hints as MCP tool annotations; nil when it
+// gives none. An unset hint is left out, or false for readOnlyHint and
+// idempotentHint, whose default it is.
+func annotations(h agent.Hints) *mcp.ToolAnnotations {
+	if h == (agent.Hints{}) {
+		return nil
+	}
+	an := &mcp.ToolAnnotations{}
+	if h.ReadOnly != nil {
+		an.ReadOnlyHint = *h.ReadOnly
+	}
+	if h.Idempotent != nil {
+		an.IdempotentHint = *h.Idempotent
+	}
+	if h.Destructive != nil {
+		an.DestructiveHint = new(*h.Destructive)
+	}
+	if h.OpenWorld != nil {
+		an.OpenWorldHint = new(*h.OpenWorld)
+	}
+	return an
 }
 
 // Run serves one session over t (stdio, say) until the client leaves or

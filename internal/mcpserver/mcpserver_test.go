@@ -533,3 +533,103 @@ func TestDisconnectCancelsTheAbility(t *testing.T) {
 		t.Error("the client's call succeeded after it closed")
 	}
 }
+
+// An ability's hints are its tool's annotations, whoever registered it;
+// when a reload changes them, Sync replaces the tool and clients are told
+// with tools/list_changed.
+func TestHintsAreAnnotations(t *testing.T) {
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	fn := func(context.Context, map[string]any) (any, error) { return "ok", nil }
+	abs := []agent.Ability{
+		{Name: "lookup", Func: fn, Hints: agent.Hints{ReadOnly: new(true), OpenWorld: new(false)}},
+		{Name: "wipe", Func: fn, Hints: agent.Hints{Destructive: new(true), Idempotent: new(true)}},
+		{Name: "plain", Func: fn},
+	}
+	if err := a.Apply(abs); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mcpserver.New(a, mcpserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := make(chan struct{}, 8)
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := srv.MCP().Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	cs, err := client.Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cs.Close(); _ = ss.Wait() }()
+
+	list := func() map[string]*mcp.ToolAnnotations {
+		t.Helper()
+		res, err := cs.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]*mcp.ToolAnnotations{}
+		for _, tool := range res.Tools {
+			m[tool.Name] = tool.Annotations
+		}
+		return m
+	}
+	got := list()
+	if an := got["lookup"]; an == nil || !an.ReadOnlyHint || an.IdempotentHint || an.DestructiveHint != nil ||
+		an.OpenWorldHint == nil || *an.OpenWorldHint {
+		t.Errorf("lookup: %s", annotationsText(an))
+	}
+	if an := got["wipe"]; an == nil || an.ReadOnlyHint || !an.IdempotentHint || an.DestructiveHint == nil ||
+		!*an.DestructiveHint || an.OpenWorldHint != nil {
+		t.Errorf("wipe: %s", annotationsText(an))
+	}
+	if an := got["plain"]; an != nil {
+		t.Errorf("plain, without hints: %s", annotationsText(an))
+	}
+
+	// A reload that changes only the hints: the tool is replaced.
+	abs[2].Hints = agent.Hints{ReadOnly: new(true)}
+	if err := a.Apply(abs); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(wait):
+		t.Fatal("no tools/list_changed after the hints changed")
+	}
+	if an := list()["plain"]; an == nil || !an.ReadOnlyHint {
+		t.Errorf("plain after the reload: %s", annotationsText(an))
+	}
+	// A reload that changes nothing a client sees sends nothing.
+	if err := a.Apply(abs); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+		t.Error("tools/list_changed after a reload that changed no tool")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func annotationsText(an *mcp.ToolAnnotations) string {
+	if an == nil {
+		return "no annotations"
+	}
+	data, _ := json.Marshal(an)
+	return string(data)
+}

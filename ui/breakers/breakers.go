@@ -581,7 +581,8 @@ func (m *Model) detailView() string {
 }
 
 // tripRule says when the breaker opens and how long it stays open, e.g.
-// "opens at ≥50% of the last 20 (10+ calls) or 5 in a row · cooldown 5s".
+// "opens at ≥50% of the last 20 (10+ calls), ≥80% slower than 1s or 5 in
+// a row · cooldown 5s".
 func tripRule(set breaker.Settings) string {
 	if set.WindowSize == 0 {
 		return ""
@@ -590,20 +591,35 @@ func tripRule(set breaker.Settings) string {
 	if set.FailureRate > 0 {
 		parts = append(parts, fmt.Sprintf("≥%s of the last %d (%d+ calls)", pane.Percent(set.FailureRate), set.WindowSize, set.MinCalls))
 	}
+	if set.SlowCallThreshold > 0 {
+		slow := fmt.Sprintf("≥%s slower than %s", pane.Percent(set.SlowCallRate), pane.Duration(set.SlowCallThreshold))
+		if set.FailureRate <= 0 {
+			slow += fmt.Sprintf(" of the last %d (%d+ calls)", set.WindowSize, set.MinCalls)
+		}
+		parts = append(parts, slow)
+	}
 	if set.ConsecutiveFailures > 0 {
 		parts = append(parts, fmt.Sprintf("%d in a row", set.ConsecutiveFailures))
 	}
 	if len(parts) == 0 {
 		return "cooldown " + pane.Duration(set.Cooldown)
 	}
-	return "opens at " + strings.Join(parts, " or ") + " · cooldown " + pane.Duration(set.Cooldown)
+	rule := strings.Join(parts[:len(parts)-1], ", ")
+	if rule != "" {
+		rule += " or "
+	}
+	return "opens at " + rule + parts[len(parts)-1] + " · cooldown " + pane.Duration(set.Cooldown)
 }
 
 func failuresLong(b *breaker.Stats) string {
 	if b.WindowCalls == 0 {
 		return "empty"
 	}
-	return fmt.Sprintf("%d/%d failed (%s)", b.WindowFailures, b.WindowCalls, pane.Percent(b.FailureRate))
+	s := fmt.Sprintf("%d/%d failed (%s)", b.WindowFailures, b.WindowCalls, pane.Percent(b.FailureRate))
+	if b.WindowSlow > 0 {
+		s += fmt.Sprintf(", %d slow (%s)", b.WindowSlow, pane.Percent(b.SlowRate))
+	}
+	return s
 }
 
 var _ pane.Pane = (*Model)(nil)

@@ -413,3 +413,20 @@ func TestFaultColumnFitsItsText(t *testing.T) {
 		}
 	}
 }
+
+// The slow-call rule shows with the others where the rule is explained.
+func TestTripRuleSlowCalls(t *testing.T) {
+	for _, tc := range []struct {
+		set  breaker.Settings
+		want string
+	}{
+		{breaker.Settings{SlowCallThreshold: time.Second, SlowCallRate: 0.8},
+			"opens at ≥50% of the last 20 (10+ calls), ≥80% slower than 1s or 5 in a row · cooldown 5s"},
+		{breaker.Settings{FailureRate: breaker.Disabled, ConsecutiveFailures: breaker.Disabled, SlowCallThreshold: 250 * time.Millisecond},
+			"opens at ≥100% slower than 250ms of the last 20 (10+ calls) · cooldown 5s"},
+	} {
+		if got := tripRule(tc.set.WithDefaults()); got != tc.want {
+			t.Errorf("tripRule(%+v) = %q, want %q", tc.set, got, tc.want)
+		}
+	}
+}
