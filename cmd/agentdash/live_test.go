@@ -67,12 +67,13 @@ func TestLiveConfigEditAndWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := lc.Apply("sum", map[string]string{"breaker.cooldown": "9s", "timeout": "3s"}); err != nil {
+	if err := lc.Apply("sum", map[string]string{"breaker.cooldown": "9s", "timeout": "3s", "max_concurrent": "2"}); err != nil {
 		t.Fatal(err)
 	}
 	in := info(t, a, "sum")
-	if in.Breaker.Cooldown != 9*time.Second || in.Timeout != 3*time.Second || in.CacheTTL != 5*time.Minute {
-		t.Errorf("sum after the edit: cooldown %v timeout %v ttl %v, want 9s 3s 5m", in.Breaker.Cooldown, in.Timeout, in.CacheTTL)
+	if in.Breaker.Cooldown != 9*time.Second || in.Timeout != 3*time.Second || in.CacheTTL != 5*time.Minute || in.MaxConcurrent != 2 {
+		t.Errorf("sum after the edit: cooldown %v timeout %v ttl %v max_concurrent %d, want 9s 3s 5m 2",
+			in.Breaker.Cooldown, in.Timeout, in.CacheTTL, in.MaxConcurrent)
 	}
 	if got, _ := os.ReadFile(path); string(got) != liveFile {
 		t.Errorf("the edit changed the file before w:\n%s", got)
@@ -119,7 +120,7 @@ func TestLiveConfigEditAndWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	want := "# tuned by hand\nabilities:\n  sum:               # the adder\n    cache_ttl: 5m    # keep sums\n    breaker:\n      cooldown: 9s\n    timeout: 3s\n"
+	want := "# tuned by hand\nabilities:\n  sum:               # the adder\n    cache_ttl: 5m    # keep sums\n    breaker:\n      cooldown: 9s\n    max_concurrent: 2\n    timeout: 3s\n"
 	if string(got) != want {
 		t.Errorf("written file:\n%s\nwant:\n%s", got, want)
 	}

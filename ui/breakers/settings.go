@@ -43,11 +43,11 @@ type Settings interface {
 }
 
 // SettingsKeys are the keys the settings form edits, as key paths under
-// abilities.NAME: the timeout, the cache TTL and every key of the config
-// package's breaker rule. A setting the agent learns to apply joins the
-// form by its key here.
+// abilities.NAME: the timeout, the cache TTL, the ability's own
+// concurrency limit and every key of the config package's breaker rule. A
+// setting the agent learns to apply joins the form by its key here.
 func SettingsKeys() []string {
-	keys := []string{"timeout", "cache_ttl"}
+	keys := []string{"timeout", "cache_ttl", "max_concurrent"}
 	for _, k := range config.YAMLKeys(reflect.TypeFor[config.Breaker]()) {
 		keys = append(keys, "breaker."+k)
 	}
@@ -57,8 +57,21 @@ func SettingsKeys() []string {
 // inEffect says what the agent applies now for a key the file does not
 // set, in the file's own notation, as the field's placeholder.
 var inEffect = map[string]func(agent.Info) string{
-	"timeout":                      func(in agent.Info) string { return durationText(in.Timeout) },
-	"cache_ttl":                    func(in agent.Info) string { return durationText(in.CacheTTL) },
+	"timeout":   func(in agent.Info) string { return durationText(in.Timeout) },
+	"cache_ttl": func(in agent.Info) string { return durationText(in.CacheTTL) },
+	"max_concurrent": func(in agent.Info) string {
+		if in.MaxConcurrent == 0 {
+			return "global only"
+		}
+		return strconv.Itoa(in.MaxConcurrent)
+	},
+	"breaker.slow_call_threshold": func(in agent.Info) string {
+		if in.Breaker.SlowCallThreshold == 0 {
+			return "off"
+		}
+		return durationText(in.Breaker.SlowCallThreshold)
+	},
+	"breaker.slow_call_rate":       func(in agent.Info) string { return percentText(in.Breaker.SlowCallRate) },
 	"breaker.failure_rate":         func(in agent.Info) string { return percentText(in.Breaker.FailureRate) },
 	"breaker.window":               func(in agent.Info) string { return strconv.Itoa(in.Breaker.WindowSize) },
 	"breaker.min_calls":            func(in agent.Info) string { return strconv.Itoa(in.Breaker.MinCalls) },

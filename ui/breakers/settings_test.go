@@ -161,12 +161,13 @@ func TestSettingsFormAppliesAndWrites(t *testing.T) {
 	}
 	v := f.m.View()
 	for _, want := range []string{"Settings of echo in /work/agentdash.yaml", "› timeout", "2s", "cache_ttl", "(1m)",
-		"breaker.cooldown", "(5s)", "breaker.slow_call_threshold", "(not set)", "enter applies"} {
+		"breaker.cooldown", "(5s)", "max_concurrent", "(global only)", "breaker.slow_call_threshold", "(off)", "enter applies"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("form lacks %q:\n%s", want, v)
 		}
 	}
 	f.field("breaker.cooldown", "42s")
+	f.field("breaker.slow_call_threshold", "750ms")
 	if v := f.m.View(); !strings.Contains(v, "42s") || !strings.Contains(v, "• changed") {
 		t.Errorf("typed value not shown as changed:\n%s", v)
 	}
@@ -177,8 +178,10 @@ func TestSettingsFormAppliesAndWrites(t *testing.T) {
 	if f.m.Capturing() {
 		t.Error("the form stayed open after a valid apply")
 	}
-	if in := info(t, f.a, "echo"); in.Breaker.Cooldown != 42*time.Second || in.Timeout != 2*time.Second {
-		t.Errorf("echo after the edit: cooldown %v timeout %v", in.Breaker.Cooldown, in.Timeout)
+	if in := info(t, f.a, "echo"); in.Breaker.Cooldown != 42*time.Second || in.Timeout != 2*time.Second ||
+		in.Breaker.SlowCallThreshold != 750*time.Millisecond {
+		t.Errorf("echo after the edit: cooldown %v timeout %v slow_call_threshold %v",
+			in.Breaker.Cooldown, in.Timeout, in.Breaker.SlowCallThreshold)
 	}
 	v = f.m.View()
 	for _, want := range []string{"cooldown 42s", "timeout 2s", "config /work/agentdash.yaml", "unsaved: w writes", "w write config"} {
