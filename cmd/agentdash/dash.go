@@ -67,7 +67,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeAgent(a)
+	defer f.agent.closeAgent(a)
 
 	tc := train.DefaultConfig()
 	if f.agent.checkpoint != "" {
@@ -95,7 +95,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 
 	var addr string
 	if f.metricsAddr != "" {
-		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r))
+		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r, f.agent.gateway))
 		if err != nil {
 			return err
 		}

@@ -92,12 +92,24 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeAgent(a)
+	defer f.agent.closeAgent(a)
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := mcpserver.New(a, mcpserver.Options{Logger: logger})
+	opts := mcpserver.Options{Logger: logger}
+	if gw := f.agent.gateway; gw != nil {
+		opts.Upstream = gw.Tool
+	}
+	srv, err := mcpserver.New(a, opts)
 	if err != nil {
 		return err
 	}
+	// The tools of the file's MCP servers come and go with them.
+	resync := func() {
+		if err := srv.Sync(); err != nil {
+			fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
+		}
+	}
+	f.agent.onTools.Store(&resync)
+	defer f.agent.onTools.Store(nil)
 	// With a configuration file, its edits reach the agent and, through
 	// Sync, the clients (notifications/tools/list_changed).
 	r, err := startReload(env, &f.agent, a, logw, func(ev reload.Event) {

@@ -60,6 +60,11 @@ type Options struct {
 	// Annotations, if not nil, gives the annotations (hints) of the named
 	// ability's tool, or nil for none.
 	Annotations func(ability string) *mcp.ToolAnnotations
+	// Upstream, if not nil, gives the tool of an ability that proxies an
+	// upstream MCP server's tool, or nil for another ability: its
+	// description, input schema and annotations are served as the
+	// upstream gave them, under the ability's name.
+	Upstream func(ability string) *mcp.Tool
 	// Logger receives the server's own diagnostics (a recovered panic,
 	// the SDK's messages); nil discards them. It must not write to the
 	// stdio transport's stdout.
@@ -74,7 +79,7 @@ type Server struct {
 	log   *slog.Logger
 
 	mu    sync.Mutex
-	tools map[string]bool // names currently served, under mu
+	tools map[string]string // names currently served, with their tool's JSON, under mu
 }
 
 // New returns a server with a tool for every ability a has now; Sync adds
@@ -99,7 +104,7 @@ func New(a *agent.Agent, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{agent: a, opts: opts, log: log, tools: map[string]bool{}}
+	s := &Server{agent: a, opts: opts, log: log, tools: map[string]string{}}
 	// Tools (listChanged) is declared even with no ability: tools may come
 	// and go while clients are connected, which then get
 	// notifications/tools/list_changed.
@@ -118,23 +123,27 @@ func New(a *agent.Agent, opts Options) (*Server, error) {
 func (s *Server) MCP() *mcp.Server { return s.srv }
 
 // Sync makes the tools match the agent's abilities: a tool for each new
-// ability, none for an ability that is gone. Connected clients are told
-// with notifications/tools/list_changed.
+// ability or one whose description changed, none for an ability that is
+// gone. Connected clients are told with notifications/tools/list_changed.
 func (s *Server) Sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seen := map[string]bool{}
 	for _, in := range s.agent.Abilities() {
 		seen[in.Name] = true
-		if s.tools[in.Name] {
-			continue
-		}
 		t, err := s.tool(in)
 		if err != nil {
 			return err
 		}
+		desc, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("tool %s: %w", in.Name, err)
+		}
+		if prev, ok := s.tools[in.Name]; ok && prev == string(desc) {
+			continue
+		}
 		s.srv.AddTool(t, s.handler(in.Name))
-		s.tools[in.Name] = true
+		s.tools[in.Name] = string(desc)
 	}
 	var gone []string
 	for name := range s.tools {
@@ -151,6 +160,13 @@ func (s *Server) Sync() error {
 
 // tool describes an ability as an MCP tool, its schema sent verbatim.
 func (s *Server) tool(in agent.Info) (*mcp.Tool, error) {
+	if s.opts.Upstream != nil {
+		if up := s.opts.Upstream(in.Name); up != nil {
+			t := *up
+			t.Name = in.Name
+			return &t, nil
+		}
+	}
 	sch := in.Schema
 	if sch == nil {
 		sch = &schema.Schema{Type: schema.TypeObject}
