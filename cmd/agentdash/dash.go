@@ -13,6 +13,7 @@ import (
 	"github.com/agentdash/agentdash/internal/exporter"
 	"github.com/agentdash/agentdash/internal/reload"
 	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/internal/upstream"
 	"github.com/agentdash/agentdash/ui/dashboard"
 )
 
@@ -102,6 +103,10 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		defer stop()
 		addr = srv.Addr()
 	}
+	var upstreams func() []upstream.Status
+	if gw := f.agent.gateway; gw != nil {
+		upstreams = gw.Status
+	}
 	return dashboard.Run(ctx, dashboard.Config{
 		Agent:       a,
 		Train:       tc,
@@ -110,6 +115,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
 		Reload:      reloadNow,
+		Upstreams:   upstreams,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }
