@@ -19,7 +19,9 @@ func (f *agentFlags) startGateway(env *environment) {
 		v := env.getenv(name)
 		return v, v != ""
 	}
-	f.gateway = upstream.New(upstream.Options{LookupEnv: lookup, OnChange: func() { f.toolsChanged(env) }})
+	opts := f.gatewayOptions
+	opts.LookupEnv, opts.OnChange = lookup, func() { f.toolsChanged(env) }
+	f.gateway = upstream.New(opts)
 	f.live.SetExtra(f.gateway.Abilities)
 	if len(env.config.MCPServers) == 0 {
 		f.gateway.Update(env.config) // for the settings; a reload may add servers

@@ -152,6 +152,9 @@ type agentFlags struct {
 	// onTools, when set, is told when the gateway's tools have changed
 	// the agent's abilities.
 	onTools atomic.Pointer[func()]
+	// gatewayOptions are the gateway's options but those startGateway
+	// sets (tests: a longer backoff).
+	gatewayOptions upstream.Options
 }
 
 func (f *agentFlags) register(fs *pflag.FlagSet) {

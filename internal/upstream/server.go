@@ -43,6 +43,8 @@ type Status struct {
 	LastError string
 	// Stderr holds the last lines a stdio server wrote on stderr.
 	Stderr []string
+	// PID is the process of a connected stdio server, 0 for none.
+	PID int
 }
 
 // server is one upstream server and the goroutine that keeps it
@@ -64,6 +66,7 @@ type server struct {
 	tools     map[string]tool    // by ability name; kept while disconnected
 	restarts  int
 	lastError string
+	pid       int // of the stdio server's process while connected
 }
 
 func newServer(g *Gateway, name string, cfg config.MCPServer) *server {
@@ -136,7 +139,7 @@ func (s *server) serve(ctx context.Context, cs *mcp.ClientSession) error {
 	go func() { ended <- cs.Wait() }()
 	defer func() {
 		s.mu.Lock()
-		s.sess = nil
+		s.sess, s.pid = nil, 0
 		s.mu.Unlock()
 		_ = cs.Close()
 		<-ended
@@ -195,6 +198,11 @@ func (s *server) connect(ctx context.Context) (*mcp.ClientSession, error) {
 			err = fmt.Errorf("no answer to initialize within %s", s.g.opts.ConnectTimeout)
 		}
 		return nil, s.connectError(err)
+	}
+	if ct, ok := t.(*mcp.CommandTransport); ok && ct.Command.Process != nil {
+		s.mu.Lock()
+		s.pid = ct.Command.Process.Pid
+		s.mu.Unlock()
 	}
 	return cs, nil
 }
@@ -335,7 +343,7 @@ func (s *server) status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{Name: s.name, Transport: "http", State: s.state, Since: s.since, Tools: len(s.tools),
-		Restarts: s.restarts, LastError: s.lastError}
+		Restarts: s.restarts, LastError: s.lastError, PID: s.pid}
 	if s.cfg.Command != "" {
 		st.Transport = "stdio"
 		st.Stderr = s.stderr.lines()
