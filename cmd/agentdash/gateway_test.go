@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // innerServer writes a configuration whose MCP server "inner" is the
@@ -53,4 +58,73 @@ func TestGatewayServerMissing(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "agentdash: warning: mcp server gone: start ") {
 		t.Errorf("call with a server missing: %+v", r)
 	}
+}
+
+// agentdash mcp proxies an upstream and follows it: when the upstream's
+// tools change (it is agentdash mcp too, whose file gains an ability), the
+// upstream says list_changed, the gateway lists its tools again, and the
+// client is told in turn; a reload that adds a server adds its tools.
+func TestMCPGatewayFollowsUpstream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds agentdash")
+	}
+	bin := buildAgentdash(t)
+	dir := t.TempDir()
+	inner := writeFile(t, filepath.Join(dir, "inner.yaml"), "demo: true\n")
+	outer := writeFile(t, filepath.Join(dir, "outer.yaml"),
+		"demo: false\nmcp_servers:\n  inner: {command: \""+bin+"\", args: [mcp, --config, \""+inner+"\"]}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	url, code, stderr := startMCPHTTP(t, ctx, func(string) string { return "" }, "--config", outer, "--http", "127.0.0.1:0")
+	defer func() {
+		cancel()
+		if c := <-code; c != 0 {
+			t.Errorf("mcp exited %d: %s", c, stderr.String())
+		}
+	}()
+	changed := make(chan struct{}, 1)
+	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		},
+	})
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	callCtx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	res, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "inner.uppercase", Arguments: map[string]any{"text": "proxied"}})
+	if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "PROXIED" {
+		t.Fatalf("inner.uppercase: %+v, %v", res, err)
+	}
+	tools := func() []string {
+		var names []string
+		for tool, err := range cs.Tools(callCtx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, tool.Name)
+		}
+		return names
+	}
+	waitFor := func(name string) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for !slices.Contains(tools(), name) {
+			select {
+			case <-changed:
+			case <-time.After(time.Until(deadline)):
+				t.Fatalf("%s never listed (tools: %v); stderr: %s", name, tools(), stderr.String())
+			}
+		}
+	}
+	writeFile(t, inner, "demo: true\nabilities:\n  shout: {kind: command, argv: [\"echo\", \"HI\"], description: Shout.}\n")
+	waitFor("inner.shout")
+	writeFile(t, outer, "demo: false\nmcp_servers:\n  inner: {command: \""+bin+"\", args: [mcp, --config, \""+inner+"\"]}\n"+
+		"  second: {command: \""+bin+"\", args: [mcp]}\n")
+	waitFor("second.sum")
 }
