@@ -92,6 +92,11 @@ func TestRealUpstreams(t *testing.T) {
 			t.Errorf("%s: source %q, description %q", name, in.Source, in.Description)
 		}
 	}
+	// The upstream's schema names the draft ($schema) and otherwise fits
+	// the agent's own: its arguments show.
+	if in, _ := a.Lookup("everything.get-sum"); in.Schema == nil || in.Schema.Properties["a"] == nil {
+		t.Errorf("everything.get-sum's arguments are not the agent's: %+v", in.Schema)
+	}
 	ctx := context.Background()
 	r, err := a.Call(ctx, "everything.echo", map[string]any{"message": "hi"})
 	if err != nil || !strings.Contains(r.Value.(string), "hi") {

@@ -287,7 +287,12 @@ func (s *server) abilities(listed []*mcp.Tool) (map[string]tool, error) {
 			Source:      "mcp:" + s.name,
 			Definition:  definition(s.name, t.Name, raw),
 		}
-		if fast, ok := declared.FastSchema(doc); ok {
+		// The agent's own schema (its argument list, defaults) when the
+		// upstream's fits it; "$schema" names the draft, which the full
+		// validator has taken into account.
+		fastDoc := maps.Clone(doc)
+		delete(fastDoc, "$schema")
+		if fast, ok := declared.FastSchema(fastDoc); ok {
 			ab.Schema = fast
 		}
 		listedTool := *t
