@@ -34,7 +34,7 @@ type fake struct {
 
 func newFake() *fake {
 	f := &fake{}
-	f.srv = mcp.NewServer(&mcp.Implementation{Name: "fake", Version: "1"}, &mcp.ServerOptions{HasTools: true})
+	f.srv = mcp.NewServer(&mcp.Implementation{Name: "fake", Version: "1"}, &mcp.ServerOptions{Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}}})
 	f.srv.AddTool(&mcp.Tool{Name: "echo", Description: "Echo the\ntext back.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","minLength":1}},"required":["text"]}`)},
@@ -113,8 +113,7 @@ func setup(t *testing.T, f *fake, cfg *config.Config) (*agent.Agent, *Gateway) {
 		t.Fatal(err)
 	}
 	live := declared.NewLive(a, nil)
-	var g *Gateway
-	g = New(Options{Transport: f.transport, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+	g := New(Options{Transport: f.transport, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		OnChange: func() {
 			if err := live.Refresh(); err != nil {
 				t.Errorf("refresh: %v", err)
