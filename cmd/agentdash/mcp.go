@@ -56,6 +56,10 @@ read, mode 0600) or $` + tokenEnv + `; without one it is refused.
 Every call goes through the agent's pipeline; a failure (bad arguments, an
 open breaker, a timeout, a rejection) is a tool result with isError set and a
 message saying what to do. Arguments larger than 1 MiB are refused.
+
+With a configuration file that lists mcp_servers, the tools of those MCP
+servers are served too, as SERVER.TOOL, through the same pipeline; clients
+are told with tools/list_changed when they come or go.
 SIGINT/SIGTERM stop it gracefully.`,
 		Example: `  agentdash mcp
   agentdash mcp --log /tmp/agentdash-mcp.log

@@ -196,17 +196,27 @@ func (g *Gateway) Tool(ability string) *mcp.Tool {
 		return nil
 	}
 	g.mu.Lock()
-	s := g.servers[server]
+	s, cfg := g.servers[server], g.cfg
 	g.mu.Unlock()
 	if s == nil {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.tools[ability]; ok {
+	t, ok := s.tools[ability]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if cfg == nil {
 		return t.tool
 	}
-	return nil
+	if set := cfg.Abilities[ability]; set != nil && set.Description != "" {
+		// The file's description wins, as for any ability.
+		described := *t.tool
+		described.Description = set.Description
+		return &described
+	}
+	return t.tool
 }
 
 // Status returns the state of every server, sorted by name.

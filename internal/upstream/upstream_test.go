@@ -148,7 +148,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // text comes back as a string, structured content as an object.
 func TestGatewayListsAndForwards(t *testing.T) {
 	f := newFake()
-	a, g := setup(t, f, parse(t, upCfg+"abilities:\n  up.echo: {cache_ttl: 1m}\n"))
+	a, g := setup(t, f, parse(t, upCfg+"abilities:\n  up.echo: {cache_ttl: 1m}\n  up.add: {description: \"Add, as the file says.\"}\n"))
 	var names []string
 	for _, in := range a.Abilities() {
 		names = append(names, in.Name)
@@ -174,6 +174,9 @@ func TestGatewayListsAndForwards(t *testing.T) {
 	r, err = a.Call(ctx, "up.add", map[string]any{"a": 2, "b": 3.5})
 	if err != nil || fmt.Sprint(r.Value) != "map[sum:5.5]" {
 		t.Fatalf("up.add = %#v, %v", r.Value, err)
+	}
+	if tool := g.Tool("up.add"); tool == nil || tool.Description != "Add, as the file says." {
+		t.Errorf("Tool(up.add) = %+v, want the file's description", tool)
 	}
 	tool := g.Tool("up.echo")
 	if tool == nil || !strings.Contains(string(tool.InputSchema.(json.RawMessage)), `"minLength":1`) || !tool.Annotations.ReadOnlyHint {
