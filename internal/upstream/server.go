@@ -104,8 +104,8 @@ func (s *server) run(ctx context.Context) {
 				_ = cs.Close()
 			}
 		}
-		ready()
 		if err == nil {
+			ready()
 			began := time.Now()
 			err = s.serve(ctx, cs)
 			if time.Since(began) >= stableAfter {
@@ -118,6 +118,7 @@ func (s *server) run(ctx context.Context) {
 		failures++
 		wait := s.g.backoff(failures)
 		s.setState(Failed, fmt.Sprintf("%v (retrying in %s)", err, wait.Round(time.Millisecond)))
+		ready() // after the state says why
 		s.g.log.Warn("mcp server failed", "server", s.name, "error", err, "retry_in", wait)
 		t := time.NewTimer(wait)
 		select {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -419,5 +420,26 @@ func TestTail(t *testing.T) {
 	got := tl.lines()
 	if len(got) != 3 || got[0] != "[31mthree [0m" || got[1] != "four" || !strings.HasPrefix(got[2], "fivexxx") || len(got[2]) != maxLine {
 		t.Errorf("lines: %q", got)
+	}
+}
+
+// A stdio server's stderr is kept, its last lines shown with its state,
+// and its last line says why it did not start.
+func TestGatewayStderr(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh")
+	}
+	g := New(Options{MinBackoff: time.Hour})
+	defer g.Close()
+	g.Update(parse(t, "mcp_servers:\n  bad: {command: sh, args: [\"-c\", \"echo starting >&2; echo no config, giving up >&2; exit 3\"]}\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g.Ready(ctx)
+	st := g.Status()[0]
+	if st.State != Failed || !strings.Contains(st.LastError, "its last stderr line: no config, giving up") {
+		t.Errorf("status: %+v", st)
+	}
+	if strings.Join(st.Stderr, "|") != "starting|no config, giving up" {
+		t.Errorf("stderr: %q", st.Stderr)
 	}
 }
