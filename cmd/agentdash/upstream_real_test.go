@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/breaker"
@@ -152,6 +153,10 @@ func valueText(t *testing.T, v any) string {
 // A killed upstream fails its calls, which open its breaker; it is
 // started again, and the breaker's probe closes it.
 func TestRealUpstreamKilled(t *testing.T) {
+	// Registered first, so run last: once the agent and its gateway are
+	// closed, none of their goroutines is left.
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	a, f := realUpstreams(t, t.TempDir())
 	pid := 0
 	for _, st := range f.gateway.Status() {
