@@ -78,7 +78,7 @@ func newAbilitiesCmd(env *environment) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer closeAgent(a)
+			defer af.closeAgent(a)
 			infos := a.Abilities()
 			if asJSON {
 				out := make([]abilityJSON, 0, len(infos))

@@ -70,7 +70,7 @@ schema exits with status 2; a call that fails exits with status 1.`,
 			if err != nil {
 				return out.inputError(err)
 			}
-			defer closeAgent(a)
+			defer af.closeAgent(a)
 			ctx := cmd.Context()
 			if timeout > 0 {
 				var cancel context.CancelFunc

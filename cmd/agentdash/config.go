@@ -197,7 +197,7 @@ func newConfigCheckCmd(env *environment, flag *string) *cobra.Command {
 		Use:   "check [PATH]",
 		Short: "Check a configuration file and list every problem in it",
 		Long: `Check a configuration file (PATH, else the one agentdash would read) and
-print "PATH: ok (N abilities)", or every problem, one a line, each as
+print "PATH: ok (N abilities)" (and how many MCP servers it has), or every problem, one a line, each as
 file:line:column: key path: what is wrong and what is allowed (exit 2).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -223,11 +223,13 @@ file:line:column: key path: what is wrong and what is allowed (exit 2).`,
 
 // checkJSON is the output of "config check --json".
 type checkJSON struct {
-	Path      string           `json:"path"`
-	OK        bool             `json:"ok"`
-	Abilities int              `json:"abilities"`
-	Errors    []checkErrorJSON `json:"errors"`
-	Warnings  []string         `json:"warnings"`
+	Path      string `json:"path"`
+	OK        bool   `json:"ok"`
+	Abilities int    `json:"abilities"`
+	// MCPServers counts the upstream MCP servers, when there are any.
+	MCPServers int              `json:"mcp_servers,omitempty"`
+	Errors     []checkErrorJSON `json:"errors"`
+	Warnings   []string         `json:"warnings"`
 }
 
 type checkErrorJSON struct {
@@ -250,6 +252,7 @@ func checkConfig(env *environment, path string, asJSON bool) error {
 		}
 		if cfg != nil {
 			out.Abilities = len(cfg.Abilities)
+			out.MCPServers = len(cfg.MCPServers)
 		}
 		for _, e := range errs {
 			out.Errors = append(out.Errors, checkErrorJSON{File: e.File, Line: e.Line, Column: e.Column, Key: e.Path, Message: e.Msg})
@@ -278,7 +281,15 @@ func checkConfig(env *environment, path string, asJSON bool) error {
 	if n == 1 {
 		noun = "ability"
 	}
-	_, err = fmt.Fprintf(env.stdout, "%s: ok (%d %s)\n", path, n, noun)
+	servers := ""
+	switch m := len(cfg.MCPServers); m {
+	case 0:
+	case 1:
+		servers = ", 1 MCP server"
+	default:
+		servers = fmt.Sprintf(", %d MCP servers", m)
+	}
+	_, err = fmt.Fprintf(env.stdout, "%s: ok (%d %s%s)\n", path, n, noun, servers)
 	return err
 }
 

@@ -297,3 +297,27 @@ func TestAbilitiesShowFileSettings(t *testing.T) {
 		t.Errorf("abilities: sum's row lacks its limit and hints:\n%s", r.stdout)
 	}
 }
+
+// config check reads mcp_servers strictly too, and counts them; a
+// header's value is never printed.
+func TestConfigCheckMCPServers(t *testing.T) {
+	dir := noConfigAround(t)
+	good := writeFile(t, filepath.Join(dir, "good.yaml"), "mcp_servers:\n  everything: {command: npx, args: [\"-y\", \"@modelcontextprotocol/server-everything\"]}\n"+
+		"  remote: {url: \"http://127.0.0.1:1/mcp\", headers: {Authorization: \"Bearer ${T}\"}}\nabilities:\n  everything.echo: {cache_ttl: 1m}\n")
+	r := runCmd(t, "", "config", "check", good)
+	if r.code != 0 || r.stdout != good+": ok (1 ability, 2 MCP servers)\n" || r.stderr != "" {
+		t.Errorf("check: %+v", r)
+	}
+	r = runCmd(t, "", "config", "check", "--json", good)
+	if r.code != 0 || !strings.Contains(r.stdout, `"abilities":1,"mcp_servers":2,`) {
+		t.Errorf("check --json: %+v", r)
+	}
+	bad := writeFile(t, filepath.Join(dir, "bad.yaml"), "mcp_servers:\n  remote: {url: \"http://127.0.0.1:1/mcp\", headers: {Authorization: 31415926535}}\nabilities:\n  other.echo: {}\n")
+	r = runCmd(t, "", "config", "check", bad)
+	want := "agentdash: config check: " + bad + ": 2 errors\n" +
+		bad + ":2:68: mcp_servers.remote.headers.Authorization: want a string, got a number (quote it to make it one)\n" +
+		bad + ":4:3: abilities.other.echo: no MCP server is called other: a proxied tool's settings are under SERVER.TOOL, SERVER one of mcp_servers (remote)\n"
+	if r.code != 2 || r.stderr != want || strings.Contains(r.stderr, "31415926535") {
+		t.Errorf("check a bad file: exit %d, stderr:\n%s\nwant:\n%s", r.code, r.stderr, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/agentdash/agentdash/internal/mcpserver"
 	"github.com/agentdash/agentdash/internal/reload"
 	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/internal/upstream"
 	"github.com/agentdash/agentdash/ui/dashboard"
 )
 
@@ -83,7 +84,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeAgent(a)
+	defer f.agent.closeAgent(a)
 
 	tc := train.DefaultConfig()
 	if f.agent.checkpoint != "" {
@@ -95,9 +96,17 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	// so the server's own log lines are dropped.
 	var mcpSrv *mcpserver.Server
 	if f.mcpHTTP != "" {
-		if mcpSrv, err = mcpserver.New(a, mcpserver.Options{}); err != nil {
+		var opts mcpserver.Options
+		if gw := f.agent.gateway; gw != nil {
+			opts.Upstream = gw.Tool
+		}
+		if mcpSrv, err = mcpserver.New(a, opts); err != nil {
 			return err
 		}
+		// The tools of the file's MCP servers come and go with them.
+		resync := func() { _ = mcpSrv.Sync() }
+		f.agent.onTools.Store(&resync)
+		defer f.agent.onTools.Store(nil)
 	}
 
 	// The file is applied again when it changes and on f5; the outcome
@@ -127,7 +136,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 
 	var addr string
 	if f.metricsAddr != "" {
-		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r))
+		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r, f.agent.gateway))
 		if err != nil {
 			return err
 		}
@@ -143,6 +152,10 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		defer m.stop()
 		mcpURL = m.URL()
 	}
+	var upstreams func() []upstream.Status
+	if gw := f.agent.gateway; gw != nil {
+		upstreams = gw.Status
+	}
 	return dashboard.Run(ctx, dashboard.Config{
 		Agent:       a,
 		Train:       tc,
@@ -154,6 +167,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		OnAbort:     env.aborts.add,
 		Reload:      reloadNow,
 		Settings:    lc,
+		Upstreams:   upstreams,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }

@@ -69,7 +69,7 @@ results and a metrics table.`,
 			if err != nil {
 				return err
 			}
-			defer closeAgent(a)
+			defer af.closeAgent(a)
 			return runDemo(cmd.Context(), env, a, asJSON)
 		},
 	}

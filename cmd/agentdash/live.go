@@ -19,6 +19,7 @@ import (
 	"github.com/agentdash/agentdash/internal/declared"
 	"github.com/agentdash/agentdash/internal/demo"
 	"github.com/agentdash/agentdash/internal/reload"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // liveConfig is the running configuration of an agent: the file (if any)
@@ -32,6 +33,7 @@ type liveConfig struct {
 	env     *environment
 	a       *agent.Agent
 	live    *declared.Live
+	gw      *upstream.Gateway // the file's MCP servers; nil without a file at start
 	demoCfg demo.Config
 	start   *config.Config // what the agent started with; nil without a file
 	log     io.Writer
@@ -55,7 +57,8 @@ func newLiveConfig(env *environment, f *agentFlags, a *agent.Agent, log io.Write
 	lc := &liveConfig{
 		env:     env,
 		a:       a,
-		live:    declared.NewLive(a, f.abilities),
+		live:    f.live,
+		gw:      f.gateway,
 		demoCfg: demo.Config{Root: f.root, Checkpoint: f.checkpoint},
 		start:   env.config,
 		log:     log,
@@ -145,6 +148,9 @@ func (lc *liveConfig) applyLocked() error {
 				abs[i].Timeout = time.Duration(cfg.Timeout)
 			}
 		}
+	}
+	if lc.gw != nil { // servers come, go or restart; their tools take the file's settings
+		lc.gw.Update(cfg)
 	}
 	if err := lc.live.Apply(abs); err != nil {
 		return err

@@ -57,8 +57,12 @@ Every call goes through the agent's pipeline; a failure (bad arguments, an
 open breaker, a timeout, a rejection) is a tool result with isError set and a
 message saying what to do. Arguments larger than 1 MiB are refused that way;
 a request (a stdio line, an HTTP body) over 4 MiB gets a protocol error (HTTP
-413), and an HTTP session idle for an hour is closed. SIGINT/SIGTERM stop it
-gracefully.`,
+413), and an HTTP session idle for an hour is closed.
+
+With a configuration file that lists mcp_servers, the tools of those MCP
+servers are served too, as SERVER.TOOL, through the same pipeline; clients
+are told with tools/list_changed when they come or go.
+SIGINT/SIGTERM stop it gracefully.`,
 		Example: `  agentdash mcp
   agentdash mcp --log /tmp/agentdash-mcp.log
   agentdash mcp --http 127.0.0.1:8765
@@ -94,12 +98,24 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeAgent(a)
+	defer f.agent.closeAgent(a)
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := mcpserver.New(a, mcpserver.Options{Logger: logger})
+	opts := mcpserver.Options{Logger: logger}
+	if gw := f.agent.gateway; gw != nil {
+		opts.Upstream = gw.Tool
+	}
+	srv, err := mcpserver.New(a, opts)
 	if err != nil {
 		return err
 	}
+	// The tools of the file's MCP servers come and go with them.
+	resync := func() {
+		if err := srv.Sync(); err != nil {
+			fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
+		}
+	}
+	f.agent.onTools.Store(&resync)
+	defer f.agent.onTools.Store(nil)
 	// With a configuration file, its edits reach the agent and, through
 	// Sync, the clients (notifications/tools/list_changed), which are also
 	// told of each reload as a log message.

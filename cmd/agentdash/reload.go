@@ -11,6 +11,7 @@ import (
 	"github.com/agentdash/agentdash/internal/config"
 	"github.com/agentdash/agentdash/internal/exporter"
 	"github.com/agentdash/agentdash/internal/reload"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // startReload applies the configuration file again to a, the agent f
@@ -26,20 +27,25 @@ func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer,
 }
 
 // reloadingAgent is an agent whose configuration is reloaded live: the
-// exporter reads the reloads' counts from it too.
+// exporter reads the reloads' counts from it too, and the state of the
+// file's MCP servers.
 type reloadingAgent struct {
 	*agent.Agent
-	r *reload.Reloader
+	r  *reload.Reloader
+	gw *upstream.Gateway
 }
 
 func (ra reloadingAgent) ReloadStats() (uint64, uint64, time.Time) { return ra.r.ReloadStats() }
 
-// metricsSource is what the exporter reads: a, with r's reloads if any.
-func metricsSource(a *agent.Agent, r *reload.Reloader) exporter.Source {
-	if r == nil {
+func (ra reloadingAgent) Upstreams() []upstream.Status { return ra.gw.Status() }
+
+// metricsSource is what the exporter reads: a, with r's reloads and the
+// gateway's servers if there is a file.
+func metricsSource(a *agent.Agent, r *reload.Reloader, gw *upstream.Gateway) exporter.Source {
+	if r == nil || gw == nil {
 		return a
 	}
-	return reloadingAgent{a, r}
+	return reloadingAgent{a, r, gw}
 }
 
 // reloadOnHangup makes SIGHUP reload the file through r, until the

@@ -21,6 +21,7 @@ import (
 	"github.com/agentdash/agentdash/internal/config"
 	"github.com/agentdash/agentdash/internal/declared"
 	"github.com/agentdash/agentdash/internal/demo"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // Exit statuses.
@@ -142,6 +143,18 @@ type agentFlags struct {
 	// abilities are those the file and the built-ins gave the agent
 	// newAgent built, for a reload to start from (see startReload).
 	abilities []declared.Ability
+	// live applies the abilities to that agent: the file's and the
+	// gateway's together.
+	live *declared.Live
+	// gateway proxies the tools of the file's MCP servers; nil without a
+	// file.
+	gateway *upstream.Gateway
+	// onTools, when set, is told when the gateway's tools have changed
+	// the agent's abilities.
+	onTools atomic.Pointer[func()]
+	// gatewayOptions are the gateway's options but those startGateway
+	// sets (tests: a longer backoff).
+	gatewayOptions upstream.Options
 }
 
 func (f *agentFlags) register(fs *pflag.FlagSet) {
@@ -211,13 +224,17 @@ func (f *agentFlags) build(env *environment) (*agent.Agent, error) {
 		return nil, err
 	}
 	f.abilities = abs
+	f.live = declared.NewLive(a, abs)
+	if env.config != nil {
+		f.startGateway(env)
+	}
 	for _, s := range specs {
 		if _, ok := a.Lookup(s.ability); !ok {
-			a.Close()
+			f.closeAgent(a)
 			return nil, fmt.Errorf("--fault %q: unknown ability %q (known: %s)", s.raw, s.ability, knownAbilities(a))
 		}
 		if err := a.SetFault(s.ability, s.fault); err != nil {
-			a.Close()
+			f.closeAgent(a)
 			return nil, fmt.Errorf("--fault: %w", err)
 		}
 	}

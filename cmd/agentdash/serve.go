@@ -58,7 +58,7 @@ running configuration stays.`,
 			if err != nil {
 				return err
 			}
-			defer closeAgent(a)
+			defer af.closeAgent(a)
 			for _, name := range abilities {
 				if _, ok := a.Lookup(name); !ok {
 					return usage(fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a)))
@@ -72,7 +72,7 @@ running configuration stays.`,
 				defer r.Close()
 				defer reloadOnHangup(env, r)()
 			}
-			return serve(cmd.Context(), env, metricsSource(a, r), a, addr, rate, abilities, m, duration)
+			return serve(cmd.Context(), env, metricsSource(a, r, af.gateway), a, addr, rate, abilities, m, duration)
 		},
 	}
 	af.register(cmd.Flags())

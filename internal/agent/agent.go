@@ -89,6 +89,7 @@ const (
 	DefaultTimeout       = 10 * time.Second
 	DefaultEventBuffer   = 256
 	maxNameLen           = 64
+	maxProxiedNameLen    = 128 // MCP's limit on tool names
 	keyBufferSize        = 192 // cache keys up to this size are built on the stack
 )
 
@@ -228,7 +229,9 @@ type Func func(ctx context.Context, args map[string]any) (any, error)
 // Ability describes a tool the agent can run.
 type Ability struct {
 	// Name is unique, 1 to 64 characters: a lowercase letter, then
-	// lowercase letters, digits and underscores.
+	// lowercase letters, digits and underscores; or, for a tool of an MCP
+	// server, SERVER.TOOL (SERVER so, TOOL in MCP's [A-Za-z0-9_.-]; 128
+	// characters in all).
 	Name string
 	// Description says what the ability does, in a sentence (shown by the
 	// dashboard and `agentdash abilities`).
@@ -430,8 +433,26 @@ func newRegistry(byName map[string]*entry) *registry {
 	return r
 }
 
-// checkName enforces ^[a-z][a-z0-9_]{0,63}$.
+// checkName enforces ^[a-z][a-z0-9_]{0,63}$, or, for the tool of an MCP
+// server, SERVER.TOOL: SERVER by that rule, TOOL by MCP's rule for tool
+// names ([A-Za-z0-9_.-]), 128 characters in all. A proxied tool keeps its
+// upstream name rather than one mangled to fit the stricter rule.
 func checkName(name string) error {
+	if server, tool, ok := strings.Cut(name, "."); ok {
+		const rule = "SERVER.TOOL, the name of an MCP server's tool, is at most 128 characters, TOOL letters, digits, '_', '-' or '.'"
+		if err := checkName(server); err != nil {
+			return fmt.Errorf("%w (of SERVER.TOOL)", err)
+		}
+		if tool == "" || len(name) > maxProxiedNameLen {
+			return fmt.Errorf("invalid name: %s", rule)
+		}
+		for i, r := range tool {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+				return fmt.Errorf("invalid name: character %q at position %d: %s", r, len(server)+2+i, rule)
+			}
+		}
+		return nil
+	}
 	const rule = "must be 1 to 64 characters: a lowercase letter, then lowercase letters, digits or underscores"
 	if name == "" || len(name) > maxNameLen {
 		return fmt.Errorf("invalid name: %s", rule)

@@ -63,6 +63,10 @@ func TestRegisterErrors(t *testing.T) {
 		{"dash", valid(func(ab *Ability) { ab.Name = "read-file" }), `invalid name: character '-' at position 5`},
 		{"non-ASCII", valid(func(ab *Ability) { ab.Name = "café" }), `invalid name: character 'é' at position 4`},
 		{"too long", valid(func(ab *Ability) { ab.Name = "a" + strings.Repeat("b", 64) }), `invalid name`},
+		{"proxied, bad server", valid(func(ab *Ability) { ab.Name = "Srv.echo" }), `register ability "Srv.echo": invalid name: character 'S' at position 1: must be 1 to 64 characters: a lowercase letter, then lowercase letters, digits or underscores (of SERVER.TOOL)`},
+		{"proxied, no tool", valid(func(ab *Ability) { ab.Name = "srv." }), `invalid name: SERVER.TOOL`},
+		{"proxied, bad tool", valid(func(ab *Ability) { ab.Name = "srv.get page" }), `invalid name: character ' ' at position 8: SERVER.TOOL`},
+		{"proxied, too long", valid(func(ab *Ability) { ab.Name = "srv." + strings.Repeat("b", 125) }), `invalid name: SERVER.TOOL`},
 		{"duplicate", valid(func(ab *Ability) { ab.Name = "taken" }), `register ability "taken": an ability with this name is already registered`},
 		{"nil func", valid(func(ab *Ability) { ab.Func = nil }), `register ability "ok": Ability.Func is nil`},
 		{"negative timeout", valid(func(ab *Ability) { ab.Timeout = -time.Second }), `Ability.Timeout must not be negative, got -1s`},
@@ -85,6 +89,8 @@ func TestRegisterErrors(t *testing.T) {
 		t.Fatalf("failed registrations changed the registry: %+v", got)
 	}
 	mustRegister(t, a, valid(func(ab *Ability) { ab.Name = "a" + strings.Repeat("b", 63) })) // 64 is fine
+	// A tool of an MCP server keeps its name: MCP's characters, 128 in all.
+	mustRegister(t, a, valid(func(ab *Ability) { ab.Name = "srv.Get-Page.v2_" + strings.Repeat("b", 112) }))
 }
 
 func TestAbilitiesAndLookup(t *testing.T) {

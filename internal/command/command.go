@@ -138,7 +138,7 @@ func compile(s Spec) (*runner, error) {
 	}
 	slices.Sort(r.names)
 	r.names = slices.Compact(r.names)
-	env, err := environ(s.Env)
+	env, err := Environ(s.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,9 @@ func (r *runner) resolve() error {
 	return nil
 }
 
-func environ(extra map[string]string) ([]string, error) {
+// Environ returns a program's environment: the minimal base taken from
+// agentdash's own (see Spec.Env) and extra.
+func Environ(extra map[string]string) ([]string, error) {
 	vars := map[string]string{}
 	for _, k := range baseEnv {
 		if v, ok := os.LookupEnv(k); ok {

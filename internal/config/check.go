@@ -59,6 +59,7 @@ func (d *decoder) check(c *Config) {
 		}
 	}
 	d.checkBreaker("breaker", c.Breaker, nil)
+	d.checkMCPServers(c)
 	names := make([]string, 0, len(c.Abilities))
 	for name := range c.Abilities {
 		names = append(names, name)
@@ -139,9 +140,37 @@ func (d *decoder) checkBreaker(path string, b, base *Breaker) {
 // checkAbility checks the settings of the ability name.
 func (d *decoder) checkAbility(c *Config, name string, a *Ability) {
 	path := "abilities." + name
-	if !nameRule.MatchString(name) {
+	proxied := strings.Contains(name, ".") && d.checkProxied(c, name, a)
+	switch {
+	case proxied || nameRule.MatchString(name):
+	case strings.Contains(name, "."):
+		d.failAt(d.keys[path], path, "invalid ability name: %s; or SERVER.TOOL for a tool of an MCP server (at most %d characters of [A-Za-z0-9_.-])", nameRuleText, MaxToolName)
+	default:
 		d.failAt(d.keys[path], path, "invalid ability name: %s", nameRuleText)
 	}
+	d.checkSettings(c, path, a)
+	if a == nil || proxied {
+		return
+	}
+	d.checkSchema(path+".schema", a.Schema)
+	switch a.Kind {
+	case "":
+		d.onlyFor(path, "", a)
+	case KindCommand:
+		d.onlyFor(path, KindCommand, a)
+		d.checkCommand(path, a)
+	case KindHTTP:
+		d.onlyFor(path, KindHTTP, a)
+		d.checkHTTP(path, a)
+	default:
+		if d.has(path + ".kind") {
+			d.bad(path+".kind", "%q: want command or http (or no kind, for a built-in ability)", a.Kind)
+		}
+	}
+}
+
+// checkSettings checks the settings every ability takes.
+func (d *decoder) checkSettings(c *Config, path string, a *Ability) {
 	if a == nil {
 		return
 	}
@@ -160,21 +189,6 @@ func (d *decoder) checkAbility(c *Config, name string, a *Ability) {
 	}
 	if a.Fault != nil && d.has(p("fault.latency")) && (a.Fault.Latency < 0 || time.Duration(a.Fault.Latency) > maxFaultLatency) {
 		d.bad(p("fault.latency"), "%v: must be 0s to %v", a.Fault.Latency, maxFaultLatency)
-	}
-	d.checkSchema(p("schema"), a.Schema)
-	switch a.Kind {
-	case "":
-		d.onlyFor(path, "", a)
-	case KindCommand:
-		d.onlyFor(path, KindCommand, a)
-		d.checkCommand(path, a)
-	case KindHTTP:
-		d.onlyFor(path, KindHTTP, a)
-		d.checkHTTP(path, a)
-	default:
-		if d.has(p("kind")) {
-			d.bad(p("kind"), "%q: want command or http (or no kind, for a built-in ability)", a.Kind)
-		}
 	}
 }
 
@@ -446,6 +460,9 @@ func (d *decoder) checkBuiltins(c *Config, builtins []string) {
 		a := c.Abilities[name]
 		path := "abilities." + name
 		builtin := slices.Contains(builtins, name)
+		if strings.Contains(name, ".") {
+			continue // never a built-in: checked against mcp_servers
+		}
 		switch {
 		case d.failed[path] || d.failed[path+".kind"]:
 		case (a == nil || a.Kind == "") && !builtin:

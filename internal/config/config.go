@@ -41,6 +41,10 @@ type Config struct {
 	// kind: only its settings change) or a declared ability's (kind:
 	// command or http).
 	Abilities map[string]*Ability `yaml:"abilities"`
+	// MCPServers maps a name to an upstream MCP server whose tools become
+	// abilities named NAME.TOOL; their settings are under that name in
+	// Abilities.
+	MCPServers map[string]*MCPServer `yaml:"mcp_servers"`
 
 	// File is the path the configuration was read from.
 	File string `yaml:"-"`
@@ -126,6 +130,25 @@ type Ability struct {
 	// MaxRedirects bounds the redirects followed (kind http); 0 follows
 	// none.
 	MaxRedirects *int `yaml:"max_redirects"`
+}
+
+// MCPServer is an upstream MCP server: stdio (Command) or Streamable
+// HTTP (URL), exactly one of them.
+type MCPServer struct {
+	// Command is the program of a stdio server, run without a shell.
+	Command string `yaml:"command"`
+	// Args are the program's arguments.
+	Args []string `yaml:"args"`
+	// Env is what the program's environment holds besides a minimal base;
+	// ${NAME} in a value is expanded from agentdash's environment when it
+	// starts, and never shown.
+	Env map[string]string `yaml:"env"`
+	// URL is the endpoint of a Streamable HTTP server (http or https).
+	URL string `yaml:"url"`
+	// Headers are sent with every request to URL; ${NAME} in a value is
+	// kept as written here and expanded when connecting, so that a secret
+	// never sits in the parsed configuration.
+	Headers map[string]string `yaml:"headers"`
 }
 
 // Values of [Ability.ClientErrors].

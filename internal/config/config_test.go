@@ -143,7 +143,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "a: [1\n", []string{
 			"c.yaml:1:4: invalid YAML: sequence end token ']' not found"}},
 		{"unknown key", "max_concurent: 4\n", []string{
-			"c.yaml:1:1: max_concurent: unknown key; allowed: max_concurrent, max_wait, cache_size, timeout, breaker, metrics_addr, demo, abilities"}},
+			"c.yaml:1:1: max_concurent: unknown key; allowed: max_concurrent, max_wait, cache_size, timeout, breaker, metrics_addr, demo, abilities, mcp_servers"}},
 		{"unknown nested key", "abilities:\n  sum:\n    breaker: {cooldwn: 5s}\n", []string{
 			"c.yaml:3:15: abilities.sum.breaker.cooldwn: unknown key; allowed: failure_rate, window, min_calls, consecutive_failures, slow_call_threshold, slow_call_rate, cooldown, half_open_probes, success_threshold"}},
 		{"duplicate key", "demo: true\ndemo: false\n", []string{
@@ -262,7 +262,7 @@ func TestParseErrors(t *testing.T) {
 		{"fault latency", "abilities:\n  sum: {fault: {latency: 2h}}\n", []string{
 			"c.yaml:2:26: abilities.sum.fault.latency: 2h0m0s: must be 0s to 1h0m0s"}},
 		{"alias", "a: &x 1\nmax_concurrent: *x\n", []string{
-			"c.yaml:1:1: a: unknown key; allowed: max_concurrent, max_wait, cache_size, timeout, breaker, metrics_addr, demo, abilities",
+			"c.yaml:1:1: a: unknown key; allowed: max_concurrent, max_wait, cache_size, timeout, breaker, metrics_addr, demo, abilities, mcp_servers",
 			"c.yaml:2:17: max_concurrent: aliases (*name) are not supported: write the value out"}},
 		{"tag", "max_concurrent: !!int 4\n", []string{
 			"c.yaml:1:17: max_concurrent: tags such as !!int are not supported: write the value plainly"}},

@@ -277,10 +277,10 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 }
 
 // secret reports whether the value at path may hold a secret: a header or
-// an environment variable of an ability.
+// an environment variable of an ability or of an MCP server.
 func secret(path string) bool {
 	parts := strings.Split(path, ".")
-	return len(parts) >= 4 && parts[0] == "abilities" && (parts[2] == "headers" || parts[2] == "env")
+	return len(parts) >= 4 && (parts[0] == "abilities" || parts[0] == "mcp_servers") && (parts[2] == "headers" || parts[2] == "env")
 }
 
 // each calls f for each key of the mapping n (at path) and its value,

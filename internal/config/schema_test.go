@@ -56,7 +56,9 @@ func TestExamplesMatchSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, src := range map[string][]byte{"issue15.yaml": issue, "agentdash.example.yaml": assets.ExampleConfig()} {
+	gateway := []byte("mcp_servers:\n  everything: {command: npx, args: [\"-y\", \"@modelcontextprotocol/server-everything\"]}\n" +
+		"  remote: {url: \"https://h/mcp\", headers: {Authorization: \"Bearer ${T}\"}}\nabilities:\n  everything.echo: {cache_ttl: 1m}\n  remote.Get-Page.v2: {}\n")
+	for name, src := range map[string][]byte{"issue15.yaml": issue, "agentdash.example.yaml": assets.ExampleConfig(), "gateway": gateway} {
 		if _, err := Parse(name, src, nil); err != nil {
 			t.Errorf("Parse(%s): %v", name, err)
 		}
@@ -86,6 +88,14 @@ func TestSchemaRefusesWhatParseRefuses(t *testing.T) {
 		"abilities:\n  sum: {url: \"http://h/\"}\n",
 		"abilities:\n  x: {kind: http, url: \"http://h/\", client_errors: ignore}\n",
 		"abilities:\n  x: {kind: command, argv: [a], max_output: lots}\n",
+		"mcp_servers:\n  x: {args: [a]}\n",
+		"mcp_servers:\n  x: {command: a, url: \"http://h/mcp\"}\n",
+		"mcp_servers:\n  x: {command: a, headers: {A: b}}\n",
+		"mcp_servers:\n  x: {url: \"http://h/mcp\", env: {A: b}}\n",
+		"mcp_servers:\n  x: {url: \"ftp://h/mcp\"}\n",
+		"mcp_servers:\n  X: {command: a}\n",
+		"mcp_servers:\n  x: {command: a, cwd: /}\n",
+		"mcp_servers:\n  x: {command: a}\nabilities:\n  x.a b: {}\n",
 	} {
 		if _, err := Parse("c.yaml", []byte(src), nil); err == nil {
 			t.Errorf("Parse accepts %q", src)
@@ -118,6 +128,7 @@ func TestSchemaKeysMatchStructs(t *testing.T) {
 		{"$defs.breaker", doc.Defs["breaker"].Properties, reflect.TypeFor[Breaker]()},
 		{"$defs.fault", doc.Defs["fault"].Properties, reflect.TypeFor[Fault]()},
 		{"$defs.hints", doc.Defs["hints"].Properties, reflect.TypeFor[Hints]()},
+		{"$defs.mcp_server", doc.Defs["mcp_server"].Properties, reflect.TypeFor[MCPServer]()},
 	} {
 		var keys []string
 		for k := range tc.props {

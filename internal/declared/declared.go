@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -114,7 +115,7 @@ func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]a
 				continue
 			}
 			ab.Ability = agent.Ability{Name: name, Func: fn, Source: source(cfg, name)}
-			if s, ok := fastSchema(set.Schema); ok {
+			if s, ok := FastSchema(set.Schema); ok {
 				ab.Schema = s
 			}
 		}
@@ -133,6 +134,21 @@ func Abilities(cfg *config.Config, builtins []agent.Ability, faults map[string]a
 		return nil, warnings, errs
 	}
 	return abs, warnings, nil
+}
+
+// Tune applies the file's settings of ab, if it has any, and the
+// agent-wide breaker rule, as for the abilities the file lists: for an
+// ability made elsewhere (a tool of an MCP server). cfg nil changes
+// nothing.
+func Tune(cfg *config.Config, ab *Ability) error {
+	if cfg == nil {
+		return nil
+	}
+	set := cfg.Abilities[ab.Name]
+	if set == nil {
+		set = &config.Ability{}
+	}
+	return tune(ab, cfg, set)
 }
 
 // definition identifies what an ability's function computes, for
@@ -189,7 +205,7 @@ func tune(ab *Ability, cfg *config.Config, set *config.Ability) error {
 		if err != nil {
 			return err
 		}
-		ab.Func = validated(full, ab.Func)
+		ab.Func = Validated(full, ab.Func)
 	}
 	return nil
 }
@@ -256,11 +272,11 @@ func commandKey(path string, err error) string {
 	return path + ".argv"
 }
 
-// validated returns fn behind a check of the arguments against the full
+// Validated returns fn behind a check of the arguments against the full
 // JSON Schema: a call it refuses is the caller's fault (agent.ErrBadArgs),
 // not counted against the breaker. The agent's own schema (the fast
 // subset) has checked them before, when the file's schema fits it.
-func validated(full *jsonschema.Schema, fn agent.Func) agent.Func {
+func Validated(full *jsonschema.Schema, fn agent.Func) agent.Func {
 	return func(ctx context.Context, args map[string]any) (any, error) {
 		if err := full.Validate(map[string]any(args)); err != nil {
 			return nil, fmt.Errorf("%w: %s", agent.ErrBadArgs, schemaError(err))
@@ -296,11 +312,11 @@ func schemaError(err error) string {
 	return "arguments do not match the schema: " + strings.Join(parts, "; ")
 }
 
-// fastSchema returns the file's schema as the agent's fast subset, when it
+// FastSchema returns a JSON Schema as the agent's fast subset, when it
 // fits: then the agent validates with it, applies its defaults and shows
 // its properties. One beyond the subset is checked by the full validator
 // only.
-func fastSchema(s config.JSONSchema) (*schema.Schema, bool) {
+func FastSchema(s config.JSONSchema) (*schema.Schema, bool) {
 	if s == nil {
 		return nil, false
 	}
@@ -351,22 +367,56 @@ func sortedNames(m map[string]*config.Ability) []string {
 // (see agent.Apply). A fault the file sets is injected when the ability
 // appears or the file's fault changes, and removed when the file no longer
 // sets it; a fault set otherwise (a --fault flag, the dashboard) stays.
+//
+// Abilities made elsewhere, which change on their own (the tools of MCP
+// servers), join the file's through SetExtra: each Apply and Refresh
+// applies the file's abilities and the extra ones together, one at a time.
 type Live struct {
 	a      *agent.Agent
 	mu     sync.Mutex
 	faults map[string]agent.Fault // as the last applied file sets them
+	file   []Ability              // the last applied file's abilities
+	extra  func() []Ability       // nil: none
 }
 
 // NewLive returns a Live for a, whose abilities were registered from abs.
 func NewLive(a *agent.Agent, abs []Ability) *Live {
-	return &Live{a: a, faults: fileFaults(abs)}
+	return &Live{a: a, faults: fileFaults(abs), file: abs}
 }
 
-// Apply replaces a's abilities with abs in one step, then updates the
-// faults the file sets. On an error nothing has changed.
+// SetExtra makes every later Apply and Refresh add extra()'s abilities
+// to the file's; extra is called under the Live's lock, so that the
+// latest set is applied last.
+func (l *Live) SetExtra(extra func() []Ability) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.extra = extra
+}
+
+// Refresh applies the last file's abilities again with the extra ones as
+// they are now.
+func (l *Live) Refresh() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.apply(l.file)
+}
+
+// Apply replaces a's abilities with abs (and the extra ones) in one step,
+// then updates the faults the file sets. On an error nothing has changed.
 func (l *Live) Apply(abs []Ability) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.apply(abs); err != nil {
+		return err
+	}
+	l.file = abs
+	return nil
+}
+
+func (l *Live) apply(abs []Ability) error {
+	if l.extra != nil {
+		abs = append(slices.Clip(abs), l.extra()...)
+	}
 	plain := make([]agent.Ability, len(abs))
 	for i, ab := range abs {
 		plain[i] = ab.Ability

@@ -4,7 +4,7 @@
 // this package only translates an agent.Snapshot into Prometheus metrics at
 // scrape time, through a prometheus.Collector, and serves them over HTTP.
 // Every metric carries the prefix "agentdash_" and only the labels ability,
-// outcome and state — never call arguments.
+// outcome, state and server — never call arguments.
 package exporter
 
 import (
@@ -26,6 +26,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // DefaultAddr is the default listen address: the port of the original tool,
@@ -47,10 +48,23 @@ type ReloadSource interface {
 	ReloadStats() (successes, failures uint64, lastSuccess time.Time)
 }
 
+// UpstreamSource is what a Source may also be when the agent proxies the
+// tools of MCP servers: the collector then exports
+// agentdash_upstream_connected{server}, agentdash_upstream_tools{server}
+// and agentdash_upstream_restarts_total{server}.
+type UpstreamSource interface {
+	Upstreams() []upstream.Status
+}
+
 // Collector is a prometheus.Collector over an agent's snapshot.
 type Collector struct {
-	src     Source
-	reloads ReloadSource // nil unless src is one
+	src       Source
+	reloads   ReloadSource   // nil unless src is one
+	upstreams UpstreamSource // nil unless src is one
+
+	upConnected *prometheus.Desc
+	upTools     *prometheus.Desc
+	upRestarts  *prometheus.Desc
 
 	reloadsTotal *prometheus.Desc
 	lastReload   *prometheus.Desc
@@ -80,9 +94,18 @@ var states = [...]breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen, 
 func NewCollector(src Source) *Collector {
 	ab := []string{"ability"}
 	reloads, _ := src.(ReloadSource)
+	upstreams, _ := src.(UpstreamSource)
+	server := []string{"server"}
 	return &Collector{
-		src:     src,
-		reloads: reloads,
+		src:       src,
+		reloads:   reloads,
+		upstreams: upstreams,
+		upConnected: prometheus.NewDesc("agentdash_upstream_connected",
+			"Whether the upstream MCP server is connected (1) or not (0: connecting, or failed and waiting to retry).", server, nil),
+		upTools: prometheus.NewDesc("agentdash_upstream_tools",
+			"Tools of the upstream MCP server served as abilities.", server, nil),
+		upRestarts: prometheus.NewDesc("agentdash_upstream_restarts_total",
+			"Times the upstream MCP server was started or connected again after its first attempt.", server, nil),
 		reloadsTotal: prometheus.NewDesc("agentdash_config_reloads_total",
 			"Reloads of the configuration file by result (success, failure).", []string{"result"}, nil),
 		lastReload: prometheus.NewDesc("agentdash_config_last_reload_success_timestamp_seconds",
@@ -133,6 +156,11 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- c.reloadsTotal
 		ch <- c.lastReload
 	}
+	if c.upstreams != nil {
+		ch <- c.upConnected
+		ch <- c.upTools
+		ch <- c.upRestarts
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -152,6 +180,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.reloadsTotal, ok, "success")
 		counter(c.reloadsTotal, failed, "failure")
 		gauge(c.lastReload, float64(last.UnixNano())/1e9)
+	}
+	if c.upstreams != nil {
+		for _, st := range c.upstreams.Upstreams() {
+			connected := 0.0
+			if st.State == upstream.Connected {
+				connected = 1
+			}
+			gauge(c.upConnected, connected, st.Name)
+			gauge(c.upTools, float64(st.Tools), st.Name)
+			counter(c.upRestarts, uint64(st.Restarts), st.Name)
+		}
 	}
 
 	for _, ab := range snap.Abilities {

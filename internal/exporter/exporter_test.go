@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -334,5 +335,45 @@ func TestAbilityLimitWaitExported(t *testing.T) {
 	if body := scrape(t, Handler(a)); !strings.Contains(body, `agentdash_calls_total{ability="busy",outcome="canceled"} 1`+"\n") ||
 		!strings.Contains(body, `agentdash_ability_concurrency_waiting{ability="busy"} 0`+"\n") {
 		t.Errorf("after the cancel, the scrape lacks the canceled call or still counts it waiting:\n%s", body)
+	}
+}
+
+// proxying is an agent that proxies the tools of MCP servers.
+type proxying struct {
+	*agent.Agent
+	st []upstream.Status
+}
+
+func (p proxying) Upstreams() []upstream.Status { return p.st }
+
+func TestUpstreamMetrics(t *testing.T) {
+	a := newAgent(t)
+	src := proxying{Agent: a, st: []upstream.Status{
+		{Name: "everything", State: upstream.Connected, Tools: 11, Restarts: 2},
+		{Name: "fs", State: upstream.Failed, Restarts: 7, LastError: "boom"},
+	}}
+	want := `
+# HELP agentdash_upstream_connected Whether the upstream MCP server is connected (1) or not (0: connecting, or failed and waiting to retry).
+# TYPE agentdash_upstream_connected gauge
+agentdash_upstream_connected{server="everything"} 1
+agentdash_upstream_connected{server="fs"} 0
+# HELP agentdash_upstream_restarts_total Times the upstream MCP server was started or connected again after its first attempt.
+# TYPE agentdash_upstream_restarts_total counter
+agentdash_upstream_restarts_total{server="everything"} 2
+agentdash_upstream_restarts_total{server="fs"} 7
+# HELP agentdash_upstream_tools Tools of the upstream MCP server served as abilities.
+# TYPE agentdash_upstream_tools gauge
+agentdash_upstream_tools{server="everything"} 11
+agentdash_upstream_tools{server="fs"} 0
+`
+	if err := testutil.CollectAndCompare(NewCollector(src), strings.NewReader(want),
+		"agentdash_upstream_connected", "agentdash_upstream_restarts_total", "agentdash_upstream_tools"); err != nil {
+		t.Error(err)
+	}
+	if problems, err := testutil.CollectAndLint(NewCollector(src)); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+	if body := scrape(t, Handler(a)); strings.Contains(body, "agentdash_upstream_") {
+		t.Error("an agent without upstreams exports upstream metrics")
 	}
 }

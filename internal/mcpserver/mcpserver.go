@@ -67,6 +67,11 @@ type Options struct {
 	// ability's tool in place of those its hints make (agent.Hints), or
 	// nil to keep those.
 	Annotations func(ability string) *mcp.ToolAnnotations
+	// Upstream, if not nil, gives the tool of an ability that proxies an
+	// upstream MCP server's tool, or nil for another ability: its
+	// description, input schema and annotations are served as the
+	// upstream gave them, under the ability's name.
+	Upstream func(ability string) *mcp.Tool
 	// Logger receives the server's own diagnostics (a recovered panic,
 	// the SDK's messages); nil discards them. It must not write to the
 	// stdio transport's stdout.
@@ -129,8 +134,8 @@ func (s *Server) MCP() *mcp.Server { return s.srv }
 
 // Sync makes the tools match the agent's abilities: a tool for each new
 // ability, none for an ability that is gone, and a new definition for one
-// whose description, schema or hints changed. Connected clients are told
-// with notifications/tools/list_changed.
+// whose description, schema or hints changed (or whose upstream tool did).
+// Connected clients are told with notifications/tools/list_changed.
 func (s *Server) Sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,6 +171,14 @@ func (s *Server) Sync() error {
 
 // tool describes an ability as an MCP tool, its schema sent verbatim.
 func (s *Server) tool(in agent.Info) (*mcp.Tool, error) {
+	if s.opts.Upstream != nil {
+		if up := s.opts.Upstream(in.Name); up != nil {
+			t := *up
+			t.Name = in.Name
+			t.Annotations = overlay(up.Annotations, in.Hints)
+			return &t, nil
+		}
+	}
 	var raw json.RawMessage
 	if s.opts.InputSchema != nil {
 		raw = s.opts.InputSchema(in.Name)
@@ -193,11 +206,19 @@ func (s *Server) tool(in agent.Info) (*mcp.Tool, error) {
 // annotations are an ability's hints as MCP tool annotations; nil when it
 // gives none. An unset hint is left out, or false for readOnlyHint and
 // idempotentHint, whose default it is.
-func annotations(h agent.Hints) *mcp.ToolAnnotations {
+func annotations(h agent.Hints) *mcp.ToolAnnotations { return overlay(nil, h) }
+
+// overlay returns the upstream's annotations up with the hints the
+// configuration sets for the ability put over them, key by key; up itself
+// is not changed.
+func overlay(up *mcp.ToolAnnotations, h agent.Hints) *mcp.ToolAnnotations {
 	if h == (agent.Hints{}) {
-		return nil
+		return up
 	}
 	an := &mcp.ToolAnnotations{}
+	if up != nil {
+		*an = *up
+	}
 	if h.ReadOnly != nil {
 		an.ReadOnlyHint = *h.ReadOnly
 	}

@@ -22,6 +22,9 @@ type keyMap struct {
 	// Reload applies the configuration file again; disabled without
 	// Config.Reload.
 	Reload key.Binding
+	// Upstreams shows the MCP servers' state; disabled without
+	// Config.Upstreams.
+	Upstreams key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -40,6 +43,7 @@ func newKeyMap() keyMap {
 		HelpPgDown: key.NewBinding(key.WithKeys("pgdown", "f", " ")),
 		ForceQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Reload:     key.NewBinding(key.WithKeys("f5"), key.WithHelp("f5", "reload config"), key.WithDisabled()),
+		Upstreams:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "mcp servers"), key.WithDisabled()),
 	}
 }
 
@@ -74,6 +78,9 @@ func (k keyMap) full() []key.Binding {
 	keys := []key.Binding{pane.Heading("everywhere"), k.Next, k.Prev, k.Jump, k.Zoom, k.Pause, k.Help, k.Quit}
 	if k.Reload.Enabled() {
 		keys = append(keys, k.Reload)
+	}
+	if k.Upstreams.Enabled() {
+		keys = append(keys, k.Upstreams)
 	}
 	return keys
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/internal/upstream"
 	"github.com/agentdash/agentdash/ui/abilities"
 	"github.com/agentdash/agentdash/ui/breakers"
 	"github.com/agentdash/agentdash/ui/cache"
@@ -72,6 +73,10 @@ type Config struct {
 	// Settings, if set, is the configuration the Breakers pane's settings
 	// form edits (e) and writes (w).
 	Settings breakers.Settings
+	// Upstreams, if set, returns the state of the MCP servers whose tools
+	// the agent proxies: the header counts those up, and the u key shows
+	// them.
+	Upstreams func() []upstream.Status
 }
 
 // ErrNoAgent is returned by Run when Config.Agent is nil.
@@ -93,9 +98,13 @@ type Model struct {
 	zoom     bool
 	paused   bool
 	showHelp bool
-	helpTop  int // first line of the help overlay's key list shown (it scrolls when taller than the screen)
-	closed   bool
-	quitting bool // the last frame is being drawn: it is blank (see View)
+	// showUpstreams shows the MCP servers' overlay; ups is their state at
+	// the last frame.
+	showUpstreams bool
+	ups           []upstream.Status
+	helpTop       int // first line of the help overlay's key list shown (it scrolls when taller than the screen)
+	closed        bool
+	quitting      bool // the last frame is being drawn: it is blank (see View)
 
 	width, height int
 	layout        layout
@@ -142,6 +151,10 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 	}
 	m.help.Styles = th.HelpStyles()
 	m.keys.Reload.SetEnabled(cfg.Reload != nil)
+	m.keys.Upstreams.SetEnabled(cfg.Upstreams != nil)
+	if cfg.Upstreams != nil {
+		m.ups = cfg.Upstreams()
+	}
 	c := pane.Common{Ctx: ctx, Theme: th}
 	m.panes = [numPanes]pane.Pane{
 		abilities.New(c, cfg.Agent),
@@ -241,6 +254,9 @@ func (m *Model) frame() tea.Cmd {
 		return nil
 	}
 	m.snap = m.cfg.Agent.Snapshot()
+	if m.cfg.Upstreams != nil {
+		m.ups = m.cfg.Upstreams()
+	}
 	return tea.Batch(m.broadcast(pane.SnapshotMsg{Snap: m.snap}), m.broadcast(pane.TickMsg{Now: m.snap.Taken}))
 }
 
@@ -268,6 +284,15 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.showHelp && !focused.Capturing() {
 		return m.splitKeys(msg)
+	}
+	if m.showUpstreams {
+		switch {
+		case key.Matches(msg, m.keys.Upstreams), key.Matches(msg, m.keys.Close):
+			m.showUpstreams = false
+		case key.Matches(msg, m.keys.Quit):
+			return m.quit()
+		}
+		return nil
 	}
 	if m.showHelp {
 		_, room := m.helpWindow()
@@ -302,6 +327,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.setFocus(int(msg.Runes[0] - '1'))
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp, m.helpTop = true, 0
+	case key.Matches(msg, m.keys.Upstreams):
+		m.showUpstreams = true
 	case key.Matches(msg, m.keys.Reload):
 		reload := m.cfg.Reload
 		return func() tea.Msg { reload(); return nil }

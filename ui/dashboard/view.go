@@ -40,10 +40,14 @@ func (m *Model) view() string {
 	sb.Grow(m.width * m.height * 3)
 	sb.WriteString(m.headerView())
 	sb.WriteByte('\n')
-	if m.showHelp {
+	if m.showHelp || m.showUpstreams {
 		var body strings.Builder
 		m.writeBody(&body)
-		sb.WriteString(m.overlay(body.String(), m.helpBox()))
+		box := m.helpBox
+		if m.showUpstreams {
+			box = m.upstreamBox
+		}
+		sb.WriteString(m.overlay(body.String(), box()))
 	} else {
 		m.writeBody(&sb)
 	}
@@ -117,6 +121,9 @@ func (m *Model) headerInfo(short bool) string {
 	if m.cfg.MCPAddr != "" {
 		b.WriteString(" │ mcp ")
 		b.WriteString(m.cfg.MCPAddr)
+	}
+	if badge := m.upstreamBadge(); badge != "" {
+		b.WriteString(" │ " + badge)
 	}
 	b.WriteByte(' ')
 	return b.String()
