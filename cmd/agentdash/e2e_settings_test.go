@@ -96,7 +96,7 @@ func TestDashboardLiveConfigUnderLoad(t *testing.T) {
 	term.waitFor("weather selected", onScreen("▸ weather     ● closed"))
 	term.keys("e")
 	term.waitFor("the settings form", onScreen("Settings of weather in", "› timeout", "3s"))
-	for range 8 {
+	for range 9 {
 		term.keys("Tab")
 	}
 	term.waitFor("the cooldown field", onScreen("› breaker.cooldown"))

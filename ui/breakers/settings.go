@@ -71,7 +71,12 @@ var inEffect = map[string]func(agent.Info) string{
 		}
 		return durationText(in.Breaker.SlowCallThreshold)
 	},
-	"breaker.slow_call_rate":       func(in agent.Info) string { return percentText(in.Breaker.SlowCallRate) },
+	"breaker.slow_call_rate": func(in agent.Info) string {
+		if in.Breaker.SlowCallThreshold == 0 {
+			return "off"
+		}
+		return percentText(in.Breaker.SlowCallRate)
+	},
 	"breaker.failure_rate":         func(in agent.Info) string { return percentText(in.Breaker.FailureRate) },
 	"breaker.window":               func(in agent.Info) string { return strconv.Itoa(in.Breaker.WindowSize) },
 	"breaker.min_calls":            func(in agent.Info) string { return strconv.Itoa(in.Breaker.MinCalls) },
