@@ -18,22 +18,30 @@ const (
 	EventResult EventKind = iota
 	// EventTransition reports a circuit breaker transition.
 	EventTransition
+	// EventAction reports a change someone made (see RecordAction): a
+	// breaker tripped or reset, a fault set, load started, so that every
+	// change can be traced to who made it.
+	EventAction
+	numKinds
 )
 
-// String returns "result" or "transition".
+// String returns "result", "transition" or "action".
 func (k EventKind) String() string {
 	switch k {
 	case EventResult:
 		return "result"
 	case EventTransition:
 		return "transition"
+	case EventAction:
+		return "action"
 	}
 	return "unknown"
 }
 
 // Event is something that happened in the agent. Result events fill
 // Outcome, Cached, Shared, Latency and Err (empty on success); transition
-// events fill Transition.
+// events fill Transition; action events fill Actor and Action (Ability is
+// empty for an action on every ability).
 type Event struct {
 	Kind       EventKind          // EventResult or EventTransition
 	At         time.Time          // when the call ended or the breaker changed state
@@ -44,6 +52,8 @@ type Event struct {
 	Latency    time.Duration      // result: how long the call took
 	Err        string             // result: the error's message; "" on success
 	Transition breaker.Transition // transition: from, to and why
+	Actor      string             // action: who, e.g. "local dashboard" or "attach (pid 4242, uid 1000)"
+	Action     string             // action: what, e.g. "trip" or "fault 50%/20ms"
 }
 
 // Subscription receives the agent's events. Delivery never blocks a call:
@@ -51,6 +61,7 @@ type Event struct {
 type Subscription struct {
 	agent   *Agent
 	ch      chan Event
+	kinds   uint8 // bit k set: events of kind k are delivered
 	dropped atomic.Uint64
 
 	mu     sync.RWMutex // send holds it shared, closeChannel exclusively
@@ -65,11 +76,26 @@ const MaxEventBuffer = 1 << 20
 // means MaxEventBuffer). Publishing costs nothing while there are no
 // subscriptions. After Close the subscription's channel is closed at once.
 func (a *Agent) Subscribe(buffer int) *Subscription {
+	return a.SubscribeTo(buffer)
+}
+
+// SubscribeTo is Subscribe for the given kinds of events only (all kinds
+// when none is given). A subscription without EventResult costs the calls
+// nothing but a test: a viewer that shows transitions and actions does not
+// slow calls down.
+func (a *Agent) SubscribeTo(buffer int, kinds ...EventKind) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultEventBuffer
 	}
 	buffer = min(buffer, MaxEventBuffer)
-	s := &Subscription{agent: a, ch: make(chan Event, buffer)}
+	mask := uint8(1<<numKinds - 1)
+	if len(kinds) > 0 {
+		mask = 0
+		for _, k := range kinds {
+			mask |= 1 << k
+		}
+	}
+	s := &Subscription{agent: a, ch: make(chan Event, buffer), kinds: mask}
 	a.subMu.Lock()
 	defer a.subMu.Unlock()
 	if a.closed.Load() {
@@ -137,6 +163,15 @@ func (a *Agent) publish(ev Event) {
 		return
 	}
 	for _, s := range *p {
-		s.send(ev)
+		if s.kinds&(1<<ev.Kind) != 0 {
+			s.send(ev)
+		}
 	}
+}
+
+// RecordAction publishes an EventAction saying that actor did action on
+// the named ability ("" for all of them). The agent does not check it: the
+// caller that made the change reports it.
+func (a *Agent) RecordAction(actor, action, ability string) {
+	a.publish(Event{Kind: EventAction, At: a.now(), Ability: ability, Actor: actor, Action: action})
 }

@@ -191,3 +191,39 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("fail breaker/fault = %+v / %+v", f.Breaker, f.Fault)
 	}
 }
+
+// TestSubscribeToKinds: a subscription to some kinds gets those only, and
+// actions carry who did them.
+func TestSubscribeToKinds(t *testing.T) {
+	clk := newFakeClock()
+	a := newAgent(t, Options{Now: clk.Now})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), Func: upper})
+	sub := a.SubscribeTo(16, EventTransition, EventAction)
+	defer sub.Close()
+	all := a.Subscribe(16)
+	defer all.Close()
+
+	callText(t, a, "up", "x")
+	a.RecordAction("attach (pid 7)", "trip", "up")
+	if err := a.Trip("up"); err != nil {
+		t.Fatal(err)
+	}
+	ev := <-sub.C()
+	if ev.Kind != EventAction || ev.Actor != "attach (pid 7)" || ev.Action != "trip" || ev.Ability != "up" || !ev.At.Equal(clk.Now()) {
+		t.Fatalf("first event = %+v, want the action", ev)
+	}
+	if ev := <-sub.C(); ev.Kind != EventTransition {
+		t.Fatalf("second event = %+v, want the transition", ev)
+	}
+	select {
+	case ev := <-sub.C():
+		t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+	if n := len(all.C()); n != 3 {
+		t.Fatalf("the subscription to all kinds has %d events, want 3", n)
+	}
+	if EventAction.String() != "action" {
+		t.Fatalf("EventAction.String() = %q", EventAction.String())
+	}
+}
