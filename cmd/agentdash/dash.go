@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/exporter"
 	"github.com/agentdash/agentdash/internal/reload"
@@ -103,7 +104,7 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		addr = srv.Addr()
 	}
 	return dashboard.Run(ctx, dashboard.Config{
-		Agent:       a,
+		Agent:       control.NewLocal(a, "local dashboard"),
 		Train:       tc,
 		MetricsAddr: addr,
 		FPS:         f.fps,
