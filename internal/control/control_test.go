@@ -581,4 +581,3 @@ func TestFrameJSON(t *testing.T) {
 		t.Fatalf("round trip: %+v", back.Snapshot.Abilities)
 	}
 }
-

@@ -17,8 +17,8 @@ import (
 	"go.uber.org/goleak"
 	"pgregory.net/rapid"
 
-	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
