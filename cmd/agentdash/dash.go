@@ -20,6 +20,7 @@ import (
 // dashFlags are the flags of the dashboard (the root command).
 type dashFlags struct {
 	agent       agentFlags
+	control     controlFlags
 	metricsAddr string
 	dataset     string
 	fps         int
@@ -27,6 +28,7 @@ type dashFlags struct {
 
 func (f *dashFlags) register(fs *pflag.FlagSet) {
 	f.agent.register(fs)
+	f.control.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. "+exporter.DefaultAddr+"); off by default")
 	fs.StringVar(&f.dataset, "dataset", "", "CSV dataset to prefill the training form with (default: synthetic data)")
 	intVar(fs, &f.fps, "fps", 15, "maximum frames per second of the dashboard (1-60)")
@@ -61,6 +63,9 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if err := checkTrainingFiles(f); err != nil {
 		return usage(err)
 	}
+	if err := f.control.check(); err != nil {
+		return usage(err)
+	}
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
 	}
@@ -93,6 +98,13 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		defer r.Close()
 		reloadNow = func() { r.Reload(reload.TriggerKey) }
 	}
+
+	// Other terminals can attach to this dashboard's agent too.
+	stopControl, err := startControl(env, &f.control, a, controlEndpoint{command: "dashboard", transport: "terminal", reloader: r}, env.stderr)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 
 	var addr string
 	if f.metricsAddr != "" {

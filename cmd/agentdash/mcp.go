@@ -32,6 +32,7 @@ const mcpShutdownGrace = 2 * time.Second
 
 type mcpFlags struct {
 	agent     agentFlags
+	control   controlFlags
 	http      string
 	tokenFile string
 	logFile   string
@@ -67,6 +68,7 @@ SIGINT/SIGTERM stop it gracefully.`,
 		},
 	}
 	f.agent.register(cmd.Flags())
+	f.control.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.http, "http", "", "serve Streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token HTTP clients must send (mode 0600; default $"+tokenEnv+")")
 	cmd.Flags().StringVar(&f.logFile, "log", "", "append log lines to this file instead of stderr")
@@ -82,6 +84,9 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		}
 	} else if f.tokenFile != "" {
 		return usage(errors.New("mcp: --token-file applies to --http only"))
+	}
+	if err := f.control.check(); err != nil {
+		return usage(err)
 	}
 	logw, closeLog, err := openLog(env, f.logFile)
 	if err != nil {
@@ -114,9 +119,32 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	if r != nil {
 		defer r.Close()
 	}
+	ce := controlEndpoint{command: "mcp", transport: "stdio", reloader: r, sessions: func() int {
+		n := 0
+		for range srv.MCP().Sessions() {
+			n++
+		}
+		return n
+	}}
 	if f.http != "" {
-		return serveMCPHTTP(ctx, logw, srv, f.http, token)
+		ln, err := net.Listen("tcp", f.http)
+		if err != nil {
+			return fmt.Errorf("mcp: --http: %w", err)
+		}
+		ce.transport = "http " + ln.Addr().String()
+		stopControl, err := startControl(env, &f.control, a, ce, logw)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stopControl()
+		return serveMCPHTTP(ctx, logw, srv, ln, token)
 	}
+	stopControl, err := startControl(env, &f.control, a, ce, logw)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	fmt.Fprintf(logw, "agentdash: serving %d tools over MCP on stdio\n", len(a.Abilities()))
 	var t mcp.Transport = &mcp.StdioTransport{}
 	if env.stdin != os.Stdin || env.stdout != os.Stdout { // tests: the environment's streams
@@ -223,12 +251,8 @@ func mcpHandler(srv *mcpserver.Server, token string) http.Handler {
 	return mux
 }
 
-// serveMCPHTTP serves srv at http://addr/mcp until ctx ends.
-func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, addr, token string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("mcp: --http: %w", err)
-	}
+// serveMCPHTTP serves srv at http://ln/mcp until ctx ends.
+func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, ln net.Listener, token string) error {
 	hs := &http.Server{Handler: mcpHandler(srv, token), ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

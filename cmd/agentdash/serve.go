@@ -25,6 +25,7 @@ var defaultLoadAbilities = []string{"uppercase", "sum", "flaky"}
 func newServeCmd(env *environment) *cobra.Command {
 	var (
 		af        agentFlags
+		cf        controlFlags
 		addr      string
 		rate      float64
 		abilities []string
@@ -54,6 +55,9 @@ running configuration stays.`,
 			if err != nil {
 				return usage(err)
 			}
+			if err := cf.check(); err != nil {
+				return usage(err)
+			}
 			a, err := af.newAgent(env)
 			if err != nil {
 				return err
@@ -72,10 +76,15 @@ running configuration stays.`,
 				defer r.Close()
 				defer reloadOnHangup(env, r)()
 			}
-			return serve(cmd.Context(), env, metricsSource(a, r), a, addr, rate, abilities, m, duration)
+			// The control API says where the metrics are, once known.
+			ctl := func(metrics string) (func(), error) {
+				return startControl(env, &cf, a, controlEndpoint{command: "serve", transport: "metrics " + metrics, reloader: r}, env.stderr)
+			}
+			return serve(cmd.Context(), env, metricsSource(a, r), a, addr, rate, abilities, m, duration, ctl)
 		},
 	}
 	af.register(cmd.Flags())
+	cf.register(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "metrics-addr", exporter.DefaultAddr, "listen address of the Prometheus exporter (host:port)")
 	cmd.Flags().Float64Var(&rate, "load", 0, "generate this many calls per second in all (0 = no load)")
 	cmd.Flags().StringSliceVar(&abilities, "load-ability", defaultLoadAbilities, "abilities the load generator calls (repeatable or comma-separated)")
@@ -107,12 +116,17 @@ func checkServeFlags(rate float64, abilities []string, addr string, duration tim
 }
 
 func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.Agent, addr string, rate float64,
-	abilities []string, mode load.Mode, duration time.Duration) error {
+	abilities []string, mode load.Mode, duration time.Duration, startCtl func(metrics string) (func(), error)) error {
 	srv, stop, err := startExporter(addr, src)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	stopCtl, err := startCtl(srv.Addr())
+	if err != nil {
+		return err
+	}
+	defer stopCtl()
 	fmt.Fprintf(env.stderr, "agentdash: serving metrics on http://%s/metrics (Ctrl-C to stop)\n", srv.Addr())
 
 	if duration > 0 {
@@ -140,7 +154,7 @@ func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.
 	}
 	// Breaker transitions are logged as they happen, from the agent's event
 	// stream (which never blocks calls: a slow reader only drops events).
-	events := a.Subscribe(256)
+	events := a.SubscribeTo(256, agent.EventTransition, agent.EventAction)
 	defer events.Close()
 	began := time.Now()
 	for {
@@ -168,8 +182,11 @@ func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.
 			if !ok {
 				return nil
 			}
-			if ev.Kind == agent.EventTransition {
+			switch ev.Kind {
+			case agent.EventTransition:
 				fmt.Fprintf(env.stderr, "%s breaker %s\n", ev.At.Format(time.TimeOnly), ev.Transition)
+			case agent.EventAction: // who changed what, through the control API
+				fmt.Fprintf(env.stderr, "%s %s by %s\n", ev.At.Format(time.TimeOnly), strings.TrimSpace(ev.Action+" "+ev.Ability), escapeControls(ev.Actor))
 			}
 		}
 	}

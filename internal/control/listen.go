@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,11 @@ func Listen(s *Server, o ListenOptions) (*Endpoint, error) {
 	_, _ = List(o.Dir) // cleans up after dead processes
 	in := s.opts.Info
 	e := &Endpoint{srv: s, dir: o.Dir, base: fileBase(in.Name, in.PID)}
+	// One process normally serves one agent; a second one (tests, an
+	// embedding program) gets NAME-PID.2, and so on.
+	for i := 2; alive(filepath.Join(o.Dir, e.base+".sock")); i++ {
+		e.base = fileBase(in.Name, in.PID) + "." + strconv.Itoa(i)
+	}
 	socket := filepath.Join(o.Dir, e.base+".sock")
 	_ = os.Remove(socket) // a dead process that had our PID
 	uln, err := net.Listen("unix", socket)
