@@ -36,6 +36,7 @@ type mcpFlags struct {
 	http      string
 	tokenFile string
 	logFile   string
+	metrics   string
 }
 
 func newMCPCmd(env *environment) *cobra.Command {
@@ -72,6 +73,7 @@ SIGINT/SIGTERM stop it gracefully.`,
 	cmd.Flags().StringVar(&f.http, "http", "", "serve Streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token HTTP clients must send (mode 0600; default $"+tokenEnv+")")
 	cmd.Flags().StringVar(&f.logFile, "log", "", "append log lines to this file instead of stderr")
+	cmd.Flags().StringVar(&f.metrics, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. 127.0.0.1:9464); off by default")
 	return cmd
 }
 
@@ -118,6 +120,14 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	}
 	if r != nil {
 		defer r.Close()
+	}
+	if f.metrics != "" {
+		msrv, stop, err := startExporter(f.metrics, metricsSource(a, r))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(logw, "agentdash: serving metrics on http://%s/metrics\n", msrv.Addr())
 	}
 	ce := controlEndpoint{command: "mcp", transport: "stdio", reloader: r, sessions: func() int {
 		n := 0
