@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -579,5 +580,40 @@ func TestFrameJSON(t *testing.T) {
 	}
 	if back.Snapshot.Abilities[1].Breaker.State != breaker.ForcedOpen || back.Snapshot.Abilities[0].Calls != 1 {
 		t.Fatalf("round trip: %+v", back.Snapshot.Abilities)
+	}
+}
+
+// TestSamePIDTwice: two endpoints of one process, started at once, get
+// files of their own, and closing one leaves the other's; a socket being
+// set up (no sidecar yet) is not taken for stale.
+func TestSamePIDTwice(t *testing.T) {
+	dir := shortDir(t)
+	a := newTestAgent(t)
+	var wg sync.WaitGroup
+	fs := make([]*fixture, 2)
+	for i := range fs {
+		wg.Go(func() { fs[i] = start(t, a, dir, 601, ListenOptions{}, ServerOptions{}) })
+	}
+	wg.Wait()
+	if fs[0].ep.Info().Socket == fs[1].ep.Info().Socket {
+		t.Fatalf("both endpoints on %s", fs[0].ep.Info().Socket)
+	}
+	if list, _ := List(dir); len(list) != 2 {
+		t.Fatalf("List = %+v, want both", list)
+	}
+	fs[0].ep.Close()
+	if list, _ := List(dir); len(list) != 1 || list[0].Socket != fs[1].ep.Info().Socket {
+		t.Fatalf("after closing one, List = %+v", list)
+	}
+	young := filepath.Join(dir, "demo-602.sock")
+	ln, err := net.Listen("unix", young)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	_ = ln.Close()
+	_, _ = List(dir)
+	if _, err := os.Stat(young); err != nil {
+		t.Fatalf("a socket without its sidecar yet was removed: %v", err)
 	}
 }

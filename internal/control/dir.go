@@ -117,6 +117,10 @@ func removeFiles(dir, base string) {
 	}
 }
 
+// staleAfter is how old a socket without a sidecar must be to be removed
+// when nothing answers on it.
+const staleAfter = time.Minute
+
 // List returns the agentdash processes of this user with a socket in dir
 // that answers, sorted by start time, and removes the files of those that
 // are gone (a process killed without cleaning up after itself).
@@ -136,13 +140,18 @@ func List(dir string) ([]Info, error) {
 			continue
 		}
 		socket := filepath.Join(dir, name)
-		if !alive(socket) {
-			removeFiles(dir, base)
-			continue
-		}
 		b, err := os.ReadFile(filepath.Join(dir, base+".json"))
 		if err != nil {
-			continue // starting: the sidecar comes right after the socket
+			// Without a sidecar, a process may be starting (it writes the
+			// sidecar once it listens): only an old socket is stale.
+			if st, serr := os.Lstat(socket); serr == nil && time.Since(st.ModTime()) > staleAfter && !alive(socket) {
+				removeFiles(dir, base)
+			}
+			continue
+		}
+		if !alive(socket) { // it was listening when it wrote the sidecar: it is gone
+			removeFiles(dir, base)
+			continue
 		}
 		var in Info
 		if json.Unmarshal(b, &in) != nil {

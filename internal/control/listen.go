@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,18 +67,12 @@ func Listen(s *Server, o ListenOptions) (*Endpoint, error) {
 	}
 	_, _ = List(o.Dir) // cleans up after dead processes
 	in := s.opts.Info
-	e := &Endpoint{srv: s, dir: o.Dir, base: fileBase(in.Name, in.PID)}
-	// One process normally serves one agent; a second one (tests, an
-	// embedding program) gets NAME-PID.2, and so on.
-	for i := 2; alive(filepath.Join(o.Dir, e.base+".sock")); i++ {
-		e.base = fileBase(in.Name, in.PID) + "." + strconv.Itoa(i)
+	e := &Endpoint{srv: s, dir: o.Dir}
+	uln, err := e.listenUnix(fileBase(in.Name, in.PID))
+	if err != nil {
+		return nil, err
 	}
 	socket := filepath.Join(o.Dir, e.base+".sock")
-	_ = os.Remove(socket) // a dead process that had our PID
-	uln, err := net.Listen("unix", socket)
-	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
-	}
 	if err := os.Chmod(socket, 0o600); err != nil {
 		_ = uln.Close()
 		return nil, fmt.Errorf("control socket: %w", err)
@@ -119,6 +112,28 @@ func Listen(s *Server, o ListenOptions) (*Endpoint, error) {
 		e.wg.Go(func() { _ = hs.Serve(ln) })
 	}
 	return e, nil
+}
+
+// listenUnix binds the socket BASE.sock, or BASE.XXXX.sock when that name
+// is taken: one process normally serves one agent, but a second one (tests,
+// a program embedding two) must not take the first one's files. A name is
+// never freed here: bind fails on any file, and List removes the stale
+// ones.
+func (e *Endpoint) listenUnix(base string) (net.Listener, error) {
+	e.base = base
+	for range 8 {
+		ln, err := net.Listen("unix", filepath.Join(e.dir, e.base+".sock"))
+		if err == nil {
+			return ln, nil
+		}
+		if _, serr := os.Lstat(filepath.Join(e.dir, e.base+".sock")); serr != nil {
+			return nil, fmt.Errorf("control socket: %w", err)
+		}
+		var r [2]byte
+		_, _ = rand.Read(r[:])
+		e.base = base + "." + hex.EncodeToString(r[:])
+	}
+	return nil, fmt.Errorf("control socket: no free name for %s in %s", base, e.dir)
 }
 
 // listenTCP listens on addr and writes the token file; it appends the
