@@ -617,3 +617,40 @@ func TestSamePIDTwice(t *testing.T) {
 		t.Fatalf("a socket without its sidecar yet was removed: %v", err)
 	}
 }
+
+// TestLocalRecords: the local backend acts on the agent and records every
+// change as made by its actor, load sessions included.
+func TestLocalRecords(t *testing.T) {
+	a := newTestAgent(t)
+	sub := a.SubscribeTo(16, agent.EventAction)
+	defer sub.Close()
+	l := NewLocal(a, "local dashboard")
+	if err := l.Trip("sum"); err != nil || stateOf(t, a, "sum") != breaker.ForcedOpen {
+		t.Fatalf("Trip: %v, %v", err, stateOf(t, a, "sum"))
+	}
+	if err := l.Trip("nope"); err == nil {
+		t.Fatal("Trip(nope) succeeded")
+	}
+	_ = l.Reset("sum")
+	l.ResetAll()
+	_ = l.SetFault("echo", agent.Fault{FailureRate: 0.25})
+	h, err := l.StartLoad(t.Context(), load.Spec{Ability: "echo", Rate: 10, Mode: load.Repeat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Retune(20, load.Vary)
+	h.Stop()
+	h.Stop()
+	for _, want := range []string{"trip sum", "reset sum", "reset all ", "fault 25%/0s echo", "load 10/s repeat echo", "load 20/s vary echo", "load off echo"} {
+		ev := <-sub.C()
+		if got := ev.Action + " " + ev.Ability; got != want || ev.Actor != "local dashboard" {
+			t.Fatalf("action %q by %q, want %q by the local dashboard", got, ev.Actor, want)
+		}
+	}
+	if len(sub.C()) != 0 {
+		t.Fatalf("%d more actions (a failed trip or a second stop recorded?)", len(sub.C()))
+	}
+	if l.Health() != nil || len(l.Abilities()) != 2 || l.Snapshot().Name != "demo" {
+		t.Fatal("Local does not report the agent")
+	}
+}
