@@ -201,7 +201,7 @@ func (a *Agent) finish(e *entry, start time.Duration, res Result, err error) (Re
 		}
 		err = &CallError{Ability: e.info.Name, Outcome: res.Outcome, Err: err}
 	}
-	if a.subs.Load() != nil {
+	if a.wantResults.Load() {
 		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
 			Cached: res.Cached, Shared: res.Shared, Latency: res.Latency, Err: msg})
 	}
@@ -218,7 +218,7 @@ func (a *Agent) finishHit(e *entry, start time.Duration, v any) Result {
 	e.cacheHits.Add(1)
 	e.rate.AddAt(1, at)
 	e.hist.ObserveAt(res.Latency, at)
-	if a.subs.Load() != nil {
+	if a.wantResults.Load() {
 		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
 			Cached: true, Latency: res.Latency})
 	}

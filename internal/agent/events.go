@@ -107,8 +107,23 @@ func (a *Agent) SubscribeTo(buffer int, kinds ...EventKind) *Subscription {
 		list = slices.Clone(*p)
 	}
 	list = append(list, s)
-	a.subs.Store(&list)
+	a.setSubs(list)
 	return s
+}
+
+// setSubs installs list (under subMu), noting whether any subscription
+// wants call results: a call builds its event only then.
+func (a *Agent) setSubs(list []*Subscription) {
+	results := false
+	for _, s := range list {
+		results = results || s.kinds&(1<<EventResult) != 0
+	}
+	a.wantResults.Store(results)
+	if len(list) == 0 {
+		a.subs.Store(nil)
+		return
+	}
+	a.subs.Store(&list)
 }
 
 // C returns the channel of events. It is closed by Close (of the
@@ -123,12 +138,7 @@ func (s *Subscription) Close() {
 	a := s.agent
 	a.subMu.Lock()
 	if p := a.subs.Load(); p != nil {
-		list := slices.DeleteFunc(slices.Clone(*p), func(x *Subscription) bool { return x == s })
-		if len(list) == 0 {
-			a.subs.Store(nil)
-		} else {
-			a.subs.Store(&list)
-		}
+		a.setSubs(slices.DeleteFunc(slices.Clone(*p), func(x *Subscription) bool { return x == s }))
 	}
 	a.subMu.Unlock()
 	s.closeChannel()

@@ -220,8 +220,23 @@ func TestSubscribeToKinds(t *testing.T) {
 		t.Fatalf("unexpected event %+v", ev)
 	default:
 	}
+	if !a.wantResults.Load() {
+		t.Fatal("the subscription to all kinds does not get call results")
+	}
 	if n := len(all.C()); n != 3 {
 		t.Fatalf("the subscription to all kinds has %d events, want 3", n)
+	}
+	all.Close()
+	if a.wantResults.Load() {
+		t.Fatal("calls still build result events with no subscription taking them")
+	}
+	res := a.SubscribeTo(1, EventResult)
+	if !a.wantResults.Load() {
+		t.Fatal("a subscription to results does not get them")
+	}
+	res.Close()
+	if a.wantResults.Load() {
+		t.Fatal("result events still built after the last such subscription closed")
 	}
 	if EventAction.String() != "action" {
 		t.Fatalf("EventAction.String() = %q", EventAction.String())
