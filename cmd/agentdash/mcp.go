@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/mcpserver"
 	"github.com/agentdash/agentdash/internal/reload"
 )
@@ -224,20 +225,10 @@ func httpToken(env *environment, f *mcpFlags) (string, error) {
 	} else {
 		token = strings.TrimSpace(env.getenv(tokenEnv))
 	}
-	if token == "" && !isLoopback(host) {
+	if token == "" && !control.IsLoopback(host) {
 		return "", fmt.Errorf("mcp: --http %s is not a loopback address: give a bearer token with --token-file or $%s, or listen on 127.0.0.1", f.http, tokenEnv)
 	}
 	return token, nil
-}
-
-// isLoopback reports whether host names only the loopback interface. An
-// empty host (all interfaces) is not.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // mcpHandler is the HTTP handler of `mcp --http`: the SDK's Streamable

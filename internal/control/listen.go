@@ -38,7 +38,8 @@ type Endpoint struct {
 	closed sync.Once
 }
 
-// IsLoopback reports whether host names only the loopback interface.
+// IsLoopback reports whether host names only the loopback interface. An
+// empty host (all interfaces) is not.
 func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
