@@ -59,7 +59,8 @@ read, mode 0600) or $` + tokenEnv + `; without one it is refused.
 Every call goes through the agent's pipeline; a failure (bad arguments, an
 open breaker, a timeout, a rejection) is a tool result with isError set and a
 message saying what to do. Arguments larger than 1 MiB are refused.
-SIGINT/SIGTERM stop it gracefully.`,
+SIGINT/SIGTERM stop it gracefully. 'agentdash attach' opens the dashboard on
+it from another terminal ('agentdash ps' lists what runs).`,
 		Example: `  agentdash mcp
   agentdash mcp --log /tmp/agentdash-mcp.log
   agentdash mcp --http 127.0.0.1:8765

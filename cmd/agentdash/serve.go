@@ -45,7 +45,11 @@ With a configuration file, serve applies it again whenever it changes, and on
 SIGHUP (which then reloads instead of stopping, as daemons do): abilities
 appear, go and change at once, while unchanged ones keep their breaker state,
 cache and metrics; a wrong file is logged at its file:line:column and the
-running configuration stays.`,
+running configuration stays.
+
+'agentdash attach' opens the dashboard on it from another terminal ('agentdash
+ps' lists what runs); changes made there or through the control API are logged
+on stderr with who made them.`,
 		Example: `  agentdash serve
   agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
