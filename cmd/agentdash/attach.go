@@ -154,27 +154,32 @@ func isTCPTarget(s string) bool {
 	return strings.Contains(s, ":") && !strings.ContainsAny(s, `/\`)
 }
 
-// resolveTarget finds the process to attach to.
-func resolveTarget(env *environment, f *attachFlags, target string) (control.Target, error) {
+// resolveTarget finds the process to attach to, and where it exports
+// metrics ("" when it does not), for the header.
+func resolveTarget(env *environment, f *attachFlags, target string) (control.Target, string, error) {
 	dir := control.DefaultDir(env.getenv)
 	if isTCPTarget(target) {
 		if f.tokenFile == "" {
-			return control.Target{}, usage(fmt.Errorf("attach %s: a TCP target needs --token-file (ps shows the file)", target))
+			return control.Target{}, "", usage(fmt.Errorf("attach %s: a TCP target needs --token-file (ps shows the file)", target))
 		}
 		tok, err := control.ReadToken(f.tokenFile)
 		if err != nil {
-			return control.Target{}, usage(err)
+			return control.Target{}, "", usage(err)
 		}
-		return control.Target{Addr: target, Token: tok}, nil
+		t := control.Target{Addr: target, Token: tok}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		in, _ := control.FetchInfo(ctx, t) // Dial reports an agent out of reach
+		return t, in.Metrics, nil
 	}
 	if f.tokenFile != "" {
-		return control.Target{}, usage(errors.New("--token-file applies to a host:port TARGET only"))
+		return control.Target{}, "", usage(errors.New("--token-file applies to a host:port TARGET only"))
 	}
 	in, err := control.Find(dir, target)
 	if err != nil {
-		return control.Target{}, usage(err)
+		return control.Target{}, "", usage(err)
 	}
-	return control.Target{Dir: dir, Name: in.Name, Socket: in.Socket}, nil
+	return control.Target{Dir: dir, Name: in.Name, Socket: in.Socket}, in.Metrics, nil
 }
 
 func runAttach(ctx context.Context, env *environment, f *attachFlags, target string) error {
@@ -186,7 +191,7 @@ func runAttach(ctx context.Context, env *environment, f *attachFlags, target str
 	if err := checkTrainingFiles(&df); err != nil {
 		return usage(err)
 	}
-	t, err := resolveTarget(env, f, target)
+	t, metrics, err := resolveTarget(env, f, target)
 	if err != nil {
 		return err
 	}
@@ -216,12 +221,13 @@ func runAttach(ctx context.Context, env *environment, f *attachFlags, target str
 		}
 	}
 	return dashboard.Run(ctx, dashboard.Config{
-		Agent:   c,
-		Train:   tc,
-		FPS:     f.fps,
-		NoColor: env.noColor(),
-		OnAbort: env.aborts.add,
-		Reload:  reloadNow,
+		Agent:       c,
+		Train:       tc,
+		MetricsAddr: metrics,
+		FPS:         f.fps,
+		NoColor:     env.noColor(),
+		OnAbort:     env.aborts.add,
+		Reload:      reloadNow,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }

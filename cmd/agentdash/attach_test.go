@@ -87,10 +87,11 @@ func TestPsListsRunningProcesses(t *testing.T) {
 	}
 	serve, mcp := byCmd["serve"], byCmd["mcp"]
 	if serve.PID != os.Getpid() || serve.Name != "demo" || serve.Abilities < 1 || serve.Sessions != nil ||
+		serve.Metrics == "" || !strings.HasSuffix(serve.Transport, serve.Metrics) ||
 		!strings.HasPrefix(serve.Transport, "metrics 127.0.0.1:") || strings.HasSuffix(serve.Transport, ":0") {
 		t.Errorf("serve: %+v", serve)
 	}
-	if mcp.Sessions == nil || *mcp.Sessions != 0 || !strings.HasPrefix(mcp.Transport, "http 127.0.0.1:") || mcp.TCP == "" || mcp.TokenFile == "" {
+	if mcp.Sessions == nil || *mcp.Sessions != 0 || mcp.Metrics != "" || !strings.HasPrefix(mcp.Transport, "http 127.0.0.1:") || mcp.TCP == "" || mcp.TokenFile == "" {
 		t.Errorf("mcp: %+v", mcp)
 	}
 	tok, err := control.ReadToken(mcp.TokenFile)

@@ -49,6 +49,7 @@ func (f *controlFlags) check() error {
 // controlEndpoint describes what startControl serves.
 type controlEndpoint struct {
 	command, transport string
+	metrics            string           // the Prometheus exporter's address, "" when off
 	reloader           *reload.Reloader // nil without a configuration file
 	sessions           func() int       // nil: not an MCP server
 }
@@ -71,7 +72,7 @@ func startControl(env *environment, f *controlFlags, a *agent.Agent, ce controlE
 	srv := control.NewServer(control.ServerOptions{
 		Agent: a,
 		Info: control.Info{Name: a.Snapshot().Name, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second),
-			Command: ce.command, Transport: ce.transport},
+			Command: ce.command, Transport: ce.transport, Metrics: ce.metrics},
 		Reload:   reloadFn,
 		Sessions: ce.sessions,
 	})

@@ -99,13 +99,6 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		reloadNow = func() { r.Reload(reload.TriggerKey) }
 	}
 
-	// Other terminals can attach to this dashboard's agent too.
-	stopControl, err := startControl(env, &f.control, a, controlEndpoint{command: "dashboard", transport: "terminal", reloader: r}, env.stderr)
-	if err != nil {
-		return err
-	}
-	defer stopControl()
-
 	var addr string
 	if f.metricsAddr != "" {
 		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r))
@@ -115,6 +108,12 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		defer stop()
 		addr = srv.Addr()
 	}
+	// Other terminals can attach to this dashboard's agent too.
+	stopControl, err := startControl(env, &f.control, a, controlEndpoint{command: "dashboard", transport: "terminal", metrics: addr, reloader: r}, env.stderr)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	return dashboard.Run(ctx, dashboard.Config{
 		Agent:       control.NewLocal(a, "local dashboard"),
 		Train:       tc,

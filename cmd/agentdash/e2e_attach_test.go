@@ -128,7 +128,8 @@ func TestAttachEndToEnd(t *testing.T) {
 
 	const script = `XDG_RUNTIME_DIR="$1" NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$2/race" "$0" attach demo; echo EXIT=$?; sleep 60`
 	term := startTmuxScript(t, dir, script, bin, xdg, dir)
-	term.waitFor("the attached dashboard", onScreen("[1 Abilities]", "uppercase", "q quit"))
+	metricsHost := strings.TrimSuffix(strings.TrimPrefix(agentA.metrics, "http://"), "/metrics")
+	term.waitFor("the attached dashboard, with the agent's metrics address", onScreen("[1 Abilities]", "uppercase", "q quit", "metrics "+metricsHost))
 	term.keys("2")
 	term.waitFor("the Breakers pane", onScreen("[2 Breakers]", "STATE"))
 	term.filter("uppercase", onScreen("enter apply filter"))

@@ -123,15 +123,17 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	if r != nil {
 		defer r.Close()
 	}
+	var metrics string
 	if f.metrics != "" {
 		msrv, stop, err := startExporter(f.metrics, metricsSource(a, r))
 		if err != nil {
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(logw, "agentdash: serving metrics on http://%s/metrics\n", msrv.Addr())
+		metrics = msrv.Addr()
+		fmt.Fprintf(logw, "agentdash: serving metrics on http://%s/metrics\n", metrics)
 	}
-	ce := controlEndpoint{command: "mcp", transport: "stdio", reloader: r, sessions: func() int {
+	ce := controlEndpoint{command: "mcp", transport: "stdio", metrics: metrics, reloader: r, sessions: func() int {
 		n := 0
 		for range srv.MCP().Sessions() {
 			n++

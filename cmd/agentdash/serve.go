@@ -82,7 +82,7 @@ on stderr with who made them.`,
 			}
 			// The control API says where the metrics are, once known.
 			ctl := func(metrics string) (func(), error) {
-				return startControl(env, &cf, a, controlEndpoint{command: "serve", transport: "metrics " + metrics, reloader: r}, env.stderr)
+				return startControl(env, &cf, a, controlEndpoint{command: "serve", transport: "metrics " + metrics, metrics: metrics, reloader: r}, env.stderr)
 			}
 			return serve(cmd.Context(), env, metricsSource(a, r), a, addr, rate, abilities, m, duration, ctl)
 		},

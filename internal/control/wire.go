@@ -25,8 +25,9 @@ type Info struct {
 	Name      string    `json:"name"`
 	PID       int       `json:"pid"`
 	Started   time.Time `json:"started"`
-	Command   string    `json:"command"`   // "dashboard", "serve" or "mcp"
-	Transport string    `json:"transport"` // how it serves: "terminal", "metrics 127.0.0.1:9464", "stdio", "http 127.0.0.1:8765"
+	Command   string    `json:"command"`           // "dashboard", "serve" or "mcp"
+	Transport string    `json:"transport"`         // how it serves: "terminal", "metrics 127.0.0.1:9464", "stdio", "http 127.0.0.1:8765"
+	Metrics   string    `json:"metrics,omitempty"` // the Prometheus exporter's host:port, if on
 	Socket    string    `json:"socket,omitempty"`
 	TCP       string    `json:"tcp,omitempty"`        // host:port of the TCP endpoint, if any
 	TokenFile string    `json:"token_file,omitempty"` // where the TCP endpoint's token is (never the token)
