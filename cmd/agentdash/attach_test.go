@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,4 +148,40 @@ func TestPsListsRunningProcesses(t *testing.T) {
 func psRaw(t *testing.T, xdg string) string {
 	t.Helper()
 	return runIn(t.Context(), xdg, "ps", "--json").stdout
+}
+
+// TestPsListsMCPOverStdio: `mcp` on stdio, the way an agent starts it,
+// serves the control socket too, its one session counted, and stdout
+// carries nothing but the protocol.
+func TestPsListsMCPOverStdio(t *testing.T) {
+	xdg := shortXDG(t)
+	stdinR, stdinW := io.Pipe()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string {
+		if k == "XDG_RUNTIME_DIR" {
+			return xdg
+		}
+		return ""
+	}
+	done := make(chan int, 1)
+	go func() { done <- run(context.Background(), []string{"mcp"}, stdinR, &stdout, &stderr, getenv) }()
+	var list []control.Info
+	deadline := time.Now().Add(60 * time.Second)
+	for len(list) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		list = psJSON(t, xdg)
+	}
+	if len(list) != 1 || list[0].Command != "mcp" || list[0].Transport != "stdio" || list[0].Sessions == nil || *list[0].Sessions != 1 {
+		t.Errorf("ps --json = %+v, want the stdio MCP server with its session", list)
+	}
+	_ = stdinW.Close() // the client goes away: mcp ends
+	if code := <-done; code != 0 {
+		t.Fatalf("mcp exited %d: %s", code, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout holds more than the protocol: %q", stdout.String())
+	}
+	if list := psJSON(t, xdg); len(list) != 0 {
+		t.Errorf("ps after mcp ended: %+v", list)
+	}
 }
