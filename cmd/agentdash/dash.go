@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync/atomic"
 
 	"github.com/spf13/pflag"
 
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/dataset"
 	"github.com/agentdash/agentdash/internal/exporter"
 	"github.com/agentdash/agentdash/internal/mcpserver"
@@ -21,6 +23,7 @@ import (
 // dashFlags are the flags of the dashboard (the root command).
 type dashFlags struct {
 	agent       agentFlags
+	control     controlFlags
 	metricsAddr string
 	dataset     string
 	fps         int
@@ -32,6 +35,7 @@ type dashFlags struct {
 
 func (f *dashFlags) register(fs *pflag.FlagSet) {
 	f.agent.register(fs)
+	f.control.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. "+exporter.DefaultAddr+"); off by default")
 	fs.StringVar(&f.dataset, "dataset", "", "CSV dataset to prefill the training form with (default: synthetic data)")
 	intVar(fs, &f.fps, "fps", 15, "maximum frames per second of the dashboard (1-60)")
@@ -76,6 +80,9 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		}
 	} else if f.mcpTokenFile != "" {
 		return usage(errors.New("--mcp-token-file applies to --mcp-http only"))
+	}
+	if err := f.control.check(); err != nil {
+		return usage(err)
 	}
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("the dashboard needs a terminal; for scripts use a subcommand (see 'agentdash --help')"))
@@ -145,10 +152,11 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	}
 	var mcpURL string
 	if mcpSrv != nil {
-		m, err := startMCPHTTP(mcpSrv, f.mcpHTTP, mcpToken)
+		ln, err := net.Listen("tcp", f.mcpHTTP)
 		if err != nil {
 			return fmt.Errorf("--mcp-http: %w", err)
 		}
+		m := startMCPHTTP(mcpSrv, ln, mcpToken)
 		defer m.stop()
 		mcpURL = m.URL()
 	}
@@ -156,8 +164,14 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 	if gw := f.agent.gateway; gw != nil {
 		upstreams = gw.Status
 	}
+	// Other terminals can attach to this dashboard's agent too.
+	stopControl, err := startControl(env, &f.control, a, controlEndpoint{command: "dashboard", transport: "terminal", metrics: addr, reloader: r}, env.stderr)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	return dashboard.Run(ctx, dashboard.Config{
-		Agent:       a,
+		Agent:       control.NewLocal(a, "local dashboard"),
 		Train:       tc,
 		MetricsAddr: addr,
 		MCPAddr:     mcpURL,

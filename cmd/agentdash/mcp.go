@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/mcpserver"
 	"github.com/agentdash/agentdash/internal/reload"
 )
@@ -32,9 +33,11 @@ const mcpShutdownGrace = 2 * time.Second
 
 type mcpFlags struct {
 	agent     agentFlags
+	control   controlFlags
 	http      string
 	tokenFile string
 	logFile   string
+	metrics   string
 }
 
 func newMCPCmd(env *environment) *cobra.Command {
@@ -62,7 +65,8 @@ a request (a stdio line, an HTTP body) over 4 MiB gets a protocol error (HTTP
 With a configuration file that lists mcp_servers, the tools of those MCP
 servers are served too, as SERVER.TOOL, through the same pipeline; clients
 are told with tools/list_changed when they come or go.
-SIGINT/SIGTERM stop it gracefully.`,
+SIGINT/SIGTERM stop it gracefully. 'agentdash attach' opens the dashboard on
+it from another terminal ('agentdash ps' lists what runs).`,
 		Example: `  agentdash mcp
   agentdash mcp --log /tmp/agentdash-mcp.log
   agentdash mcp --http 127.0.0.1:8765
@@ -73,9 +77,11 @@ SIGINT/SIGTERM stop it gracefully.`,
 		},
 	}
 	f.agent.register(cmd.Flags())
+	f.control.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.http, "http", "", "serve Streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token HTTP clients must send (mode 0600; default $"+tokenEnv+")")
 	cmd.Flags().StringVar(&f.logFile, "log", "", "append log lines to this file instead of stderr")
+	cmd.Flags().StringVar(&f.metrics, "metrics-addr", "", "also export Prometheus metrics on this address (e.g. 127.0.0.1:9464); off by default")
 	return cmd
 }
 
@@ -88,6 +94,9 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		}
 	} else if f.tokenFile != "" {
 		return usage(errors.New("mcp: --token-file applies to --http only"))
+	}
+	if err := f.control.check(); err != nil {
+		return usage(err)
 	}
 	logw, closeLog, err := openLog(env, f.logFile)
 	if err != nil {
@@ -133,9 +142,42 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	if r != nil {
 		defer r.Close()
 	}
-	if f.http != "" {
-		return serveMCPHTTP(ctx, logw, srv, f.http, token)
+	var metrics string
+	if f.metrics != "" {
+		msrv, stop, err := startExporter(f.metrics, metricsSource(a, r, f.agent.gateway))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		metrics = msrv.Addr()
+		fmt.Fprintf(logw, "agentdash: serving metrics on http://%s/metrics\n", metrics)
 	}
+	ce := controlEndpoint{command: "mcp", transport: "stdio", metrics: metrics, reloader: r, sessions: func() int {
+		n := 0
+		for range srv.MCP().Sessions() {
+			n++
+		}
+		return n
+	}}
+	if f.http != "" {
+		ln, err := net.Listen("tcp", f.http)
+		if err != nil {
+			return fmt.Errorf("mcp: --http: %w", err)
+		}
+		ce.transport = "http " + ln.Addr().String()
+		stopControl, err := startControl(env, &f.control, a, ce, logw)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stopControl()
+		return serveMCPHTTP(ctx, logw, srv, ln, token)
+	}
+	stopControl, err := startControl(env, &f.control, a, ce, logw)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	fmt.Fprintf(logw, "agentdash: serving %d tools over MCP on stdio\n", len(a.Abilities()))
 	t := mcpserver.StdioTransport(env.stdin, env.stdout, 0)
 	if err := srv.Run(ctx, t); err != nil && !errors.Is(err, io.EOF) {
@@ -198,20 +240,10 @@ func httpToken(env *environment, addrFlag, addr, tokenFlag, tokenFile string) (s
 	} else {
 		token = strings.TrimSpace(env.getenv(tokenEnv))
 	}
-	if token == "" && !isLoopback(host) {
+	if token == "" && !control.IsLoopback(host) {
 		return "", fmt.Errorf("%s %s is not a loopback address: give a bearer token with %s or $%s, or listen on 127.0.0.1", addrFlag, addr, tokenFlag, tokenEnv)
 	}
 	return token, nil
-}
-
-// isLoopback reports whether host names only the loopback interface. An
-// empty host (all interfaces) is not.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // mcpIdleSession is how long an HTTP session may make no request before it
@@ -259,20 +291,16 @@ type mcpHTTP struct {
 	wg     sync.WaitGroup // the event watch
 }
 
-// startMCPHTTP serves srv at http://addr/mcp (mcpHandler) and sends the
+// startMCPHTTP serves srv at http://ln/mcp (mcpHandler) and sends the
 // agent's events to its clients, until stop.
-func startMCPHTTP(srv *mcpserver.Server, addr, token string) (*mcpHTTP, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
+func startMCPHTTP(srv *mcpserver.Server, ln net.Listener, token string) *mcpHTTP {
 	m := &mcpHTTP{srv: srv, ln: ln, served: make(chan error, 1),
 		hs: &http.Server{Handler: mcpHandler(srv, token, mcpIdleSession), ReadHeaderTimeout: 10 * time.Second}}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Go(func() { srv.Watch(ctx) })
 	go func() { m.served <- m.hs.Serve(ln) }()
-	return m, nil
+	return m
 }
 
 // URL is where the server answers.
@@ -294,12 +322,9 @@ func (m *mcpHTTP) stop() {
 	m.wg.Wait()
 }
 
-// serveMCPHTTP serves srv at http://addr/mcp until ctx ends.
-func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, addr, token string) error {
-	m, err := startMCPHTTP(srv, addr, token)
-	if err != nil {
-		return fmt.Errorf("mcp: --http: %w", err)
-	}
+// serveMCPHTTP serves srv at http://ln/mcp until ctx ends.
+func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, ln net.Listener, token string) error {
+	m := startMCPHTTP(srv, ln, token)
 	fmt.Fprintf(logw, "agentdash: serving MCP on %s (Ctrl-C to stop)\n", m.URL())
 	select {
 	case err := <-m.served:

@@ -298,6 +298,8 @@ Exit status: 0 ok, 1 the call or job failed, 2 usage or input error.`,
 		newServeCmd(env),
 		newMCPCmd(env),
 		newTrainCmd(env),
+		newPsCmd(env),
+		newAttachCmd(env),
 	)
 	addConfig(root, env)
 	initCompletion(root)

@@ -25,6 +25,7 @@ var defaultLoadAbilities = []string{"uppercase", "sum", "flaky"}
 func newServeCmd(env *environment) *cobra.Command {
 	var (
 		af        agentFlags
+		cf        controlFlags
 		addr      string
 		rate      float64
 		abilities []string
@@ -44,7 +45,11 @@ With a configuration file, serve applies it again whenever it changes, and on
 SIGHUP (which then reloads instead of stopping, as daemons do): abilities
 appear, go and change at once, while unchanged ones keep their breaker state,
 cache and metrics; a wrong file is logged at its file:line:column and the
-running configuration stays.`,
+running configuration stays.
+
+'agentdash attach' opens the dashboard on it from another terminal ('agentdash
+ps' lists what runs); changes made there or through the control API are logged
+on stderr with who made them.`,
 		Example: `  agentdash serve
   agentdash serve --metrics-addr 127.0.0.1:9400 --load 50
   agentdash serve --load 20 --load-ability flaky --duration 1m`,
@@ -52,6 +57,9 @@ running configuration stays.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := checkServeFlags(rate, abilities, addr, duration, mode)
 			if err != nil {
+				return usage(err)
+			}
+			if err := cf.check(); err != nil {
 				return usage(err)
 			}
 			a, err := af.newAgent(env)
@@ -72,10 +80,15 @@ running configuration stays.`,
 				defer r.Close()
 				defer reloadOnHangup(env, r)()
 			}
-			return serve(cmd.Context(), env, metricsSource(a, r, af.gateway), a, addr, rate, abilities, m, duration)
+			// The control API says where the metrics are, once known.
+			ctl := func(metrics string) (func(), error) {
+				return startControl(env, &cf, a, controlEndpoint{command: "serve", transport: "metrics " + metrics, metrics: metrics, reloader: r}, env.stderr)
+			}
+			return serve(cmd.Context(), env, metricsSource(a, r, af.gateway), a, addr, rate, abilities, m, duration, ctl)
 		},
 	}
 	af.register(cmd.Flags())
+	cf.register(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "metrics-addr", exporter.DefaultAddr, "listen address of the Prometheus exporter (host:port)")
 	cmd.Flags().Float64Var(&rate, "load", 0, "generate this many calls per second in all (0 = no load)")
 	cmd.Flags().StringSliceVar(&abilities, "load-ability", defaultLoadAbilities, "abilities the load generator calls (repeatable or comma-separated)")
@@ -107,12 +120,17 @@ func checkServeFlags(rate float64, abilities []string, addr string, duration tim
 }
 
 func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.Agent, addr string, rate float64,
-	abilities []string, mode load.Mode, duration time.Duration) error {
+	abilities []string, mode load.Mode, duration time.Duration, startCtl func(metrics string) (func(), error)) error {
 	srv, stop, err := startExporter(addr, src)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	stopCtl, err := startCtl(srv.Addr())
+	if err != nil {
+		return err
+	}
+	defer stopCtl()
 	fmt.Fprintf(env.stderr, "agentdash: serving metrics on http://%s/metrics (Ctrl-C to stop)\n", srv.Addr())
 
 	if duration > 0 {
@@ -140,7 +158,7 @@ func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.
 	}
 	// Breaker transitions are logged as they happen, from the agent's event
 	// stream (which never blocks calls: a slow reader only drops events).
-	events := a.Subscribe(256)
+	events := a.SubscribeTo(256, agent.EventTransition, agent.EventAction)
 	defer events.Close()
 	began := time.Now()
 	for {
@@ -168,8 +186,11 @@ func serve(ctx context.Context, env *environment, src exporter.Source, a *agent.
 			if !ok {
 				return nil
 			}
-			if ev.Kind == agent.EventTransition {
+			switch ev.Kind {
+			case agent.EventTransition:
 				fmt.Fprintf(env.stderr, "%s breaker %s\n", ev.At.Format(time.TimeOnly), ev.Transition)
+			case agent.EventAction: // who changed what, through the control API
+				fmt.Fprintf(env.stderr, "%s %s by %s\n", ev.At.Format(time.TimeOnly), strings.TrimSpace(ev.Action+" "+ev.Ability), escapeControls(ev.Actor))
 			}
 		}
 	}

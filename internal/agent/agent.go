@@ -172,8 +172,9 @@ type Agent struct {
 	regMu    sync.Mutex
 	registry atomic.Pointer[registry]
 
-	subMu sync.Mutex
-	subs  atomic.Pointer[[]*Subscription] // nil or non-empty
+	subMu       sync.Mutex
+	subs        atomic.Pointer[[]*Subscription] // nil or non-empty
+	wantResults atomic.Bool                     // a subscription takes EventResult: calls publish theirs
 
 	epoch time.Time // monotonic base of latency measurements
 
@@ -681,6 +682,7 @@ func (a *Agent) Close() {
 		}
 		a.subMu.Lock()
 		subs := a.subs.Swap(nil)
+		a.wantResults.Store(false)
 		a.subMu.Unlock()
 		if subs != nil {
 			for _, s := range *subs {

@@ -18,22 +18,30 @@ const (
 	EventResult EventKind = iota
 	// EventTransition reports a circuit breaker transition.
 	EventTransition
+	// EventAction reports a change someone made (see RecordAction): a
+	// breaker tripped or reset, a fault set, load started, so that every
+	// change can be traced to who made it.
+	EventAction
+	numKinds
 )
 
-// String returns "result" or "transition".
+// String returns "result", "transition" or "action".
 func (k EventKind) String() string {
 	switch k {
 	case EventResult:
 		return "result"
 	case EventTransition:
 		return "transition"
+	case EventAction:
+		return "action"
 	}
 	return "unknown"
 }
 
 // Event is something that happened in the agent. Result events fill
-// Outcome, Cached, Shared, Latency, Err (empty on success) and Caller; transition
-// events fill Transition.
+// Outcome, Cached, Shared, Latency, Err (empty on success) and Caller;
+// transition events fill Transition; action events fill Actor and Action
+// (Ability is empty for an action on every ability).
 type Event struct {
 	Kind       EventKind          // EventResult or EventTransition
 	At         time.Time          // when the call ended or the breaker changed state
@@ -45,6 +53,8 @@ type Event struct {
 	Err        string             // result: the error's message; "" on success
 	Caller     string             // result: who made the call (WithCaller); "" when not said
 	Transition breaker.Transition // transition: from, to and why
+	Actor      string             // action: who, e.g. "local dashboard" or "attach (pid 4242, uid 1000)"
+	Action     string             // action: what, e.g. "trip" or "fault 50%/20ms"
 }
 
 // Subscription receives the agent's events. Delivery never blocks a call:
@@ -52,6 +62,7 @@ type Event struct {
 type Subscription struct {
 	agent   *Agent
 	ch      chan Event
+	kinds   uint8 // bit k set: events of kind k are delivered
 	dropped atomic.Uint64
 
 	mu     sync.RWMutex // send holds it shared, closeChannel exclusively
@@ -66,11 +77,26 @@ const MaxEventBuffer = 1 << 20
 // means MaxEventBuffer). Publishing costs nothing while there are no
 // subscriptions. After Close the subscription's channel is closed at once.
 func (a *Agent) Subscribe(buffer int) *Subscription {
+	return a.SubscribeTo(buffer)
+}
+
+// SubscribeTo is Subscribe for the given kinds of events only (all kinds
+// when none is given). A subscription without EventResult costs the calls
+// nothing but a test: a viewer that shows transitions and actions does not
+// slow calls down.
+func (a *Agent) SubscribeTo(buffer int, kinds ...EventKind) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultEventBuffer
 	}
 	buffer = min(buffer, MaxEventBuffer)
-	s := &Subscription{agent: a, ch: make(chan Event, buffer)}
+	mask := uint8(1<<numKinds - 1)
+	if len(kinds) > 0 {
+		mask = 0
+		for _, k := range kinds {
+			mask |= 1 << k
+		}
+	}
+	s := &Subscription{agent: a, ch: make(chan Event, buffer), kinds: mask}
 	a.subMu.Lock()
 	defer a.subMu.Unlock()
 	if a.closed.Load() {
@@ -82,8 +108,23 @@ func (a *Agent) Subscribe(buffer int) *Subscription {
 		list = slices.Clone(*p)
 	}
 	list = append(list, s)
-	a.subs.Store(&list)
+	a.setSubs(list)
 	return s
+}
+
+// setSubs installs list (under subMu), noting whether any subscription
+// wants call results: a call builds its event only then.
+func (a *Agent) setSubs(list []*Subscription) {
+	results := false
+	for _, s := range list {
+		results = results || s.kinds&(1<<EventResult) != 0
+	}
+	a.wantResults.Store(results)
+	if len(list) == 0 {
+		a.subs.Store(nil)
+		return
+	}
+	a.subs.Store(&list)
 }
 
 // C returns the channel of events. It is closed by Close (of the
@@ -98,12 +139,7 @@ func (s *Subscription) Close() {
 	a := s.agent
 	a.subMu.Lock()
 	if p := a.subs.Load(); p != nil {
-		list := slices.DeleteFunc(slices.Clone(*p), func(x *Subscription) bool { return x == s })
-		if len(list) == 0 {
-			a.subs.Store(nil)
-		} else {
-			a.subs.Store(&list)
-		}
+		a.setSubs(slices.DeleteFunc(slices.Clone(*p), func(x *Subscription) bool { return x == s }))
 	}
 	a.subMu.Unlock()
 	s.closeChannel()
@@ -138,6 +174,15 @@ func (a *Agent) publish(ev Event) {
 		return
 	}
 	for _, s := range *p {
-		s.send(ev)
+		if s.kinds&(1<<ev.Kind) != 0 {
+			s.send(ev)
+		}
 	}
+}
+
+// RecordAction publishes an EventAction saying that actor did action on
+// the named ability ("" for all of them). The agent does not check it: the
+// caller that made the change reports it.
+func (a *Agent) RecordAction(actor, action, ability string) {
+	a.publish(Event{Kind: EventAction, At: a.now(), Ability: ability, Actor: actor, Action: action})
 }

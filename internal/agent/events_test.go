@@ -217,3 +217,54 @@ func TestEventsCarryTheCaller(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeToKinds: a subscription to some kinds gets those only, and
+// actions carry who did them.
+func TestSubscribeToKinds(t *testing.T) {
+	clk := newFakeClock()
+	a := newAgent(t, Options{Now: clk.Now})
+	mustRegister(t, a, Ability{Name: "up", Schema: textSchema(), Func: upper})
+	sub := a.SubscribeTo(16, EventTransition, EventAction)
+	defer sub.Close()
+	all := a.Subscribe(16)
+	defer all.Close()
+
+	callText(t, a, "up", "x")
+	a.RecordAction("attach (pid 7)", "trip", "up")
+	if err := a.Trip("up"); err != nil {
+		t.Fatal(err)
+	}
+	ev := <-sub.C()
+	if ev.Kind != EventAction || ev.Actor != "attach (pid 7)" || ev.Action != "trip" || ev.Ability != "up" || !ev.At.Equal(clk.Now()) {
+		t.Fatalf("first event = %+v, want the action", ev)
+	}
+	if ev := <-sub.C(); ev.Kind != EventTransition {
+		t.Fatalf("second event = %+v, want the transition", ev)
+	}
+	select {
+	case ev := <-sub.C():
+		t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+	if !a.wantResults.Load() {
+		t.Fatal("the subscription to all kinds does not get call results")
+	}
+	if n := len(all.C()); n != 3 {
+		t.Fatalf("the subscription to all kinds has %d events, want 3", n)
+	}
+	all.Close()
+	if a.wantResults.Load() {
+		t.Fatal("calls still build result events with no subscription taking them")
+	}
+	res := a.SubscribeTo(1, EventResult)
+	if !a.wantResults.Load() {
+		t.Fatal("a subscription to results does not get them")
+	}
+	res.Close()
+	if a.wantResults.Load() {
+		t.Fatal("result events still built after the last such subscription closed")
+	}
+	if EventAction.String() != "action" {
+		t.Fatalf("EventAction.String() = %q", EventAction.String())
+	}
+}

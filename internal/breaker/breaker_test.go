@@ -533,3 +533,23 @@ func TestAllowClosedAllocs(t *testing.T) {
 		t.Errorf("Allow+Done(Success) in closed state: %v allocs, want 0", n)
 	}
 }
+
+func TestStateText(t *testing.T) {
+	for s := breaker.Closed; s <= breaker.ForcedOpen; s++ {
+		b, err := s.MarshalText()
+		if err != nil || string(b) != s.String() {
+			t.Fatalf("%v.MarshalText() = %q, %v", s, b, err)
+		}
+		var got breaker.State
+		if err := got.UnmarshalText(b); err != nil || got != s {
+			t.Fatalf("UnmarshalText(%q) = %v, %v", b, got, err)
+		}
+	}
+	var s breaker.State
+	if err := s.UnmarshalText([]byte("ajar")); err == nil {
+		t.Fatal("UnmarshalText(ajar) succeeded")
+	}
+	if _, err := breaker.State(9).MarshalText(); err == nil {
+		t.Fatal("State(9).MarshalText() succeeded")
+	}
+}

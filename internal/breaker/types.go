@@ -32,6 +32,26 @@ func (s State) String() string {
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
+// MarshalText encodes the state as its name, so that JSON says
+// "forced-open" rather than 3.
+func (s State) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(stateNames) {
+		return nil, fmt.Errorf("breaker: invalid state %d", int32(s))
+	}
+	return []byte(stateNames[s]), nil
+}
+
+// UnmarshalText decodes a state's name.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if n == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("breaker: unknown state %q (want closed, open, half-open or forced-open)", b)
+}
+
 // Reason says why a transition happened.
 type Reason string
 

@@ -90,6 +90,25 @@ type Spec struct {
 	MaxInFlight int
 }
 
+// Handle controls a load session wherever its generator runs: a
+// *Generator in this process, or one in another agentdash process driven
+// through its control endpoint. Its methods are safe for concurrent use and
+// cheap enough for a View (a remote handle's counters are the last ones
+// received).
+type Handle interface {
+	// Spec returns the traffic description, with the rate and mode as
+	// last set.
+	Spec() Spec
+	// Retune changes the rate and mode; the counters carry on.
+	Retune(rate float64, mode Mode) error
+	// Sent, Skipped and Failed count the session's calls.
+	Sent() uint64
+	Skipped() uint64
+	Failed() uint64
+	// Stop ends the session and waits for its calls; it is idempotent.
+	Stop()
+}
+
 // Generator sends calls at a steady rate until stopped. Its counters cover
 // its whole life, whatever Retune changed on the way. Its methods are safe
 // for concurrent use.

@@ -18,7 +18,7 @@ import (
 // Run calls Watch itself; a caller serving HTTP runs it beside the
 // handler.
 func (s *Server) Watch(ctx context.Context) {
-	sub := s.agent.Subscribe(0)
+	sub := s.agent.SubscribeTo(0, agent.EventTransition) // only these: calls then build no result event
 	defer sub.Close()
 	for {
 		select {

@@ -34,7 +34,7 @@ const seriesLen = 60
 // Loader is what the pane needs of the agent: starting load on one of its
 // abilities. AgentLoader makes one of an *agent.Agent.
 type Loader interface {
-	StartLoad(ctx context.Context, s load.Spec) (*load.Generator, error)
+	StartLoad(ctx context.Context, s load.Spec) (load.Handle, error)
 }
 
 // AgentLoader returns the Loader whose generators (load.Start) call a.
@@ -42,8 +42,12 @@ func AgentLoader(a *agent.Agent) Loader { return agentLoader{a} }
 
 type agentLoader struct{ a *agent.Agent }
 
-func (l agentLoader) StartLoad(ctx context.Context, s load.Spec) (*load.Generator, error) {
-	return load.Start(ctx, l.a, s)
+func (l agentLoader) StartLoad(ctx context.Context, s load.Spec) (load.Handle, error) {
+	g, err := load.Start(ctx, l.a, s)
+	if err != nil {
+		return nil, err // not a typed nil
+	}
+	return g, nil
 }
 
 type keyMap struct {
@@ -67,7 +71,7 @@ type Model struct {
 	stats []agent.AbilityStats
 	lat   map[string]*latSeries // per-second mean latency, for the sparkline
 
-	gen      *load.Generator
+	gen      load.Handle
 	stopping sync.WaitGroup // generators being stopped in the background
 	rateStep int
 	mode     load.Mode
@@ -172,8 +176,8 @@ func (m *Model) Close() {
 	m.stopping.Wait()
 }
 
-// Generator returns the running load generator, or nil.
-func (m *Model) Generator() *load.Generator { return m.gen }
+// Generator returns the running load session, or nil.
+func (m *Model) Generator() load.Handle { return m.gen }
 
 // Selected returns the selected ability's name ("" when there is none).
 func (m *Model) Selected() string {

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/ui/abilities"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
@@ -60,7 +61,7 @@ func TestForwardCallsBatchesCallersOnly(t *testing.T) {
 func TestHeaderShowsMCPAndClientCalls(t *testing.T) {
 	clock := panetest.NewClock(panetest.Epoch)
 	a := panetest.NewAgent(t, clock, 0)
-	m := New(Config{Agent: a, NoColor: true, MCPAddr: "http://127.0.0.1:8765/mcp", Callers: true})
+	m := New(Config{Agent: control.NewLocal(a, "test"), NoColor: true, MCPAddr: "http://127.0.0.1:8765/mcp", Callers: true})
 	t.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
 	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(0)})

@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
@@ -40,7 +41,7 @@ func newTestConfig(t testing.TB, w, h, extra int, tc train.Config) (*Model, *pan
 	t.Helper()
 	clock := panetest.NewClock(panetest.Epoch)
 	a := panetest.NewAgent(t, clock, extra)
-	m := New(Config{Agent: a, NoColor: true, MetricsAddr: "127.0.0.1:9464", Train: tc})
+	m := New(Config{Agent: control.NewLocal(a, "local dashboard"), NoColor: true, MetricsAddr: "127.0.0.1:9464", Train: tc})
 	t.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(extra)})
@@ -661,7 +662,7 @@ func TestNoColorKeepsAttributes(t *testing.T) {
 	r := lipgloss.NewRenderer(nil)
 	r.SetColorProfile(termenv.TrueColor)
 	a := panetest.NewAgent(t, panetest.NewClock(panetest.Epoch), 0)
-	m := newModel(t.Context(), Config{Agent: a, NoColor: true}, theme.NoColor(r))
+	m := newModel(t.Context(), Config{Agent: control.NewLocal(a, "local dashboard"), NoColor: true}, theme.NoColor(r))
 	t.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(0)})

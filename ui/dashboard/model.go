@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/train"
 	"github.com/agentdash/agentdash/internal/upstream"
 	"github.com/agentdash/agentdash/ui/abilities"
@@ -35,8 +36,10 @@ const numPanes = 4
 
 // Config configures the dashboard.
 type Config struct {
-	// Agent is the agent whose abilities are shown and called. Required.
-	Agent *agent.Agent
+	// Agent is the agent whose abilities are shown and called, in this
+	// process (control.NewLocal) or another one (a control.Client): the
+	// panes cannot tell. Required.
+	Agent control.Backend
 	// Train prefills the training form.
 	Train train.Config
 	// MetricsAddr is the address of a running Prometheus exporter, shown in
@@ -113,6 +116,7 @@ type Model struct {
 	interval time.Duration
 	tickID   int
 	snap     agent.Snapshot
+	health   error // the agent out of reach (an attached dashboard): shown in the header
 
 	status      string
 	statusErr   bool
@@ -159,11 +163,12 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 	m.panes = [numPanes]pane.Pane{
 		abilities.New(c, cfg.Agent),
 		breakers.New(c, cfg.Agent, cfg.Settings),
-		cache.New(c, cache.AgentLoader(cfg.Agent)),
+		cache.New(c, cfg.Agent),
 		training.New(c, cfg.Train),
 	}
 	m.panes[0].Focus()
 	m.snap = cfg.Agent.Snapshot()
+	m.health = cfg.Agent.Health()
 	return m
 }
 
@@ -257,6 +262,7 @@ func (m *Model) frame() tea.Cmd {
 	if m.cfg.Upstreams != nil {
 		m.ups = m.cfg.Upstreams()
 	}
+	m.health = m.cfg.Agent.Health()
 	return tea.Batch(m.broadcast(pane.SnapshotMsg{Snap: m.snap}), m.broadcast(pane.TickMsg{Now: m.snap.Taken}))
 }
 

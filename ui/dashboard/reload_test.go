@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
 )
@@ -16,7 +17,7 @@ func TestReloadKey(t *testing.T) {
 	clock := panetest.NewClock(panetest.Epoch)
 	a := panetest.NewAgent(t, clock, 0)
 	reloads := 0
-	m := New(Config{Agent: a, NoColor: true, Reload: func() { reloads++ }})
+	m := New(Config{Agent: control.NewLocal(a, "local dashboard"), NoColor: true, Reload: func() { reloads++ }})
 	t.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 60})
 	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(0)})

@@ -7,6 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/upstream"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/pane/panetest"
@@ -25,7 +26,7 @@ func TestUpstreams(t *testing.T) {
 		{Name: "remote", Transport: "http", State: upstream.Failed, Since: time.Now(), Restarts: 4,
 			LastError: "connect: connection refused (retrying in 3.2s)"},
 	}
-	m := New(Config{Agent: a, NoColor: true, Upstreams: func() []upstream.Status { return st }})
+	m := New(Config{Agent: control.NewLocal(a, "test"), NoColor: true, Upstreams: func() []upstream.Status { return st }})
 	t.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
 	m.Update(pane.SnapshotMsg{Snap: panetest.Snapshot(0)})

@@ -80,6 +80,9 @@ func (m *Model) headerView() string {
 	if m.paused {
 		badges += t.Badge.Render(" PAUSED ") + t.Header.Render(" ")
 	}
+	if m.health != nil {
+		badges += t.Badge.Render(" disconnected — retrying ") + t.Header.Render(" ")
+	}
 	name := t.HeaderName.Render(" " + m.snap.Name + " ")
 	room := max(m.width-lipgloss.Width(name)-lipgloss.Width(badges), 0)
 	info := m.headerInfo(false)

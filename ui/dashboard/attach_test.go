@@ -1,0 +1,74 @@
+package dashboard
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/breaker"
+	"github.com/agentdash/agentdash/internal/control"
+	"github.com/agentdash/agentdash/ui/pane/panetest"
+)
+
+// TestAttachedProgram: the same dashboard on an agent of another process
+// (a control.Client over its socket): a call and a trip made in the
+// panes happen in that agent; when it goes away the header says so; and
+// quitting leaves the agent as it was.
+func TestAttachedProgram(t *testing.T) {
+	base, err := os.MkdirTemp("", "dash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(base) })
+	dir := filepath.Join(base, "agentdash")
+	a := panetest.NewAgent(t, panetest.NewClock(panetest.Epoch), 0)
+	srv := control.NewServer(control.ServerOptions{Agent: a, Info: control.Info{Name: "testagent", PID: 1, Command: "serve"}})
+	ep, err := control.Listen(srv, control.ListenOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ep.Close)
+	c, err := control.Dial(t.Context(), control.Target{Socket: ep.Info().Socket}, control.ClientOptions{Actor: "attach", Retry: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	sub := a.SubscribeTo(8, agent.EventAction)
+	defer sub.Close()
+
+	m := New(Config{Agent: c, NoColor: true})
+	t.Cleanup(m.Close)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
+	waitFor := func(what string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), what) },
+			teatest.WithDuration(20*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	waitFor("1 Abilities")
+	tm.Send(panetest.Key("enter")) // call echo, in the agent
+	waitFor("#1")
+	tm.Send(panetest.Key("2"))
+	tm.Send(panetest.Key("t"))
+	waitFor("Trip breaker")
+	tm.Send(panetest.Key("y"))
+	waitFor("FORCED-OPEN") // from the stream
+	if st := a.Snapshot().Abilities[0]; st.Calls != 1 || st.Breaker.State != breaker.ForcedOpen {
+		t.Errorf("echo in the agent: %d calls, breaker %v", st.Calls, st.Breaker.State)
+	}
+	if ev := <-sub.C(); ev.Action != "trip" || !strings.HasPrefix(ev.Actor, "attach (") {
+		t.Errorf("action event %+v, want a trip by attach", ev)
+	}
+	ep.Close()
+	waitFor("disconnected — retrying")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if st := a.Snapshot().Abilities[0]; st.Breaker.State != breaker.ForcedOpen {
+		t.Errorf("quitting changed the agent's breaker: %v", st.Breaker.State)
+	}
+}
