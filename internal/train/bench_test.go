@@ -114,8 +114,8 @@ var sink float64
 // its 1,000,000 rows one by one, to show where an epoch's time goes: the
 // pass that computes the loss and scatters the rows into their buckets
 // for the next epoch, the passes over the buckets that place the rows
-// (without training), the gradient steps over rows in order, and the loss
-// pass alone.
+// without training and with it (as an epoch of one feature does), the
+// gradient steps over rows in order, and the loss pass alone.
 func BenchmarkEpochParts(b *testing.B) {
 	t := benchTrainer(b, 32)
 	bits := bucketBits(len(t.train))
@@ -148,6 +148,23 @@ func BenchmarkEpochParts(b *testing.B) {
 			b.StartTimer()
 			t.placeRng.Seed(t.cfg.Seed, mix(streamPlace+uint64(e)))
 			if err := t.buck.place(ctx, t.stride, bits, &t.placeRng, skip); err != nil {
+				b.Fatal(err)
+			}
+		}
+		perSample(b)
+	})
+	b.Run("place+train", func(b *testing.B) {
+		e := 1
+		for b.Loop() {
+			e++
+			b.StopTimer()
+			seedEpoch(&t.rng, t.cfg.Seed, e)
+			if err := t.buck.scatter(ctx, t.train, t.stride, bits, &t.rng); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			t.placeRng.Seed(t.cfg.Seed, mix(streamPlace+uint64(e)))
+			if err := t.buck.placeTrain1(ctx, bits, &t.placeRng, &t.m, 0.01, 32, &t.opt); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -360,11 +360,16 @@ func TestStepTrainsAsItShuffles(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csv.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, shuffle := range []int{ShuffleInPlace, ShuffleFromFile} {
+	for _, c := range []struct {
+		shuffle int
+		opt     Optimizer
+	}{{ShuffleInPlace, OptimizerSGD}, {ShuffleFromFile, OptimizerSGD}, {ShuffleFromFile, OptimizerMomentum}, {ShuffleFromFile, OptimizerAdam}} {
+		shuffle := c.shuffle
 		for _, batch := range []int{1, 7, 32, 1000, 50_000} {
 			for _, dataset := range []string{"", path} {
 				cfg := testConfig()
 				cfg.Synthetic.Samples, cfg.Dataset, cfg.Target, cfg.BatchSize, cfg.Shuffle = 12_000, dataset, "", batch, shuffle
+				cfg.Optimizer, cfg.LR = c.opt, 0.01
 				tr, err := newTrainer(t.Context(), cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -377,6 +382,7 @@ func TestStepTrainsAsItShuffles(t *testing.T) {
 				file := slices.Clone(tr.train)
 				rows := slices.Clone(tr.train)
 				m := model{w: slices.Clone(tr.m.w), b: tr.m.b, grad: make([]float64, len(tr.m.w))}
+				opt := newOptState(cfg, len(m.w))
 				var rng rand.PCG
 				var s bucketShuffle
 				for e := 1; e <= 3; e++ {
@@ -391,14 +397,14 @@ func TestStepTrainsAsItShuffles(t *testing.T) {
 					} else {
 						rows = fromFile(t, &s, file, tr.stride, bits, cfg.Seed, e)
 					}
-					m.sgd(rows, tr.lr, batch) // the rate step used
-					left := rows              // the rows as the epoch leaves them
+					m.descend(rows, tr.lr, batch, &opt) // the rate step used
+					left := rows                        // the rows as the epoch leaves them
 					if shuffle == ShuffleFromFile {
 						left = file
 					}
 					if !slices.Equal(tr.train, left) || !sameBits(tr.m.w, m.w) || !sameFloat(tr.m.b, m.b) {
-						t.Fatalf("shuffle %d, batch %d, %d features, epoch %d: trained while shuffling to w %v b %v, after shuffling to w %v b %v (rows as expected: %v)",
-							shuffle, batch, len(m.w), e, tr.m.w, tr.m.b, m.w, m.b, slices.Equal(tr.train, left))
+						t.Fatalf("shuffle %d, %s, batch %d, %d features, epoch %d: trained while shuffling to w %v b %v, after shuffling to w %v b %v (rows as expected: %v)",
+							shuffle, c.opt, batch, len(m.w), e, tr.m.w, tr.m.b, m.w, m.b, slices.Equal(tr.train, left))
 					}
 					if want := m.mse(tr.train); !sameFloat(tr.loss, want) {
 						t.Fatalf("shuffle %d, batch %d, %d features, epoch %d: training loss %v, want %v", shuffle, batch, len(m.w), e, tr.loss, want)

@@ -285,6 +285,60 @@ func touch(xy []float64, from, to int, sum *float64) {
 	*sum += t
 }
 
+// placeTrain1 is place fused with the epoch's gradient steps for data of
+// one feature: each row is trained on as its Fisher–Yates step makes it
+// final, while it is in registers, so it is neither written to its place
+// nor read again, and the additions of the gradient overlap the draws and
+// moves. It takes the same steps as descend over the rows in the order
+// place gives them, to the bit (the same operations in the same order).
+func (s *bucketShuffle) placeTrain1(ctx context.Context, bits int, rng *rand.PCG, md *model, lr float64, batch int, o *optState) error {
+	xy := s.spare
+	w, b := md.w[0], md.b
+	gw, gb, rows := 0.0, 0.0, 0
+	var u uint64
+	left := 0 // draws left in u
+	for k := range 1 << bits {
+		lo, c := s.start[k], s.slots[k].at-s.start[k]
+		touch(xy, 2*lo, 2*(lo+c), &s.touched)
+		bk := xy[2*lo : 2*(lo+c)]
+		for i := range c {
+			j := i
+			if i < c-1 && c > 1<<drawBits {
+				j += int(bounded(rng, uint64(c-i)))
+			} else if i < c-1 {
+				if left == 0 {
+					u, left = rng.Uint64(), 3
+				}
+				span := uint64(c - i)
+				m := (u & (1<<drawBits - 1)) * span
+				u >>= drawBits
+				left--
+				if m&(1<<drawBits-1) < span {
+					m, u, left = reject21(rng, m, span, u, left)
+				}
+				j += int(m >> drawBits)
+			}
+			x, y := bk[2*j], bk[2*j+1]
+			bk[2*j], bk[2*j+1] = bk[2*i], bk[2*i+1]
+			r := float64(w*x) + b - y
+			gb += r
+			gw += float64(r * x)
+			if rows++; rows == batch {
+				w, b = o.step1(w, b, gw, gb, rows, lr)
+				gw, gb, rows = 0, 0, 0
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if rows > 0 {
+		w, b = o.step1(w, b, gw, gb, rows, lr)
+	}
+	md.w[0], md.b = w, b
+	return nil
+}
+
 // reject21 finishes a 21-bit draw in [0, span) whose first product m may
 // be rejected, drawing on from u as place does.
 func reject21(rng *rand.PCG, m, span, u uint64, left int) (uint64, uint64, int) {

@@ -509,7 +509,11 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 		t.buck.ready = 0 // the passes below move the rows
 		if err == nil {
 			t.placeRng.Seed(t.cfg.Seed, mix(streamPlace+uint64(e)))
-			err = t.buck.place(ctx, t.stride, bits, &t.placeRng, ready)
+			if t.stride == 2 {
+				err = t.buck.placeTrain1(ctx, bits, &t.placeRng, &t.m, lr, t.cfg.BatchSize, &t.opt)
+			} else {
+				err = t.buck.place(ctx, t.stride, bits, &t.placeRng, ready)
+			}
 		}
 	} else {
 		t.train, err = t.shuf.shuffle(ctx, t.train, t.stride, &t.rng, ready)
