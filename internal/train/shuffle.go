@@ -37,8 +37,9 @@ const streamPlace = 0x91ace
 // permutation. Then a forward Fisher–Yates pass over each bucket, in cache,
 // moves each row to its final place right behind the rows placed before it,
 // so that the placed rows are contiguous, and the epoch trains on them a
-// few hundred at a time while they are still in the first-level cache.
-// The training rows themselves are never written: the loss pass reads them
+// few hundred at a time while they are still in the first-level cache
+// (place); with one feature, the common case, the epoch trains on each row
+// in the same step instead (placeTrain1). The training rows themselves are never written: the loss pass reads them
 // in file order, and a resumed run has no shuffles to replay.
 type bucketShuffle struct {
 	spare   []float64 // k buckets of room rows each
