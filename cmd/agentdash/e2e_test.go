@@ -41,7 +41,8 @@ const (
 // TestDashboardEndToEnd builds agentdash, opens the dashboard in a 120x40
 // tmux terminal and uses it as a person would: it calls uppercase from the
 // Abilities pane, trips and resets a breaker, trains a model to completion
-// and a second one with more epochs, sees both in the run list, calls predict with that model and quits, checking that the process exits
+// and a second one with more epochs and a third with the momentum
+// optimizer, sees them in the run list and overlaid with a legend, calls predict with that model and quits, checking that the process exits
 // with status 0 and leaves the terminal as it found it.
 func TestDashboardEndToEnd(t *testing.T) {
 	needTmux(t)
@@ -110,6 +111,27 @@ func TestDashboardEndToEnd(t *testing.T) {
 		"✓ completed 12 epochs", "epochs 8 → 12", "─1 #1", "━2 #2"),
 		onScreenRE(`(?m)─1 #1 +\S+ .*completed \(first\)`), onScreenRE(`(?m)━2 #2 +\S+ .*completed epochs 8 → 12`))
 	t.Logf("screen after the second run:\n%s", afterSecond)
+
+	// A third run with another optimizer, chosen with ←/→ on its field:
+	// the run list names the change, and the plot overlays the three runs
+	// with a third line style in the legend.
+	for range 15 { // from epochs down to optimizer
+		term.keys("Down")
+	}
+	term.waitFor("the optimizer field selected", onScreenRE(`(?m)▸ optimizer +sgd\b`))
+	term.keys("Right")
+	term.waitFor("momentum chosen", onScreenRE(`(?m)▸ optimizer +momentum\b`))
+	term.keys("Enter")
+	afterThird := term.waitFor("the third run in the run list, compared and overlaid",
+		onScreen("#3 vs #2: optimizer sgd → momentum", "─1 #1  ━2 #2  ═3 #3"),
+		onScreenRE(`(?m)═3 #3 +\S+ .*completed optimizer sgd → mom`), // cut to the column's width
+		onScreenRE(`┤.*╚═`)) // its curve in the plot, drawn with ═
+
+	t.Logf("screen after the third run:\n%s", afterThird)
+	for range 15 { // back to epochs, whose help line leaves room for the view keys
+		term.keys("Up")
+	}
+	term.waitFor("the epochs field selected", onScreen("▸ epochs         12"))
 	term.keys("c")
 	conv := term.waitFor("the convergence view", onScreen("gap to optimum, log", "1% at", "c loss curve"))
 	t.Logf("convergence view:\n%s", conv)

@@ -109,3 +109,77 @@ func plainEpoch(xs, ys []float64, w, bias float64) (float64, float64) {
 }
 
 var sink float64
+
+// BenchmarkEpochParts measures the parts of BenchmarkEpoch/batch=32 on
+// its 1,000,000 rows one by one, to show where an epoch's time goes: the
+// pass that computes the loss and scatters the rows into their buckets
+// for the next epoch, the passes over the buckets that place the rows
+// without training and with it (as an epoch of one feature does), the
+// gradient steps over rows in order, and the loss pass alone.
+func BenchmarkEpochParts(b *testing.B) {
+	t := benchTrainer(b, 32)
+	bits := bucketBits(len(t.train))
+	ctx := context.Background()
+	if !t.step(ctx, 1) {
+		b.Fatal("epoch canceled")
+	}
+	perSample := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSamples), "ns/sample")
+	}
+	b.Run("scatter+loss", func(b *testing.B) {
+		e := 1
+		for b.Loop() {
+			e++
+			seedEpoch(&t.rng, t.cfg.Seed, e)
+			t.buck.scatterLoss(t.train, t.stride, bits, &t.rng, t.m.w, t.m.b)
+		}
+		perSample(b)
+	})
+	b.Run("place", func(b *testing.B) {
+		skip := func([]float64, int) error { return nil }
+		e := 1
+		for b.Loop() {
+			e++
+			b.StopTimer()
+			seedEpoch(&t.rng, t.cfg.Seed, e)
+			if err := t.buck.scatter(ctx, t.train, t.stride, bits, &t.rng); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			t.placeRng.Seed(t.cfg.Seed, mix(streamPlace+uint64(e)))
+			if err := t.buck.place(ctx, t.stride, bits, &t.placeRng, skip); err != nil {
+				b.Fatal(err)
+			}
+		}
+		perSample(b)
+	})
+	b.Run("place+train", func(b *testing.B) {
+		e := 1
+		for b.Loop() {
+			e++
+			b.StopTimer()
+			seedEpoch(&t.rng, t.cfg.Seed, e)
+			if err := t.buck.scatter(ctx, t.train, t.stride, bits, &t.rng); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			t.placeRng.Seed(t.cfg.Seed, mix(streamPlace+uint64(e)))
+			if err := t.buck.placeTrain1(ctx, bits, &t.placeRng, &t.m, 0.01, 32, &t.opt); err != nil {
+				b.Fatal(err)
+			}
+		}
+		perSample(b)
+	})
+	b.Run("sgd", func(b *testing.B) {
+		for b.Loop() {
+			t.m.descend(t.train, 0.01, 32, &t.opt)
+		}
+		perSample(b)
+	})
+	b.Run("loss", func(b *testing.B) {
+		for b.Loop() {
+			sink = t.m.mse(t.train)
+		}
+		perSample(b)
+	})
+}

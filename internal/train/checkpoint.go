@@ -215,13 +215,15 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 	p := t.chosen(stop)
 	m, loss, vloss := p.m, p.loss, p.vloss
 	w, b := t.original(m.w, m.b, nil)
+	cfg := t.cfg
+	cfg.Shuffle = cfg.shuffle()
 	t.mu.Lock()
 	hist, vhist := t.hist.Buckets(), t.vhist.Buckets()
 	t.mu.Unlock()
 	return &Checkpoint{
 		Format: CheckpointFormat, Version: CheckpointVersion,
 		Created: time.Now().UTC().Truncate(time.Millisecond), Software: softwareVersion(),
-		Config: t.cfg, Data: t.fp, Features: slices.Clone(t.features), Target: t.target, Scaler: t.scaler,
+		Config: cfg, Data: t.fp, Features: slices.Clone(t.features), Target: t.target, Scaler: t.scaler,
 		Weights: w, Bias: b, Model: p.kind, Epoch: t.epoch, BestEpoch: t.bestEpoch,
 		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal,
 		StopReason: stop, History: hist, ValHistory: vhist,

@@ -144,6 +144,21 @@ type Config struct {
 
 	Standardize Standardize `json:"standardize"`
 	Synthetic   Synthetic   `json:"synthetic"` // used when Dataset is ""
+
+	// Shuffle is the version of the epoch shuffle of data too large for
+	// one bucket (ShuffleInPlace or ShuffleFromFile); 0 means
+	// CurrentShuffle. A resumed run takes its checkpoint's, ShuffleInPlace
+	// for files written before it was recorded, so that it stays on the
+	// saved run's trajectory.
+	Shuffle int `json:"shuffle,omitempty"`
+}
+
+// shuffle returns the shuffle version c means.
+func (c Config) shuffle() int {
+	if c.Shuffle == 0 {
+		return CurrentShuffle
+	}
+	return c.Shuffle
 }
 
 // ValFractionAuto is the ValFraction that holds rows out for validation
@@ -228,6 +243,8 @@ func (c Config) Validate() error {
 		return bad("features need a dataset")
 	case c.Features != nil && len(c.Features) == 0:
 		return bad("features names no column (leave it out for every column but the target)")
+	case c.Shuffle < 0 || c.Shuffle > CurrentShuffle:
+		return bad("shuffle version must be from 1 to %d (0 for %d), got %d", CurrentShuffle, CurrentShuffle, c.Shuffle)
 	}
 	switch c.Schedule {
 	case "", ScheduleConstant:

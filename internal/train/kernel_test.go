@@ -341,10 +341,14 @@ func TestBucketedShuffleLarge(t *testing.T) {
 	}
 }
 
-// TestStepTrainsAsItShuffles: an epoch that trains on each bucket as soon
-// as it is shuffled takes the same steps, to the bit, as shuffling all rows
-// (as a resumed run replays them) and then training on them in order, for
-// batches that do and do not divide the buckets, one and several features.
+// TestStepTrainsAsItShuffles: an epoch that trains on each stretch of
+// rows as soon as it is shuffled takes the same steps, to the bit, as
+// shuffling all rows and then training on them in order, for batches that
+// do and do not divide the buckets and the stretches, one and several
+// features, with either shuffle: in place (the rows left in the new order,
+// as a resumed run replays them) and from file order (the rows left as
+// they were, the loss over them computed in the pass that scatters the
+// next epoch's rows as the loss pass alone computes it).
 func TestStepTrainsAsItShuffles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wide.csv")
 	var csv strings.Builder
@@ -356,32 +360,55 @@ func TestStepTrainsAsItShuffles(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csv.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, batch := range []int{1, 7, 32, 1000, 50_000} {
-		for _, dataset := range []string{"", path} {
-			cfg := testConfig()
-			cfg.Synthetic.Samples, cfg.Dataset, cfg.Target, cfg.BatchSize = 12_000, dataset, "", batch
-			tr, err := newTrainer(t.Context(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if bucketBits(len(tr.train)) == 0 {
-				t.Fatalf("%d rows fit in one bucket; the test needs more", len(tr.train)/tr.stride)
-			}
-			rows := slices.Clone(tr.train)
-			m := model{w: slices.Clone(tr.m.w), b: tr.m.b, grad: make([]float64, len(tr.m.w))}
-			var rng rand.PCG
-			for e := 1; e <= 3; e++ {
-				if !tr.step(t.Context(), e) {
-					t.Fatal("epoch canceled")
-				}
-				seedEpoch(&rng, cfg.Seed, e)
-				if err := shuffleRows(t.Context(), rows, tr.stride, &rng); err != nil {
+	for _, c := range []struct {
+		shuffle int
+		opt     Optimizer
+	}{{ShuffleInPlace, OptimizerSGD}, {ShuffleFromFile, OptimizerSGD}, {ShuffleFromFile, OptimizerMomentum}, {ShuffleFromFile, OptimizerAdam}} {
+		shuffle := c.shuffle
+		for _, batch := range []int{1, 7, 32, 1000, 50_000} {
+			for _, dataset := range []string{"", path} {
+				cfg := testConfig()
+				cfg.Synthetic.Samples, cfg.Dataset, cfg.Target, cfg.BatchSize, cfg.Shuffle = 12_000, dataset, "", batch, shuffle
+				cfg.Optimizer, cfg.LR = c.opt, 0.01
+				tr, err := newTrainer(t.Context(), cfg)
+				if err != nil {
 					t.Fatal(err)
 				}
-				m.sgd(rows, tr.lr, batch) // the rate step used
-				if !slices.Equal(tr.train, rows) || !sameBits(tr.m.w, m.w) || !sameFloat(tr.m.b, m.b) {
-					t.Fatalf("batch %d, %d features, epoch %d: trained while shuffling to w %v b %v, after shuffling to w %v b %v (same rows: %v)",
-						batch, len(m.w), e, tr.m.w, tr.m.b, m.w, m.b, slices.Equal(tr.train, rows))
+				bits := bucketBits(len(tr.train))
+				if bits == 0 {
+					t.Fatalf("%d rows fit in one bucket; the test needs more", len(tr.train)/tr.stride)
+				}
+				tr.buck.stretch = batch%5 + 3 // stretches that do not divide the batches
+				file := slices.Clone(tr.train)
+				rows := slices.Clone(tr.train)
+				m := model{w: slices.Clone(tr.m.w), b: tr.m.b, grad: make([]float64, len(tr.m.w))}
+				opt := newOptState(cfg, len(m.w))
+				var rng rand.PCG
+				var s bucketShuffle
+				for e := 1; e <= 3; e++ {
+					if !tr.step(t.Context(), e) {
+						t.Fatal("epoch canceled")
+					}
+					if shuffle == ShuffleInPlace {
+						seedEpoch(&rng, cfg.Seed, e)
+						if err := shuffleRows(t.Context(), rows, tr.stride, &rng); err != nil {
+							t.Fatal(err)
+						}
+					} else {
+						rows = fromFile(t, &s, file, tr.stride, bits, cfg.Seed, e)
+					}
+					m.descend(rows, tr.lr, batch, &opt) // the rate step used
+					left := rows                        // the rows as the epoch leaves them
+					if shuffle == ShuffleFromFile {
+						left = file
+					}
+					if !slices.Equal(tr.train, left) || !sameBits(tr.m.w, m.w) || !sameFloat(tr.m.b, m.b) {
+						t.Fatalf("shuffle %d, %s, batch %d, %d features, epoch %d: trained while shuffling to w %v b %v, after shuffling to w %v b %v (rows as expected: %v)",
+							shuffle, c.opt, batch, len(m.w), e, tr.m.w, tr.m.b, m.w, m.b, slices.Equal(tr.train, left))
+					}
+					if want := m.mse(tr.train); !sameFloat(tr.loss, want) {
+						t.Fatalf("shuffle %d, batch %d, %d features, epoch %d: training loss %v, want %v", shuffle, batch, len(m.w), e, tr.loss, want)
+					}
 				}
 			}
 		}

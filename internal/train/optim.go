@@ -137,6 +137,28 @@ func (m *model) descend(xy []float64, lr float64, batch int, o *optState) {
 	}
 }
 
+// step1 is one step of o's update rule for one feature: from w and b,
+// with the sums gw = Σ r·x and gb = Σ r of a batch of n rows, as sgd1,
+// momentum1 and adam1 take it, to the bit.
+func (o *optState) step1(w, b, gw, gb float64, n int, lr float64) (float64, float64) {
+	switch o.kind {
+	case OptimizerMomentum:
+		scale := 2 / float64(n)
+		o.m[0] = float64(o.mu*o.m[0]) + float64(scale*gw)
+		o.mb = float64(o.mu*o.mb) + float64(scale*gb)
+		return w - float64(lr*o.m[0]), b - float64(lr*o.mb)
+	case OptimizerAdam:
+		scale := 2 / float64(n)
+		step, root := o.tick(lr)
+		w, o.m[0], o.v[0] = o.adam(w, float64(scale*gw), o.m[0], o.v[0], step, root)
+		b, o.mb, o.vb = o.adam(b, float64(scale*gb), o.mb, o.vb, step, root)
+		return w, b
+	default:
+		step := lr * 2 / float64(n)
+		return w - float64(step*gw), b - float64(step*gb)
+	}
+}
+
 // grad1 returns the sums Σ r·x and Σ r of the residuals r = w·x + b − y
 // over the rows of a one-feature batch, in sgd1's order.
 func grad1(rows []float64, w, b float64) (gw, gb float64) {

@@ -18,7 +18,7 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 	old := c.Config
 	norm := func(x Config) Config {
 		x.ValFraction = x.EffectiveValFraction() // before Patience is cleared
-		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta = 0, "", "", 0, 0
+		x.Epochs, x.Checkpoint, x.ResumeFrom, x.Patience, x.MinDelta, x.Shuffle = 0, "", "", 0, 0, 0
 		// Settings are compared by what they do: "auto" standardization
 		// as the on or off it means for the data (decided before Dataset
 		// is rewritten below), and the target and the features as the
@@ -106,7 +106,7 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	t.m.b = float64(c.state.Bias)
 	t.epoch, t.best, t.bestEpoch, t.wait = c.Epoch, float64(c.state.Best), c.BestEpoch, c.state.Wait
 	t.resumed = c.Epoch
-	for e := 1; e <= t.epoch; e++ {
+	for e := 1; e <= t.epoch && t.replays(); e++ {
 		seedEpoch(&t.rng, t.cfg.Seed, e)
 		if err := shuffleRows(ctx, t.train, t.stride, &t.rng); err != nil {
 			return err
@@ -122,6 +122,13 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	t.opt.restoreJSON(c.state.Optimizer)
 	t.plateau = plateau{sum: float64(c.state.PlateauSum), n: c.state.PlateauN, prev: float64(c.state.PlateauPrev), decays: c.state.LRDecays}
 	return nil
+}
+
+// replays reports whether each epoch's shuffle permutes the rows the
+// previous one left, so a resumed run replays them: unless the rows are
+// shuffled from file order every epoch (ShuffleFromFile).
+func (t *trainer) replays() bool {
+	return bucketBits(len(t.train)) == 0 || t.cfg.shuffle() != ShuffleFromFile
 }
 
 // fieldDiff is a setting whose value here (the config given) differs from

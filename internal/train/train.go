@@ -11,6 +11,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -237,7 +238,9 @@ type trainer struct {
 	val      []float64 // validation rows, in training units
 	scaler   *Scaler   // nil when not standardized
 	rng      rand.PCG
-	shuf     shuffler // the epoch shuffle's scratch
+	placeRng rand.PCG      // the passes of ShuffleFromFile
+	shuf     shuffler      // the epoch shuffle's scratch (ShuffleInPlace and data in one bucket)
+	buck     bucketShuffle // the epoch shuffle's buffer (ShuffleFromFile)
 
 	m           model         // current model in training units
 	prev        model         // model before the current epoch, for rollback
@@ -490,22 +493,57 @@ func (t *trainer) step(ctx context.Context, e int) bool {
 	// Train on the rows the shuffle has placed, while they are in cache,
 	// in whole batches counted from row 0 (the last may be short): the
 	// same steps as a pass over the shuffled rows.
-	rows, err := t.shuf.shuffle(ctx, t.train, t.stride, &t.rng, func(rows []float64, end int) error {
+	ready := func(rows []float64, end int) error {
 		if end < n {
 			end -= (end - done) % t.cfg.BatchSize
 		}
 		t.m.descend(rows[done*t.stride:end*t.stride], lr, t.cfg.BatchSize, &t.opt)
 		done = end
 		return ctx.Err()
-	})
-	t.train = rows
+	}
+	var err error
+	if bits := bucketBits(len(t.train)); bits > 0 && t.cfg.shuffle() == ShuffleFromFile {
+		if t.buck.ready != e {
+			err = t.buck.scatter(ctx, t.train, t.stride, bits, &t.rng)
+		}
+		t.buck.ready = 0 // the passes below move the rows
+		if err == nil {
+			t.placeRng.Seed(t.cfg.Seed, mix(streamPlace+uint64(e)))
+			if t.stride == 2 {
+				err = t.buck.placeTrain1(ctx, bits, &t.placeRng, &t.m, lr, t.cfg.BatchSize, &t.opt)
+			} else {
+				err = t.buck.place(ctx, t.stride, bits, &t.placeRng, ready)
+			}
+		}
+	} else {
+		t.train, err = t.shuf.shuffle(ctx, t.train, t.stride, &t.rng, ready)
+	}
 	if err != nil {
 		t.rollback() // the row order is replayed on resume
 		return false
 	}
-	t.loss = t.m.mse(t.train)
+	t.loss = t.trainLoss(e)
 	t.vloss = t.m.mse(t.val)
 	return true
+}
+
+// trainLoss returns the training loss of the model after epoch e. With
+// ShuffleFromFile the same pass over the rows scatters
+// them into the buckets of epoch e+1: the bucket draws depend on the seed
+// and the epoch alone, and the loss on the model alone, so neither changes,
+// and the rows are read once where they were read twice. (After a run's
+// last epoch that scatter is not used: one pass of the run's thousands.)
+func (t *trainer) trainLoss(e int) float64 {
+	bits := bucketBits(len(t.train))
+	if bits == 0 || t.cfg.shuffle() != ShuffleFromFile {
+		return t.m.mse(t.train)
+	}
+	seedEpoch(&t.rng, t.cfg.Seed, e+1)
+	loss, ok := t.buck.scatterLoss(t.train, t.stride, bits, &t.rng, t.m.w, t.m.b)
+	if ok {
+		t.buck.ready = e + 1
+	}
+	return loss
 }
 
 func (t *trainer) rollback() {
@@ -629,6 +667,9 @@ func loadResume(cfg Config) (*Checkpoint, Config, error) {
 		// Likewise the schedule: constant was the default before auto.
 		cfg.Schedule = ck.Config.Schedule
 	}
+	// And the shuffle, which files written before it was recorded did in
+	// place.
+	cfg.Shuffle = cmp.Or(ck.Config.Shuffle, ShuffleInPlace)
 	if err := ck.canContinue(cfg); err != nil {
 		return nil, cfg, input(fmt.Errorf("%w from %s: %w", ErrResume, cfg.ResumeFrom, err))
 	}

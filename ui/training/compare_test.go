@@ -66,6 +66,8 @@ func TestConfigDiff(t *testing.T) {
 		{"features", func(c *train.Config) { c.Features = []string{"a", "b"} }, "features (all) → a,b"},
 		{"optimizer", func(c *train.Config) { c.Optimizer, c.LR = train.OptimizerAdam, 1 }, "lr 0.05 → 1, optimizer sgd → adam"},
 		{"optimizer parameter", func(c *train.Config) { c.Optimizer, c.Momentum = train.OptimizerMomentum, 0.5 }, "optimizer sgd → momentum, momentum 0.9 → 0.5"},
+		{"shuffle version recorded", func(c *train.Config) { c.Shuffle = train.CurrentShuffle }, ""},
+		{"older shuffle", func(c *train.Config) { c.Shuffle = train.ShuffleInPlace }, "shuffle 2 → 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

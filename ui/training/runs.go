@@ -102,8 +102,11 @@ func ConfigDiff(from, to train.Config) []string {
 			return
 		}
 		sa, sb := configValue(a), configValue(b)
-		if name == "dataset" { // no dataset means synthetic data
+		switch name {
+		case "dataset": // no dataset means synthetic data
 			sa, sb = cmp.Or(a.String(), "synthetic"), cmp.Or(b.String(), "synthetic")
+		case "shuffle": // 0 is the current version, which checkpoints record
+			sa, sb = strconv.Itoa(cmp.Or(int(a.Int()), train.CurrentShuffle)), strconv.Itoa(cmp.Or(int(b.Int()), train.CurrentShuffle))
 		}
 		if sa != sb {
 			out = append(out, name+" "+sa+" → "+sb)
