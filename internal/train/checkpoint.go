@@ -103,6 +103,10 @@ type resumeState struct {
 	LRDecays    int    `json:"lr_decays,omitempty"`
 	// The optimizer's state; absent for sgd and before it existed.
 	Optimizer *optimizerJSON `json:"optimizer,omitempty"`
+	// Whitened says the weights above are on whitened features (see
+	// Precondition), whose transform a resumed run recomputes from the
+	// same rows.
+	Whitened bool `json:"whitened,omitempty"`
 }
 
 // checkpointFile is the JSON form of a Checkpoint.
@@ -231,7 +235,7 @@ func (t *trainer) checkpoint(stop StopReason) *Checkpoint {
 			BestWeights: jfloats[float64, jfloat](t.bestM.w), BestBias: jfloat(t.bestM.b),
 			BestTrain: jfloat(t.bestLoss), BestVal: jfloat(t.bestVloss),
 			PlateauSum: jfloat(t.plateau.sum), PlateauN: t.plateau.n, PlateauPrev: jfloat(t.plateau.prev), LRDecays: t.plateau.decays,
-			Optimizer: t.opt.stateJSON()},
+			Optimizer: t.opt.stateJSON(), Whitened: t.whiten != nil},
 	}
 }
 

@@ -86,6 +86,40 @@ const (
 	StandardizeOff  Standardize = "off"
 )
 
+// Precondition says whether gradient descent runs on decorrelated
+// features: gradient descent on a design of condition number κ progresses
+// along its weakest direction about κ² times slower than along its
+// strongest, and whitening the standardized features makes κ about 1.
+type Precondition string
+
+// The preconditioning modes. The empty Precondition means PreconditionOff,
+// as in checkpoints written before it existed.
+const (
+	// PreconditionAuto whitens when the standardized design's condition
+	// number is over CollinearCondition, and leaves well-conditioned data
+	// on the trajectory they have without it.
+	PreconditionAuto Precondition = "auto"
+	// PreconditionOff trains on the standardized features as they are.
+	PreconditionOff Precondition = "off"
+	// PreconditionWhiten trains on u = z·L⁻ᵀ, where z are the standardized
+	// features and L·Lᵀ their correlation matrix (see whitener).
+	PreconditionWhiten Precondition = "whiten"
+)
+
+// Preconditions lists the valid preconditioning modes, for help texts and
+// forms.
+func Preconditions() []Precondition {
+	return []Precondition{PreconditionAuto, PreconditionOff, PreconditionWhiten}
+}
+
+// effective returns the mode p means: the empty one is off.
+func (p Precondition) effective() Precondition {
+	if p == "" {
+		return PreconditionOff
+	}
+	return p
+}
+
 // Synthetic describes generated data: Samples rows of
 // y = Weight·x + Bias + noise with x uniform on [-2, 2) and noise of
 // standard deviation Noise (see dataset.Synthetic).
@@ -143,7 +177,12 @@ type Config struct {
 	Eps       float64   `json:"eps,omitempty"`      // ε, a finite number > 0
 
 	Standardize Standardize `json:"standardize"`
-	Synthetic   Synthetic   `json:"synthetic"` // used when Dataset is ""
+	// Precondition says whether the standardized features are whitened
+	// for training (see Precondition); "" means PreconditionOff, as in
+	// checkpoints written before it existed. A resumed run given auto
+	// takes the checkpoint's.
+	Precondition Precondition `json:"precondition,omitempty"`
+	Synthetic    Synthetic    `json:"synthetic"` // used when Dataset is ""
 
 	// Shuffle is the version of the epoch shuffle of data too large for
 	// one bucket (ShuffleInPlace or ShuffleFromFile); 0 means
@@ -190,27 +229,29 @@ func (c Config) EffectiveValFraction() float64 {
 // out for validation only with early stopping (ValFractionAuto), no early
 // stopping, the auto schedule: the learning rate halves after every 10
 // epochs without progress (decay rate 0.5 and steps 10 for the decaying
-// schedules), automatic standardization, plain SGD (with PyTorch's
+// schedules), automatic standardization, whitening of collinear
+// features (PreconditionAuto), plain SGD (with PyTorch's
 // defaults for the other optimizers' parameters), and the
 // checkpoint checkpoints/model.json under the working directory.
 func DefaultConfig() Config {
 	return Config{
-		Epochs:      8,
-		LR:          0.05,
-		BatchSize:   32,
-		Seed:        123,
-		Checkpoint:  filepath.Join("checkpoints", "model.json"),
-		ValFraction: ValFractionAuto,
-		Schedule:    ScheduleAuto,
-		DecayRate:   0.5,
-		DecaySteps:  10,
-		Standardize: StandardizeAuto,
-		Synthetic:   Synthetic{Samples: 1000, Weight: 2, Bias: 1, Noise: 0.1},
-		Optimizer:   OptimizerSGD,
-		Momentum:    DefaultMomentum,
-		Beta1:       DefaultBeta1,
-		Beta2:       DefaultBeta2,
-		Eps:         DefaultEps,
+		Epochs:       8,
+		LR:           0.05,
+		BatchSize:    32,
+		Seed:         123,
+		Checkpoint:   filepath.Join("checkpoints", "model.json"),
+		ValFraction:  ValFractionAuto,
+		Schedule:     ScheduleAuto,
+		DecayRate:    0.5,
+		DecaySteps:   10,
+		Standardize:  StandardizeAuto,
+		Precondition: PreconditionAuto,
+		Synthetic:    Synthetic{Samples: 1000, Weight: 2, Bias: 1, Noise: 0.1},
+		Optimizer:    OptimizerSGD,
+		Momentum:     DefaultMomentum,
+		Beta1:        DefaultBeta1,
+		Beta2:        DefaultBeta2,
+		Eps:          DefaultEps,
 	}
 }
 
@@ -266,6 +307,15 @@ func (c Config) Validate() error {
 	case "", StandardizeAuto, StandardizeOn, StandardizeOff:
 	default:
 		return bad("standardize %q is not one of auto, on, off", c.Standardize)
+	}
+	switch c.Precondition {
+	case "", PreconditionAuto, PreconditionOff:
+	case PreconditionWhiten:
+		if !c.standardized() {
+			return bad("precondition whiten needs standardized features: give standardize on (auto is off for synthetic data)")
+		}
+	default:
+		return bad("precondition %q is not one of %v", c.Precondition, Preconditions())
 	}
 	if c.Dataset == "" {
 		s := c.Synthetic

@@ -42,6 +42,7 @@ func (c *Checkpoint) canContinue(cfg Config) error {
 			x.Beta1, x.Beta2, x.Eps = 0, 0, 0
 		}
 		x.Schedule = x.Schedule.effective()
+		x.Precondition = x.Precondition.effective()
 		if x.Schedule == ScheduleConstant {
 			x.DecayRate, x.DecaySteps = 0, 0
 		}
@@ -92,6 +93,10 @@ func (t *trainer) restore(ctx context.Context, c *Checkpoint) error {
 	}
 	if !slices.Equal(c.Features, t.features) {
 		return fmt.Errorf("the features %q differ from the checkpoint's %q", t.features, c.Features)
+	}
+	if c.state.Whitened != (t.whiten != nil) {
+		return fmt.Errorf("the checkpoint's run trained on %s features, this one would on %s ones (precondition %s)",
+			whitenedWord(c.state.Whitened), whitenedWord(t.whiten != nil), t.cfg.Precondition.effective())
 	}
 	hist, err := series.Restore(HistoryBuckets, c.History)
 	if err != nil {
@@ -158,4 +163,11 @@ func differingFields(a, b any, prefix string) []fieldDiff {
 		diff = append(diff, fieldDiff{name, fa.Interface(), fb.Interface()})
 	}
 	return diff
+}
+
+func whitenedWord(whitened bool) string {
+	if whitened {
+		return "whitened"
+	}
+	return "standardized"
 }

@@ -56,9 +56,8 @@ func skipClosedForm(epochs, rows, features int) string {
 // It solves the normal equations on centred data, C·w = c with
 // C = cov(x, x) and c = cov(x, y), then b = mean(y) - w·mean(x); centring
 // keeps C well conditioned when features have large means. C is symmetric
-// positive semi-definite and tiny (features × features), so a Cholesky
-// factorisation written here does the job; no library in our dependency
-// set offers one. When C is singular (a constant feature, or one feature
+// positive semi-definite and tiny (features × features): its Cholesky
+// factorisation (see cholesky for why it is not gonum's) does the job. When C is singular (a constant feature, or one feature
 // a multiple of another) the least-squares problem has many solutions; the
 // fallback adds a ridge of 1e-9·trace(C)/features to the diagonal, which
 // picks the solution of smallest norm to within that ridge and changes the
@@ -101,7 +100,7 @@ func solveLeastSquares(ctx context.Context, xy []float64, features int) (w []flo
 			dj := d[j]
 			aj := a[j*stride : (j+1)*stride]
 			for k := j; k < stride; k++ {
-				aj[k] += dj * d[k]
+				aj[k] += float64(dj * d[k]) // rounded on its own: whitening trains on these sums
 			}
 		}
 	}
@@ -141,17 +140,48 @@ const cancelWork = 1 << 22
 // returns ctx's error if ctx is canceled midway.
 func solveCholesky(ctx context.Context, a []float64, n int, ridge float64, w []float64) (bool, error) {
 	stride := n + 1
+	l, ok, err := cholesky(ctx, a, stride, n, ridge)
+	if !ok || err != nil {
+		return false, err
+	}
+	// Forward substitution L·z = c, then back substitution Lᵀ·w = z.
+	for i := range n {
+		s := a[i*stride+n]
+		for k := range i {
+			s -= float64(l[i*n+k] * w[k])
+		}
+		w[i] = s / l[i*n+i]
+	}
+	for i := n - 1; i >= 0; i-- {
+		s := w[i]
+		for k := i + 1; k < n; k++ {
+			s -= float64(l[k*n+i] * w[k])
+		}
+		w[i] = s / l[i*n+i]
+	}
+	return true, nil
+}
+
+// cholesky returns the lower triangular L (n×n, row-major) with
+// C + ridge·I = L·Lᵀ, for the n×n symmetric matrix C stored in the first n
+// columns of the rows of a (of stride stride). It reports false if the
+// matrix is not numerically positive definite, and returns ctx's error if
+// ctx is canceled midway. It is written here rather than taken from gonum
+// because whitening trains on its result: every product is rounded on its
+// own (the float64 conversions forbid fused multiply-adds, which gonum's
+// pure-Go kernels get on arm64), so L is the same bits on every
+// architecture.
+func cholesky(ctx context.Context, a []float64, stride, n int, ridge float64) ([]float64, bool, error) {
 	maxDiag := 0.0
 	for j := range n {
 		maxDiag = max(maxDiag, a[j*stride+j])
 	}
-	// L is lower triangular with C + ridge·I = L·Lᵀ.
 	l := make([]float64, n*n)
 	work := 0 // multiply-adds since the last check of ctx
 	for i := range n {
 		if work += i * i / 2; work >= cancelWork {
 			if err := ctx.Err(); err != nil {
-				return false, err
+				return nil, false, err
 			}
 			work = 0
 		}
@@ -161,11 +191,11 @@ func solveCholesky(ctx context.Context, a []float64, n int, ridge float64, w []f
 				s += ridge
 			}
 			for k := range j {
-				s -= l[i*n+k] * l[j*n+k]
+				s -= float64(l[i*n+k] * l[j*n+k])
 			}
 			if i == j {
 				if s <= 1e-12*maxDiag {
-					return false, nil
+					return nil, false, nil
 				}
 				l[i*n+i] = math.Sqrt(s)
 			} else {
@@ -173,22 +203,7 @@ func solveCholesky(ctx context.Context, a []float64, n int, ridge float64, w []f
 			}
 		}
 	}
-	// Forward substitution L·z = c, then back substitution Lᵀ·w = z.
-	for i := range n {
-		s := a[i*stride+n]
-		for k := range i {
-			s -= l[i*n+k] * w[k]
-		}
-		w[i] = s / l[i*n+i]
-	}
-	for i := n - 1; i >= 0; i-- {
-		s := w[i]
-		for k := i + 1; k < n; k++ {
-			s -= l[k*n+i] * w[k]
-		}
-		w[i] = s / l[i*n+i]
-	}
-	return true, nil
+	return l, true, nil
 }
 
 // CollinearCondition is the condition number of the standardized features

@@ -190,6 +190,10 @@ type Result struct {
 	// nil when the closed form was not computed (it shares its cost).
 	Collinearity *Collinearity
 
+	// Preconditioning says whether the run trained on whitened features
+	// and the condition numbers before and after.
+	Preconditioning Preconditioning
+
 	// Gaps is, for each weight and then the bias, its distance from the
 	// closed-form one relative to that one's magnitude (absolute where it
 	// is 0); nil without the closed form.
@@ -237,6 +241,8 @@ type trainer struct {
 	train    []float64 // training rows, in training units
 	val      []float64 // validation rows, in training units
 	scaler   *Scaler   // nil when not standardized
+	whiten   *whitener // nil when the features are not whitened
+	precond  Preconditioning
 	rng      rand.PCG
 	placeRng rand.PCG      // the passes of ShuffleFromFile
 	shuf     shuffler      // the epoch shuffle's scratch (ShuffleInPlace and data in one bucket)
@@ -252,8 +258,8 @@ type trainer struct {
 	plateau     plateau       // the auto schedule's plateaus
 	lr          float64       // the learning rate of the last epoch run
 	pick        chosen        // the model the run returns, set when it ends
-	optW        []float64     // closed-form weights in training units; nil if not computed
-	optB        float64       // closed-form bias in training units
+	optW        []float64     // closed-form weights in standardized units; nil if not computed
+	optB        float64       // closed-form bias in standardized units
 	collinear   *Collinearity // nil if the closed form was not computed
 	out         []float64     // weights in original units, reused for events
 	optimal     float64       // closed-form loss
@@ -338,7 +344,11 @@ func newTrainer(ctx context.Context, cfg Config, opts ...Option) (*trainer, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := t.reference(ctx); err != nil {
+	cov, err := t.reference(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.precondition(ctx, cov); err != nil {
 		return nil, err
 	}
 	if resume != nil {
@@ -466,18 +476,30 @@ func finite(xs ...float64) bool {
 	return true
 }
 
-// original converts training-unit weights to original units: with
-// z = (x - mean)/scale, w·z + b = (w/scale)·x + (b - Σ w·mean/scale).
+// original converts training-unit weights to original units, into dst
+// (reused if large enough): whitened weights to standardized ones (see
+// whitener), then those as unstandardize does.
 func (t *trainer) original(w []float64, b float64, dst []float64) ([]float64, float64) {
-	dst = append(dst[:0], w...)
+	if t.whiten != nil {
+		dst = t.whiten.standard(w, dst)
+	} else {
+		dst = append(dst[:0], w...)
+	}
+	return t.unstandardize(dst, b)
+}
+
+// unstandardize converts standardized weights w to original units in
+// place: with z = (x - mean)/scale, w·z + b = (w/scale)·x + (b - Σ
+// w·mean/scale).
+func (t *trainer) unstandardize(w []float64, b float64) ([]float64, float64) {
 	if t.scaler == nil {
-		return dst, b
+		return w, b
 	}
-	for j := range dst {
-		dst[j] = w[j] / t.scaler.Scale[j]
-		b -= float64(dst[j] * t.scaler.Mean[j])
+	for j := range w {
+		w[j] /= t.scaler.Scale[j]
+		b -= float64(w[j] * t.scaler.Mean[j])
 	}
-	return dst, b
+	return w, b
 }
 
 // step runs epoch e: shuffle, gradient descent, evaluation. It returns
@@ -667,6 +689,10 @@ func loadResume(cfg Config) (*Checkpoint, Config, error) {
 		// Likewise the schedule: constant was the default before auto.
 		cfg.Schedule = ck.Config.Schedule
 	}
+	if cfg.Precondition == PreconditionAuto {
+		// And the preconditioning, off in files written before it existed.
+		cfg.Precondition = ck.Config.Precondition.effective()
+	}
 	// And the shuffle, which files written before it was recorded did in
 	// place.
 	cfg.Shuffle = cmp.Or(ck.Config.Shuffle, ShuffleInPlace)
@@ -677,21 +703,22 @@ func loadResume(cfg Config) (*Checkpoint, Config, error) {
 }
 
 // reference computes the closed-form least-squares fit the run is measured
-// against, unless skipClosedForm says it would cost too much.
-func (t *trainer) reference(ctx context.Context) error {
+// against, unless skipClosedForm says it would cost too much, and returns
+// the augmented covariance matrix it solved (nil when skipped).
+func (t *trainer) reference(ctx context.Context) ([]float64, error) {
 	t.optimal = math.NaN()
 	f := len(t.features)
 	if t.skipped = skipClosedForm(t.cfg.Epochs, len(t.train)/t.stride, f); t.skipped != "" {
-		return nil
+		return nil, nil
 	}
 	t.opts.phase(PhaseReference)
 	w, b, cov, err := solveLeastSquares(ctx, t.train, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.optimal, t.optW, t.optB = mse(t.train, w, b), w, b
 	t.collinear = collinearity(cov, t.features)
-	return nil
+	return cov, nil
 }
 
 // worseError is the error of a run that ended with a model worse than the
@@ -736,7 +763,7 @@ func (t *trainer) result(stop StopReason) *Result {
 	var ow []float64
 	var ob float64
 	if t.optW != nil {
-		ow, ob = t.original(t.optW, t.optB, nil)
+		ow, ob = t.unstandardize(slices.Clone(t.optW), t.optB)
 	}
 	return &Result{
 		Config:   t.cfg,
@@ -745,8 +772,9 @@ func (t *trainer) result(stop StopReason) *Result {
 		Loss: loss, ValLoss: vloss, BestLoss: t.best, OptimalLoss: t.optimal, OptimalSkipped: t.skipped,
 		Weights: w, Bias: b, Model: p.kind,
 		OptimalWeights: ow, OptimalBias: ob, Gaps: gaps(w, b, ow, ob), Collinearity: t.collinear,
-		StopReason: stop,
-		History:    t.hist, ValHistory: t.vhist,
+		Preconditioning: t.precond,
+		StopReason:      stop,
+		History:         t.hist, ValHistory: t.vhist,
 		Elapsed: t.elapsed,
 		Samples: len(t.train) / t.stride, ValSamples: len(t.val) / t.stride,
 	}
