@@ -38,16 +38,17 @@ const statusAfter = time.Second
 // trainFlags binds the trainer's config to flags named as in the original
 // PowerShell runner (-Epochs -Lr -BatchSize -Seed -Dataset -Checkpoint).
 type trainFlags struct {
-	cfg         train.Config
-	schedule    string
-	optimizer   string
-	standardize string
-	plot        bool
-	compare     []string       // checkpoints to draw with the run (--compare)
-	compared    []training.Run // the runs loaded from them
-	asJSON      bool
-	quiet       bool
-	now         func() time.Time // the clock; tests set it
+	cfg          train.Config
+	schedule     string
+	optimizer    string
+	standardize  string
+	precondition string
+	plot         bool
+	compare      []string       // checkpoints to draw with the run (--compare)
+	compared     []training.Run // the runs loaded from them
+	asJSON       bool
+	quiet        bool
+	now          func() time.Time // the clock; tests set it
 }
 
 func (f *trainFlags) register(fs *pflag.FlagSet) {
@@ -80,6 +81,8 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.cfg.Beta2, "beta2", d.Beta2, "--optimizer adam: decay β₂ of the second moment, in [0, 1)")
 	fs.Float64Var(&f.cfg.Eps, "eps", d.Eps, "--optimizer adam: ε added to the denominator, > 0")
 	fs.StringVar(&f.standardize, "standardize", string(d.Standardize), "feature standardization: auto (on for CSV), on or off")
+	fs.StringVar(&f.precondition, "precondition", string(d.Precondition), "train on decorrelated features: "+joinPreconditions()+
+		fmt.Sprintf("; auto whitens when the standardized features' condition number is over %d, whiten always (needs standardization), off never; with --resume, auto is the checkpoint's", train.CollinearCondition))
 	intVar(fs, &f.cfg.Synthetic.Samples, "samples", d.Synthetic.Samples, "synthetic data: number of rows")
 	fs.Float64Var(&f.cfg.Synthetic.Weight, "weight", d.Synthetic.Weight, "synthetic data: true weight")
 	fs.Float64Var(&f.cfg.Synthetic.Bias, "bias", d.Synthetic.Bias, "synthetic data: true bias")
@@ -166,6 +169,14 @@ func joinOptimizers() string {
 	return strings.Join(s, ", ")
 }
 
+func joinPreconditions() string {
+	var s []string
+	for _, p := range train.Preconditions() {
+		s = append(s, string(p))
+	}
+	return strings.Join(s, ", ")
+}
+
 func joinSchedules() string {
 	var s []string
 	for _, sc := range train.Schedules() {
@@ -200,6 +211,7 @@ complete epoch.`,
 			f.cfg.Schedule = train.Schedule(f.schedule)
 			f.cfg.Optimizer = train.Optimizer(f.optimizer)
 			f.cfg.Standardize = train.Standardize(f.standardize)
+			f.cfg.Precondition = train.Precondition(f.precondition)
 			if err := f.check(cmd.Flags()); err != nil {
 				return usage(err)
 			}
@@ -243,11 +255,15 @@ type summaryJSON struct {
 	Model          string    `json:"model"`                     // which model weights and bias are: last or best
 	OptimalWeights []float64 `json:"optimal_weights"`           // closed form; null when not computed
 	OptimalBias    jsonFloat `json:"optimal_bias"`
-	Gaps           []float64 `json:"gaps"`                      // per weight, then the bias: distance from the closed form relative to it
-	Condition      jsonFloat `json:"condition_number"`          // of the standardized features; null when not computed or infinite
-	Collinear      bool      `json:"collinear"`                 // condition number over train.CollinearCondition
-	MostCorrelated []string  `json:"most_correlated,omitempty"` // the pair of features with the largest |r|
-	Correlation    jsonFloat `json:"correlation"`               // their r; null without a pair
+	Gaps           []float64 `json:"gaps"`                           // per weight, then the bias: distance from the closed form relative to it
+	Condition      jsonFloat `json:"condition_number"`               // of the standardized features; null when not computed or infinite
+	Collinear      bool      `json:"collinear"`                      // condition number over train.CollinearCondition
+	MostCorrelated []string  `json:"most_correlated,omitempty"`      // the pair of features with the largest |r|
+	Correlation    jsonFloat `json:"correlation"`                    // their r; null without a pair
+	Precondition   string    `json:"precondition"`                   // the mode asked for: auto, off or whiten
+	Whitened       bool      `json:"whitened"`                       // whether the run trained on whitened features
+	ConditionAfter jsonFloat `json:"condition_number_trained"`       // of the features the optimizer saw; null when not computed
+	WhitenSkipped  string    `json:"precondition_skipped,omitempty"` // why the features were not whitened although asked
 	Epochs         int       `json:"epochs"`
 	ResumedEpochs  int       `json:"resumed_epochs"`
 	StopReason     string    `json:"stop_reason"`
@@ -407,6 +423,8 @@ func writeTrainResult(env *environment, f *trainFlags, res *train.Result, err er
 		if res.OptimalWeights != nil {
 			out.OptimalBias = jsonFloat(res.OptimalBias)
 		}
+		pc := res.Preconditioning
+		out.Precondition, out.Whitened, out.ConditionAfter, out.WhitenSkipped = string(pc.Mode), pc.Whitened, jsonFloat(pc.After), pc.Skipped
 		if c := res.Collinearity; c != nil {
 			out.Condition, out.Collinear = jsonFloat(c.Condition), c.Collinear()
 			if c.Pair[0] != "" {
@@ -598,6 +616,7 @@ func writeTrainSummary(w io.Writer, res *train.Result) {
 	fmt.Fprintf(w, "bias:        %.6g\n", res.Bias)
 	writeModelLine(w, res)
 	writeOptimumLines(w, res)
+	writePreconditionLine(w, res)
 	writeCheckpointLine(w, res)
 }
 
@@ -631,14 +650,30 @@ func writeOptimumLines(w io.Writer, res *train.Result) {
 		parts = append(parts, fmt.Sprintf("bias=%.6g (%s off)", res.OptimalBias, percent(res.Gaps[len(res.Weights)])))
 		fmt.Fprintf(w, "optimum:     %s\n", strings.Join(parts, "  "))
 	}
-	c := res.Collinearity
+	c, pc := res.Collinearity, res.Preconditioning
 	switch {
 	case c == nil || c.Pair[0] == "":
+	case c.Collinear() && pc.Whitened:
+		fmt.Fprintf(w, "collinear:   condition number %.3g of the standardized features, over %d: %s and %s correlate most (r %.4f); the data determine such coefficients poorly: a small change in it can move them far\n",
+			c.Condition, train.CollinearCondition, c.Pair[0], c.Pair[1], c.R)
 	case c.Collinear():
 		fmt.Fprintf(w, "collinear:   condition number %.3g of the standardized features, over %d: %s and %s correlate most (r %.4f); gradient descent crawls along such directions, so the weights can stay far from the optimum's while the loss looks done\n",
 			c.Condition, train.CollinearCondition, c.Pair[0], c.Pair[1], c.R)
 	default:
 		fmt.Fprintf(w, "condition:   %.3g (standardized features; most correlated %s and %s, r %.4f)\n", c.Condition, c.Pair[0], c.Pair[1], c.R)
+	}
+}
+
+// writePreconditionLine says whether the run trained on whitened features,
+// or why not when it was asked to; nothing when it was neither asked nor
+// needed.
+func writePreconditionLine(w io.Writer, res *train.Result) {
+	pc := res.Preconditioning
+	switch {
+	case pc.Whitened:
+		fmt.Fprintf(w, "whitening:   on (--precondition %s): trained on decorrelated features, condition number %.3g -> %.3g; weights mapped back to original units\n", pc.Mode, pc.Before, pc.After)
+	case pc.Skipped != "":
+		fmt.Fprintf(w, "whitening:   skipped (--precondition %s): %s\n", pc.Mode, pc.Skipped)
 	}
 }
 

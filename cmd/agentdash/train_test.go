@@ -61,6 +61,8 @@ func TestTrainExitCodes(t *testing.T) {
 		{"momentum flag with adam", []string{"--optimizer", "adam", "--momentum", "0.5"}, 2, []string{"--momentum applies to --optimizer momentum only, not adam"}},
 		{"adam flag with momentum", []string{"--optimizer", "momentum", "--eps", "1e-6"}, 2, []string{"--eps applies to --optimizer adam only"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop", "--momentum", "0.5"}, 2, []string{`optimizer "rmsprop" is not one of [sgd momentum adam]`}},
+		{"unknown precondition", []string{"--precondition", "pca"}, 2, []string{`precondition "pca" is not one of [auto off whiten]`}},
+		{"whiten without standardization", []string{"--precondition", "whiten"}, 2, []string{"precondition whiten needs standardized features"}},
 		{"optimizer parameter", []string{"--optimizer", "adam", "--beta2", "1"}, 2, []string{"beta2 must be in [0, 1), got 1"}},
 		{"resume with another optimizer", []string{"--resume", done, "--dataset", line, "--epochs", "16", "--optimizer", "adam"}, 2,
 			[]string{"cannot resume from", "optimizer differs from the checkpoint's (adam here, sgd there)"}},
@@ -150,10 +152,22 @@ func TestTrainSummaryModelAndConditioning(t *testing.T) {
 	if strings.Contains(r.stdout, "collinear") || strings.Contains(r.stdout, "condition:") {
 		t.Errorf("a single feature has no conditioning line:\n%s", r.stdout)
 	}
+	if strings.Contains(r.stdout, "whitening:") {
+		t.Errorf("a run neither asked nor needing whitening says so:\n%s", r.stdout)
+	}
 	longley := filepath.Join(testdata, "longley.csv")
 	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", longley, "--epochs", "5")
-	if want := "\ncollinear:   condition number 111 of the standardized features, over 30: gnp and year correlate most (r 0.9953);"; r.code != 0 || !strings.Contains(r.stdout, want) {
-		t.Errorf("exit %d, summary lacks %q:\n%s", r.code, want, r.stdout)
+	for _, want := range []string{
+		"\ncollinear:   condition number 111 of the standardized features, over 30: gnp and year correlate most (r 0.9953); the data determine such coefficients poorly",
+		"\nwhitening:   on (--precondition auto): trained on decorrelated features, condition number 111 -> 1; weights mapped back to original units\n",
+	} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("exit %d, summary lacks %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", longley, "--epochs", "5", "--precondition", "off")
+	if want := "over 30: gnp and year correlate most (r 0.9953); gradient descent crawls along such directions"; r.code != 0 || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "whitening:") {
+		t.Errorf("exit %d, --precondition off: summary lacks %q or has a whitening line:\n%s", r.code, want, r.stdout)
 	}
 	r = runCmd(t, "", "train", "--quiet", "--checkpoint", "", "--dataset", longley, "--epochs", "5", "--json")
 	var sum struct {
@@ -163,9 +177,13 @@ func TestTrainSummaryModelAndConditioning(t *testing.T) {
 		Condition      float64   `json:"condition_number"`
 		Collinear      bool      `json:"collinear"`
 		MostCorrelated []string  `json:"most_correlated"`
+		Precondition   string    `json:"precondition"`
+		Whitened       bool      `json:"whitened"`
+		ConditionAfter float64   `json:"condition_number_trained"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Model != "last" || len(sum.OptimalWeights) != 6 || len(sum.Gaps) != 7 ||
-		math.Round(sum.Condition) != 111 || !sum.Collinear || !slices.Equal(sum.MostCorrelated, []string{"gnp", "year"}) {
+		math.Round(sum.Condition) != 111 || !sum.Collinear || !slices.Equal(sum.MostCorrelated, []string{"gnp", "year"}) ||
+		sum.Precondition != "auto" || !sum.Whitened || math.Abs(sum.ConditionAfter-1) > 1e-6 {
 		t.Errorf("--json summary %+v, %v:\n%s", sum, err, r.stdout)
 	}
 }
@@ -189,5 +207,34 @@ func TestTrainOptimizerFlags(t *testing.T) {
 	resume := []string{"train", "--quiet", "--epochs", "6", "--optimizer", "adam", "--lr", "0.1", "--beta2", "0.99", "--resume", path}
 	if r := runCmd(t, "", resume...); r.code != 0 {
 		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestTrainPreconditionFlag: --precondition reaches the checkpoint's
+// config, and a resume at the default auto keeps the checkpoint's mode.
+func TestTrainPreconditionFlag(t *testing.T) {
+	longley, err := filepath.Abs(filepath.Join("..", "..", "internal", "train", "testdata", "longley.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := chdir(t)
+	path := filepath.Join(dir, "off.json")
+	if r := runCmd(t, "", "train", "--quiet", "--epochs", "4", "--dataset", longley, "--precondition", "off", "--checkpoint", path); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Config.Precondition != train.PreconditionOff {
+		t.Fatalf("checkpoint precondition %q, want off", ck.Config.Precondition)
+	}
+	r := runCmd(t, "", "train", "--quiet", "--epochs", "6", "--dataset", longley, "--resume", path)
+	if r.code != 0 || strings.Contains(r.stdout, "whitening:") {
+		t.Fatalf("resume: exit %d, %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	r = runCmd(t, "", "train", "--quiet", "--epochs", "8", "--dataset", longley, "--resume", path, "--precondition", "whiten")
+	if r.code != 2 || !strings.Contains(r.stderr, "precondition differs from the checkpoint's (whiten here, off there)") {
+		t.Fatalf("resume with whiten: exit %d, %s", r.code, r.stderr)
 	}
 }
