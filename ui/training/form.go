@@ -99,6 +99,9 @@ func fields() []field {
 		choiceField("standardize", "standardize", "scale features; auto = for CSV data only", standardizeNames(),
 			func(c *train.Config) string { return string(c.Standardize) },
 			func(c *train.Config, s string) { c.Standardize = train.Standardize(s) }),
+		choiceField("precondition", "precondition", "whiten features; auto = if collinear", preconditionNames(),
+			func(c *train.Config) string { return string(c.Precondition) },
+			func(c *train.Config, s string) { c.Precondition = train.Precondition(s) }),
 		intField("synth samples", "samples", "rows of synthetic data",
 			func(c *train.Config) *int { return &c.Synthetic.Samples }),
 		floatField("synth weight", "weight", "true weight of the synthetic data",
@@ -288,4 +291,12 @@ func optimizerNames() []string {
 
 func standardizeNames() []string {
 	return []string{string(train.StandardizeAuto), string(train.StandardizeOn), string(train.StandardizeOff)}
+}
+
+func preconditionNames() []string {
+	var names []string
+	for _, p := range train.Preconditions() {
+		names = append(names, string(p))
+	}
+	return names
 }

@@ -51,12 +51,14 @@ func TestFormAcceptsFriendlyInput(t *testing.T) {
 	set("learning rate", "5e-3")
 	set("optimizer", "Momentum")
 	set("momentum", "0.5")
+	set("precondition", "Off")
 	cfg, _, err := parseForm(train.DefaultConfig(), fs, texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Epochs != 1_000_000 || cfg.Schedule != train.ScheduleStep || cfg.LR != 5e-3 || cfg.Optimizer != train.OptimizerMomentum || cfg.Momentum != 0.5 {
-		t.Fatalf("got epochs %d schedule %q lr %g optimizer %q momentum %g", cfg.Epochs, cfg.Schedule, cfg.LR, cfg.Optimizer, cfg.Momentum)
+	if cfg.Epochs != 1_000_000 || cfg.Schedule != train.ScheduleStep || cfg.LR != 5e-3 || cfg.Optimizer != train.OptimizerMomentum || cfg.Momentum != 0.5 ||
+		cfg.Precondition != train.PreconditionOff {
+		t.Fatalf("got epochs %d schedule %q lr %g optimizer %q momentum %g precondition %q", cfg.Epochs, cfg.Schedule, cfg.LR, cfg.Optimizer, cfg.Momentum, cfg.Precondition)
 	}
 }
 

@@ -155,6 +155,7 @@ func TestInvalidFormShowsErrorsAndDoesNotTrain(t *testing.T) {
 		{"schedule", "sometimes", `schedule: "sometimes" is not one of`},
 		{"standardize", "maybe", `standardize: "maybe" is not one of`},
 		{"optimizer", "rmsprop", `optimizer: "rmsprop" is not one of sgd, momentum, adam`},
+		{"precondition", "pca", `precondition: "pca" is not one of auto, off, whiten`},
 		{"momentum", "high", `momentum: "high" is not a number`},
 		{"adam eps", "tiny", `adam eps: "tiny" is not a number`},
 		{"synth noise", "1e", `synth noise: "1e" is not a number`},
