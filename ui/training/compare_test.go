@@ -65,6 +65,8 @@ func TestConfigDiff(t *testing.T) {
 		{"synthetic", func(c *train.Config) { c.Synthetic.Noise = 0.5 }, "noise 0.1 → 0.5"},
 		{"features", func(c *train.Config) { c.Features = []string{"a", "b"} }, "features (all) → a,b"},
 		{"optimizer", func(c *train.Config) { c.Optimizer, c.LR = train.OptimizerAdam, 1 }, "lr 0.05 → 1, optimizer sgd → adam"},
+		{"precondition", func(c *train.Config) { c.Precondition = train.PreconditionOff }, "precondition auto → off"},
+		{"precondition of an old file", func(c *train.Config) { c.Precondition = "" }, "precondition auto → off"},
 		{"optimizer parameter", func(c *train.Config) { c.Optimizer, c.Momentum = train.OptimizerMomentum, 0.5 }, "optimizer sgd → momentum, momentum 0.9 → 0.5"},
 		{"shuffle version recorded", func(c *train.Config) { c.Shuffle = train.CurrentShuffle }, ""},
 		{"older shuffle", func(c *train.Config) { c.Shuffle = train.ShuffleInPlace }, "shuffle 2 → 1"},

@@ -105,6 +105,8 @@ func ConfigDiff(from, to train.Config) []string {
 		switch name {
 		case "dataset": // no dataset means synthetic data
 			sa, sb = cmp.Or(a.String(), "synthetic"), cmp.Or(b.String(), "synthetic")
+		case "precondition": // none in files written before it existed: off
+			sa, sb = cmp.Or(a.String(), string(train.PreconditionOff)), cmp.Or(b.String(), string(train.PreconditionOff))
 		case "shuffle": // 0 is the current version, which checkpoints record
 			sa, sb = strconv.Itoa(cmp.Or(int(a.Int()), train.CurrentShuffle)), strconv.Itoa(cmp.Or(int(b.Int()), train.CurrentShuffle))
 		}
