@@ -95,7 +95,10 @@ func (wh *whitener) apply(ctx context.Context, xy []float64) error {
 // standardized ones, w = L⁻ᵀ·v, into dst (reused if large enough).
 func (wh *whitener) standard(v, dst []float64) []float64 {
 	n := wh.n
-	dst = append(dst[:0], make([]float64, n)...)
+	if cap(dst) < n {
+		dst = make([]float64, n)
+	}
+	dst = dst[:n]
 	for k := range n {
 		s := 0.0
 		for j := k; j < n; j++ {
@@ -116,7 +119,7 @@ func (wh *whitener) covariance(cov []float64) []float64 {
 		for k := range n {
 			s := 0.0
 			for j := 0; j <= i; j++ {
-				s += wh.inv[i*n+j] * cov[j*stride+k]
+				s += float64(wh.inv[i*n+j] * cov[j*stride+k])
 			}
 			tmp[i*n+k] = s
 		}
@@ -126,7 +129,7 @@ func (wh *whitener) covariance(cov []float64) []float64 {
 		for k := range n {
 			s := 0.0
 			for j := 0; j <= k; j++ {
-				s += tmp[i*n+j] * wh.inv[k*n+j]
+				s += float64(tmp[i*n+j] * wh.inv[k*n+j])
 			}
 			out[i*stride+k] = s
 		}
