@@ -339,3 +339,29 @@ func TestWhitenSkippedWithoutReference(t *testing.T) {
 		t.Errorf("preconditioning %+v", pc)
 	}
 }
+
+// TestWhitenValidationRows: the validation rows are whitened with the
+// training rows' transform, so a model's validation loss is the same on
+// whitened rows as its mapped weights' on standardized ones.
+func TestWhitenValidationRows(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dataset, cfg.ValFraction, cfg.Precondition = longley, 0.25, PreconditionWhiten
+	white, err := newTrainer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Precondition = PreconditionOff
+	plain, err := newTrainer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(white.val) == 0 || white.whiten == nil || plain.whiten != nil {
+		t.Fatalf("%d validation values, whitened %v and %v", len(white.val), white.whiten != nil, plain.whiten != nil)
+	}
+	v := []float64{3, -1, 4, -1, 5, -9}
+	vl := mse(white.val, v, 60000)
+	zl := mse(plain.val, white.whiten.standard(v, nil), 60000)
+	if math.Abs(vl-zl) > 1e-9*zl {
+		t.Errorf("validation loss %.12g on whitened rows, %.12g with the mapped weights on standardized ones", vl, zl)
+	}
+}
