@@ -249,7 +249,10 @@ func TestConcurrencyLimit(t *testing.T) {
 			const limit, callers = 4, 64
 			a := newAgent(t, Options{MaxConcurrent: limit, MaxWait: time.Minute})
 			var running, peak atomic.Int64
-			mustRegister(t, a, Ability{Name: "work", Timeout: tc.timeout, Isolate: tc.isolate, Func: func(context.Context, map[string]any) (any, error) {
+			// The breaker cannot open here: timeouts are failures, and under
+			// load a late call would otherwise find it open (short_circuited).
+			off := breaker.Settings{FailureRate: breaker.Disabled, ConsecutiveFailures: callers + 1}
+			mustRegister(t, a, Ability{Name: "work", Timeout: tc.timeout, Isolate: tc.isolate, Breaker: off, Func: func(context.Context, map[string]any) (any, error) {
 				n := running.Add(1)
 				for {
 					p := peak.Load()
@@ -281,7 +284,13 @@ func TestConcurrencyLimit(t *testing.T) {
 			// delivered, so a few successes are fine in the timeout case.
 			got, succeeded := outcomes[tc.want].Load(), outcomes[OutcomeSuccess].Load()
 			if tc.want == OutcomeSuccess && got != callers || tc.want != OutcomeSuccess && (got < callers/2 || got+succeeded != callers) {
-				t.Fatalf("%d of %d calls ended %v, %d succeeded", got, callers, tc.want, succeeded)
+				var all []string
+				for o := range Outcome(NumOutcomes) {
+					if n := outcomes[o].Load(); n > 0 {
+						all = append(all, fmt.Sprintf("%v %d", o, n))
+					}
+				}
+				t.Fatalf("%d of %d calls ended %v, %d succeeded (all: %s)", got, callers, tc.want, succeeded, strings.Join(all, ", "))
 			}
 			if st := statsOf(t, a, "work"); st.InFlight != 0 || st.Calls != callers {
 				t.Fatalf("stats after the storm: in flight %d, calls %d", st.InFlight, st.Calls)
