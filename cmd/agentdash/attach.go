@@ -113,8 +113,10 @@ func newAttachCmd(env *environment) *cobra.Command {
 		Use:   "attach [TARGET]",
 		Short: "Open the dashboard on a running agentdash (serve, mcp, another dashboard)",
 		Long: `Open the dashboard on the agent of a running agentdash process: its abilities
-and calls, breakers (trip, reset, reset all, faults), cache and latency, the
-load generator (which runs in that process) and reloads (f5). The Training pane
+and calls (those of its MCP clients with who made them), breakers (trip,
+reset, reset all, faults), cache and latency, the load generator (which runs
+in that process), its configuration (the settings form: e edits, w writes the
+process's file or creates one), reloads (f5) and its MCP servers (u). The Training pane
 trains here; the agent's predict picks the checkpoint up as usual.
 
 TARGET is a name, a PID or a socket path from 'agentdash ps', or host:port of a
@@ -198,7 +200,13 @@ func runAttach(ctx context.Context, env *environment, f *attachFlags, target str
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("attach needs a terminal; for scripts use the control API (see README) or 'agentdash ps --json'"))
 	}
-	c, err := control.Dial(ctx, t, control.ClientOptions{Actor: "attach pid " + strconv.Itoa(os.Getpid()), FPS: f.fps})
+	// An MCP server's clients name themselves in their calls: the history
+	// shows who made them, as a local --mcp-http dashboard does.
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	in, _ := control.FetchInfo(ictx, t) // Dial reports an agent out of reach
+	cancel()
+	callers := in.Sessions != nil
+	c, err := control.Dial(ctx, t, control.ClientOptions{Actor: "attach pid " + strconv.Itoa(os.Getpid()), FPS: f.fps, Callers: callers})
 	if err != nil {
 		return fmt.Errorf("attach: %w", err)
 	}
@@ -228,6 +236,9 @@ func runAttach(ctx context.Context, env *environment, f *attachFlags, target str
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
 		Reload:      reloadNow,
+		Settings:    c.Settings(),
+		Upstreams:   c.Upstreams,
+		Callers:     callers,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }
