@@ -508,7 +508,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	case "true", "1":
 		kinds = append(kinds, agent.EventResult)
 	case "callers":
-		kinds = append(kinds, agent.EventResult)
 		callersOnly = true
 	default:
 		writeError(w, http.StatusBadRequest, fmt.Errorf("results %q: want true, false or callers", v))
@@ -516,7 +515,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	s.viewers.Add(1)
 	defer s.viewers.Add(-1)
-	sub := s.a.SubscribeTo(StreamEventBuffer, kinds...)
+	var sub *agent.Subscription
+	if callersOnly {
+		sub = s.a.SubscribeCallers(StreamEventBuffer, agent.EventTransition, agent.EventAction)
+	} else {
+		sub = s.a.SubscribeTo(StreamEventBuffer, kinds...)
+	}
 	defer sub.Close()
 
 	rc := http.NewResponseController(w)
@@ -530,17 +534,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		events = events[:0]
 		closed := false
 	drain:
-		// Bounded in reads too: skipped results must not keep a frame from
-		// going out while calls pour in.
-		for reads := 0; len(events) < StreamEventBuffer && reads < 4*StreamEventBuffer; reads++ {
+		for len(events) < StreamEventBuffer {
 			select {
 			case ev, ok := <-sub.C():
 				if !ok {
 					closed = true
 					break drain
-				}
-				if callersOnly && ev.Kind == agent.EventResult && ev.Caller == "" {
-					continue
 				}
 				events = append(events, wireEvent(ev))
 			default:
