@@ -109,9 +109,18 @@ func TestAttachedCallsAndUpstreams(t *testing.T) {
 		got = append(got, msg.(abilities.CallsMsg).Events...)
 	})
 	defer stop()
+	// The stream subscribes before its first frame: calls before it are
+	// not the viewer's.
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Frames() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no frame from the agent")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_, _ = a.Call(t.Context(), "echo", nil)
 	_, _ = a.Call(agent.WithCaller(t.Context(), "claude-code 5e6f7a8b"), "echo", nil)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
 		n := len(got)
