@@ -78,7 +78,8 @@ func startAgentProc(t *testing.T, bin, xdg, cfg string) *agentProc {
 }
 
 // TestAttachEndToEnd: an MCP client calls uppercase on `agentdash mcp
-// --http`; `agentdash attach` in a tmux terminal trips its breaker, and
+// --http`; `agentdash attach` in a tmux terminal lists its calls with who
+// made them and trips its breaker, and
 // the client's next call is the "circuit open" tool error while /metrics
 // says forced-open; killing the agent shows "disconnected — retrying",
 // starting it again reconnects the dashboard.
@@ -131,6 +132,9 @@ func TestAttachEndToEnd(t *testing.T) {
 	term := startTmuxScript(t, dir, script, bin, xdg, dir)
 	metricsHost := strings.TrimSuffix(strings.TrimPrefix(agentA.metrics, "http://"), "/metrics")
 	term.waitFor("the attached dashboard, with the agent's metrics address", onScreen("[1 Abilities]", "uppercase", "q quit", "metrics "+metricsHost))
+	// The agent's MCP client's calls, with who made them, as a local
+	// --mcp-http dashboard shows them.
+	term.waitFor("the MCP client's calls in the attached history", onScreen("History", "by e2e "+cs.ID()[:8]), onScreenRE(`uppercase\s+✓ success`))
 	term.keys("2")
 	term.waitFor("the Breakers pane", onScreen("[2 Breakers]", "STATE"))
 	term.filter("uppercase", onScreen("enter apply filter"))
