@@ -61,18 +61,23 @@ type controlEndpoint struct {
 // files. Without --control-addr, a socket that cannot be made is a warning
 // on log, not a failure: the command's own work goes on.
 func startControl(env *environment, f *controlFlags, a *agent.Agent, ce controlEndpoint, log io.Writer) (stop func(), err error) {
-	// The file's watch of now: a file created from the settings form is
-	// reloaded too.
-	reloadFn := func() (string, error) {
-		r := ce.live.reloader()
-		if r == nil {
-			return "", control.ErrNoReload
+	var reloadFn func() (string, error)
+	var settings control.Settings
+	if ce.live != nil {
+		settings = ce.live
+		// The file's watch of now: a file created from the settings form
+		// is reloaded too.
+		reloadFn = func() (string, error) {
+			r := ce.live.reloader()
+			if r == nil {
+				return "", control.ErrNoReload
+			}
+			ev := r.Reload(reload.TriggerKey)
+			if ev.Err != nil {
+				return "", errors.New(reloadMessage(ev))
+			}
+			return reloadMessage(ev), nil
 		}
-		ev := r.Reload(reload.TriggerKey)
-		if ev.Err != nil {
-			return "", errors.New(reloadMessage(ev))
-		}
-		return reloadMessage(ev), nil
 	}
 	var ups func() []upstream.Status
 	if ce.gateway != nil {
@@ -84,7 +89,7 @@ func startControl(env *environment, f *controlFlags, a *agent.Agent, ce controlE
 			Command: ce.command, Transport: ce.transport, Metrics: ce.metrics},
 		Reload:    reloadFn,
 		Sessions:  ce.sessions,
-		Settings:  ce.live,
+		Settings:  settings,
 		Upstreams: ups,
 	})
 	ep, err := control.Listen(srv, control.ListenOptions{Dir: control.DefaultDir(env.getenv), TCPAddr: f.addr, AllowRemote: f.allowRemote})

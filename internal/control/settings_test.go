@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -280,5 +281,32 @@ func TestClientCallsAndUpstreams(t *testing.T) {
 	stop()
 	if _, ok := <-events; ok {
 		t.Fatal("events after stop")
+	}
+}
+
+// TestRecordSettings: the local dashboard's settings changes are action
+// events by it, as its trips are; a refused one is not.
+func TestRecordSettings(t *testing.T) {
+	a := newTestAgent(t)
+	sub := a.SubscribeTo(8, agent.EventAction)
+	defer sub.Close()
+	ms := &memSettings{vals: map[string]map[string]string{}, file: "/etc/agentdash.yaml"}
+	s := RecordSettings(a, "local dashboard", ms)
+	if err := s.Apply("sum", map[string]string{"timeout": "never"}); err == nil {
+		t.Fatal("a wrong value was applied")
+	}
+	if err := s.Apply("sum", map[string]string{"timeout": "4s", "cache_ttl": "1m"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range drainActions(sub) {
+		got = append(got, ev.Actor+": "+ev.Action+" "+ev.Ability)
+	}
+	want := []string{"local dashboard: settings cache_ttl=1m timeout=4s sum", "local dashboard: write settings to /etc/agentdash.yaml "}
+	if !slices.Equal(got, want) {
+		t.Fatalf("actions %q, want %q", got, want)
 	}
 }
