@@ -15,6 +15,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/train"
+	"github.com/agentdash/agentdash/ui/chooser"
 	"github.com/agentdash/agentdash/ui/dashboard"
 	"github.com/agentdash/agentdash/ui/pane"
 )
@@ -113,13 +114,17 @@ func newAttachCmd(env *environment) *cobra.Command {
 		Use:   "attach [TARGET]",
 		Short: "Open the dashboard on a running agentdash (serve, mcp, another dashboard)",
 		Long: `Open the dashboard on the agent of a running agentdash process: its abilities
-and calls, breakers (trip, reset, reset all, faults), cache and latency, the
-load generator (which runs in that process) and reloads (f5). The Training pane
+and calls (those of its MCP clients with who made them), breakers (trip,
+reset, reset all, faults), cache and latency, the load generator (which runs
+in that process), its configuration (the settings form: e edits, w writes the
+process's file or creates one), reloads (f5) and its MCP servers (u). The Training pane
 trains here; the agent's predict picks the checkpoint up as usual.
 
 TARGET is a name, a PID or a socket path from 'agentdash ps', or host:port of a
 --control-addr endpoint with --token-file. Without TARGET it attaches to the
-only running process, or lists them. When the process ends the header says
+only running process; when several run, it lets you choose one in a list
+(enter attaches, q or esc leaves with exit 0), or, when stdin or stdout is
+not a terminal, names them in its error (exit 2). When the process ends the header says
 "disconnected — retrying" until a process of the same name is back. Quitting
 never affects the agent, except that load started from this dashboard stops.
 Every change made here is recorded in the agent's events as made by this
@@ -156,7 +161,7 @@ func isTCPTarget(s string) bool {
 
 // resolveTarget finds the process to attach to, and where it exports
 // metrics ("" when it does not), for the header.
-func resolveTarget(env *environment, f *attachFlags, target string) (control.Target, string, error) {
+func resolveTarget(ctx context.Context, env *environment, f *attachFlags, target string) (control.Target, string, error) {
 	dir := control.DefaultDir(env.getenv)
 	if isTCPTarget(target) {
 		if f.tokenFile == "" {
@@ -176,10 +181,31 @@ func resolveTarget(env *environment, f *attachFlags, target string) (control.Tar
 		return control.Target{}, "", usage(errors.New("--token-file applies to a host:port TARGET only"))
 	}
 	in, err := control.Find(dir, target)
+	if err != nil && target == "" && interactive(env) {
+		// Several run and none was named: the user picks one.
+		var list []control.Info
+		if list, err = control.List(dir); err == nil && len(list) > 1 {
+			in, err = chooser.Run(ctx, list, env.noColor(), env.stdin, env.stdout)
+			if errors.Is(err, chooser.ErrLeft) {
+				return control.Target{}, "", errLeft
+			}
+		} else if err == nil {
+			in, err = control.Find(dir, target) // one ended meanwhile
+		}
+	}
 	if err != nil {
 		return control.Target{}, "", usage(err)
 	}
 	return control.Target{Dir: dir, Name: in.Name, Socket: in.Socket}, in.Metrics, nil
+}
+
+// errLeft says the user left attach's chooser: nothing to do, exit 0.
+var errLeft = errors.New("no process chosen")
+
+// interactive reports whether stdin and stdout are both terminals.
+func interactive(env *environment) bool {
+	in, ok := env.stdin.(*os.File)
+	return ok && isTerminal(in) && isTerminal(env.stdout)
 }
 
 func runAttach(ctx context.Context, env *environment, f *attachFlags, target string) error {
@@ -191,14 +217,23 @@ func runAttach(ctx context.Context, env *environment, f *attachFlags, target str
 	if err := checkTrainingFiles(&df); err != nil {
 		return usage(err)
 	}
-	t, metrics, err := resolveTarget(env, f, target)
+	t, metrics, err := resolveTarget(ctx, env, f, target)
+	if errors.Is(err, errLeft) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	if !isTerminal(env.stdout) {
 		return usage(errors.New("attach needs a terminal; for scripts use the control API (see README) or 'agentdash ps --json'"))
 	}
-	c, err := control.Dial(ctx, t, control.ClientOptions{Actor: "attach pid " + strconv.Itoa(os.Getpid()), FPS: f.fps})
+	// An MCP server's clients name themselves in their calls: the history
+	// shows who made them, as a local --mcp-http dashboard does.
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	in, _ := control.FetchInfo(ictx, t) // Dial reports an agent out of reach
+	cancel()
+	callers := in.Sessions != nil
+	c, err := control.Dial(ctx, t, control.ClientOptions{Actor: "attach pid " + strconv.Itoa(os.Getpid()), FPS: f.fps, Callers: callers})
 	if err != nil {
 		return fmt.Errorf("attach: %w", err)
 	}
@@ -228,6 +263,9 @@ func runAttach(ctx context.Context, env *environment, f *attachFlags, target str
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
 		Reload:      reloadNow,
+		Settings:    c.Settings(),
+		Upstreams:   c.Upstreams,
+		Callers:     callers,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)
 			return func() { status.Store(nil) }

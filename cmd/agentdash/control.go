@@ -13,6 +13,7 @@ import (
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/internal/reload"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // controlFlags are the flags of every long-running command, which serves
@@ -49,9 +50,10 @@ func (f *controlFlags) check() error {
 // controlEndpoint describes what startControl serves.
 type controlEndpoint struct {
 	command, transport string
-	metrics            string           // the Prometheus exporter's address, "" when off
-	reloader           *reload.Reloader // nil without a configuration file
-	sessions           func() int       // nil: not an MCP server
+	metrics            string            // the Prometheus exporter's address, "" when off
+	live               *liveConfig       // the configuration reloaded and edited
+	gateway            *upstream.Gateway // the file's MCP servers; nil for none
+	sessions           func() int        // nil: not an MCP server
 }
 
 // startControl serves a's control API on a socket in the per-user
@@ -60,8 +62,16 @@ type controlEndpoint struct {
 // on log, not a failure: the command's own work goes on.
 func startControl(env *environment, f *controlFlags, a *agent.Agent, ce controlEndpoint, log io.Writer) (stop func(), err error) {
 	var reloadFn func() (string, error)
-	if r := ce.reloader; r != nil {
+	var settings control.Settings
+	if ce.live != nil {
+		settings = ce.live
+		// The file's watch of now: a file created from the settings form
+		// is reloaded too.
 		reloadFn = func() (string, error) {
+			r := ce.live.reloader()
+			if r == nil {
+				return "", control.ErrNoReload
+			}
 			ev := r.Reload(reload.TriggerKey)
 			if ev.Err != nil {
 				return "", errors.New(reloadMessage(ev))
@@ -69,12 +79,18 @@ func startControl(env *environment, f *controlFlags, a *agent.Agent, ce controlE
 			return reloadMessage(ev), nil
 		}
 	}
+	var ups func() []upstream.Status
+	if ce.gateway != nil {
+		ups = ce.gateway.Status
+	}
 	srv := control.NewServer(control.ServerOptions{
 		Agent: a,
 		Info: control.Info{Name: a.Snapshot().Name, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second),
 			Command: ce.command, Transport: ce.transport, Metrics: ce.metrics},
-		Reload:   reloadFn,
-		Sessions: ce.sessions,
+		Reload:    reloadFn,
+		Sessions:  ce.sessions,
+		Settings:  settings,
+		Upstreams: ups,
 	})
 	ep, err := control.Listen(srv, control.ListenOptions{Dir: control.DefaultDir(env.getenv), TCPAddr: f.addr, AllowRemote: f.allowRemote})
 	if err != nil {

@@ -132,18 +132,13 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		}
 	})
 	defer lc.close()
-	r, err := lc.watch()
-	if err != nil {
+	if _, err := lc.watch(); err != nil {
 		return err
-	}
-	var reloadNow func()
-	if r != nil {
-		reloadNow = lc.reloadNow
 	}
 
 	var addr string
 	if f.metricsAddr != "" {
-		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, r, f.agent.gateway))
+		srv, stop, err := startExporter(f.metricsAddr, metricsSource(a, lc, f.agent.gateway))
 		if err != nil {
 			return err
 		}
@@ -165,7 +160,11 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		upstreams = gw.Status
 	}
 	// Other terminals can attach to this dashboard's agent too.
-	stopControl, err := startControl(env, &f.control, a, controlEndpoint{command: "dashboard", transport: "terminal", metrics: addr, reloader: r}, env.stderr)
+	ce := controlEndpoint{command: "dashboard", transport: "terminal", metrics: addr, live: lc, gateway: f.agent.gateway}
+	if mcpSrv != nil {
+		ce.sessions = func() int { return countSessions(mcpSrv) }
+	}
+	stopControl, err := startControl(env, &f.control, a, ce, env.stderr)
 	if err != nil {
 		return err
 	}
@@ -179,8 +178,8 @@ func runDashboard(ctx context.Context, env *environment, f *dashFlags) error {
 		FPS:         f.fps,
 		NoColor:     env.noColor(),
 		OnAbort:     env.aborts.add,
-		Reload:      reloadNow,
-		Settings:    lc,
+		Reload:      lc.reloadNow, // f5 is on while there is a file (Settings.File)
+		Settings:    control.RecordSettings(a, "local dashboard", lc),
 		Upstreams:   upstreams,
 		OnStatus: func(show func(string, bool)) func() {
 			status.Store(&show)

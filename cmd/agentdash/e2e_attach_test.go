@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,7 +78,8 @@ func startAgentProc(t *testing.T, bin, xdg, cfg string) *agentProc {
 }
 
 // TestAttachEndToEnd: an MCP client calls uppercase on `agentdash mcp
-// --http`; `agentdash attach` in a tmux terminal trips its breaker, and
+// --http`; `agentdash attach` in a tmux terminal lists its calls with who
+// made them and trips its breaker, and
 // the client's next call is the "circuit open" tool error while /metrics
 // says forced-open; killing the agent shows "disconnected — retrying",
 // starting it again reconnects the dashboard.
@@ -130,6 +132,9 @@ func TestAttachEndToEnd(t *testing.T) {
 	term := startTmuxScript(t, dir, script, bin, xdg, dir)
 	metricsHost := strings.TrimSuffix(strings.TrimPrefix(agentA.metrics, "http://"), "/metrics")
 	term.waitFor("the attached dashboard, with the agent's metrics address", onScreen("[1 Abilities]", "uppercase", "q quit", "metrics "+metricsHost))
+	// The agent's MCP client's calls, with who made them, as a local
+	// --mcp-http dashboard shows them.
+	term.waitFor("the MCP client's calls in the attached history", onScreen("History", "by e2e "+cs.ID()[:8]), onScreenRE(`uppercase\s+✓ success`))
 	term.keys("2")
 	term.waitFor("the Breakers pane", onScreen("[2 Breakers]", "STATE"))
 	term.filter("uppercase", onScreen("enter apply filter"))
@@ -192,4 +197,53 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestAttachChooserEndToEnd: with two agents running, attach without a
+// target in a terminal lists them; q leaves with exit 0, and down then
+// enter attaches to the second row's agent (its metrics address in the
+// header says which).
+func TestAttachChooserEndToEnd(t *testing.T) {
+	needTmux(t)
+	bin := buildAgentdash(t)
+	xdg := shortXDG(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "agentdash.yaml")
+	if err := os.WriteFile(cfg, []byte("abilities:\n  sum:\n    cache_ttl: 5m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	procs := map[string]*agentProc{}
+	for range 2 {
+		p := startAgentProc(t, bin, xdg, cfg)
+		procs[strconv.Itoa(p.cmd.Process.Pid)] = p
+	}
+	const script = `export XDG_RUNTIME_DIR="$1" NO_COLOR=1 TERM=xterm-256color GORACE="log_path=$2/race"; "$0" attach; echo EXIT1=$?; "$0" attach; echo EXIT2=$?; sleep 60`
+	term := startTmuxScript(t, dir, script, bin, xdg, dir)
+	term.waitFor("the chooser", onScreen("2 agentdash processes are running; attach to which?", "TRANSPORT", "q/esc leave"))
+	term.keys("q")
+	screen := term.waitFor("the first attach to leave", onScreen("EXIT1="))
+	if !strings.Contains(screen, "EXIT1=0") {
+		t.Fatalf("leaving the chooser: not exit 0:\n%s", term.scrollback())
+	}
+	screen = term.waitFor("the chooser again", onScreen("attach to which?"))
+	rows := regexp.MustCompile(`(?m)^\s*demo\s+(\d+)\s`).FindAllStringSubmatch(screen, -1)
+	if len(rows) != 2 || procs[rows[1][1]] == nil {
+		t.Fatalf("the chooser's rows %q, want the two agents:\n%s", rows, screen)
+	}
+	second := procs[rows[1][1]]
+	term.keys("Down")
+	term.keys("Enter")
+	host := strings.TrimSuffix(strings.TrimPrefix(second.metrics, "http://"), "/metrics")
+	term.waitFor("the dashboard on the second agent", onScreen("[1 Abilities]", "metrics "+host))
+	term.keys("q")
+	screen = term.waitFor("attach to exit", onScreen("EXIT2="))
+	if !strings.Contains(screen, "EXIT2=0") {
+		t.Errorf("attach exited with a non-zero status:\n%s", term.scrollback())
+	}
+	if reports, _ := filepath.Glob(filepath.Join(dir, "race.*")); len(reports) > 0 {
+		for _, r := range reports {
+			b, _ := os.ReadFile(r)
+			t.Errorf("race detector report %s:\n%s", r, b)
+		}
+	}
 }

@@ -100,6 +100,14 @@ func (lc *liveConfig) close() {
 	}
 }
 
+// reloader returns the file's watch of now: nil without a file, until
+// Create writes one.
+func (lc *liveConfig) reloader() *reload.Reloader {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.r
+}
+
 // reloadNow applies the file again, as its change would; it does nothing
 // without a file.
 func (lc *liveConfig) reloadNow() {

@@ -14,6 +14,8 @@ import (
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/breaker"
 	"github.com/agentdash/agentdash/internal/config"
+	"github.com/agentdash/agentdash/internal/control"
+	"github.com/agentdash/agentdash/internal/exporter"
 )
 
 // liveAgent builds the agent the file at path (or none: "") describes, and
@@ -246,5 +248,42 @@ func TestLiveConfigCreate(t *testing.T) {
 	}
 	if err := lc.Create(); err == nil {
 		t.Error("Create with a file: no error")
+	}
+}
+
+// TestCreatedFileReloads: a process started without a file exports no
+// reload counts and its control API refuses a reload; once the settings
+// form creates a file, both count it, without a restart.
+func TestCreatedFileReloads(t *testing.T) {
+	chdir(t)
+	a, lc := liveAgent(t, "")
+	if _, err := lc.watch(); err != nil {
+		t.Fatal(err)
+	}
+	src, ok := metricsSource(a, lc, nil).(exporter.ReloadSource)
+	if !ok {
+		t.Fatal("the metrics source does not read reloads")
+	}
+	if _, _, last := src.ReloadStats(); !last.IsZero() {
+		t.Fatalf("without a file: last reload %v", last)
+	}
+	c := attachTo(t, a, lc, control.ClientOptions{})
+	if _, err := c.Reload(); err == nil || !strings.Contains(err.Error(), "without a configuration file") {
+		t.Fatalf("reload without a file: %v", err)
+	}
+	if err := lc.Apply("uppercase", map[string]string{"cache_ttl": "0s"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, last := src.ReloadStats(); last.IsZero() {
+		t.Fatal("after Create: no reload counts")
+	}
+	if msg, err := c.Reload(); err != nil || msg != "reloaded (key)" {
+		t.Fatalf("reload after Create: %q, %v", msg, err)
+	}
+	if ok, _, _ := src.ReloadStats(); ok != 1 {
+		t.Fatalf("after a reload of the created file: %d successes, want 1", ok)
 	}
 }

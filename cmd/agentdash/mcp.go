@@ -128,7 +128,7 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	// With a configuration file, its edits reach the agent and, through
 	// Sync, the clients (notifications/tools/list_changed), which are also
 	// told of each reload as a log message.
-	r, err := startReload(env, &f.agent, a, logw, func(ev reload.Event) {
+	lc, _, err := startReload(env, &f.agent, a, logw, func(ev reload.Event) {
 		if ev.Err == nil {
 			if err := srv.Sync(); err != nil {
 				fmt.Fprintf(logw, "agentdash: mcp: %v\n", err)
@@ -139,12 +139,10 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 	if err != nil {
 		return err
 	}
-	if r != nil {
-		defer r.Close()
-	}
+	defer lc.close()
 	var metrics string
 	if f.metrics != "" {
-		msrv, stop, err := startExporter(f.metrics, metricsSource(a, r, f.agent.gateway))
+		msrv, stop, err := startExporter(f.metrics, metricsSource(a, lc, f.agent.gateway))
 		if err != nil {
 			return err
 		}
@@ -152,13 +150,7 @@ func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
 		metrics = msrv.Addr()
 		fmt.Fprintf(logw, "agentdash: serving metrics on http://%s/metrics\n", metrics)
 	}
-	ce := controlEndpoint{command: "mcp", transport: "stdio", metrics: metrics, reloader: r, sessions: func() int {
-		n := 0
-		for range srv.MCP().Sessions() {
-			n++
-		}
-		return n
-	}}
+	ce := controlEndpoint{command: "mcp", transport: "stdio", metrics: metrics, live: lc, gateway: f.agent.gateway, sessions: func() int { return countSessions(srv) }}
 	if f.http != "" {
 		ln, err := net.Listen("tcp", f.http)
 		if err != nil {
@@ -336,4 +328,13 @@ func serveMCPHTTP(ctx context.Context, logw io.Writer, srv *mcpserver.Server, ln
 	fmt.Fprintln(logw, "agentdash: shutting down")
 	m.stop()
 	return nil
+}
+
+// countSessions counts the MCP sessions open on srv.
+func countSessions(srv *mcpserver.Server) int {
+	n := 0
+	for range srv.MCP().Sessions() {
+		n++
+	}
+	return n
 }

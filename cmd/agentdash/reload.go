@@ -22,30 +22,44 @@ import (
 // is wrong keeps the running configuration. Each reload is logged on log,
 // with the file's errors at their file:line:column, and told to notify,
 // if not nil. nil without a file.
-func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer, notify func(reload.Event)) (*reload.Reloader, error) {
-	return newLiveConfig(env, f, a, log, notify).watch()
+// The live configuration returned is what the control API's settings
+// edit; its close stops the watch.
+func startReload(env *environment, f *agentFlags, a *agent.Agent, log io.Writer, notify func(reload.Event)) (*liveConfig, *reload.Reloader, error) {
+	lc := newLiveConfig(env, f, a, log, notify)
+	r, err := lc.watch()
+	return lc, r, err
 }
 
 // reloadingAgent is an agent whose configuration is reloaded live: the
-// exporter reads the reloads' counts from it too, and the state of the
-// file's MCP servers.
+// exporter reads the reloads' counts from it too (once there is a file:
+// one created from the dashboard counts from then on), and the state of
+// the file's MCP servers.
 type reloadingAgent struct {
 	*agent.Agent
-	r  *reload.Reloader
+	lc *liveConfig
 	gw *upstream.Gateway
 }
 
-func (ra reloadingAgent) ReloadStats() (uint64, uint64, time.Time) { return ra.r.ReloadStats() }
-
-func (ra reloadingAgent) Upstreams() []upstream.Status { return ra.gw.Status() }
-
-// metricsSource is what the exporter reads: a, with r's reloads and the
-// gateway's servers if there is a file.
-func metricsSource(a *agent.Agent, r *reload.Reloader, gw *upstream.Gateway) exporter.Source {
-	if r == nil || gw == nil {
-		return a
+// ReloadStats implements exporter.ReloadSource; all zero without a file.
+func (ra reloadingAgent) ReloadStats() (uint64, uint64, time.Time) {
+	if r := ra.lc.reloader(); r != nil {
+		return r.ReloadStats()
 	}
-	return reloadingAgent{a, r, gw}
+	return 0, 0, time.Time{}
+}
+
+// Upstreams implements exporter.UpstreamSource.
+func (ra reloadingAgent) Upstreams() []upstream.Status {
+	if ra.gw == nil {
+		return nil
+	}
+	return ra.gw.Status()
+}
+
+// metricsSource is what the exporter reads: a, with the reloads of lc's
+// file and the gateway's servers.
+func metricsSource(a *agent.Agent, lc *liveConfig, gw *upstream.Gateway) exporter.Source {
+	return reloadingAgent{a, lc, gw}
 }
 
 // reloadOnHangup makes SIGHUP reload the file through r, until the

@@ -72,19 +72,19 @@ on stderr with who made them.`,
 					return usage(fmt.Errorf("--load-ability %q: unknown ability (known: %s)", name, knownAbilities(a)))
 				}
 			}
-			r, err := startReload(env, &af, a, env.stderr, nil)
+			lc, r, err := startReload(env, &af, a, env.stderr, nil)
 			if err != nil {
 				return err
 			}
+			defer lc.close()
 			if r != nil {
-				defer r.Close()
 				defer reloadOnHangup(env, r)()
 			}
 			// The control API says where the metrics are, once known.
 			ctl := func(metrics string) (func(), error) {
-				return startControl(env, &cf, a, controlEndpoint{command: "serve", transport: "metrics " + metrics, metrics: metrics, reloader: r}, env.stderr)
+				return startControl(env, &cf, a, controlEndpoint{command: "serve", transport: "metrics " + metrics, metrics: metrics, live: lc, gateway: af.gateway}, env.stderr)
 			}
-			return serve(cmd.Context(), env, metricsSource(a, r, af.gateway), a, addr, rate, abilities, m, duration, ctl)
+			return serve(cmd.Context(), env, metricsSource(a, lc, af.gateway), a, addr, rate, abilities, m, duration, ctl)
 		},
 	}
 	af.register(cmd.Flags())

@@ -174,7 +174,7 @@ type Agent struct {
 
 	subMu       sync.Mutex
 	subs        atomic.Pointer[[]*Subscription] // nil or non-empty
-	wantResults atomic.Bool                     // a subscription takes EventResult: calls publish theirs
+	wantResults atomic.Int32                    // which results calls publish: resultsNone, resultsCallers or resultsAll
 
 	epoch time.Time // monotonic base of latency measurements
 
@@ -682,7 +682,7 @@ func (a *Agent) Close() {
 		}
 		a.subMu.Lock()
 		subs := a.subs.Swap(nil)
-		a.wantResults.Store(false)
+		a.wantResults.Store(resultsNone)
 		a.subMu.Unlock()
 		if subs != nil {
 			for _, s := range *subs {

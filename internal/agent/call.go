@@ -203,7 +203,7 @@ func (a *Agent) finish(ctx context.Context, e *entry, start time.Duration, res R
 		}
 		err = &CallError{Ability: e.info.Name, Outcome: res.Outcome, Err: err}
 	}
-	if a.wantResults.Load() {
+	if a.wantsResult(ctx) {
 		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
 			Cached: res.Cached, Shared: res.Shared, Latency: res.Latency, Err: msg, Caller: Caller(ctx)})
 	}
@@ -220,7 +220,7 @@ func (a *Agent) finishHit(ctx context.Context, e *entry, start time.Duration, v 
 	e.cacheHits.Add(1)
 	e.rate.AddAt(1, at)
 	e.hist.ObserveAt(res.Latency, at)
-	if a.wantResults.Load() {
+	if a.wantsResult(ctx) {
 		a.publish(Event{Kind: EventResult, At: at, Ability: e.info.Name, Outcome: res.Outcome,
 			Cached: true, Latency: res.Latency, Caller: Caller(ctx)})
 	}

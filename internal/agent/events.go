@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -60,10 +61,13 @@ type Event struct {
 // Subscription receives the agent's events. Delivery never blocks a call:
 // when the buffer is full the event is dropped and counted.
 type Subscription struct {
-	agent   *Agent
-	ch      chan Event
-	kinds   uint8 // bit k set: events of kind k are delivered
-	dropped atomic.Uint64
+	agent *Agent
+	ch    chan Event
+	kinds uint8 // bit k set: events of kind k are delivered
+	// callersOnly: of the results, only those of calls that name their
+	// caller are delivered.
+	callersOnly bool
+	dropped     atomic.Uint64
 
 	mu     sync.RWMutex // send holds it shared, closeChannel exclusively
 	closed bool
@@ -85,6 +89,10 @@ func (a *Agent) Subscribe(buffer int) *Subscription {
 // nothing but a test: a viewer that shows transitions and actions does not
 // slow calls down.
 func (a *Agent) SubscribeTo(buffer int, kinds ...EventKind) *Subscription {
+	return a.subscribe(buffer, false, kinds)
+}
+
+func (a *Agent) subscribe(buffer int, callersOnly bool, kinds []EventKind) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultEventBuffer
 	}
@@ -96,7 +104,7 @@ func (a *Agent) SubscribeTo(buffer int, kinds ...EventKind) *Subscription {
 			mask |= 1 << k
 		}
 	}
-	s := &Subscription{agent: a, ch: make(chan Event, buffer), kinds: mask}
+	s := &Subscription{agent: a, ch: make(chan Event, buffer), kinds: mask, callersOnly: callersOnly}
 	a.subMu.Lock()
 	defer a.subMu.Unlock()
 	if a.closed.Load() {
@@ -112,12 +120,44 @@ func (a *Agent) SubscribeTo(buffer int, kinds ...EventKind) *Subscription {
 	return s
 }
 
-// setSubs installs list (under subMu), noting whether any subscription
-// wants call results: a call builds its event only then.
+// SubscribeCallers is SubscribeTo for kinds and, of the call results,
+// only those of calls that name their caller (WithCaller): a viewer of an
+// MCP server's clients costs the other calls (a load generator's) nothing
+// but a context lookup.
+func (a *Agent) SubscribeCallers(buffer int, kinds ...EventKind) *Subscription {
+	return a.subscribe(buffer, true, append(slices.Clone(kinds), EventResult))
+}
+
+// Which call results some subscription takes (Agent.wantResults).
+const (
+	resultsNone int32 = iota
+	resultsCallers
+	resultsAll
+)
+
+// wantsResult says whether a call made with ctx publishes its result.
+func (a *Agent) wantsResult(ctx context.Context) bool {
+	switch a.wantResults.Load() {
+	case resultsAll:
+		return true
+	case resultsCallers:
+		return Caller(ctx) != ""
+	}
+	return false
+}
+
+// setSubs installs list (under subMu), noting which call results the
+// subscriptions want: a call builds its event only then.
 func (a *Agent) setSubs(list []*Subscription) {
-	results := false
+	results := resultsNone
 	for _, s := range list {
-		results = results || s.kinds&(1<<EventResult) != 0
+		switch {
+		case s.kinds&(1<<EventResult) == 0:
+		case s.callersOnly:
+			results = max(results, resultsCallers)
+		default:
+			results = resultsAll
+		}
 	}
 	a.wantResults.Store(results)
 	if len(list) == 0 {
@@ -174,7 +214,7 @@ func (a *Agent) publish(ev Event) {
 		return
 	}
 	for _, s := range *p {
-		if s.kinds&(1<<ev.Kind) != 0 {
+		if s.kinds&(1<<ev.Kind) != 0 && (!s.callersOnly || ev.Kind != EventResult || ev.Caller != "") {
 			s.send(ev)
 		}
 	}

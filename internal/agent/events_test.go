@@ -246,25 +246,73 @@ func TestSubscribeToKinds(t *testing.T) {
 		t.Fatalf("unexpected event %+v", ev)
 	default:
 	}
-	if !a.wantResults.Load() {
+	if a.wantResults.Load() != resultsAll {
 		t.Fatal("the subscription to all kinds does not get call results")
 	}
 	if n := len(all.C()); n != 3 {
 		t.Fatalf("the subscription to all kinds has %d events, want 3", n)
 	}
 	all.Close()
-	if a.wantResults.Load() {
+	if a.wantResults.Load() != resultsNone {
 		t.Fatal("calls still build result events with no subscription taking them")
 	}
 	res := a.SubscribeTo(1, EventResult)
-	if !a.wantResults.Load() {
+	if a.wantResults.Load() != resultsAll {
 		t.Fatal("a subscription to results does not get them")
 	}
 	res.Close()
-	if a.wantResults.Load() {
+	if a.wantResults.Load() != resultsNone {
 		t.Fatal("result events still built after the last such subscription closed")
 	}
 	if EventAction.String() != "action" {
 		t.Fatalf("EventAction.String() = %q", EventAction.String())
+	}
+}
+
+// TestSubscribeCallers: a callers' subscription gets the results of the
+// calls that name their caller and no other, and the other calls build
+// no result event for it; with a subscription to all results as well,
+// each gets its own.
+func TestSubscribeCallers(t *testing.T) {
+	a, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Register(Ability{Name: "one", Func: func(context.Context, map[string]any) (any, error) { return 1, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	sub := a.SubscribeCallers(8, EventAction)
+	defer sub.Close()
+	if a.wantResults.Load() != resultsCallers {
+		t.Fatalf("wantResults = %d with a callers' subscription, want resultsCallers", a.wantResults.Load())
+	}
+	if a.wantsResult(context.Background()) || !a.wantsResult(WithCaller(context.Background(), "cursor 1")) {
+		t.Fatal("wantsResult does not follow the caller")
+	}
+	_, _ = a.Call(context.Background(), "one", nil)
+	_, _ = a.Call(WithCaller(context.Background(), "cursor 1"), "one", nil)
+	a.RecordAction("me", "trip", "one")
+	if ev := <-sub.C(); ev.Kind != EventResult || ev.Caller != "cursor 1" {
+		t.Fatalf("first event %+v, want the result of the call with a caller", ev)
+	}
+	if ev := <-sub.C(); ev.Kind != EventAction {
+		t.Fatalf("second event %+v, want the action", ev)
+	}
+	all := a.SubscribeTo(8, EventResult)
+	if a.wantResults.Load() != resultsAll {
+		t.Fatal("a subscription to all results beside a callers' one does not get them")
+	}
+	_, _ = a.Call(context.Background(), "one", nil)
+	if len(all.C()) != 1 || len(sub.C()) != 0 {
+		t.Fatalf("a call without caller: %d events for all, %d for callers; want 1 and 0", len(all.C()), len(sub.C()))
+	}
+	all.Close()
+	if a.wantResults.Load() != resultsCallers {
+		t.Fatal("closing the subscription to all results did not go back to callers only")
+	}
+	sub.Close()
+	if a.wantResults.Load() != resultsNone {
+		t.Fatal("result events still built after the last subscription closed")
 	}
 }

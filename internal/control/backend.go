@@ -30,6 +30,11 @@ type Backend interface {
 	// Health is nil while the agent is reachable; for a remote agent that
 	// went away it says so, while the backend tries to reconnect.
 	Health() error
+	// Calls delivers the result events of the calls that name their
+	// caller (agent.WithCaller: an MCP client's) until stop is called,
+	// which closes the channel. Delivery never blocks the agent: what a
+	// full buffer cannot take is dropped.
+	Calls(buffer int) (events <-chan agent.Event, stop func())
 }
 
 // Local is the Backend of an agent in this process. Every change it makes
@@ -82,6 +87,13 @@ func (l *Local) StartLoad(ctx context.Context, s load.Spec) (load.Handle, error)
 
 // Health implements Backend: a local agent is always there.
 func (l *Local) Health() error { return nil }
+
+// Calls implements Backend: a subscription to the agent's callers'
+// results.
+func (l *Local) Calls(buffer int) (<-chan agent.Event, func()) {
+	sub := l.a.SubscribeCallers(buffer)
+	return sub.C(), sub.Close
+}
 
 // The actions, shared by Local and the server so that both record the same.
 

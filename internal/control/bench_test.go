@@ -46,11 +46,18 @@ func BenchmarkCallThroughput(b *testing.B) {
 // streaming and on one without, alternately (benchpair), and reports the
 // viewed agent's throughput as a share of the other's: the per-call cost
 // of being watched, on a machine both see alike.
-func BenchmarkCallPaired(b *testing.B) {
+func BenchmarkCallPaired(b *testing.B) { benchPaired(b, false) }
+
+// BenchmarkCallPairedCallers is BenchmarkCallPaired with the viewer an
+// attach to an MCP server asks for: results=callers, so that every call
+// builds its result event (none names a caller here: all are skipped).
+func BenchmarkCallPairedCallers(b *testing.B) { benchPaired(b, true) }
+
+func benchPaired(b *testing.B, callers bool) {
 	args := map[string]any{"a": 1.0, "b": 2.0}
 	viewed, plain := newTestAgent(b), newTestAgent(b)
 	f := start(b, viewed, shortDir(b), 901, ListenOptions{}, ServerOptions{})
-	c, err := Dial(b.Context(), Target{Socket: f.ep.Info().Socket}, ClientOptions{FPS: 15})
+	c, err := Dial(b.Context(), Target{Socket: f.ep.Info().Socket}, ClientOptions{FPS: 15, Callers: callers})
 	if err != nil {
 		b.Fatal(err)
 	}

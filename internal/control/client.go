@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/load"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // Target is the process a Client talks to: a socket in Dir (found again
@@ -49,6 +51,10 @@ type ClientOptions struct {
 	// Stall is how long a stream may stay silent before it is taken for
 	// dead and reconnected; 0 means 5s.
 	Stall time.Duration
+	// Callers asks the stream for the results of the calls that name their
+	// caller (an MCP client's), which Calls delivers. It costs the agent a
+	// result event per call, so it is for agents that serve MCP.
+	Callers bool
 }
 
 // Client is the Backend of an agent in another process, over its control
@@ -71,6 +77,9 @@ type Client struct {
 	loads     map[string]LoadStatus
 	health    error
 	frames    uint64
+	settings  *SettingsState // nil: the agent does not edit its configuration
+	ups       []upstream.Status
+	calls     map[chan agent.Event]struct{}
 }
 
 // ErrDisconnected is wrapped by Health's error while the agent is away.
@@ -88,7 +97,7 @@ func Dial(ctx context.Context, t Target, o ClientOptions) (*Client, error) {
 	if o.Stall <= 0 {
 		o.Stall = 5 * time.Second
 	}
-	c := &Client{opts: o, target: t, loads: map[string]LoadStatus{}, done: make(chan struct{})}
+	c := &Client{opts: o, target: t, loads: map[string]LoadStatus{}, done: make(chan struct{}), calls: map[chan agent.Event]struct{}{}}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var d net.Dialer
@@ -137,12 +146,20 @@ func (c *Client) refresh(ctx context.Context) error {
 	if err := c.do(ctx, http.MethodGet, "/v1/snapshot", nil, &snap); err != nil {
 		return err
 	}
+	var st *SettingsState
+	if err := c.do(ctx, http.MethodGet, "/v1/settings", nil, &st); err != nil {
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+			return err
+		}
+		st = nil
+	}
 	infos := make([]agent.Info, len(abs))
 	for i, a := range abs {
 		infos[i] = a.info()
 	}
 	c.mu.Lock()
-	c.infos, c.snap = infos, snap
+	c.infos, c.snap, c.settings = infos, snap, st
 	c.mu.Unlock()
 	return nil
 }
@@ -192,7 +209,11 @@ func (c *Client) setHealth(err error) {
 func (c *Client) follow() error {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	req, err := c.request(ctx, http.MethodGet, "/v1/stream?fps="+strconv.Itoa(c.opts.FPS), nil)
+	path := "/v1/stream?fps=" + strconv.Itoa(c.opts.FPS)
+	if c.opts.Callers {
+		path += "&results=callers"
+	}
+	req, err := c.request(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
 	}
@@ -242,11 +263,58 @@ func (c *Client) take(ctx context.Context, fr Frame) error {
 	for _, l := range fr.Loads {
 		loads[l.Ability] = l
 	}
+	ups := make([]upstream.Status, len(fr.Upstreams))
+	for i, u := range fr.Upstreams {
+		ups[i] = u.status()
+	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.snap, c.loads, c.abVersion, c.health = fr.Snapshot, loads, fr.AbilitiesVersion, nil
+	c.settings, c.ups = fr.Settings, ups
 	c.frames++
-	c.mu.Unlock()
+	for _, w := range fr.Events {
+		if w.Kind != agent.EventResult.String() {
+			continue
+		}
+		ev, err := w.resultEvent()
+		if err != nil {
+			continue // an outcome this client does not know: not shown
+		}
+		for ch := range c.calls {
+			select {
+			case ch <- ev:
+			default: // the viewer is behind: dropped, as the agent does
+			}
+		}
+	}
 	return nil
+}
+
+// Calls implements Backend: the results of the calls that name their
+// caller, as the stream brings them (with ClientOptions.Callers; none
+// without).
+func (c *Client) Calls(buffer int) (<-chan agent.Event, func()) {
+	ch := make(chan agent.Event, max(buffer, 1))
+	c.mu.Lock()
+	c.calls[ch] = struct{}{}
+	c.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			delete(c.calls, ch)
+			c.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Upstreams returns the state of the MCP servers the agent proxies, as
+// of the last frame.
+func (c *Client) Upstreams() []upstream.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ups)
 }
 
 // Frames counts the frames received.

@@ -20,6 +20,7 @@ import (
 	"github.com/agentdash/agentdash/internal/breaker"
 	"github.com/agentdash/agentdash/internal/load"
 	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // Stream defaults: the rate of frames when the viewer asks for none, the
@@ -45,6 +46,12 @@ type ServerOptions struct {
 	Reload func() (string, error)
 	// Sessions, if set, counts the MCP sessions open.
 	Sessions func() int
+	// Settings, if set, is the live configuration that /v1/settings reads
+	// and edits; nil: a 404 there.
+	Settings Settings
+	// Upstreams, if set, returns the state of the MCP servers whose tools
+	// the agent proxies (GET /v1/upstreams, and every frame).
+	Upstreams func() []upstream.Status
 	// WriteTimeout drops a stream viewer that has not taken a frame for
 	// this long; 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
@@ -122,6 +129,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/load/{ability}", s.loadOn)
 	mux.HandleFunc("DELETE /v1/load/{ability}", s.loadOff)
 	mux.HandleFunc("POST /v1/reload", s.reload)
+	mux.HandleFunc("GET /v1/settings", s.settingsGet)
+	mux.HandleFunc("GET /v1/settings/{ability}", s.settingsValues)
+	mux.HandleFunc("POST /v1/settings/{ability}", s.settingsApply)
+	mux.HandleFunc("POST /v1/settings/write", s.settingsWrite)
+	mux.HandleFunc("POST /v1/settings/create", s.settingsCreate)
+	mux.HandleFunc("GET /v1/upstreams", s.upstreams)
 	return mux
 }
 
@@ -443,16 +456,32 @@ func (s *Server) loadOff(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Reload == nil {
-		writeError(w, http.StatusConflict, errNoReload)
+		writeError(w, http.StatusConflict, ErrNoReload)
 		return
 	}
 	msg, err := s.opts.Reload()
+	if errors.Is(err, ErrNoReload) {
+		writeError(w, http.StatusConflict, err)
+		return
+	}
 	s.a.RecordAction(actor(r), "reload", "")
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"result": msg})
+}
+
+// upstreamList is the MCP servers' state, never nil.
+func (s *Server) upstreamList() []UpstreamStatus {
+	if s.opts.Upstreams == nil {
+		return []UpstreamStatus{}
+	}
+	return upstreamStatuses(s.opts.Upstreams())
+}
+
+func (s *Server) upstreams(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.upstreamList())
 }
 
 // stream sends a Frame every 1/fps seconds until the viewer leaves. Each
@@ -471,17 +500,27 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		fps = n
 	}
 	kinds := []agent.EventKind{agent.EventTransition, agent.EventAction}
+	// callersOnly sends the results of the calls that name their caller
+	// (an MCP client's), not those of the load generator or the API.
+	callersOnly := false
 	switch v := r.URL.Query().Get("results"); v {
 	case "", "false", "0":
 	case "true", "1":
 		kinds = append(kinds, agent.EventResult)
+	case "callers":
+		callersOnly = true
 	default:
-		writeError(w, http.StatusBadRequest, fmt.Errorf("results %q: want true or false", v))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("results %q: want true, false or callers", v))
 		return
 	}
 	s.viewers.Add(1)
 	defer s.viewers.Add(-1)
-	sub := s.a.SubscribeTo(StreamEventBuffer, kinds...)
+	var sub *agent.Subscription
+	if callersOnly {
+		sub = s.a.SubscribeCallers(StreamEventBuffer, agent.EventTransition, agent.EventAction)
+	} else {
+		sub = s.a.SubscribeTo(StreamEventBuffer, kinds...)
+	}
 	defer sub.Close()
 
 	rc := http.NewResponseController(w)
@@ -509,6 +548,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		fr := Frame{Snapshot: wireSnapshot(s.a.Snapshot()), Events: events, Dropped: sub.Dropped(),
 			Loads: s.loadStatuses(), AbilitiesVersion: s.abilitiesVersion()}
+		if st := s.opts.Settings; st != nil {
+			ss := settingsState(st)
+			fr.Settings = &ss
+		}
+		if s.opts.Upstreams != nil {
+			fr.Upstreams = s.upstreamList()
+		}
 		b, err := json.Marshal(fr)
 		if err != nil {
 			return

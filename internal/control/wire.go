@@ -10,6 +10,7 @@ import (
 	"github.com/agentdash/agentdash/internal/breaker"
 	"github.com/agentdash/agentdash/internal/load"
 	"github.com/agentdash/agentdash/internal/schema"
+	"github.com/agentdash/agentdash/internal/upstream"
 )
 
 // APIVersion is the version of the API, the first segment of every path.
@@ -93,6 +94,7 @@ type Event struct {
 	Shared  bool          `json:"shared,omitempty"`
 	Latency time.Duration `json:"latency_ns,omitempty"`
 	Err     string        `json:"error,omitempty"`
+	Caller  string        `json:"caller,omitempty"`
 	// transition
 	From   string `json:"from,omitempty"`
 	To     string `json:"to,omitempty"`
@@ -107,7 +109,7 @@ func wireEvent(ev agent.Event) Event {
 	w := Event{Kind: ev.Kind.String(), At: ev.At, Ability: ev.Ability}
 	switch ev.Kind {
 	case agent.EventResult:
-		w.Outcome, w.Cached, w.Shared, w.Latency, w.Err = ev.Outcome.String(), ev.Cached, ev.Shared, ev.Latency, ev.Err
+		w.Outcome, w.Cached, w.Shared, w.Latency, w.Err, w.Caller = ev.Outcome.String(), ev.Cached, ev.Shared, ev.Latency, ev.Err, ev.Caller
 	case agent.EventTransition:
 		t := ev.Transition
 		w.From, w.To, w.Reason, w.Detail = t.From.String(), t.To.String(), string(t.Reason), t.Detail
@@ -115,6 +117,16 @@ func wireEvent(ev agent.Event) Event {
 		w.Actor, w.Action = ev.Actor, ev.Action
 	}
 	return w
+}
+
+// resultEvent is the agent.Event of a result event from the wire.
+func (w Event) resultEvent() (agent.Event, error) {
+	o, err := parseOutcome(w.Outcome)
+	if err != nil {
+		return agent.Event{}, err
+	}
+	return agent.Event{Kind: agent.EventResult, At: w.At, Ability: w.Ability, Outcome: o, Cached: w.Cached,
+		Shared: w.Shared, Latency: w.Latency, Err: w.Err, Caller: w.Caller}, nil
 }
 
 // LoadStatus is a load session running in the agent, started through the
@@ -140,6 +152,40 @@ type Frame struct {
 	// AbilitiesVersion changes when the abilities do (a reload): the
 	// viewer then reads /v1/abilities again.
 	AbilitiesVersion uint64 `json:"abilities_version"`
+	// Settings is where the configuration's edits stand; absent when the
+	// process does not edit its configuration.
+	Settings *SettingsState `json:"settings,omitempty"`
+	// Upstreams is the state of the MCP servers the agent proxies; absent
+	// when it proxies none.
+	Upstreams []UpstreamStatus `json:"upstreams,omitempty"`
+}
+
+// UpstreamStatus is an MCP server whose tools the agent proxies, as
+// upstream.Status says it: GET /v1/upstreams and the stream's frames.
+type UpstreamStatus struct {
+	Name      string    `json:"name"`
+	Transport string    `json:"transport"`
+	State     string    `json:"state"`
+	Since     time.Time `json:"since"`
+	Tools     int       `json:"tools"`
+	Restarts  int       `json:"restarts"`
+	LastError string    `json:"last_error,omitempty"`
+	Stderr    []string  `json:"stderr,omitempty"`
+	PID       int       `json:"pid,omitempty"`
+}
+
+func upstreamStatuses(list []upstream.Status) []UpstreamStatus {
+	out := make([]UpstreamStatus, len(list))
+	for i, st := range list {
+		out[i] = UpstreamStatus{Name: st.Name, Transport: st.Transport, State: string(st.State), Since: st.Since,
+			Tools: st.Tools, Restarts: st.Restarts, LastError: st.LastError, Stderr: st.Stderr, PID: st.PID}
+	}
+	return out
+}
+
+func (u UpstreamStatus) status() upstream.Status {
+	return upstream.Status{Name: u.Name, Transport: u.Transport, State: upstream.State(u.State), Since: u.Since,
+		Tools: u.Tools, Restarts: u.Restarts, LastError: u.LastError, Stderr: u.Stderr, PID: u.PID}
 }
 
 // wireSnapshot returns s ready for JSON: the cumulative latency buckets,
@@ -249,6 +295,6 @@ func loadStatus(h load.Handle) LoadStatus {
 	return LoadStatus{Ability: sp.Ability, Rate: sp.Rate, Mode: sp.Mode.String(), Sent: h.Sent(), Skipped: h.Skipped(), Failed: h.Failed()}
 }
 
-// errNoReload is the answer of POST /v1/reload for a process started
-// without a configuration file.
-var errNoReload = errors.New("this agentdash runs without a configuration file: nothing to reload")
+// ErrNoReload is the answer of POST /v1/reload for a process without a
+// configuration file; ServerOptions.Reload returns it to say so.
+var ErrNoReload = errors.New("this agentdash runs without a configuration file: nothing to reload")

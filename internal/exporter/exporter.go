@@ -44,8 +44,16 @@ type Source interface {
 // collector then exports agentdash_config_reloads_total{result} and
 // agentdash_config_last_reload_success_timestamp_seconds, as Prometheus
 // names them for its own configuration.
+// A zero lastSuccess says there is no file (yet): nothing is exported.
 type ReloadSource interface {
 	ReloadStats() (successes, failures uint64, lastSuccess time.Time)
+}
+
+func (c *Collector) reloadStats() (uint64, uint64, time.Time) {
+	if c.reloads == nil {
+		return 0, 0, time.Time{}
+	}
+	return c.reloads.ReloadStats()
 }
 
 // UpstreamSource is what a Source may also be when the agent proxies the
@@ -175,8 +183,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.limit, float64(snap.Limit))
 	gauge(c.inUse, float64(snap.InUse))
 	gauge(c.waiting, float64(snap.Waiting))
-	if c.reloads != nil {
-		ok, failed, last := c.reloads.ReloadStats()
+	// A zero lastSuccess: no file yet (the process may create one later).
+	if ok, failed, last := c.reloadStats(); !last.IsZero() {
 		counter(c.reloadsTotal, ok, "success")
 		counter(c.reloadsTotal, failed, "failure")
 		gauge(c.lastReload, float64(last.UnixNano())/1e9)

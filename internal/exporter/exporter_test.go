@@ -282,6 +282,12 @@ agentdash_config_reloads_total{result="success"} 3
 	if body := scrape(t, Handler(a)); strings.Contains(body, "agentdash_config_") {
 		t.Error("an agent without reloads exports reload metrics")
 	}
+	// A source that may get a file later (the dashboard creates one) has
+	// none yet: nothing, until it does.
+	notYet := reloading{Agent: a}
+	if body := scrape(t, Handler(notYet)); strings.Contains(body, "agentdash_config_") {
+		t.Error("a source without a file yet exports reload metrics")
+	}
 }
 
 // A call waiting for a slot of its ability's own limit shows in

@@ -6,6 +6,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/agentdash/agentdash/internal/agent"
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/ui/abilities"
 )
 
@@ -17,11 +18,12 @@ const callsEvery = 100 * time.Millisecond
 // maxCallsBatch bounds a batch: the history shows no more.
 const maxCallsBatch = 50
 
-// forwardCalls sends the agent's result events that name a caller to the
+// forwardCalls sends the result events of b that name a caller to the
 // Abilities pane (abilities.CallsMsg) through send, in batches, until stop
-// is called; stop waits for its goroutine to end.
-func forwardCalls(a *agent.Agent, send func(tea.Msg)) (stop func()) {
-	sub := a.Subscribe(1024)
+// is called; stop waits for its goroutine to end. b is the agent here or
+// in another process (an attached dashboard): the events come the same.
+func forwardCalls(b control.Backend, send func(tea.Msg)) (stop func()) {
+	events, unsubscribe := b.Calls(1024)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -30,7 +32,7 @@ func forwardCalls(a *agent.Agent, send func(tea.Msg)) (stop func()) {
 		var batch []agent.Event
 		for {
 			select {
-			case ev, ok := <-sub.C():
+			case ev, ok := <-events:
 				if !ok {
 					return
 				}
@@ -50,7 +52,7 @@ func forwardCalls(a *agent.Agent, send func(tea.Msg)) (stop func()) {
 		}
 	}()
 	return func() {
-		sub.Close()
+		unsubscribe()
 		<-done
 	}
 }

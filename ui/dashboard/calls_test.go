@@ -29,7 +29,7 @@ func TestForwardCallsBatchesCallersOnly(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var got []agent.Event
-	stop := forwardCalls(a, func(msg tea.Msg) {
+	stop := forwardCalls(control.NewLocal(a, "test"), func(msg tea.Msg) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, msg.(abilities.CallsMsg).Events...)

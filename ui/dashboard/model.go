@@ -70,7 +70,7 @@ type Config struct {
 	// --mcp-http say, with who made them.
 	Callers bool
 	// Reload, if set, applies the configuration file again: the f5 key
-	// calls it, off the event loop (its outcome comes back as a status
+	// calls it (while Settings, if set, names a file), off the event loop (its outcome comes back as a status
 	// message, through OnStatus).
 	Reload func()
 	// Settings, if set, is the configuration the Breakers pane's settings
@@ -154,7 +154,7 @@ func newModel(ctx context.Context, cfg Config, th *theme.Theme) *Model {
 		interval: time.Second / time.Duration(cfg.FPS),
 	}
 	m.help.Styles = th.HelpStyles()
-	m.keys.Reload.SetEnabled(cfg.Reload != nil)
+	m.keys.Reload.SetEnabled(m.canReload())
 	m.keys.Upstreams.SetEnabled(cfg.Upstreams != nil)
 	if cfg.Upstreams != nil {
 		m.ups = cfg.Upstreams()
@@ -253,6 +253,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, m.broadcast(msg)
 }
 
+// canReload says whether f5 reloads: there is a Reload and a file to
+// reload, which the settings form may create while the dashboard runs.
+func (m *Model) canReload() bool {
+	return m.cfg.Reload != nil && (m.cfg.Settings == nil || m.cfg.Settings.File() != "")
+}
+
 // frame takes a snapshot and hands it to every pane, unless paused.
 func (m *Model) frame() tea.Cmd {
 	if m.paused {
@@ -263,6 +269,7 @@ func (m *Model) frame() tea.Cmd {
 		m.ups = m.cfg.Upstreams()
 	}
 	m.health = m.cfg.Agent.Health()
+	m.keys.Reload.SetEnabled(m.canReload())
 	return tea.Batch(m.broadcast(pane.SnapshotMsg{Snap: m.snap}), m.broadcast(pane.TickMsg{Now: m.snap.Taken}))
 }
 

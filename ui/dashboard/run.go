@@ -8,7 +8,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
@@ -68,11 +67,11 @@ func Run(ctx context.Context, cfg Config) error {
 		// it has ended.
 		defer cfg.OnStatus(func(text string, isErr bool) { p.Send(pane.StatusMsg{Text: text, Err: isErr}) })()
 	}
-	// The calls of an MCP server's clients in this process; an attached
-	// dashboard's agent is elsewhere, and its calls are not forwarded.
-	if local, ok := cfg.Agent.(interface{ Agent() *agent.Agent }); ok && cfg.Callers {
+	// The calls of an MCP server's clients, in this process or in the
+	// attached one.
+	if cfg.Callers {
 		// Send returns once the program has ended, so stop cannot hang.
-		defer forwardCalls(local.Agent(), p.Send)()
+		defer forwardCalls(cfg.Agent, p.Send)()
 	}
 	// Through the model, as q: it stops and saves what runs, and the last
 	// frame is blank (see View). Send returns once the program has ended.
