@@ -9,10 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,28 +165,44 @@ func p50(d []time.Duration) time.Duration {
 
 // BenchmarkMCPHTTPThroughput16: 16 client sessions calling echo at once
 // over Streamable HTTP, through agentdash and through the minimal
-// forwarder (each to its own server-everything).
+// forwarder (each to its own server-everything), in alternating rounds of
+// 4 calls per session, so that both see the same load; each side's
+// calls/s is its calls over the time of its own rounds.
 func BenchmarkMCPHTTPThroughput16(b *testing.B) {
 	node, script := everythingCommand(b)
-	for _, tc := range []struct {
-		name string
-		url  func(*testing.B, string, string) string
-	}{{"agentdash", agentdashHTTP}, {"forwarder", forwarderHTTP}} {
-		b.Run(tc.name, func(b *testing.B) {
-			sessions := httpSessions(b, tc.url(b, node, script), 16)
-			var next atomic.Int64
-			b.SetParallelism(max(16/runtime.GOMAXPROCS(0), 1)) // RunParallel starts parallelism×GOMAXPROCS goroutines
-			start := time.Now()
-			b.RunParallel(func(pb *testing.PB) {
-				cs := sessions[int(next.Add(1)-1)%len(sessions)]
-				for pb.Next() {
+	const sessions, perRound = 16, 4
+	via := httpSessions(b, agentdashHTTP(b, node, script), sessions)
+	fwd := httpSessions(b, forwarderHTTP(b, node, script), sessions)
+	round := func(css []*mcp.ClientSession) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, cs := range css {
+			wg.Go(func() {
+				for range perRound {
 					if err := echo(cs, "everything.echo"); err != nil {
 						b.Error(err)
 						return
 					}
 				}
 			})
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
-		})
+		}
+		wg.Wait()
+		return time.Since(start)
 	}
+	var tv, tf time.Duration
+	n := 0
+	for b.Loop() {
+		if n%2 == 0 { // each side first every other round
+			tv += round(via)
+			tf += round(fwd)
+		} else {
+			tf += round(fwd)
+			tv += round(via)
+		}
+		n++
+	}
+	calls := float64(n * sessions * perRound)
+	b.ReportMetric(calls/tv.Seconds(), "agentdash-calls/s")
+	b.ReportMetric(calls/tf.Seconds(), "forwarder-calls/s")
+	b.ReportMetric(tf.Seconds()/tv.Seconds(), "ratio")
 }

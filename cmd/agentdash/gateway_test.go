@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -127,4 +128,57 @@ func TestMCPGatewayFollowsUpstream(t *testing.T) {
 	writeFile(t, outer, "demo: false\nmcp_servers:\n  inner: {command: \""+bin+"\", args: [mcp, --config, \""+inner+"\"]}\n"+
 		"  second: {command: \""+bin+"\", args: [mcp]}\n")
 	waitFor("second.sum")
+}
+
+// agentdash mcp lists a proxied tool with the upstream's annotations and
+// the file's hints for SERVER.TOOL put over them key by key. The
+// upstream is agentdash mcp too: its sum is read-only and closed (built
+// in) and idempotent (its file).
+func TestMCPGatewayAnnotations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds agentdash")
+	}
+	bin := buildAgentdash(t)
+	dir := t.TempDir()
+	inner := writeFile(t, filepath.Join(dir, "inner.yaml"), "abilities:\n  sum: {hints: {idempotent: true}}\n")
+	outer := writeFile(t, filepath.Join(dir, "outer.yaml"),
+		"demo: false\nmcp_servers:\n  inner: {command: \""+bin+"\", args: [mcp, --config, \""+inner+"\"]}\n"+
+			"abilities:\n  inner.sum: {hints: {read_only: false, open_world: true}}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	url, code, stderr := runMCPHTTP(t, ctx, func(string) string { return "" }, "--config", outer, "--http", "127.0.0.1:0")
+	defer func() {
+		cancel()
+		if c := <-code; c != 0 {
+			t.Errorf("mcp exited %d: %s", c, stderr.String())
+		}
+	}()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).
+		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	callCtx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	got := map[string]*mcp.ToolAnnotations{}
+	for tool, err := range cs.Tools(callCtx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[tool.Name] = tool.Annotations
+	}
+	for name, want := range map[string]mcp.ToolAnnotations{
+		// The file's read_only and open_world; idempotent is the upstream's.
+		"inner.sum": {ReadOnlyHint: false, IdempotentHint: true, OpenWorldHint: new(true)},
+		// No hints in the file: the upstream's annotations as they are.
+		"inner.uppercase": {ReadOnlyHint: true, OpenWorldHint: new(false)},
+	} {
+		an := got[name]
+		if an == nil || an.ReadOnlyHint != want.ReadOnlyHint || an.IdempotentHint != want.IdempotentHint ||
+			an.DestructiveHint != nil || an.OpenWorldHint == nil || *an.OpenWorldHint != *want.OpenWorldHint {
+			have, _ := json.Marshal(an)
+			wantJSON, _ := json.Marshal(want)
+			t.Errorf("%s: annotations %s, want %s", name, have, wantJSON)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,22 @@ const tokenEnv = "AGENTDASH_MCP_TOKEN"
 // mcpShutdownGrace bounds the wait for HTTP requests still running at
 // shutdown.
 const mcpShutdownGrace = 2 * time.Second
+
+// mcpGCPercent is the garbage collector's target of `agentdash mcp` when
+// $GOGC does not set one. The SDK's JSON layer (go-sdk v1.8.0) allocates a
+// 32 KiB buffer for each of the several decodes of a message: a proxied
+// call leaves hundreds of KB of garbage against a live heap of a few MB,
+// and at Go's default of 100 a collection ran every few calls and took
+// much of a call's time (README, Performance).
+const mcpGCPercent = 400
+
+// tuneGC sets the collector's target of a long-running MCP server, unless
+// $GOGC says otherwise.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(mcpGCPercent)
+	}
+}
 
 type mcpFlags struct {
 	agent     agentFlags
@@ -86,6 +103,7 @@ it from another terminal ('agentdash ps' lists what runs).`,
 }
 
 func runMCP(ctx context.Context, env *environment, f *mcpFlags) error {
+	tuneGC(env.getenv)
 	var token string
 	if f.http != "" {
 		var err error

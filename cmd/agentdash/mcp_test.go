@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -370,4 +371,30 @@ abilities:
 	}
 	reloaded("error", `"ok":false`)
 	stopMCP(t, cancel, code, stderr)
+}
+
+// `agentdash mcp` sets the collector's target to mcpGCPercent, unless
+// $GOGC sets one.
+func TestMCPGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	for _, tc := range []struct {
+		gogc string
+		want int
+	}{{"", mcpGCPercent}, {"100", 100}} {
+		debug.SetGCPercent(100)
+		getenv := func(k string) string {
+			if k == "GOGC" {
+				return tc.gogc
+			}
+			return ""
+		}
+		var stderr syncBuffer
+		if c := run(context.Background(), []string{"mcp", "--root", t.TempDir()}, strings.NewReader(""), io.Discard, &stderr, getenv); c != exitOK {
+			t.Fatalf("GOGC=%q: exit %d: %s", tc.gogc, c, stderr.String())
+		}
+		if got := debug.SetGCPercent(100); got != tc.want {
+			t.Errorf("GOGC=%q: the collector's target is %d, want %d", tc.gogc, got, tc.want)
+		}
+	}
 }

@@ -14,19 +14,29 @@ import (
 // decide the comparison.
 func Medians(b *testing.B, ours, theirs func() error) (o, t time.Duration) {
 	b.Helper()
-	var ourTimes, theirTimes []time.Duration
+	m := MediansOf(b, ours, theirs)
+	return m[0], m[1]
+}
+
+// MediansOf is Medians for any number of ways: each runs once per b.Loop
+// iteration, in order, and the result holds the median duration of each.
+func MediansOf(b *testing.B, ways ...func() error) []time.Duration {
+	b.Helper()
+	times := make([][]time.Duration, len(ways))
 	for b.Loop() {
-		start := time.Now()
-		if err := ours(); err != nil {
-			b.Fatal(err)
+		for i, f := range ways {
+			start := time.Now()
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start))
 		}
-		mid := time.Now()
-		if err := theirs(); err != nil {
-			b.Fatal(err)
-		}
-		ourTimes, theirTimes = append(ourTimes, mid.Sub(start)), append(theirTimes, time.Since(mid))
 	}
-	return median(ourTimes), median(theirTimes)
+	out := make([]time.Duration, len(ways))
+	for i, d := range times {
+		out[i] = median(d)
+	}
+	return out
 }
 
 func median(d []time.Duration) time.Duration {

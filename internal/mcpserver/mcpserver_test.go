@@ -633,3 +633,57 @@ func annotationsText(an *mcp.ToolAnnotations) string {
 	data, _ := json.Marshal(an)
 	return string(data)
 }
+
+// A proxied tool (Options.Upstream) is listed with the upstream's
+// annotations, and the hints the configuration sets for the ability put
+// over them key by key: a key the file sets wins, the others stay the
+// upstream's. The upstream's tool itself is left as it was.
+func TestUpstreamAnnotationsOverlay(t *testing.T) {
+	a, err := agent.New(agent.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	fn := func(context.Context, map[string]any) (any, error) { return "ok", nil }
+	if err := a.Apply([]agent.Ability{
+		{Name: "up.tuned", Func: fn, Hints: agent.Hints{ReadOnly: new(false), OpenWorld: new(true)}},
+		{Name: "up.plain", Func: fn},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	upstream := func(name string) *mcp.Tool {
+		return &mcp.Tool{Name: strings.TrimPrefix(name, "up."), Description: "Upstream's.",
+			InputSchema: json.RawMessage(`{"type":"object"}`),
+			Annotations: &mcp.ToolAnnotations{Title: "Upstream title", ReadOnlyHint: true, IdempotentHint: true,
+				OpenWorldHint: new(false)}}
+	}
+	tools := map[string]*mcp.Tool{}
+	opts := mcpserver.Options{Upstream: func(name string) *mcp.Tool {
+		if tools[name] == nil {
+			tools[name] = upstream(name)
+		}
+		return tools[name]
+	}}
+	s := connect(t, newServer(t, &fixture{agent: a}, opts).MCP())
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	res, err := s.cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tool := range res.Tools {
+		got[tool.Name] = annotationsText(tool.Annotations)
+	}
+	for name, want := range map[string]string{
+		"up.tuned": `{"idempotentHint":true,"openWorldHint":true,"readOnlyHint":false,"title":"Upstream title"}`,
+		"up.plain": `{"idempotentHint":true,"openWorldHint":false,"readOnlyHint":true,"title":"Upstream title"}`,
+	} {
+		if got[name] != want {
+			t.Errorf("%s: annotations %s, want %s", name, got[name], want)
+		}
+	}
+	if an := annotationsText(tools["up.tuned"].Annotations); an != annotationsText(upstream("up.tuned").Annotations) {
+		t.Errorf("the upstream's tool was changed: %s", an)
+	}
+}

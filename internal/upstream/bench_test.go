@@ -154,3 +154,18 @@ func BenchmarkGatewayVsForwarder(b *testing.B) {
 	b.ReportMetric(float64(t), "forwarder-p50-ns")
 	b.ReportMetric(float64(o-t), "over-forwarder-p50-ns")
 }
+
+// BenchmarkGatewayHop: a call through agentdash, through the minimal
+// forwarder and straight to the upstream, the three interleaved. The
+// forwarder's added p50 is the floor of any gateway built on the SDK
+// here: one more client and server of the same in-memory hop;
+// pipeline-p50-ns is what agentdash adds beyond it.
+func BenchmarkGatewayHop(b *testing.B) {
+	up := benchUpstream()
+	via, fwd, direct := benchGateway(b, up, ""), forwarder(b, up), connect(b, up)
+	m := benchpair.MediansOf(b, call(via, "up.echo"), call(fwd, "up.echo"), call(direct, "echo"))
+	b.ReportMetric(float64(m[2]), "direct-p50-ns")
+	b.ReportMetric(float64(m[0]-m[2]), "agentdash-added-p50-ns")
+	b.ReportMetric(float64(m[1]-m[2]), "forwarder-added-p50-ns")
+	b.ReportMetric(float64(m[0]-m[1]), "pipeline-p50-ns")
+}

@@ -175,6 +175,14 @@ func (s *server) exitError(err error) error {
 	return fmt.Errorf("disconnected: %w", err)
 }
 
+// sessionProtocol is the protocol version the gateway asks its upstreams
+// for. From 2026-07-28 on, every request carries the client's version,
+// name and capabilities in _meta, which the SDK server decodes again on
+// every call (some 85 KB of garbage per call with go-sdk v1.8.0); the
+// gateway uses tools only, which 2025-11-25 serves alike. A server that
+// answers with a later version is still spoken to in it.
+const sessionProtocol = "2025-11-25"
+
 // connect starts or reaches the server and initializes a session.
 func (s *server) connect(ctx context.Context) (*mcp.ClientSession, error) {
 	t, err := s.transport()
@@ -193,7 +201,7 @@ func (s *server) connect(ctx context.Context) (*mcp.ClientSession, error) {
 	})
 	cctx, cancel := context.WithTimeout(ctx, s.g.opts.ConnectTimeout)
 	defer cancel()
-	cs, err := client.Connect(cctx, t, nil)
+	cs, err := client.Connect(cctx, t, &mcp.ClientSessionOptions{ProtocolVersion: sessionProtocol})
 	if err != nil {
 		if ctx.Err() == nil && cctx.Err() != nil {
 			err = fmt.Errorf("no answer to initialize within %s", s.g.opts.ConnectTimeout)

@@ -443,3 +443,23 @@ func TestGatewayStderr(t *testing.T) {
 		t.Errorf("stderr: %q", st.Stderr)
 	}
 }
+
+// The gateway's sessions speak protocol 2025-11-25: from 2026-07-28 on
+// every request carries the client's version, name and capabilities in
+// its _meta, which the upstream decodes again on every call.
+func TestGatewaySessionProtocol(t *testing.T) {
+	f := newFake()
+	f.srv.AddTool(&mcp.Tool{Name: "proto", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			v := "none"
+			if p := req.Session.InitializeParams(); p != nil {
+				v = p.ProtocolVersion
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: v + fmt.Sprintf(" meta=%d", len(req.Params.Meta))}}}, nil
+		})
+	a, _ := setup(t, f, parse(t, upCfg))
+	r, err := a.Call(context.Background(), "up.proto", map[string]any{})
+	if err != nil || r.Value != "2025-11-25 meta=0" {
+		t.Fatalf("up.proto = %#v, %v; want the session's protocol 2025-11-25 and no per-request _meta", r.Value, err)
+	}
+}
