@@ -21,9 +21,13 @@ type limiter struct {
 	sem     *semaphore.Weighted
 	size    int64        // the semaphore's capacity: the global limit
 	limit   atomic.Int64 // the ability's limit now
-	owed    atomic.Int64 // slots the next releases keep in reserve
 	waiting atomic.Int64 // calls waiting for a slot of the ability
-	mu      sync.Mutex   // serializes resize
+
+	// mu serializes resize and release, so that a release cannot give a
+	// slot back after a lowering found none free and counted it owed:
+	// that slot would be free beyond the new limit until the next release.
+	mu   sync.Mutex
+	owed int64 // slots the next releases keep in reserve; under mu
 }
 
 // newLimiter returns a limiter of limit slots, at most size.
@@ -43,30 +47,16 @@ func (l *limiter) resize(n int64) {
 	l.limit.Store(n)
 	switch {
 	case d > 0: // lower: reserve d slots, the free ones now, the rest as they are released
-		l.owed.Add(d)
-		for {
-			owed := l.owed.Load()
-			if owed <= 0 || !l.sem.TryAcquire(1) {
-				return
-			}
-			if !l.owed.CompareAndSwap(owed, owed-1) { // a release paid it meanwhile
-				l.sem.Release(1)
-			}
+		l.owed += d
+		for l.owed > 0 && l.sem.TryAcquire(1) {
+			l.owed--
 		}
 	case d < 0: // higher: forgive what is owed, then hand out reserved slots
 		d = -d
-		for d > 0 {
-			owed := l.owed.Load()
-			if owed <= 0 {
-				break
-			}
-			k := min(owed, d)
-			if l.owed.CompareAndSwap(owed, owed-k) {
-				d -= k
-			}
-		}
-		if d > 0 {
-			l.sem.Release(d)
+		k := min(l.owed, d)
+		l.owed -= k
+		if d > k {
+			l.sem.Release(d - k)
 		}
 	}
 }
@@ -74,14 +64,11 @@ func (l *limiter) resize(n int64) {
 // release gives a slot back, or keeps it in reserve while a lowered limit
 // is owed slots.
 func (l *limiter) release() {
-	for {
-		owed := l.owed.Load()
-		if owed <= 0 {
-			l.sem.Release(1)
-			return
-		}
-		if l.owed.CompareAndSwap(owed, owed-1) {
-			return
-		}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.owed > 0 {
+		l.owed--
+		return
 	}
+	l.sem.Release(1)
 }
