@@ -17,16 +17,28 @@ import (
 )
 
 // Settings reads and changes the abilities' settings in the agent's live
-// configuration: the file, with the edits applied but not written on top.
-// It has the method set of the dashboard's settings form
-// (ui/breakers.Settings), which the core cannot import.
+// configuration: the file, with the edits applied but not yet written on
+// top. The dashboard's settings form (ui/breakers) drives it, for an agent
+// here or attached.
 type Settings interface {
+	// Values returns the values the configuration gives ability's keys
+	// (key paths under abilities.NAME), as written; a key it does not set
+	// is absent.
 	Values(ability string, keys []string) (map[string]string, error)
+	// Apply sets keys of ability to the values typed and applies the
+	// configuration at once, as a reload of the file would. Its error
+	// (config.Errors for wrong values, at their key paths) leaves
+	// everything as it was.
 	Apply(ability string, values map[string]string) error
+	// Unsaved reports whether applied edits are not written yet.
 	Unsaved() bool
+	// File is the configuration file; "" without one.
 	File() string
+	// Write writes the unsaved edits into the file.
 	Write() error
+	// CreatePath is where Create writes a file, without one.
 	CreatePath() string
+	// Create writes a new file holding the unsaved edits.
 	Create() error
 }
 

@@ -13,34 +13,14 @@ import (
 
 	"github.com/agentdash/agentdash/internal/agent"
 	"github.com/agentdash/agentdash/internal/config"
+	"github.com/agentdash/agentdash/internal/control"
 	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
-// Settings reads and changes the abilities' settings in the
-// configuration: normally the program's live configuration, the file with
-// the edits applied but not yet written on top.
-type Settings interface {
-	// Values returns the values the configuration gives ability's keys
-	// (key paths under abilities.NAME), as written; a key it does not set
-	// is absent.
-	Values(ability string, keys []string) (map[string]string, error)
-	// Apply sets keys of ability to the values typed and applies the
-	// configuration at once, as a reload of the file would. Its error
-	// (config.Errors for wrong values, at their key paths) leaves
-	// everything as it was.
-	Apply(ability string, values map[string]string) error
-	// Unsaved reports whether applied edits are not written yet.
-	Unsaved() bool
-	// File is the configuration file; "" without one.
-	File() string
-	// Write writes the unsaved edits into the file.
-	Write() error
-	// CreatePath is where Create writes a file, without one.
-	CreatePath() string
-	// Create writes a new file holding the unsaved edits.
-	Create() error
-}
+// Settings is the configuration the settings form edits: normally the
+// program's live configuration, or an attached agent's.
+type Settings = control.Settings
 
 // SettingsKeys are the keys the settings form edits, as key paths under
 // abilities.NAME: the timeout, the cache TTL, the ability's own
