@@ -293,17 +293,18 @@ func (s *server) abilities(listed []*mcp.Tool) (map[string]tool, error) {
 		ab := agent.Ability{
 			Name:        name,
 			Description: oneLine(desc),
-			Func:        declared.Validated(full, s.forward(t.Name)),
+			Func:        s.forward(t.Name),
 			Source:      "mcp:" + s.name,
 			Definition:  definition(s.name, t.Name, raw),
 		}
 		// The agent's own schema (its argument list, defaults) when the
-		// upstream's fits it; "$schema" names the draft, which the full
-		// validator has taken into account.
-		fastDoc := maps.Clone(doc)
-		delete(fastDoc, "$schema")
-		if fast, ok := declared.FastSchema(fastDoc); ok {
+		// upstream's fits it: then the agent's check is the full
+		// validator's, and a call is checked once. Otherwise the full
+		// validator checks every call.
+		if fast, ok := declared.FastSchema(doc); ok {
 			ab.Schema = fast
+		} else {
+			ab.Func = declared.Validated(full, ab.Func)
 		}
 		listedTool := *t
 		listedTool.InputSchema = json.RawMessage(raw)

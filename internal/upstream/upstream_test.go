@@ -463,3 +463,40 @@ func TestGatewaySessionProtocol(t *testing.T) {
 		t.Fatalf("up.proto = %#v, %v; want the session's protocol 2025-11-25 and no per-request _meta", r.Value, err)
 	}
 }
+
+// A tool whose schema the fast subset covers is checked once, by the
+// agent's schema: its function forwards without a second check. One with
+// a keyword beyond the subset (pattern) has no fast schema and is still
+// checked by the full validator.
+func TestGatewayValidatesOnce(t *testing.T) {
+	f := newFake()
+	f.srv.AddTool(&mcp.Tool{Name: "code", InputSchema: json.RawMessage(`{"type":"object","properties":{"c":{"type":"string","pattern":"^[a-z]+$"}}}`)},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ran"}}}, nil
+		})
+	a, g := setup(t, f, parse(t, upCfg))
+	abs := map[string]agent.Ability{}
+	for _, ab := range g.Abilities() {
+		abs[ab.Name] = ab.Ability
+	}
+	echo := abs["up.echo"]
+	if echo.Schema == nil {
+		t.Fatal("up.echo has no fast schema")
+	}
+	// Past the agent's check, the upstream itself answers (an empty text).
+	if v, err := echo.Func(context.Background(), map[string]any{"text": ""}); err != nil || v != "" {
+		t.Errorf("up.echo's function = %v, %v: want it forwarded, not checked again", v, err)
+	}
+	code := abs["up.code"]
+	if code.Schema != nil {
+		t.Fatalf("up.code has a fast schema %+v, but pattern is beyond the subset", code.Schema)
+	}
+	_, err := a.Call(context.Background(), "up.code", map[string]any{"c": "ABC"})
+	var ce *agent.CallError
+	if !errors.As(err, &ce) || ce.Outcome != agent.OutcomeBadArgs || !strings.Contains(err.Error(), "/c") {
+		t.Errorf("up.code {c: ABC}: %v, want bad arguments from the full validator", err)
+	}
+	if r, err := a.Call(context.Background(), "up.code", map[string]any{"c": "abc"}); err != nil || r.Value != "ran" {
+		t.Errorf("up.code {c: abc} = %+v, %v", r, err)
+	}
+}
