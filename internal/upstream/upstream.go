@@ -36,6 +36,7 @@ import (
 	"github.com/agentdash/agentdash/internal/buildinfo"
 	"github.com/agentdash/agentdash/internal/config"
 	"github.com/agentdash/agentdash/internal/declared"
+	"github.com/agentdash/agentdash/internal/schema"
 )
 
 // Defaults for zero Options fields.
@@ -329,7 +330,14 @@ func (s *server) forward(name string) agent.Func {
 		if err != nil {
 			return nil, err
 		}
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		// The agent's canonical encoder writes the arguments' JSON
+		// without the reflection json.Marshal spends on the map; a value
+		// it does not know (a Go caller's struct) goes to json.Marshal.
+		var params any = args
+		if raw, err := schema.AppendCanonical(nil, args); err == nil {
+			params = json.RawMessage(raw)
+		}
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: params})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)

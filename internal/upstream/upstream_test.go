@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -498,5 +499,41 @@ func TestGatewayValidatesOnce(t *testing.T) {
 	}
 	if r, err := a.Call(context.Background(), "up.code", map[string]any{"c": "abc"}); err != nil || r.Value != "ran" {
 		t.Errorf("up.code {c: abc} = %+v, %v", r, err)
+	}
+}
+
+// The arguments reach the upstream as the JSON of the caller's values,
+// whichever encoder writes them: the agent's canonical one, or
+// json.Marshal for a Go value it does not know.
+func TestGatewayForwardsArguments(t *testing.T) {
+	f := newFake()
+	f.srv.AddTool(&mcp.Tool{Name: "raw", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(req.Params.Arguments)}}}, nil
+		})
+	a, _ := setup(t, f, parse(t, upCfg))
+	type point struct{ X, Y int }
+	for _, args := range []map[string]any{
+		{},
+		{"s": "é \"q\" \\ \n\u2028 <&>", "n": 1e21, "f": -0.5, "i": 9007199254740993, "b": true, "z": nil,
+			"o": map[string]any{"b": []any{1.0, "x", map[string]any{}}, "a": []string{"p"}}, "l": []float64{1.5}},
+		{"p": point{1, 2}, "m": map[string]int{"k": 3}},
+	} {
+		r, err := a.Call(context.Background(), "up.raw", args)
+		if err != nil {
+			t.Fatalf("up.raw %v: %v", args, err)
+		}
+		want, err := json.Marshal(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, exp any
+		if err := json.Unmarshal([]byte(r.Value.(string)), &got); err != nil {
+			t.Fatalf("the upstream got %q: %v", r.Value, err)
+		}
+		_ = json.Unmarshal(want, &exp)
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("the upstream got %s, want %s", r.Value, want)
+		}
 	}
 }
