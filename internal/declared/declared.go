@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -313,12 +314,17 @@ func schemaError(err error) string {
 }
 
 // FastSchema returns a JSON Schema as the agent's fast subset, when it
-// fits: then the agent validates with it, applies its defaults and shows
-// its properties. One beyond the subset is checked by the full validator
-// only.
+// fits (see Covered): then the agent validates with it, applies its
+// defaults and shows its properties, and its verdict on any arguments is
+// the full validator's. One beyond the subset is checked by the full
+// validator only.
 func FastSchema(s config.JSONSchema) (*schema.Schema, bool) {
-	if s == nil {
+	if s == nil || !Covered(s) {
 		return nil, false
+	}
+	if _, ok := s["$schema"]; ok {
+		s = maps.Clone(s)
+		delete(s, "$schema")
 	}
 	data, err := json.Marshal(map[string]any(s))
 	if err != nil {
@@ -465,4 +471,84 @@ func Register(a *agent.Agent, abs []Ability) error {
 		}
 	}
 	return nil
+}
+
+// Keywords of the fast subset (package schema), spelled exactly: the
+// decoding into schema.Schema matches names regardless of case, where
+// JSON Schema would ignore "Minimum".
+var (
+	topKeywords      = keywords("type", "properties", "required", "additionalProperties")
+	propertyKeywords = keywords("type", "description", "default", "examples", "enum",
+		"minimum", "maximum", "minLength", "maxLength", "items", "minItems", "maxItems",
+		"properties", "required", "additionalProperties")
+)
+
+// Drafts whose meaning of the subset's keywords is 2020-12's. Draft 4's
+// integer excludes 1.0, which the fast subset accepts.
+var sameDrafts = keywords(
+	"https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2019-09/schema",
+	"http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema",
+	"http://json-schema.org/draft-06/schema#", "http://json-schema.org/draft-06/schema")
+
+func keywords(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// Covered reports whether a JSON Schema uses only keywords of the fast
+// subset, spelled exactly, at every level (and at the top a "$schema" of
+// a draft that means the same by them): then the fast validator alone
+// decides as the full one would, and a call need not be checked twice.
+// It is a conservative static check: an unknown keyword, even one JSON
+// Schema ignores ("title", "$comment"), makes it false.
+func Covered(s config.JSONSchema) bool {
+	for k, v := range s {
+		if k == "$schema" {
+			if d, ok := v.(string); !ok || !sameDrafts[d] {
+				return false
+			}
+			continue
+		}
+		if !topKeywords[k] || !coveredMember(k, v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// coveredProperty reports whether a property's schema is covered.
+func coveredProperty(v any, depth int) bool {
+	p, ok := v.(map[string]any)
+	if !ok || depth > 64 {
+		return false // a boolean schema, or nested past any real tool's
+	}
+	for k, w := range p {
+		if !propertyKeywords[k] || !coveredMember(k, w, depth) {
+			return false
+		}
+	}
+	return true
+}
+
+// coveredMember checks the subschemas under keyword k; the other
+// keywords' values are checked by FastSchema's decoding and Check.
+func coveredMember(k string, v any, depth int) bool {
+	switch k {
+	case "items":
+		return coveredProperty(v, depth+1)
+	case "properties":
+		props, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		for _, p := range props {
+			if !coveredProperty(p, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
 }

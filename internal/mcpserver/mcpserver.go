@@ -272,6 +272,7 @@ func (s *Server) handler(name string) mcp.ToolHandler {
 			stop := s.heartbeat(ctx, c, name)
 			defer stop()
 		}
+		_ = growStack(len(name) & 1)
 		r, callErr := s.agent.Call(ctx, name, args)
 		if callErr != nil {
 			return errorResult(explain(callErr)), nil
@@ -362,4 +363,17 @@ func valueResult(v any) (*mcp.CallToolResult, error) {
 		r.StructuredContent = json.RawMessage(data)
 	}
 	return r, nil
+}
+
+// growStack grows the calling goroutine's stack to 32 KB at once, while
+// little of it is in use: the SDK starts a goroutine with a small stack
+// for every call, and the decoding of a forwarded call's result, deep
+// under the pipeline's frames, would otherwise grow it by doubling and
+// copy it each time.
+//
+//go:noinline
+func growStack(i int) byte {
+	var pad [32 << 10]byte
+	pad[i] = 1
+	return pad[i^1]
 }

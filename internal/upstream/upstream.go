@@ -36,6 +36,7 @@ import (
 	"github.com/agentdash/agentdash/internal/buildinfo"
 	"github.com/agentdash/agentdash/internal/config"
 	"github.com/agentdash/agentdash/internal/declared"
+	"github.com/agentdash/agentdash/internal/schema"
 )
 
 // Defaults for zero Options fields.
@@ -293,17 +294,18 @@ func (s *server) abilities(listed []*mcp.Tool) (map[string]tool, error) {
 		ab := agent.Ability{
 			Name:        name,
 			Description: oneLine(desc),
-			Func:        declared.Validated(full, s.forward(t.Name)),
+			Func:        s.forward(t.Name),
 			Source:      "mcp:" + s.name,
 			Definition:  definition(s.name, t.Name, raw),
 		}
 		// The agent's own schema (its argument list, defaults) when the
-		// upstream's fits it; "$schema" names the draft, which the full
-		// validator has taken into account.
-		fastDoc := maps.Clone(doc)
-		delete(fastDoc, "$schema")
-		if fast, ok := declared.FastSchema(fastDoc); ok {
+		// upstream's fits it: then the agent's check is the full
+		// validator's, and a call is checked once. Otherwise the full
+		// validator checks every call.
+		if fast, ok := declared.FastSchema(doc); ok {
 			ab.Schema = fast
+		} else {
+			ab.Func = declared.Validated(full, ab.Func)
 		}
 		listedTool := *t
 		listedTool.InputSchema = json.RawMessage(raw)
@@ -328,7 +330,14 @@ func (s *server) forward(name string) agent.Func {
 		if err != nil {
 			return nil, err
 		}
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		// The agent's canonical encoder writes the arguments' JSON
+		// without the reflection json.Marshal spends on the map; a value
+		// it does not know (a Go caller's struct) goes to json.Marshal.
+		var params any = args
+		if raw, err := schema.AppendCanonical(nil, args); err == nil {
+			params = json.RawMessage(raw)
+		}
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: params})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -461,5 +462,78 @@ func TestGatewaySessionProtocol(t *testing.T) {
 	r, err := a.Call(context.Background(), "up.proto", map[string]any{})
 	if err != nil || r.Value != "2025-11-25 meta=0" {
 		t.Fatalf("up.proto = %#v, %v; want the session's protocol 2025-11-25 and no per-request _meta", r.Value, err)
+	}
+}
+
+// A tool whose schema the fast subset covers is checked once, by the
+// agent's schema: its function forwards without a second check. One with
+// a keyword beyond the subset (pattern) has no fast schema and is still
+// checked by the full validator.
+func TestGatewayValidatesOnce(t *testing.T) {
+	f := newFake()
+	f.srv.AddTool(&mcp.Tool{Name: "code", InputSchema: json.RawMessage(`{"type":"object","properties":{"c":{"type":"string","pattern":"^[a-z]+$"}}}`)},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ran"}}}, nil
+		})
+	a, g := setup(t, f, parse(t, upCfg))
+	abs := map[string]agent.Ability{}
+	for _, ab := range g.Abilities() {
+		abs[ab.Name] = ab.Ability
+	}
+	echo := abs["up.echo"]
+	if echo.Schema == nil {
+		t.Fatal("up.echo has no fast schema")
+	}
+	// Past the agent's check, the upstream itself answers (an empty text).
+	if v, err := echo.Func(context.Background(), map[string]any{"text": ""}); err != nil || v != "" {
+		t.Errorf("up.echo's function = %v, %v: want it forwarded, not checked again", v, err)
+	}
+	code := abs["up.code"]
+	if code.Schema != nil {
+		t.Fatalf("up.code has a fast schema %+v, but pattern is beyond the subset", code.Schema)
+	}
+	_, err := a.Call(context.Background(), "up.code", map[string]any{"c": "ABC"})
+	var ce *agent.CallError
+	if !errors.As(err, &ce) || ce.Outcome != agent.OutcomeBadArgs || !strings.Contains(err.Error(), "/c") {
+		t.Errorf("up.code {c: ABC}: %v, want bad arguments from the full validator", err)
+	}
+	if r, err := a.Call(context.Background(), "up.code", map[string]any{"c": "abc"}); err != nil || r.Value != "ran" {
+		t.Errorf("up.code {c: abc} = %+v, %v", r, err)
+	}
+}
+
+// The arguments reach the upstream as the JSON of the caller's values,
+// whichever encoder writes them: the agent's canonical one, or
+// json.Marshal for a Go value it does not know.
+func TestGatewayForwardsArguments(t *testing.T) {
+	f := newFake()
+	f.srv.AddTool(&mcp.Tool{Name: "raw", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(req.Params.Arguments)}}}, nil
+		})
+	a, _ := setup(t, f, parse(t, upCfg))
+	type point struct{ X, Y int }
+	for _, args := range []map[string]any{
+		{},
+		{"s": "é \"q\" \\ \n\u2028 <&>", "n": 1e21, "f": -0.5, "i": 9007199254740993, "b": true, "z": nil,
+			"o": map[string]any{"b": []any{1.0, "x", map[string]any{}}, "a": []string{"p"}}, "l": []float64{1.5}},
+		{"p": point{1, 2}, "m": map[string]int{"k": 3}},
+	} {
+		r, err := a.Call(context.Background(), "up.raw", args)
+		if err != nil {
+			t.Fatalf("up.raw %v: %v", args, err)
+		}
+		want, err := json.Marshal(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, exp any
+		if err := json.Unmarshal([]byte(r.Value.(string)), &got); err != nil {
+			t.Fatalf("the upstream got %q: %v", r.Value, err)
+		}
+		_ = json.Unmarshal(want, &exp)
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("the upstream got %s, want %s", r.Value, want)
+		}
 	}
 }
