@@ -213,18 +213,11 @@ func (c *Client) follow() error {
 	if c.opts.Callers {
 		path += "&results=callers"
 	}
-	req, err := c.request(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.open(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
-	}
 	stall := time.AfterFunc(c.opts.Stall, cancel)
 	defer stall.Stop()
 	sc := bufio.NewScanner(resp.Body)
@@ -371,20 +364,31 @@ func apiError(resp *http.Response) error {
 	return &APIError{Status: resp.StatusCode, Message: er.Error}
 }
 
-// do sends a request and decodes a 200's body into out.
-func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+// open sends a request and returns the response of a 200, whose body the
+// caller closes; any other status is an *APIError.
+func (c *Client) open(ctx context.Context, method, path string, body any) (*http.Response, error) {
 	req, err := c.request(ctx, method, path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, apiError(resp)
+	}
+	return resp, nil
+}
+
+// do sends a request and decodes a 200's body into out.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	resp, err := c.open(ctx, method, path, body)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
-	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil
