@@ -99,6 +99,7 @@ type session struct {
 	mu       sync.Mutex
 	logs     []*mcp.LoggingMessageParams
 	progress []*mcp.ProgressNotificationParams
+	changed  chan struct{} // a value per tools/list_changed, while there is room
 }
 
 func (s *session) logged() []*mcp.LoggingMessageParams {
@@ -121,8 +122,14 @@ func connect(t *testing.T, srv *mcp.Server) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &session{pipe: cp}
+	s := &session{pipe: cp, changed: make(chan struct{}, 8)}
 	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			select {
+			case s.changed <- struct{}{}:
+			default:
+			}
+		},
 		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
 			s.mu.Lock()
 			s.logs = append(s.logs, r.Params)
@@ -461,20 +468,8 @@ func TestSyncAddsAndAnnotates(t *testing.T) {
 		}
 		return nil
 	}})
-	changed := make(chan struct{}, 8)
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP().Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
-		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
-	})
-	cs, err := client.Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cs.Close(); _ = ss.Wait() }()
+	sess := connect(t, srv.MCP())
+	cs, changed := sess.cs, sess.changed
 	if err := f.agent.Register(agent.Ability{Name: "late", Description: "Registered later.",
 		Func: func(context.Context, map[string]any) (any, error) { return "late", nil }}); err != nil {
 		t.Fatal(err)
@@ -556,20 +551,8 @@ func TestHintsAreAnnotations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := make(chan struct{}, 8)
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP().Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, &mcp.ClientOptions{
-		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
-	})
-	cs, err := client.Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cs.Close(); _ = ss.Wait() }()
+	sess := connect(t, srv.MCP())
+	cs, changed := sess.cs, sess.changed
 
 	list := func() map[string]*mcp.ToolAnnotations {
 		t.Helper()
