@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"strings"
@@ -24,15 +23,8 @@ func TestMCPStdioMalformed(t *testing.T) {
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"no_such_tool"}}`,
 		`{"jsonrpc":"2.0","id":3,"method":"ping"}`,
 	}, "\n") + "\n"
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	var stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		c := run(context.Background(), []string{"mcp", "--root", t.TempDir()}, inR, outW, &stderr, func(string) string { return "" })
-		_ = outW.Close()
-		code <- c
-	}()
+	m := runMCPStdio(t)
+	inW, outR := m.in, m.out
 	go func() { _, _ = io.WriteString(inW, in) }()
 	// A missing answer would block the reading below: end the input.
 	defer time.AfterFunc(time.Minute, func() { _ = inW.Close() }).Stop()
@@ -58,14 +50,7 @@ func TestMCPStdioMalformed(t *testing.T) {
 	}
 	_ = inW.Close()
 	go func() { _, _ = io.Copy(io.Discard, outR) }()
-	select {
-	case c := <-code:
-		if c != exitOK {
-			t.Errorf("exit %d, stderr: %s", c, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("mcp did not end at the end of its input")
-	}
+	m.ended(t)
 	want := []struct {
 		id   any
 		code int

@@ -71,16 +71,46 @@ func mcpClientChecks(t *testing.T, cs *mcp.ClientSession) {
 	}
 }
 
-func TestMCPStdio(t *testing.T) {
+// mcpStdio is `agentdash mcp` run in this process on pipes: the test
+// writes its stdin and reads its stdout.
+type mcpStdio struct {
+	in     *io.PipeWriter
+	out    *io.PipeReader
+	code   chan int
+	stderr syncBuffer
+}
+
+// runMCPStdio starts `agentdash mcp --root TMP` on pipes.
+func runMCPStdio(t *testing.T) *mcpStdio {
+	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	var stderr syncBuffer
-	code := make(chan int, 1)
+	m := &mcpStdio{in: inW, out: outR, code: make(chan int, 1)}
 	go func() {
-		c := run(context.Background(), []string{"mcp", "--root", t.TempDir()}, inR, outW, &stderr, func(string) string { return "" })
+		c := run(context.Background(), []string{"mcp", "--root", t.TempDir()}, inR, outW, &m.stderr, func(string) string { return "" })
 		_ = outW.Close()
-		code <- c
+		m.code <- c
 	}()
+	return m
+}
+
+// ended checks that the server ended with exit 0 once its stdin was
+// closed.
+func (m *mcpStdio) ended(t *testing.T) {
+	t.Helper()
+	select {
+	case c := <-m.code:
+		if c != exitOK {
+			t.Errorf("exit %d, stderr: %s", c, m.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("mcp did not end at the end of its input")
+	}
+}
+
+func TestMCPStdio(t *testing.T) {
+	m := runMCPStdio(t)
+	inW, outR, stderr := m.in, m.out, &m.stderr
 	client := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil)
 	cs, err := client.Connect(context.Background(), &mcp.IOTransport{Reader: outR, Writer: inW}, nil)
 	if err != nil {
@@ -88,14 +118,7 @@ func TestMCPStdio(t *testing.T) {
 	}
 	mcpClientChecks(t, cs)
 	_ = cs.Close() // closes stdin: the server ends as at EOF
-	select {
-	case c := <-code:
-		if c != exitOK {
-			t.Errorf("exit %d, stderr: %s", c, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("mcp did not end at the end of its input")
-	}
+	m.ended(t)
 	if !strings.Contains(stderr.String(), "serving") || !strings.Contains(stderr.String(), "stdio") {
 		t.Errorf("stderr: %q", stderr.String())
 	}
