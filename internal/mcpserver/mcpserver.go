@@ -251,6 +251,8 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 
 // handler returns the tool handler of the named ability.
 func (s *Server) handler(name string) mcp.ToolHandler {
+	// Only a forwarded call decodes a result deep under the pipeline.
+	proxied := s.opts.Upstream != nil && s.opts.Upstream(name) != nil
 	return func(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
 		// The SDK does not recover panics, which would end the process
 		// and every client's session with it.
@@ -272,7 +274,9 @@ func (s *Server) handler(name string) mcp.ToolHandler {
 			stop := s.heartbeat(ctx, c, name)
 			defer stop()
 		}
-		_ = growStack(len(name) & 1)
+		if proxied {
+			_ = growStack(len(name) & 1)
+		}
 		r, callErr := s.agent.Call(ctx, name, args)
 		if callErr != nil {
 			return errorResult(explain(callErr)), nil
