@@ -436,6 +436,37 @@ func TestFooterShowsStatusBesideKeys(t *testing.T) {
 	}
 }
 
+// A configuration file that failed to reload stays said in the footer,
+// through other messages, their expiry and pane switches, until a reload
+// succeeds: the running configuration is not the file's until then.
+func TestFooterKeepsReloadError(t *testing.T) {
+	m, _, _ := newTest(t, 120, 40, 0)
+	const bad = "config not reloaded: agentdash.yaml:12:14: timeout: bad duration"
+	const where = "✗ config not reloaded: agentdash.yaml:12:14:" // what is left of it at 120 columns
+	m.Update(reloadMsg{text: bad, isErr: true})
+	if got := footerOf(m); !strings.Contains(got, where) {
+		t.Fatalf("footer after a failed reload: %q", got)
+	}
+	m.Update(pane.StatusMsg{Text: "breaker sum reset (closed)"})
+	if got := footerOf(m); !strings.Contains(got, "breaker sum reset") || strings.Contains(got, "agentdash.yaml") {
+		t.Errorf("a newer message shows instead of the reload error: %q", got)
+	}
+	for range m.statusTicks {
+		m.Update(tickMsg{id: m.tickID})
+	}
+	send(t, m, panetest.Key("4"))
+	if got := footerOf(m); !strings.Contains(got, where) || !strings.Contains(got, "enter train") {
+		t.Errorf("footer after the newer message expired and a pane switch: %q, want the reload error beside the keys", got)
+	}
+	m.Update(reloadMsg{text: "config reloaded (file)"})
+	for range m.statusTicks {
+		m.Update(tickMsg{id: m.tickID})
+	}
+	if got := footerOf(m); strings.Contains(got, "agentdash.yaml") || strings.Contains(got, "reloaded") {
+		t.Errorf("footer after a successful reload and its message's expiry: %q", got)
+	}
+}
+
 // A long status is cut to leave the keys visible, at every width.
 func TestFooterLongStatusKeepsKeys(t *testing.T) {
 	for _, w := range []int{64, 80, 120, 200} {

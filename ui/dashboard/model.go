@@ -60,7 +60,8 @@ type Config struct {
 	OnAbort func(restore func()) (remove func())
 	// OnStatus, if set, is called by Run with a function that shows a
 	// status message in the footer (a configuration reloaded, or why it
-	// was not), safe to call from any goroutine while Run runs; Run calls
+	// was not: that error stays in the footer, under newer messages, until
+	// a reload succeeds), safe to call from any goroutine while Run runs; Run calls
 	// the function OnStatus returns when it is done, and show does nothing
 	// afterwards.
 	OnStatus func(show func(text string, isErr bool)) (remove func())
@@ -121,10 +122,21 @@ type Model struct {
 	status      string
 	statusErr   bool
 	statusTicks int // frames left before the status message is cleared
+	// reloadErr is why the configuration file was last not applied, until
+	// a reload succeeds: the running configuration is not the file's, which
+	// the footer keeps saying whenever no newer message shows.
+	reloadErr string
 }
 
 // tickMsg drives the frame loop; id drops ticks from a superseded loop.
 type tickMsg struct{ id int }
+
+// reloadMsg is the outcome of a reload of the configuration file (see
+// Config.OnStatus).
+type reloadMsg struct {
+	text  string
+	isErr bool
+}
 
 // New returns the root model for cfg, drawing with the default lipgloss
 // renderer, or in plain text (no SGR sequence at all) when cfg.NoColor.
@@ -237,8 +249,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.broadcast(pane.SnapshotMsg{Snap: m.snap})
 
 	case pane.StatusMsg:
-		m.status, m.statusErr = msg.Text, msg.Err
-		m.statusTicks = int(statusFor / m.interval)
+		m.setStatus(msg.Text, msg.Err)
+		return m, nil
+
+	case reloadMsg:
+		m.setStatus(msg.text, msg.isErr)
+		m.reloadErr = ""
+		if msg.isErr {
+			m.reloadErr = msg.text
+		}
 		return m, nil
 
 	case quitMsg:
@@ -407,6 +426,12 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 		return m.panes[m.focus].Update(k)
 	}
 	return nil
+}
+
+// setStatus shows text in the footer for statusFor.
+func (m *Model) setStatus(text string, isErr bool) {
+	m.status, m.statusErr = text, isErr
+	m.statusTicks = int(statusFor / m.interval)
 }
 
 func (m *Model) setFocus(i int) {

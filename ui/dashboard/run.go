@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"github.com/agentdash/agentdash/ui/pane"
 	"github.com/agentdash/agentdash/ui/theme"
 )
 
@@ -65,7 +64,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.OnStatus != nil {
 		// Send blocks until the program reads messages and returns once
 		// it has ended.
-		defer cfg.OnStatus(func(text string, isErr bool) { p.Send(pane.StatusMsg{Text: text, Err: isErr}) })()
+		defer cfg.OnStatus(func(text string, isErr bool) { p.Send(reloadMsg{text, isErr}) })()
 	}
 	// The calls of an MCP server's clients, in this process or in the
 	// attached one.

@@ -219,7 +219,8 @@ func writeJoined(sb *strings.Builder, cols [2][]string) {
 
 // footerView shows the keys that work now: the focused pane's on the left
 // (cut with "…" when they do not fit), the global ones on the right (always
-// visible), and between them the latest status message, if any. The status
+// visible), and between them the latest status message, if any, else why
+// the configuration file was last not applied, if it was not. The status
 // never hides the keys: it takes the room they leave, and at least half of
 // it when it is long, cut with "…".
 func (m *Model) footerView() string {
@@ -244,13 +245,17 @@ func (m *Model) footerView() string {
 	right, rightW := m.keysView(global, m.width)
 	// One space at each end, at least two between the parts.
 	room := max(m.width-rightW-4, 0)
-	if m.status == "" {
+	text, isErr := m.status, m.statusErr
+	if text == "" {
+		text, isErr = m.reloadErr, true
+	}
+	if text == "" {
 		left, _ := m.fitKeys(local, room)
 		return theme.PadRight(theme.PadRight(" "+left, room+1)+"  "+right+" ", m.width)
 	}
 
-	text, st := m.status, t.Info
-	if m.statusErr {
+	st := t.Info
+	if isErr {
 		text, st = "✗ "+text, t.Error
 	}
 	room -= 3 // the status is followed by " │ "
