@@ -85,7 +85,7 @@ func TestDashboardLiveConfigUnderLoad(t *testing.T) {
 	wrong := strings.Replace(withNew, "    timeout: 3s\n", "    timeout: soon\n", 1)
 	line := 1 + strings.Count(wrong[:strings.Index(wrong, "timeout: soon")], "\n")
 	edit("the file made wrong", wrong, "failure", 1)
-	term.waitFor("the error at its line and column", onScreen(fmt.Sprintf("config not reloaded: agentdash.yaml:%d:14:", line)))
+	term.waitFor("the error at its line and column", onScreen(fmt.Sprintf("config not reloaded: agentdash.yaml:%d:14", line)))
 	edit("the file right again", withNew, "success", 3)
 	term.waitFor("the abilities kept", onScreen("shout", "config reloaded (file)"))
 

@@ -222,7 +222,7 @@ func writeJoined(sb *strings.Builder, cols [2][]string) {
 // visible), and between them the latest status message, if any, else why
 // the configuration file was last not applied, if it was not. The status
 // never hides the keys: it takes the room they leave, and at least half of
-// it when it is long, cut with "…".
+// it when it is long (two thirds for an error), cut with "…".
 func (m *Model) footerView() string {
 	t := m.theme
 	var local, global []key.Binding
@@ -263,7 +263,11 @@ func (m *Model) footerView() string {
 	full := ansi.StringWidth(text)
 	sw := full
 	if keysW+2+sw > room {
-		sw = max(room-keysW-2, min(sw, room/2))
+		share := room / 2
+		if isErr {
+			share = room * 2 / 3 // what went wrong, and where, before the keys ? lists
+		}
+		sw = max(room-keysW-2, min(sw, share))
 	}
 	left, leftW := m.fitKeys(local, room-sw-2)
 	sw = min(full, room-leftW-2) // the keys may leave more than they were given
