@@ -458,6 +458,11 @@ func TestFooterKeepsReloadError(t *testing.T) {
 	if got := footerOf(m); !strings.Contains(got, where) || !strings.Contains(got, "enter train") {
 		t.Errorf("footer after the newer message expired and a pane switch: %q, want the reload error beside the keys", got)
 	}
+	send(t, m, panetest.Key("?"))
+	if got := ansi.Strip(m.View()); !strings.Contains(got, "✗ "+bad) {
+		t.Errorf("the help overlay lacks the whole reload error:\n%s", got)
+	}
+	send(t, m, panetest.Key("?"))
 	m.Update(reloadMsg{text: "config reloaded (file)"})
 	for range m.statusTicks {
 		m.Update(tickMsg{id: m.tickID})

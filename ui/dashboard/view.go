@@ -377,7 +377,8 @@ func (m *Model) helpWindow() (top, room int) {
 
 // helpLines lays out the focused pane's key groups and the global keys:
 // one column per group, under its heading, flowed into as many rows as the
-// width needs. Keys that do not work at the moment are dimmed. Laid out by
+// width needs, after the whole of the configuration file's error, if the
+// file was last not applied. Keys that do not work at the moment are dimmed. Laid out by
 // hand because help.Model's FullHelpView cuts the columns that do not fit
 // (at 80×24, the global keys) and hides disabled keys.
 func (m *Model) helpLines() []string {
@@ -432,6 +433,15 @@ func (m *Model) helpLines() []string {
 		height = max(height, len(col))
 	}
 	flush()
+	if m.reloadErr != "" {
+		// The footer has room for the error's place and the start of its
+		// reason; the whole of it is here.
+		head := strings.Split(ansi.Wrap("✗ "+m.reloadErr, maxW, " "), "\n")
+		for i, l := range head {
+			head[i] = m.theme.Error.Render(l)
+		}
+		rows = append(append(head, ""), rows...)
+	}
 	return rows
 }
 
