@@ -129,10 +129,8 @@ func validValue(d *jsontext.Decoder, depth int) (any, bool) {
 	return nil, false
 }
 
-// parseExplained parses data, which has a value starting at start, with
-// encoding/json: the standard scanner first (exact offsets of syntax
-// errors, trailing data), then a pass over its tokens for the structure.
-// Every error says what is wrong and where.
+// parseExplained parses data, whose value starts at start, with
+// encoding/json, so that every error says what is wrong and where.
 func parseExplained(data []byte, start int) (map[string]any, error) {
 	// The standard scanner validates the syntax first (with exact offsets,
 	// its own nesting limit and trailing-data detection); the token pass
