@@ -158,6 +158,40 @@ func BenchmarkMCPHTTPGateway(b *testing.B) {
 	b.ReportMetric(float64(v-d)/float64(f-d), "added-ratio")
 }
 
+// BenchmarkMCPHTTPGatewayRotated is BenchmarkMCPHTTPGateway with the
+// three calls' order rotated every iteration, so that each takes each
+// place in turn: here the call that follows the direct one is slower,
+// whichever gateway it goes through, and in BenchmarkMCPHTTPGateway that
+// is always agentdash's.
+func BenchmarkMCPHTTPGatewayRotated(b *testing.B) {
+	node, script := everythingCommand(b)
+	direct := stdioSession(b, node, script)
+	via := httpSessions(b, agentdashHTTP(b, node, script), 1)[0]
+	fwd := httpSessions(b, forwarderHTTP(b, node, script), 1)[0]
+	calls := []func() error{
+		func() error { return echo(via, "everything.echo") },
+		func() error { return echo(fwd, "everything.echo") },
+		func() error { return echo(direct, "echo") },
+	}
+	times := make([][]time.Duration, len(calls))
+	n := 0
+	for b.Loop() {
+		for k := range calls {
+			i := (n + k) % len(calls)
+			start := time.Now()
+			if err := calls[i](); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start))
+		}
+		n++
+	}
+	v, f, d := p50(times[0]), p50(times[1]), p50(times[2])
+	b.ReportMetric(float64(v-d), "agentdash-added-ns")
+	b.ReportMetric(float64(f-d), "forwarder-added-ns")
+	b.ReportMetric(float64(v-d)/float64(f-d), "added-ratio")
+}
+
 func p50(d []time.Duration) time.Duration {
 	slices.Sort(d)
 	return d[len(d)/2]

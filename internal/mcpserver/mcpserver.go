@@ -262,6 +262,9 @@ func (s *Server) handler(name string) mcp.ToolHandler {
 				res, err = errorResult(fmt.Sprintf("internal error in tool %s: %v; this is a server bug, not your arguments: try another tool", name, v)), nil
 			}
 		}()
+		if proxied {
+			_ = growStack(len(name) & 1)
+		}
 		args, msg := s.parseArgs(req.Params.Arguments)
 		if msg != "" {
 			return errorResult("call " + name + ": " + msg), nil
@@ -273,9 +276,6 @@ func (s *Server) handler(name string) mcp.ToolHandler {
 		if c.tok != nil {
 			stop := s.heartbeat(ctx, c, name)
 			defer stop()
-		}
-		if proxied {
-			_ = growStack(len(name) & 1)
 		}
 		r, callErr := s.agent.Call(ctx, name, args)
 		if callErr != nil {
@@ -369,15 +369,18 @@ func valueResult(v any) (*mcp.CallToolResult, error) {
 	return r, nil
 }
 
-// growStack grows the calling goroutine's stack to 32 KB at once, while
-// little of it is in use: the SDK starts a goroutine with a small stack
-// for every call, and the decoding of a forwarded call's result, deep
-// under the pipeline's frames, would otherwise grow it by doubling and
-// copy it each time.
+// growStack grows the calling goroutine's stack to 16 KB at once, first
+// thing, while few frames are on it: the SDK starts a goroutine with a
+// small stack for every call, which the parsing of the arguments and then
+// the decoding of a forwarded call's result, deep under the pipeline's
+// frames, would otherwise grow by doubling, copying it each time. 16 KB
+// holds a forwarded call, and is the largest stack the runtime serves
+// from its per-processor cache: a larger one takes the heap's lock and
+// fresh pages on every call.
 //
 //go:noinline
 func growStack(i int) byte {
-	var pad [32 << 10]byte
+	var pad [12 << 10]byte
 	pad[i] = 1
 	return pad[i^1]
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // ParseError reports malformed argument text and where it is.
@@ -38,6 +40,98 @@ func ParseArgs(data []byte) (map[string]any, error) {
 	if start == len(data) {
 		return map[string]any{}, nil
 	}
+	if m, ok := parseValid(data); ok {
+		return m, nil
+	}
+	return parseExplained(data, start)
+}
+
+// parseValid parses valid argument text in one pass with jsontext's
+// tokenizer, which checks the syntax and refuses a repeated key as it
+// reads. It reports false for any text it does not accept, which
+// parseExplained then parses again to say what is wrong and where, in
+// encoding/json's words. ParseArgs on a small object takes about a third
+// of the time and half the allocations it took with only the two passes
+// of parseExplained (BenchmarkParseArgs), time spent on every tools/call.
+func parseValid(data []byte) (map[string]any, bool) {
+	d := jsontext.NewDecoder(bytes.NewBuffer(data))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	m, ok := validObject(d, 1)
+	if !ok {
+		return nil, false
+	}
+	_, err := d.ReadToken()
+	return m, err == io.EOF // nothing after the object
+}
+
+// validObject reads the members of an object whose '{' has been read,
+// depth arrays and objects deep.
+func validObject(d *jsontext.Decoder, depth int) (map[string]any, bool) {
+	m := map[string]any{}
+	for {
+		tok, err := d.ReadToken()
+		if err != nil {
+			return nil, false
+		}
+		if tok.Kind() == '}' {
+			return m, true
+		}
+		key := tok.String()
+		v, ok := validValue(d, depth)
+		if !ok {
+			return nil, false
+		}
+		m[key] = v
+	}
+}
+
+func validArray(d *jsontext.Decoder, depth int) ([]any, bool) {
+	a := []any{}
+	for d.PeekKind() != ']' {
+		v, ok := validValue(d, depth)
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+	}
+	_, err := d.ReadToken()
+	return a, err == nil
+}
+
+func validValue(d *jsontext.Decoder, depth int) (any, bool) {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return nil, false
+	}
+	switch tok.Kind() {
+	case '{':
+		if depth >= maxDepth {
+			return nil, false
+		}
+		return validObject(d, depth+1)
+	case '[':
+		if depth >= maxDepth {
+			return nil, false
+		}
+		return validArray(d, depth+1)
+	case '"':
+		return tok.String(), true
+	case '0':
+		f, msg := number(tok.String())
+		return f, msg == ""
+	case 't', 'f':
+		return tok.Bool(), true
+	case 'n':
+		return nil, true
+	}
+	return nil, false
+}
+
+// parseExplained parses data, whose value starts at start, with
+// encoding/json, so that every error says what is wrong and where.
+func parseExplained(data []byte, start int) (map[string]any, error) {
 	// The standard scanner validates the syntax first (with exact offsets,
 	// its own nesting limit and trailing-data detection); the token pass
 	// below then only has to look at structure.
@@ -129,26 +223,31 @@ func (p *parser) value() (any, error) {
 		}
 		return p.array()
 	case json.Number:
-		return p.number(string(t))
+		f, msg := number(string(t))
+		if msg != "" {
+			return nil, errorAt(p.data, int(p.dec.InputOffset())-len(t), msg)
+		}
+		return f, nil
 	default: // string, bool, nil
 		return t, nil
 	}
 }
 
-func (p *parser) number(lit string) (float64, error) {
-	at := int(p.dec.InputOffset()) - len(lit)
+// number returns the float64 of the JSON number literal lit, or a message
+// saying why it has none that stands for it.
+func number(lit string) (float64, string) {
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil || math.IsInf(f, 0) {
-		return 0, errorAt(p.data, at, fmt.Sprintf("number %s is out of range", lit))
+		return 0, fmt.Sprintf("number %s is out of range", lit)
 	}
 	if f == 0 && strings.ContainsAny(mantissa(lit), "123456789") {
-		return 0, errorAt(p.data, at, fmt.Sprintf("number %s is too small for float64 (it would become 0)", lit))
+		return 0, fmt.Sprintf("number %s is too small for float64 (it would become 0)", lit)
 	}
 	if integer, _ := scanNumber(lit); integer && !exactInteger(lit, f) {
-		return 0, errorAt(p.data, at, fmt.Sprintf("integer %s has no exact float64 representation (nearest is %s)",
-			lit, new(big.Float).SetFloat64(f).Text('f', 0)))
+		return 0, fmt.Sprintf("integer %s has no exact float64 representation (nearest is %s)",
+			lit, new(big.Float).SetFloat64(f).Text('f', 0))
 	}
-	return f, nil
+	return f, ""
 }
 
 // mantissa returns the digits of the number literal lit before its

@@ -2,7 +2,9 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -116,5 +118,62 @@ func TestParseArgsDepth(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "nested more than 1000 levels deep") || pe.Column != 1005 {
 		t.Fatalf("depth %d: %v, want a ParseError at column 1005 (the 1001st level)", maxDepth+1, err)
+	}
+}
+
+// Valid text is parsed in one pass (parseValid); any text it refuses is
+// parsed again by parseExplained for the error. The two agree on every
+// text that one pass accepts, and ParseArgs answers as parseExplained
+// would for the others.
+func TestParseArgsPathsAgree(t *testing.T) {
+	texts := append(slices.Clone(fuzzSeeds),
+		`{"a":{"b":[1,2,{"c":[]}]},"d":"\ud83d\ude00","e":false,"f":-1.25e-3}`,
+		`{"a":"\ud800"}`, "{\"a\":\"\xff\"}", `{"a":1,"\u0061":2}`, `{"a":[1e-400]}`, "\ufeff{}",
+		`{"a":`+strings.Repeat("[", maxDepth-1)+strings.Repeat("]", maxDepth-1)+`}`,
+		`{"a":`+strings.Repeat("[", maxDepth)+strings.Repeat("]", maxDepth)+`}`)
+	for _, text := range texts {
+		data := []byte(text)
+		start := skipSpace(data, 0)
+		if start == len(data) {
+			continue
+		}
+		want, wantErr := parseExplained(data, start)
+		if got, ok := parseValid(data); ok {
+			if wantErr != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%q: one pass gives %v, the explained parse %v, %v", text, got, want, wantErr)
+			}
+			continue
+		}
+		got, err := ParseArgs(data)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%q: ParseArgs = %v, %v; want %v, %v", text, got, err, want, wantErr)
+		}
+	}
+}
+
+// BenchmarkParseArgs: a tool call's arguments, small and nested, parsed
+// by ParseArgs (one pass) and by the two passes of parseExplained alone.
+func BenchmarkParseArgs(b *testing.B) {
+	for _, tc := range []struct{ name, text string }{
+		{"small", `{"message":"hello"}`},
+		{"nested", `{"path":"/tmp/x","limit":10,"tags":["a","b"],"opts":{"deep":true}}`},
+	} {
+		data := []byte(tc.text)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseArgs(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tc.name+"/explained", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := parseExplained(data, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
