@@ -27,6 +27,13 @@ func FuzzParseArgs(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := ParseArgs(data)
+		if one, ok := parseValid(data); ok {
+			// The one pass accepts only what the explained parse accepts,
+			// with the same values.
+			if two, err := parseExplained(data, skipSpace(data, 0)); err != nil || !reflect.DeepEqual(one, two) {
+				t.Fatalf("one pass gives %v, the explained parse %v, %v", one, two, err)
+			}
+		}
 		var ref map[string]any
 		refErr := json.Unmarshal(data, &ref)
 		if len(bytes.Trim(data, " \t\r\n")) == 0 { // JSON whitespace only

@@ -87,6 +87,7 @@ func validObject(d *jsontext.Decoder, depth int) (map[string]any, bool) {
 	}
 }
 
+// validArray reads the elements of an array whose '[' has been read.
 func validArray(d *jsontext.Decoder, depth int) ([]any, bool) {
 	a := []any{}
 	for d.PeekKind() != ']' {
@@ -100,6 +101,8 @@ func validArray(d *jsontext.Decoder, depth int) ([]any, bool) {
 	return a, err == nil
 }
 
+// validValue reads one value, refusing what parseExplained would: nesting
+// past maxDepth and numbers without a float64 that stands for them.
 func validValue(d *jsontext.Decoder, depth int) (any, bool) {
 	tok, err := d.ReadToken()
 	if err != nil {
