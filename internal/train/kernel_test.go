@@ -261,28 +261,9 @@ func TestBucketedShuffleUniform(t *testing.T) {
 					t.Fatal(err)
 				}
 				xy = out // the spare buffer takes turns with xy
-				var order [n]int
-				for pos := range n {
-					row := int(out[pos*stride]) / stride
-					for k := range stride {
-						if out[pos*stride+k] != float64(row*stride+k) {
-							t.Fatalf("stride %d, %d buckets: row %d was torn apart: %v", stride, 1<<bits, row, out)
-						}
-					}
-					order[pos] = row
-				}
-				counts[order]++
+				counts[rowOrder(t, out, stride, bits)]++
 			}
-			if len(counts) != 24 {
-				t.Fatalf("stride %d, %d buckets: %d orderings seen, want 24 (all permutations): %v", stride, 1<<bits, len(counts), counts)
-			}
-			chi, exp := 0.0, float64(trials)/24
-			for _, k := range counts {
-				chi += (float64(k) - exp) * (float64(k) - exp) / exp
-			}
-			if chi > 75 { // 23 degrees of freedom: p < 1e-6 of a false failure
-				t.Fatalf("stride %d, %d buckets: chi-square %.1f, orderings are not uniform: %v", stride, 1<<bits, chi, counts)
-			}
+			checkUniformOrderings(t, counts, trials, stride, bits)
 		}
 	}
 }

@@ -52,32 +52,47 @@ func TestFromFileShuffleUniform(t *testing.T) {
 			orig := slices.Clone(xy)
 			for trial := range trials {
 				out := fromFile(t, &s, xy, stride, bits, uint64(trial), bits)
-				var order [n]int
-				for pos := range n {
-					row := int(out[pos*stride]) / stride
-					for k := range stride {
-						if out[pos*stride+k] != float64(row*stride+k) {
-							t.Fatalf("stride %d, %d buckets: row %d was torn apart: %v", stride, 1<<bits, row, out)
-						}
-					}
-					order[pos] = row
-				}
-				counts[order]++
+				counts[rowOrder(t, out, stride, bits)]++
 			}
 			if !slices.Equal(xy, orig) {
 				t.Fatalf("stride %d, %d buckets: the rows shuffled were written: %v", stride, 1<<bits, xy)
 			}
-			if len(counts) != 24 {
-				t.Fatalf("stride %d, %d buckets: %d orderings seen, want 24 (all permutations): %v", stride, 1<<bits, len(counts), counts)
-			}
-			chi, exp := 0.0, float64(trials)/24
-			for _, k := range counts {
-				chi += (float64(k) - exp) * (float64(k) - exp) / exp
-			}
-			if chi > 75 { // 23 degrees of freedom: p < 1e-6 of a false failure
-				t.Fatalf("stride %d, %d buckets: chi-square %.1f, orderings are not uniform: %v", stride, 1<<bits, chi, counts)
+			checkUniformOrderings(t, counts, trials, stride, bits)
+		}
+	}
+}
+
+// rowOrder returns the order of the 4 rows of stride values in out, row i
+// holding the values i*stride to i*stride+stride-1, failing t if a row was
+// torn apart.
+func rowOrder(t *testing.T, out []float64, stride, bits int) [4]int {
+	t.Helper()
+	var order [4]int
+	for pos := range order {
+		row := int(out[pos*stride]) / stride
+		for k := range stride {
+			if out[pos*stride+k] != float64(row*stride+k) {
+				t.Fatalf("stride %d, %d buckets: row %d was torn apart: %v", stride, 1<<bits, row, out)
 			}
 		}
+		order[pos] = row
+	}
+	return order
+}
+
+// checkUniformOrderings fails t unless each of the 24 orderings of 4 rows
+// was seen about trials/24 times (chi-square).
+func checkUniformOrderings(t *testing.T, counts map[[4]int]int, trials, stride, bits int) {
+	t.Helper()
+	if len(counts) != 24 {
+		t.Fatalf("stride %d, %d buckets: %d orderings seen, want 24 (all permutations): %v", stride, 1<<bits, len(counts), counts)
+	}
+	chi, exp := 0.0, float64(trials)/24
+	for _, k := range counts {
+		chi += (float64(k) - exp) * (float64(k) - exp) / exp
+	}
+	if chi > 75 { // 23 degrees of freedom: p < 1e-6 of a false failure
+		t.Fatalf("stride %d, %d buckets: chi-square %.1f, orderings are not uniform: %v", stride, 1<<bits, chi, counts)
 	}
 }
 
