@@ -85,13 +85,8 @@ func startAgentProc(t *testing.T, bin, xdg, cfg string) *agentProc {
 // starting it again reconnects the dashboard.
 func TestAttachEndToEnd(t *testing.T) {
 	needTmux(t)
-	bin := buildAgentdash(t)
-	xdg := shortXDG(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "agentdash.yaml")
-	if err := os.WriteFile(cfg, []byte("abilities:\n  sum:\n    cache_ttl: 5m\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, xdg, cfg := attachSetup(t)
+	dir := filepath.Dir(cfg) // the race reports and the tmux session's work directory
 	agentA := startAgentProc(t, bin, xdg, cfg)
 
 	// The MCP client's load: uppercase every 20 ms, the last outcome kept.
@@ -205,13 +200,8 @@ func grepLines(s, sub string) string {
 // header says which).
 func TestAttachChooserEndToEnd(t *testing.T) {
 	needTmux(t)
-	bin := buildAgentdash(t)
-	xdg := shortXDG(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "agentdash.yaml")
-	if err := os.WriteFile(cfg, []byte("abilities:\n  sum:\n    cache_ttl: 5m\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, xdg, cfg := attachSetup(t)
+	dir := filepath.Dir(cfg) // the race reports and the tmux session's work directory
 	procs := map[string]*agentProc{}
 	for range 2 {
 		p := startAgentProc(t, bin, xdg, cfg)
@@ -246,4 +236,16 @@ func TestAttachChooserEndToEnd(t *testing.T) {
 			t.Errorf("race detector report %s:\n%s", r, b)
 		}
 	}
+}
+
+// attachSetup builds agentdash and returns it, a short $XDG_RUNTIME_DIR
+// for the agents' sockets and a configuration file for them.
+func attachSetup(t *testing.T) (bin, xdg, cfg string) {
+	t.Helper()
+	bin, xdg = buildAgentdash(t), shortXDG(t)
+	cfg = filepath.Join(t.TempDir(), "agentdash.yaml")
+	if err := os.WriteFile(cfg, []byte("abilities:\n  sum:\n    cache_ttl: 5m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bin, xdg, cfg
 }

@@ -477,11 +477,7 @@ func TestSyncAddsAndAnnotates(t *testing.T) {
 	if err := srv.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-changed:
-	case <-time.After(wait):
-		t.Fatal("no tools/list_changed")
-	}
+	waitListChanged(t, changed, "after an ability was registered")
 	res, err := cs.ListTools(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -587,11 +583,7 @@ func TestHintsAreAnnotations(t *testing.T) {
 	if err := srv.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-changed:
-	case <-time.After(wait):
-		t.Fatal("no tools/list_changed after the hints changed")
-	}
+	waitListChanged(t, changed, "after the hints changed")
 	if an := list()["plain"]; an == nil || !an.ReadOnlyHint {
 		t.Errorf("plain after the reload: %s", annotationsText(an))
 	}
@@ -668,5 +660,16 @@ func TestUpstreamAnnotationsOverlay(t *testing.T) {
 	}
 	if an := annotationsText(tools["up.tuned"].Annotations); an != annotationsText(upstream("up.tuned").Annotations) {
 		t.Errorf("the upstream's tool was changed: %s", an)
+	}
+}
+
+// waitListChanged fails t unless the client gets tools/list_changed on
+// changed within wait.
+func waitListChanged(t *testing.T, changed <-chan struct{}, after string) {
+	t.Helper()
+	select {
+	case <-changed:
+	case <-time.After(wait):
+		t.Fatal("no tools/list_changed " + after)
 	}
 }
